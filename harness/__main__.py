@@ -1,0 +1,4 @@
+"""``python -m harness`` is ``tankharness``."""
+from harness.cli import main
+
+main()

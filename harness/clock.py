@@ -1,0 +1,107 @@
+"""Virtual time: advance the page clock of every context, timer by timer.
+
+Playwright's ``clock.run_for`` fires due timers back to back without waiting for the network
+I/O they start, so a fetch started by a retry timer would complete "after" hours of page time.
+Instead the harness asks every page for its next due timer, runs the clock exactly to it, lets
+the network settle in real time (briefly), and repeats. Requests deliberately held by a fault
+stay in flight; their abort timers fire when the clock reaches them. Nothing waits real seconds
+for a tracker timer.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from harness.world.context import ContextSession
+
+MAX_STEPS = 500_000
+FALLBACK_SLICE_MS = 250  # when the page clock's timer queue cannot be read
+
+
+@dataclass
+class VirtualClock:
+    """Page time shared by all contexts of a scenario (ms since epoch)."""
+
+    now: int
+    sessions: Callable[[], Sequence[ContextSession]]
+    activity: Callable[[], int] = lambda: 0  # a counter that moves when the network does (journal size)
+    quiet_s: float = 0.04
+    settle_max_s: float = 3.0
+    steps: int = 0
+    fallback_used: bool = False
+    _zero_steps: int = field(default=0, repr=False)
+
+    async def advance(self, ms: int, mode: str = "run") -> None:
+        """Move page time forward by ``ms``: ``run`` fires timers one by one, ``jump`` like a sleeping laptop."""
+        if ms < 0:
+            raise ValueError("page time only moves forward")
+        target = self.now + ms
+        if mode == "jump":
+            for s in self.sessions():
+                await s.context.clock.fast_forward(ms)
+            self.now = target
+            await self.settle()
+            return
+        while True:
+            due = await self._next_due()
+            if due == -1:
+                self.fallback_used = True
+                due = min(target, self.now + FALLBACK_SLICE_MS)
+            if due is None or due > target:
+                step = target - self.now
+                final = True
+            else:
+                step = max(0, due - self.now)
+                final = False
+            await self._run_for(step)
+            await self.settle()
+            if final:
+                return
+
+    async def _next_due(self) -> int | None:
+        best: int | None = None
+        for s in self.sessions():
+            due = await s.next_timer()
+            if due == -1:
+                return -1
+            if due is not None:
+                best = due if best is None else min(best, due)
+        return best
+
+    async def _run_for(self, step: int) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise RuntimeError(f"the page clock fired more than {MAX_STEPS} timers in one run: a timer loop?")
+        self._zero_steps = self._zero_steps + 1 if step == 0 else 0
+        if self._zero_steps > 1000:  # a build rescheduling setTimeout(0) forever: push time on
+            step, self._zero_steps = 1, 0
+        for s in self.sessions():
+            await s.context.clock.run_for(step)
+        self.now += step
+
+    async def settle(self) -> None:
+        """Wait (real time, briefly) until the network started by the last timers has settled.
+
+        Settled: no send in flight in any page; or nothing has moved for ``quiet_s`` (requests
+        held by a fault stay in flight, and must not stall the run).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settle_max_s
+        last: tuple[int, int] | None = None
+        since = loop.time()
+        while True:
+            inflight = 0
+            for s in self.sessions():
+                inflight += await s.inflight()
+            if inflight == 0:
+                return
+            mark = (inflight, self.activity())
+            now = loop.time()
+            if mark != last:
+                last, since = mark, now
+            elif now - since >= self.quiet_s:
+                return
+            if now >= deadline:
+                return
+            await asyncio.sleep(0.003)

@@ -1,0 +1,155 @@
+"""The driver: a visitor's journey (open, click, send, navigate, reload, close) and time.
+
+Each step records an op (with the events it is expected to cause, as intents) *before* acting,
+after flushing the observer, so "what was pending just before" is exact.
+"""
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlencode
+
+from harness.scenario import model as m
+from harness.scenario_run import ScenarioRun, StepFailed
+
+PAGES = {"home": "/", "page2": "/page2"}
+
+# What a click on a named target must make the build enqueue (SPEC §2 auto events).
+CLICK_EVENTS: dict[str, tuple[str, str]] = {
+    "tel": ("conversion", "phone_call"),
+    "whatsapp": ("conversion", "whatsapp"),
+    "whatsapp_web": ("conversion", "whatsapp"),
+    "form": ("conversion", "form_submit"),
+}
+NAVIGATING_CLICKS = {"page2_link", "home_link"}
+
+
+def page_url(run: ScenarioRun, page: str, query: dict[str, str] | None = None) -> str:
+    path = PAGES.get(page, page)
+    url = f"{run.stub.site_url}{path}"
+    if query:
+        url += ("&" if "?" in url else "?") + urlencode(query)
+    return url
+
+
+def _view(run: ScenarioRun, session, tab: str):  # noqa: ANN001, ANN202
+    return (run.intent(session, tab, "interaction", "view"),)
+
+
+async def open_page(run: ScenarioRun, step: m.Open) -> None:
+    session = await run.session(step.context)
+    if step.tab in session.tabs and not session.tabs[step.tab].is_closed():
+        raise StepFailed(step.line, f"tab {step.tab!r} is already open; use navigate")
+    await run.flush()
+    run.op("open", session=session, tab=step.tab, detail={"page": step.page}, intents=_view(run, session, step.tab))
+    page = await session.new_tab(step.tab)
+    await page.goto(page_url(run, step.page, step.query), referer=step.referrer, wait_until="load")
+    await run.clock.settle()
+
+
+async def navigate(run: ScenarioRun, step: m.Navigate) -> None:
+    session = await run.session(step.context)
+    page = run.tab(session, step.tab, step.line)
+    await run.flush()
+    run.op("navigate", session=session, tab=step.tab, detail={"page": step.page}, intents=_view(run, session, step.tab))
+    await page.goto(page_url(run, step.page, step.query), wait_until="load")
+    await _after_unload(run)
+
+
+async def reload(run: ScenarioRun, step: m.Reload) -> None:
+    session = await run.session(step.context)
+    page = run.tab(session, step.tab, step.line)
+    await run.flush()
+    run.op("reload", session=session, tab=step.tab, intents=_view(run, session, step.tab))
+    await page.reload(wait_until="load")
+    await _after_unload(run)
+
+
+async def close(run: ScenarioRun, step: m.Close) -> None:
+    session = await run.session(step.context)
+    page = run.tab(session, step.tab, step.line)
+    await run.flush()
+    run.op("close", session=session, tab=step.tab, detail={"before_unload": step.before_unload})
+    closed = asyncio.get_running_loop().create_future()
+    page.once("close", lambda _: closed.done() or closed.set_result(None))
+    await page.close(run_before_unload=step.before_unload)
+    try:
+        await asyncio.wait_for(closed, 5)
+    except asyncio.TimeoutError as exc:
+        raise StepFailed(step.line, "the page did not close within 5 s (a beforeunload dialog?)") from exc
+    await _after_unload(run)
+
+
+async def crash(run: ScenarioRun, step: m.Crash) -> None:
+    session = await run.session(step.context)
+    page = run.tab(session, step.tab, step.line)
+    await run.flush()
+    run.op("crash", session=session, tab=step.tab)
+    cdp = await session.context.new_cdp_session(page)
+    try:
+        await cdp.send("Page.crash")
+    except Exception:  # noqa: BLE001 - the target dies while answering
+        pass
+    await page.close()
+    await _after_unload(run)
+
+
+async def click(run: ScenarioRun, step: m.Click) -> None:
+    session = await run.session(step.context)
+    page = run.tab(session, step.tab, step.line)
+    await run.flush()
+    if step.target in NAVIGATING_CLICKS:
+        run.op("navigate", session=session, tab=step.tab, detail={"click": step.target},
+               intents=_view(run, session, step.tab))
+        async with page.expect_navigation(wait_until="load"):
+            await page.click(step.selector)
+        await _after_unload(run)
+        return
+    event = CLICK_EVENTS.get(step.target)
+    intents = (run.intent(session, step.tab, *event),) if event else ()
+    run.op("click", session=session, tab=step.tab, detail={"target": step.target}, intents=intents)
+    await page.click(step.selector)
+    await run.clock.settle()
+
+
+async def send(run: ScenarioRun, step: m.Send) -> None:
+    session = await run.session(step.context)
+    page = run.tab(session, step.tab, step.line)
+    await run.flush()
+    intent = run.intent(session, step.tab, step.category, step.action, step.label)
+    run.op("send", session=session, tab=step.tab,
+           detail={"category": step.category, "action": step.action, "label": step.label}, intents=(intent,))
+    error = await page.evaluate(
+        """([api, args]) => {
+             const t = window[api];
+             if (!t || typeof t.send !== "function") return "window." + api + ".send is missing";
+             try { t.send(...args); return null; } catch (e) { return String(e && e.message || e); }
+           }""",
+        [run.adapter.api_name, [step.category, step.action, step.label, step.value, step.meta]],
+    )
+    if error:
+        run.notes.append(f"line {step.line}: send failed in the page: {error}")
+    await run.clock.settle()
+
+
+async def advance(run: ScenarioRun, step: m.Advance) -> None:
+    await run.flush()
+    run.op("advance", detail={"ms": step.ms, "mode": step.mode})
+    await run.clock.advance(step.ms, step.mode)
+
+
+async def _after_unload(run: ScenarioRun) -> None:
+    """Give beacons and unload writes a moment (real time) to land, then settle."""
+    await run.clock.settle()
+    await run.quiesce()
+
+
+HANDLERS = {
+    m.Open: open_page,
+    m.Navigate: navigate,
+    m.Reload: reload,
+    m.Close: close,
+    m.Crash: crash,
+    m.Click: click,
+    m.Send: send,
+    m.Advance: advance,
+}

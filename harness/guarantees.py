@@ -1,0 +1,28 @@
+"""The guarantees a scenario can judge, by id, with the words the report shows.
+
+One place names them so scenarios, mutants, the checker and the reports agree on spelling.
+"""
+from __future__ import annotations
+
+GUARANTEES: dict[str, str] = {
+    "retry": "retry after a transient failure",
+    "timeout": "a hung send is aborted at 5 s and retried",
+    "response_ok": "only a 2xx answer counts as delivered",
+    "drop_rule": "dropped only when attempts > 10 AND age > 24 h",
+    "last_gasp": "pending events are beaconed on unload",
+    "trigger_load": "the outbox is processed on page load",
+    "trigger_online": "the outbox is processed on the online event",
+    "no_loss": "no event is lost",
+    "exactly_once": "every delivered event is stored exactly once at rest",
+    "nothing_unexpected": "nothing arrives that was never enqueued",
+    "dead_letter": "a rejected event is dead-lettered and blocks nothing",
+    "overflow": "overflow sheds heartbeats first, never a conversion, always recorded",
+}
+
+FATES: tuple[str, ...] = ("delivered", "dropped_policy", "rejected", "pending", "lost")
+"""Exactly one per envelope (SPEC §8). ``duplicated`` and ``unexpected`` are counts beside them."""
+
+
+def check_ids(ids: list[str]) -> list[str]:
+    """Return the ids that are not guarantees (for validating scenarios and mutants)."""
+    return [g for g in ids if g not in GUARANTEES]

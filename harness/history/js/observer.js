@@ -1,0 +1,54 @@
+// The observer page's recorder. A page receives `storage` events for writes made by OTHER pages
+// of its origin — including writes during beforeunload/pagehide of a closing page — so this page,
+// which runs no tracker, sees every write. It sends deltas, not values, to keep day-long runs cheap.
+(() => {
+  if (window.__tankObserving) return;
+  window.__tankObserving = true;
+  const watched = new Set(window.__tankWatchedKeys || []);
+  const syncKey = "__tank_sync";
+
+  const parse = (value) => {
+    if (value === null || value === undefined) return { list: [], error: null };
+    try {
+      const v = JSON.parse(value);
+      if (!Array.isArray(v)) return { list: null, error: "not a JSON array (" + (v === null ? "null" : typeof v) + ")" };
+      return { list: v, error: null };
+    } catch (e) { return { list: null, error: "not JSON: " + String(e.message || e) }; }
+  };
+  const byId = (list) => {
+    const m = new Map();
+    for (const item of list || []) {
+      if (item && typeof item === "object" && item.id !== undefined && item.id !== null && item.id !== "") m.set(String(item.id), item);
+    }
+    return m;
+  };
+  const delta = (oldValue, newValue) => {
+    const before = parse(oldValue), after = parse(newValue);
+    if (after.list === null) {
+      return { added: [], changed: [], removed: [...byId(before.list).keys()], length: null,
+               parse_error: after.error, raw_sample: String(newValue).slice(0, 200) };
+    }
+    const a = byId(before.list), b = byId(after.list);
+    const added = [], changed = [], removed = [];
+    for (const [id, item] of b) {
+      if (!a.has(id)) added.push(item);
+      else if (JSON.stringify(a.get(id)) !== JSON.stringify(item)) changed.push(item);
+    }
+    for (const id of a.keys()) if (!b.has(id)) removed.push(id);
+    const unidentified = after.list.length - b.size;
+    return { added, changed, removed, length: after.list.length,
+             parse_error: unidentified > 0 ? unidentified + " entries without an id" : null, raw_sample: null };
+  };
+
+  window.addEventListener("storage", (e) => {
+    if (e.storageArea !== window.localStorage) return;
+    if (e.key === syncKey) { window.__tankStorage({ sync: e.newValue, t: Date.now() }); return; }
+    if (e.key === null) {  // localStorage.clear(): Python knows what was there
+      for (const key of watched) window.__tankStorage({ key, t: Date.now(), url: e.url, cleared: true });
+      return;
+    }
+    if (!watched.has(e.key)) return;
+    window.__tankStorage({ key: e.key, t: Date.now(), url: e.url, ...delta(e.oldValue, e.newValue) });
+  });
+  window.__tankDelta = delta;
+})();

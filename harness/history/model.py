@@ -1,0 +1,206 @@
+"""The histories a run records, as plain data.
+
+Everything the checker judges comes through these types, so they are the contract between the
+world that records (observer page, instrumentation, Sync stub, ingest) and the checker that
+judges. They are deliberately free of Playwright and aiohttp types: unit tests build them by hand.
+
+Times:
+- ``t_page``: the page clock (ms since epoch, Playwright's fake clock), shared by every page of a
+  browser context. All policy timing (5 s timeout, 24 h age, backoff) is judged in page time.
+- ``t_wall``: ``time.time()`` in the harness process when the fact was recorded. Only used to
+  order facts from different sources (journal vs. outbox vs. driver) when page time cannot.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One outbox (or dead-letter) entry as the build wrote it: ``{id, ts, payload, attempts}``.
+
+    ``extra`` keeps every other field the build adds (``beaconed``, ``reason``, ``status`` …).
+    Fields a broken build omits are ``None`` rather than an error: the checker reports them.
+    """
+
+    id: str
+    ts: int | None = None
+    attempts: int | None = None
+    payload: JsonDict | None = None
+    extra: JsonDict = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, obj: Any) -> "Envelope | None":
+        """Envelope from a parsed JSON item; ``None`` when the item has no usable id."""
+        if not isinstance(obj, dict) or obj.get("id") in (None, ""):
+            return None
+        known = {"id", "ts", "payload", "attempts"}
+        ts = obj.get("ts")
+        attempts = obj.get("attempts")
+        payload = obj.get("payload")
+        return cls(
+            id=str(obj["id"]),
+            ts=int(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else None,
+            attempts=int(attempts)
+            if isinstance(attempts, (int, float)) and not isinstance(attempts, bool)
+            else None,
+            payload=payload if isinstance(payload, dict) else None,
+            extra={k: v for k, v in obj.items() if k not in known},
+        )
+
+    def to_json(self) -> JsonDict:
+        out: JsonDict = {"id": self.id, "ts": self.ts, "payload": self.payload, "attempts": self.attempts}
+        out.update(self.extra)
+        return out
+
+
+@dataclass(frozen=True)
+class OutboxWrite:
+    """One write to a watched storage key (outbox or dead-letter), as a delta.
+
+    The observer page diffs ``oldValue``/``newValue`` of each ``storage`` event in the browser
+    and sends only the delta, so day-long runs with thousands of writes stay cheap.
+    ``kind`` says where the write came from:
+    - ``write``: a storage event (a page of the build wrote);
+    - ``seed``: the harness pre-seeded the key before the build loaded;
+    - ``snapshot``: the harness read the key (context start, browser restart, end of run) and
+      found it differing from the folded history — writes the observer could not see.
+    """
+
+    seq: int
+    t_page: int
+    t_wall: float
+    context: str
+    key: str
+    kind: Literal["write", "seed", "snapshot"] = "write"
+    url: str | None = None
+    added: tuple[Envelope, ...] = ()
+    changed: tuple[Envelope, ...] = ()
+    removed: tuple[str, ...] = ()
+    length: int | None = None  # number of entries after the write; None when unparseable
+    parse_error: str | None = None  # the new value is not a JSON array of envelopes
+    raw_sample: str | None = None  # first bytes of an unparseable value, for the report
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One send the page made (fetch or sendBeacon), seen by the harness instrumentation.
+
+    ``ids`` are the envelope ids found in the body (``meta.eid``) — empty for builds that send
+    none. ``outcome``: ``ok`` (2xx), ``http_error`` (non-2xx), ``network_error`` (TypeError),
+    ``abort`` (AbortError), ``pending`` (never settled), ``queued``/``refused`` (sendBeacon's
+    return value). Attempts made while a page unloads may be missing; the journal is the
+    server-side truth.
+    """
+
+    seq: int
+    context: str
+    page: str
+    via: Literal["fetch", "beacon"]
+    t_page_start: int
+    t_page_end: int | None
+    outcome: str
+    status: int | None = None
+    error: str | None = None
+    ids: tuple[str, ...] = ()
+    payloads: tuple[JsonDict, ...] = ()
+
+
+@dataclass(frozen=True)
+class Intent:
+    """An event the driver caused and expects the build to enqueue (e.g. a tel: click)."""
+
+    intent_id: str
+    context: str
+    page: str
+    ec: str
+    ea: str
+    el: str | None = None
+    t_page: int = 0
+
+
+@dataclass(frozen=True)
+class Op:
+    """One step the driver or the nemesis performed, with the page time it happened at."""
+
+    seq: int
+    kind: str  # open, click, send, navigate, reload, close, crash, offline, online, advance, fault, ...
+    t_page: int
+    t_wall: float
+    context: str | None = None
+    page: str | None = None
+    detail: JsonDict = field(default_factory=dict)
+    intents: tuple[Intent, ...] = ()
+
+
+@dataclass(frozen=True)
+class JournalEvent:
+    """One event inside a Sync request, as the endpoint parsed it."""
+
+    index: int
+    payload: JsonDict
+    eid: str | None
+    error: str | None = None  # why the endpoint rejected this event (422/400), None when valid
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request the Sync endpoint received, and what became of it.
+
+    ``processed``: the events were recorded as received (stored / handed to ingest) — true for
+    2xx answers and for the ``process_then_fail`` fault, false otherwise. ``status`` is what was
+    answered (``None`` when no answer was sent: hang, close). ``via`` comes from the transport
+    tag the instrumentation adds to the URL (``fetch``/``beacon``), ``unknown`` otherwise.
+    """
+
+    seq: int
+    t_wall: float
+    method: str
+    path: str
+    status: int | None
+    outcome: str  # answered | closed | hung | client_gone | process_then_fail
+    processed: bool
+    via: str = "unknown"
+    headers: dict[str, str] = field(default_factory=dict)
+    body_size: int = 0
+    body_sample: str = ""
+    events: tuple[JournalEvent, ...] = ()
+    error: str | None = None
+    fault: str | None = None
+    t_done: float | None = None
+    upstream_status: int | None = None  # tap mode: what the upstream answered
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One event at rest (in the stub's store or the ingest database)."""
+
+    eid: str | None
+    site: str
+    session_id: str | None
+    session_month: str | None
+    ec: str | None
+    ea: str | None
+    payload: JsonDict = field(default_factory=dict)
+    partition: str | None = None  # the PostgreSQL partition the row lives in, when known
+
+
+@dataclass
+class History:
+    """Everything recorded in one scenario run: the checker's only input."""
+
+    scenario: str
+    outbox_key: str
+    deadletter_key: str | None
+    writes: list[OutboxWrite] = field(default_factory=list)
+    journal: list[JournalEntry] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    ops: list[Op] = field(default_factory=list)
+    at_rest: list[StoredEvent] | None = None  # None: not observable (tap mode without a query)
+    at_rest_source: str = "stub"  # stub | postgres | query | none
+    t_page_end: int = 0
+    t_wall_end: float = 0.0
+    meta: JsonDict = field(default_factory=dict)

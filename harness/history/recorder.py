@@ -1,0 +1,172 @@
+"""The recorder: turns what the browser reports into history facts, in arrival order.
+
+It receives outbox deltas from observer pages, send attempts from the instrumentation, and ops
+from the driver and nemesis. It also folds the outbox per (context, key) as it goes, so a read of
+the real storage (context start, restart, end of run) can be compared with what the observer saw:
+any difference is recorded as a ``snapshot`` write rather than silently ignored.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.history.model import Attempt, Envelope, History, Intent, Op, OutboxWrite
+
+
+def parse_outbox(raw: str | None) -> tuple[list[Envelope] | None, str | None]:
+    """Parse a raw outbox value: (envelopes, error). ``None`` value → empty outbox."""
+    if raw is None:
+        return [], None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        return None, f"not JSON: {exc}"
+    if not isinstance(value, list):
+        return None, f"not a JSON array ({type(value).__name__})"
+    envs = [e for e in (Envelope.from_json(item) for item in value) if e is not None]
+    missing = len(value) - len(envs)
+    return envs, (f"{missing} entries without an id" if missing else None)
+
+
+def diff_states(before: dict[str, Envelope], after: list[Envelope]) -> tuple[tuple[Envelope, ...], tuple[Envelope, ...], tuple[str, ...]]:
+    """Delta between a folded state and a list of envelopes: (added, changed, removed ids)."""
+    after_ids = {e.id for e in after}
+    added = tuple(e for e in after if e.id not in before)
+    changed = tuple(e for e in after if e.id in before and before[e.id] != e)
+    removed = tuple(i for i in before if i not in after_ids)
+    return added, changed, removed
+
+
+@dataclass
+class _PendingAttempt:
+    seq: int
+    context: str
+    page: str
+    via: str
+    t_start: int
+    ids: tuple[str, ...]
+    payloads: tuple[dict[str, Any], ...]
+
+
+@dataclass
+class Recorder:
+    """Collects one scenario's facts. Not thread-safe: everything runs on one event loop."""
+
+    scenario: str
+    outbox_key: str
+    deadletter_key: str | None
+    writes: list[OutboxWrite] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    ops: list[Op] = field(default_factory=list)
+    _state: dict[tuple[str, str], dict[str, Envelope]] = field(default_factory=dict)
+    _open: dict[tuple[str, str, int], _PendingAttempt] = field(default_factory=dict)
+    _early_ends: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
+    _seq: int = 0
+    sync_marks: dict[str, str] = field(default_factory=dict)
+
+    def _next(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # -- outbox -------------------------------------------------------------------------
+    def state(self, context: str, key: str | None = None) -> dict[str, Envelope]:
+        """The folded state of a key in a context (what the observer has seen so far)."""
+        return self._state.setdefault((context, key or self.outbox_key), {})
+
+    def _apply(self, w: OutboxWrite) -> None:
+        st = self.state(w.context, w.key)
+        for i in w.removed:
+            st.pop(i, None)
+        for e in (*w.added, *w.changed):
+            st[e.id] = e
+        self.writes.append(w)
+
+    def on_storage(self, context: str, msg: dict[str, Any]) -> None:
+        """A delta from an observer page (see js/observer.js)."""
+        if "sync" in msg:
+            self.sync_marks[context] = str(msg["sync"])
+            return
+        key = str(msg["key"])
+        t_page = int(msg.get("t") or 0)
+        if msg.get("cleared"):
+            removed = tuple(self.state(context, key))
+            if not removed:
+                return
+            self._apply(OutboxWrite(self._next(), t_page, time.time(), context, key, url=msg.get("url"),
+                                    removed=removed, length=0))
+            return
+        envs = lambda items: tuple(e for e in (Envelope.from_json(x) for x in items or ()) if e is not None)  # noqa: E731
+        self._apply(OutboxWrite(
+            seq=self._next(), t_page=t_page, t_wall=time.time(), context=context, key=key,
+            url=msg.get("url"), added=envs(msg.get("added")), changed=envs(msg.get("changed")),
+            removed=tuple(str(i) for i in msg.get("removed") or ()), length=msg.get("length"),
+            parse_error=msg.get("parse_error"), raw_sample=msg.get("raw_sample"),
+        ))
+
+    def on_read(self, context: str, key: str, raw: str | None, t_page: int, kind: str = "snapshot") -> None:
+        """The harness read (or seeded) a key: record whatever differs from the folded state."""
+        envs, error = parse_outbox(raw)
+        before = self.state(context, key)
+        if envs is None:
+            if raw is not None:
+                self._apply(OutboxWrite(self._next(), t_page, time.time(), context, key, kind=kind,  # type: ignore[arg-type]
+                                        removed=tuple(before), parse_error=error, raw_sample=raw[:200]))
+            return
+        added, changed, removed = diff_states(before, envs)
+        if added or changed or removed or (kind == "seed" and error):
+            self._apply(OutboxWrite(self._next(), t_page, time.time(), context, key, kind=kind,  # type: ignore[arg-type]
+                                    added=added, changed=changed, removed=removed, length=len(envs),
+                                    parse_error=error))
+
+    # -- attempts -----------------------------------------------------------------------
+    def on_attempt(self, context: str, page: str, msg: dict[str, Any]) -> None:
+        """A record from the instrumentation (see js/instrument.js)."""
+        kind = msg.get("type")
+        key = (context, page, int(msg.get("id") or 0))
+        ids = tuple(str(i) for i in msg.get("ids") or ())
+        payloads = tuple(p for p in msg.get("payloads") or () if isinstance(p, dict))
+        if kind == "beacon":
+            self.attempts.append(Attempt(self._next(), context, page, "beacon", int(msg["t"]), int(msg["t"]),
+                                         str(msg.get("outcome")), ids=ids, payloads=payloads))
+        elif kind == "start":
+            pending = _PendingAttempt(self._next(), context, page, "fetch", int(msg["t"]), ids, payloads)
+            early = self._early_ends.pop(key, None)
+            if early is not None:
+                self._close(pending, early)
+            else:
+                self._open[key] = pending
+        elif kind == "end":
+            pending = self._open.pop(key, None)
+            if pending is None:  # the body was read asynchronously: the end can overtake the start
+                self._early_ends[key] = msg
+            else:
+                self._close(pending, msg)
+
+    def _close(self, p: _PendingAttempt, end: dict[str, Any]) -> None:
+        self.attempts.append(Attempt(p.seq, p.context, p.page, "fetch", p.t_start, int(end["t"]),  # type: ignore[arg-type]
+                                     str(end.get("outcome")), status=end.get("status"), error=end.get("error"),
+                                     ids=p.ids, payloads=p.payloads))
+
+    # -- ops ----------------------------------------------------------------------------
+    def op(self, kind: str, t_page: int, *, context: str | None = None, page: str | None = None,
+           detail: dict[str, Any] | None = None, intents: tuple[Intent, ...] = ()) -> Op:
+        o = Op(self._next(), kind, t_page, time.time(), context, page, detail or {}, intents)
+        self.ops.append(o)
+        return o
+
+    def intent(self, context: str, page: str, ec: str, ea: str, el: str | None, t_page: int) -> Intent:
+        return Intent(f"intent-{self._next()}", context, page, ec, ea, el, t_page)
+
+    # -- the end ------------------------------------------------------------------------
+    def history(self, *, t_page_end: int) -> History:
+        """Close open attempts as ``pending`` and hand the facts to the checker."""
+        for p in sorted(self._open.values(), key=lambda p: p.seq):
+            self.attempts.append(Attempt(p.seq, p.context, p.page, "fetch", p.t_start, None, "pending",  # type: ignore[arg-type]
+                                         ids=p.ids, payloads=p.payloads))
+        self._open.clear()
+        self.attempts.sort(key=lambda a: a.seq)
+        return History(scenario=self.scenario, outbox_key=self.outbox_key, deadletter_key=self.deadletter_key,
+                       writes=list(self.writes), attempts=list(self.attempts), ops=list(self.ops),
+                       t_page_end=t_page_end, t_wall_end=time.time())

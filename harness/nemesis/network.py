@@ -1,0 +1,55 @@
+"""Network faults through the Toxiproxy API only: toxics and the proxy's ``enabled`` flag."""
+from __future__ import annotations
+
+import asyncio
+
+from harness.scenario import model as m
+from harness.scenario_run import ScenarioRun, StepFailed
+
+
+def _client(run: ScenarioRun, line: int):  # noqa: ANN202
+    if run.proxy_name is None or run.world.proxy_client is None:
+        raise StepFailed(line, "this run has no fault proxy (--no-proxy)")
+    return run.world.proxy_client
+
+
+async def toxic(run: ScenarioRun, step: m.Toxic) -> None:
+    client = _client(run, step.line)
+    await run.flush()
+    if step.op == "add":
+        created = await asyncio.to_thread(
+            client.add_toxic, run.proxy_name, step.type, stream=step.stream, toxicity=step.toxicity,
+            attributes=dict(step.attributes), name=step.name,
+        )
+        detail = {"op": "add", "toxic": created}
+    elif step.op == "update":
+        await asyncio.to_thread(client.update_toxic, run.proxy_name, step.name,
+                                attributes=dict(step.attributes) or None, toxicity=step.toxicity)
+        detail = {"op": "update", "name": step.name}
+    else:
+        await asyncio.to_thread(client.remove_toxic, run.proxy_name, step.name)
+        detail = {"op": "remove", "name": step.name}
+    run.op("toxic", detail=detail)
+    await run.clock.settle()
+
+
+async def proxy_enabled(run: ScenarioRun, step: m.ProxyEnabled) -> None:
+    client = _client(run, step.line)
+    await run.flush()
+    await asyncio.to_thread(client.set_enabled, run.proxy_name, step.enabled)
+    run.op("proxy", detail={"enabled": step.enabled})
+    await run.clock.settle()
+
+
+async def heal(run: ScenarioRun) -> None:
+    """Remove every toxic of this run's proxy and enable it."""
+    if run.proxy_name is None or run.world.proxy_client is None:
+        return
+    client = run.world.proxy_client
+    for t in await asyncio.to_thread(client.toxics, run.proxy_name):
+        name = t["name"] if isinstance(t, dict) else getattr(t, "name")
+        await asyncio.to_thread(client.remove_toxic, run.proxy_name, name)
+    await asyncio.to_thread(client.set_enabled, run.proxy_name, True)
+
+
+HANDLERS = {m.Toxic: toxic, m.ProxyEnabled: proxy_enabled}

@@ -1,0 +1,144 @@
+"""Run one scenario: start its stub and proxy listener, act, heal, settle, record, judge."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from harness import driver, nemesis
+from harness.adapter import Adapter
+from harness.builds import Build
+from harness.checker import Policy, judge
+from harness.clock import VirtualClock
+from harness.history.model import History
+from harness.history.recorder import Recorder
+from harness.nemesis.network import heal as heal_network
+from harness.scenario import model as m
+from harness.scenario_run import ScenarioRun, StepFailed
+from harness.world.world import World
+from server_stub.app import StubServer
+
+_proxy_counter = 0
+
+
+@dataclass
+class ScenarioResult:
+    scenario: "m.Scenario"
+    history: History
+    verdict: Any
+    wall_s: float
+    sim_ms: int
+    error: str | None = None
+    notes: list[str] | None = None
+
+
+async def hook(run: ScenarioRun, step: m.Hook) -> None:
+    """The rare step the format cannot say: ``module:function(run, **args)``."""
+    module_name, _, func_name = step.target.partition(":")
+    try:
+        func = getattr(importlib.import_module(module_name), func_name)
+    except (ImportError, AttributeError) as exc:
+        raise StepFailed(step.line, f"hook {step.target!r} cannot be imported: {exc}") from exc
+    await run.flush()
+    run.op("hook", detail={"target": step.target})
+    result = func(run, **dict(step.args))
+    if asyncio.iscoroutine(result):
+        await result
+    await run.clock.settle()
+
+
+HANDLERS: dict[type, Any] = {**driver.HANDLERS, **nemesis.HANDLERS, m.Hook: hook}
+
+
+async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapter: Adapter) -> ScenarioResult:
+    """Run a scenario against a build. Guarantee failures are in the verdict; a broken step is ``error``."""
+    global _proxy_counter
+    started = time.monotonic()
+    seed = scenario.seed
+    site_id = f"site-{scenario.name}-{seed}-{random.getrandbits(24):06x}"
+    store = await world.make_store(site_id, "127.0.0.1")
+    stub = StubServer(tracker_source=build.source, site_id=site_id, adapter=adapter, store=store, seed=seed,
+                      journal_path=(world.options.out_dir / f"{scenario.name}.journal.jsonl") if world.options.out_dir else None)
+    recorder = Recorder(scenario.name, adapter.outbox_key, adapter.deadletter_key)
+    error: str | None = None
+    proxy_name: str | None = None
+    async with contextlib.AsyncExitStack() as stack:
+        await stub.start()
+        stack.push_async_callback(stub.stop)
+        sync_url = f"http://127.0.0.1:{stub.sync_port}/api/sync"
+        if world.proxy_client is not None:
+            _proxy_counter += 1
+            proxy_name = f"sync_{scenario.name}_{_proxy_counter}"
+            info = await asyncio.to_thread(world.proxy_client.create_proxy, proxy_name, f"127.0.0.1:{stub.sync_port}")
+            stack.push_async_callback(_delete_proxy, world, proxy_name)
+            sync_url = f"http://127.0.0.1:{info.listen_port}/api/sync"
+        stub.set_sync_url(sync_url)
+        stub.set_tracker(build.source, {**adapter.extra_attrs, **scenario.tracker_attrs})
+        run = ScenarioRun(world=world, scenario=scenario, adapter=adapter, site_id=site_id, stub=stub,
+                          sync_url=sync_url, proxy_name=proxy_name, recorder=recorder,
+                          clock=None, rng=random.Random(seed))  # type: ignore[arg-type]
+        run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity)
+        run.persistent = any(isinstance(s, m.RestartBrowser) for s in scenario.steps)
+        stack.push_async_callback(_close_sessions, run)
+        try:
+            for step in scenario.steps:
+                await HANDLERS[type(step)](run, step)
+            await _heal_and_settle(run)
+        except StepFailed as exc:
+            error = f"{scenario.path}:{exc}"
+        except Exception as exc:  # noqa: BLE001 - a broken step must not lose the history
+            error = f"{scenario.path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        await _final_read(run)
+        history = recorder.history(t_page_end=run.clock.now)
+        history.journal = list(stub.journal.entries())
+        history.at_rest = await store.rows({site_id})
+        history.at_rest_source = getattr(store, "name", "memory") if history.at_rest is not None else "none"
+        history.meta = {"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps,
+                        "clock_fallback": run.clock.fallback_used, "notes": run.notes}
+    policy = Policy(**scenario.policy) if scenario.policy else Policy()
+    verdict = judge(history, list(scenario.judges), policy)
+    return ScenarioResult(scenario, history, verdict, time.monotonic() - started,
+                          history.t_page_end - scenario.start_ms, error, run.notes)
+
+
+async def _heal_and_settle(run: ScenarioRun) -> None:
+    """Heal every fault the scenario left, then let the build drain in page time."""
+    scenario = run.scenario
+    if scenario.heal:
+        await run.flush()
+        run.op("heal")
+        await heal_network(run)
+        run.stub.faults.clear()
+        run.stub.faults.release_hung()
+        for session in run.live_sessions():
+            if session.offline:
+                session.offline = False
+                run.op("online", session=session, detail={"online": True, "heal": True})
+                await session.context.set_offline(False)
+    if scenario.settle_ms:
+        await run.clock.advance(scenario.settle_ms)
+
+
+async def _final_read(run: ScenarioRun) -> None:
+    """Record the final outbox of every context (writes the observer missed show as snapshots)."""
+    with contextlib.suppress(Exception):
+        await run.flush()
+        await run.quiesce(0.05, 1.0)
+    for session in run.live_sessions():
+        with contextlib.suppress(Exception):
+            await session.snapshot(run.clock.now)
+
+
+async def _close_sessions(run: ScenarioRun) -> None:
+    for session in list(run.sessions.values()):
+        await session.close()
+    run.sessions.clear()
+
+
+async def _delete_proxy(world: World, name: str) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.to_thread(world.proxy_client.delete_proxy, name)

@@ -1,0 +1,94 @@
+"""Run a suite: load the build and the scenarios, start the world, run each scenario, report."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.adapter import Adapter
+from harness.builds import Build, load_build
+from harness.errors import UsageProblem
+from harness.report.model import RunReport, ScenarioEntry
+from harness.runner import ScenarioResult, run_scenario
+from harness.scenario import Scenario, load_scenarios
+from harness.world.world import World, WorldOptions
+
+
+@dataclass
+class RunRequest:
+    tracker: str = "reference"
+    scenario_paths: list[Path] = field(default_factory=list)
+    only: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    adapter: Adapter = field(default_factory=Adapter)
+    ingest: str = "memory"
+    database_url: str | None = None
+    tap_url: str | None = None
+    tap_query: str | None = None
+    proxy: bool = True
+    seed: int | None = None
+    report_json: Path | None = None
+    junit: Path | None = None
+    out: Path | None = None
+    timelines: list[str] = field(default_factory=list)
+
+
+def select(scenarios: list[Scenario], only: list[str], tags: list[str], ingest: str) -> list[Scenario]:
+    """Filter by name and tag; scenarios that need PostgreSQL are skipped without it."""
+    names = {s.name for s in scenarios}
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise UsageProblem(f"no scenario named {', '.join(unknown)} (see `tankharness list`)")
+    chosen = [s for s in scenarios if (not only or s.name in only) and (not tags or set(tags) & set(s.tags))]
+    return [s for s in chosen if s.ingest != "postgres" or ingest == "postgres"]
+
+
+async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, options: WorldOptions,
+                    console: Console | None = None) -> tuple[RunReport, list[ScenarioResult]]:
+    """Run scenarios in one world; returns the report and the raw results (histories)."""
+    results: list[ScenarioResult] = []
+    started = dt.datetime.now(dt.timezone.utc)
+    async with World(options) as world:
+        for scenario in scenarios:
+            if console is not None:
+                console.print(f"[dim]running {scenario.name} …[/dim]")
+            results.append(await run_scenario(world, scenario, build, adapter))
+        meta = {**world.meta(), "build": {"name": build.name, "kind": build.kind, "path": str(build.path or "")},
+                "adapter": adapter.__dict__ | {"extra_attrs": dict(adapter.extra_attrs)},
+                "started": started.isoformat()}
+    report = RunReport(meta=meta, scenarios=[
+        ScenarioEntry(r.scenario.name, r.verdict, r.wall_s, r.sim_ms, r.error, list(r.scenario.judges))
+        for r in results
+    ])
+    return report, results
+
+
+async def run_request(req: RunRequest) -> int:
+    from harness.report.json_report import write_json
+    from harness.report.junit import write_junit
+    from harness.report.table import render_run, render_timeline
+
+    build = load_build(req.tracker)
+    scenarios = load_scenarios(req.scenario_paths)
+    if req.seed is not None:
+        scenarios = [dataclasses.replace(s, seed=req.seed) for s in scenarios]
+    chosen = select(scenarios, req.only, req.tags, req.ingest)
+    if not chosen:
+        raise UsageProblem("no scenario selected")
+    console = Console()
+    options = WorldOptions(ingest=req.ingest, proxy=req.proxy, database_url=req.database_url, tap_url=req.tap_url,
+                           tap_query=req.tap_query, out_dir=req.out, seed=req.seed or 1)
+    if req.out:
+        req.out.mkdir(parents=True, exist_ok=True)
+    report, results = await run_suite(build, chosen, req.adapter, options, console)
+    render_run(report, console)
+    for prefix in req.timelines:
+        render_timeline(report, prefix, console)
+    if req.report_json:
+        write_json(report, req.report_json)
+    if req.junit:
+        write_junit(report, req.junit)
+    return 0 if report.passed else 1

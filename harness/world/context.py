@@ -1,0 +1,217 @@
+"""One browser context of a scenario: its clock, its observer page, its tabs.
+
+A context is one visitor's browser profile: tabs in it share one localStorage (one outbox).
+The observer page is opened first and watches every write the tabs make (js/observer.js); the
+instrumentation (js/instrument.js) is installed in every page before any page script runs.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Page, Playwright
+
+from harness.adapter import Adapter
+from harness.history.recorder import Recorder
+from harness.world.browser import BrowserChoice
+
+JS_DIR = Path(__file__).resolve().parent.parent / "history" / "js"
+INSTRUMENT_JS = (JS_DIR / "instrument.js").read_text()
+OBSERVER_JS = (JS_DIR / "observer.js").read_text()
+SYNC_KEY = "__tank_sync"
+FILLER_PREFIX = "__tank_filler_"
+
+# Private browsing in some browsers: any localStorage access throws. Never on the observer page.
+PRIVATE_MODE_JS = """
+(() => {
+  if (location.pathname === "/__tank/observer") return;
+  try {
+    Object.defineProperty(window, "localStorage", { configurable: true,
+      get() { throw new DOMException("The operation is insecure.", "SecurityError"); } });
+  } catch (e) {}
+})();
+"""
+
+NEXT_TIMER_JS = """() => {
+  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
+  if (!c || typeof c._firstTimer !== "function") return -1;
+  const t = c._firstTimer();
+  return t ? c._now.time + (t.callAt - c._now.ticks) : null;
+}"""
+
+FILL_JS = """(prefix) => {
+  let i = 0, size = 512 * 1024;
+  const chunk = "x".repeat(size);
+  while (size >= 1) {
+    try { localStorage.setItem(prefix + i, chunk.slice(0, size)); i++; }
+    catch (e) { size = Math.floor(size / 2); }
+  }
+  return i;
+}"""
+
+
+@dataclass
+class ContextSession:
+    """A live browser context with its observer and named tabs."""
+
+    name: str
+    context: BrowserContext
+    observer: Page
+    recorder: Recorder
+    adapter: Adapter
+    site_url: str
+    profile_dir: Path | None = None  # set for persistent contexts (browser restart)
+    tabs: dict[str, Page] = field(default_factory=dict)
+    offline: bool = False
+    storage_mode: str = "normal"
+    _page_names: dict[int, str] = field(default_factory=dict)
+    _sync_counter: int = 0
+
+    # -- creation -----------------------------------------------------------------------
+    @classmethod
+    async def create(cls, *, name: str, pw: Playwright, browser: Browser | None, choice: BrowserChoice,
+                     recorder: Recorder, adapter: Adapter, site_url: str, sync_url: str, now_ms: int,
+                     persistent: bool = False, profile_dir: Path | None = None,
+                     storage_mode: str = "normal", seed: int = 1) -> "ContextSession":
+        """Open a context with the clock paused at ``now_ms`` and its observer watching."""
+        options: dict[str, Any] = {"timezone_id": "UTC", "locale": "tr-TR", "service_workers": "block"}
+        if persistent:
+            profile_dir = profile_dir or Path(tempfile.mkdtemp(prefix=f"tank-profile-{name}-"))
+            context = await pw.chromium.launch_persistent_context(str(profile_dir), **choice.launch_kwargs(), **options)
+        else:
+            assert browser is not None
+            context = await browser.new_context(**options)
+        session = cls(name, context, None, recorder, adapter, site_url, profile_dir)  # type: ignore[arg-type]
+        await context.clock.install(time=(now_ms - 1000) / 1000)
+        await context.clock.pause_at(now_ms / 1000)
+        config = {"syncUrl": sync_url, "seed": seed}
+        await context.add_init_script(f"window.__tankConfig = {json.dumps(config)};")
+        await context.add_init_script(INSTRUMENT_JS)
+        if storage_mode == "private":
+            await context.add_init_script(PRIVATE_MODE_JS)
+        session.storage_mode = storage_mode
+        await context.expose_binding("__tankReport", session._on_report)
+        await context.expose_binding("__tankStorage", session._on_storage)
+        for stale in list(context.pages):  # a persistent context opens with a blank tab
+            await stale.close()
+        session.observer = await context.new_page()
+        await session.observer.goto(f"{site_url}/__tank/observer")
+        await session.observer.evaluate(
+            "(keys) => { window.__tankWatchedKeys = keys; }", adapter.watched_keys()
+        )
+        await session.observer.evaluate(OBSERVER_JS)
+        await session.observer.evaluate(f"(k) => {{ try {{ localStorage.setItem(k, '00000000'); }} catch (e) {{}} }}", SYNC_KEY)
+        await session.snapshot(now_ms)
+        return session
+
+    # -- bindings -----------------------------------------------------------------------
+    def page_name(self, page: Page | None) -> str:
+        if page is None:
+            return "?"
+        return self._page_names.get(id(page), "?")
+
+    async def _on_report(self, source: dict[str, Any], record: dict[str, Any]) -> None:
+        self.recorder.on_attempt(self.name, self.page_name(source.get("page")), record)
+
+    async def _on_storage(self, source: dict[str, Any], message: dict[str, Any]) -> None:
+        self.recorder.on_storage(self.name, message)
+
+    # -- tabs ---------------------------------------------------------------------------
+    async def new_tab(self, tab: str) -> Page:
+        page = await self.context.new_page()
+        self.tabs[tab] = page
+        self._page_names[id(page)] = tab
+        page.on("close", lambda p: self._forget(tab, p))
+        return page
+
+    def _forget(self, tab: str, page: Page) -> None:
+        if self.tabs.get(tab) is page:
+            del self.tabs[tab]
+
+    def live_tabs(self) -> list[Page]:
+        return [p for p in self.tabs.values() if not p.is_closed()]
+
+    # -- storage ------------------------------------------------------------------------
+    async def read_key(self, key: str) -> str | None:
+        return await self.observer.evaluate("(k) => localStorage.getItem(k)", key)
+
+    async def write_key(self, key: str, raw: str) -> None:
+        """Write from the observer page: the observer gets no event for its own write."""
+        await self.observer.evaluate("([k, v]) => localStorage.setItem(k, v)", [key, raw])
+
+    async def snapshot(self, t_page: int, kind: str = "snapshot") -> None:
+        """Read every watched key and record what the observer did not see."""
+        for key in self.adapter.watched_keys():
+            self.recorder.on_read(self.name, key, await self.read_key(key), t_page, kind)
+
+    async def fill_storage(self) -> int:
+        """Fill localStorage to its quota with harness-owned filler keys."""
+        return int(await self.observer.evaluate(FILL_JS, FILLER_PREFIX))
+
+    async def clear_filler(self) -> None:
+        await self.observer.evaluate(
+            "(p) => { for (const k of Object.keys(localStorage)) if (k.startsWith(p)) localStorage.removeItem(k); }",
+            FILLER_PREFIX,
+        )
+
+    async def flush(self, timeout_s: float = 2.0) -> None:
+        """Make sure every write the tabs made so far has reached the recorder.
+
+        Each live tab writes a sentinel value; storage events from one writer arrive in order,
+        so once the observer reports the sentinel, that tab's earlier writes are in.
+        """
+        for page in self.live_tabs():
+            self._sync_counter += 1
+            token = f"{self._sync_counter:08d}"
+            try:
+                wrote = await page.evaluate(
+                    "([k, v]) => { try { localStorage.setItem(k, v); return true; } catch (e) { return false; } }",
+                    [SYNC_KEY, token],
+                )
+            except Exception:  # noqa: BLE001 - page navigating or crashed: nothing to flush there
+                continue
+            if not wrote:
+                continue
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout_s
+            while self.recorder.sync_marks.get(self.name) != token and loop.time() < deadline:
+                await asyncio.sleep(0.002)
+
+    # -- time ---------------------------------------------------------------------------
+    async def next_timer(self) -> int | None:
+        """The earliest due timer among this context's tabs (page time, ms); -1 if unknown."""
+        best: int | None = None
+        for page in self.live_tabs():
+            try:
+                due = await page.evaluate(NEXT_TIMER_JS)
+            except Exception:  # noqa: BLE001
+                continue
+            if due is None:
+                continue
+            if due == -1:
+                return -1
+            best = int(due) if best is None else min(best, int(due))
+        return best
+
+    async def inflight(self) -> int:
+        total = 0
+        for page in self.live_tabs():
+            try:
+                total += int(await page.evaluate("() => window.__tankInflight || 0"))
+            except Exception:  # noqa: BLE001
+                continue
+        return total
+
+    # -- the end ------------------------------------------------------------------------
+    async def close(self, remove_profile: bool = True) -> None:
+        try:
+            await self.context.close()
+        except Exception:  # noqa: BLE001 - already gone (browser crashed or stopped)
+            pass
+        if remove_profile and self.profile_dir is not None:
+            shutil.rmtree(self.profile_dir, ignore_errors=True)

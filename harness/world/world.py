@@ -1,0 +1,132 @@
+"""The world of a run: Playwright and Chromium, the fault proxy, the database.
+
+Started once per run and shared by its scenarios (each scenario gets its own Sync stub, proxy
+listener and browser contexts). Every process it starts is stopped when the ``async with``
+block ends — on success, on error and on cancellation (Ctrl-C, SIGTERM via the CLI).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, Playwright, async_playwright
+
+from harness.errors import EnvironmentProblem
+from harness.world.browser import BrowserChoice, find_browser
+
+
+@dataclass(frozen=True)
+class WorldOptions:
+    ingest: str = "memory"  # memory | postgres | tap
+    proxy: bool = True
+    database_url: str | None = None
+    tap_url: str | None = None
+    tap_query: str | None = None
+    out_dir: Path | None = None  # where journals (JSONL) go; None: memory only
+    seed: int = 1
+
+
+class World:
+    """Async context manager owning the long-lived parts of a run."""
+
+    def __init__(self, options: WorldOptions) -> None:
+        self.options = options
+        self.pw: Playwright = None  # type: ignore[assignment]
+        self.browser: Browser | None = None
+        self.browser_choice: BrowserChoice = None  # type: ignore[assignment]
+        self.browser_version = ""
+        self.proxy_client: Any = None
+        self.proxy_kind = "none"
+        self.proxy_version = ""
+        self.pg: Any = None
+        self.pg_store: Any = None
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> "World":
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def _start(self) -> None:
+        self.pw = await self._stack.enter_async_context(async_playwright())
+        self.browser_choice = find_browser(self.pw)
+        try:
+            self.browser = await self.pw.chromium.launch(**self.browser_choice.launch_kwargs())
+        except Exception as exc:  # noqa: BLE001
+            raise EnvironmentProblem(f"cannot start Chromium ({self.browser_choice.executable}): {str(exc).splitlines()[0]}") from exc
+        self._stack.push_async_callback(self._close_browser)
+        self.browser_version = self.browser.version
+        if self.options.proxy:
+            from harness.toxiproxy.client import ToxiproxyClient
+            from harness.toxiproxy.service import toxiproxy_service
+
+            service = await self._stack.enter_async_context(toxiproxy_service(self.options.seed))
+            self.proxy_kind, self.proxy_version = service.kind, service.version
+            self.proxy_client = ToxiproxyClient(service.url)
+        if self.options.ingest == "postgres":
+            from harness.world.postgres import postgres
+            from server_stub.ingest.store import PostgresStore
+
+            self.pg = await self._stack.enter_async_context(postgres(self.options.database_url or os.environ.get("DATABASE_URL")))
+            self.pg_store = await PostgresStore.connect(self.pg.dsn)
+            self._stack.push_async_callback(self.pg_store.close)
+
+    async def _close_browser(self) -> None:
+        if self.browser is not None:
+            with contextlib.suppress(Exception):
+                await self.browser.close()
+
+    async def make_store(self, site_id: str, domain: str) -> Any:
+        """The store a scenario's stub hands accepted events to."""
+        if self.options.ingest == "postgres":
+            await self.pg_store.ensure_site(site_id, domain)
+            return _Shared(self.pg_store)
+        if self.options.ingest == "tap":
+            from server_stub.ingest.tap import TapStore
+
+            return TapStore(self.options.tap_url, self.options.tap_query, self.options.database_url)
+        from server_stub.memory_store import MemoryStore
+
+        return MemoryStore({site_id})
+
+    async def call_db_function(self, name: str, args: list[Any]) -> None:
+        import psycopg
+        from psycopg import sql
+
+        async with await psycopg.AsyncConnection.connect(self.pg.dsn, autocommit=True) as conn:
+            placeholders = sql.SQL(", ").join(sql.Placeholder() * len(args))
+            await conn.execute(sql.SQL("SELECT {}({})").format(sql.Identifier(name), placeholders), args)
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "browser": {"source": self.browser_choice.source if self.browser_choice else None,
+                        "executable": self.browser_choice.executable if self.browser_choice else None,
+                        "version": self.browser_version},
+            "proxy": {"kind": self.proxy_kind, "version": self.proxy_version},
+            "store": self.options.ingest,
+            "database": getattr(self.pg, "kind", None),
+            "seed": self.options.seed,
+        }
+
+
+class _Shared:
+    """A run-wide store lent to one scenario: the stub closes it, the world owns it."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.name = inner.name
+
+    def __getattr__(self, item: str) -> Any:
+        return getattr(self._inner, item)
+
+    async def close(self) -> None:
+        return None
