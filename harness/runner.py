@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import contextlib
 import importlib
 import random
@@ -61,6 +62,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     seed = scenario.seed
     site_id = f"site-{scenario.name}-{seed}-{random.getrandbits(24):06x}"
     store = await world.make_store(site_id, "127.0.0.1")
+    await world.prepare_months(months_needed(scenario))
     stub = StubServer(tracker_source=build.source, site_id=site_id, adapter=adapter, store=store, seed=seed,
                       journal_path=(world.options.out_dir / f"{scenario.name}.journal.jsonl") if world.options.out_dir else None)
     recorder = Recorder(scenario.name, adapter.outbox_key, adapter.deadletter_key)
@@ -103,6 +105,21 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     verdict = judge(history, list(scenario.judges), policy)
     return ScenarioResult(scenario, history, verdict, time.monotonic() - started,
                           history.t_page_end - scenario.start_ms, error, run.notes)
+
+
+def months_needed(scenario: "m.Scenario") -> list[dt.date]:
+    """Every month the scenario's page time crosses — except that a scenario which calls
+    ``create_next_month_partitions`` itself wants the next month missing until it does."""
+    span = sum(s.ms for s in scenario.steps if isinstance(s, m.Advance)) + scenario.settle_ms
+    first = dt.datetime.fromtimestamp(scenario.start_ms / 1000, dt.timezone.utc).date().replace(day=1)
+    last = dt.datetime.fromtimestamp((scenario.start_ms + span) / 1000, dt.timezone.utc).date().replace(day=1)
+    if any(isinstance(s, m.Db) and s.function == "create_next_month_partitions" for s in scenario.steps):
+        return [first]
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months
 
 
 async def _heal_and_settle(run: ScenarioRun) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.adapter import Adapter
-from harness.builds import Build, load_build
+from harness.builds import Build, BuildError, load_build
 from harness.errors import UsageProblem
 from harness.report.model import RunReport, ScenarioEntry
 from harness.runner import ScenarioResult, run_scenario
-from harness.scenario import Scenario, load_scenarios
+from harness.scenario import Scenario, ScenarioError, load_scenarios
 from harness.world.world import World, WorldOptions
 
 
@@ -71,8 +71,11 @@ async def run_request(req: RunRequest) -> int:
     from harness.report.junit import write_junit
     from harness.report.table import render_run, render_timeline
 
-    build = load_build(req.tracker)
-    scenarios = load_scenarios(req.scenario_paths)
+    try:
+        build = load_build(req.tracker)
+        scenarios = load_scenarios(req.scenario_paths)
+    except (BuildError, ScenarioError) as exc:
+        raise UsageProblem(str(exc)) from exc
     if req.seed is not None:
         scenarios = [dataclasses.replace(s, seed=req.seed) for s in scenarios]
     chosen = select(scenarios, req.only, req.tags, req.ingest)

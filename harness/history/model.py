@@ -161,7 +161,7 @@ class JournalEntry:
     method: str
     path: str
     status: int | None
-    outcome: str  # answered | closed | hung | client_gone | process_then_fail
+    outcome: str  # answered | closed | hung | client_gone | process_then_fail (in_flight until it ends)
     processed: bool
     via: str = "unknown"
     headers: dict[str, str] = field(default_factory=dict)

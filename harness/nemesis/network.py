@@ -18,7 +18,8 @@ async def toxic(run: ScenarioRun, step: m.Toxic) -> None:
     await run.flush()
     if step.op == "add":
         created = await asyncio.to_thread(
-            client.add_toxic, run.proxy_name, step.type, stream=step.stream, toxicity=step.toxicity,
+            client.add_toxic, run.proxy_name, step.type, stream=step.stream or "downstream",
+            toxicity=1.0 if step.toxicity is None else step.toxicity,
             attributes=dict(step.attributes), name=step.name,
         )
         detail = {"op": "add", "toxic": created}

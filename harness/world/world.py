@@ -98,6 +98,12 @@ class World:
 
         return MemoryStore({site_id})
 
+    async def prepare_months(self, months: list[Any]) -> None:
+        """Create the monthly partitions a scenario's page time will need (PostgreSQL only)."""
+        if self.pg_store is not None:
+            for month in months:
+                await self.pg_store.create_month_partitions(month)
+
     async def call_db_function(self, name: str, args: list[Any]) -> None:
         import psycopg
         from psycopg import sql

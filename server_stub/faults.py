@@ -1,0 +1,153 @@
+"""Which HTTP fault each Sync request gets (queue, default, seeded random) and hung requests.
+
+Fault specs (the dict spelling shared by scenarios, the control app and Python) are parsed by
+``parse_fault`` in ``fault_spec``; they are re-exported here so callers need one import.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from server_stub.fault_spec import KIND_KEYS, MODIFIER_KEYS, Fault, FaultSpecError, parse_fault
+
+__all__ = ["KIND_KEYS", "MODIFIER_KEYS", "Decision", "Fault", "FaultPlan", "FaultSpecError", "HangEnd", "parse_fault"]
+
+HangEnd = Literal["released", "stopped"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The fault chosen for one request and which rule chose it (queue, default, random)."""
+
+    fault: Fault
+    source: Literal["queue", "default", "random"]
+
+    def label(self) -> str:
+        return f"{self.fault.describe()} ({self.source})"
+
+
+@dataclass
+class _RandomRule:
+    p: float
+    fault: Fault
+    seed: int
+    rng: random.Random = field(repr=False, default_factory=random.Random)
+
+
+class FaultPlan:
+    """Which fault each request gets, in arrival order.
+
+    Precedence: the first *matching* queued fault (consumed), else the default, else the random
+    rule, else none (healthy). The random rule draws one number for every request it matches,
+    whether or not a queued/default fault wins, so request k's fate depends only on the seed and
+    k — reproducible however the other rules are scripted.
+    """
+
+    def __init__(self, seed: int = 1) -> None:
+        self._seed = seed
+        self._queue: list[Fault] = []
+        self._default: Fault | None = None
+        self._random: _RandomRule | None = None
+        self._hung: set[asyncio.Future[HangEnd]] = set()
+        self._stopped = False
+
+    # -- scripting -----------------------------------------------------------------------
+    def push(self, fault: Fault | Mapping[str, Any], count: int = 1) -> None:
+        """Queue ``count`` copies of a fault for the next matching requests."""
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise FaultSpecError(f"count: must be a positive integer, got {count!r}")
+        self._queue.extend([parse_fault(fault)] * count)
+
+    def sequence(self, faults: Iterable[Fault | Mapping[str, Any]]) -> None:
+        """Queue faults in order, e.g. ``[{"status": 503}] * 3`` = "503 ×3 then healthy".
+
+        All specs are validated before any is queued.
+        """
+        self._queue.extend([parse_fault(f) for f in faults])
+
+    def set_default(self, fault: Fault | Mapping[str, Any] | None) -> None:
+        """Apply a fault to every request (queue first) until cleared with ``None``."""
+        self._default = None if fault is None else parse_fault(fault)
+
+    def random(self, p: float, fault: Fault | Mapping[str, Any] | None, seed: int | None = None) -> None:
+        """Give each matching request the fault with probability ``p`` (seeded); ``None`` clears."""
+        if fault is None:
+            self._random = None
+            return
+        if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
+            raise FaultSpecError(f"p: must be a number 0–1, got {p!r}")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise FaultSpecError(f"seed: must be an integer, got {seed!r}")
+        seed = self._seed if seed is None else seed
+        self._random = _RandomRule(float(p), parse_fault(fault), seed, random.Random(seed))
+
+    def clear(self) -> None:
+        """Remove queue, default and random rule (hung requests stay hung)."""
+        self._queue.clear()
+        self._default = None
+        self._random = None
+
+    def state(self) -> dict[str, Any]:
+        """JSON view for the control endpoint and logs."""
+        rnd = self._random
+        return {
+            "queue": [f.to_spec() for f in self._queue],
+            "default": self._default.to_spec() if self._default else None,
+            "random": {"p": rnd.p, "fault": rnd.fault.to_spec(), "seed": rnd.seed} if rnd else None,
+            "hung": len(self._hung),
+        }
+
+    # -- deciding ------------------------------------------------------------------------
+    def decide(self, method: str, via: str) -> Decision | None:
+        """Choose (and consume) the fault for one arriving request."""
+        drawn = False
+        rnd = self._random
+        if rnd is not None and rnd.fault.matches(method, via):
+            drawn = rnd.rng.random() < rnd.p
+        for i, fault in enumerate(self._queue):
+            if fault.matches(method, via):
+                del self._queue[i]
+                return Decision(fault, "queue")
+        if self._default is not None and self._default.matches(method, via):
+            return Decision(self._default, "default")
+        if drawn and rnd is not None:
+            return Decision(rnd.fault, "random")
+        return None
+
+    # -- hanging -------------------------------------------------------------------------
+    async def hold(self) -> HangEnd:
+        """Block a hung request until ``release_hung()`` or ``stop()``.
+
+        Cancellation (the client went away) propagates to the caller.
+        """
+        if self._stopped:
+            return "stopped"
+        fut: asyncio.Future[HangEnd] = asyncio.get_running_loop().create_future()
+        self._hung.add(fut)
+        try:
+            return await fut
+        finally:
+            self._hung.discard(fut)
+
+    @property
+    def hung_count(self) -> int:
+        return len(self._hung)
+
+    def release_hung(self) -> int:
+        """Let every currently hung request proceed normally; returns how many were released."""
+        return self._wake("released")
+
+    def stop(self) -> None:
+        """The server is stopping: end every hung request (no answer) and refuse new holds."""
+        self._stopped = True
+        self._wake("stopped")
+
+    def _wake(self, how: HangEnd) -> int:
+        woken = [f for f in self._hung if not f.done()]
+        for fut in woken:
+            fut.set_result(how)
+        self._hung.clear()
+        return len(woken)

@@ -1,0 +1,167 @@
+"""The delivery journal (SPEC §8 history b): every request the Sync endpoint received.
+
+Entries are immutable ``JournalEntry`` values. A request is journaled when it *arrives* (outcome
+``in_flight``, or ``hung`` once a hang fault holds it) so a test can wait for it, and the entry is
+replaced (``dataclasses.replace``) as the request progresses and when it ends (``t_done`` set).
+With a path, each finished entry is appended to a JSONL file with its full body.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from harness.history.model import JournalEntry
+from server_stub.journal_codec import entry_to_json
+
+log = logging.getLogger(__name__)
+
+IN_FLIGHT = "in_flight"  # transient outcome until the request ends
+Listener = Callable[[JournalEntry], None]
+
+
+class Journal:
+    """In-memory, append-only (by ``seq``) record of requests, optionally mirrored to JSONL."""
+
+    def __init__(self, path: Path | None = None, *, sample_chars: int = 2048) -> None:
+        self.path = path
+        self.sample_chars = sample_chars
+        self._entries: list[JournalEntry] = []
+        self._index: dict[int, int] = {}  # seq -> position in _entries
+        self._bodies: dict[int, bytes] = {}  # full bodies of unfinished entries, for the file
+        self._seq = 0
+        self._listeners: list[Listener] = []
+        self._changed = asyncio.Event()
+        self._file: TextIO | None = None
+
+    # -- recording (used by the Sync app) ------------------------------------------------
+    def begin(self, *, method: str, path: str, via: str = "unknown", headers: dict[str, str] | None = None,
+              t_wall: float | None = None) -> JournalEntry:
+        """Journal an arriving request (outcome ``in_flight``) and return it with its ``seq``."""
+        self._seq += 1
+        entry = JournalEntry(
+            seq=self._seq,
+            t_wall=time.time() if t_wall is None else t_wall,
+            method=method,
+            path=path,
+            status=None,
+            outcome=IN_FLIGHT,
+            processed=False,
+            via=via,
+            headers=dict(headers or {}),
+        )
+        self._index[entry.seq] = len(self._entries)
+        self._entries.append(entry)
+        self._notify(entry)
+        return entry
+
+    def set_body(self, seq: int, body: bytes) -> JournalEntry | None:
+        """Record the body read for a request (size, sample; the full body goes to the file)."""
+        self._bodies[seq] = body
+        return self.update(seq, body_size=len(body), body_sample=self.sample(body))
+
+    def update(self, seq: int, **changes: Any) -> JournalEntry | None:
+        """Replace an entry with changed fields; ``None`` when it was cleared meanwhile."""
+        pos = self._index.get(seq)
+        if pos is None:
+            return None
+        entry = dataclasses.replace(self._entries[pos], **changes)
+        self._entries[pos] = entry
+        self._notify(entry)
+        return entry
+
+    def finish(self, seq: int, *, outcome: str, status: int | None = None, **changes: Any) -> JournalEntry | None:
+        """End a request: set outcome, status, ``t_done``; append it to the file.
+
+        Finishing twice is a no-op (the first end wins), so cleanup paths may call it blindly.
+        """
+        pos = self._index.get(seq)
+        current = self._entries[pos] if pos is not None else None
+        if current is not None and current.t_done is not None:
+            return current
+        body = self._bodies.pop(seq, None)
+        changes.update(outcome=outcome, status=status, t_done=time.time())
+        entry = self.update(seq, **changes)
+        if entry is not None:
+            self._write(entry, body)
+        return entry
+
+    def sample(self, body: bytes) -> str:
+        """The in-memory sample: text when UTF-8, escaped bytes otherwise; truncated."""
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = body[: self.sample_chars].decode("utf-8", "backslashreplace")
+        return text[: self.sample_chars]
+
+    # -- reading ---------------------------------------------------------------------------
+    def entries(self) -> list[JournalEntry]:
+        """A copy of all entries in arrival order."""
+        return list(self._entries)
+
+    def since(self, seq: int) -> list[JournalEntry]:
+        """Entries with ``seq`` greater than the given one (0 = all)."""
+        return [e for e in self._entries if e.seq > seq]
+
+    def get(self, seq: int) -> JournalEntry | None:
+        pos = self._index.get(seq)
+        return self._entries[pos] if pos is not None else None
+
+    def clear(self) -> None:
+        """Forget entries in memory (``seq`` keeps counting; the file is not truncated)."""
+        self._entries.clear()
+        self._index.clear()
+
+    async def wait_for(self, predicate: Callable[[JournalEntry], bool], timeout: float = 5.0) -> JournalEntry:
+        """The first entry (present or future, including updates) matching ``predicate``.
+
+        Raises ``TimeoutError`` naming how many entries were seen.
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    for entry in self._entries:
+                        if predicate(entry):
+                            return entry
+                    await self._changed.wait()
+        except TimeoutError:
+            raise TimeoutError(
+                f"no journal entry matched within {timeout}s ({len(self._entries)} entries)"
+            ) from None
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` on every new or replaced entry; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    # -- internals -------------------------------------------------------------------------
+    def _notify(self, entry: JournalEntry) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+        for listener in list(self._listeners):
+            try:
+                listener(entry)
+            except Exception:  # a broken listener must not break the endpoint
+                log.exception("journal listener failed")
+
+    def _write(self, entry: JournalEntry, body: bytes | None) -> None:
+        if self.path is None:
+            return
+        try:
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = self.path.open("a", encoding="utf-8")
+            self._file.write(json.dumps(entry_to_json(entry, body)) + "\n")
+            self._file.flush()
+        except (OSError, TypeError, ValueError):
+            log.exception("cannot append journal entry %s to %s", entry.seq, self.path)

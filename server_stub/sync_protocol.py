@@ -1,0 +1,184 @@
+"""SPEC §5 body rules: turn raw request bytes into validated payloads or a precise 4xx.
+
+Pure functions (no aiohttp) so the rules can be unit-tested with garbage of every shape, and so
+the ingest service can apply exactly the same rules as the stub.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from harness.history.model import JournalEvent
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_EVENTS = 100
+# (field, max length, required) — SPEC §5: `s` 1–128, `u` ≤ 4096, `r` ≤ 2048, `el` ≤ 512.
+FIELD_LIMITS: tuple[tuple[str, int, bool], ...] = (
+    ("s", 128, True),
+    ("u", 4096, False),
+    ("r", 2048, False),
+    ("el", 512, False),
+)
+
+
+@dataclass(frozen=True)
+class ParsedBody:
+    """What the endpoint made of a body.
+
+    ``status`` is ``None`` when the body is valid (the store decides the answer), otherwise the
+    4xx to answer with ``error``. ``events`` are every event found (with a per-event ``error``
+    for the poison ones), ``payloads`` only the valid ones, handed to the store.
+    """
+
+    status: int | None
+    error: str | None = None
+    events: tuple[JournalEvent, ...] = ()
+    invalid: tuple[int, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status is None
+
+    @property
+    def payloads(self) -> list[dict[str, Any]]:
+        return [e.payload for e in self.events if e.error is None]
+
+    @property
+    def site(self) -> str | None:
+        """The batch's site id (only meaningful for a valid body)."""
+        return self.events[0].payload.get("s") if self.events else None
+
+    def answer_body(self) -> dict[str, Any]:
+        """The JSON body of the 4xx answer (``invalid`` lists poison indices on 422)."""
+        body: dict[str, Any] = {"ok": False, "error": self.error}
+        if self.status == 422:
+            body["invalid"] = list(self.invalid)
+            body["errors"] = {str(e.index): e.error for e in self.events if e.error}
+        return body
+
+
+def too_large(size_hint: int) -> ParsedBody:
+    """The 413 answer; ``size_hint`` is the declared or observed size in bytes."""
+    return ParsedBody(413, f"body over {MAX_BODY_BYTES} bytes (at least {size_hint})")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def event_eid(payload: dict[str, Any]) -> str | None:
+    """The envelope id the reference build sends as ``meta.eid`` (None when absent/not a string)."""
+    meta = payload.get("meta")
+    eid = meta.get("eid") if isinstance(meta, dict) else None
+    return eid if isinstance(eid, str) else None
+
+
+def event_error(event: Any) -> str | None:
+    """Why one event breaks the schema, or ``None``. ``null`` optional fields count as absent."""
+    if not isinstance(event, dict):
+        return f"event is not an object (got {_json_type(event)})"
+    for name, limit, required in FIELD_LIMITS:
+        value = event.get(name)
+        if value is None:
+            if required:
+                return f"{name}: required"
+            continue
+        if not isinstance(value, str):
+            return f"{name}: must be a string (got {_json_type(value)})"
+        if required and not value:
+            return f"{name}: must not be empty"
+        if len(value) > limit:
+            return f"{name}: {len(value)} chars, limit {limit}"
+    return None
+
+
+def parse_body(raw: bytes) -> ParsedBody:
+    """Apply SPEC §5 to a body already known to be within ``MAX_BODY_BYTES``.
+
+    Order: UTF-8 → empty → JSON → shape (object, ``events``/``batch`` list of 1–100) → per-event
+    schema → one site per batch. Mixed sites answer 400 even when some events are also invalid
+    (the request itself is malformed); otherwise any invalid event answers 422 for the batch.
+    """
+    if len(raw) > MAX_BODY_BYTES:
+        return too_large(len(raw))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return ParsedBody(400, f"invalid UTF-8 at byte {exc.start}")
+    if not text.strip():
+        return ParsedBody(400, "empty body")
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        return ParsedBody(400, "bad JSON: nested too deeply")
+    except ValueError as exc:  # JSONDecodeError, NaN/Infinity, oversized integers
+        return ParsedBody(400, f"bad JSON: {exc}")
+    items, shape_error = _items(doc)
+    if shape_error is not None:
+        return ParsedBody(400, shape_error)
+    events = tuple(
+        JournalEvent(
+            index=i,
+            payload=item if isinstance(item, dict) else {},
+            eid=event_eid(item) if isinstance(item, dict) else None,
+            error=event_error(item),
+        )
+        for i, item in enumerate(items)
+    )
+    mixed = _mark_mixed_sites(events)
+    if mixed is not None:
+        return mixed
+    invalid = tuple(e.index for e in events if e.error is not None)
+    if invalid:
+        first = events[invalid[0]]
+        return ParsedBody(
+            422, f"{len(invalid)} invalid event(s); first: event {first.index}: {first.error}", events, invalid
+        )
+    return ParsedBody(None, None, events)
+
+
+def _items(doc: Any) -> tuple[list[Any], str | None]:
+    """The events of a body: the object itself, or its ``events``/``batch`` list."""
+    if not isinstance(doc, dict):
+        return [], f"wrong shape: body must be a JSON object (got {_json_type(doc)})"
+    keys = [k for k in ("events", "batch") if k in doc]
+    if not keys:
+        return [doc], None
+    if len(keys) == 2:
+        return [], "wrong shape: both 'events' and 'batch' present"
+    items = doc[keys[0]]
+    if not isinstance(items, list):
+        return [], f"wrong shape: '{keys[0]}' must be an array (got {_json_type(items)})"
+    if not 1 <= len(items) <= MAX_EVENTS:
+        return [], f"wrong shape: '{keys[0]}' has {len(items)} events, allowed 1–{MAX_EVENTS}"
+    return items, None
+
+
+def _mark_mixed_sites(events: tuple[JournalEvent, ...]) -> ParsedBody | None:
+    """400 when the batch names more than one site; the odd events carry the reason."""
+    sites = [e.payload.get("s") for e in events]
+    named = [s for s in sites if isinstance(s, str) and s]
+    if len(set(named)) <= 1:
+        return None
+    first = named[0]
+    marked = tuple(
+        e if not isinstance(s, str) or not s or s == first or e.error
+        else JournalEvent(e.index, e.payload, e.eid, f"s: site {s!r} differs from {first!r} of the batch")
+        for e, s in zip(events, sites)
+    )
+    return ParsedBody(400, f"mixed sites in one batch: {sorted(set(named))}", marked)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else type(value).__name__
