@@ -43,31 +43,27 @@ class VirtualClock:
             self.now = target
             await self.settle()
             return
+        due = await self.settle()
         while True:
-            due = await self._next_due()
             if due == -1:
                 self.fallback_used = True
                 due = min(target, self.now + FALLBACK_SLICE_MS)
-            if due is None or due > target:
-                step = target - self.now
-                final = True
-            else:
-                step = max(0, due - self.now)
-                final = False
-            await self._run_for(step)
-            await self.settle()
+            final = due is None or due > target
+            await self._run_for(target - self.now if final else max(0, due - self.now))
+            due = await self.settle()
             if final:
                 return
 
-    async def _next_due(self) -> int | None:
-        best: int | None = None
+    async def _probe(self) -> tuple[int, int | None]:
+        busy, best = 0, None
         for s in self.sessions():
-            due = await s.next_timer()
-            if due == -1:
-                return -1
-            if due is not None:
+            b, due = await s.probe()
+            busy += b
+            if due == -1 or best == -1:
+                best = -1
+            elif due is not None:
                 best = due if best is None else min(best, due)
-        return best
+        return busy, best
 
     async def _run_for(self, step: int) -> None:
         self.steps += 1
@@ -80,28 +76,25 @@ class VirtualClock:
             await s.context.clock.run_for(step)
         self.now += step
 
-    async def settle(self) -> None:
-        """Wait (real time, briefly) until the network started by the last timers has settled.
+    async def settle(self) -> int | None:
+        """Wait (real time, briefly) until the work the last timers started has settled.
 
-        Settled: no send in flight in any page; or nothing has moved for ``quiet_s`` (requests
-        held by a fault stay in flight, and must not stall the run).
+        Settled: no send in flight and no Web Lock pending in any page; or nothing has moved for
+        ``quiet_s`` (requests held by a fault stay in flight and must not stall the run).
+        Returns the next due timer seen by the last probe.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settle_max_s
         last: tuple[int, int] | None = None
         since = loop.time()
         while True:
-            inflight = 0
-            for s in self.sessions():
-                inflight += await s.inflight()
-            if inflight == 0:
-                return
-            mark = (inflight, self.activity())
+            busy, due = await self._probe()
+            if busy == 0:
+                return due
+            mark = (busy, self.activity())
             now = loop.time()
             if mark != last:
                 last, since = mark, now
-            elif now - since >= self.quiet_s:
-                return
-            if now >= deadline:
-                return
-            await asyncio.sleep(0.003)
+            elif now - since >= self.quiet_s or now >= deadline:
+                return due
+            await asyncio.sleep(0.002)

@@ -37,11 +37,14 @@ PRIVATE_MODE_JS = """
 })();
 """
 
-NEXT_TIMER_JS = """() => {
+# One round trip per page per clock step: how much async work is open, and the next due timer
+# (page time, ms; null: none; -1: Playwright's clock internals are not readable).
+PROBE_JS = """() => {
+  const busy = (window.__tankInflight || 0) + (window.__tankLocks || 0);
   const c = globalThis.__pwClock && globalThis.__pwClock.controller;
-  if (!c || typeof c._firstTimer !== "function") return -1;
+  if (!c || typeof c._firstTimer !== "function") return [busy, -1];
   const t = c._firstTimer();
-  return t ? c._now.time + (t.callAt - c._now.ticks) : null;
+  return [busy, t ? c._now.time + (t.callAt - c._now.ticks) : null];
 }"""
 
 FILL_JS = """(prefix) => {
@@ -183,29 +186,20 @@ class ContextSession:
                 await asyncio.sleep(0.002)
 
     # -- time ---------------------------------------------------------------------------
-    async def next_timer(self) -> int | None:
-        """The earliest due timer among this context's tabs (page time, ms); -1 if unknown."""
-        best: int | None = None
+    async def probe(self) -> tuple[int, int | None]:
+        """(open async work, next due timer) over this context's tabs; due -1: unknown."""
+        busy, best = 0, None
         for page in self.live_tabs():
             try:
-                due = await page.evaluate(NEXT_TIMER_JS)
-            except Exception:  # noqa: BLE001
+                b, due = await page.evaluate(PROBE_JS)
+            except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
                 continue
-            if due is None:
-                continue
-            if due == -1:
-                return -1
-            best = int(due) if best is None else min(best, int(due))
-        return best
-
-    async def inflight(self) -> int:
-        total = 0
-        for page in self.live_tabs():
-            try:
-                total += int(await page.evaluate("() => window.__tankInflight || 0"))
-            except Exception:  # noqa: BLE001
-                continue
-        return total
+            busy += int(b)
+            if due == -1 or best == -1:
+                best = -1
+            elif due is not None:
+                best = int(due) if best is None else min(best, int(due))
+        return busy, best
 
     # -- the end ------------------------------------------------------------------------
     async def close(self, remove_profile: bool = True) -> None:

@@ -8,7 +8,8 @@
   window.__tankInstrumented = true;
   const cfg = window.__tankConfig || {};
   const syncPrefix = cfg.syncUrl || "";
-  window.__tankInflight = 0;
+  window.__tankInflight = 0;  // sends not yet settled
+  window.__tankLocks = 0;  // Web Locks requests not yet released: the build's async bookkeeping
 
   // Reproducible runs: Math.random (backoff jitter, ids of builds without crypto) follows the
   // scenario seed, mixed with the page URL so two pages do not share one sequence.
@@ -77,6 +78,19 @@
     );
     return p;
   };
+
+  // A build that serialises its outbox work with Web Locks finishes it in later tasks; the clock
+  // must not move on before it has (see harness/clock.py).
+  if (navigator.locks && typeof navigator.locks.request === "function") {
+    const origRequest = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = function (...args) {
+      window.__tankLocks++;
+      let p;
+      try { p = origRequest(...args); } catch (e) { window.__tankLocks--; throw e; }
+      Promise.resolve(p).then(() => { window.__tankLocks--; }, () => { window.__tankLocks--; });
+      return p;
+    };
+  }
 
   if (navigator.sendBeacon) {
     const origBeacon = navigator.sendBeacon.bind(navigator);
