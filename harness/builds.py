@@ -35,7 +35,7 @@ SITE_PAGES: dict[str, Path] = {
 }
 """Site routes and their page files (the observer page has no placeholder and no tracker)."""
 
-MUTANT_KEYS = {"name", "weak_spot", "breaks", "description", "patches"}
+MUTANT_KEYS = {"name", "weak_spot", "breaks", "description", "patches", "shown_by"}
 PATCH_KEYS = {"find", "replace"}
 
 BuildKind = Literal["reference", "mutant", "file"]
@@ -61,6 +61,7 @@ class Mutant:
     description: str
     patches: tuple[Patch, ...]
     path: Path
+    shown_by: tuple[str, ...] = ()  # bundled scenarios where the bug shows (the mutation test runs these)
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,14 @@ def read_mutant(path: Path) -> Mutant:
         description=_require_str(data, "description", where).strip(),
         patches=_parse_patches(data.get("patches"), where),
         path=path,
+        shown_by=_shown_by(data.get("shown_by", []), where),
     )
+
+
+def _shown_by(raw: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(n, str) and n for n in raw):
+        raise BuildError(f"{where}: 'shown_by' must be a list of scenario names, got {raw!r}")
+    return tuple(raw)
 
 
 def list_mutants() -> list[Mutant]:

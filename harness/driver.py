@@ -39,7 +39,7 @@ async def open_page(run: ScenarioRun, step: m.Open) -> None:
     session = await run.session(step.context)
     if step.tab in session.tabs and not session.tabs[step.tab].is_closed():
         raise StepFailed(step.line, f"tab {step.tab!r} is already open; use navigate")
-    await run.flush()
+    await session.flush()
     run.op("open", session=session, tab=step.tab, detail={"page": step.page}, intents=_view(run, session, step.tab))
     page = await session.new_tab(step.tab)
     await page.goto(page_url(run, step.page, step.query), referer=step.referrer, wait_until="load")
@@ -49,7 +49,7 @@ async def open_page(run: ScenarioRun, step: m.Open) -> None:
 async def navigate(run: ScenarioRun, step: m.Navigate) -> None:
     session = await run.session(step.context)
     page = run.tab(session, step.tab, step.line)
-    await run.flush()
+    await session.flush()
     run.op("navigate", session=session, tab=step.tab, detail={"page": step.page}, intents=_view(run, session, step.tab))
     await page.goto(page_url(run, step.page, step.query), wait_until="load")
     await _after_unload(run)
@@ -58,7 +58,7 @@ async def navigate(run: ScenarioRun, step: m.Navigate) -> None:
 async def reload(run: ScenarioRun, step: m.Reload) -> None:
     session = await run.session(step.context)
     page = run.tab(session, step.tab, step.line)
-    await run.flush()
+    await session.flush()
     run.op("reload", session=session, tab=step.tab, intents=_view(run, session, step.tab))
     await page.reload(wait_until="load")
     await _after_unload(run)
@@ -67,7 +67,7 @@ async def reload(run: ScenarioRun, step: m.Reload) -> None:
 async def close(run: ScenarioRun, step: m.Close) -> None:
     session = await run.session(step.context)
     page = run.tab(session, step.tab, step.line)
-    await run.flush()
+    await session.flush()
     run.op("close", session=session, tab=step.tab, detail={"before_unload": step.before_unload})
     closed = asyncio.get_running_loop().create_future()
     page.once("close", lambda _: closed.done() or closed.set_result(None))
@@ -82,7 +82,7 @@ async def close(run: ScenarioRun, step: m.Close) -> None:
 async def crash(run: ScenarioRun, step: m.Crash) -> None:
     session = await run.session(step.context)
     page = run.tab(session, step.tab, step.line)
-    await run.flush()
+    await session.flush()
     run.op("crash", session=session, tab=step.tab)
     cdp = await session.context.new_cdp_session(page)
     try:
@@ -96,7 +96,7 @@ async def crash(run: ScenarioRun, step: m.Crash) -> None:
 async def click(run: ScenarioRun, step: m.Click) -> None:
     session = await run.session(step.context)
     page = run.tab(session, step.tab, step.line)
-    await run.flush()
+    await session.flush()
     if step.target in NAVIGATING_CLICKS:
         run.op("navigate", session=session, tab=step.tab, detail={"click": step.target},
                intents=_view(run, session, step.tab))
@@ -114,7 +114,7 @@ async def click(run: ScenarioRun, step: m.Click) -> None:
 async def send(run: ScenarioRun, step: m.Send) -> None:
     session = await run.session(step.context)
     page = run.tab(session, step.tab, step.line)
-    await run.flush()
+    await session.flush()
     intent = run.intent(session, step.tab, step.category, step.action, step.label)
     run.op("send", session=session, tab=step.tab,
            detail={"category": step.category, "action": step.action, "label": step.label}, intents=(intent,))

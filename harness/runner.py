@@ -20,6 +20,7 @@ from harness.history.recorder import Recorder
 from harness.nemesis.network import heal as heal_network
 from harness.scenario import model as m
 from harness.scenario_run import ScenarioRun, StepFailed
+from harness.visitors import page_vars, visitor_steps
 from harness.world.world import World
 from server_stub.app import StubServer
 
@@ -80,6 +81,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             sync_url = f"http://127.0.0.1:{info.listen_port}/api/sync"
         stub.set_sync_url(sync_url)
         stub.set_tracker(build.source, {**adapter.extra_attrs, **scenario.tracker_attrs})
+        stub.page_vars.update(page_vars(seed))
         run = ScenarioRun(world=world, scenario=scenario, adapter=adapter, site_id=site_id, stub=stub,
                           sync_url=sync_url, proxy_name=proxy_name, recorder=recorder,
                           clock=None, rng=random.Random(seed))  # type: ignore[arg-type]
@@ -87,7 +89,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         run.persistent = any(isinstance(s, m.RestartBrowser) for s in scenario.steps)
         stack.push_async_callback(_close_sessions, run)
         try:
-            for step in scenario.steps:
+            for step in scenario_steps(scenario):
                 await HANDLERS[type(step)](run, step)
             await _heal_and_settle(run)
         except StepFailed as exc:
@@ -105,6 +107,15 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     verdict = judge(history, list(scenario.judges), policy)
     return ScenarioResult(scenario, history, verdict, time.monotonic() - started,
                           history.t_page_end - scenario.start_ms, error, run.notes)
+
+
+def scenario_steps(scenario: "m.Scenario") -> list[m.Step]:
+    """The scenario's steps, with its generated visitors arriving just before time first moves."""
+    steps = list(scenario.steps)
+    if scenario.visitors is None:
+        return steps
+    first_time = next((i for i, s in enumerate(steps) if isinstance(s, m.Advance)), len(steps))
+    return steps[:first_time] + visitor_steps(scenario.visitors) + steps[first_time:]
 
 
 def months_needed(scenario: "m.Scenario") -> list[dt.date]:

@@ -7,6 +7,7 @@ block ends — on success, on error and on cancellation (Ctrl-C, SIGTERM via the
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,8 @@ class World:
             from harness.world.postgres import postgres
             from server_stub.ingest.store import PostgresStore
 
+            # The pool reports every refused reconnect while a scenario has stopped the database on purpose.
+            logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
             self.pg = await self._stack.enter_async_context(postgres(self.options.database_url or os.environ.get("DATABASE_URL")))
             self.pg_store = await PostgresStore.connect(self.pg.dsn)
             self._stack.push_async_callback(self.pg_store.close)

@@ -1,0 +1,46 @@
+"""Many visitors at once: faker-made people, each in their own browser context.
+
+Each visitor gets a Turkish-looking session (a gclid on most ad clicks, a referrer) and performs
+the scenario's ``visitors.actions`` through the ordinary driver steps, so every click is an op
+with its intent, exactly as if a scenario file had spelled it out.
+"""
+from __future__ import annotations
+
+from faker import Faker
+
+from harness.scenario import model as m
+
+REFERRERS = ("https://www.google.com/", "https://www.google.com.tr/", "https://www.facebook.com/",
+             "https://www.instagram.com/", None)
+ACTION_TARGETS = {"tel": "#tel", "whatsapp": "#wa", "whatsapp_web": "#wa-web", "form": "#lead-submit"}
+
+
+def page_vars(seed: int) -> dict[str, str]:
+    """The phone and WhatsApp numbers printed on the test pages (seeded, Turkish)."""
+    fake = Faker("tr_TR")
+    fake.seed_instance(seed)
+    digits = "90" + "5" + "".join(str(fake.random_digit()) for _ in range(9))
+    return {"phone": f"+{digits[:2]} {digits[2:5]} {digits[5:8]} {digits[8:10]} {digits[10:]}", "wa_number": digits}
+
+
+def visitor_steps(visitors: m.Visitors) -> list[m.Step]:
+    """The driver steps for every visitor, in arrival order."""
+    fake = Faker("tr_TR")
+    fake.seed_instance(visitors.seed)
+    steps: list[m.Step] = []
+    for i in range(visitors.count):
+        context = f"visitor{i + 1}"
+        query = {"gclid": fake.pystr(min_chars=24, max_chars=24)} if fake.boolean(chance_of_getting_true=60) else {}
+        referrer = fake.random_element(REFERRERS)
+        for t in range(visitors.tabs_per_visitor):
+            tab = f"tab{t + 1}"
+            steps.append(m.Open(line=0, context=context, tab=tab, page="home", query=query, referrer=referrer))
+            for action in visitors.actions:
+                if action == "view":
+                    continue
+                if action == "page2":
+                    steps.append(m.Click(line=0, context=context, tab=tab, target="page2_link", selector="#to-page2"))
+                    steps.append(m.Click(line=0, context=context, tab=tab, target="home_link", selector="#to-home"))
+                else:
+                    steps.append(m.Click(line=0, context=context, tab=tab, target=action, selector=ACTION_TARGETS[action]))
+    return steps
