@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from harness.world.context import ContextSession
+from harness.world.context import ContextSession, merge_probes
 
 MAX_STEPS = 500_000
 FALLBACK_SLICE_MS = 250  # when the page clock's timer queue cannot be read
@@ -38,8 +38,7 @@ class VirtualClock:
             raise ValueError("page time only moves forward")
         target = self.now + ms
         if mode == "jump":
-            for s in self.sessions():
-                await s.context.clock.fast_forward(ms)
+            await asyncio.gather(*(s.context.clock.fast_forward(ms) for s in self.sessions()))
             self.now = target
             await self.settle()
             return
@@ -55,15 +54,7 @@ class VirtualClock:
                 return
 
     async def _probe(self) -> tuple[int, int | None]:
-        busy, best = 0, None
-        for s in self.sessions():
-            b, due = await s.probe()
-            busy += b
-            if due == -1 or best == -1:
-                best = -1
-            elif due is not None:
-                best = due if best is None else min(best, due)
-        return busy, best
+        return merge_probes(await asyncio.gather(*(s.probe() for s in self.sessions())))
 
     async def _run_for(self, step: int) -> None:
         self.steps += 1
@@ -72,8 +63,8 @@ class VirtualClock:
         self._zero_steps = self._zero_steps + 1 if step == 0 else 0
         if self._zero_steps > 1000:  # a build rescheduling setTimeout(0) forever: push time on
             step, self._zero_steps = 1, 0
-        for s in self.sessions():
-            await s.context.clock.run_for(step)
+        # Contexts share nothing but time: advance them together.
+        await asyncio.gather(*(s.context.clock.run_for(step) for s in self.sessions()))
         self.now += step
 
     async def settle(self) -> int | None:

@@ -188,18 +188,8 @@ class ContextSession:
     # -- time ---------------------------------------------------------------------------
     async def probe(self) -> tuple[int, int | None]:
         """(open async work, next due timer) over this context's tabs; due -1: unknown."""
-        busy, best = 0, None
-        for page in self.live_tabs():
-            try:
-                b, due = await page.evaluate(PROBE_JS)
-            except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
-                continue
-            busy += int(b)
-            if due == -1 or best == -1:
-                best = -1
-            elif due is not None:
-                best = int(due) if best is None else min(best, int(due))
-        return busy, best
+        results = await asyncio.gather(*(_probe_page(p) for p in self.live_tabs()))
+        return merge_probes(results)
 
     # -- the end ------------------------------------------------------------------------
     async def close(self, remove_profile: bool = True) -> None:
@@ -209,3 +199,23 @@ class ContextSession:
             pass
         if remove_profile and self.profile_dir is not None:
             shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+
+async def _probe_page(page: Page) -> tuple[int, int | None]:
+    try:
+        busy, due = await page.evaluate(PROBE_JS)
+    except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
+        return 0, None
+    return int(busy), (None if due is None else int(due))
+
+
+def merge_probes(results: "list[tuple[int, int | None]] | tuple[tuple[int, int | None], ...]") -> tuple[int, int | None]:
+    """Sum the open work; the earliest due timer wins, and one unknown (-1) makes it unknown."""
+    busy, best = 0, None
+    for b, due in results:
+        busy += b
+        if due == -1 or best == -1:
+            best = -1
+        elif due is not None:
+            best = due if best is None else min(best, due)
+    return busy, best
