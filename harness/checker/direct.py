@@ -1,0 +1,53 @@
+"""Auto events sent straight from memory while a context's storage was failing.
+
+A build that cannot write its outbox (quota full, private mode) may still send what it records,
+from memory — the reference does, and counts the storage failure. Events the driver caused are
+intents and found that way; timer/lifecycle events (heartbeat, session end) have no intent, so
+those arriving after a ``storage`` op put a context in ``quota``/``private`` mode become
+subjects of their own (kind ``direct``) instead of ``unexpected``. Copies of one event (same
+eid, else same payload) are one subject with several deliveries.
+"""
+from __future__ import annotations
+
+from harness.checker.intents import Leftovers
+from harness.checker.payload import canonical, labels
+from harness.checker.subjects import DirectSubject
+from harness.history.model import History
+
+FAILING_MODES = frozenset({"quota", "private"})
+
+
+def storage_failures(history: History) -> list[tuple[float, str | None]]:
+    """(wall time, context) of every op that made a context's storage fail."""
+    out = []
+    for o in sorted(history.ops, key=lambda o: o.seq):
+        if o.kind == "storage" and o.detail.get("mode") in FAILING_MODES:
+            out.append((o.t_wall, o.context or o.detail.get("context")))
+    return out
+
+
+def match_direct(history: History, left: Leftovers, auto_events: tuple[tuple[str, str], ...],
+                 taken_ids: set[str]) -> dict[str, DirectSubject]:
+    failures = storage_failures(history)
+    if not failures or not left.hits:
+        return {}
+    first = failures[0][0]
+    contexts = {c for _, c in failures}
+    context = next(iter(contexts)) if len(contexts) == 1 else None
+    autos = set(auto_events)
+    subjects: dict[str, DirectSubject] = {}
+    key_to_id: dict[str, str] = {}
+    for n, h in enumerate(left.hits):
+        if n in left.taken or h.entry.t_wall < first:
+            continue
+        ec, ea, _ = labels(h.event.payload)
+        if (ec, ea) not in autos:
+            continue
+        key = f"eid:{h.event.eid}" if h.event.eid else f"payload:{canonical(h.event.payload)}"
+        sid = key_to_id.get(key)
+        if sid is None:
+            sid = h.event.eid if h.event.eid and h.event.eid not in taken_ids else f"direct:{h.entry.seq}.{h.event.index}"
+            key_to_id[key] = sid
+            subjects[sid] = DirectSubject(sid, context)
+        subjects[sid].hits.append(left.claim(n))
+    return subjects

@@ -1,0 +1,134 @@
+"""Everything the fates and guarantee rules read, built once per history.
+
+Rules never scan the whole history per envelope: they ask ``Facts`` for an envelope's journal
+hits, attempts, dead-letter records and states, which are all indexed by id.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.checker.direct import storage_failures
+from harness.checker.fold import Fold, Track, fold
+from harness.checker.lifecycle import WallToPage, Lifecycle
+from harness.checker.match import Hit, Matches, match
+from harness.checker.policy import Policy, ok_status
+from harness.checker.verdict import EnvelopeFate
+from harness.history.model import Attempt, History
+
+SNAPSHOT_KINDS = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
+
+
+@dataclass
+class Facts:
+    history: History
+    policy: Policy
+    fold: Fold
+    m: Matches
+    life: Lifecycle
+    wall_to_page: WallToPage
+    t0: int
+    fates: dict[str, EnvelopeFate] = field(default_factory=dict)
+    _deliveries: dict[str, int] | None = None
+    _unexpected: list[tuple[Hit, str | None]] | None = None
+
+    @property
+    def tracks(self) -> dict[str, Track]:
+        return self.fold.tracks
+
+    def hits(self, sid: str) -> list[Hit]:
+        return self.m.hits.get(sid, [])
+
+    def attempts(self, sid: str) -> list[Attempt]:
+        return self.m.attempts.get(sid, [])
+
+    def deliveries(self, sid: str) -> int:
+        """Processed journal events of a subject, with multiplicity (counted once for all)."""
+        if self._deliveries is None:
+            self._deliveries = {k: n for k, hs in self.m.hits.items() if (n := sum(h.entry.processed for h in hs))}
+        return self._deliveries.get(sid, 0)
+
+    def unexpected(self) -> list[tuple[Hit, str | None]]:
+        """Events that arrived without ever being enqueued, with the intent they carried (if any).
+
+        Events matched to no subject at all, plus those of an intent that never became an
+        envelope — unless they arrived after the context's storage had failed (then sending from
+        memory is the best a build can do).
+        """
+        if self._unexpected is None:
+            failures = storage_failures(self.history)
+            out: list[tuple[Hit, str | None]] = [(h, None) for h in self.m.unexpected]
+            for sid, s in self.m.intents.items():
+                since = [t for t, c in failures if c in (None, s.intent.context)]
+                out += [(h, sid) for h in s.hits if not since or h.entry.t_wall < min(since)]
+            out.sort(key=lambda x: (x[0].entry.seq, x[0].event.index))
+            self._unexpected = out
+        return self._unexpected
+
+    def non_ok(self, sid: str) -> list[int | None]:
+        """Every non-2xx answer a send containing this subject got (journal, then attempts)."""
+        out: list[int | None] = [h.entry.status for h in self.hits(sid)
+                                 if not h.entry.processed and h.entry.status is not None and not ok_status(h.entry.status)]
+        out += [a.status for a in self.attempts(sid)
+                if a.outcome == "http_error" or (a.status is not None and not ok_status(a.status))]
+        return out
+
+    def reject_status(self, sid: str) -> int | None:
+        """The first non-retryable 4xx a send containing this subject was answered, if any."""
+        for h in self.hits(sid):
+            if not h.entry.processed and self.policy.rejecting(h.entry.status):
+                return h.entry.status
+        for a in self.attempts(sid):
+            if self.policy.rejecting(a.status):
+                return a.status
+        return None
+
+    def removed_as_success(self, t: Track) -> int | None:
+        """The status of a non-2xx answer the build treated as success, or ``None``.
+
+        The signature of ignoring ``response.ok``: the envelope left the outbox right after a
+        non-2xx answer to a fetch, without the ``attempts`` counter moving in between. A build
+        that counted the failure and dropped the envelope later is judged by the drop rule.
+        Journal order is wall time (answer sent → page reacts → observer reports the write).
+        Without journal evidence (attempts only), any non-2xx before the removal counts.
+        """
+        removal = t.final_removal
+        if removal is None:
+            return None
+        answers = [h.entry for h in self.hits(t.id)
+                   if not h.entry.processed and h.entry.via != "beacon" and h.entry.status is not None
+                   and not ok_status(h.entry.status) and (h.entry.t_done or h.entry.t_wall) <= removal.t_wall]
+        if answers:
+            last = max(answers, key=lambda e: (e.t_done or e.t_wall, e.seq))
+            at = last.t_done or last.t_wall
+            base = 0
+            for rec in t.states:
+                if rec.mark.t_wall <= at:
+                    base = rec.env.attempts or 0
+                elif rec.mark.seq < removal.seq and (rec.env.attempts or 0) > base:
+                    return None
+            return last.status
+        for a in reversed(self.attempts(t.id)):
+            if a.via == "fetch" and (a.outcome == "http_error" or (a.status is not None and not ok_status(a.status))) \
+                    and (a.t_page_end if a.t_page_end is not None else a.t_page_start) <= removal.t_page:
+                return a.status
+        return None
+
+    def beaconed_before(self, t: Track, seq: int) -> bool:
+        """Marked ``beaconed`` in the outbox (or seen in a beacon) before the write ``seq``."""
+        if any(r.mark.seq < seq and r.env.extra.get("beaconed") for r in t.states):
+            return True
+        return any(a.via == "beacon" for a in self.attempts(t.id)) or any(h.entry.via == "beacon" for h in self.hits(t.id))
+
+
+def _t0(history: History) -> int:
+    times = [o.t_page for o in history.ops] + [w.t_page for w in history.writes] + \
+            [a.t_page_start for a in history.attempts]
+    return min(times) if times else 0
+
+
+def build_facts(history: History, policy: Policy) -> Facts:
+    """Fold, match and index a history (linear in its size, bar the sorts)."""
+    snapshot_ops = [o for o in history.ops if o.kind in SNAPSHOT_KINDS]
+    folded = fold(history, snapshot_ops, policy.heartbeat)
+    matches = match(history, folded, policy.auto_events)
+    return Facts(history, policy, folded, matches, Lifecycle(history), WallToPage(history), _t0(history))

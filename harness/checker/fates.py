@@ -1,0 +1,141 @@
+"""The one fate of every envelope (SPEC §8), by proof, in a fixed order of precedence.
+
+delivered > pending > rejected > dropped_policy > lost. A build's own claim (a dead-letter
+record saying ``ttl`` or ``rejected``) is never proof by itself: ``ttl`` needs the outbox history
+to show attempts > 10 and the removal to come 24 h after ``ts``; ``rejected`` needs the endpoint to
+have answered a non-retryable 4xx. Anything else that left the outbox undelivered is ``lost``,
+with the most specific reason the history supports.
+"""
+from __future__ import annotations
+
+from harness.checker.facts import Facts
+from harness.checker.fmt import hours, rel
+from harness.checker.payload import labels
+from harness.checker.fold import Track
+from harness.checker.subjects import DirectSubject, IntentSubject
+from harness.checker.verdict import EnvelopeFate
+
+Decision = tuple[str, str, str]  # fate, reason code, reason text
+
+
+def _malformed(t: Track) -> bool:
+    if not t.states:
+        return True
+    env = t.states[-1].env
+    return env.payload is None or env.ts is None or env.attempts is None
+
+
+def _lost(f: Facts, t: Track) -> Decision:
+    p, t0 = f.policy, f.t0
+    removal = t.final_removal
+    claims = {d.reason for d in t.dead}
+    if removal is None:
+        return "lost", "dead_lettered", f"only ever in the dead-letter list (reason {sorted(map(str, claims))}), never delivered"
+    when = rel(removal.t_page, t0)
+    age = removal.t_page - t.ts if t.ts is not None else None
+    attempts = t.max_attempts
+    shape = f"attempts={attempts} age={hours(age)}"
+    if "ttl" in claims:
+        return "lost", "dropped_early", f"dropped at {when} with {shape}, recorded as ttl (needs attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)})"
+    if "rejected" in claims:
+        return "lost", "rejected_without_4xx", f"dead-lettered as rejected at {when} but never answered a non-retryable 4xx"
+    status = f.removed_as_success(t)
+    if status is not None:
+        return "lost", "removed_after_error", f"removed at {when} after {status} without delivery"
+    if f.beaconed_before(t, removal.seq):
+        return "lost", "removed_after_beacon", f"removed at {when} after a beacon that never arrived"
+    if attempts >= 1:
+        return "lost", "dropped_early", f"dropped at {when} with {shape} (needs attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)})"
+    answers = f.non_ok(t.id)
+    if answers:
+        return "lost", "removed_after_error", f"removed at {when} after {answers[-1]} without delivery"
+    if not f.hits(t.id) and not f.attempts(t.id):
+        added = t.states[0].mark
+        if removal.url and added.url and removal.url != added.url:
+            return "lost", "overwritten", f"overwritten at {when} by a write from another page ({removal.url}) before any send"
+        return "lost", "removed_unsent", f"removed at {when} before any send (stale save or another tab's overwrite)"
+    return "lost", "removed", f"removed at {when} without delivery or dead-letter record"
+
+
+def _lost_with_source(f: Facts, t: Track) -> Decision:
+    fate, code, reason = _lost(f, t)
+    removal = t.final_removal
+    if removal is not None and removal.kind == "snapshot":
+        reason += " (the removal was found by the harness's read, not seen as a write)"
+    return fate, code, reason
+
+
+def decide(f: Facts, t: Track) -> Decision:
+    """Fate of one envelope (see module docstring for the precedence)."""
+    p = f.policy
+    n = f.deliveries(t.id)
+    if n:
+        return "delivered", "accepted", f"accepted {n} time(s)" if n > 1 else "accepted"
+    if t.pending_end:
+        return "pending", "queued", f"still queued at the end (attempts={t.last_env.attempts})"
+    status = f.reject_status(t.id)
+    if f.history.deadletter_key is not None:
+        rec = t.dead_reason("rejected")
+        if rec is not None and status is not None:
+            kept = "" if rec.has_payload else " (without its payload)"
+            return "rejected", "rejected", f"dead-lettered after {status} at {rel(rec.mark.t_page, f.t0)}{kept}"
+    elif status is not None and t.final_removal is not None:
+        return "rejected", "rejected", f"removed after {status} at {rel(t.final_removal.t_page, f.t0)} (no dead-letter key)"
+    removal = t.final_removal
+    if removal is not None and t.ts is not None:
+        age = removal.t_page - t.ts
+        if t.max_attempts > p.drop_attempts and age > p.drop_age_ms:
+            return "dropped_policy", "ttl", f"ttl: dropped at {rel(removal.t_page, f.t0)} with attempts={t.max_attempts} age={hours(age)}"
+    rec = t.dead_reason("overflow")
+    if rec is not None:
+        return "dropped_policy", "overflow", f"overflow: shed at {rel(rec.mark.t_page, f.t0)}, recorded"
+    rec = t.dead_reason("malformed")
+    if rec is not None and _malformed(t):
+        return "dropped_policy", "malformed", f"malformed envelope dead-lettered at {rel(rec.mark.t_page, f.t0)}"
+    return _lost_with_source(f, t)
+
+
+def decide_intent(f: Facts, s: IntentSubject) -> Decision:
+    it = s.intent
+    what = f"{it.ec}/{it.ea}" + (f" ({it.el})" if it.el else "")
+    n = f.deliveries(s.id)
+    if n:
+        return "delivered", "accepted", f"{what} arrived without ever being in an outbox; accepted {n} time(s)"
+    if s.hits:
+        return "lost", "never_enqueued", f"{what} at {rel(it.t_page, f.t0)} was never in an outbox; sent but never accepted"
+    return "lost", "never_enqueued", f"{what} at {rel(it.t_page, f.t0)} was never enqueued and never arrived"
+
+
+def decide_direct(f: Facts, s: DirectSubject) -> Decision:
+    n = f.deliveries(s.id)
+    if n:
+        return "delivered", "direct", f"sent without an outbox while storage was failing; accepted {n} time(s)"
+    return "lost", "direct_unaccepted", "sent without an outbox while storage was failing; never accepted"
+
+
+def assign(f: Facts) -> dict[str, EnvelopeFate]:
+    """Fates of every envelope, then of intents no envelope fulfilled, then of direct sends (timelines added later)."""
+    out: dict[str, EnvelopeFate] = {}
+    rows = f.m.rows
+    for t in sorted(f.tracks.values(), key=lambda t: t.order):
+        fate, code, reason = decide(f, t)
+        n = f.deliveries(t.id)
+        ec, ea, el = t.labels()
+        removal = t.final_removal
+        out[t.id] = EnvelopeFate(
+            t.id, t.context, fate, reason, n, max(0, n - 1), None if rows is None else rows.get(t.id, 0),
+            ec, ea, el, t.first_seen.t_page, removal.t_page if removal else None, [], code, "envelope")
+    for s in f.m.intents.values():
+        fate, code, reason = decide_intent(f, s)
+        n = f.deliveries(s.id)
+        out[s.id] = EnvelopeFate(
+            s.id, s.intent.context, fate, reason, n, max(0, n - 1), None if rows is None else rows.get(s.id, 0),
+            s.intent.ec, s.intent.ea, s.intent.el, s.intent.t_page, None, [], code, "intent")
+    for d in f.m.direct.values():
+        fate, code, reason = decide_direct(f, d)
+        n = f.deliveries(d.id)
+        ec, ea, el = labels(d.hits[0].event.payload)
+        out[d.id] = EnvelopeFate(
+            d.id, d.context, fate, reason, n, max(0, n - 1), None if rows is None else rows.get(d.id, 0),
+            ec, ea, el, f.wall_to_page(d.hits[0].entry.t_wall), None, [], code, "direct")
+    return out

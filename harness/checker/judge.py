@@ -1,0 +1,120 @@
+"""``judge``: one recorded history in, one verdict out.
+
+Every guarantee is evaluated (it is cheap); those the scenario did not ask for are reported as
+``not_judged`` and never fail it. A rule that crashes on odd data fails its guarantee with the
+error as the violation — a check that could not run must not pass — and the run goes on.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import traceback
+from collections import Counter
+from typing import Iterator
+
+from harness.checker.facts import Facts, build_facts
+from harness.checker.fates import assign
+from harness.checker.policy import Policy
+from harness.checker.rules import RULES, Outcome
+from harness.checker.timeline import subject_timeline
+from harness.checker.verdict import COUNT_KEYS, GuaranteeResult, ScenarioVerdict
+from harness.guarantees import GUARANTEES, check_ids
+from harness.history.model import History
+
+
+def _status(judged: bool, o: Outcome) -> str:
+    if not judged:
+        return "not_judged"
+    if o.violations:
+        return "fail"
+    if o.vacuous_reason is not None or o.evidence == 0:
+        return "vacuous"
+    return "pass"
+
+
+def _unexpected(f: Facts) -> list[dict]:
+    out = []
+    for h, intent in f.unexpected():
+        p = h.event.payload if isinstance(h.event.payload, dict) else {}
+        e = h.entry
+        out.append({"request": e.seq, "index": h.event.index, "eid": h.event.eid, "ec": p.get("ec"),
+                    "ea": p.get("ea"), "el": p.get("el"), "t_wall": e.t_wall, "t_page_approx": f.wall_to_page(e.t_wall),
+                    "via": e.via, "status": e.status, "processed": e.processed, "intent": intent})
+    return out
+
+
+def _error_line(exc: BaseException) -> str:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
+    return f"checker error: {type(exc).__name__}: {exc}{where}"
+
+
+def _validate(history: object, judges: object, policy: object) -> None:
+    if not isinstance(history, History):
+        raise TypeError(f"judge() needs a History, got {type(history).__name__}")
+    if not isinstance(judges, (list, tuple, set, frozenset)) or not all(isinstance(j, str) for j in judges):
+        raise TypeError(f"judges must be a list of guarantee ids, got {judges!r}")
+    unknown = check_ids(list(judges))  # type: ignore[arg-type]
+    if unknown:
+        raise ValueError(f"unknown guarantee id(s) {', '.join(unknown)}; known: {', '.join(GUARANTEES)}")
+    if not isinstance(policy, Policy):
+        raise TypeError(f"policy must be a Policy, got {type(policy).__name__}")
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The checker builds millions of small acyclic objects; the cyclic GC would triple its time."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def judge(history: History, judges: list[str], policy: Policy | None = None) -> ScenarioVerdict:
+    """Fates of every envelope and the verdict of every guarantee for one scenario run."""
+    policy = policy or Policy()
+    _validate(history, judges, policy)
+    with _gc_paused():
+        return _judge(history, judges, policy)
+
+
+def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdict:
+    wanted = set(judges)
+    verdict = ScenarioVerdict(history.scenario, t_page_end=history.t_page_end)
+    try:
+        f = build_facts(history, policy)
+        f.fates = assign(f)
+        for sid, fate in f.fates.items():
+            fate.timeline = subject_timeline(f, sid)
+    except Exception as exc:  # noqa: BLE001 - a broken history must still yield a (failing) verdict
+        line = _error_line(exc)
+        verdict.notes.append(line)
+        for gid in GUARANTEES:
+            verdict.guarantees[gid] = GuaranteeResult(gid, "fail" if gid in wanted else "not_judged", 0, [line])
+        return verdict
+    verdict.t0 = f.t0
+    verdict.fates = list(f.fates.values())
+    verdict.unexpected = _unexpected(f)
+    tally = Counter(x.fate for x in verdict.fates)
+    verdict.counts = {k: tally.get(k, 0) for k in COUNT_KEYS}
+    verdict.counts["duplicated"] = sum(x.duplicates for x in verdict.fates)
+    verdict.counts["unexpected"] = len(verdict.unexpected)
+    verdict.notes = list(f.fold.notes)
+    if f.m.unattributed_attempts:
+        verdict.notes.append(f"{f.m.unattributed_attempts} attempt(s) carried nothing attributable to an envelope")
+    for gid in GUARANTEES:
+        try:
+            o = RULES[gid](f)
+        except Exception as exc:  # noqa: BLE001
+            o = Outcome(violations=[_error_line(exc)])
+        note = o.vacuous_reason or o.note
+        if gid not in wanted:
+            note = "not judged by this scenario" + (f"; {note}" if note else "")
+        verdict.guarantees[gid] = GuaranteeResult(gid, _status(gid in wanted, o), o.evidence, o.violations, note)  # type: ignore[arg-type]
+    return verdict
+
+
+__all__ = ["judge"]

@@ -1,0 +1,45 @@
+"""Reading payloads the way the checker compares them: without ``meta.eid``, key order ignored.
+
+Builds that send no eid, or mint a fresh one per attempt, can only be matched by payload; the
+eid is therefore left out of the comparison (and an emptied ``meta`` counts as absent, because
+a build may add ``meta`` only on the wire).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def canonical(payload: Any) -> str:
+    """Stable text of a payload for equality: sorted keys, no ``meta.eid``, no empty ``meta``."""
+    if isinstance(payload, dict):
+        meta = payload.get("meta")
+        if isinstance(meta, dict) and "eid" in meta:
+            payload = dict(payload)
+            rest = {k: v for k, v in meta.items() if k != "eid"}
+            if rest:
+                payload["meta"] = rest
+            else:
+                del payload["meta"]
+        elif meta == {}:
+            payload = {k: v for k, v in payload.items() if k != "meta"}
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def eid_of(payload: Any) -> str | None:
+    """``meta.eid`` of a payload, as text; ``None`` when absent."""
+    if isinstance(payload, dict):
+        meta = payload.get("meta")
+        if isinstance(meta, dict) and meta.get("eid") not in (None, ""):
+            return str(meta["eid"])
+    return None
+
+
+def labels(payload: Any) -> tuple[str | None, str | None, str | None]:
+    """(category, action, label) = (``ec``, ``ea``, ``el``) of a payload, ``None`` when missing."""
+    if not isinstance(payload, dict):
+        return None, None, None
+    ec, ea, el = payload.get("ec"), payload.get("ea"), payload.get("el")
+    return (ec if ec is None or isinstance(ec, str) else str(ec),
+            ea if ea is None or isinstance(ea, str) else str(ea),
+            el if el is None or isinstance(el, str) else str(el))

@@ -1,0 +1,70 @@
+"""The common input of every report writer: run metadata plus one entry per scenario."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from harness.checker.verdict import ScenarioVerdict
+
+
+@dataclass
+class ScenarioEntry:
+    """One scenario of a run. ``error``: the scenario could not run as written (it still fails)."""
+
+    name: str
+    verdict: ScenarioVerdict | None
+    wall_s: float = 0.0
+    sim_ms: int = 0
+    error: str | None = None
+    judges: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.verdict is not None and self.verdict.passed
+
+
+@dataclass
+class RunReport:
+    """``meta``: build, browser, proxy, store, seed, started … (see ``describe_meta``)."""
+
+    meta: dict[str, Any]
+    scenarios: list[ScenarioEntry] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.scenarios = [_entry(s) for s in self.scenarios]
+
+    @property
+    def passed(self) -> bool:
+        return all(s.passed for s in self.scenarios)
+
+
+def _entry(item: ScenarioEntry | Iterable[Any]) -> ScenarioEntry:
+    """Accept plain ``(name, verdict, wall_s, sim_ms[, error, judges])`` tuples too."""
+    if isinstance(item, ScenarioEntry):
+        return item
+    values = list(item)
+    if not 2 <= len(values) <= 6:
+        raise ValueError(f"a scenario entry is (name, verdict, wall_s, sim_ms[, error, judges]), got {len(values)} values")
+    return ScenarioEntry(*values)
+
+
+def _pick(value: Any, *keys: str) -> str | None:
+    if isinstance(value, dict):
+        parts: list[str] = []
+        for k in keys:
+            if value.get(k) not in (None, "") and str(value[k]) not in parts:
+                parts.append(str(value[k]))
+        return " ".join(parts) or None
+    return None if value in (None, "") else str(value)
+
+
+def describe_meta(meta: dict[str, Any]) -> dict[str, str]:
+    """The header facts of a run as short strings (missing ones show as ``?``)."""
+    return {
+        "build": _pick(meta.get("build"), "name", "kind") or "?",
+        "browser": _pick(meta.get("browser"), "name", "source", "version") or "?",
+        "proxy": _pick(meta.get("proxy"), "kind", "version") or "?",
+        "store": _pick(meta.get("store"), "kind", "name") or "?",
+        "seed": _pick(meta.get("seed")) or "?",
+        "started": _pick(meta.get("started")) or "?",
+    }
