@@ -1,9 +1,27 @@
-"""Fixtures for end-to-end tests."""
+"""Fixtures for end-to-end tests: shared worlds and a readable explanation of a result."""
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from harness.runner import ScenarioResult
+from harness.world.world import WorldOptions
+from tests.harness.e2e import WorldThread, postgres_available
+
+
+@pytest.fixture(scope="session")
+def memory_world() -> Iterator[WorldThread]:
+    with WorldThread(WorldOptions(ingest="memory")) as wt:
+        yield wt
+
+
+@pytest.fixture(scope="session")
+def postgres_world() -> Iterator[WorldThread]:
+    if not postgres_available():
+        pytest.skip("PostgreSQL server binaries not found (make setup installs them)")
+    with WorldThread(WorldOptions(ingest="postgres")) as wt:
+        yield wt
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.builds import load_build
-from tests.harness.e2e import run_all, scenario_from_text
+from tests.harness.e2e import scenario_from_text
 
 WRITER = Path(__file__).parent / "fixtures" / "writer.js"
 
@@ -33,8 +33,8 @@ steps:
 
 
 @pytest.mark.browser
-def test_every_write_is_recorded_including_unload() -> None:
-    [result] = run_all(load_build(str(WRITER)), [scenario_from_text(SCENARIO)])
+def test_every_write_is_recorded_including_unload(memory_world) -> None:
+    result = memory_world.run(load_build(str(WRITER)), scenario_from_text(SCENARIO))
     assert result.error is None, result.error
     writes = [w for w in result.history.writes if w.key == "opsmantik_outbox_v2"]
     recorded = [e.id.split("-/")[0] for w in writes if w.kind == "write" for e in w.added]

@@ -20,7 +20,8 @@ from typing import Any
 from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page
 
-from harness.builds import SITE_PAGES, TRACKER_PLACEHOLDER, load_build
+from harness.builds import SITE_PAGES, load_build
+from server_stub.pages import render
 
 T0 = datetime(2026, 1, 29, 10, 0, tzinfo=timezone.utc)
 T0_MS = int(T0.timestamp() * 1000)
@@ -29,6 +30,7 @@ DEADLETTER_KEY = "opsmantik_deadletter_v2"
 SITE_ID = "site-poyraz"
 REAL_WAIT_S = 10.0  # real-time bound for network to settle; generous for a loaded 2-core machine
 BUILD_ENV = "TANK_TRACKER_BUILD"
+PAGE_VARS = {"phone": "+90 532 123 45 67", "wa_number": "905321234567"}  # what the assertions expect
 """Run these tests against another build (``mutant:NAME`` or a path) to see what it breaks."""
 
 
@@ -132,7 +134,7 @@ class Site:
 
     def handler(self, route: str) -> Callable[[web.Request], Any]:
         async def page(_request: web.Request) -> web.Response:
-            html = SITE_PAGES[route].read_text(encoding="utf-8").replace(TRACKER_PLACEHOLDER, self.tag())
+            html = render(SITE_PAGES[route].read_text(encoding="utf-8"), tag=self.tag(), page_vars=PAGE_VARS)
             return web.Response(text=html, content_type="text/html")
 
         return page
