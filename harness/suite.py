@@ -67,7 +67,7 @@ async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, o
 
 
 async def run_request(req: RunRequest) -> int:
-    from harness.report.json_report import write_json
+    from harness.report.json_report import ReportError, write_json
     from harness.report.junit import write_junit
     from harness.report.table import render_run, render_timeline
 
@@ -89,7 +89,10 @@ async def run_request(req: RunRequest) -> int:
     report, results = await run_suite(build, chosen, req.adapter, options, console)
     render_run(report, console)
     for prefix in req.timelines:
-        render_timeline(report, prefix, console)
+        try:
+            render_timeline(report, prefix, console)
+        except ReportError as exc:  # a typo in an id must not hide the verdicts
+            console.print(f"[red]--timeline {prefix}: {exc}[/red]")
     if req.report_json:
         write_json(report, req.report_json)
     if req.junit:
