@@ -11,13 +11,17 @@ from tests.harness.e2e import WorldThread, postgres_available
 
 
 @pytest.fixture(scope="session")
-def memory_world() -> Iterator[WorldThread]:
+def memory_world(request: pytest.FixtureRequest) -> Iterator[WorldThread]:
+    if request.config.getoption("--ingest") == "postgres":
+        pytest.skip("--ingest postgres: the in-memory world is not used")
     with WorldThread(WorldOptions(ingest="memory")) as wt:
         yield wt
 
 
 @pytest.fixture(scope="session")
-def postgres_world() -> Iterator[WorldThread]:
+def postgres_world(request: pytest.FixtureRequest) -> Iterator[WorldThread]:
+    if request.config.getoption("--ingest") == "memory":
+        pytest.skip("--ingest memory: the PostgreSQL world is not used")
     if not postgres_available():
         pytest.skip("PostgreSQL server binaries not found (make setup installs them)")
     with WorldThread(WorldOptions(ingest="postgres")) as wt:

@@ -5,7 +5,11 @@ import os
 import signal
 import subprocess
 import sys
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,23 +18,36 @@ from tests.harness.procs import descendants, suspects
 TANK = [sys.executable, "-m", "harness"]
 
 
-def _leftovers(before: dict[int, str], watched: set[int]) -> dict[int, str]:
-    """New suspect processes, and any process we saw as the run's descendant that still lives."""
+def _leftovers(tmp: Path, watched: set[int]) -> dict[int, str]:
+    """Processes of this run still alive: ones seen as its descendants, or ones working in its
+    private TMPDIR (a daemonised PostgreSQL is nobody's child). Other runs on the machine are
+    not mistaken for ours."""
     deadline = time.monotonic() + 10
     while True:
-        now = suspects()
-        left = {p: c for p, c in now.items() if p not in before or p in watched}
-        left = {p: c for p, c in left.items() if p in watched or "tank" in c or "playwright" in c or "headless" in c}
+        left = {p: c for p, c in suspects().items() if p in watched or str(tmp) in c}
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.2)
 
 
+@pytest.fixture
+def run_tmp() -> Iterator[Path]:
+    """A TMPDIR the ``postgres`` user can enter (pytest's own tmp folders are root-only)."""
+    path = Path(tempfile.mkdtemp(prefix="tank-orphans-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    """The run gets its own TMPDIR: its browser profiles and database live there."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp)}
+
+
 @pytest.mark.browser
-def test_successful_run_leaves_nothing() -> None:
-    before = suspects()
+def test_successful_run_leaves_nothing(run_tmp: Path) -> None:
     proc = subprocess.Popen([*TANK, "run", "--only", "happy_path", "--ingest", "memory"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(run_tmp))
     watched: set[int] = set()
     while proc.poll() is None:
         watched |= descendants(proc.pid)
@@ -38,17 +55,15 @@ def test_successful_run_leaves_nothing() -> None:
     out = proc.stdout.read() if proc.stdout else ""
     assert proc.returncode == 0, out
     assert watched, "the run started no child process at all?"
-    assert _leftovers(before, watched) == {}
+    assert _leftovers(run_tmp, watched) == {}
 
 
 @pytest.mark.browser
 @pytest.mark.postgres
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_signal_mid_run_stops_everything(sig: signal.Signals) -> None:
-    before = suspects()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def test_signal_mid_run_stops_everything(sig: signal.Signals, run_tmp: Path) -> None:
     proc = subprocess.Popen([*TANK, "run", "--ingest", "postgres"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env)
+                            stderr=subprocess.STDOUT, text=True, env=_env(run_tmp))
     watched: set[int] = set()
     deadline = time.monotonic() + 60
     assert proc.stdout is not None
@@ -59,7 +74,7 @@ def test_signal_mid_run_stops_everything(sig: signal.Signals) -> None:
             break
     time.sleep(0.5)
     watched |= descendants(proc.pid)
-    pg_before_signal = {p for p, c in suspects().items() if "postgres" in c and p not in before}
+    pg_before_signal = {p for p, c in suspects().items() if "postgres" in c and str(run_tmp) in c}
     proc.send_signal(sig)
     try:
         proc.wait(timeout=30)
@@ -68,4 +83,4 @@ def test_signal_mid_run_stops_everything(sig: signal.Signals) -> None:
         pytest.fail("the harness did not stop within 30 s of the signal")
     assert pg_before_signal, "the run had not started PostgreSQL when signalled"
     assert proc.returncode in (130, 143, 1, 2), proc.returncode
-    assert _leftovers(before, watched | pg_before_signal) == {}
+    assert _leftovers(run_tmp, watched | pg_before_signal) == {}

@@ -12,10 +12,10 @@
   window.__tankLocks = 0;  // Web Locks requests not yet released: the build's async bookkeeping
 
   // Reproducible runs: Math.random (backoff jitter, ids of builds without crypto) follows the
-  // scenario seed, mixed with the page URL so two pages do not share one sequence.
+  // scenario seed, mixed with the page path (not the origin: its port changes every run).
   if (typeof cfg.seed === "number") {
     let h = cfg.seed >>> 0;
-    for (const ch of location.href) h = Math.imul(h ^ ch.charCodeAt(0), 2654435761) >>> 0;
+    for (const ch of location.pathname + location.search) h = Math.imul(h ^ ch.charCodeAt(0), 2654435761) >>> 0;
     Math.random = () => {  // mulberry32
       h = (h + 0x6d2b79f5) >>> 0;
       let t = h;
