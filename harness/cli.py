@@ -100,6 +100,8 @@ def cli() -> None:
 @click.option("--database-url", default=None, help="use this PostgreSQL instead of a throwaway cluster")
 @click.option("--tap-url", default=None, help="tap mode: forward every Sync request to this upstream URL")
 @click.option("--tap-query", default=None, help="tap mode: SQL returning the rows at rest (needs --database-url)")
+@click.option("--site-id", default=None,
+              help="site id the tracker reports (tap mode: one the upstream knows); default: a fresh one per scenario")
 @click.option("--no-proxy", is_flag=True, help="connect the page straight to the stub (no Toxiproxy)")
 @click.option("--seed", type=int, default=None, help="override every scenario's seed")
 @click.option("--report-json", type=click.Path(path_type=Path), default=None)
@@ -108,7 +110,8 @@ def cli() -> None:
 @click.option("--timeline", "timelines", multiple=True, help="print the timeline of this envelope id (prefix)")
 def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], tag: tuple[str, ...],
         site_attr: str, api_attr: str, outbox_key: str, deadletter_key: str, api_name: str, attrs: tuple[str, ...],
-        ingest: str, database_url: str | None, tap_url: str | None, tap_query: str | None, no_proxy: bool,
+        ingest: str, database_url: str | None, tap_url: str | None, tap_query: str | None, site_id: str | None,
+        no_proxy: bool,
         seed: int | None, report_json: Path | None, junit: Path | None, out: Path | None,
         timelines: tuple[str, ...]) -> None:
     """Run scenarios against a tracker build and print the verdict table."""
@@ -123,7 +126,7 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
                              only=list(only), tags=list(tag), adapter=adapter, ingest=ingest,
                              database_url=database_url, tap_url=tap_url, tap_query=tap_query,
                              proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, out=out,
-                             timelines=list(timelines))
+                             timelines=list(timelines), site_id=site_id)
     except HarnessError as exc:
         click.echo(f"tankharness: {exc}", err=True)
         sys.exit(2)

@@ -61,7 +61,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     global _proxy_counter
     started = time.monotonic()
     seed = scenario.seed
-    site_id = f"site-{scenario.name}-{seed}-{random.getrandbits(24):06x}"
+    site_id = world.options.site_id or f"site-{scenario.name}-{seed}-{random.getrandbits(24):06x}"
     store = await world.make_store(site_id, "127.0.0.1")
     await world.prepare_months(months_needed(scenario))
     stub = StubServer(tracker_source=build.source, site_id=site_id, adapter=adapter, store=store, seed=seed,
@@ -70,6 +70,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     error: str | None = None
     proxy_name: str | None = None
     async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(store.close)  # the run-wide PostgreSQL store ignores this
         await stub.start()
         stack.push_async_callback(stub.stop)
         sync_url = f"http://127.0.0.1:{stub.sync_port}/api/sync"

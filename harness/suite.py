@@ -34,6 +34,7 @@ class RunRequest:
     junit: Path | None = None
     out: Path | None = None
     timelines: list[str] = field(default_factory=list)
+    site_id: str | None = None
 
 
 def select(scenarios: list[Scenario], only: list[str], tags: list[str], ingest: str) -> list[Scenario]:
@@ -83,7 +84,8 @@ async def run_request(req: RunRequest) -> int:
         raise UsageProblem("no scenario selected")
     console = Console()
     options = WorldOptions(ingest=req.ingest, proxy=req.proxy, database_url=req.database_url, tap_url=req.tap_url,
-                           tap_query=req.tap_query, out_dir=req.out, seed=req.seed or 1)
+                           tap_query=req.tap_query, out_dir=req.out, seed=req.seed or 1,
+                           site_id=req.site_id)
     if req.out:
         req.out.mkdir(parents=True, exist_ok=True)
     report, results = await run_suite(build, chosen, req.adapter, options, console)

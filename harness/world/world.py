@@ -28,6 +28,7 @@ class WorldOptions:
     tap_query: str | None = None
     out_dir: Path | None = None  # where journals (JSONL) go; None: memory only
     seed: int = 1
+    site_id: str | None = None  # the site every scenario uses; None: a fresh one per scenario
 
 
 class World:
