@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlencode
 
+from harness.history.model import Intent
 from harness.scenario import model as m
 from harness.scenario_run import ScenarioRun, StepFailed
+from harness.world.context import ContextSession
 
-PAGES = {"home": "/", "page2": "/page2"}
+PAGE_PATHS = {"home": "/", "page2": "/page2"}  # the named pages of harness.scenario.PAGES
 
 # What a click on a named target must make the build enqueue (SPEC §2 auto events).
 CLICK_EVENTS: dict[str, tuple[str, str]] = {
@@ -24,14 +26,15 @@ NAVIGATING_CLICKS = {"page2_link", "home_link"}
 
 
 def page_url(run: ScenarioRun, page: str, query: dict[str, str] | None = None) -> str:
-    path = PAGES.get(page, page)
+    path = PAGE_PATHS.get(page, page)
     url = f"{run.stub.site_url}{path}"
     if query:
         url += ("&" if "?" in url else "?") + urlencode(query)
     return url
 
 
-def _view(run: ScenarioRun, session, tab: str):  # noqa: ANN001, ANN202
+def _view(run: ScenarioRun, session: ContextSession, tab: str) -> tuple[Intent, ...]:
+    """A page load must make the build enqueue its page view."""
     return (run.intent(session, tab, "interaction", "view"),)
 
 

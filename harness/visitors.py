@@ -12,7 +12,6 @@ from harness.scenario import model as m
 
 REFERRERS = ("https://www.google.com/", "https://www.google.com.tr/", "https://www.facebook.com/",
              "https://www.instagram.com/", None)
-ACTION_TARGETS = {"tel": "#tel", "whatsapp": "#wa", "whatsapp_web": "#wa-web", "form": "#lead-submit"}
 
 
 def page_vars(seed: int) -> dict[str, str]:
@@ -38,9 +37,6 @@ def visitor_steps(visitors: m.Visitors) -> list[m.Step]:
             for action in visitors.actions:
                 if action == "view":
                     continue
-                if action == "page2":
-                    steps.append(m.Click(line=0, context=context, tab=tab, target="page2_link", selector="#to-page2"))
-                    steps.append(m.Click(line=0, context=context, tab=tab, target="home_link", selector="#to-home"))
-                else:
-                    steps.append(m.Click(line=0, context=context, tab=tab, target=action, selector=ACTION_TARGETS[action]))
+                targets = ("page2_link", "home_link") if action == "page2" else (action,)  # there and back
+                steps += [m.Click(line=0, context=context, tab=tab, target=t, selector=m.CLICK_TARGETS[t]) for t in targets]
     return steps
