@@ -17,6 +17,8 @@ GUARANTEES: dict[str, str] = {
     "nothing_unexpected": "nothing arrives that was never enqueued",
     "dead_letter": "a rejected event is dead-lettered and blocks nothing",
     "overflow": "overflow sheds heartbeats first, never a conversion, always recorded",
+    "backoff": "retries follow the declared backoff: first ≈5 s after a failure, doubling, capped, Retry-After honoured",
+    "session_month": "an event keeps the month it was created in (sm), even when delivered after the month turned",
 }
 
 FATES: tuple[str, ...] = ("delivered", "dropped_policy", "rejected", "pending", "lost")

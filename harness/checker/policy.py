@@ -20,6 +20,9 @@ class Policy:
     drop_age_ms: float = 86_400_000  # ... AND age > this
     trigger_within_ms: float = 2000  # load / online must cause a send within this
     retry_window_ms: float = 330_000  # backoff cap (5 min) + jitter: a failure must be retried within this
+    backoff_base_ms: float = 5000  # first retry this long after a failure, doubling per failure ...
+    backoff_cap_ms: float = 300_000  # ... up to this
+    backoff_jitter: float = 0.2  # ± this fraction on every backoff delay
     conversion_category: str = "conversion"
     heartbeat: tuple[str, str] = ("system", "heartbeat")
     retryable_statuses: tuple[int, ...] = (408, 429)  # plus every 5xx
@@ -28,10 +31,14 @@ class Policy:
     auto_events: tuple[tuple[str, str], ...] = (("system", "heartbeat"), ("system", "session_end"))
 
     def __post_init__(self) -> None:
-        for name in ("timeout_ms", "timeout_tolerance_ms", "drop_age_ms", "trigger_within_ms", "retry_window_ms"):
+        for name in ("timeout_ms", "timeout_tolerance_ms", "drop_age_ms", "trigger_within_ms", "retry_window_ms",
+                     "backoff_base_ms", "backoff_cap_ms"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"policy {name} must be a non-negative number of ms, got {value!r}")
+        jitter = self.backoff_jitter
+        if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not 0 <= jitter <= 1:
+            raise ValueError(f"policy backoff_jitter must be a fraction between 0 and 1, got {jitter!r}")
         if isinstance(self.drop_attempts, bool) or not isinstance(self.drop_attempts, int) or self.drop_attempts < 0:
             raise ValueError(f"policy drop_attempts must be a non-negative integer, got {self.drop_attempts!r}")
         if len(tuple(self.heartbeat)) != 2:
@@ -46,6 +53,10 @@ class Policy:
     def retryable(self, status: int | None) -> bool:
         """A transient answer: the build must keep the event and try again."""
         return status is not None and (status in self.retryable_statuses or 500 <= status <= 599)
+
+    def backoff_ms(self, k: int) -> float:
+        """The declared delay after the ``k``-th failure in a row (k ≥ 1): base·2^(k−1), capped."""
+        return min(self.backoff_cap_ms, self.backoff_base_ms * 2 ** min(max(k, 1) - 1, 64))
 
     def rejecting(self, status: int | None) -> bool:
         """A permanent refusal (4xx other than the retryable ones): dead-letter, never retry."""

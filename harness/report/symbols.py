@@ -9,6 +9,7 @@ SHORT = {
     "retry": "retry", "timeout": "5s", "response_ok": "ok", "drop_rule": "drop", "last_gasp": "gasp",
     "trigger_load": "load", "trigger_online": "onl", "no_loss": "loss", "exactly_once": "1×",
     "nothing_unexpected": "unexp", "dead_letter": "dead", "overflow": "ovf",
+    "backoff": "bkoff", "session_month": "sm",
 }
 
 

@@ -209,6 +209,8 @@ def _policy(r: Reader, node: Node) -> dict[str, int | float]:
         where = join("policy", key)
         if POLICY_FIELDS[key] == "duration":
             got = r.collect(r.duration, value, where)
+        elif POLICY_FIELDS[key] == "fraction":
+            got = r.collect(r.number, value, where, min=0, max=1)
         else:
             got = r.collect(r.integer, value, where, min=0)
         if got is not BROKEN:

@@ -36,6 +36,9 @@ POLICY_FIELDS: dict[str, str] = {
     "drop_age_ms": "duration",
     "trigger_within_ms": "duration",
     "retry_window_ms": "duration",
+    "backoff_base_ms": "duration",
+    "backoff_cap_ms": "duration",
+    "backoff_jitter": "fraction",
 }
 """Checker policy overrides a scenario may set, and how their values are read."""
 

@@ -31,6 +31,9 @@ REQUIRED = {
     "send_before_enqueue": "nothing_unexpected",
     "silent_storage_failure": "no_loss",
     "batch_reject_drops_all": "dead_letter",
+    "ignores_retry_after": "backoff",
+    "no_backoff": "backoff",
+    "month_at_send": "session_month",
 }
 NODE = shutil.which("node")
 
