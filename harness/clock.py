@@ -26,7 +26,7 @@ class VirtualClock:
     now: int
     sessions: Callable[[], Sequence[ContextSession]]
     activity: Callable[[], int] = lambda: 0  # a counter that moves when the network does (journal size)
-    quiet_s: float = 0.04
+    quiet_s: float = 0.1  # real time without progress after which in-flight work counts as held by a fault
     settle_max_s: float = 3.0
     steps: int = 0
     fallback_used: bool = False
