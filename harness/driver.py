@@ -83,15 +83,22 @@ async def close(run: ScenarioRun, step: m.Close) -> None:
 
 
 async def crash(run: ScenarioRun, step: m.Crash) -> None:
+    """Kill the tab's renderer (CDP ``Page.crash``): no unload handler runs, no beacon goes out."""
     session = await run.session(step.context)
     page = run.tab(session, step.tab, step.line)
     await session.flush()
     run.op("crash", session=session, tab=step.tab)
+    crashed = asyncio.get_running_loop().create_future()
+    page.once("crash", lambda _: crashed.done() or crashed.set_result(None))
     cdp = await session.context.new_cdp_session(page)
+    send = asyncio.ensure_future(cdp.send("Page.crash"))  # never answers: the target dies first
     try:
-        await cdp.send("Page.crash")
-    except Exception:  # noqa: BLE001 - the target dies while answering
-        pass
+        await asyncio.wait_for(crashed, 5)
+    except asyncio.TimeoutError as exc:
+        raise StepFailed(step.line, "the tab did not crash within 5 s") from exc
+    finally:
+        send.add_done_callback(lambda t: t.cancelled() or t.exception())  # nobody waits for its error
+        send.cancel()
     await page.close()
     await _after_unload(run)
 
