@@ -106,7 +106,8 @@ def cli() -> None:
 @click.option("--seed", type=int, default=None, help="override every scenario's seed")
 @click.option("--report-json", type=click.Path(path_type=Path), default=None)
 @click.option("--junit", type=click.Path(path_type=Path), default=None)
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="folder for journals (JSONL)")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="folder for each scenario's Sync journal (JSONL) and recorded history (JSON)")
 @click.option("--timeline", "timelines", multiple=True, help="print the timeline of this envelope id (prefix)")
 def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], tag: tuple[str, ...],
         site_attr: str, api_attr: str, outbox_key: str, deadletter_key: str, api_name: str, attrs: tuple[str, ...],
@@ -156,7 +157,10 @@ def proxy(host: str, port: int, seed: int | None) -> None:
 
 
 async def _serve(serve, host: str, port: int, seed: int | None) -> int:  # noqa: ANN001
-    await serve(host, port, seed)
+    try:
+        await serve(host, port, seed)
+    except OSError as exc:  # port in use, address not available
+        raise EnvironmentProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     return 0
 
 

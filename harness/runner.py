@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import datetime as dt
 import contextlib
 import importlib
 import random
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness import driver, nemesis
@@ -104,8 +107,11 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         history.at_rest_source = getattr(store, "name", "memory") if history.at_rest is not None else "none"
         history.meta = {"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps,
                         "clock_fallback": run.clock.fallback_used, "notes": run.notes}
+    if world.options.out_dir is not None:
+        save_history(history, world.options.out_dir / f"{scenario.name}.history.json")
     policy = Policy(**scenario.policy) if scenario.policy else Policy()
     verdict = judge(history, list(scenario.judges), policy)
+    verdict.notes.extend(run_notes(history, run.notes))
     return ScenarioResult(scenario, history, verdict, time.monotonic() - started,
                           history.t_page_end - scenario.start_ms, error, run.notes)
 
@@ -132,6 +138,22 @@ def months_needed(scenario: "m.Scenario") -> list[dt.date]:
         months.append(month)
         month = (month + dt.timedelta(days=32)).replace(day=1)
     return months
+
+
+def save_history(history: History, path: Path) -> None:
+    """Every recorded fact of a scenario, for post-mortems beside the journal and the report."""
+    path.write_text(json.dumps(dataclasses.asdict(history), default=str))
+
+
+def run_notes(history: History, step_notes: list[str]) -> list[str]:
+    """What the report must say beside the verdict: limits of what could be judged."""
+    notes = list(step_notes)
+    no_eid = sum(1 for e in history.journal if e.processed for ev in e.events if ev.eid is None)
+    if no_eid:
+        notes.append(f"de-duplication was not possible for {no_eid} delivered event(s) without meta.eid")
+    if history.at_rest is None:
+        notes.append("rows at rest were not observable (tap mode without --tap-query): exactly_once not judged")
+    return notes
 
 
 async def _heal_and_settle(run: ScenarioRun) -> None:

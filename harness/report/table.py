@@ -128,6 +128,16 @@ def render_failures(report: RunReport, console: Console) -> None:
             console.print(Text(f"  note: {note}", style="dim"))
 
 
+def render_notes(report: RunReport, console: Console) -> None:
+    """Notes of passing scenarios (data-quality remarks; failing ones show theirs above)."""
+    noted = [s for s in report.scenarios if s.passed and s.verdict is not None and s.verdict.notes]
+    if noted:
+        console.print()
+    for s in noted:
+        for note in s.verdict.notes[:5]:
+            console.print(Text(f"note ({s.name}): {note}", style="dim"))
+
+
 def render_run(report: RunReport, console: Console) -> None:
     """The whole terminal report of a run."""
     _header(report, console)
@@ -135,6 +145,7 @@ def render_run(report: RunReport, console: Console) -> None:
         console.print(table)
     console.print(Text(_legend(report), style="dim"))
     render_failures(report, console)
+    render_notes(report, console)
     n_fail = sum(not s.passed for s in report.scenarios)
     console.print()
     if n_fail:
