@@ -61,3 +61,24 @@ def test_mutant_fails_with_exit_1() -> None:
     r = tank("run", "--tracker", "mutant:no_beacon", "--only", "unload_beacon_close", "--ingest", "memory")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "last_gasp" in r.stdout
+
+
+def test_proxy_on_a_busy_port_is_environment_error() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        r = tank("proxy", "--port", str(busy.getsockname()[1]))
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "cannot listen" in r.stderr
+
+
+@pytest.mark.browser
+def test_out_folder_keeps_journal_and_history(tmp_path: Path) -> None:
+    r = tank("run", "--only", "process_then_fail", "--ingest", "memory", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    journal = [json.loads(line) for line in (tmp_path / "process_then_fail.journal.jsonl").read_text().splitlines()]
+    assert any(e["status"] == 500 and e["processed"] for e in journal)  # the process-then-fail answer
+    history = json.loads((tmp_path / "process_then_fail.history.json").read_text())
+    assert history["writes"] and history["attempts"] and history["ops"]
