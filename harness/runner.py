@@ -145,12 +145,32 @@ def save_history(history: History, path: Path) -> None:
     path.write_text(json.dumps(dataclasses.asdict(history), default=str))
 
 
+def browser_resends(history: History) -> int:
+    """Arrivals of an envelope by fetch beyond the fetches the page made with it."""
+    sent: dict[str, int] = {}
+    for a in history.attempts:
+        if a.via == "fetch":
+            for i in a.ids:
+                sent[i] = sent.get(i, 0) + 1
+    arrived: dict[str, int] = {}
+    for e in history.journal:
+        if e.method == "POST" and e.via == "fetch":
+            for ev in e.events:
+                if ev.eid is not None:
+                    arrived[ev.eid] = arrived.get(ev.eid, 0) + 1
+    return sum(max(0, n - sent.get(i, 0)) for i, n in arrived.items() if i in sent)
+
+
 def run_notes(history: History, step_notes: list[str]) -> list[str]:
     """What the report must say beside the verdict: limits of what could be judged."""
     notes = list(step_notes)
     no_eid = sum(1 for e in history.journal if e.processed for ev in e.events if ev.eid is None)
     if no_eid:
         notes.append(f"de-duplication was not possible for {no_eid} delivered event(s) without meta.eid")
+    resent = browser_resends(history)
+    if resent:
+        notes.append(f"{resent} request(s) arrived more often than the page sent them: "
+                     "the browser re-sent them by itself (SPEC §3.10), visible only server-side")
     if history.at_rest is None:
         notes.append("rows at rest were not observable (tap mode without --tap-query): exactly_once not judged")
     return notes
