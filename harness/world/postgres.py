@@ -36,6 +36,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from harness.errors import EnvironmentProblem
+from harness.world import reaper
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,7 @@ class ThrowawayCluster(PgHandle):
         self.logfile = root / "server.log"
         self.port = 0
         self._killed = False
+        self._reaper: subprocess.Popen[bytes] | None = None
 
     @property
     def pid(self) -> int | None:
@@ -228,6 +230,10 @@ class ThrowawayCluster(PgHandle):
                 continue
             self.port = port
             self.dsn = make_conninfo(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+            if self._reaper is None:  # outlives a SIGKILLed harness and stops the server then
+                self._reaper = reaper.start(
+                    [_pg_argv(self.bindir / "pg_ctl", "-D", str(self.data), "-w", "-m", "immediate", "stop")],
+                    self.root)
             return
 
     async def stop_server(self) -> None:
@@ -258,6 +264,8 @@ class ThrowawayCluster(PgHandle):
         for straggler in _processes_mentioning(f"{self.root}/"):
             self._signal_until_gone(straggler, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
+        if self._reaper is not None:
+            reaper.stop(self._reaper)
         with contextlib.suppress(Exception):
             atexit.unregister(self.kill)
 
