@@ -101,6 +101,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         except Exception as exc:  # noqa: BLE001 - a broken step must not lose the history
             error = f"{scenario.path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         await _final_read(run)
+        run.notes.extend(w for s in run.sessions.values() for w in s.warnings)
         history = recorder.history(t_page_end=run.clock.now)
         history.journal = list(stub.journal.entries())
         history.at_rest = await store.rows({site_id})

@@ -72,6 +72,7 @@ class ContextSession:
     tabs: dict[str, Page] = field(default_factory=dict)
     offline: bool = False
     storage_mode: str = "normal"
+    warnings: list[str] = field(default_factory=list)  # surfaced in the report's notes
     _page_names: dict[int, str] = field(default_factory=dict)
     _sync_counter: int = 0
 
@@ -182,7 +183,11 @@ class ContextSession:
                 continue
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout_s
-            while self.recorder.sync_marks.get(self.name) != token and loop.time() < deadline:
+            while self.recorder.sync_marks.get(self.name) != token:
+                if loop.time() >= deadline:
+                    self.warnings.append(f"context {self.name}: the observer did not confirm a flush within "
+                                         f"{timeout_s:.0f} s; 'pending before' an op may miss late writes")
+                    break
                 await asyncio.sleep(0.002)
 
     # -- time ---------------------------------------------------------------------------
