@@ -6,6 +6,7 @@ Exit codes: 0 every judged guarantee held; 1 a guarantee failed (or a step could
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -51,22 +52,37 @@ def resolve_ingest(ingest: str, database_url: str | None) -> str:
     """``auto``: PostgreSQL when a URL is given or the server binaries are installed."""
     if ingest != "auto":
         return ingest
-    import glob
-    import os
+    from harness.world.postgres import PostgresUnavailable, find_binaries
 
-    if database_url or os.environ.get("DATABASE_URL") or glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+    if database_url or os.environ.get("DATABASE_URL"):
         return "postgres"
-    return "memory"
+    try:
+        find_binaries()
+    except PostgresUnavailable:
+        return "memory"
+    return "postgres"
 
 
 def run_async(coro) -> int:  # noqa: ANN001
-    """Run the main coroutine; SIGTERM cancels it like Ctrl-C, so every process is stopped."""
+    """Run the main coroutine; SIGTERM cancels it like Ctrl-C, so every process is stopped.
+
+    Exit codes: the coroutine's own, 130 after Ctrl-C, 143 after SIGTERM, 2 for usage and
+    environment problems and for internal errors (one line; TANK_DEBUG=1 shows the traceback).
+    """
+    terminated = False
 
     async def guarded() -> int:
+        nonlocal terminated
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+
+        def on_sigterm() -> None:
+            nonlocal terminated
+            terminated = True
+            task.cancel()
+
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
         try:
             return await coro
         finally:
@@ -76,9 +92,16 @@ def run_async(coro) -> int:  # noqa: ANN001
         return asyncio.run(guarded())
     except (KeyboardInterrupt, asyncio.CancelledError):
         click.echo("tankharness: interrupted; everything it started has been stopped", err=True)
-        return 130
+        return 143 if terminated else 130
     except HarnessError as exc:
         click.echo(f"tankharness: {exc}", err=True)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: say it in one line, not 60
+        if os.environ.get("TANK_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(f"tankharness: internal error: {type(exc).__name__}: {first} (TANK_DEBUG=1 for the traceback)",
+                   err=True)
         return 2
 
 

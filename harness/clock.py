@@ -26,7 +26,8 @@ class VirtualClock:
     now: int
     sessions: Callable[[], Sequence[ContextSession]]
     activity: Callable[[], int] = lambda: 0  # a counter that moves when the network does (journal size)
-    quiet_s: float = 0.1  # real time without progress after which in-flight work counts as held by a fault
+    faults_active: Callable[[], bool] = lambda: True  # a fault that may hold requests is in place
+    quiet_s: float = 0.1  # with a fault in place: real time without progress after which work counts as held
     settle_max_s: float = 3.0
     steps: int = 0
     fallback_used: bool = False
@@ -47,7 +48,7 @@ class VirtualClock:
             if due == -1:
                 self.fallback_used = True
                 due = min(target, self.now + FALLBACK_SLICE_MS)
-            final = due is None or due > target
+            final = due is None or due >= target
             await self._run_for(target - self.now if final else max(0, due - self.now))
             due = await self.settle()
             if final:
@@ -70,8 +71,9 @@ class VirtualClock:
     async def settle(self) -> int | None:
         """Wait (real time, briefly) until the work the last timers started has settled.
 
-        Settled: no send in flight and no Web Lock pending in any page; or nothing has moved for
-        ``quiet_s`` (requests held by a fault stay in flight and must not stall the run).
+        Settled: no send in flight and no Web Lock pending in any page; or, while a fault that can
+        hold requests is in place, nothing has moved for ``quiet_s`` (held requests must not stall
+        the run). Without such a fault a slow server is waited for, up to ``settle_max_s``.
         Returns the next due timer seen by the last probe.
         """
         loop = asyncio.get_running_loop()
@@ -84,8 +86,10 @@ class VirtualClock:
                 return due
             mark = (busy, self.activity())
             now = loop.time()
+            if now >= deadline:
+                return due
             if mark != last:
                 last, since = mark, now
-            elif now - since >= self.quiet_s or now >= deadline:
+            elif now - since >= (self.quiet_s if self.faults_active() else self.settle_max_s):
                 return due
             await asyncio.sleep(0.002)

@@ -1,7 +1,7 @@
 """The proof the checks can fail: run each mutant where its weak spot is hit.
 
-A mutant is *caught* when at least one guarantee it declares it breaks fails in at least one of
-the scenarios that show it. A surviving mutant means a check that cannot fail: exit code 1.
+A mutant is *caught* when a guarantee it declares it breaks fails in every scenario that shows
+it, and each of those scenarios ran to the end (a crashed scenario proves nothing). A surviving mutant means a check that cannot fail: exit code 1.
 """
 from __future__ import annotations
 
@@ -26,10 +26,12 @@ class MutantOutcome:
     breaks: list[str]
     scenarios: list[str]
     failed: dict[str, list[str]]  # scenario -> guarantees that failed (any, not only declared)
+    errors: dict[str, str]  # scenario -> why it could not run (a crash proves nothing)
 
     @property
     def caught(self) -> bool:
-        return any(set(self.breaks) & set(g) for g in self.failed.values())
+        """Caught in every scenario that shows it, each of which ran to the end."""
+        return bool(self.failed) and not self.errors and all(set(self.breaks) & set(g) for g in self.failed.values())
 
 
 def scenarios_for(mutant: Mutant, scenarios: list[Scenario]) -> list[Scenario]:
@@ -48,10 +50,13 @@ async def run_mutant(world: World, mutant: Mutant, scenarios: list[Scenario], ad
     build = load_build(f"mutant:{mutant.name}")
     chosen = scenarios_for(mutant, scenarios)
     failed: dict[str, list[str]] = {}
+    errors: dict[str, str] = {}
     for scenario in chosen:
         result = await run_scenario(world, scenario, build, adapter)
         failed[scenario.name] = [g for g, r in result.verdict.guarantees.items() if r.status == "fail"]
-    return MutantOutcome(mutant.name, list(mutant.breaks), [s.name for s in chosen], failed)
+        if result.error:
+            errors[scenario.name] = result.error
+    return MutantOutcome(mutant.name, list(mutant.breaks), [s.name for s in chosen], failed, errors)
 
 
 async def mutation_matrix(scenario_paths: list[Path], only: list[str], report_json: Path | None) -> int:

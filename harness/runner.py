@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
-import datetime as dt
 import contextlib
+import dataclasses
+import datetime as dt
 import importlib
+import json
 import random
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from harness.adapter import Adapter
 from harness.builds import Build
 from harness.checker import Policy, judge
 from harness.clock import VirtualClock
-from harness.history.model import History
+from harness.history.model import History, StoredEvent
 from harness.history.recorder import Recorder
+from harness.nemesis.database import restart as restart_database
 from harness.nemesis.network import heal as heal_network
 from harness.scenario import model as m
 from harness.scenario_run import ScenarioRun, StepFailed
@@ -89,7 +91,8 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         run = ScenarioRun(world=world, scenario=scenario, adapter=adapter, site_id=site_id, stub=stub,
                           sync_url=sync_url, proxy_name=proxy_name, recorder=recorder,
                           clock=None, rng=random.Random(seed))  # type: ignore[arg-type]
-        run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity)
+        run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity,
+                                 faults_active=run.faults_active)
         run.persistent = any(isinstance(s, m.RestartBrowser) for s in scenario.steps)
         stack.push_async_callback(_close_sessions, run)
         try:
@@ -99,12 +102,17 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         except StepFailed as exc:
             error = f"{scenario.path}:{exc}"
         except Exception as exc:  # noqa: BLE001 - a broken step must not lose the history
-            error = f"{scenario.path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        await _final_read(run)
+            error = f"{scenario.path}: {describe(exc)}"
+            run.notes.append("traceback: " + traceback.format_exc(limit=-6))
+        run.notes.extend(await _final_read(run))
         run.notes.extend(w for s in run.sessions.values() for w in s.warnings)
         history = recorder.history(t_page_end=run.clock.now)
         history.journal = list(stub.journal.entries())
-        history.at_rest = await store.rows({site_id})
+        try:
+            history.at_rest = filter_rows(await store.rows({site_id}), history, shared_site=world.options.site_id)
+        except Exception as exc:  # noqa: BLE001 - e.g. the database is down: judge the rest
+            history.at_rest = None
+            error = error or f"{scenario.path}: rows at rest could not be read: {describe(exc)}"
         history.at_rest_source = getattr(store, "name", "memory") if history.at_rest is not None else "none"
         history.meta = {"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps,
                         "clock_fallback": run.clock.fallback_used, "notes": run.notes}
@@ -139,6 +147,21 @@ def months_needed(scenario: "m.Scenario") -> list[dt.date]:
         months.append(month)
         month = (month + dt.timedelta(days=32)).replace(day=1)
     return months
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"
+
+
+def filter_rows(rows: list[StoredEvent] | None, history: History, shared_site: str | None) -> list[StoredEvent] | None:
+    """With a site shared by every scenario (``--site-id``), keep the rows of this scenario only:
+    those whose event id or session arrived in this scenario's journal."""
+    if rows is None or shared_site is None:
+        return rows
+    eids = {ev.eid for e in history.journal for ev in e.events if ev.eid}
+    sessions = {ev.payload.get("sid") for e in history.journal for ev in e.events}
+    return [r for r in rows if (r.eid in eids if r.eid else r.session_id in sessions)]
 
 
 def save_history(history: History, path: Path) -> None:
@@ -184,6 +207,8 @@ async def _heal_and_settle(run: ScenarioRun) -> None:
         await run.flush()
         run.op("heal")
         await heal_network(run)
+        if run.db_stopped:
+            await restart_database(run)
         run.stub.faults.clear()
         run.stub.faults.release_hung()
         for session in run.live_sessions():
@@ -195,14 +220,21 @@ async def _heal_and_settle(run: ScenarioRun) -> None:
         await run.clock.advance(scenario.settle_ms)
 
 
-async def _final_read(run: ScenarioRun) -> None:
-    """Record the final outbox of every context (writes the observer missed show as snapshots)."""
+async def _final_read(run: ScenarioRun) -> list[str]:
+    """Record the final outbox of every context (writes the observer missed show as snapshots).
+
+    Returns notes: a context whose storage could not be read is not silently taken as empty."""
+    notes = []
     with contextlib.suppress(Exception):
         await run.flush()
         await run.quiesce(0.05, 1.0)
     for session in run.live_sessions():
-        with contextlib.suppress(Exception):
+        try:
             await session.snapshot(run.clock.now)
+        except Exception as exc:  # noqa: BLE001
+            notes.append(f"context {session.name}: the final outbox could not be read ({describe(exc)}); "
+                         "pending events there may be missing from the verdict")
+    return notes
 
 
 async def _close_sessions(run: ScenarioRun) -> None:

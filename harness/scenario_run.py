@@ -41,6 +41,9 @@ class ScenarioRun:
     persistent: bool = False
     pending_storage_mode: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    toxics: set[str] = field(default_factory=set)  # toxics in place on this run's proxy
+    proxy_disabled: bool = False
+    db_stopped: bool = False
 
     @property
     def now(self) -> int:
@@ -80,6 +83,14 @@ class ScenarioRun:
             d.setdefault("online", not session.offline)
         self.recorder.op(kind, self.now, context=session.name if session else None, page=tab,
                          detail=d, intents=intents)
+
+    def faults_active(self) -> bool:
+        """A fault that can hold a request in flight is in place (the clock must not wait it out)."""
+        if self.toxics or self.proxy_disabled or self.db_stopped or self.stub.faults.hung_count:
+            return True
+        state = self.stub.faults.state()
+        specs = [*state["queue"], state["default"], (state["random"] or {}).get("fault")]
+        return any(isinstance(s, dict) and ("hang" in s or "delay_ms" in s) for s in specs)
 
     def activity(self) -> int:
         """A number that moves whenever a fact arrives (journal entry, write, attempt)."""

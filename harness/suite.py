@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 
 from harness.adapter import Adapter
-from harness.builds import Build, BuildError, load_build
-from harness.errors import UsageProblem
+from harness.builds import Build, load_build
+from harness.errors import HarnessError, UsageProblem
 from harness.report.model import RunReport, ScenarioEntry
-from harness.runner import ScenarioResult, run_scenario
-from harness.scenario import Scenario, ScenarioError, load_scenarios
+from harness.checker import Policy, judge
+from harness.history.model import History
+from harness.runner import ScenarioResult, describe, run_scenario
+from harness.scenario import Scenario, load_scenarios
 from harness.world.world import World, WorldOptions
 
 
@@ -47,6 +50,19 @@ def select(scenarios: list[Scenario], only: list[str], tags: list[str], ingest: 
     return [s for s in chosen if s.ingest != "postgres" or ingest == "postgres"]
 
 
+async def run_scenario_or_error(world: World, scenario: Scenario, build: Build, adapter: Adapter) -> ScenarioResult:
+    """A scenario whose setup breaks (stub, proxy, store) is reported as an error; the run goes on."""
+    try:
+        return await run_scenario(world, scenario, build, adapter)
+    except HarnessError:
+        raise  # the environment is gone: no later scenario can run either
+    except Exception as exc:  # noqa: BLE001
+        history = History(scenario=scenario.name, outbox_key=adapter.outbox_key, deadletter_key=adapter.deadletter_key)
+        verdict = judge(history, list(scenario.judges), Policy())
+        return ScenarioResult(scenario, history, verdict, 0.0, 0, f"{scenario.path}: setup failed: {describe(exc)}",
+                              ["traceback: " + traceback.format_exc(limit=-6)])
+
+
 async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, options: WorldOptions,
                     console: Console | None = None) -> tuple[RunReport, list[ScenarioResult]]:
     """Run scenarios in one world; returns the report and the raw results (histories)."""
@@ -56,7 +72,7 @@ async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, o
         for scenario in scenarios:
             if console is not None:
                 console.print(f"[dim]running {scenario.name} …[/dim]")
-            results.append(await run_scenario(world, scenario, build, adapter))
+            results.append(await run_scenario_or_error(world, scenario, build, adapter))
         meta = {**world.meta(), "build": {"name": build.name, "kind": build.kind, "path": str(build.path or "")},
                 "adapter": adapter.__dict__ | {"extra_attrs": dict(adapter.extra_attrs)},
                 "started": started.isoformat()}
@@ -72,19 +88,18 @@ async def run_request(req: RunRequest) -> int:
     from harness.report.junit import write_junit
     from harness.report.table import render_run, render_timeline
 
-    try:
-        build = load_build(req.tracker)
-        scenarios = load_scenarios(req.scenario_paths)
-    except (BuildError, ScenarioError) as exc:
-        raise UsageProblem(str(exc)) from exc
+    build = load_build(req.tracker)  # BuildError and ScenarioError are usage problems (exit 2)
+    scenarios = load_scenarios(req.scenario_paths)
     if req.seed is not None:
         scenarios = [dataclasses.replace(s, seed=req.seed) for s in scenarios]
     chosen = select(scenarios, req.only, req.tags, req.ingest)
     if not chosen:
-        raise UsageProblem("no scenario selected")
+        needs_pg = [s.name for s in scenarios if s.ingest == "postgres" and (not req.only or s.name in req.only)]
+        hint = f" ({', '.join(needs_pg)} need --ingest postgres)" if needs_pg else ""
+        raise UsageProblem(f"no scenario selected{hint}")
     console = Console()
     options = WorldOptions(ingest=req.ingest, proxy=req.proxy, database_url=req.database_url, tap_url=req.tap_url,
-                           tap_query=req.tap_query, out_dir=req.out, seed=req.seed or 1,
+                           tap_query=req.tap_query, out_dir=req.out, seed=1 if req.seed is None else req.seed,
                            site_id=req.site_id)
     if req.out:
         req.out.mkdir(parents=True, exist_ok=True)

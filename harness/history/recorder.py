@@ -61,7 +61,7 @@ class Recorder:
     attempts: list[Attempt] = field(default_factory=list)
     ops: list[Op] = field(default_factory=list)
     _state: dict[tuple[str, str], dict[str, Envelope]] = field(default_factory=dict)
-    _open: dict[tuple[str, str, int], _PendingAttempt] = field(default_factory=dict)
+    _open: dict[tuple[str, str, int], _PendingAttempt] = field(default_factory=dict)  # (context, tab#load, id)
     _early_ends: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
     _seq: int = 0
     sync_marks: dict[str, str] = field(default_factory=dict)
@@ -124,7 +124,7 @@ class Recorder:
     def on_attempt(self, context: str, page: str, msg: dict[str, Any]) -> None:
         """A record from the instrumentation (see js/instrument.js)."""
         kind = msg.get("type")
-        key = (context, page, int(msg.get("id") or 0))
+        key = (context, f"{page}#{msg.get('load', '')}", int(msg.get("id") or 0))
         ids = tuple(str(i) for i in msg.get("ids") or ())
         payloads = tuple(p for p in msg.get("payloads") or () if isinstance(p, dict))
         if kind == "beacon":

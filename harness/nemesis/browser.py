@@ -26,15 +26,14 @@ async def storage(run: ScenarioRun, step: m.Storage) -> None:
         run.op("storage", detail={"mode": "private", "context": step.context})
         return
     session = await run.session(step.context)
-    await run.flush()
-    detail: dict[str, Any] = {"mode": step.mode}
-    if step.mode == "quota":
-        detail["filler_keys"] = await session.fill_storage()
-    elif step.mode == "normal":
-        await session.clear_filler()
-    else:
+    if step.mode == "private":
         raise StepFailed(step.line, "storage: private must come before the context's first open")
-    run.op("storage", session=session, detail=detail)
+    await session.flush()
+    run.op("storage", session=session, detail={"mode": step.mode})
+    if step.mode == "quota":
+        await session.fill_storage()
+    else:
+        await session.clear_filler()
 
 
 def _month(ts_ms: int) -> str:
@@ -64,9 +63,10 @@ async def seed_outbox(run: ScenarioRun, step: m.SeedOutbox) -> None:
         raw = step.raw
     else:
         raw = json.dumps([seed_envelope(run, s, i) for i, s in enumerate(step.envelopes or ())])
-    await session.write_key(key, raw)
-    run.recorder.on_read(session.name, key, raw, run.now, kind="seed")
     run.op("seed_outbox", session=session, detail={"key": key, "bytes": len(raw)})
+    # Recorded before writing: the observer never reports its own write, and nothing may overtake it.
+    run.recorder.on_read(session.name, key, raw, run.now, kind="seed")
+    await session.write_key(key, raw)
 
 
 async def restart_browser(run: ScenarioRun, step: m.RestartBrowser) -> None:
@@ -78,6 +78,7 @@ async def restart_browser(run: ScenarioRun, step: m.RestartBrowser) -> None:
     run.op("restart", session=session, detail={"phase": "stop"})
     profile = session.profile_dir
     await session.close(remove_profile=False)
+    run.notes.extend(session.warnings)
     del run.sessions[step.context]
     if profile is not None:
         run.closed_profiles[step.context] = profile

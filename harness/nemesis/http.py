@@ -25,8 +25,8 @@ def apply_fault_spec(plan, spec: dict) -> None:  # noqa: ANN001
 
 async def stub_fault(run: ScenarioRun, step: m.StubFault) -> None:
     await run.flush()
-    apply_fault_spec(run.stub.faults, dict(step.spec))
     run.op("fault", detail={"stub": dict(step.spec)})
+    apply_fault_spec(run.stub.faults, dict(step.spec))
     await run.clock.settle()
 
 

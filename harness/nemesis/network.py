@@ -16,29 +16,30 @@ def _client(run: ScenarioRun, line: int):  # noqa: ANN202
 async def toxic(run: ScenarioRun, step: m.Toxic) -> None:
     client = _client(run, step.line)
     await run.flush()
+    run.op("toxic", detail={"op": step.op, "name": step.name, "type": step.type, "stream": step.stream,
+                            "attributes": dict(step.attributes)})
     if step.op == "add":
         created = await asyncio.to_thread(
             client.add_toxic, run.proxy_name, step.type, stream=step.stream or "downstream",
             toxicity=1.0 if step.toxicity is None else step.toxicity,
             attributes=dict(step.attributes), name=step.name,
         )
-        detail = {"op": "add", "toxic": created}
+        run.toxics.add(created["name"])
     elif step.op == "update":
         await asyncio.to_thread(client.update_toxic, run.proxy_name, step.name,
                                 attributes=dict(step.attributes) or None, toxicity=step.toxicity)
-        detail = {"op": "update", "name": step.name}
     else:
         await asyncio.to_thread(client.remove_toxic, run.proxy_name, step.name)
-        detail = {"op": "remove", "name": step.name}
-    run.op("toxic", detail=detail)
+        run.toxics.discard(step.name or "")
     await run.clock.settle()
 
 
 async def proxy_enabled(run: ScenarioRun, step: m.ProxyEnabled) -> None:
     client = _client(run, step.line)
     await run.flush()
-    await asyncio.to_thread(client.set_enabled, run.proxy_name, step.enabled)
     run.op("proxy", detail={"enabled": step.enabled})
+    await asyncio.to_thread(client.set_enabled, run.proxy_name, step.enabled)
+    run.proxy_disabled = not step.enabled
     await run.clock.settle()
 
 
@@ -51,6 +52,8 @@ async def heal(run: ScenarioRun) -> None:
         name = t["name"] if isinstance(t, dict) else getattr(t, "name")
         await asyncio.to_thread(client.remove_toxic, run.proxy_name, name)
     await asyncio.to_thread(client.set_enabled, run.proxy_name, True)
+    run.toxics.clear()
+    run.proxy_disabled = False
 
 
 HANDLERS = {m.Toxic: toxic, m.ProxyEnabled: proxy_enabled}

@@ -91,6 +91,7 @@ class ContextSession:
             assert browser is not None
             context = await browser.new_context(**options)
         session = cls(name, context, None, recorder, adapter, site_url, profile_dir)  # type: ignore[arg-type]
+        recorder.sync_marks.pop(name, None)  # a restarted context counts its flush tokens from 1 again
         await context.clock.install(time=(now_ms - 1000) / 1000)
         await context.clock.pause_at(now_ms / 1000)
         config = {"syncUrl": sync_url, "seed": seed}

@@ -69,9 +69,12 @@ class World:
         self.browser_version = self.browser.version
         if self.options.proxy:
             from harness.toxiproxy.client import ToxiproxyClient
-            from harness.toxiproxy.service import toxiproxy_service
+            from harness.toxiproxy.service import ToxiproxyUnavailable, toxiproxy_service
 
-            service = await self._stack.enter_async_context(toxiproxy_service(self.options.seed))
+            try:
+                service = await self._stack.enter_async_context(toxiproxy_service(self.options.seed))
+            except ToxiproxyUnavailable as exc:
+                raise EnvironmentProblem(f"fault proxy unavailable: {exc}") from exc
             self.proxy_kind, self.proxy_version = service.kind, service.version
             self.proxy_client = ToxiproxyClient(service.url)
         if self.options.ingest == "postgres":

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import glob
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
@@ -12,6 +11,7 @@ from harness.adapter import Adapter
 from harness.builds import Build, load_build
 from harness.runner import ScenarioResult, run_scenario
 from harness.scenario import Scenario, load_scenarios, parse_scenario
+from harness.world.postgres import PostgresUnavailable, find_binaries
 from harness.world.world import World, WorldOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,7 +19,11 @@ SCENARIOS = ROOT / "scenarios"
 
 
 def postgres_available() -> bool:
-    return bool(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    try:
+        find_binaries()
+    except PostgresUnavailable:
+        return False
+    return True
 
 
 def bundled_scenarios(ingest: str = "memory") -> list[Scenario]:
@@ -39,7 +43,12 @@ class WorldThread:
         self.world = World(options)
 
     def call(self, coro: Coroutine[Any, Any, Any], timeout: float = 600) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()  # a runaway scenario must not keep running into the next test
+            raise
 
     def __enter__(self) -> "WorldThread":
         self.thread.start()

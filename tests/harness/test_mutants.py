@@ -19,6 +19,7 @@ def test_mutant_is_caught(mutant, memory_world, explain) -> None:
     chosen = scenarios_for(mutant, SCENARIOS)
     assert chosen, f"no bundled scenario shows mutant {mutant.name}"
     results = [memory_world.run(f"mutant:{mutant.name}", s) for s in chosen]
+    assert all(r.error is None for r in results), "\n".join(explain(r) for r in results if r.error)
     failed = {r.scenario.name: [g for g, v in r.verdict.guarantees.items() if v.status == "fail"] for r in results}
     survived = [s for s, gs in failed.items() if not set(gs) & set(mutant.breaks)]
     assert not survived, f"{mutant.name} (breaks {mutant.breaks}) survived {survived}: " + "\n".join(

@@ -25,10 +25,13 @@
     };
   }
   let seq = 0;
+  // Numbers restart with every page load; the load id keeps a reloaded page's fetch #1 apart from
+  // the previous page's (not from Math.random: that one is seeded and would repeat).
+  const load = Array.from(crypto.getRandomValues(new Uint32Array(2)), (n) => n.toString(36)).join("");
 
   const report = (rec) => {
     try {
-      if (typeof window.__tankReport === "function") window.__tankReport(rec).catch(() => {});
+      if (typeof window.__tankReport === "function") window.__tankReport({ ...rec, load }).catch(() => {});
     } catch (e) { /* page closing: the journal is the server-side truth */ }
   };
   const isSync = (url) => {
@@ -65,12 +68,13 @@
     if (!isSync(url)) return origFetch.apply(this, arguments);
     const id = ++seq;
     const t0 = Date.now();
-    window.__tankInflight++;
-    const body = init && init.body;
-    bodyText(body).then((text) => report({ type: "start", id, via: "fetch", t: t0, page: location.pathname, ...describe(parseBody(text)) }));
-    const req = typeof input === "string" || input instanceof URL ? tag(url, "fetch") : new Request(tag(url, "fetch"), input);
+    const isRequest = !(typeof input === "string" || input instanceof URL);
+    const body = init && init.body !== undefined ? bodyText(init.body)
+      : isRequest ? input.clone().text().catch(() => "") : Promise.resolve("");
+    body.then((text) => report({ type: "start", id, via: "fetch", t: t0, page: location.pathname, ...describe(parseBody(text)) }));
     let p;
-    try { p = origFetch.call(this, req, init); }
+    window.__tankInflight++;
+    try { p = origFetch.call(this, isRequest ? new Request(tag(url, "fetch"), input) : tag(url, "fetch"), init); }
     catch (e) { window.__tankInflight--; report({ type: "end", id, t: Date.now(), outcome: "network_error", error: String(e) }); throw e; }
     p.then(
       (r) => { window.__tankInflight--; report({ type: "end", id, t: Date.now(), outcome: r.ok ? "ok" : "http_error", status: r.status }); },
