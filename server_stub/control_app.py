@@ -12,13 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from server_stub.faults import Fault, FaultPlan, FaultSpecError, parse_fault
+from server_stub.faults import ACTION_KEYS, Fault, FaultPlan, FaultSpecError, parse_fault
 from server_stub.journal import Journal
 from server_stub.journal_codec import entry_to_json
 from server_stub.store import Store
 
 PREFIX = "/__control"
-FAULT_KEYS = ("clear", "default", "random", "push", "release")  # applied in this order
 
 
 class ControlError(ValueError):
@@ -67,25 +66,11 @@ class ControlApp:
 
     async def _set_faults(self, request: web.Request) -> web.Response:
         body = await _json_object(request)
-        unknown = sorted(set(body) - set(FAULT_KEYS))
+        unknown = sorted(set(body) - set(ACTION_KEYS))
         if unknown or not body:
-            raise ControlError(f"unknown or missing key(s) {unknown}; use one or more of {list(FAULT_KEYS)}")
+            raise ControlError(f"unknown or missing key(s) {unknown}; use one or more of {list(ACTION_KEYS)}")
         actions = _parse_fault_actions(body)  # everything validated before anything changes
-        released = 0
-        for key in FAULT_KEYS:
-            if key not in actions:
-                continue
-            value = actions[key]
-            if key == "clear":
-                self.faults.clear()
-            elif key == "default":
-                self.faults.set_default(value)
-            elif key == "random":
-                self.faults.random(value["p"], value["fault"], value["seed"])
-            elif key == "push":
-                self.faults.sequence(value)
-            elif key == "release":
-                released = self.faults.release_hung()
+        released = self.faults.apply(actions)
         return web.json_response({"ok": True, "released": released, "state": self.faults.state()})
 
     async def _reset(self, request: web.Request) -> web.Response:

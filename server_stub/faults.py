@@ -37,6 +37,9 @@ class _RandomRule:
     rng: random.Random = field(repr=False, default_factory=random.Random)
 
 
+ACTION_KEYS = ("clear", "default", "random", "push", "release")  # what FaultPlan.apply takes, in order
+
+
 class FaultPlan:
     """Which fault each request gets, in arrival order.
 
@@ -83,6 +86,29 @@ class FaultPlan:
             raise FaultSpecError(f"seed: must be an integer, got {seed!r}")
         seed = self._seed if seed is None else seed
         self._random = _RandomRule(float(p), parse_fault(fault), seed, random.Random(seed))
+
+    def apply(self, actions: Mapping[str, Any]) -> int:
+        """Apply a ``/faults`` body or a scenario's ``stub:`` step, keys in ``ACTION_KEYS`` order.
+
+        ``clear`` · ``default`` (fault or None) · ``random`` ({p, fault, seed}) · ``push`` (faults)
+        · ``release``. Returns how many hung requests were released.
+        """
+        released = 0
+        for key in ACTION_KEYS:
+            if key not in actions:
+                continue
+            value = actions[key]
+            if key == "clear" and value:
+                self.clear()
+            elif key == "default":
+                self.set_default(value)
+            elif key == "random":
+                self.random(value["p"], value["fault"], value.get("seed"))
+            elif key == "push":
+                self.sequence(value)
+            elif key == "release" and value:
+                released = self.release_hung()
+        return released
 
     def clear(self) -> None:
         """Remove queue, default and random rule (hung requests stay hung)."""
