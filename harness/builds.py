@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 import yaml
 
-from harness.errors import UsageProblem
-from harness.guarantees import GUARANTEES, check_ids
+from harness.contract.errors import UsageProblem
+from harness.checker.guarantees import GUARANTEES, check_ids
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TRACKER_DIR = REPO_ROOT / "tracker_js"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from harness.adapter import Adapter
-from harness.errors import EnvironmentProblem, HarnessError, UsageProblem
+from harness.contract.adapter import Adapter
+from harness.contract.errors import EnvironmentProblem, HarnessError, UsageProblem
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCENARIOS = ROOT / "scenarios"
@@ -139,7 +139,7 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
         seed: int | None, report_json: Path | None, junit: Path | None, out: Path | None,
         timelines: tuple[str, ...]) -> None:
     """Run scenarios against a tracker build and print the verdict table."""
-    from harness.suite import RunRequest, run_request
+    from harness.run.suite import RunRequest, run_request
 
     try:
         adapter = make_adapter(site_attr, api_attr, outbox_key, deadletter_key, api_name, attrs)
@@ -163,7 +163,7 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
 @click.option("--report-json", type=click.Path(path_type=Path), default=None)
 def mutants(scenario_paths: tuple[Path, ...], only: tuple[str, ...], report_json: Path | None) -> None:
     """Prove the checks can fail: every mutant must break the guarantee it declares."""
-    from harness.mutation import mutation_matrix
+    from harness.run.mutants import mutation_matrix
 
     sys.exit(run_async(mutation_matrix(list(scenario_paths) or [DEFAULT_SCENARIOS], list(only), report_json)))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from harness.adapter import Adapter
+from harness.contract.adapter import Adapter
 from server_stub.app import StubServer
 from server_stub.site_app import DEFAULT_SITE_DIR
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from harness.adapter import Adapter
+from harness.contract.adapter import Adapter
 from server_stub.control_app import ControlApp
 from server_stub.faults import FaultPlan
 from server_stub.journal import Journal

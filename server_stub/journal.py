@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.history.model import JournalEntry
+from harness.contract.history import JournalEntry
 from server_stub.journal_codec import entry_to_json
 
 log = logging.getLogger(__name__)

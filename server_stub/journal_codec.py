@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.history.model import JournalEntry, JournalEvent
+from harness.contract.history import JournalEntry, JournalEvent
 
 
 def entry_to_json(entry: JournalEntry, body: bytes | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.history.model import StoredEvent
+from harness.contract.history import StoredEvent
 from server_stub.store import IngestResult
 from server_stub.sync_protocol import event_eid
 

@@ -9,7 +9,7 @@ import html
 import re
 from collections.abc import Mapping
 
-from harness.adapter import Adapter
+from harness.contract.adapter import Adapter
 
 TRACKER_PLACEHOLDER = "<!--TANK_TRACKER-->"
 _VAR = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from harness.adapter import Adapter
+from harness.contract.adapter import Adapter
 from server_stub.pages import FALLBACK_PAGES, check_attr_name, render, script_tag
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.history.model import StoredEvent
+from harness.contract.history import StoredEvent
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from harness.history.model import JournalEvent
+from harness.contract.history import JournalEvent
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_EVENTS = 100

@@ -12,7 +12,7 @@ from __future__ import annotations
 from harness.checker.intents import Leftovers
 from harness.checker.payload import canonical, labels
 from harness.checker.subjects import DirectSubject
-from harness.history.model import History
+from harness.contract.history import History
 
 FAILING_MODES = frozenset({"quota", "private"})
 

@@ -13,7 +13,7 @@ from harness.checker.lifecycle import WallToPage, Lifecycle
 from harness.checker.match import Hit, Matches, match
 from harness.checker.policy import Policy, ok_status
 from harness.checker.verdict import EnvelopeFate
-from harness.history.model import Attempt, History
+from harness.contract.history import Attempt, History
 
 SNAPSHOT_KINDS = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
 

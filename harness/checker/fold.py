@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from harness.history.model import Envelope, History, Op
+from harness.contract.history import Envelope, History, Op
 from harness.checker.payload import labels
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from harness.checker.fold import Fold, Track
 from harness.checker.payload import canonical, labels
 from harness.checker.subjects import Hit, IntentSubject
-from harness.history.model import History, Intent
+from harness.contract.history import History, Intent
 
 
 class _NextFree:

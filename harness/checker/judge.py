@@ -18,8 +18,8 @@ from harness.checker.policy import Policy
 from harness.checker.rules import RULES, Outcome
 from harness.checker.timeline import subject_timeline
 from harness.checker.verdict import COUNT_KEYS, GuaranteeResult, ScenarioVerdict
-from harness.guarantees import GUARANTEES, check_ids
-from harness.history.model import History
+from harness.checker.guarantees import GUARANTEES, check_ids
+from harness.contract.history import History
 
 
 def _status(judged: bool, o: Outcome) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 
-from harness.history.model import History, Op
+from harness.contract.history import History, Op
 
 INF = float("inf")
 PAGE_END_KINDS = frozenset({"close", "crash", "navigate", "reload"})

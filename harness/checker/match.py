@@ -16,7 +16,7 @@ from harness.checker.intents import Leftovers, match_intents
 from harness.checker.rows import match_rows
 from harness.checker.payload import labels
 from harness.checker.subjects import DirectSubject, Group, Hit, IntentSubject, PayloadIndex, resolve_eid
-from harness.history.model import Attempt, History, StoredEvent
+from harness.contract.history import Attempt, History, StoredEvent
 
 
 @dataclass

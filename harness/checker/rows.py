@@ -9,7 +9,7 @@ from collections import defaultdict
 from harness.checker.fold import Fold
 from harness.checker.payload import canonical, eid_of, labels
 from harness.checker.subjects import Group, Hit, PayloadIndex, resolve_eid
-from harness.history.model import History, StoredEvent
+from harness.contract.history import History, StoredEvent
 
 
 def match_rows(history: History, fold: Fold, index: PayloadIndex, hits: dict[str, list[Hit]],

@@ -9,7 +9,7 @@ from typing import Container
 
 from harness.checker.fold import Track
 from harness.checker.payload import canonical, eid_of
-from harness.history.model import Intent, JournalEntry, JournalEvent, Op
+from harness.contract.history import Intent, JournalEntry, JournalEvent, Op
 
 
 @dataclass(frozen=True, slots=True)

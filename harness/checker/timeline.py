@@ -12,7 +12,7 @@ from harness.checker.fold import Track
 from harness.checker.subjects import DirectSubject, Hit, IntentSubject
 from harness.checker.policy import Policy
 from harness.checker.verdict import TimelineEntry
-from harness.history.model import Attempt, History
+from harness.contract.history import Attempt, History
 
 _SHOWN_EXTRA = frozenset({"beaconed", "status", "reason"})
 _END = float("inf")

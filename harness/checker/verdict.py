@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.guarantees import FATES
+from harness.checker.guarantees import FATES
 
 Status = Literal["pass", "fail", "vacuous", "not_judged"]
 STATUSES: tuple[str, ...] = ("pass", "fail", "vacuous", "not_judged")

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.history.model import Attempt, Envelope, History, Intent, Op, OutboxWrite
+from harness.contract.history import Attempt, Envelope, History, Intent, Op, OutboxWrite
 
 
 def parse_outbox(raw: str | None) -> tuple[list[Envelope] | None, str | None]:

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from harness.scenario import model as m
-from harness.scenario_run import ScenarioRun, StepFailed
+from harness.run.state import ScenarioRun, StepFailed
 
 
 async def set_offline(run: ScenarioRun, step: m.SetOffline) -> None:

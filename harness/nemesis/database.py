@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from harness.scenario import model as m
-from harness.scenario_run import ScenarioRun, StepFailed
+from harness.run.state import ScenarioRun, StepFailed
 
 
 async def db(run: ScenarioRun, step: m.Db) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from harness.scenario import model as m
-from harness.scenario_run import ScenarioRun
+from harness.run.state import ScenarioRun
 
 
 async def stub_fault(run: ScenarioRun, step: m.StubFault) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from harness.scenario import model as m
-from harness.scenario_run import ScenarioRun, StepFailed
+from harness.run.state import ScenarioRun, StepFailed
 
 
 def _client(run: ScenarioRun, line: int):  # noqa: ANN202

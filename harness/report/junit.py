@@ -10,7 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.guarantees import GUARANTEES
+from harness.checker.guarantees import GUARANTEES
 from harness.report.model import RunReport, ScenarioEntry, describe_meta
 
 

@@ -1,7 +1,7 @@
 """How statuses and guarantee ids are written in compact reports."""
 from __future__ import annotations
 
-from harness.guarantees import GUARANTEES
+from harness.checker.guarantees import GUARANTEES
 
 STATUS_MARK = {"pass": "✓", "fail": "✗", "vacuous": "~", "not_judged": "·"}
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "vacuous": "yellow", "not_judged": "dim"}

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from harness.errors import UsageProblem
+from harness.contract.errors import UsageProblem
 
 
 @dataclass(frozen=True, order=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from harness.guarantees import GUARANTEES
+from harness.checker.guarantees import GUARANTEES
 from harness.scenario.errors import Issues, ScenarioError, ScenarioIssue, did_you_mean
 from harness.scenario.model import (
     DEFAULT_SETTLE_MS,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.async_api import Playwright
 
-from harness.errors import EnvironmentProblem
+from harness.contract.errors import EnvironmentProblem
 
 DEBIAN_CANDIDATES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
 

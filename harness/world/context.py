@@ -16,7 +16,7 @@ from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright
 
-from harness.adapter import Adapter
+from harness.contract.adapter import Adapter
 from harness.history.recorder import Recorder
 from harness.world.browser import BrowserChoice
 

@@ -35,7 +35,7 @@ from typing import Literal
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from harness.errors import EnvironmentProblem
+from harness.contract.errors import EnvironmentProblem
 from harness.world import reaper
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Playwright, async_playwright
 
-from harness.errors import EnvironmentProblem
+from harness.contract.errors import EnvironmentProblem
 from harness.world.browser import BrowserChoice, find_browser
 
 

@@ -25,8 +25,8 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from harness.errors import EnvironmentProblem
-from harness.history.model import StoredEvent
+from harness.contract.errors import EnvironmentProblem
+from harness.contract.history import StoredEvent
 from server_stub.ingest import queries
 from server_stub.ingest.migrate import apply_migrations
 from server_stub.ingest.ratelimit import TokenBucket

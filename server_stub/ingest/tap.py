@@ -18,7 +18,7 @@ import aiohttp
 import psycopg
 from psycopg.rows import dict_row
 
-from harness.history.model import StoredEvent
+from harness.contract.history import StoredEvent
 from server_stub.store import IngestResult
 
 AT_REST_COLUMNS = ("eid", "site", "session_id", "session_month", "ec", "ea", "payload")

@@ -1,4 +1,4 @@
-"""Hand-made histories for checker tests: a tiny fluent builder over ``harness.history.model``.
+"""Hand-made histories for checker tests: a tiny fluent builder over ``harness.contract.history``.
 
 Page time only moves with ``advance``; wall time moves by a millisecond per recorded fact, so
 facts keep the order they were built in. Seqs come from one counter, like the real recorder.
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from harness.history.model import (
+from harness.contract.history import (
     Attempt, Envelope, History, Intent, JournalEntry, JournalEvent, Op, OutboxWrite, StoredEvent,
 )
 

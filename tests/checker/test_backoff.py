@@ -7,7 +7,7 @@ import pytest
 
 from harness.checker import Policy, judge
 from harness.checker.rules.backoff import retry_after_ms
-from harness.history.model import Envelope, JournalEntry
+from harness.contract.history import Envelope, JournalEntry
 
 from .builders import HB, T0
 

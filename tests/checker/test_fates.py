@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from harness.checker import judge
-from harness.guarantees import GUARANTEES
+from harness.checker.guarantees import GUARANTEES
 from .builders import HB, HOUR, payload
 
 ALL = list(GUARANTEES)

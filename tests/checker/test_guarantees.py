@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from harness.checker import Policy, judge
-from harness.guarantees import GUARANTEES
+from harness.checker.guarantees import GUARANTEES
 
 from .builders import HB, HOUR, payload
 
@@ -458,7 +458,7 @@ def test_exactly_once_vacuous_without_rows():
 
 def test_exactly_once_orphan_row_and_eidless_rows():
     h = _delivered(1)
-    from harness.history.model import StoredEvent
+    from harness.contract.history import StoredEvent
     h.at_rest.append(StoredEvent("nobody", "site-1", "s", "2026-01-01", "x", "y", {"ec": "x", "ea": "y"}))
     v = judge(h, ALL)
     assert v.guarantees["exactly_once"].status == "fail" and v.guarantees["nothing_unexpected"].status == "fail"
@@ -468,7 +468,7 @@ def test_exactly_once_orphan_row_and_eidless_rows():
     b.journal(e, wire_eid=False)
     b.remove(e.id)
     b.h.at_rest = []
-    from harness.history.model import StoredEvent as S
+    from harness.contract.history import StoredEvent as S
     b.h.at_rest.append(S(None, "site-1", "sess-1", "2026-01-01", "interaction", "view", dict(e.payload or {})))
     assert g(b.build(), "exactly_once").status == "pass"
 
@@ -544,7 +544,7 @@ def test_trigger_with_eidless_attempt_summaries():
     b.seed(e)
     b.op("online", online=True)
     b.advance(10)
-    from harness.history.model import Attempt
+    from harness.contract.history import Attempt
     summary = {"ec": "interaction", "ea": "view", "el": ""}
     b.h.attempts.append(Attempt(99, "main", "main", "fetch", b.now, b.now, "ok", 200, None, (), (summary,)))
     r = g(b.build(end_after=10 * SEC), "trigger_online")

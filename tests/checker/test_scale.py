@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from harness.checker import judge
-from harness.guarantees import GUARANTEES
-from harness.history.model import Attempt, Envelope, History, JournalEntry, JournalEvent, Op, OutboxWrite
+from harness.checker.guarantees import GUARANTEES
+from harness.contract.history import Attempt, Envelope, History, JournalEntry, JournalEvent, Op, OutboxWrite
 
 from .builders import DEAD, OUTBOX, T0, payload
 

@@ -5,7 +5,7 @@ import pytest
 
 from harness.checker import judge
 from harness.checker.rules.session_month import month_of
-from harness.history.model import Envelope
+from harness.contract.history import Envelope
 
 from .builders import HB, T0, payload
 

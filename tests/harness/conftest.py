@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.runner import ScenarioResult
+from harness.run.scenario import ScenarioResult
 from harness.world.world import WorldOptions
 from tests.harness.e2e import WorldThread, postgres_available
 

@@ -7,9 +7,9 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from harness.adapter import Adapter
+from harness.contract.adapter import Adapter
 from harness.builds import Build, load_build
-from harness.runner import ScenarioResult, run_scenario
+from harness.run.scenario import ScenarioResult, run_scenario
 from harness.scenario import Scenario, load_scenarios, parse_scenario
 from harness.world.postgres import PostgresUnavailable, find_binaries
 from harness.world.world import World, WorldOptions

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.builds import list_mutants
-from harness.mutation import scenarios_for
+from harness.run.mutants import scenarios_for
 from tests.harness.e2e import bundled_scenarios
 
 MUTANTS = list_mutants()

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from harness.errors import EnvironmentProblem
+from harness.contract.errors import EnvironmentProblem
 from harness.world.postgres import PgHandle, PostgresUnavailable, ThrowawayCluster, find_binaries, postgres
 
 from .conftest import binaries_or_skip

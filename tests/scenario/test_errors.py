@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import UsageProblem
+from harness.contract.errors import UsageProblem
 from harness.scenario import ScenarioError, ScenarioIssue, parse_scenario
 
 from .helpers import issues, one_issue, steps

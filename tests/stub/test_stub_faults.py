@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from harness.history.model import JournalEntry, StoredEvent
+from harness.contract.history import JournalEntry, StoredEvent
 from server_stub.app import StubServer
 from server_stub.faults import Fault, FaultPlan, FaultSpecError, parse_fault
 from server_stub.memory_store import MemoryStore

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from harness.history.model import JournalEntry
+from harness.contract.history import JournalEntry
 from server_stub.app import StubServer
 from server_stub.journal import IN_FLIGHT, Journal
 from server_stub.journal_codec import entry_from_json, entry_to_json, read_jsonl
@@ -59,7 +59,7 @@ def test_sample_is_truncated_but_the_file_has_the_whole_body(tmp_path: Path) -> 
 
 
 def test_codec_round_trips_an_entry_with_events() -> None:
-    from harness.history.model import JournalEvent
+    from harness.contract.history import JournalEvent
 
     entry = JournalEntry(seq=3, t_wall=1.5, method="POST", path="/api/sync", status=422, outcome="answered",
                          processed=False, via="beacon", headers={"Origin": "o"}, body_size=5, body_sample="x",

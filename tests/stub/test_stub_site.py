@@ -6,7 +6,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from harness.adapter import Adapter
+from harness.contract.adapter import Adapter
 from server_stub.app import StubServer
 from server_stub.pages import TRACKER_PLACEHOLDER, render, script_tag
 

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from harness.history.model import StoredEvent
+from harness.contract.history import StoredEvent
 from server_stub.app import StubServer
 from server_stub.store import IngestResult
 from server_stub.sync_protocol import MAX_BODY_BYTES

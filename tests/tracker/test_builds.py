@@ -9,7 +9,7 @@ import pytest
 
 from harness import builds
 from harness.builds import BuildError, Mutant, apply_patches, build_mutant, list_mutants, load_build, load_reference
-from harness.guarantees import GUARANTEES
+from harness.checker.guarantees import GUARANTEES
 
 REQUIRED = {
     "stale_save": "no_loss",

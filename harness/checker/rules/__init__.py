@@ -1,4 +1,4 @@
-"""One rule per guarantee id (``harness.guarantees.GUARANTEES``), each ``Facts -> Outcome``."""
+"""One rule per guarantee id (``harness.checker.guarantees.GUARANTEES``), each ``Facts -> Outcome``."""
 from __future__ import annotations
 
 from typing import Callable

@@ -26,7 +26,7 @@ from email.utils import parsedate_to_datetime
 from harness.checker.facts import Facts
 from harness.checker.fmt import dur, rel, short
 from harness.checker.rules.base import Outcome
-from harness.history.model import Attempt, JournalEntry
+from harness.contract.history import Attempt, JournalEntry
 
 TRIGGER_KINDS = frozenset({"open", "navigate", "reload", "online", "restart", "storage"})
 RETRY_AFTER_STATUSES = (429, 503)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from harness.checker.facts import Facts
 from harness.checker.fmt import rel, short
 from harness.checker.rules.base import Outcome
-from harness.history.model import Attempt
+from harness.contract.history import Attempt
 
 _SETTLED = ("delivered", "rejected", "dropped_policy")
 

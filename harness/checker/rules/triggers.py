@@ -12,7 +12,7 @@ from collections import defaultdict
 from harness.checker.facts import Facts
 from harness.checker.fmt import rel, short
 from harness.checker.rules.base import Outcome
-from harness.history.model import Attempt, Op
+from harness.contract.history import Attempt, Op
 
 UNLOAD_KINDS = ("close", "navigate", "reload")
 LOAD_KINDS = ("open", "navigate", "reload", "restart")

@@ -12,10 +12,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from harness.adapter import Adapter
+from harness.contract.adapter import Adapter
 from harness.builds import Mutant, list_mutants, load_build
-from harness.errors import UsageProblem
-from harness.runner import run_scenario
+from harness.contract.errors import UsageProblem
+from harness.run.scenario import run_scenario
 from harness.scenario import Scenario, load_scenarios
 from harness.world.world import World, WorldOptions
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlencode
 
-from harness.history.model import Intent
+from harness.contract.history import Intent
 from harness.scenario import model as m
-from harness.scenario_run import ScenarioRun, StepFailed
+from harness.run.state import ScenarioRun, StepFailed
 from harness.world.context import ContextSession
 
 PAGE_PATHS = {"home": "/", "page2": "/page2"}  # the named pages of harness.scenario.PAGES

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.adapter import Adapter
+from harness.contract.adapter import Adapter
 from harness.builds import Build, load_build
-from harness.errors import HarnessError, UsageProblem
+from harness.contract.errors import HarnessError, UsageProblem
 from harness.report.model import RunReport, ScenarioEntry
 from harness.checker import Policy, judge
-from harness.history.model import History
-from harness.runner import ScenarioResult, describe, run_scenario
+from harness.contract.history import History
+from harness.run.scenario import ScenarioResult, describe, run_scenario
 from harness.scenario import Scenario, load_scenarios
 from harness.world.world import World, WorldOptions
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.adapter import Adapter
-from harness.clock import VirtualClock
-from harness.history.model import Intent
+from harness.contract.adapter import Adapter
+from harness.run.clock import VirtualClock
+from harness.contract.history import Intent
 from harness.history.recorder import Recorder
 from harness.world.context import ContextSession
 

@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from harness import driver, nemesis
-from harness.adapter import Adapter
+from harness.contract.adapter import Adapter
 from harness.builds import Build
 from harness.checker import Policy, judge
-from harness.clock import VirtualClock
-from harness.history.model import History, StoredEvent
+from harness.run.clock import VirtualClock
+from harness.contract.history import History, StoredEvent
 from harness.history.recorder import Recorder
 from harness.nemesis.database import restart as restart_database
 from harness.nemesis.network import heal as heal_network
 from harness.scenario import model as m
-from harness.scenario_run import ScenarioRun, StepFailed
-from harness.visitors import page_vars, visitor_steps
+from harness.run.state import ScenarioRun, StepFailed
+from harness.driver.visitors import page_vars, visitor_steps
 from harness.world.world import World
 from server_stub.app import StubServer
 
