@@ -1,0 +1,30 @@
+"""``tankharness``: run scenarios against a tracker build and show the verdicts.
+
+Exit codes: 0 every judged guarantee held; 1 a guarantee failed (or a step could not run);
+2 usage or environment error, with a one-line reason. One module per command (or family).
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from harness.cli import lookup, mutants, proxy, run
+from harness.contract.errors import EnvironmentProblem
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Resilience harness for the outbox_v2 browser tracker."""
+
+
+for _command in (run.run, mutants.mutants, proxy.proxy, lookup.timeline, lookup.list_):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except EnvironmentProblem as exc:
+        click.echo(f"tankharness: {exc}", err=True)
+        sys.exit(2)

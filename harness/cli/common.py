@@ -1,0 +1,100 @@
+"""What every command shares: adapter options, ingest choice, running the main coroutine."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import click
+
+from harness.contract.adapter import Adapter
+from harness.contract.errors import HarnessError, UsageProblem
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DEFAULT_SCENARIOS = ROOT / "scenarios"
+
+
+def adapter_options(f):  # noqa: ANN001, ANN202
+    options = [
+        click.option("--site-attr", default="data-site-id", show_default=True, help="script attribute carrying the site id"),
+        click.option("--api-attr", default="data-api", show_default=True, help="script attribute carrying the Sync URL"),
+        click.option("--outbox-key", default="opsmantik_outbox_v2", show_default=True),
+        click.option("--deadletter-key", default="opsmantik_deadletter_v2", show_default=True,
+                     help="dead-letter key; 'none' for builds without one"),
+        click.option("--api-name", default="opmantik", show_default=True, help="window.<name>.send(...)"),
+        click.option("--attr", "attrs", multiple=True, metavar="NAME=VALUE", help="extra script attribute (repeatable)"),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def make_adapter(site_attr: str, api_attr: str, outbox_key: str, deadletter_key: str, api_name: str,
+                 attrs: tuple[str, ...]) -> Adapter:
+    extra: dict[str, str] = {}
+    for item in attrs:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageProblem(f"--attr {item!r}: expected NAME=VALUE")
+        extra[name] = value
+    return Adapter(site_attr=site_attr, api_attr=api_attr, outbox_key=outbox_key,
+                   deadletter_key=None if deadletter_key.lower() == "none" else deadletter_key,
+                   api_name=api_name, extra_attrs=extra)
+
+
+def resolve_ingest(ingest: str, database_url: str | None) -> str:
+    """``auto``: PostgreSQL when a URL is given or the server binaries are installed."""
+    if ingest != "auto":
+        return ingest
+    from harness.world.postgres import PostgresUnavailable, find_binaries
+
+    if database_url or os.environ.get("DATABASE_URL"):
+        return "postgres"
+    try:
+        find_binaries()
+    except PostgresUnavailable:
+        return "memory"
+    return "postgres"
+
+
+def run_async(coro) -> int:  # noqa: ANN001
+    """Run the main coroutine; SIGTERM cancels it like Ctrl-C, so every process is stopped.
+
+    Exit codes: the coroutine's own, 130 after Ctrl-C, 143 after SIGTERM, 2 for usage and
+    environment problems and for internal errors (one line; TANK_DEBUG=1 shows the traceback).
+    """
+    terminated = False
+
+    async def guarded() -> int:
+        nonlocal terminated
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_sigterm() -> None:
+            nonlocal terminated
+            terminated = True
+            task.cancel()
+
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        try:
+            return await coro
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    try:
+        return asyncio.run(guarded())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        click.echo("tankharness: interrupted; everything it started has been stopped", err=True)
+        return 143 if terminated else 130
+    except HarnessError as exc:
+        click.echo(f"tankharness: {exc}", err=True)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: say it in one line, not 60
+        if os.environ.get("TANK_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(f"tankharness: internal error: {type(exc).__name__}: {first} (TANK_DEBUG=1 for the traceback)",
+                   err=True)
+        return 2

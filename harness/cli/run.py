@@ -1,0 +1,56 @@
+"""`tankharness run`: scenarios against a tracker build, with the verdict table."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from harness.cli.common import DEFAULT_SCENARIOS, adapter_options, make_adapter, resolve_ingest, run_async
+from harness.contract.errors import HarnessError, UsageProblem
+
+@click.command()
+@click.option("--tracker", default="reference", show_default=True,
+              help="a tracker build: a JS file path, 'reference' or 'mutant:NAME'")
+@click.option("--scenarios", "scenario_paths", multiple=True, type=click.Path(path_type=Path),
+              help="scenario files or folders (default: the bundled scenarios/)")
+@click.option("--only", multiple=True, help="run only these scenario names (repeatable)")
+@click.option("--tag", multiple=True, help="run only scenarios with this tag (repeatable)")
+@adapter_options
+@click.option("--ingest", type=click.Choice(["auto", "memory", "postgres", "tap"]), default="auto", show_default=True,
+              help="where accepted events are stored: the stub's memory, a real PostgreSQL ingest, or a tap to --tap-url")
+@click.option("--database-url", default=None, help="use this PostgreSQL instead of a throwaway cluster")
+@click.option("--tap-url", default=None, help="tap mode: forward every Sync request to this upstream URL")
+@click.option("--tap-query", default=None, help="tap mode: SQL returning the rows at rest (needs --database-url)")
+@click.option("--site-id", default=None,
+              help="site id the tracker reports (tap mode: one the upstream knows); default: a fresh one per scenario")
+@click.option("--no-proxy", is_flag=True, help="connect the page straight to the stub (no Toxiproxy)")
+@click.option("--seed", type=int, default=None, help="override every scenario's seed")
+@click.option("--report-json", type=click.Path(path_type=Path), default=None)
+@click.option("--junit", type=click.Path(path_type=Path), default=None)
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="folder for each scenario's Sync journal (JSONL) and recorded history (JSON)")
+@click.option("--timeline", "timelines", multiple=True, help="print the timeline of this envelope id (prefix)")
+def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], tag: tuple[str, ...],
+        site_attr: str, api_attr: str, outbox_key: str, deadletter_key: str, api_name: str, attrs: tuple[str, ...],
+        ingest: str, database_url: str | None, tap_url: str | None, tap_query: str | None, site_id: str | None,
+        no_proxy: bool,
+        seed: int | None, report_json: Path | None, junit: Path | None, out: Path | None,
+        timelines: tuple[str, ...]) -> None:
+    """Run scenarios against a tracker build and print the verdict table."""
+    from harness.run.suite import RunRequest, run_request
+
+    try:
+        adapter = make_adapter(site_attr, api_attr, outbox_key, deadletter_key, api_name, attrs)
+        ingest = resolve_ingest(ingest, database_url)
+        if ingest == "tap" and not tap_url:
+            raise UsageProblem("--ingest tap needs --tap-url")
+        request = RunRequest(tracker=tracker, scenario_paths=list(scenario_paths) or [DEFAULT_SCENARIOS],
+                             only=list(only), tags=list(tag), adapter=adapter, ingest=ingest,
+                             database_url=database_url, tap_url=tap_url, tap_query=tap_query,
+                             proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, out=out,
+                             timelines=list(timelines), site_id=site_id)
+    except HarnessError as exc:
+        click.echo(f"tankharness: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(run_async(run_request(request)))
