@@ -15,7 +15,7 @@ from rich.table import Table
 from harness.contract.adapter import Adapter
 from harness.builds import Mutant, list_mutants, load_build
 from harness.contract.errors import UsageProblem
-from harness.run.scenario import run_scenario
+from harness.run.suite import run_scenario_or_error
 from harness.scenario import Scenario, load_scenarios
 from harness.world.world import World, WorldOptions
 
@@ -52,7 +52,9 @@ async def run_mutant(world: World, mutant: Mutant, scenarios: list[Scenario], ad
     failed: dict[str, list[str]] = {}
     errors: dict[str, str] = {}
     for scenario in chosen:
-        result = await run_scenario(world, scenario, build, adapter)
+        # The suite's per-scenario handling: a scenario whose setup crashes is that scenario's
+        # error (the mutant is then not caught there) and the matrix goes on.
+        result = await run_scenario_or_error(world, scenario, build, adapter)
         failed[scenario.name] = [g for g, r in result.verdict.guarantees.items() if r.status == "fail"]
         if result.error:
             errors[scenario.name] = result.error
