@@ -34,6 +34,7 @@ REQUIRED = {
     "ignores_retry_after": "backoff",
     "no_backoff": "backoff",
     "month_at_send": "session_month",
+    "retry_storm": "backoff",
 }
 NODE = shutil.which("node")
 
