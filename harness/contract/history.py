@@ -123,6 +123,32 @@ class Intent:
 
 
 @dataclass(frozen=True)
+class PageMessage:
+    """A page's console message, uncaught error or crash, as Playwright reported it.
+
+    Kept so a build that throws at load, has a syntax error or logs why it gave up is seen in
+    the report instead of showing up only as "N lost". ``page`` is the tab name (``?`` for a page
+    the build opened itself). ``t_page`` is the scenario clock when the message reached the
+    harness: exact between clock steps, the start of the step for messages emitted during one.
+    ``kind``: ``console`` (``level`` = log, info, warning, error, debug, …), ``pageerror`` (an
+    uncaught exception or a script that failed to parse; ``level`` = error), ``crash`` (the
+    renderer died), ``dropped`` (``text`` says how many messages of this page were over the cap).
+    """
+
+    seq: int
+    t_page: int
+    t_wall: float
+    context: str
+    page: str
+    kind: Literal["console", "pageerror", "crash", "dropped"]
+    level: str
+    text: str
+    page_url: str | None = None  # the page's address when the message came
+    source: str | None = None  # where the script said it: ``url:line:column``
+    stack: str | None = None
+
+
+@dataclass(frozen=True)
 class Op:
     """One step the driver or the nemesis performed, with the page time it happened at."""
 
@@ -199,6 +225,7 @@ class History:
     journal: list[JournalEntry] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
     ops: list[Op] = field(default_factory=list)
+    page_messages: list[PageMessage] = field(default_factory=list)
     at_rest: list[StoredEvent] | None = None  # None: not observable (tap mode without a query)
     at_rest_source: str = "stub"  # stub | postgres | query | none
     t_page_end: int = 0

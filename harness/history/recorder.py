@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.contract.history import Attempt, Envelope, History, Intent, Op, OutboxWrite
+from harness.contract.history import Attempt, Envelope, History, Intent, Op, OutboxWrite, PageMessage
+
+MAX_MESSAGES_PER_PAGE = 500  # a build logging in a loop must not grow the history without bound
+MAX_MESSAGE_CHARS = 4000
 
 
 def parse_outbox(raw: str | None) -> tuple[list[Envelope] | None, str | None]:
@@ -65,6 +69,9 @@ class Recorder:
     _early_ends: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
     _seq: int = 0
     sync_marks: dict[str, str] = field(default_factory=dict)
+    page_messages: list[PageMessage] = field(default_factory=list)
+    clock: Callable[[], int] = lambda: 0  # the scenario's page time, for facts that carry none
+    _message_counts: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def _next(self) -> int:
         self._seq += 1
@@ -149,6 +156,26 @@ class Recorder:
                                      str(end.get("outcome")), status=end.get("status"), error=end.get("error"),
                                      ids=p.ids, payloads=p.payloads))
 
+    # -- page console and errors ---------------------------------------------------------
+    def on_page_message(self, context: str, page: str, kind: str, level: str, text: str, *,
+                        page_url: str | None = None, source: str | None = None, stack: str | None = None,
+                        t_page: int | None = None) -> None:
+        """A console message, uncaught error or crash of a page; capped per page."""
+        key = (context, page)
+        count = self._message_counts.get(key, 0) + 1
+        self._message_counts[key] = count
+        if count > MAX_MESSAGES_PER_PAGE:
+            return
+        self.page_messages.append(PageMessage(
+            self._next(), self.clock() if t_page is None else t_page, time.time(), context, page, kind, level,  # type: ignore[arg-type]
+            _clip(text), page_url=page_url, source=source, stack=_clip(stack) if stack else None))
+
+    def _dropped_messages(self) -> list[PageMessage]:
+        return [PageMessage(self._next(), self.clock(), time.time(), context, page, "dropped", "warning",
+                            f"{n - MAX_MESSAGES_PER_PAGE} more message(s) of this page were not kept "
+                            f"(cap {MAX_MESSAGES_PER_PAGE})")
+                for (context, page), n in self._message_counts.items() if n > MAX_MESSAGES_PER_PAGE]
+
     # -- ops ----------------------------------------------------------------------------
     def op(self, kind: str, t_page: int, *, context: str | None = None, page: str | None = None,
            detail: dict[str, Any] | None = None, intents: tuple[Intent, ...] = ()) -> Op:
@@ -169,4 +196,9 @@ class Recorder:
         self.attempts.sort(key=lambda a: a.seq)
         return History(scenario=self.scenario, outbox_key=self.outbox_key, deadletter_key=self.deadletter_key,
                        writes=list(self.writes), attempts=list(self.attempts), ops=list(self.ops),
+                       page_messages=[*self.page_messages, *self._dropped_messages()],
                        t_page_end=t_page_end, t_wall_end=time.time())
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + f"… ({len(text)} chars)"

@@ -39,7 +39,7 @@ class VirtualClock:
             raise ValueError("page time only moves forward")
         target = self.now + ms
         if mode == "jump":
-            await asyncio.gather(*(s.context.clock.fast_forward(ms) for s in self.sessions()))
+            await asyncio.gather(*(s.run_clock(ms, "jump") for s in self.sessions()))
             self.now = target
             await self.settle()
             return
@@ -65,7 +65,7 @@ class VirtualClock:
         if self._zero_steps > 1000:  # a build rescheduling setTimeout(0) forever: push time on
             step, self._zero_steps = 1, 0
         # Contexts share nothing but time: advance them together.
-        await asyncio.gather(*(s.context.clock.run_for(step) for s in self.sessions()))
+        await asyncio.gather(*(s.run_clock(step) for s in self.sessions()))
         self.now += step
 
     async def settle(self) -> int | None:

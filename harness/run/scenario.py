@@ -93,6 +93,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                           clock=None, rng=random.Random(seed))  # type: ignore[arg-type]
         run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity,
                                  faults_active=run.faults_active)
+        recorder.clock = lambda: run.clock.now
         run.persistent = any(isinstance(s, m.RestartBrowser) for s in scenario.steps)
         stack.push_async_callback(_close_sessions, run)
         try:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, WebError
+from playwright.async_api import Error as PlaywrightError
 
 from harness.contract.adapter import Adapter
 from harness.history.recorder import Recorder
@@ -102,6 +103,8 @@ class ContextSession:
         session.storage_mode = storage_mode
         await context.expose_binding("__tankReport", session._on_report)
         await context.expose_binding("__tankStorage", session._on_storage)
+        context.on("console", session._on_console)
+        context.on("weberror", session._on_web_error)
         for stale in list(context.pages):  # a persistent context opens with a blank tab
             await stale.close()
         session.observer = await context.new_page()
@@ -126,12 +129,39 @@ class ContextSession:
     async def _on_storage(self, source: dict[str, Any], message: dict[str, Any]) -> None:
         self.recorder.on_storage(self.name, message)
 
+    # -- page console and errors ----------------------------------------------------------
+    def _message_page(self, page: Page | None) -> str | None:
+        """The tab a message belongs to; ``None`` for the harness's own observer page."""
+        if page is not None and page is self.observer:
+            return None
+        return self.page_name(page)
+
+    def _on_console(self, msg: ConsoleMessage) -> None:
+        tab = self._message_page(msg.page)
+        if tab is None:
+            return
+        loc = msg.location or {}
+        source = f"{loc.get('url')}:{loc.get('lineNumber')}:{loc.get('columnNumber')}" if loc.get("url") else None
+        self.recorder.on_page_message(self.name, tab, "console", msg.type, msg.text,
+                                      page_url=_url(msg.page), source=source)
+
+    def _on_web_error(self, error: WebError) -> None:
+        exc = error.error
+        text = f"{exc.name}: {exc.message}" if exc.name else exc.message
+        self.recorder.on_page_message(self.name, self._message_page(error.page) or "observer", "pageerror", "error",
+                                      text, page_url=_url(error.page), stack=exc.stack)
+
+    def _on_crash(self, tab: str, page: Page) -> None:
+        self.recorder.on_page_message(self.name, tab, "crash", "error", "the page's renderer crashed",
+                                      page_url=_url(page))
+
     # -- tabs ---------------------------------------------------------------------------
     async def new_tab(self, tab: str) -> Page:
         page = await self.context.new_page()
         self.tabs[tab] = page
         self._page_names[id(page)] = tab
         page.on("close", lambda p: self._forget(tab, p))
+        page.on("crash", lambda p: self._on_crash(tab, p))
         return page
 
     def _forget(self, tab: str, page: Page) -> None:
@@ -192,6 +222,27 @@ class ContextSession:
                 await asyncio.sleep(0.002)
 
     # -- time ---------------------------------------------------------------------------
+    async def run_clock(self, ms: int, mode: str = "run") -> None:
+        """Move this context's page clock; a page timer that throws is a page error, not a harness error.
+
+        Playwright's fake clock fires every due timer, reaches the target, then rethrows the
+        first exception a timer raised (the others of that step are not reported). The error is
+        stamped with the step's end: the clock steps to the next due timer, so that is when it fired."""
+        try:
+            if mode == "jump":
+                await self.context.clock.fast_forward(ms)
+            else:
+                await self.context.clock.run_for(ms)
+        except PlaywrightError as exc:
+            prefix = next((p for p in ("Clock.run_for: ", "Clock.fast_forward: ") if exc.message.startswith(p)), None)
+            if prefix is None:
+                raise
+            text, _, stack = exc.message[len(prefix):].partition("\n")
+            live = [name for name, page in self.tabs.items() if not page.is_closed()]
+            tab = live[0] if len(live) == 1 else "?"  # the clock does not say which page threw
+            self.recorder.on_page_message(self.name, tab, "pageerror", "error", text, stack=stack or None,
+                                          page_url=_url(self.tabs.get(tab)), t_page=self.recorder.clock() + ms)
+
     async def probe(self) -> tuple[int, int | None]:
         """(open async work, next due timer) over this context's tabs; due -1: unknown."""
         results = await asyncio.gather(*(_probe_page(p) for p in self.live_tabs()))
@@ -205,6 +256,13 @@ class ContextSession:
             pass
         if remove_profile and self.profile_dir is not None:
             shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+
+def _url(page: Page | None) -> str | None:
+    try:
+        return page.url if page is not None else None
+    except Exception:  # noqa: BLE001 - a closed page
+        return None
 
 
 async def _probe_page(page: Page) -> tuple[int, int | None]:
