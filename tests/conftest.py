@@ -1,11 +1,5 @@
-"""Suite-wide options."""
-from __future__ import annotations
+"""Suite-wide settings. The world fixtures (tank_world, tank_worlds, tank_run, …) and the
+``--tank-ingest`` option come from the package's pytest plugin (harness/pytest_plugin);
+``pytester`` runs the plugin in pytest sessions of its own."""
 
-import pytest
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--ingest", choices=["memory", "postgres", "both"], default="both",
-        help="where the end-to-end tests store events: the stub's memory, the PostgreSQL ingest, or both (default)",
-    )
+pytest_plugins = ["pytester"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.e2e import postgres_available
+from harness.pytest_plugin.worlds import postgres_available
 from tests.harness.procs import descendants, suspects
 
 TANK = [sys.executable, "-m", "harness"]
@@ -65,7 +65,7 @@ def test_successful_run_leaves_nothing(run_tmp: Path) -> None:
 @pytest.mark.postgres
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["SIGTERM", "SIGINT", "SIGKILL"])
 def test_signal_mid_run_stops_everything(sig: signal.Signals, run_tmp: Path, request: pytest.FixtureRequest) -> None:
-    if request.config.getoption("--ingest") == "memory" or not postgres_available():
+    if request.config.getoption("--tank-ingest") == "memory" or not postgres_available():
         pytest.skip("needs PostgreSQL (the run it signals uses --ingest postgres)")
     proc = subprocess.Popen([*TANK, "run", "--ingest", "postgres"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=_env(run_tmp))

@@ -33,8 +33,8 @@ steps:
 
 
 @pytest.mark.browser
-def test_every_write_is_recorded_including_unload(memory_world) -> None:
-    result = memory_world.run(load_build(str(WRITER)), scenario_from_text(SCENARIO))
+def test_every_write_is_recorded_including_unload(tank_worlds) -> None:
+    result = tank_worlds.get("memory").run(load_build(str(WRITER)), scenario_from_text(SCENARIO))
     assert result.error is None, result.error
     writes = [w for w in result.history.writes if w.key == "opsmantik_outbox_v2"]
     recorded = [e.id.split("-/")[0] for w in writes if w.kind == "write" for e in w.added]

@@ -11,29 +11,29 @@ MEMORY = bundled_scenarios("memory")
 ALL = bundled_scenarios("postgres")
 
 
-def assert_reference_passes(result, scenario, explain) -> None:
-    assert result.error is None, explain(result)
+def assert_reference_passes(result, scenario) -> None:
+    assert result.error is None, result.explain()
     # The clock reads Playwright's timer queue; after an upgrade that hides it, say so here.
     assert result.history.meta["clock_fallback"] is False, "page clock internals unreadable: slow fallback used"
     statuses = {g: r.status for g, r in result.verdict.guarantees.items() if g in scenario.judges}
-    assert all(s == "pass" for s in statuses.values()), explain(result)
-    assert result.verdict.counts["lost"] == 0, explain(result)
-    assert result.verdict.counts["unexpected"] == 0, explain(result)
+    assert all(s == "pass" for s in statuses.values()), result.explain()
+    assert result.verdict.counts["lost"] == 0, result.explain()
+    assert result.verdict.counts["unexpected"] == 0, result.explain()
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("scenario", MEMORY, ids=[s.name for s in MEMORY])
-def test_reference_passes(scenario, memory_world, explain) -> None:
-    result = memory_world.run("reference", scenario)
-    assert_reference_passes(result, scenario, explain)
+def test_reference_passes(scenario, tank_run) -> None:
+    result = tank_run(scenario, build="reference", ingest="memory")
+    assert_reference_passes(result, scenario)
 
 
 @pytest.mark.browser
 @pytest.mark.postgres
 @pytest.mark.parametrize("scenario", ALL, ids=[s.name for s in ALL])
-def test_reference_exactly_once_at_rest(scenario, postgres_world, explain) -> None:
-    result = postgres_world.run("reference", scenario)
-    assert_reference_passes(result, scenario, explain)
+def test_reference_exactly_once_at_rest(scenario, tank_run) -> None:
+    result = tank_run(scenario, build="reference", ingest="postgres")
+    assert_reference_passes(result, scenario)
     assert result.history.at_rest_source == "postgres"
     at_rest = result.verdict.guarantees["exactly_once"]
-    assert at_rest.violations == [] and at_rest.evidence > 0, explain(result)
+    assert at_rest.violations == [] and at_rest.evidence > 0, result.explain()

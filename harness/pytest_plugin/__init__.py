@@ -1,0 +1,41 @@
+"""pytest plugin (entry point ``harness.pytest_plugin`` in ``pytest11``): scenario files as test items,
+world fixtures for tests written in Python, ``--tank-*`` options (docs/pytest.md)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.pytest_plugin import items
+from harness.pytest_plugin.fixtures import tank_build, tank_run, tank_world, tank_worlds
+from harness.pytest_plugin.options import add_options
+
+__all__ = ["tank_build", "tank_run", "tank_world", "tank_worlds"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "tank: a tankharness scenario file collected as a test")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix in items.SUFFIXES and items.wanted(parent.config, file_path):
+        return items.ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _close(session.config)  # every world this process started is stopped, pass or fail
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _close(config)
+
+
+def _close(config: pytest.Config) -> None:
+    if "harness.pytest_plugin.runtime" in sys.modules:  # never imported: no world was started
+        sys.modules["harness.pytest_plugin.runtime"].close(config)

@@ -1,0 +1,70 @@
+"""The plugin's command-line options and their ``ini`` equivalents, read into one Settings."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+INGESTS = ("auto", "memory", "postgres")
+
+# (option, ini name, help, default); every option has an ini line of the same name with ``_``.
+_OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("--tank-tracker", "tank_tracker", "the tracker build under test: 'reference', 'mutant:NAME' or a JS file",
+     "reference"),
+    ("--tank-ingest", "tank_ingest",
+     "where accepted events are stored: auto (PostgreSQL when DATABASE_URL is set or the server is "
+     "installed, else memory), memory or postgres", "auto"),
+    ("--tank-database-url", "tank_database_url", "use this PostgreSQL instead of a throwaway cluster "
+     "(default: $DATABASE_URL)", None),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tank", "tankharness (scenario files and world fixtures)")
+    for flag, ini, text, default in _OPTIONS:
+        kwargs: dict[str, object] = {"dest": ini, "default": None, "help": f"{text} (ini: {ini})"}
+        if ini == "tank_ingest":
+            kwargs["choices"] = INGESTS
+        group.addoption(flag, **kwargs)
+        parser.addini(ini, text, default=default)
+    group.addoption("--tank-strict", dest="tank_strict", action="store_true", default=None,
+                    help="a vacuous guarantee (one the scenario did not exercise) fails the scenario (ini: tank_strict)")
+    parser.addini("tank_strict", "vacuous guarantees fail", type="bool", default=False)
+    parser.addini("tank_scenarios", "folders whose scenario YAML files are always collected "
+                  "(besides files and folders named on the command line)", type="paths", default=[])
+
+
+@dataclass(frozen=True)
+class Settings:
+    tracker: str
+    ingest: str
+    database_url: str | None
+    strict: bool
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> "Settings":
+        def value(name: str) -> str | None:
+            v = config.getoption(name)
+            return v if v is not None else (config.getini(name) or None)
+
+        ingest = value("tank_ingest") or "auto"
+        if ingest not in INGESTS:
+            raise pytest.UsageError(f"tank_ingest = {ingest!r}: expected one of {', '.join(INGESTS)}")
+        strict = config.getoption("tank_strict")
+        return cls(
+            tracker=value("tank_tracker") or "reference",
+            ingest=ingest,
+            database_url=value("tank_database_url") or os.environ.get("DATABASE_URL") or None,
+            strict=bool(config.getini("tank_strict")) if strict is None else True,
+        )
+
+    def allowed_ingests(self) -> tuple[str, ...]:
+        """The worlds ``tank_worlds.get`` may start: both under ``auto``."""
+        return ("memory", "postgres") if self.ingest == "auto" else (self.ingest,)
+
+    def default_ingest(self) -> str:
+        """``tank_world`` and scenario items: like ``tankharness run --ingest auto``."""
+        from harness.cli.common import resolve_ingest
+
+        return resolve_ingest(self.ingest, self.database_url)
