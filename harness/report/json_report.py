@@ -22,10 +22,11 @@ class ReportError(ValueError):
     """A report file that cannot be read, or a lookup in it that has no answer."""
 
 
-def _scenario(entry: ScenarioEntry) -> dict[str, Any]:
+def _scenario(entry: ScenarioEntry, meta: dict[str, Any]) -> dict[str, Any]:
     v = entry.verdict
     out: dict[str, Any] = {"name": entry.name, "passed": entry.passed, "error": entry.error,
-                           "judges": list(entry.judges), "wall_s": round(entry.wall_s, 3), "sim_ms": entry.sim_ms}
+                           "judges": list(entry.judges), "wall_s": round(entry.wall_s, 3), "sim_ms": entry.sim_ms,
+                           "seed": entry.seed, "path": entry.path, "sha256": entry.sha256, "rerun": entry.rerun(meta)}
     if v is None:
         return out
     out.update({
@@ -50,7 +51,7 @@ def run_to_json(report: RunReport) -> dict[str, Any]:
         "passed": report.passed,
         "durations": {"wall_s": round(sum(s.wall_s for s in report.scenarios), 3),
                       "sim_ms": sum(s.sim_ms for s in report.scenarios)},
-        "scenarios": [_scenario(s) for s in report.scenarios],
+        "scenarios": [_scenario(s, report.meta) for s in report.scenarios],
     }
 
 

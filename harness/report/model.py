@@ -17,10 +17,22 @@ class ScenarioEntry:
     sim_ms: int = 0
     error: str | None = None
     judges: list[str] = field(default_factory=list)
+    seed: int | None = None  # the seed the scenario ran with (its own, or --seed)
+    path: str | None = None  # the scenario file
+    sha256: str | None = None  # of the scenario file's bytes
 
     @property
     def passed(self) -> bool:
         return self.error is None and self.verdict is not None and self.verdict.passed
+
+    def rerun(self, meta: dict[str, Any]) -> str | None:
+        """The command that reruns this scenario alone (``None`` when the run did not say how it started)."""
+        from harness.report.rerun import rerun_command
+
+        run = meta.get("run")
+        if not isinstance(run, dict):
+            return None
+        return rerun_command(run, name=self.name, path=self.path, seed=self.seed)
 
 
 @dataclass
@@ -65,6 +77,14 @@ def describe_meta(meta: dict[str, Any]) -> dict[str, str]:
         "browser": _pick(meta.get("browser"), "name", "source", "version") or "?",
         "proxy": _pick(meta.get("proxy"), "kind", "version") or "?",
         "store": _pick(meta.get("store"), "kind", "name") or "?",
-        "seed": _pick(meta.get("seed")) or "?",
+        "seed": _seed(meta),
         "started": _pick(meta.get("started")) or "?",
     }
+
+
+def _seed(meta: dict[str, Any]) -> str:
+    """``--seed`` when the run overrode every scenario's seed, else each scenario's own."""
+    run = meta.get("run")
+    if isinstance(run, dict):
+        return str(run["seed"]) if run.get("seed") is not None else "per scenario"
+    return _pick(meta.get("seed")) or "?"

@@ -1,16 +1,17 @@
 """The terminal report: a verdict matrix, the violations of failing scenarios, envelope timelines."""
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from rich import box
 from rich.console import Console
-from rich.measure import Measurement
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from harness.checker.fmt import rel
-from harness.checker.verdict import COUNT_KEYS, EnvelopeFate
+from harness.checker.verdict import COUNT_KEYS, EnvelopeFate, TimelineEntry
 from harness.checker.guarantees import GUARANTEES
 from harness.report.lookup import find
 from harness.report.model import RunReport, ScenarioEntry, describe_meta
@@ -25,7 +26,8 @@ def _header(report: RunReport, console: Console) -> None:
     m = describe_meta(report.meta)
     console.print(f"[bold]tracker[/bold] {m['build']}   [bold]browser[/bold] {m['browser']}")
     console.print(f"[bold]proxy[/bold] {m['proxy']}   [bold]store[/bold] {m['store']}   "
-                  f"[bold]seed[/bold] {m['seed']}   [dim]started {m['started']}[/dim]")
+                  f"[bold]seed[/bold] {m['seed']}")
+    console.print(f"[dim]started {m['started']}[/dim]")
 
 
 def _ids(report: RunReport) -> list[str]:
@@ -71,10 +73,65 @@ def matrices(report: RunReport, console: Console | None = None) -> list[Table]:
     one = _matrices(report, split=False)
     if console is None:
         return one
-    natural = Measurement.get(console, console.options.update_width(100_000), one[0]).minimum
-    if natural <= console.width:
+    if fits(one[0], console):
         return one
     return _matrices(report, split=True)
+
+
+def fits(table: Table, console: Console) -> bool:
+    """The table, rendered at its natural width, fits the console (so no column is cropped)."""
+    probe = Console(file=io.StringIO(), width=100_000, color_system=None)
+    lines = probe.render_lines(table, probe.options, pad=False)
+    return max((sum(seg.cell_length for seg in line) for line in lines), default=0) <= console.width
+
+
+ORDER = {"fail": 0, "vacuous": 1, "pass": 2}
+INDENT = 5
+
+
+def guarantee_lines(s: ScenarioEntry, width: int) -> list[Text]:
+    """Every judged guarantee of a scenario by name, failing first, then vacuous, then passing,
+    wrapped between guarantees (never inside one) so a narrow terminal hides nothing."""
+    if s.verdict is None:
+        return [Text("no verdict", style="red")]
+    judged = [(gid, g.status) for gid, g in s.verdict.guarantees.items() if g.status in ORDER]
+    if not judged:
+        return [Text("nothing judged", style="dim")]
+    lines = [Text()]
+    for gid, status in sorted(judged, key=lambda item: ORDER[item[1]]):
+        word = f"{STATUS_MARK[status]} {gid}"
+        if lines[-1] and len(lines[-1]) + 2 + len(word) > width:
+            lines.append(Text())
+        if lines[-1]:
+            lines[-1].append("  ")
+        lines[-1].append(word, style=STATUS_STYLE[status])
+    return lines
+
+
+def counts_line(s: ScenarioEntry) -> Text:
+    """The non-zero fate counts and the wall time of a scenario."""
+    line = Text()
+    if s.verdict is not None:
+        for key in COUNT_KEYS:
+            n = s.verdict.counts.get(key, 0)
+            if n:
+                line.append(f"{key} {n}  ", style="bold red" if key in ("lost", "unexpected") else "")
+    line.append(f"{s.wall_s:.1f}s wall", style="dim")
+    return line
+
+
+def render_vertical(report: RunReport, console: Console) -> None:
+    """The verdicts as a list, for terminals too narrow for the matrix: one block per scenario."""
+    console.print(Text("Verdicts", style="bold"))
+    for s in report.scenarios:
+        head = Text()
+        head.append("PASS " if s.passed else "FAIL ", style="green" if s.passed else "bold red")
+        head.append(s.name, style="bold")
+        head.append("  ")
+        head.append_text(counts_line(s))
+        console.print(head)
+        for line in guarantee_lines(s, max(20, console.width - INDENT)):
+            console.print(Text(" " * INDENT) + line, overflow="fold")
 
 
 def _matrices(report: RunReport, split: bool) -> list[Table]:
@@ -99,9 +156,9 @@ def _matrices(report: RunReport, split: bool) -> list[Table]:
     return [first, second] if split else [first]
 
 
-def _legend(report: RunReport) -> str:
-    parts = [f"{short_name(g)}={g}" for g in _ids(report)]
-    return "✓ pass  ✗ fail  ~ vacuous (not exercised)  · not judged   " + "  ".join(parts)
+def _legend(report: RunReport, with_names: bool = True) -> str:
+    parts = [f"{short_name(g)}={g}" for g in _ids(report)] if with_names else []
+    return "  ".join(["✓ pass  ✗ fail  ~ vacuous (not exercised)  · not judged", *parts])
 
 
 def render_failures(report: RunReport, console: Console) -> None:
@@ -114,18 +171,31 @@ def render_failures(report: RunReport, console: Console) -> None:
         if s.error:
             console.print(f"  [red]scenario error:[/red] {s.error}")
         if s.verdict is None:
+            render_rerun(report, s, console)
             continue
         for gid, g in s.verdict.guarantees.items():
             if g.status != "fail":
                 continue
-            console.print(f"  [bold]{gid}[/bold] — {GUARANTEES.get(gid, gid)} "
-                          f"[dim]({len(g.violations)} violation(s), {g.evidence} case(s) examined)[/dim]")
+            console.print(Padding(Text.assemble((gid, "bold"), f" — {GUARANTEES.get(gid, gid)} ", (
+                f"({len(g.violations)} violation(s), {g.evidence} case(s) examined)", "dim")), (0, 0, 0, 2)))
             for line in g.violations[:MAX_VIOLATIONS]:
-                console.print(Text(f"    • {line}"))
+                console.print(Padding(Text(f"• {line}"), (0, 0, 0, 4)))
             if len(g.violations) > MAX_VIOLATIONS:
                 console.print(f"    [dim]… {len(g.violations) - MAX_VIOLATIONS} more in the JSON report[/dim]")
         for note in s.verdict.notes[:5]:
-            console.print(Text(f"  note: {note}", style="dim"))
+            console.print(Padding(Text(f"note: {note}", style="dim"), (0, 0, 0, 2)))
+        render_rerun(report, s, console)
+
+
+def render_rerun(report: RunReport, s: ScenarioEntry, console: Console) -> None:
+    """The exact command that reruns a failed scenario, and the hashes of what it ran."""
+    command = s.rerun(report.meta)
+    if command is None:
+        return
+    build = report.meta.get("build") if isinstance(report.meta.get("build"), dict) else {}
+    console.print(Text("  rerun: ", style="bold") + Text(command), soft_wrap=True)
+    console.print(Text(f"  seed {s.seed}; SHA-256 of the build, then of the scenario file:\n"
+                       f"  {build.get('sha256') or '?'}\n  {s.sha256 or '?'}", style="dim"))
 
 
 def render_notes(report: RunReport, console: Console) -> None:
@@ -141,9 +211,14 @@ def render_notes(report: RunReport, console: Console) -> None:
 def render_run(report: RunReport, console: Console) -> None:
     """The whole terminal report of a run."""
     _header(report, console)
-    for table in matrices(report, console):
-        console.print(table)
-    console.print(Text(_legend(report), style="dim"))
+    tables = matrices(report, console)
+    if all(fits(t, console) for t in tables):
+        for table in tables:
+            console.print(table)
+        console.print(Text(_legend(report), style="dim"))
+    else:
+        render_vertical(report, console)
+        console.print(Text(_legend(report, with_names=False), style="dim"))
     render_failures(report, console)
     render_notes(report, console)
     n_fail = sum(not s.passed for s in report.scenarios)
@@ -169,10 +244,28 @@ def print_timeline(console: Console, scenario: str, fate: EnvelopeFate, t0: int 
     table.add_column("page time", justify="right", no_wrap=True)
     table.add_column("what", no_wrap=True)
     table.add_column("detail")
-    for t in fate.timeline:
-        mark = "≈" if t.detail.get("approx") else ""
-        table.add_row(mark + rel(t.t_page, t0), t.what, Text(_detail(t.detail)))
+    for t_page, approx, what, detail in timeline_rows(fate.timeline):
+        table.add_row(("≈" if approx else "") + rel(t_page, t0), what, Text(_detail(detail)))
     console.print(table)
+
+
+def timeline_rows(timeline: list[TimelineEntry]) -> list[tuple[int | None, bool, str, dict[str, Any]]]:
+    """Rows of a timeline, with each attempt's outcome as its own row at the page time it happened
+    (a fetch aborted after 5 s shows its start and, 5 s later, the abort)."""
+    rows: list[tuple[float, int, tuple[int | None, bool, str, dict[str, Any]]]] = []
+    for i, t in enumerate(timeline):
+        key = float("-inf") if t.t_page is None else t.t_page
+        duration = t.detail.get("duration_ms")
+        if t.what == "attempt" and isinstance(duration, (int, float)) and t.t_page is not None:
+            start = {k: v for k, v in t.detail.items() if k not in ("outcome", "status", "error", "duration_ms")}
+            rows.append((key, i, (t.t_page, False, "attempt", start)))
+            end = {k: t.detail.get(k) for k in ("status", "error") if t.detail.get(k) is not None}
+            end["after_ms"] = duration
+            rows.append((key + duration, i, (t.t_page + int(duration), False, "  → " + str(t.detail.get("outcome")), end)))
+        else:
+            rows.append((key, i, (t.t_page, bool(t.detail.get("approx")), t.what, t.detail)))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return [r[2] for r in rows]
 
 
 def render_timeline(report: RunReport, envelope_id: str, console: Console) -> None:

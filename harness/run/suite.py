@@ -13,6 +13,7 @@ from harness.contract.adapter import Adapter
 from harness.builds import Build, load_build
 from harness.contract.errors import HarnessError, UsageProblem
 from harness.report.model import RunReport, ScenarioEntry
+from harness.report.rerun import run_args, sha256_file, sha256_text
 from harness.checker import Policy, judge
 from harness.contract.history import History
 from harness.run.scenario import ScenarioResult, describe, run_scenario
@@ -64,7 +65,7 @@ async def run_scenario_or_error(world: World, scenario: Scenario, build: Build, 
 
 
 async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, options: WorldOptions,
-                    console: Console | None = None) -> tuple[RunReport, list[ScenarioResult]]:
+                    console: Console | None = None, run_meta: dict | None = None) -> tuple[RunReport, list[ScenarioResult]]:
     """Run scenarios in one world; returns the report and the raw results (histories)."""
     results: list[ScenarioResult] = []
     started = dt.datetime.now(dt.timezone.utc)
@@ -73,11 +74,15 @@ async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, o
             if console is not None:
                 console.print(f"[dim]running {scenario.name} …[/dim]")
             results.append(await run_scenario_or_error(world, scenario, build, adapter))
-        meta = {**world.meta(), "build": {"name": build.name, "kind": build.kind, "path": str(build.path or "")},
+        meta = {**world.meta(), "build": {"name": build.name, "kind": build.kind, "path": str(build.path or ""),
+                                          "sha256": sha256_text(build.source)},
                 "adapter": adapter.__dict__ | {"extra_attrs": dict(adapter.extra_attrs)},
                 "started": started.isoformat()}
+        if run_meta is not None:
+            meta["run"] = run_meta
     report = RunReport(meta=meta, scenarios=[
-        ScenarioEntry(r.scenario.name, r.verdict, r.wall_s, r.sim_ms, r.error, list(r.scenario.judges))
+        ScenarioEntry(r.scenario.name, r.verdict, r.wall_s, r.sim_ms, r.error, list(r.scenario.judges),
+                      seed=r.scenario.seed, path=r.scenario.path, sha256=sha256_file(r.scenario.path))
         for r in results
     ])
     return report, results
@@ -103,7 +108,9 @@ async def run_request(req: RunRequest) -> int:
                            site_id=req.site_id)
     if req.out:
         req.out.mkdir(parents=True, exist_ok=True)
-    report, results = await run_suite(build, chosen, req.adapter, options, console)
+    run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,
+                        site_id=req.site_id, database_url=req.database_url, tap_url=req.tap_url)
+    report, results = await run_suite(build, chosen, req.adapter, options, console, run_meta)
     render_run(report, console)
     for prefix in req.timelines:
         try:
