@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from harness.contract.adapter import Adapter
+from harness.contract.control import TOKEN_HEADER
 from server_stub.app import StubServer
 from server_stub.site_app import DEFAULT_SITE_DIR
 
@@ -47,7 +48,8 @@ async def _serve(stub: StubServer, as_json: bool) -> None:
             loop.add_signal_handler(sig, stop.set)
     async with stub:
         urls = {"site": stub.site_url + "/", "sync": stub.sync_url, "sync_port": stub.sync_port,
-                "control": stub.control_url + "/__control/health"}
+                "control": stub.control_url + "/__control/health",
+                "control_header": f"{TOKEN_HEADER}: {stub.control_token}"}
         if as_json:
             click.echo(json.dumps(urls))
         else:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from harness.contract.adapter import Adapter
+from harness.contract.control import Refusal, new_token
 from server_stub.control_app import ControlApp
 from server_stub.faults import FaultPlan
 from server_stub.journal import Journal
@@ -38,6 +39,7 @@ class StubServer:
         journal_path: pathlib.Path | None = None,
         site_dir: pathlib.Path = DEFAULT_SITE_DIR,
         page_vars: dict[str, str] | None = None,
+        control_token: str | None = None,
     ) -> None:
         if not isinstance(site_id, str) or not 1 <= len(site_id) <= 128:
             raise ValueError(f"site_id: must be a string of 1–128 chars, got {site_id!r}")
@@ -46,6 +48,8 @@ class StubServer:
         self.store: Store = store if store is not None else MemoryStore({site_id})
         self.journal = Journal(journal_path)
         self.faults = FaultPlan(seed)
+        self.control_token = control_token or new_token()  # the control app answers only its holder
+        self.refusals: list[Refusal] = []  # control requests refused (a page or process that tried)
         self._sync_url_override = _check_url(sync_url) if sync_url is not None else None
         self._state = SiteState(
             tracker_source=tracker_source,
@@ -69,7 +73,7 @@ class StubServer:
         if self._stopped:
             raise RuntimeError("StubServer cannot be restarted after stop(); make a new one")
         await self.store.ensure_site(self.site_id, HOST)
-        control = ControlApp(self.journal, self.faults, self.store, self._info)
+        control = ControlApp(self.journal, self.faults, self.store, self._info, self.control_token, self.refusals)
         try:
             for name, app in (("site", SiteApp(self._state).make_app()),
                               ("sync", self._sync.make_app()),

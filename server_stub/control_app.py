@@ -1,7 +1,9 @@
 """The control app (port C): journal, rows and HTTP faults over HTTP, for tools outside Python.
 
 Every error is JSON ``{"error": msg}`` with a specific message; nothing here can break the Sync
-endpoint (fault specs are validated completely before any change is applied).
+endpoint (fault specs are validated completely before any change is applied). Only a client
+holding the per-run token may call it (``harness.contract.control``); every other request gets
+403 and is kept in ``refusals`` so the report can name the build that tried.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from harness.contract.control import TOKEN_HEADER, Refusal, refusal, refusal_reason
 from server_stub.faults import ACTION_KEYS, Fault, FaultPlan, FaultSpecError, parse_fault
 from server_stub.journal import Journal
 from server_stub.journal_codec import entry_to_json
@@ -28,14 +31,17 @@ class ControlApp:
     """Builds the control ``web.Application``; ``info`` supplies the URLs shown by /health."""
 
     def __init__(self, journal: Journal, faults: FaultPlan, store: Store,
-                 info: Callable[[], dict[str, Any]]) -> None:
+                 info: Callable[[], dict[str, Any]], token: str | None = None,
+                 refusals: list[Refusal] | None = None) -> None:
         self.journal = journal
         self.faults = faults
         self.store = store
         self.info = info
+        self.token = token
+        self.refusals: list[Refusal] = refusals if refusals is not None else []
 
     def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[_json_errors])
+        app = web.Application(middlewares=[self._guard, _json_errors])
         app.router.add_get(f"{PREFIX}/health", self._health)
         app.router.add_get(f"{PREFIX}/journal", self._journal)
         app.router.add_get(f"{PREFIX}/rows", self._rows)
@@ -43,6 +49,16 @@ class ControlApp:
         app.router.add_post(f"{PREFIX}/faults", self._set_faults)
         app.router.add_post(f"{PREFIX}/reset", self._reset)
         return app
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Refuse (403, no CORS headers) anything that is not the harness holding the token."""
+        reason = refusal_reason(request.method, request.headers, self.token)
+        if reason is not None:
+            self.refusals.append(refusal("stub-control", request.method, request.path_qs, request.headers, reason))
+            return web.json_response({"error": f"refused: {reason}; send the run's token in {TOKEN_HEADER}",
+                                      "status": 403}, status=403)
+        return await handler(request)
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "store": getattr(self.store, "name", "?"), **self.info()})
@@ -70,12 +86,12 @@ class ControlApp:
         if unknown or not body:
             raise ControlError(f"unknown or missing key(s) {unknown}; use one or more of {list(ACTION_KEYS)}")
         actions = _parse_fault_actions(body)  # everything validated before anything changes
-        released = self.faults.apply(actions)
+        released = self.faults.apply(actions, source="control")
         return web.json_response({"ok": True, "released": released, "state": self.faults.state()})
 
     async def _reset(self, request: web.Request) -> web.Response:
         self.journal.clear()
-        self.faults.clear()
+        self.faults.apply({"clear": True}, source="control")
         return web.json_response({"ok": True})
 
 

@@ -56,6 +56,7 @@ class FaultPlan:
         self._random: _RandomRule | None = None
         self._hung: set[asyncio.Future[HangEnd]] = set()
         self._stopped = False
+        self.changes: list[tuple[int, str, list[str]]] = []  # (version, source, keys): who changed the plan
 
     # -- scripting -----------------------------------------------------------------------
     def push(self, fault: Fault | Mapping[str, Any], count: int = 1) -> None:
@@ -87,12 +88,14 @@ class FaultPlan:
         seed = self._seed if seed is None else seed
         self._random = _RandomRule(float(p), parse_fault(fault), seed, random.Random(seed))
 
-    def apply(self, actions: Mapping[str, Any]) -> int:
+    def apply(self, actions: Mapping[str, Any], source: str = "scenario") -> int:
         """Apply a ``/faults`` body or a scenario's ``stub:`` step, keys in ``ACTION_KEYS`` order.
 
         ``clear`` · ``default`` (fault or None) · ``random`` ({p, fault, seed}) · ``push`` (faults)
-        · ``release``. Returns how many hung requests were released.
+        · ``release``. Returns how many hung requests were released. ``source`` is kept in
+        ``changes`` so a run can tell its own steps from changes made by anyone else.
         """
+        self.changes.append((len(self.changes) + 1, source, [k for k in ACTION_KEYS if k in actions]))
         released = 0
         for key in ACTION_KEYS:
             if key not in actions:
@@ -125,6 +128,15 @@ class FaultPlan:
             "random": {"p": rnd.p, "fault": rnd.fault.to_spec(), "seed": rnd.seed} if rnd else None,
             "hung": len(self._hung),
         }
+
+    @property
+    def version(self) -> int:
+        """How many times ``apply`` changed the plan (a counter a run can compare)."""
+        return len(self.changes)
+
+    def outside_changes(self) -> list[tuple[int, str, list[str]]]:
+        """Changes not made by the scenario's own steps (e.g. over the control API)."""
+        return [c for c in self.changes if c[1] != "scenario"]
 
     # -- deciding ------------------------------------------------------------------------
     def decide(self, method: str, via: str) -> Decision | None:

@@ -24,6 +24,7 @@ from harness.history.recorder import Recorder
 from harness.nemesis.database import restart as restart_database
 from harness.nemesis.network import heal as heal_network
 from harness.scenario import model as m
+from harness.run.isolation import outside_change_error, refusal_notes, refusal_records
 from harness.run.state import ScenarioRun, StepFailed
 from harness.driver.visitors import page_vars, visitor_steps
 from harness.world.world import World
@@ -74,6 +75,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     recorder = Recorder(scenario.name, adapter.outbox_key, adapter.deadletter_key)
     error: str | None = None
     proxy_name: str | None = None
+    proxy_refused_before = len(world.proxy_refusals or ())
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(store.close)  # the run-wide PostgreSQL store ignores this
         await stub.start()
@@ -115,8 +117,12 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             history.at_rest = None
             error = error or f"{scenario.path}: rows at rest could not be read: {describe(exc)}"
         history.at_rest_source = getattr(store, "name", "memory") if history.at_rest is not None else "none"
+        refused = [*stub.refusals, *(world.proxy_refusals or ())[proxy_refused_before:]]
+        run.notes.extend(refusal_notes(refused, build.name))
+        error = outside_change_error(stub.faults.outside_changes()) or error
         history.meta = {"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps,
-                        "clock_fallback": run.clock.fallback_used, "notes": run.notes}
+                        "clock_fallback": run.clock.fallback_used, "notes": run.notes,
+                        "refused": refusal_records(refused)}
     if world.options.out_dir is not None:
         save_history(history, world.options.out_dir / f"{scenario.name}.history.json")
     policy = Policy(**scenario.policy) if scenario.policy else Policy()

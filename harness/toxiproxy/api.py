@@ -1,8 +1,10 @@
 """Toxiproxy 2.x's HTTP API (SPEC §9) on aiohttp: same routes, status codes and error bodies.
 
 Only loopback clients are expected, but a web page on the same machine could still reach the
-API, so — exactly like Toxiproxy — any request whose User-Agent starts with ``Mozilla/`` gets a
-403 before it can change anything.
+API, so — like Toxiproxy, which refuses ``Mozilla/`` user agents — browser requests (Origin,
+``Mozilla/``, simple text/plain or form bodies) get a 403 before they can change anything. With a
+token (the harness's runs), only a client sending it is answered (``harness.contract.control``);
+every refusal is kept in the app's ``REFUSALS`` list.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from harness.contract.control import Refusal, refusal, refusal_reason
+
 from . import errors
 from .collection import ProxyCollection, parse_proxy_spec
 from .errors import ApiError
@@ -20,6 +24,8 @@ VERSION = "2.12.0"
 """The Toxiproxy API version this server imitates (reported by ``GET /version``)."""
 
 COLLECTION = web.AppKey("collection", ProxyCollection)
+TOKEN = web.AppKey("token", str)
+REFUSALS = web.AppKey("refusals", list)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -30,8 +36,11 @@ def _json(obj: Any, status: int = 200) -> web.Response:
 
 @web.middleware
 async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.headers.get("User-Agent", "").startswith("Mozilla/"):
-        return web.Response(text="User agent not allowed\n", status=403)
+    reason = refusal_reason(request.method, request.headers, request.app[TOKEN] or None)
+    if reason is not None:
+        request.app[REFUSALS].append(refusal("proxy", request.method, request.path_qs, request.headers, reason))
+        text = "User agent not allowed" if "Mozilla/" in reason else f"refused: {reason}"
+        return web.Response(text=text + "\n", status=403)
     try:
         return await handler(request)
     except ApiError as exc:
@@ -124,9 +133,12 @@ async def toxic_delete(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def make_app(collection: ProxyCollection) -> web.Application:
+def make_app(collection: ProxyCollection, token: str | None = None,
+             refusals: list[Refusal] | None = None) -> web.Application:
     app = web.Application(middlewares=[_guard])
     app[COLLECTION] = collection
+    app[TOKEN] = token or ""
+    app[REFUSALS] = refusals if refusals is not None else []
     r = app.router
     r.add_get("/version", version)
     r.add_post("/reset", reset)

@@ -20,7 +20,8 @@ from urllib.parse import quote, urlsplit
 import requests
 from toxiproxy.api import APIConsumer
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
-from toxiproxy.server import Toxiproxy
+
+from harness.contract.control import TOKEN_HEADER
 
 from .addr import split_host_port
 from .spec import validate_toxic_spec
@@ -73,12 +74,13 @@ def _error_text(content: bytes | str) -> tuple[str, Any]:
 class ToxiproxyClient:
     """Synchronous client for one Toxiproxy API URL (``http://host:port``)."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, token: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname or parts.port is None:
             raise ValueError(f"toxiproxy URL must look like http://HOST:PORT, got {url!r}")
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.token = token  # sent as the control-token header (the embedded server of a run wants it)
         self._host, self._port = parts.hostname, parts.port
 
     @property
@@ -88,6 +90,8 @@ class ToxiproxyClient:
     # ---- transport ----------------------------------------------------------------------------
     def _call(self, method: str, path: str, body: Any = None) -> requests.Response:
         kw: dict[str, Any] = {"timeout": self.timeout}
+        if self.token:
+            kw["headers"] = {TOKEN_HEADER: self.token}
         resp: requests.Response
         try:
             with _API_LOCK:
@@ -120,15 +124,7 @@ class ToxiproxyClient:
     # ---- server -------------------------------------------------------------------------------
     def version(self) -> str:
         """The server's version string (``{"version": …}`` or plain text, both seen in 2.x)."""
-        with _API_LOCK:
-            APIConsumer.host, APIConsumer.port = self._host, self._port
-            try:
-                raw = Toxiproxy().version()
-            except requests.RequestException as exc:
-                raise ToxiproxyError(0, f"cannot reach {self.url}: {exc}") from None
-        if raw is None:
-            raise ToxiproxyError(0, f"nothing listens at {self.url}")
-        text: str = raw.decode("utf-8", "replace").strip()
+        text: str = self._call("GET", "/version").content.decode("utf-8", "replace").strip()
         try:
             parsed = json.loads(text)
         except ValueError:

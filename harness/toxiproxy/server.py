@@ -17,6 +17,8 @@ from types import TracebackType
 
 from aiohttp import web
 
+from harness.contract.control import Refusal
+
 from .api import make_app
 from .collection import ProxyCollection
 
@@ -26,13 +28,15 @@ log = logging.getLogger(__name__)
 class ToxiproxyServer:
     """The API plus its proxies on the current event loop (no thread)."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, token: str | None = None) -> None:
         self.collection = ProxyCollection(seed)
+        self.token = token
+        self.refusals: list[Refusal] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        runner = web.AppRunner(make_app(self.collection), access_log=None, handle_signals=False)
+        runner = web.AppRunner(make_app(self.collection, self.token, self.refusals), access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_address=True)
         try:
@@ -62,7 +66,10 @@ class EmbeddedToxiproxy:
     ``with EmbeddedToxiproxy(seed=1) as tp:`` and ``async with EmbeddedToxiproxy() as tp:``.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None,
+                 token: str | None = None) -> None:
+        self.token = token  # when set, the API answers only clients sending it
+        self.refusals: list[Refusal] = []  # requests the API refused (appended from its thread)
         self.host = host
         self.port = port
         self.seed = seed
@@ -80,7 +87,8 @@ class EmbeddedToxiproxy:
             thread = threading.Thread(target=loop.run_forever, name="embedded-toxiproxy",
                                       daemon=True)
             thread.start()
-            server = ToxiproxyServer(self.seed)
+            server = ToxiproxyServer(self.seed, self.token)
+            server.refusals = self.refusals
             try:
                 self.url = asyncio.run_coroutine_threadsafe(
                     server.start(self.host, self.port), loop).result(timeout=30)

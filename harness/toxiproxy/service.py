@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal
 
+from harness.contract.control import Refusal, new_token
+
 from .client import ToxiproxyClient, ToxiproxyError
 from .server import EmbeddedToxiproxy
 
@@ -34,9 +36,11 @@ class ToxiproxyService:
     url: str
     kind: Literal["real", "embedded"]
     version: str
+    token: str | None = None  # the embedded server answers only clients sending it
+    refusals: list[Refusal] | None = None  # what the embedded server refused (None: not observable)
 
     def client(self) -> ToxiproxyClient:
-        return ToxiproxyClient(self.url)
+        return ToxiproxyClient(self.url, token=self.token)
 
 
 def _free_port() -> int:
@@ -100,7 +104,8 @@ async def toxiproxy_service(seed: int | None = None) -> AsyncIterator[ToxiproxyS
         finally:
             await asyncio.to_thread(_stop_binary, proc)
         return
-    embedded = EmbeddedToxiproxy(seed=seed)
+    embedded = EmbeddedToxiproxy(seed=seed, token=new_token())
     async with embedded:
-        version = await asyncio.to_thread(ToxiproxyClient(embedded.url).version)
-        yield ToxiproxyService(url=embedded.url, kind="embedded", version=version)
+        version = await asyncio.to_thread(ToxiproxyClient(embedded.url, token=embedded.token).version)
+        yield ToxiproxyService(url=embedded.url, kind="embedded", version=version, token=embedded.token,
+                               refusals=embedded.refusals)

@@ -43,6 +43,7 @@ class World:
         self.proxy_client: Any = None
         self.proxy_kind = "none"
         self.proxy_version = ""
+        self.proxy_refusals: list[Any] | None = None  # requests the embedded proxy API refused
         self.pg: Any = None
         self.pg_store: Any = None
         self._stack = contextlib.AsyncExitStack()
@@ -68,7 +69,6 @@ class World:
         self._stack.push_async_callback(self._close_browser)
         self.browser_version = self.browser.version
         if self.options.proxy:
-            from harness.toxiproxy.client import ToxiproxyClient
             from harness.toxiproxy.service import ToxiproxyUnavailable, toxiproxy_service
 
             try:
@@ -76,7 +76,8 @@ class World:
             except ToxiproxyUnavailable as exc:
                 raise EnvironmentProblem(f"fault proxy unavailable: {exc}") from exc
             self.proxy_kind, self.proxy_version = service.kind, service.version
-            self.proxy_client = ToxiproxyClient(service.url)
+            self.proxy_client = service.client()
+            self.proxy_refusals = service.refusals
         if self.options.ingest == "postgres":
             from harness.world.postgres import postgres
             from server_stub.ingest.store import PostgresStore

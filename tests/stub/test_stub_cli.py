@@ -20,7 +20,10 @@ async def test_cli_prints_urls_and_serves(tmp_path: Path) -> None:
         line = await asyncio.wait_for(proc.stdout.readline(), timeout=20)  # type: ignore[union-attr]
         urls = json.loads(line)
         async with aiohttp.ClientSession() as http:
+            name, _, token = urls["control_header"].partition(": ")
             async with http.get(urls["control"]) as resp:
+                assert resp.status == 403, "without the printed token the control app refuses"
+            async with http.get(urls["control"], headers={name: token}) as resp:
                 assert (await resp.json())["site_id"] == "cli-site"
             async with http.get(urls["site"] + "tracker.js") as resp:
                 assert await resp.text() == "window.cli = 1;"

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from harness.contract.control import TOKEN_HEADER
 from server_stub.app import StubServer
 
 EventFactory = Callable[..., dict[str, object]]
@@ -17,7 +18,8 @@ EventFactory = Callable[..., dict[str, object]]
 async def control(http: aiohttp.ClientSession, stub: StubServer, method: str, path: str,
                   body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    async with http.request(method, f"{stub.control_url}/__control/{path}", data=data) as resp:
+    headers = {TOKEN_HEADER: stub.control_token, "Content-Type": "application/json"}
+    async with http.request(method, f"{stub.control_url}/__control/{path}", data=data, headers=headers) as resp:
         return resp.status, await resp.json()
 
 
