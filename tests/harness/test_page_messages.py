@@ -34,9 +34,9 @@ def _build(source: str) -> Build:
 
 
 @pytest.mark.browser
-def test_console_and_uncaught_errors_per_context_and_tab(memory_world) -> None:
+def test_console_and_uncaught_errors_per_context_and_tab(tank_worlds) -> None:
     scenario = scenario_from_text(SCENARIO)
-    result = memory_world.run(_build(LOGGING_BUILD), scenario)
+    result = tank_worlds.get("memory").run(_build(LOGGING_BUILD), scenario)
     msgs = result.history.page_messages
     by = {(m.context, m.page, m.kind, m.level, m.text.split(" from")[0]) for m in msgs}
     for context, tab in (("main", "main"), ("other", "second")):
@@ -52,8 +52,8 @@ def test_console_and_uncaught_errors_per_context_and_tab(memory_world) -> None:
 
 
 @pytest.mark.browser
-def test_syntax_error_in_the_build_is_a_page_error(memory_world) -> None:
-    result = memory_world.run(_build("window.x = {;\n"), scenario_from_text(SCENARIO))
+def test_syntax_error_in_the_build_is_a_page_error(tank_worlds) -> None:
+    result = tank_worlds.get("memory").run(_build("window.x = {;\n"), scenario_from_text(SCENARIO))
     errors = [m for m in result.history.page_messages if m.kind == "pageerror"]
     assert errors and all("SyntaxError" in m.text for m in errors), result.history.page_messages
 
