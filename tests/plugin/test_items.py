@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.plugin.support import PLUGIN, copy_scenarios
+from tests.plugin.support import PLUGIN, ROOT, copy_scenarios
 
 PY_TEST = '''
 def test_inline_scenario(tank_run, tank_build):
@@ -40,3 +40,18 @@ def test_mutant_failure_in_output_and_junit(pytester: pytest.Pytester) -> None:
     assert props["guarantee.last_gasp"].startswith("fail") and props["guarantee.no_loss"].startswith("pass")
     assert "last_gasp" in failed.find("failure").get("message")
     assert cases["happy_path"].find("failure") is None
+
+
+@pytest.mark.browser
+def test_xdist_workers_and_reruns_give_the_same_verdicts(pytester: pytest.Pytester,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """``-n 2``: one world per worker, the same verdicts as the serial run above; ``--reruns`` reruns
+    a failing scenario item like any test."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the workers import this checkout's harness
+    copy_scenarios(pytester, "happy_path", "unload_beacon_close")
+    result = pytester.runpytest_subprocess(*PLUGIN, "scenarios", "-n", "2", "--reruns", "1",
+                                           "--tank-tracker", "mutant:no_beacon", "--tank-ingest", "memory")
+    outcomes = result.parseoutcomes()
+    assert (outcomes.get("passed"), outcomes.get("failed"), outcomes.get("rerun")) == (1, 1, 1), outcomes
+    result.stdout.fnmatch_lines(["*last_gasp: FAIL*",
+                                 "FAILED scenarios/unload_beacon_close.yaml::unload_beacon_close*"])
