@@ -77,14 +77,15 @@ async def nothing(run: Any) -> None:
 
 
 @pytest.mark.browser
-def test_a_build_calling_the_control_apis_changes_nothing_and_is_named(memory_world, explain) -> None:
-    reference = memory_world.run("reference", scenario_from_text(HAPPY.format(name="calm", hook="nothing")))
-    result = memory_world.run(Build(name="file:hostile.js", source="", kind="file", path=None),
+def test_a_build_calling_the_control_apis_changes_nothing_and_is_named(tank_worlds) -> None:
+    world = tank_worlds.get("memory")
+    reference = world.run("reference", scenario_from_text(HAPPY.format(name="calm", hook="nothing")))
+    result = world.run(Build(name="file:hostile.js", source="", kind="file", path=None),
                               scenario_from_text(HAPPY.format(name="hostile", hook="arm_hostile")))
-    assert result.error is None, explain(result)
+    assert result.error is None, _explain(result)
     assert {g: v.status for g, v in result.verdict.guarantees.items()} == \
-        {g: v.status for g, v in reference.verdict.guarantees.items()}, explain(result)
-    assert result.verdict.counts == reference.verdict.counts, explain(result)
+        {g: v.status for g, v in reference.verdict.guarantees.items()}, _explain(result)
+    assert result.verdict.counts == reference.verdict.counts, _explain(result)
     assert len(result.history.journal) == len(reference.history.journal)
     refused = result.history.meta["refused"]
     assert refused["count"] >= 20, refused
@@ -94,7 +95,12 @@ def test_a_build_calling_the_control_apis_changes_nothing_and_is_named(memory_wo
 
 
 @pytest.mark.browser
-def test_a_fault_plan_changed_from_outside_fails_the_run_as_an_environment_error(memory_world) -> None:
-    result = memory_world.run("reference", scenario_from_text(HAPPY.format(name="tampered", hook="outside_process")))
+def test_a_fault_plan_changed_from_outside_fails_the_run_as_an_environment_error(tank_worlds) -> None:
+    result = tank_worlds.get("memory").run("reference", scenario_from_text(HAPPY.format(name="tampered", hook="outside_process")))
     assert result.error is not None and result.error.startswith("environment: the stub's fault plan was changed")
     assert "default" in result.error
+
+
+def _explain(result: Any) -> str:
+    return f"error={result.error!r} " + "; ".join(f"{g}: {v.status} {v.violations[:3]}"
+                                                   for g, v in result.verdict.guarantees.items())
