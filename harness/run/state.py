@@ -44,6 +44,7 @@ class ScenarioRun:
     toxics: set[str] = field(default_factory=set)  # toxics in place on this run's proxy
     proxy_disabled: bool = False
     db_stopped: bool = False
+    opened: dict[str, int] = field(default_factory=dict)  # contexts opened so far, by name
 
     @property
     def now(self) -> int:
@@ -62,8 +63,9 @@ class ScenarioRun:
             sync_url=self.sync_url, now_ms=self.now, persistent=self.persistent,
             profile_dir=self.closed_profiles.pop(name, None),
             storage_mode=self.pending_storage_mode.get(name, "normal"),
-            seed=self.scenario.seed * 7919 + len(self.sessions),
+            seed=self.scenario.seed, generation=self.opened.get(name, 0),
         )
+        self.opened[name] = self.opened.get(name, 0) + 1
         self.sessions[name] = session
         return session
 

@@ -82,8 +82,12 @@ class ContextSession:
     async def create(cls, *, name: str, pw: Playwright, browser: Browser | None, choice: BrowserChoice,
                      recorder: Recorder, adapter: Adapter, site_url: str, sync_url: str, now_ms: int,
                      persistent: bool = False, profile_dir: Path | None = None,
-                     storage_mode: str = "normal", seed: int = 1) -> "ContextSession":
-        """Open a context with the clock paused at ``now_ms`` and its observer watching."""
+                     storage_mode: str = "normal", seed: int = 1, generation: int = 0) -> "ContextSession":
+        """Open a context with the clock paused at ``now_ms`` and its observer watching.
+
+        ``seed`` (the scenario's) and ``generation`` (how often a context of this name was opened
+        before in the run) seed its pages' randomness, together with tab name and load number.
+        """
         options: dict[str, Any] = {"timezone_id": "UTC", "locale": "tr-TR", "service_workers": "block"}
         if persistent:
             profile_dir = profile_dir or Path(tempfile.mkdtemp(prefix=f"tank-profile-{name}-"))
@@ -95,7 +99,7 @@ class ContextSession:
         recorder.sync_marks.pop(name, None)  # a restarted context counts its flush tokens from 1 again
         await context.clock.install(time=(now_ms - 1000) / 1000)
         await context.clock.pause_at(now_ms / 1000)
-        config = {"syncUrl": sync_url, "seed": seed}
+        config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation}
         await context.add_init_script(f"window.__tankConfig = {json.dumps(config)};")
         await context.add_init_script(INSTRUMENT_JS)
         if storage_mode == "private":
@@ -158,6 +162,7 @@ class ContextSession:
     # -- tabs ---------------------------------------------------------------------------
     async def new_tab(self, tab: str) -> Page:
         page = await self.context.new_page()
+        await page.add_init_script(f"window.__tankTab = {json.dumps(tab)};")  # seeds its randomness
         self.tabs[tab] = page
         self._page_names[id(page)] = tab
         page.on("close", lambda p: self._forget(tab, p))

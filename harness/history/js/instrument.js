@@ -11,23 +11,87 @@
   window.__tankInflight = 0;  // sends not yet settled
   window.__tankLocks = 0;  // Web Locks requests not yet released: the build's async bookkeeping
 
-  // Reproducible runs: Math.random (backoff jitter, ids of builds without crypto) follows the
-  // scenario seed, mixed with the page path (not the origin: its port changes every run).
-  if (typeof cfg.seed === "number") {
-    let h = cfg.seed >>> 0;
-    for (const ch of location.pathname + location.search) h = Math.imul(h ^ ch.charCodeAt(0), 2654435761) >>> 0;
-    Math.random = () => {  // mulberry32
-      h = (h + 0x6d2b79f5) >>> 0;
-      let t = h;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  // Reproducible runs that never share randomness: Math.random, crypto.randomUUID and
+  // crypto.getRandomValues draw from streams seeded by (scenario seed, context and its generation,
+  // tab, load number within the tab). Two pages never draw the same sequence; one seed repeats a
+  // run's envelope ids. The stream is seeded on the first draw, when the tab name is known.
+  const realGetRandomValues = crypto.getRandomValues.bind(crypto);
+  const loadNumber = () => {
+    try {
+      const n = Number(sessionStorage.getItem("__tank_rng_load") || "0") + 1;
+      sessionStorage.setItem("__tank_rng_load", String(n));
+      return String(n);
+    } catch (e) { return "x" + realGetRandomValues(new Uint32Array(1))[0]; }  // unique, not repeatable
+  };
+  let identity = null;
+  const pageIdentity = () => {
+    if (identity === null) {
+      const tab = typeof window.__tankTab === "string" ? window.__tankTab : "popup:" + realGetRandomValues(new Uint32Array(1))[0];
+      identity = [cfg.seed, cfg.context || "", cfg.generation || 0, tab, loadNumber()].join("|");
+    }
+    return identity;
+  };
+  const cyrb128 = (str) => {
+    let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
+    for (let i = 0; i < str.length; i++) {
+      const k = str.charCodeAt(i);
+      h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
+      h2 = h3 ^ Math.imul(h2 ^ k, 2869860233);
+      h3 = h4 ^ Math.imul(h3 ^ k, 951274213);
+      h4 = h1 ^ Math.imul(h4 ^ k, 2716044179);
+    }
+    h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
+    h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
+    h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
+    h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
+    return [(h1 ^ h2 ^ h3 ^ h4) >>> 0, (h2 ^ h1) >>> 0, (h3 ^ h1) >>> 0, (h4 ^ h1) >>> 0];
+  };
+  const stream = (purpose) => {  // sfc32 over a 128-bit seed: a uint32 per call
+    let next = null;
+    return () => {
+      if (next === null) {
+        let [a, b, c, d] = cyrb128(pageIdentity() + "|" + purpose);
+        next = () => {
+          a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+          let t = (a + b) | 0;
+          a = b ^ (b >>> 9);
+          b = (c + (c << 3)) | 0;
+          c = (c << 21) | (c >>> 11);
+          d = (d + 1) | 0;
+          t = (t + d) | 0;
+          c = (c + t) | 0;
+          return t >>> 0;
+        };
+        for (let i = 0; i < 12; i++) next();  // mix the seed in
+      }
+      return next();
     };
+  };
+  if (typeof cfg.seed === "number") {
+    const mathBits = stream("math");
+    const idBits = stream("crypto");
+    Math.random = function random() { return mathBits() / 4294967296; };
+    const fill = (bytes) => { for (let i = 0; i < bytes.length; i++) bytes[i] = idBits() & 0xff; };
+    crypto.getRandomValues = function getRandomValues(array) {
+      const out = realGetRandomValues(array);  // the browser's own checks: type, 64 KB quota
+      fill(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+      return out;
+    };
+    if (typeof crypto.randomUUID === "function") {  // only where the browser has it (secure contexts)
+      crypto.randomUUID = function randomUUID() {
+        const b = new Uint8Array(16);
+        fill(b);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+        return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+      };
+    }
   }
   let seq = 0;
   // Numbers restart with every page load; the load id keeps a reloaded page's fetch #1 apart from
   // the previous page's (not from Math.random: that one is seeded and would repeat).
-  const load = Array.from(crypto.getRandomValues(new Uint32Array(2)), (n) => n.toString(36)).join("");
+  const load = Array.from(realGetRandomValues(new Uint32Array(2)), (n) => n.toString(36)).join("");
 
   const report = (rec) => {
     try {
