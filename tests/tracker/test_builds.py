@@ -35,6 +35,8 @@ REQUIRED = {
     "no_backoff": "backoff",
     "month_at_send": "session_month",
     "retry_storm": "backoff",
+    "head_only_drop": "drop_rule",
+    "skip_but_keep_expired": "drop_rule",
 }
 NODE = shutil.which("node")
 
