@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.metadata
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,18 +75,31 @@ async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, o
             if console is not None:
                 console.print(f"[dim]running {scenario.name} …[/dim]")
             results.append(await run_scenario_or_error(world, scenario, build, adapter))
-        meta = {**world.meta(), "build": {"name": build.name, "kind": build.kind, "path": str(build.path or ""),
-                                          "sha256": sha256_text(build.source)},
-                "adapter": adapter.__dict__ | {"extra_attrs": dict(adapter.extra_attrs)},
-                "started": started.isoformat()}
-        if run_meta is not None:
-            meta["run"] = run_meta
-    report = RunReport(meta=meta, scenarios=[
+        report = make_report(world, build, adapter, results, started, run_meta)
+    return report, results
+
+
+def make_report(world: World, build: Build, adapter: Adapter, results: list[ScenarioResult],
+                started: dt.datetime, run_meta: dict | None = None) -> RunReport:
+    """The report of a build's results in a world: verdicts plus what ran (hashes, versions)."""
+    meta = {**world.meta(), "build": {"name": build.name, "kind": build.kind, "path": str(build.path or ""),
+                                      "sha256": sha256_text(build.source)},
+            "adapter": adapter.__dict__ | {"extra_attrs": dict(adapter.extra_attrs)},
+            "started": started.isoformat(), "playwright": _playwright_version()}
+    if run_meta is not None:
+        meta["run"] = run_meta
+    return RunReport(meta=meta, scenarios=[
         ScenarioEntry(r.scenario.name, r.verdict, r.wall_s, r.sim_ms, r.error, list(r.scenario.judges),
                       seed=r.scenario.seed, path=r.scenario.path, sha256=sha256_file(r.scenario.path))
         for r in results
     ])
-    return report, results
+
+
+def _playwright_version() -> str | None:
+    try:
+        return importlib.metadata.version("playwright")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 async def run_request(req: RunRequest) -> int:

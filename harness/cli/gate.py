@@ -1,0 +1,123 @@
+"""`tankharness gate` (two builds, live) and `tankharness compare` (two saved reports).
+
+Exit codes: 0 no regression, 1 a regression, 2 usage or environment error.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from harness.cli.common import DEFAULT_SCENARIOS, adapter_options, make_adapter, resolve_ingest, run_async
+from harness.contract.errors import HarnessError, UsageProblem
+
+
+@click.command()
+@click.option("--baseline", required=True, help="the build released today: a JS file, 'reference' or 'mutant:NAME'")
+@click.option("--candidate", required=True, help="the build to release: a JS file, 'reference' or 'mutant:NAME'")
+@click.option("--repeat", "repeats", type=click.IntRange(1, 50), default=1, show_default=True,
+              help="run every scenario this often per build (seed + 0 … N-1)")
+@click.option("--require", "required", type=click.IntRange(1, 50), default=None,
+              help="a failure counts when it shows in this many repeats (default: all of them)")
+@click.option("--scenarios", "scenario_paths", multiple=True, type=click.Path(path_type=Path),
+              help="scenario files or folders (default: the bundled scenarios/)")
+@click.option("--only", multiple=True, help="only these scenario names (repeatable)")
+@click.option("--tag", multiple=True, help="only scenarios with this tag (repeatable)")
+@adapter_options
+@click.option("--ingest", type=click.Choice(["auto", "memory", "postgres"]), default="memory", show_default=True)
+@click.option("--database-url", default=None, help="use this PostgreSQL instead of a throwaway cluster")
+@click.option("--no-proxy", is_flag=True, help="connect the page straight to the stub (no Toxiproxy)")
+@click.option("--seed", type=int, default=None, help="override every scenario's seed")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="folder for each build's JSON report per repeat and the gate's verdict (gate.json)")
+def gate(baseline: str, candidate: str, repeats: int, required: int | None, scenario_paths: tuple[Path, ...],
+         only: tuple[str, ...], tag: tuple[str, ...], site_attr: str, api_attr: str, outbox_key: str,
+         deadletter_key: str, api_name: str, attrs: tuple[str, ...], ingest: str, database_url: str | None,
+         no_proxy: bool, seed: int | None, out: Path | None) -> None:
+    """Fail only on regressions of CANDIDATE against BASELINE over the same seeded scenarios."""
+    try:
+        adapter = make_adapter(site_attr, api_attr, outbox_key, deadletter_key, api_name, attrs)
+        ingest = resolve_ingest(ingest, database_url)
+        if required is not None and required > repeats:
+            raise UsageProblem(f"--require {required} is more than --repeat {repeats}")
+    except HarnessError as exc:
+        click.echo(f"tankharness: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(run_async(_gate(baseline, candidate, repeats, required, list(scenario_paths) or [DEFAULT_SCENARIOS],
+                             list(only), list(tag), adapter, ingest, database_url, not no_proxy, seed, out)))
+
+
+async def _gate(baseline: str, candidate: str, repeats: int, required: int | None, paths: list[Path],
+                only: list[str], tags: list[str], adapter: Any, ingest: str, database_url: str | None,
+                proxy: bool, seed: int | None, out: Path | None) -> int:
+    from harness.builds import load_build
+    from harness.gate.compare import compare_runs
+    from harness.gate.render import render_gate
+    from harness.gate.runner import run_gate
+    from harness.run.suite import select
+    from harness.scenario import load_scenarios
+    from harness.world.world import WorldOptions
+
+    base_build, cand_build = load_build(baseline), load_build(candidate)
+    scenarios = load_scenarios(paths)
+    if seed is not None:
+        scenarios = [dataclasses.replace(s, seed=seed) for s in scenarios]
+    chosen = select(scenarios, only, tags, ingest)
+    if not chosen:
+        raise UsageProblem("no scenario selected")
+    console = Console()
+    options = WorldOptions(ingest=ingest, proxy=proxy, database_url=database_url, seed=1 if seed is None else seed)
+    run_meta = {"baseline": baseline, "candidate": candidate, "ingest": ingest, "proxy": proxy, "seed": seed,
+                "repeats": repeats}
+    base_reports, cand_reports = await run_gate(base_build, cand_build, chosen, adapter, adapter, options,
+                                                repeats, console, run_meta)
+    result = compare_runs(base_reports, cand_reports, required)
+    render_gate(result, console)
+    if out is not None:
+        _save(out, base_reports, cand_reports, result.to_json())
+    return 1 if result.regressed else 0
+
+
+def _save(out: Path, base: list[dict[str, Any]], cand: list[dict[str, Any]], verdict: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for i, (b, c) in enumerate(zip(base, cand), start=1):
+        (out / f"baseline-{i}.json").write_text(json.dumps(b, indent=1, default=str), encoding="utf-8")
+        (out / f"candidate-{i}.json").write_text(json.dumps(c, indent=1, default=str), encoding="utf-8")
+    (out / "gate.json").write_text(json.dumps(verdict, indent=1, default=str), encoding="utf-8")
+
+
+@click.command()
+@click.argument("base", nargs=1, type=click.Path(path_type=Path))
+@click.argument("cand", nargs=1, type=click.Path(path_type=Path))
+@click.option("--require", "required", type=click.IntRange(1, 50), default=None,
+              help="with several reports per build (BASE/CAND as folders): repeats a failure must show in")
+def compare(base: Path, cand: Path, required: int | None) -> None:
+    """Compare saved JSON reports (`run --report-json`, or folders of `gate --out` reports)."""
+    from harness.gate.compare import compare_runs
+    from harness.gate.render import render_gate
+    from harness.report.json_report import ReportError, read_json
+
+    try:
+        base_reports = [read_json(p) for p in _report_files(base, "baseline")]
+        cand_reports = [read_json(p) for p in _report_files(cand, "candidate")]
+        result = compare_runs(base_reports, cand_reports, required)
+    except (ReportError, UsageProblem, ValueError) as exc:
+        click.echo(f"tankharness: {exc}", err=True)
+        sys.exit(2)
+    render_gate(result, Console())
+    sys.exit(1 if result.regressed else 0)
+
+
+def _report_files(path: Path, prefix: str) -> list[Path]:
+    """A report file, or a ``gate --out`` folder's ``<prefix>-N.json`` files in repeat order."""
+    if path.is_dir():
+        files = sorted(path.glob(f"{prefix}-*.json"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        if not files:
+            raise UsageProblem(f"{path}: no {prefix}-N.json reports in this folder")
+        return files
+    return [path]

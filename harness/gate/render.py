@@ -1,0 +1,49 @@
+"""The gate's verdict in the terminal: per scenario and guarantee, what changed and why.
+
+Plain lines that fit 80 columns (wrapped by rich), so a CI log shows every status.
+"""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from harness.gate.compare import GateResult
+
+STYLE = {"regressed": "bold red", "fixed": "green", "still failing": "yellow", "holds": "dim"}
+
+
+def render_gate(result: GateResult, console: Console) -> None:
+    b, c = result.baseline, result.candidate
+    console.print(f"[bold]gate[/bold] baseline {escape(str(b['name']))} ({str(b['sha256'])[:12]}) → "
+                  f"candidate {escape(str(c['name']))} ({str(c['sha256'])[:12]})")
+    console.print(f"repeats {result.repeats}; a failure counts when it shows in {result.required} of them   "
+                  f"browser {c.get('browser')}   playwright {c.get('playwright')}   "
+                  f"proxy {(c.get('proxy') or {}).get('kind')} {(c.get('proxy') or {}).get('version')}")
+    for s in result.scenarios:
+        mark = "[bold red]REGRESSED[/bold red]" if s.regressions else "[green]ok[/green]"
+        console.print(f"\n{mark} {escape(s.scenario)}")
+        for g in s.guarantees:
+            noise = f" (noise: baseline {g.baseline_fails}/{g.repeats}, candidate {g.candidate_fails}/{g.repeats} failed)" \
+                if g.noisy else ""
+            console.print(f"  [{STYLE[g.status]}]{g.status:<13}[/{STYLE[g.status]}] {g.guarantee}{noise}")
+            if g.status in ("regressed", "still failing"):
+                for v in g.evidence:
+                    console.print(f"      • {escape(v)}")
+        for fate, (bv, cv) in s.counts.items():
+            if bv or cv:
+                console.print(f"  {fate}: baseline {bv}, candidate {cv}")
+        for name, err in s.errors.items():
+            if err:
+                console.print(f"  [yellow]{name} error:[/yellow] {escape(err)}")
+        if s.regressions:
+            for r in s.regressions:
+                console.print(f"  [red]✗ {escape(r)}[/red]")
+            for e in s.differing_events:
+                console.print(f"    ↳ {escape(e)}")
+    regressed = [s.scenario for s in result.scenarios if s.regressions]
+    console.print()
+    if regressed:
+        console.print(f"[bold red]gate: {len(regressed)} of {len(result.scenarios)} scenario(s) regressed: "
+                      f"{', '.join(regressed)}[/bold red]")
+    else:
+        console.print(f"[green]gate: no regression in {len(result.scenarios)} scenario(s)[/green]")

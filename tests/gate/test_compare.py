@@ -1,0 +1,77 @@
+"""The gate's decision on hand-written reports: only regressions fail, noise is told apart."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.gate.compare import compare_runs
+
+
+def report(name: str = "s1", *, fails: tuple[str, ...] = (), lost: int = 0, dup: int = 0,
+           fates: tuple[tuple[str, str, str], ...] = (), error: str | None = None, build: str = "b") -> dict[str, Any]:
+    judges = ["no_loss", "exactly_once", "backoff"]
+    rows = [[i, "envelope", "main", fate, code, code, 1, 0, None, "conversion", "phone_call", "", 0, None]
+            for i, fate, code in fates]
+    return {"schema": "tankharness-report/1", "meta": {"build": {"name": build, "sha256": "0" * 64}},
+            "scenarios": [{"name": name, "judges": judges, "error": error,
+                           "guarantees": {g: {"status": "fail" if g in fails else "pass", "violations": [f"{g} broke"]}
+                                          for g in judges},
+                           "counts": {"lost": lost, "duplicated": dup},
+                           "fates": {"columns": ["id", "kind", "context", "fate", "reason_code", "reason", "deliveries",
+                                                 "duplicates", "at_rest", "ec", "ea", "el", "first_seen", "removed"],
+                                     "rows": rows}}]}
+
+
+def statuses(result) -> dict[str, str]:
+    return {g.guarantee: g.status for g in result.scenarios[0].guarantees}
+
+
+def test_same_results_hold_and_do_not_regress():
+    r = compare_runs([report()], [report()])
+    assert not r.regressed and set(statuses(r).values()) == {"holds"}
+
+
+def test_a_new_failure_regresses_and_names_the_guarantee_with_its_evidence():
+    r = compare_runs([report()], [report(fails=("no_loss",), lost=2, fates=(("e1", "lost", "removed_unsent"),))])
+    s = r.scenarios[0]
+    assert r.regressed and statuses(r)["no_loss"] == "regressed"
+    assert any("no_loss" in x for x in s.regressions) and any("lost: 2" in x for x in s.regressions)
+    assert s.new_fate_classes == ["lost:removed_unsent"]
+    assert s.guarantees[0].evidence == ["no_loss broke"]
+
+
+def test_shared_failures_are_still_failing_not_regressions():
+    r = compare_runs([report(fails=("backoff",))], [report(fails=("backoff",))])
+    assert not r.regressed and statuses(r)["backoff"] == "still failing"
+
+
+def test_a_fix_is_reported_and_passes():
+    r = compare_runs([report(fails=("backoff",))], [report()])
+    assert not r.regressed and statuses(r)["backoff"] == "fixed"
+
+
+def test_more_duplicates_than_the_baseline_regress_even_when_both_fail():
+    r = compare_runs([report(fails=("exactly_once",), dup=1)], [report(fails=("exactly_once",), dup=3)])
+    assert r.regressed and statuses(r)["exactly_once"] == "still failing"
+    assert any("duplicated: 3" in x for x in r.scenarios[0].regressions)
+
+
+def test_noise_in_one_of_five_repeats_is_not_a_regression_but_reproducible_failure_is():
+    base = [report() for _ in range(5)]
+    noisy = [report(fails=("no_loss",), lost=1) if i == 2 else report() for i in range(5)]
+    r = compare_runs(base, noisy)
+    assert not r.regressed and r.scenarios[0].guarantees[0].noisy
+    assert compare_runs(base, noisy, required=1).regressed
+    steady = [report(fails=("no_loss",), lost=1) for _ in range(5)]
+    assert compare_runs(base, steady).regressed
+
+
+def test_a_candidate_that_cannot_run_a_scenario_regresses():
+    r = compare_runs([report()], [report(error="s1.yaml: line 3: tab 'main' is not open")])
+    assert r.regressed and "could not run" in r.scenarios[0].regressions[0]
+
+
+def test_compare_needs_reports_of_both():
+    with pytest.raises(ValueError):
+        compare_runs([], [report()])
