@@ -28,6 +28,8 @@ from harness.contract.errors import HarnessError, UsageProblem
 @click.option("--seed", type=int, default=None, help="override every scenario's seed")
 @click.option("--report-json", type=click.Path(path_type=Path), default=None)
 @click.option("--junit", type=click.Path(path_type=Path), default=None)
+@click.option("--html", type=click.Path(path_type=Path), default=None,
+              help="a self-contained HTML report (matrix, swimlane timelines); always written into --out too")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="folder for each scenario's Sync journal (JSONL) and recorded history (JSON)")
 @click.option("--timeline", "timelines", multiple=True, help="print the timeline of this envelope id (prefix)")
@@ -35,7 +37,7 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
         site_attr: str, api_attr: str, outbox_key: str, deadletter_key: str, api_name: str, attrs: tuple[str, ...],
         ingest: str, database_url: str | None, tap_url: str | None, tap_query: str | None, site_id: str | None,
         no_proxy: bool,
-        seed: int | None, report_json: Path | None, junit: Path | None, out: Path | None,
+        seed: int | None, report_json: Path | None, junit: Path | None, html: Path | None, out: Path | None,
         timelines: tuple[str, ...]) -> None:
     """Run scenarios against a tracker build and print the verdict table."""
     from harness.run.suite import RunRequest, run_request
@@ -48,7 +50,7 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
         request = RunRequest(tracker=tracker, scenario_paths=list(scenario_paths) or [DEFAULT_SCENARIOS],
                              only=list(only), tags=list(tag), adapter=adapter, ingest=ingest,
                              database_url=database_url, tap_url=tap_url, tap_query=tap_query,
-                             proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, out=out,
+                             proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, html=html, out=out,
                              timelines=list(timelines), site_id=site_id)
     except HarnessError as exc:
         click.echo(f"tankharness: {exc}", err=True)

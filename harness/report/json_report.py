@@ -22,7 +22,8 @@ class ReportError(ValueError):
     """A report file that cannot be read, or a lookup in it that has no answer."""
 
 
-def _scenario(entry: ScenarioEntry, meta: dict[str, Any]) -> dict[str, Any]:
+def scenario_json(entry: ScenarioEntry, meta: dict[str, Any]) -> dict[str, Any]:
+    """One scenario of the report: verdict, fates and timelines as tables, the rerun line."""
     v = entry.verdict
     out: dict[str, Any] = {"name": entry.name, "passed": entry.passed, "error": entry.error,
                            "judges": list(entry.judges), "wall_s": round(entry.wall_s, 3), "sim_ms": entry.sim_ms,
@@ -51,7 +52,7 @@ def run_to_json(report: RunReport) -> dict[str, Any]:
         "passed": report.passed,
         "durations": {"wall_s": round(sum(s.wall_s for s in report.scenarios), 3),
                       "sim_ms": sum(s.sim_ms for s in report.scenarios)},
-        "scenarios": [_scenario(s, report.meta) for s in report.scenarios],
+        "scenarios": [scenario_json(s, report.meta) for s in report.scenarios],
     }
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from harness.checker.verdict import ScenarioVerdict
+from harness.contract.history import History
 
 
 @dataclass
@@ -20,6 +21,7 @@ class ScenarioEntry:
     seed: int | None = None  # the seed the scenario ran with (its own, or --seed)
     path: str | None = None  # the scenario file
     sha256: str | None = None  # of the scenario file's bytes
+    history: History | None = field(default=None, repr=False, compare=False)  # for the HTML timeline
 
     @property
     def passed(self) -> bool:

@@ -48,11 +48,19 @@ def run_args(*, tracker: str, ingest: str, proxy: bool, seed: int | None, adapte
             "site_id": site_id, "database_url": bool(database_url), "tap_url": tap_url}
 
 
+def _short(path: str) -> str:
+    """A path relative to the working directory when it lies below it (shorter to copy)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
 def rerun_command(run: dict[str, Any], *, name: str, path: str | None, seed: int | None) -> str:
     """``tankharness run …`` for one scenario, with the seed it ran with."""
     args = ["tankharness", "run", "--tracker", str(run.get("tracker") or "reference")]
     if path:
-        args += ["--scenarios", path]
+        args += ["--scenarios", _short(path)]
     args += ["--only", name]
     if seed is not None:
         args += ["--seed", str(seed)]

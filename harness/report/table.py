@@ -6,7 +6,6 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -161,6 +160,13 @@ def _legend(report: RunReport, with_names: bool = True) -> str:
     return "  ".join(["✓ pass  ✗ fail  ~ vacuous (not exercised)  · not judged", *parts])
 
 
+def hang(console: Console, text: Text, indent: int) -> None:
+    """Print ``text`` indented, its wrapped lines indented too, with no trailing padding."""
+    for line in text.wrap(console, max(20, console.width - indent)):
+        line.rstrip()
+        console.print(Text(" " * indent) + line, soft_wrap=True)
+
+
 def render_failures(report: RunReport, console: Console) -> None:
     """Under the table: for each failing scenario, its error and the violations of each failed guarantee."""
     for s in report.scenarios:
@@ -176,14 +182,14 @@ def render_failures(report: RunReport, console: Console) -> None:
         for gid, g in s.verdict.guarantees.items():
             if g.status != "fail":
                 continue
-            console.print(Padding(Text.assemble((gid, "bold"), f" — {GUARANTEES.get(gid, gid)} ", (
-                f"({len(g.violations)} violation(s), {g.evidence} case(s) examined)", "dim")), (0, 0, 0, 2)))
+            hang(console, Text.assemble((gid, "bold"), f" — {GUARANTEES.get(gid, gid)} ", (
+                f"({len(g.violations)} violation(s), {g.evidence} case(s) examined)", "dim")), 2)
             for line in g.violations[:MAX_VIOLATIONS]:
-                console.print(Padding(Text(f"• {line}"), (0, 0, 0, 4)))
+                hang(console, Text(f"• {line}"), 4)
             if len(g.violations) > MAX_VIOLATIONS:
                 console.print(f"    [dim]… {len(g.violations) - MAX_VIOLATIONS} more in the JSON report[/dim]")
         for note in s.verdict.notes[:5]:
-            console.print(Padding(Text(f"note: {note}", style="dim"), (0, 0, 0, 2)))
+            hang(console, Text(f"note: {note}", style="dim"), 2)
         render_rerun(report, s, console)
 
 

@@ -37,6 +37,7 @@ class RunRequest:
     seed: int | None = None
     report_json: Path | None = None
     junit: Path | None = None
+    html: Path | None = None
     out: Path | None = None
     timelines: list[str] = field(default_factory=list)
     site_id: str | None = None
@@ -90,7 +91,7 @@ def make_report(world: World, build: Build, adapter: Adapter, results: list[Scen
         meta["run"] = run_meta
     return RunReport(meta=meta, scenarios=[
         ScenarioEntry(r.scenario.name, r.verdict, r.wall_s, r.sim_ms, r.error, list(r.scenario.judges),
-                      seed=r.scenario.seed, path=r.scenario.path, sha256=sha256_file(r.scenario.path))
+                      seed=r.scenario.seed, path=r.scenario.path, sha256=sha256_file(r.scenario.path), history=r.history)
         for r in results
     ])
 
@@ -104,6 +105,7 @@ def _playwright_version() -> str | None:
 
 async def run_request(req: RunRequest) -> int:
     from harness.report.json_report import ReportError, write_json
+    from harness.report.html import write_html
     from harness.report.junit import write_junit
     from harness.report.table import render_run, render_timeline
 
@@ -135,4 +137,6 @@ async def run_request(req: RunRequest) -> int:
         write_json(report, req.report_json)
     if req.junit:
         write_junit(report, req.junit)
+    for html in {p for p in (req.html, req.out / "report.html" if req.out else None) if p is not None}:
+        write_html(report, html)
     return 0 if report.passed else 1
