@@ -22,6 +22,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDictProxy
 
+from harness.contract import sync
 from server_stub import cors
 from server_stub.faults import Decision, Fault, FaultPlan
 from server_stub.journal import IN_FLIGHT, Journal
@@ -30,7 +31,7 @@ from server_stub.sync_protocol import MAX_BODY_BYTES, ParsedBody, parse_body, to
 
 log = logging.getLogger(__name__)
 
-SYNC_PATH = "/api/sync"
+SYNC_PATH = sync.PATH
 VIA_PARAM = "_tank_via"
 STORE_ERROR_RETRY_AFTER_S = 1
 JOURNALED_HEADERS: tuple[str, ...] = (

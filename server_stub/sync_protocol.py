@@ -9,17 +9,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from harness.contract import envelope
 from harness.contract.history import JournalEvent
-
-MAX_BODY_BYTES = 256 * 1024
-MAX_EVENTS = 100
-# (field, max length, required) — SPEC §5: `s` 1–128, `u` ≤ 4096, `r` ≤ 2048, `el` ≤ 512.
-FIELD_LIMITS: tuple[tuple[str, int, bool], ...] = (
-    ("s", 128, True),
-    ("u", 4096, False),
-    ("r", 2048, False),
-    ("el", 512, False),
-)
+from harness.contract.sync import BATCH_KEYS, FIELD_LIMITS, MAX_BODY_BYTES, MAX_EVENTS, MIN_EVENTS
 
 
 @dataclass(frozen=True)
@@ -69,8 +61,8 @@ def _reject_constant(name: str) -> Any:
 
 def event_eid(payload: dict[str, Any]) -> str | None:
     """The envelope id the reference build sends as ``meta.eid`` (None when absent/not a string)."""
-    meta = payload.get("meta")
-    eid = meta.get("eid") if isinstance(meta, dict) else None
+    meta = payload.get(envelope.META)
+    eid = meta.get(envelope.EVENT_ID) if isinstance(meta, dict) else None
     return eid if isinstance(eid, str) else None
 
 
@@ -142,7 +134,7 @@ def _items(doc: Any) -> tuple[list[Any], str | None]:
     """The events of a body: the object itself, or its ``events``/``batch`` list."""
     if not isinstance(doc, dict):
         return [], f"wrong shape: body must be a JSON object (got {_json_type(doc)})"
-    keys = [k for k in ("events", "batch") if k in doc]
+    keys = [k for k in BATCH_KEYS if k in doc]
     if not keys:
         return [doc], None
     if len(keys) == 2:
@@ -150,8 +142,8 @@ def _items(doc: Any) -> tuple[list[Any], str | None]:
     items = doc[keys[0]]
     if not isinstance(items, list):
         return [], f"wrong shape: '{keys[0]}' must be an array (got {_json_type(items)})"
-    if not 1 <= len(items) <= MAX_EVENTS:
-        return [], f"wrong shape: '{keys[0]}' has {len(items)} events, allowed 1–{MAX_EVENTS}"
+    if not MIN_EVENTS <= len(items) <= MAX_EVENTS:
+        return [], f"wrong shape: '{keys[0]}' has {len(items)} events, allowed {MIN_EVENTS}–{MAX_EVENTS}"
     return items, None
 
 

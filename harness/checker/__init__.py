@@ -1,6 +1,7 @@
 """The checker: fates of envelopes and verdicts of guarantees, from a recorded ``History``.
 
     verdict = judge(history, ["no_loss", "retry"], Policy(timeout_ms=1000))
+    verdict = judge_history(history)  # the guarantees and policy the run's scenario declared
     verdict.passed, verdict.counts, verdict.guarantees["retry"].violations, verdict.fates[0].timeline
 
 ``timeline(history, envelope_id)`` gives one envelope's story without judging anything.
@@ -13,7 +14,7 @@ from memory while storage was failing (``kind="direct"``).
 """
 from __future__ import annotations
 
-from harness.checker.judge import judge
+from harness.checker.judge import judge, judge_history
 from harness.checker.policy import Policy
 from harness.checker.timeline import timeline
 from harness.checker.verdict import (
@@ -25,4 +26,4 @@ from harness.checker.verdict import (
 )
 
 __all__ = ["COUNT_KEYS", "EnvelopeFate", "GuaranteeResult", "Policy", "ScenarioVerdict", "TimelineEntry",
-           "judge", "timeline"]
+           "judge", "judge_history", "timeline"]

@@ -5,21 +5,29 @@ hits, attempts, dead-letter records and states, which are all indexed by id.
 """
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 
 from harness.checker.direct import storage_failures
 from harness.checker.fold import Fold, Track, fold
 from harness.checker.lifecycle import WallToPage, Lifecycle
 from harness.checker.match import Hit, Matches, match
 from harness.checker.policy import Policy, ok_status
+from harness.checker.scope import own_run
 from harness.checker.verdict import EnvelopeFate
 from harness.contract.history import Attempt, History
+from harness.contract.vocabulary import OpKind
 
-SNAPSHOT_KINDS = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
+SNAPSHOT_KINDS: frozenset[OpKind] = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
 
 
-@dataclass
+@dataclass(frozen=True)
 class Facts:
+    """Read-only: built by ``build_facts``, completed with fates by ``with_fates``, then only asked questions."""
+
     history: History
     policy: Policy
     fold: Fold
@@ -27,9 +35,7 @@ class Facts:
     life: Lifecycle
     wall_to_page: WallToPage
     t0: int
-    fates: dict[str, EnvelopeFate] = field(default_factory=dict)
-    _deliveries: dict[str, int] | None = None
-    _unexpected: list[tuple[Hit, str | None]] | None = None
+    fates: Mapping[str, EnvelopeFate] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def tracks(self) -> dict[str, Track]:
@@ -41,10 +47,12 @@ class Facts:
     def attempts(self, sid: str) -> list[Attempt]:
         return self.m.attempts.get(sid, [])
 
+    @cached_property
+    def _deliveries(self) -> dict[str, int]:
+        return {k: n for k, hs in self.m.hits.items() if (n := sum(h.entry.processed for h in hs))}
+
     def deliveries(self, sid: str) -> int:
         """Processed journal events of a subject, with multiplicity (counted once for all)."""
-        if self._deliveries is None:
-            self._deliveries = {k: n for k, hs in self.m.hits.items() if (n := sum(h.entry.processed for h in hs))}
         return self._deliveries.get(sid, 0)
 
     def unexpected(self) -> list[tuple[Hit, str | None]]:
@@ -54,15 +62,17 @@ class Facts:
         envelope — unless they arrived after the context's storage had failed (then sending from
         memory is the best a build can do).
         """
-        if self._unexpected is None:
-            failures = storage_failures(self.history)
-            out: list[tuple[Hit, str | None]] = [(h, None) for h in self.m.unexpected]
-            for sid, s in self.m.intents.items():
-                since = [t for t, c in failures if c in (None, s.intent.context)]
-                out += [(h, sid) for h in s.hits if not since or h.entry.t_wall < min(since)]
-            out.sort(key=lambda x: (x[0].entry.seq, x[0].event.index))
-            self._unexpected = out
         return self._unexpected
+
+    @cached_property
+    def _unexpected(self) -> list[tuple[Hit, str | None]]:
+        failures = storage_failures(self.history)
+        out: list[tuple[Hit, str | None]] = [(h, None) for h in self.m.unexpected]
+        for sid, s in self.m.intents.items():
+            since = [t for t, c in failures if c in (None, s.intent.context)]
+            out += [(h, sid) for h in s.hits if not since or h.entry.t_wall < min(since)]
+        out.sort(key=lambda x: (x[0].entry.seq, x[0].event.index))
+        return out
 
     def non_ok(self, sid: str) -> list[int | None]:
         """Every non-2xx answer a send containing this subject got (journal, then attempts)."""
@@ -127,8 +137,16 @@ def _t0(history: History) -> int:
 
 
 def build_facts(history: History, policy: Policy) -> Facts:
-    """Fold, match and index a history (linear in its size, bar the sorts)."""
+    """Fold, match and index a history (linear in its size, bar the sorts); no fates yet.
+
+    The history is only read: with a shared site, the facts hold a view with this run's rows."""
+    history = own_run(history)
     snapshot_ops = [o for o in history.ops if o.kind in SNAPSHOT_KINDS]
     folded = fold(history, snapshot_ops, policy.heartbeat)
     matches = match(history, folded, policy.auto_events)
     return Facts(history, policy, folded, matches, Lifecycle(history), WallToPage(history), _t0(history))
+
+
+def with_fates(base: Facts, fates: Mapping[str, EnvelopeFate]) -> Facts:
+    """The same facts, completed with every subject's fate (what the guarantee rules read)."""
+    return dataclasses.replace(base, fates=MappingProxyType(dict(fates)))

@@ -4,7 +4,9 @@ One place names them so scenarios, mutants, the checker and the reports agree on
 """
 from __future__ import annotations
 
-GUARANTEES: dict[str, str] = {
+from harness.contract.vocabulary import FATES, GUARANTEE_IDS, GuaranteeId
+
+GUARANTEES: dict[GuaranteeId, str] = {
     "retry": "retry after a transient failure",
     "timeout": "a hung send is aborted at 5 s and retried",
     "response_ok": "only a 2xx answer counts as delivered",
@@ -21,8 +23,10 @@ GUARANTEES: dict[str, str] = {
     "session_month": "an event keeps the month it was created in (sm), even when delivered after the month turned",
 }
 
-FATES: tuple[str, ...] = ("delivered", "dropped_policy", "rejected", "pending", "lost")
-"""Exactly one per envelope (SPEC §8). ``duplicated`` and ``unexpected`` are counts beside them."""
+if tuple(GUARANTEES) != GUARANTEE_IDS:  # the ids are declared once, in the contract; texts live here
+    raise ImportError(f"guarantee texts {tuple(GUARANTEES)} differ from the contract's ids {GUARANTEE_IDS}")
+
+__all__ = ["FATES", "GUARANTEES", "check_ids"]
 
 
 def check_ids(ids: list[str]) -> list[str]:

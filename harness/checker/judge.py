@@ -7,18 +7,20 @@ error as the violation — a check that could not run must not pass — and the 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import traceback
 from collections import Counter
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
-from harness.checker.facts import Facts, build_facts
+from harness.checker.facts import Facts, build_facts, with_fates
 from harness.checker.fates import assign
 from harness.checker.policy import Policy
 from harness.checker.rules import RULES, Outcome
 from harness.checker.timeline import subject_timeline
 from harness.checker.verdict import COUNT_KEYS, GuaranteeResult, ScenarioVerdict
 from harness.checker.guarantees import GUARANTEES, check_ids
+from harness.checker.notes import history_notes
 from harness.contract.history import History
 
 
@@ -74,21 +76,46 @@ def _gc_paused() -> Iterator[None]:
 
 
 def judge(history: History, judges: list[str], policy: Policy | None = None) -> ScenarioVerdict:
-    """Fates of every envelope and the verdict of every guarantee for one scenario run."""
+    """Fates of every envelope and the verdict of every guarantee for one scenario run.
+
+    A pure function: the history is only read, and the same history and policy always give the
+    same verdict (a saved history re-judged later included)."""
     policy = policy or Policy()
     _validate(history, judges, policy)
     with _gc_paused():
-        return _judge(history, judges, policy)
+        verdict = _judge(history, judges, policy)
+    verdict.notes.extend(history_notes(history))
+    return verdict
+
+
+def judge_history(history: History, policy: Policy | None = None) -> ScenarioVerdict:
+    """Judge a run's history on the guarantees its scenario asked for, under the scenario's
+    policy — or under ``policy`` (e.g. a build profile's) when given."""
+    return judge(history, list(history.judges), policy or policy_of(history))
+
+
+def policy_of(history: History, base: Mapping[str, Any] | None = None) -> Policy:
+    """The policy the scenario declared (its overrides of the contract's defaults), laid over
+    ``base`` (e.g. a build profile's limits): the scenario's own overrides win."""
+    try:
+        return Policy(**{**(base or {}), **history.policy})
+    except TypeError as exc:  # an unknown field name
+        raise ValueError(f"the history's policy does not fit this checker: {exc}") from exc
+
+
+def decided_facts(history: History, policy: Policy) -> Facts:
+    """Facts with every subject's fate and timeline decided: the input of every rule."""
+    base = build_facts(history, policy)
+    decided = assign(base)
+    return with_fates(base, {sid: dataclasses.replace(x, timeline=subject_timeline(base, sid))
+                             for sid, x in decided.items()})
 
 
 def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdict:
     wanted = set(judges)
     verdict = ScenarioVerdict(history.scenario, t_page_end=history.t_page_end)
     try:
-        f = build_facts(history, policy)
-        f.fates = assign(f)
-        for sid, fate in f.fates.items():
-            fate.timeline = subject_timeline(f, sid)
+        f = decided_facts(history, policy)
     except Exception as exc:  # noqa: BLE001 - a broken history must still yield a (failing) verdict
         line = _error_line(exc)
         verdict.notes.append(line)
@@ -117,4 +144,4 @@ def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdi
     return verdict
 
 
-__all__ = ["judge"]
+__all__ = ["decided_facts", "judge", "judge_history", "policy_of"]

@@ -13,9 +13,10 @@ import bisect
 from collections import defaultdict
 
 from harness.contract.history import History, Op
+from harness.contract.vocabulary import OpKind
 
 INF = float("inf")
-PAGE_END_KINDS = frozenset({"close", "crash", "navigate", "reload"})
+PAGE_END_KINDS: frozenset[OpKind] = frozenset({"close", "crash", "navigate", "reload"})
 
 
 def _ops(history: History) -> list[Op]:

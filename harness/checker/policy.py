@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from harness.contract.sync import RETRYABLE_4XX, ok_status
+
+__all__ = ["Policy", "ok_status"]
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -25,7 +29,7 @@ class Policy:
     backoff_jitter: float = 0.2  # ± this fraction on every backoff delay
     conversion_category: str = "conversion"
     heartbeat: tuple[str, str] = ("system", "heartbeat")
-    retryable_statuses: tuple[int, ...] = (408, 429)  # plus every 5xx
+    retryable_statuses: tuple[int, ...] = RETRYABLE_4XX  # plus every 5xx
     # Events a build records on its own (no intent): sent straight from memory while storage
     # fails, they are direct sends, not unexpected.
     auto_events: tuple[tuple[str, str], ...] = (("system", "heartbeat"), ("system", "session_end"))
@@ -70,6 +74,3 @@ def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, tuple) else value
 
 
-def ok_status(status: int | None) -> bool:
-    """``response.ok``: 200–299."""
-    return status is not None and 200 <= status <= 299

@@ -6,12 +6,9 @@ Everything has ``to_json``/``from_json`` so a saved JSON report can be read back
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from harness.checker.guarantees import FATES
-
-Status = Literal["pass", "fail", "vacuous", "not_judged"]
-STATUSES: tuple[str, ...] = ("pass", "fail", "vacuous", "not_judged")
+from harness.contract.vocabulary import FATES, STATUSES, Fate, Status, SubjectKind
 COUNT_KEYS: tuple[str, ...] = ("delivered", "duplicated", "dropped_policy", "rejected", "pending", "lost", "unexpected")
 
 
@@ -38,7 +35,7 @@ class EnvelopeFate:
 
     id: str
     context: str | None
-    fate: str
+    fate: Fate
     reason: str
     deliveries: int = 0
     duplicates: int = 0
@@ -50,7 +47,7 @@ class EnvelopeFate:
     removed: int | None = None  # page time of its final removal from the outbox
     timeline: list[TimelineEntry] = field(default_factory=list)
     reason_code: str = ""  # the stable first word of ``reason`` (e.g. ``never_enqueued``)
-    kind: Literal["envelope", "intent", "direct"] = "envelope"
+    kind: SubjectKind = "envelope"
 
     def __post_init__(self) -> None:
         if self.fate not in FATES:

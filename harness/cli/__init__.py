@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from harness.cli import gate, lookup, mutants, proxy, run
+from harness.cli import gate, judge, lookup, mutants, proxy, run
 from harness.contract.errors import EnvironmentProblem
 
 
@@ -18,7 +18,7 @@ def cli() -> None:
     """Resilience harness for the outbox_v2 browser tracker."""
 
 
-for _command in (run.run, mutants.mutants, proxy.proxy, lookup.timeline, lookup.list_, gate.gate, gate.compare):
+for _command in (run.run, judge.judge, mutants.mutants, proxy.proxy, lookup.timeline, lookup.list_, gate.gate, gate.compare):
     cli.add_command(_command)
 
 

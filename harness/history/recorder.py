@@ -13,7 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.contract.history import Attempt, Envelope, History, Intent, Op, OutboxWrite, PageMessage
+from harness.contract.history import (
+    Attempt, Envelope, History, Intent, JournalEntry, JsonDict, Op, OutboxWrite, PageMessage, StoredEvent,
+)
+from harness.contract.vocabulary import AtRestSource, GuaranteeId, OpKind
 
 MAX_MESSAGES_PER_PAGE = 500  # a build logging in a loop must not grow the history without bound
 MAX_MESSAGE_CHARS = 4000
@@ -61,6 +64,8 @@ class Recorder:
     scenario: str
     outbox_key: str
     deadletter_key: str | None
+    judges: tuple[GuaranteeId, ...] = ()
+    policy: JsonDict = field(default_factory=dict)
     writes: list[OutboxWrite] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
     ops: list[Op] = field(default_factory=list)
@@ -177,7 +182,7 @@ class Recorder:
                 for (context, page), n in self._message_counts.items() if n > MAX_MESSAGES_PER_PAGE]
 
     # -- ops ----------------------------------------------------------------------------
-    def op(self, kind: str, t_page: int, *, context: str | None = None, page: str | None = None,
+    def op(self, kind: OpKind, t_page: int, *, context: str | None = None, page: str | None = None,
            detail: dict[str, Any] | None = None, intents: tuple[Intent, ...] = ()) -> Op:
         o = Op(self._next(), kind, t_page, time.time(), context, page, detail or {}, intents)
         self.ops.append(o)
@@ -187,17 +192,24 @@ class Recorder:
         return Intent(f"intent-{self._next()}", context, page, ec, ea, el, t_page)
 
     # -- the end ------------------------------------------------------------------------
-    def history(self, *, t_page_end: int) -> History:
-        """Close open attempts as ``pending`` and hand the facts to the checker."""
+    def history(self, *, t_page_end: int, journal: list[JournalEntry] | None = None,
+                at_rest: list[StoredEvent] | None = None, at_rest_source: AtRestSource = "none",
+                site_shared: bool = False, notes: list[str] | None = None, error: str | None = None,
+                meta: JsonDict | None = None) -> History:
+        """The whole history of the run, in one piece: what the pages reported (closing open
+        attempts as ``pending``), plus what the run read at the end from the Sync journal and
+        the store, and its notes. The only place a ``History`` of a run is made."""
         for p in sorted(self._open.values(), key=lambda p: p.seq):
             self.attempts.append(Attempt(p.seq, p.context, p.page, "fetch", p.t_start, None, "pending",  # type: ignore[arg-type]
                                          ids=p.ids, payloads=p.payloads))
         self._open.clear()
         self.attempts.sort(key=lambda a: a.seq)
         return History(scenario=self.scenario, outbox_key=self.outbox_key, deadletter_key=self.deadletter_key,
-                       writes=list(self.writes), attempts=list(self.attempts), ops=list(self.ops),
-                       page_messages=[*self.page_messages, *self._dropped_messages()],
-                       t_page_end=t_page_end, t_wall_end=time.time())
+                       writes=list(self.writes), journal=list(journal or ()), attempts=list(self.attempts),
+                       ops=list(self.ops), page_messages=[*self.page_messages, *self._dropped_messages()],
+                       at_rest=at_rest, at_rest_source=at_rest_source, site_shared=site_shared,
+                       t_page_end=t_page_end, t_wall_end=time.time(), judges=self.judges, policy=dict(self.policy),
+                       notes=list(notes or ()), error=error, meta=dict(meta or {}))
 
 
 def _clip(text: str) -> str:

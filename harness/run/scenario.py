@@ -3,23 +3,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
 import importlib
-import json
 import random
 import time
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from harness import driver, nemesis
+from harness.contract import sync
 from harness.contract.adapter import Adapter
 from harness.builds import Build
-from harness.checker import Policy, judge
+from harness.checker import judge_history
 from harness.run.clock import VirtualClock
-from harness.contract.history import History, StoredEvent
+from harness.contract.history import History, StoredEvent, save_history
 from harness.history.recorder import Recorder
 from harness.nemesis.database import restart as restart_database
 from harness.nemesis.network import heal as heal_network
@@ -72,7 +70,8 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     await world.prepare_months(months_needed(scenario))
     stub = StubServer(tracker_source=build.source, site_id=site_id, adapter=adapter, store=store, seed=seed,
                       journal_path=(world.options.out_dir / f"{scenario.name}.journal.jsonl") if world.options.out_dir else None)
-    recorder = Recorder(scenario.name, adapter.outbox_key, adapter.deadletter_key)
+    recorder = Recorder(scenario.name, adapter.outbox_key, adapter.deadletter_key,
+                        judges=tuple(scenario.judges), policy=dict(scenario.policy or {}))
     error: str | None = None
     proxy_name: str | None = None
     proxy_refused_before = len(world.proxy_refusals or ())
@@ -80,13 +79,13 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         stack.push_async_callback(store.close)  # the run-wide PostgreSQL store ignores this
         await stub.start()
         stack.push_async_callback(stub.stop)
-        sync_url = f"http://127.0.0.1:{stub.sync_port}/api/sync"
+        sync_url = f"http://127.0.0.1:{stub.sync_port}{sync.PATH}"
         if world.proxy_client is not None:
             _proxy_counter += 1
             proxy_name = f"sync_{scenario.name}_{_proxy_counter}"
             info = await asyncio.to_thread(world.proxy_client.create_proxy, proxy_name, f"127.0.0.1:{stub.sync_port}")
             stack.push_async_callback(_delete_proxy, world, proxy_name)
-            sync_url = f"http://127.0.0.1:{info.listen_port}/api/sync"
+            sync_url = f"http://127.0.0.1:{info.listen_port}{sync.PATH}"
         stub.set_sync_url(sync_url)
         stub.set_tracker(build.source, {**adapter.extra_attrs, **scenario.tracker_attrs})
         stub.page_vars.update(page_vars(seed))
@@ -109,27 +108,22 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             run.notes.append("traceback: " + traceback.format_exc(limit=-6))
         run.notes.extend(await _final_read(run))
         run.notes.extend(w for s in run.sessions.values() for w in s.warnings)
-        history = recorder.history(t_page_end=run.clock.now)
-        history.journal = list(stub.journal.entries())
-        try:
-            history.at_rest = filter_rows(await store.rows({site_id}), history, shared_site=world.options.site_id)
-        except Exception as exc:  # noqa: BLE001 - e.g. the database is down: judge the rest
-            history.at_rest = None
-            error = error or f"{scenario.path}: rows at rest could not be read: {describe(exc)}"
-        history.at_rest_source = getattr(store, "name", "memory") if history.at_rest is not None else "none"
+        rows, rows_source, rows_problem = await _read_rows(store, site_id)
+        if rows_problem is not None:
+            error = error or f"{scenario.path}: rows at rest could not be read: {rows_problem}"
         refused = [*stub.refusals, *(world.proxy_refusals or ())[proxy_refused_before:]]
         run.notes.extend(refusal_notes(refused, build.name))
         error = outside_change_error(stub.faults.outside_changes()) or error
-        history.meta = {"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps,
-                        "clock_fallback": run.clock.fallback_used, "notes": run.notes,
-                        "refused": refusal_records(refused)}
+        history = recorder.history(
+            t_page_end=run.clock.now, journal=list(stub.journal.entries()), at_rest=rows, at_rest_source=rows_source,
+            site_shared=world.options.site_id is not None, notes=run.notes, error=error,
+            meta={"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps,
+                  "clock_fallback": run.clock.fallback_used, "refused": refusal_records(refused)})
     if world.options.out_dir is not None:
         save_history(history, world.options.out_dir / f"{scenario.name}.history.json")
-    policy = Policy(**scenario.policy) if scenario.policy else Policy()
-    verdict = judge(history, list(scenario.judges), policy)
-    verdict.notes.extend(run_notes(history, run.notes))
+    verdict = judge_history(history)
     return ScenarioResult(scenario, history, verdict, time.monotonic() - started,
-                          history.t_page_end - scenario.start_ms, error, run.notes)
+                          history.t_page_end - scenario.start_ms, history.error, run.notes)
 
 
 def scenario_steps(scenario: "m.Scenario") -> list[m.Step]:
@@ -161,50 +155,13 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def filter_rows(rows: list[StoredEvent] | None, history: History, shared_site: str | None) -> list[StoredEvent] | None:
-    """With a site shared by every scenario (``--site-id``), keep the rows of this scenario only:
-    those whose event id or session arrived in this scenario's journal."""
-    if rows is None or shared_site is None:
-        return rows
-    eids = {ev.eid for e in history.journal for ev in e.events if ev.eid}
-    sessions = {ev.payload.get("sid") for e in history.journal for ev in e.events}
-    return [r for r in rows if (r.eid in eids if r.eid else r.session_id in sessions)]
-
-
-def save_history(history: History, path: Path) -> None:
-    """Every recorded fact of a scenario, for post-mortems beside the journal and the report."""
-    path.write_text(json.dumps(dataclasses.asdict(history), default=str))
-
-
-def browser_resends(history: History) -> int:
-    """Arrivals of an envelope by fetch beyond the fetches the page made with it."""
-    sent: dict[str, int] = {}
-    for a in history.attempts:
-        if a.via == "fetch":
-            for i in a.ids:
-                sent[i] = sent.get(i, 0) + 1
-    arrived: dict[str, int] = {}
-    for e in history.journal:
-        if e.method == "POST" and e.via == "fetch":
-            for ev in e.events:
-                if ev.eid is not None:
-                    arrived[ev.eid] = arrived.get(ev.eid, 0) + 1
-    return sum(max(0, n - sent.get(i, 0)) for i, n in arrived.items() if i in sent)
-
-
-def run_notes(history: History, step_notes: list[str]) -> list[str]:
-    """What the report must say beside the verdict: limits of what could be judged."""
-    notes = list(step_notes)
-    no_eid = sum(1 for e in history.journal if e.processed for ev in e.events if ev.eid is None)
-    if no_eid:
-        notes.append(f"de-duplication was not possible for {no_eid} delivered event(s) without meta.eid")
-    resent = browser_resends(history)
-    if resent:
-        notes.append(f"{resent} request(s) arrived more often than the page sent them: "
-                     "the browser re-sent them by itself (SPEC §3.10), visible only server-side")
-    if history.at_rest is None:
-        notes.append("rows at rest were not observable (tap mode without --tap-query): exactly_once not judged")
-    return notes
+async def _read_rows(store: Any, site_id: str) -> tuple[list[StoredEvent] | None, str, str | None]:
+    """The site's rows at rest, where they were read, and why they could not be (the rest is still judged)."""
+    try:
+        rows = await store.rows({site_id})
+    except Exception as exc:  # noqa: BLE001 - e.g. the database is down
+        return None, "none", describe(exc)
+    return rows, (getattr(store, "name", "memory") if rows is not None else "none"), None
 
 
 async def _heal_and_settle(run: ScenarioRun) -> None:

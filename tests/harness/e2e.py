@@ -1,7 +1,9 @@
 """Helpers for end-to-end tests: the bundled scenarios and inline scenario text."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from harness.scenario import Scenario, load_scenarios, parse_scenario
 
@@ -15,3 +17,15 @@ def bundled_scenarios(ingest: str = "memory") -> list[Scenario]:
 
 def scenario_from_text(text: str, name: str = "inline.yaml") -> Scenario:
     return parse_scenario(text, name)
+
+
+_ONCE: dict[tuple[str, str, str], Any] = {}
+
+
+def run_once(tank_run: Callable[..., Any], scenario: Scenario, build: str, ingest: str = "memory") -> Any:
+    """A build's result on a scenario, run once per test process and shared by the tests that only
+    read it (the reference and mutant checks, and re-judging their saved histories)."""
+    key = (build, scenario.name, ingest)
+    if key not in _ONCE:
+        _ONCE[key] = tank_run(scenario, build=build, ingest=ingest)
+    return _ONCE[key]

@@ -7,7 +7,7 @@ import pytest
 
 from harness.builds import list_mutants
 from harness.run.mutants import scenarios_for
-from tests.harness.e2e import bundled_scenarios
+from tests.harness.e2e import bundled_scenarios, run_once
 
 MUTANTS = list_mutants()
 SCENARIOS = bundled_scenarios("memory")
@@ -18,7 +18,7 @@ SCENARIOS = bundled_scenarios("memory")
 def test_mutant_is_caught(mutant, tank_run) -> None:
     chosen = scenarios_for(mutant, SCENARIOS)
     assert chosen, f"no bundled scenario shows mutant {mutant.name}"
-    results = [tank_run(s, build=f"mutant:{mutant.name}", ingest="memory") for s in chosen]
+    results = [run_once(tank_run, s, f"mutant:{mutant.name}") for s in chosen]
     assert all(r.error is None for r in results), "\n".join(r.explain() for r in results if r.error)
     failed = {r.scenario.name: [g for g, v in r.verdict.guarantees.items() if v.status == "fail"] for r in results}
     survived = [s for s, gs in failed.items() if not set(gs) & set(mutant.breaks)]

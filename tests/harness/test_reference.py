@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness.e2e import bundled_scenarios
+from tests.harness.e2e import bundled_scenarios, run_once
 
 MEMORY = bundled_scenarios("memory")
 ALL = bundled_scenarios("postgres")
@@ -24,7 +24,7 @@ def assert_reference_passes(result, scenario) -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("scenario", MEMORY, ids=[s.name for s in MEMORY])
 def test_reference_passes(scenario, tank_run) -> None:
-    result = tank_run(scenario, build="reference", ingest="memory")
+    result = run_once(tank_run, scenario, "reference")
     assert_reference_passes(result, scenario)
 
 

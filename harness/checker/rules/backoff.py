@@ -27,8 +27,9 @@ from harness.checker.facts import Facts
 from harness.checker.fmt import dur, rel, short
 from harness.checker.rules.base import Outcome
 from harness.contract.history import Attempt, JournalEntry
+from harness.contract.vocabulary import FAILED_SEND, OpKind
 
-TRIGGER_KINDS = frozenset({"open", "navigate", "reload", "online", "restart", "storage"})
+TRIGGER_KINDS: frozenset[OpKind] = frozenset({"open", "navigate", "reload", "online", "restart", "storage"})
 RETRY_AFTER_STATUSES = (429, 503)
 
 
@@ -42,7 +43,7 @@ class Window:
 
 
 def _failed(f: Facts, a: Attempt) -> bool:
-    if a.outcome in ("network_error", "abort"):
+    if a.outcome in FAILED_SEND:
         return True
     return a.outcome == "http_error" and (a.status is None or f.policy.retryable(a.status))
 

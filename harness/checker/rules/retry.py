@@ -11,6 +11,7 @@ from harness.checker.facts import Facts
 from harness.checker.fmt import rel, short
 from harness.checker.rules.base import Outcome
 from harness.contract.history import Attempt
+from harness.contract.vocabulary import FAILED_SEND
 
 _SETTLED = ("delivered", "rejected", "dropped_policy")
 
@@ -18,7 +19,7 @@ _SETTLED = ("delivered", "rejected", "dropped_policy")
 def _failed(f: Facts, a: Attempt) -> bool:
     if a.via != "fetch":
         return False
-    if a.outcome in ("network_error", "abort"):
+    if a.outcome in FAILED_SEND:
         return True
     return a.outcome == "http_error" and (a.status is None or f.policy.retryable(a.status))
 

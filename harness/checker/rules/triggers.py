@@ -13,9 +13,10 @@ from harness.checker.facts import Facts
 from harness.checker.fmt import rel, short
 from harness.checker.rules.base import Outcome
 from harness.contract.history import Attempt, Op
+from harness.contract.vocabulary import OpKind
 
-UNLOAD_KINDS = ("close", "navigate", "reload")
-LOAD_KINDS = ("open", "navigate", "reload", "restart")
+UNLOAD_KINDS: tuple[OpKind, ...] = ("close", "navigate", "reload")
+LOAD_KINDS: tuple[OpKind, ...] = ("open", "navigate", "reload", "restart")
 
 
 def _online(f: Facts, op: Op, ctx: str) -> bool:

@@ -1,0 +1,36 @@
+"""What a verdict must say beside the guarantees: the limits of what could be judged.
+
+Derived from the history alone (the run's own notes travel in ``History.notes``), so a saved
+history re-judged later carries the same remarks as the live run.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from harness.contract.history import History
+
+
+def browser_resends(history: History) -> int:
+    """Arrivals of an envelope by fetch beyond the fetches the page made with it.
+
+    Chromium re-sends a POST on a reused keep-alive socket that was reset (docs/contract.md,
+    weak spot 10); only the server sees it."""
+    sent = Counter(i for a in history.attempts if a.via == "fetch" for i in a.ids)
+    arrived = Counter(ev.eid for e in history.journal if e.method == "POST" and e.via == "fetch"
+                      for ev in e.events if ev.eid is not None)
+    return sum(max(0, n - sent[i]) for i, n in arrived.items() if i in sent)
+
+
+def history_notes(history: History) -> list[str]:
+    """The run's notes, then what the history itself shows could not be judged."""
+    notes = list(history.notes)
+    no_eid = sum(1 for e in history.journal if e.processed for ev in e.events if ev.eid is None)
+    if no_eid:
+        notes.append(f"de-duplication was not possible for {no_eid} delivered event(s) without meta.eid")
+    resent = browser_resends(history)
+    if resent:
+        notes.append(f"{resent} request(s) arrived more often than the page sent them: "
+                     "the browser re-sent them by itself (SPEC §3.10), visible only server-side")
+    if history.at_rest is None:
+        notes.append("rows at rest were not observable (tap mode without --tap-query): exactly_once not judged")
+    return notes

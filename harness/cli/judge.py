@@ -1,0 +1,110 @@
+"""`tankharness judge`: re-judge saved histories without a browser.
+
+A history saved by ``run --out`` holds everything the checker reads, including the guarantees
+and policy its scenario declared, so the verdict here is the run's verdict — or, with
+``--profile``, the verdict under a build's declared limits.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from harness.contract.history import HistoryFormatError, load_history
+
+
+@click.command()
+@click.argument("histories", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--profile", type=click.Path(path_type=Path), default=None,
+              help="build profile (YAML): its `policy` overrides the contract's limits; the scenario's own overrides still apply")
+@click.option("--report-json", type=click.Path(path_type=Path), default=None)
+@click.option("--junit", type=click.Path(path_type=Path), default=None)
+@click.option("--timeline", "timelines", multiple=True, help="print the timeline of this envelope id (prefix)")
+def judge(histories: tuple[Path, ...], profile: Path | None, report_json: Path | None, junit: Path | None,
+          timelines: tuple[str, ...]) -> None:
+    """Judge saved histories (HISTORY.json files, or --out folders holding them) and print the verdicts."""
+    from rich.console import Console
+
+    from harness.checker.judge import judge_history, policy_of
+    from harness.report.json_report import ReportError, write_json
+    from harness.report.junit import write_junit
+    from harness.report.model import RunReport, ScenarioEntry
+    from harness.report.table import render_run, render_timeline
+
+    try:
+        files = history_files(histories)
+        loaded = [load_history(p) for p in files]
+        overrides = load_profile_policy(profile) if profile else {}
+        entries = []
+        for h in loaded:
+            verdict = judge_history(h, policy_of(h, overrides))
+            entries.append(ScenarioEntry(h.scenario, verdict, 0.0, 0, h.error, list(h.judges)))
+    except (HistoryFormatError, ProfileError, ValueError) as exc:
+        click.echo(f"tankharness: {exc}", err=True)
+        sys.exit(2)
+    report = RunReport(meta={"build": {"name": f"histories: {', '.join(str(p) for p in histories)}"},
+                             "profile": str(profile) if profile else None}, scenarios=entries)
+    console = Console()
+    render_run(report, console)
+    for prefix in timelines:
+        try:
+            render_timeline(report, prefix, console)
+        except ReportError as exc:
+            console.print(f"[red]--timeline {prefix}: {exc}[/red]")
+    if report_json:
+        write_json(report, report_json)
+    if junit:
+        write_junit(report, junit)
+    sys.exit(0 if report.passed else 1)
+
+
+def history_files(paths: tuple[Path, ...]) -> list[Path]:
+    """Files as given; a folder stands for the ``*.history.json`` files ``run --out`` wrote in it."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(p.glob("*.history.json"))
+            if not found:
+                raise HistoryFormatError(f"{p}: no *.history.json in this folder (write them with `run --out`)")
+            out += found
+        elif p.exists():
+            out.append(p)
+        else:
+            raise HistoryFormatError(f"{p}: no such file or folder")
+    return out
+
+
+class ProfileError(ValueError):
+    """A build profile cannot be used to judge."""
+
+
+def load_profile_policy(path: Path) -> dict[str, Any]:
+    """The checker policy a build profile declares: its ``policy`` mapping (durations as in scenarios)."""
+    from harness.scenario import POLICY_FIELDS
+    from harness.scenario.durations import parse_duration
+
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{path}: not YAML: {exc}") from exc
+    policy = doc.get("policy", {}) if isinstance(doc, dict) else None
+    if not isinstance(policy, dict):
+        raise ProfileError(f"{path}: a profile is a mapping whose `policy` is a mapping of checker limits")
+    out: dict[str, Any] = {}
+    for key, value in policy.items():
+        kind = POLICY_FIELDS.get(key)
+        if kind is None:
+            raise ProfileError(f"{path}: policy.{key}: unknown; known: {', '.join(POLICY_FIELDS)}")
+        try:
+            out[key] = parse_duration(value) if kind == "duration" else value
+        except ValueError as exc:
+            raise ProfileError(f"{path}: policy.{key}: {exc}") from exc
+    return out
+
+
+__all__ = ["judge", "history_files", "load_profile_policy"]
