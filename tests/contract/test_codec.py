@@ -10,7 +10,7 @@ import pytest
 
 from harness.contract.codec import CodecError, decode, encode
 from harness.contract.history import (
-    FORMAT_VERSION, History, HistoryFormatError, load_history, save_history,
+    FORMAT_VERSION, History, HistoryFormatError, PageMessage, load_history, save_history,
 )
 from tests.checker.builders import HB, HOUR
 
@@ -32,6 +32,8 @@ def rich_history() -> History:
     b.deliver(a)
     b.rows(a, times=2)
     h = b.build(end_after=1000)
+    h.page_messages = [PageMessage(99, b.now, b.wall, "main", "main", "pageerror", "error", "boom", source="t.js:1:2")]
+    h.judges, h.policy, h.notes, h.error = ("no_loss", "retry"), {"timeout_ms": 1000}, ["a note"], "line 3: failed"
     h.meta = {"site_id": "s", "notes": ["n1"], "clock_steps": 3, "clock_fallback": False}
     return h
 
