@@ -1,17 +1,20 @@
-"""Finding and launching Chromium.
+"""Finding, launching or connecting to Chromium.
 
-Playwright cannot download its browsers on this network, so the harness prefers a
-Playwright-managed Chromium when one is installed and otherwise uses Debian's packages.
-``TANK_BROWSER`` names an executable explicitly.
+Order (the Makefile's ``browser`` target looks in the same order): ``TANK_BROWSER`` (an explicit
+executable), a Playwright-managed Chromium (~/.cache/ms-playwright), then Debian's packages.
+Instead of launching, the world may connect to a remote Playwright server (``--browser-ws``) or
+to a Chromium's DevTools endpoint (``--browser-cdp``); see ``start_browser``.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from playwright.async_api import Playwright
+from playwright.async_api import Browser, Playwright
 
 from harness.contract.errors import EnvironmentProblem
 
@@ -32,8 +35,13 @@ LAUNCH_ARGS = [
 
 @dataclass(frozen=True)
 class BrowserChoice:
-    executable: str | None  # None: Playwright's own managed build
-    source: str  # "env" | "playwright" | "debian"
+    executable: str | None  # None: Playwright's own managed build (or the remote side's)
+    source: str  # "env" | "playwright" | "debian" | "ws" | "cdp"
+    endpoint: str | None = None  # ws:// of a Playwright server, http(s):// of a DevTools endpoint
+
+    @property
+    def remote(self) -> bool:
+        return self.source in ("ws", "cdp")
 
     def launch_kwargs(self) -> dict[str, object]:
         args = list(LAUNCH_ARGS)
@@ -65,3 +73,52 @@ def find_browser(pw: Playwright) -> BrowserChoice:
     raise EnvironmentProblem(
         "no browser found: install Debian's chromium-headless-shell (make setup) or set TANK_BROWSER"
     )
+
+
+def is_loopback(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
+def remote_choice(pw: Playwright, ws: str | None, cdp: str | None) -> BrowserChoice | None:
+    """The remote browser asked for, if any. A Playwright server on this machine is handed the
+    executable ``find_browser`` picks (it honours it when started with ``--unsafe``)."""
+    if ws and cdp:
+        raise EnvironmentProblem("give --browser-ws or --browser-cdp, not both")
+    if cdp:
+        return BrowserChoice(None, "cdp", cdp)
+    if ws:
+        local = None
+        if is_loopback(ws):
+            try:
+                local = find_browser(pw).executable
+            except EnvironmentProblem:
+                local = None
+        return BrowserChoice(local, "ws", ws)
+    return None
+
+
+async def start_browser(pw: Playwright, choice: BrowserChoice) -> Browser:
+    """Launch the chosen Chromium, or connect to the remote one.
+
+    Over ``ws`` the page's requests to 127.0.0.1 are routed back to this machine
+    (``expose_network``), so the loopback Sync stub and fault proxy are reachable wherever the
+    Playwright server runs. A DevTools endpoint has no such tunnel: it must run on this machine.
+    """
+    try:
+        if choice.source == "ws":
+            options = {k: v for k, v in choice.launch_kwargs().items() if k != "executable_path"}
+            if choice.executable:
+                options["executablePath"] = choice.executable
+            return await pw.chromium.connect(choice.endpoint or "", expose_network="<loopback>",
+                                             headers={"x-playwright-launch-options": json.dumps(options)})
+        if choice.source == "cdp":
+            return await pw.chromium.connect_over_cdp(choice.endpoint or "")
+        return await pw.chromium.launch(**choice.launch_kwargs())
+    except Exception as exc:  # noqa: BLE001 - one line naming what could not be reached or started
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        what = {"ws": f"Playwright server {choice.endpoint}", "cdp": f"DevTools endpoint {choice.endpoint}"}.get(
+            choice.source, f"Chromium ({choice.executable or 'Playwright-managed'})")
+        hint = ""
+        if choice.source == "ws" and "xecutable" in first:
+            hint = " (a server on this machine: start it with --unsafe so it may use this machine's Chromium)"
+        raise EnvironmentProblem(f"cannot start {what}: {first}{hint}") from exc

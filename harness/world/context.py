@@ -89,6 +89,9 @@ class ContextSession:
         before in the run) seed its pages' randomness, together with tab name and load number.
         """
         options: dict[str, Any] = {"timezone_id": "UTC", "locale": "tr-TR", "service_workers": "block"}
+        if persistent and choice.remote:
+            raise RuntimeError(f"restart_browser needs a local Chromium: a persistent profile cannot be opened "
+                               f"through {choice.endpoint}")
         if persistent:
             profile_dir = profile_dir or Path(tempfile.mkdtemp(prefix=f"tank-profile-{name}-"))
             context = await pw.chromium.launch_persistent_context(str(profile_dir), **choice.launch_kwargs(), **options)

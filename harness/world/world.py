@@ -16,7 +16,7 @@ from typing import Any
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from harness.contract.errors import EnvironmentProblem
-from harness.world.browser import BrowserChoice, find_browser
+from harness.world.browser import BrowserChoice, find_browser, remote_choice, start_browser
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class WorldOptions:
     out_dir: Path | None = None  # where journals (JSONL) go; None: memory only
     seed: int = 1
     site_id: str | None = None  # the site every scenario uses; None: a fresh one per scenario
+    browser_ws: str | None = None  # a Playwright server (`playwright run-server`) instead of a local Chromium
+    browser_cdp: str | None = None  # a Chromium's DevTools endpoint on this machine
 
 
 class World:
@@ -61,11 +63,9 @@ class World:
 
     async def _start(self) -> None:
         self.pw = await self._stack.enter_async_context(async_playwright())
-        self.browser_choice = find_browser(self.pw)
-        try:
-            self.browser = await self.pw.chromium.launch(**self.browser_choice.launch_kwargs())
-        except Exception as exc:  # noqa: BLE001
-            raise EnvironmentProblem(f"cannot start Chromium ({self.browser_choice.executable}): {str(exc).splitlines()[0]}") from exc
+        self.browser_choice = (remote_choice(self.pw, self.options.browser_ws, self.options.browser_cdp)
+                               or find_browser(self.pw))
+        self.browser = await start_browser(self.pw, self.browser_choice)
         self._stack.push_async_callback(self._close_browser)
         self.browser_version = self.browser.version
         if self.options.proxy:
@@ -124,6 +124,7 @@ class World:
         return {
             "browser": {"source": self.browser_choice.source if self.browser_choice else None,
                         "executable": self.browser_choice.executable if self.browser_choice else None,
+                        "endpoint": self.browser_choice.endpoint if self.browser_choice else None,
                         "version": self.browser_version},
             "proxy": {"kind": self.proxy_kind, "version": self.proxy_version},
             "store": self.options.ingest,
