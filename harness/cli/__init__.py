@@ -10,6 +10,7 @@ import sys
 import click
 
 from harness.cli import gate, judge, lookup, mutants, proxy, run
+from harness.cli import merge
 from harness.contract.errors import EnvironmentProblem
 
 
@@ -20,6 +21,7 @@ def cli() -> None:
 
 for _command in (run.run, judge.judge, mutants.mutants, proxy.proxy, lookup.timeline, lookup.list_, gate.gate, gate.compare):
     cli.add_command(_command)
+cli.add_command(merge.merge)
 
 
 def main() -> None:

@@ -28,6 +28,23 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--tank-shard I/N``: keep shard I of the collected tests (sorted ids, dealt round-robin)."""
+    from harness.pytest_plugin.options import Settings
+
+    shard = Settings.from_config(config).shard
+    if shard is None:
+        return
+    from harness.run.shard import take_shard
+
+    keep = take_shard(items, shard, key=lambda item: item.nodeid)
+    kept = {id(item) for item in keep}
+    dropped = [item for item in items if id(item) not in kept]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     _close(session.config)  # every world this process started is stopped, pass or fail
 

@@ -17,6 +17,10 @@ _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
      "installed, else memory), memory or postgres", "auto"),
     ("--tank-database-url", "tank_database_url", "use this PostgreSQL instead of a throwaway cluster "
      "(default: $DATABASE_URL)", None),
+    ("--tank-browser-ws", "tank_browser_ws", "a remote Playwright server (playwright run-server) instead of a "
+     "local Chromium", None),
+    ("--tank-browser-cdp", "tank_browser_cdp", "a Chromium DevTools endpoint on this machine", None),
+    ("--tank-shard", "tank_shard", "run only shard I of N of the collected tests (I/N, by sorted test id)", None),
 )
 
 
@@ -41,6 +45,9 @@ class Settings:
     ingest: str
     database_url: str | None
     strict: bool
+    browser_ws: str | None
+    browser_cdp: str | None
+    shard: tuple[int, int] | None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> "Settings":
@@ -57,6 +64,9 @@ class Settings:
             ingest=ingest,
             database_url=value("tank_database_url") or os.environ.get("DATABASE_URL") or None,
             strict=bool(config.getini("tank_strict")) if strict is None else True,
+            browser_ws=value("tank_browser_ws"),
+            browser_cdp=value("tank_browser_cdp"),
+            shard=_shard(value("tank_shard")),
         )
 
     def allowed_ingests(self) -> tuple[str, ...]:
@@ -68,3 +78,15 @@ class Settings:
         from harness.cli.common import resolve_ingest
 
         return resolve_ingest(self.ingest, self.database_url)
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    from harness.contract.errors import UsageProblem
+    from harness.run.shard import parse_shard
+
+    try:
+        return parse_shard(text)
+    except UsageProblem as exc:
+        raise pytest.UsageError(str(exc).replace("--shard", "--tank-shard")) from None

@@ -30,7 +30,8 @@ class Runtime:
         self.adapter = Adapter()
 
     def world_options(self, ingest: str) -> WorldOptions:
-        return WorldOptions(ingest=ingest, database_url=self.settings.database_url)
+        return WorldOptions(ingest=ingest, database_url=self.settings.database_url,
+                            browser_ws=self.settings.browser_ws, browser_cdp=self.settings.browser_cdp)
 
     def build(self, spec: Build | str | None = None) -> Build:
         if isinstance(spec, Build):

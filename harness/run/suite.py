@@ -18,6 +18,7 @@ from harness.report.rerun import run_args, sha256_file, sha256_text
 from harness.checker import Policy, judge
 from harness.contract.history import History
 from harness.run.scenario import ScenarioResult, describe, run_scenario
+from harness.run.shard import take_shard
 from harness.scenario import Scenario, load_scenarios
 from harness.world.world import World, WorldOptions
 
@@ -41,6 +42,9 @@ class RunRequest:
     out: Path | None = None
     timelines: list[str] = field(default_factory=list)
     site_id: str | None = None
+    shard: tuple[int, int] | None = None  # (I, N): only shard I of N
+    browser_ws: str | None = None
+    browser_cdp: str | None = None
 
 
 def select(scenarios: list[Scenario], only: list[str], tags: list[str], ingest: str) -> list[Scenario]:
@@ -104,9 +108,7 @@ def _playwright_version() -> str | None:
 
 
 async def run_request(req: RunRequest) -> int:
-    from harness.report.json_report import ReportError, write_json
-    from harness.report.html import write_html
-    from harness.report.junit import write_junit
+    from harness.report.json_report import ReportError
     from harness.report.table import render_run, render_timeline
 
     build = load_build(req.tracker)  # BuildError and ScenarioError are usage problems (exit 2)
@@ -118,25 +120,41 @@ async def run_request(req: RunRequest) -> int:
         needs_pg = [s.name for s in scenarios if s.ingest == "postgres" and (not req.only or s.name in req.only)]
         hint = f" ({', '.join(needs_pg)} need --ingest postgres)" if needs_pg else ""
         raise UsageProblem(f"no scenario selected{hint}")
+    chosen = take_shard(chosen, req.shard, key=lambda s: s.name)
     console = Console()
+    if not chosen:  # more shards than scenarios: an empty report keeps the CI matrix uniform
+        assert req.shard is not None
+        console.print(f"shard {req.shard[0]}/{req.shard[1]}: no scenario falls in this shard")
+        write_reports(RunReport(meta={"shard": "{}/{}".format(*req.shard)}), req)
+        return 0
     options = WorldOptions(ingest=req.ingest, proxy=req.proxy, database_url=req.database_url, tap_url=req.tap_url,
                            tap_query=req.tap_query, out_dir=req.out, seed=1 if req.seed is None else req.seed,
-                           site_id=req.site_id)
+                           site_id=req.site_id, browser_ws=req.browser_ws, browser_cdp=req.browser_cdp)
     if req.out:
         req.out.mkdir(parents=True, exist_ok=True)
     run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,
                         site_id=req.site_id, database_url=req.database_url, tap_url=req.tap_url)
     report, results = await run_suite(build, chosen, req.adapter, options, console, run_meta)
+    if req.shard:
+        report.meta["shard"] = "{}/{}".format(*req.shard)
     render_run(report, console)
     for prefix in req.timelines:
         try:
             render_timeline(report, prefix, console)
         except ReportError as exc:  # a typo in an id must not hide the verdicts
             console.print(f"[red]--timeline {prefix}: {exc}[/red]")
+    write_reports(report, req)
+    return 0 if report.passed else 1
+
+
+def write_reports(report: RunReport, req: RunRequest) -> None:
+    from harness.report.html import write_html
+    from harness.report.json_report import write_json
+    from harness.report.junit import write_junit
+
     if req.report_json:
         write_json(report, req.report_json)
     if req.junit:
         write_junit(report, req.junit)
     for html in {p for p in (req.html, req.out / "report.html" if req.out else None) if p is not None}:
         write_html(report, html)
-    return 0 if report.passed else 1

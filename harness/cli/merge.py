@@ -1,0 +1,107 @@
+"""`tankharness merge REPORT…`: the JSON reports of a sharded run (``run --shard I/N``) as one.
+
+The merge works on the JSON documents, so every field a report carries survives; the JUnit file
+and the verdict table are written from the merged document. Shards must not overlap (a scenario
+in two reports is an error) and, when the reports say which shard they are, all N must be there.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from harness.contract.errors import UsageProblem
+
+
+def merge_documents(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One report document from ``(source, document)`` pairs, in the order given."""
+    from harness.report.json_report import SCHEMA
+    from harness.report.model import describe_meta
+
+    if not docs:
+        raise UsageProblem("merge: no report given")
+    seen: dict[str, str] = {}
+    scenarios: list[dict[str, Any]] = []
+    for source, doc in docs:
+        for sc in doc["scenarios"]:
+            name = str(sc.get("name"))
+            if name in seen:
+                raise UsageProblem(f"merge: scenario {name!r} is in both {seen[name]} and {source} (overlapping shards?)")
+            seen[name] = source
+            scenarios.append(sc)
+    _check_shards([(source, doc.get("meta") or {}) for source, doc in docs])
+    meta = dict(next((d.get("meta") for _, d in docs if d["scenarios"]), None) or docs[0][1].get("meta") or {})
+    meta.pop("shard", None)
+    meta["merged_from"] = [source for source, _ in docs]
+    return {
+        "schema": SCHEMA, "meta": meta, "summary": describe_meta(meta),
+        "passed": all(bool(sc.get("passed")) for sc in scenarios),
+        "durations": {"wall_s": round(sum(float(sc.get("wall_s") or 0) for sc in scenarios), 3),
+                      "sim_ms": sum(int(sc.get("sim_ms") or 0) for sc in scenarios)},
+        "scenarios": scenarios,
+    }
+
+
+def _check_shards(metas: list[tuple[str, dict[str, Any]]]) -> None:
+    shards = [(source, str(meta["shard"])) for source, meta in metas if meta.get("shard")]
+    if not shards:
+        return
+    totals = {s.split("/")[1] for _, s in shards}
+    if len(totals) > 1 or len(shards) != len(metas):
+        raise UsageProblem("merge: the reports come from different shard splits: "
+                           + ", ".join(f"{src} ({s or 'unsharded'})" for src, s in
+                                       [(src, str(m.get("shard") or "")) for src, m in metas]))
+    total = int(totals.pop())
+    have = sorted(int(s.split("/")[0]) for _, s in shards)
+    missing = sorted(set(range(1, total + 1)) - set(have))
+    if missing or len(have) != len(set(have)):
+        raise UsageProblem(f"merge: shards of {total} given: {have}; missing {missing or 'none'}, "
+                           f"repeated {sorted({h for h in have if have.count(h) > 1}) or 'none'}")
+
+
+def report_from_document(doc: dict[str, Any]) -> Any:
+    """A ``RunReport`` (for the JUnit writer and the table) from a report document."""
+    from harness.report.json_report import scenario_verdict
+    from harness.report.model import RunReport, ScenarioEntry
+
+    names = {f.name for f in dataclasses.fields(ScenarioEntry)}
+    entries = []
+    for sc in doc["scenarios"]:
+        fields = {k: v for k, v in sc.items() if k in names and k != "verdict"}
+        fields["verdict"] = scenario_verdict(sc) if "guarantees" in sc else None
+        entries.append(ScenarioEntry(**fields))
+    return RunReport(meta=doc.get("meta") or {}, scenarios=entries)
+
+
+@click.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--report-json", type=click.Path(path_type=Path), default=None, help="write the merged JSON report here")
+@click.option("--junit", type=click.Path(path_type=Path), default=None, help="write the merged JUnit XML here")
+@click.option("--quiet", is_flag=True, help="do not print the verdict table")
+def merge(reports: tuple[Path, ...], report_json: Path | None, junit: Path | None, quiet: bool) -> None:
+    """Merge the JSON reports of a sharded run; exit 1 if any scenario failed."""
+    import json
+
+    from rich.console import Console
+
+    from harness.report.json_report import ReportError, read_json
+    from harness.report.junit import write_junit
+    from harness.report.table import render_run
+
+    try:
+        merged = merge_documents([(str(p), read_json(p)) for p in reports])
+    except (ReportError, UsageProblem) as exc:
+        click.echo(f"tankharness: {exc}", err=True)
+        sys.exit(2)
+    report = report_from_document(merged)
+    if report_json:
+        report_json.parent.mkdir(parents=True, exist_ok=True)
+        report_json.write_text(json.dumps(merged, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    if junit:
+        write_junit(report, junit)
+    if not quiet:
+        render_run(report, Console())
+    sys.exit(0 if merged["passed"] else 1)
