@@ -80,13 +80,17 @@ def report_from_document(doc: dict[str, Any]) -> Any:
 @click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--report-json", type=click.Path(path_type=Path), default=None, help="write the merged JSON report here")
 @click.option("--junit", type=click.Path(path_type=Path), default=None, help="write the merged JUnit XML here")
+@click.option("--html", type=click.Path(path_type=Path), default=None,
+              help="write the merged HTML report here (matrix and fates; swimlanes need the runs' histories)")
 @click.option("--quiet", is_flag=True, help="do not print the verdict table")
-def merge(reports: tuple[Path, ...], report_json: Path | None, junit: Path | None, quiet: bool) -> None:
+def merge(reports: tuple[Path, ...], report_json: Path | None, junit: Path | None, html: Path | None,
+          quiet: bool) -> None:
     """Merge the JSON reports of a sharded run; exit 1 if any scenario failed."""
     import json
 
     from rich.console import Console
 
+    from harness.report.html import write_html
     from harness.report.json_report import ReportError, read_json
     from harness.report.junit import write_junit
     from harness.report.table import render_run
@@ -102,6 +106,8 @@ def merge(reports: tuple[Path, ...], report_json: Path | None, junit: Path | Non
         report_json.write_text(json.dumps(merged, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     if junit:
         write_junit(report, junit)
+    if html:
+        write_html(report, html)
     if not quiet:
         render_run(report, Console())
     sys.exit(0 if merged["passed"] else 1)

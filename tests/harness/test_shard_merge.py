@@ -32,13 +32,16 @@ def test_merged_shards_equal_the_unsharded_run(tmp_path: Path) -> None:
         r = tank(*RUN, "--shard", f"{i}/2", "--report-json", str(tmp_path / f"shard{i}.json"))
         assert r.returncode in (0, 1), r.stderr
     merged = tank("merge", str(tmp_path / "shard2.json"), str(tmp_path / "shard1.json"),
-                  "--report-json", str(tmp_path / "merged.json"), "--junit", str(tmp_path / "merged.xml"))
+                  "--report-json", str(tmp_path / "merged.json"), "--junit", str(tmp_path / "merged.xml"),
+                  "--html", str(tmp_path / "merged.html"))
     assert merged.returncode == 1, merged.stderr
     expected = verdicts(json.loads((tmp_path / "whole.json").read_text()))
     got = json.loads((tmp_path / "merged.json").read_text())
     assert verdicts(got) == expected and set(expected) == {"happy_path", "unload_beacon_close"}
     suites = {s.get("name") for s in ET.parse(tmp_path / "merged.xml").getroot().iter("testsuite")}
     assert suites == set(expected)
+    page = (tmp_path / "merged.html").read_text()
+    assert "unload_beacon_close" in page and "happy_path" in page
 
 
 def test_an_empty_shard_writes_an_empty_report(tmp_path: Path) -> None:
