@@ -1,6 +1,6 @@
 """Scenario items and fixtures in a real session: a mutant's guarantee failure shows in pytest's own
 output and in JUnit (one testcase per scenario, the guarantees as its properties); a test written
-in Python runs a scenario given as a dict."""
+in Python (the example of docs/pytest.md, as written) runs scenarios given as a dict and a file."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -9,24 +9,25 @@ import pytest
 
 from tests.plugin.support import PLUGIN, ROOT, copy_scenarios
 
-PY_TEST = '''
-def test_inline_scenario(tank_run, tank_build):
-    assert tank_build.name == "mutant:no_beacon"
-    result = tank_run({"name": "inline_calls", "judges": ["no_loss", "exactly_once"],
-                       "steps": [{"open": "home"}, {"click": "tel"}, {"advance": "10s"}]}, build="reference")
-    assert result.passed, result.explain()
-    assert result.verdict.counts["delivered"] >= 2 and result.statuses() == {"no_loss": "pass", "exactly_once": "pass"}
-'''
+DOCS = ROOT / "docs" / "pytest.md"
+
+
+def docs_python_example() -> str:
+    """The Python-style example of docs/pytest.md (its first ```python block), run as written."""
+    text = DOCS.read_text()
+    start = text.index("```python\n") + len("```python\n")
+    return text[start:text.index("```", start)]
+
 
 
 @pytest.mark.browser
 def test_mutant_failure_in_output_and_junit(pytester: pytest.Pytester) -> None:
     copy_scenarios(pytester, "happy_path", "unload_beacon_close")
-    pytester.makepyfile(test_inline=PY_TEST)
+    pytester.makepyfile(test_docs_example=docs_python_example())
     junit = pytester.path / "junit.xml"
-    result = pytester.runpytest(*PLUGIN, "scenarios", "test_inline.py", "--tank-tracker", "mutant:no_beacon",
+    result = pytester.runpytest(*PLUGIN, "scenarios", "test_docs_example.py", "--tank-tracker", "mutant:no_beacon",
                                 "--tank-ingest", "memory", f"--junitxml={junit}")
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines([
         "*scenario: unload_beacon_close*",
         "failed: last_gasp (1 violation(s))",
@@ -34,7 +35,8 @@ def test_mutant_failure_in_output_and_junit(pytester: pytest.Pytester) -> None:
         "FAILED scenarios/unload_beacon_close.yaml::unload_beacon_close*",
     ])
     cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
-    assert set(cases) == {"happy_path", "unload_beacon_close", "test_inline_scenario"}
+    assert set(cases) == {"happy_path", "unload_beacon_close", "test_calls_survive_a_flaky_network",
+                          "test_the_bundled_smoke_scenario"}
     failed = cases["unload_beacon_close"]
     props = {p.get("name"): p.get("value") for p in failed.iter("property")}
     assert props["guarantee.last_gasp"].startswith("fail") and props["guarantee.no_loss"].startswith("pass")
