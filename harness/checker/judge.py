@@ -89,16 +89,17 @@ def judge(history: History, judges: list[str], policy: Policy | None = None) -> 
 
 
 def judge_history(history: History, policy: Policy | None = None) -> ScenarioVerdict:
-    """Judge a run's history on the guarantees its scenario asked for, under the scenario's
-    policy — or under ``policy`` (e.g. a build profile's) when given."""
+    """Judge a run's history on the guarantees its scenario asked for, under the policy it was
+    recorded with — or under ``policy`` when given."""
     return judge(history, list(history.judges), policy or policy_of(history))
 
 
-def policy_of(history: History, base: Mapping[str, Any] | None = None) -> Policy:
-    """The policy the scenario declared (its overrides of the contract's defaults), laid over
-    ``base`` (e.g. a build profile's limits): the scenario's own overrides win."""
+def policy_of(history: History, profile: Mapping[str, Any] | None = None) -> Policy:
+    """The scenario's policy overrides laid over a build profile's: the one the run recorded, or
+    ``profile`` instead (re-judging a saved run under another profile). The scenario's win."""
+    base = history.profile_policy if profile is None else profile
     try:
-        return Policy(**{**(base or {}), **history.policy})
+        return Policy(**{**base, **history.policy})
     except TypeError as exc:  # an unknown field name
         raise ValueError(f"the history's policy does not fit this checker: {exc}") from exc
 

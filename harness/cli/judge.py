@@ -19,7 +19,8 @@ from harness.contract.history import HistoryFormatError, load_history
 @click.command()
 @click.argument("histories", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--profile", type=click.Path(path_type=Path), default=None,
-              help="build profile (YAML): its `policy` overrides the contract's limits; the scenario's own overrides still apply")
+              help="judge under this build profile (YAML, its `policy` mapping) instead of the one the run recorded; "
+                   "the scenario's own overrides still apply")
 @click.option("--report-json", type=click.Path(path_type=Path), default=None)
 @click.option("--junit", type=click.Path(path_type=Path), default=None)
 @click.option("--timeline", "timelines", multiple=True, help="print the timeline of this envelope id (prefix)")
@@ -37,7 +38,7 @@ def judge(histories: tuple[Path, ...], profile: Path | None, report_json: Path |
     try:
         files = history_files(histories)
         loaded = [load_history(p) for p in files]
-        overrides = load_profile_policy(profile) if profile else {}
+        overrides = load_profile_policy(profile) if profile else None  # None: the profile the run recorded
         entries = []
         for h in loaded:
             verdict = judge_history(h, policy_of(h, overrides))

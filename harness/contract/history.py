@@ -249,7 +249,8 @@ class History:
     t_page_end: int = 0
     t_wall_end: float = 0.0
     judges: tuple[GuaranteeId, ...] = ()  # what the scenario asked to be judged
-    policy: JsonDict = field(default_factory=dict)  # the scenario's overrides of the checker's Policy
+    policy: JsonDict = field(default_factory=dict)  # the scenario's overrides of the checker's Policy ...
+    profile_policy: JsonDict = field(default_factory=dict)  # ... laid over the build profile's, if any
     notes: list[str] = field(default_factory=list)  # what the run could not do or see (steps, reads)
     error: str | None = None  # a step could not run as written: the scenario fails whatever the verdict
     meta: JsonDict = field(default_factory=dict)  # site id, Sync URL, clock figures: shown, never judged

@@ -66,6 +66,7 @@ class Recorder:
     deadletter_key: str | None
     judges: tuple[GuaranteeId, ...] = ()
     policy: JsonDict = field(default_factory=dict)
+    profile_policy: JsonDict = field(default_factory=dict)
     writes: list[OutboxWrite] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
     ops: list[Op] = field(default_factory=list)
@@ -209,6 +210,7 @@ class Recorder:
                        ops=list(self.ops), page_messages=[*self.page_messages, *self._dropped_messages()],
                        at_rest=at_rest, at_rest_source=at_rest_source, site_shared=site_shared,
                        t_page_end=t_page_end, t_wall_end=time.time(), judges=self.judges, policy=dict(self.policy),
+                       profile_policy=dict(self.profile_policy),
                        notes=list(notes or ()), error=error, meta=dict(meta or {}))
 
 

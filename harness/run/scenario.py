@@ -71,7 +71,8 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     stub = StubServer(tracker_source=build.source, site_id=site_id, adapter=adapter, store=store, seed=seed,
                       journal_path=(world.options.out_dir / f"{scenario.name}.journal.jsonl") if world.options.out_dir else None)
     recorder = Recorder(scenario.name, adapter.outbox_key, adapter.deadletter_key,
-                        judges=tuple(scenario.judges), policy=dict(scenario.policy or {}))
+                        judges=tuple(scenario.judges), policy=dict(scenario.policy or {}),
+                        profile_policy=dict(getattr(getattr(build, "profile", None), "policy", None) or {}))
     error: str | None = None
     proxy_name: str | None = None
     proxy_refused_before = len(world.proxy_refusals or ())

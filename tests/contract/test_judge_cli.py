@@ -64,3 +64,12 @@ def test_bad_input_is_a_usage_error(tmp_path) -> None:
     ]:
         res = CliRunner().invoke(cli, ["judge", *args])
         assert res.exit_code == 2 and message in res.output, res.output
+
+
+def test_the_recorded_profile_is_used_unless_another_is_given() -> None:
+    from harness.checker.judge import policy_of
+
+    h = lost_history()
+    h.profile_policy, h.policy = {"timeout_ms": 15000, "drop_attempts": 3}, {"drop_attempts": 4}
+    assert (policy_of(h).timeout_ms, policy_of(h).drop_attempts) == (15000, 4)
+    assert (policy_of(h, {}).timeout_ms, policy_of(h, {}).drop_attempts) == (5000, 4)
