@@ -23,9 +23,10 @@ from harness.contract.history import HistoryFormatError, load_history
                    "the scenario's own overrides still apply")
 @click.option("--report-json", type=click.Path(path_type=Path), default=None)
 @click.option("--junit", type=click.Path(path_type=Path), default=None)
+@click.option("--html", type=click.Path(path_type=Path), default=None, help="self-contained HTML report")
 @click.option("--timeline", "timelines", multiple=True, help="print the timeline of this envelope id (prefix)")
 def judge(histories: tuple[Path, ...], profile: Path | None, report_json: Path | None, junit: Path | None,
-          timelines: tuple[str, ...]) -> None:
+          html: Path | None, timelines: tuple[str, ...]) -> None:
     """Judge saved histories (HISTORY.json files, or --out folders holding them) and print the verdicts."""
     from rich.console import Console
 
@@ -42,7 +43,8 @@ def judge(histories: tuple[Path, ...], profile: Path | None, report_json: Path |
         entries = []
         for h in loaded:
             verdict = judge_history(h, policy_of(h, overrides))
-            entries.append(ScenarioEntry(h.scenario, verdict, 0.0, 0, h.error, list(h.judges)))
+            entries.append(ScenarioEntry(h.scenario, verdict, 0.0, h.t_page_end - (verdict.t0 or h.t_page_end), h.error,
+                                         list(h.judges), history=h))
     except (HistoryFormatError, ProfileError, ValueError) as exc:
         click.echo(f"tankharness: {exc}", err=True)
         sys.exit(2)
@@ -59,6 +61,10 @@ def judge(histories: tuple[Path, ...], profile: Path | None, report_json: Path |
         write_json(report, report_json)
     if junit:
         write_junit(report, junit)
+    if html:
+        from harness.report.html import write_html
+
+        write_html(report, html)
     sys.exit(0 if report.passed else 1)
 
 

@@ -25,8 +25,9 @@ def test_judges_a_saved_history_like_the_live_run(tmp_path) -> None:
     h = lost_history()
     save_history(h, tmp_path / "s.history.json")
     out = tmp_path / "report.json"
-    res = CliRunner().invoke(cli, ["judge", str(tmp_path), "--report-json", str(out)])
+    res = CliRunner().invoke(cli, ["judge", str(tmp_path), "--report-json", str(out), "--html", str(tmp_path / "r.html")])
     assert res.exit_code == 1, res.output
+    assert "no_loss" in (tmp_path / "r.html").read_text()
     [entry] = json.loads(out.read_text())["scenarios"]
     live = judge_history(h).to_json()
     assert entry["guarantees"] == live["guarantees"] and entry["counts"] == live["counts"]
