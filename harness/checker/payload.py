@@ -9,29 +9,31 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.contract.envelope import ACTION, CATEGORY, EVENT_ID, LABEL, META
+
 
 def canonical(payload: Any) -> str:
     """Stable text of a payload for equality: sorted keys, no ``meta.eid``, no empty ``meta``."""
     if isinstance(payload, dict):
-        meta = payload.get("meta")
-        if isinstance(meta, dict) and "eid" in meta:
+        meta = payload.get(META)
+        if isinstance(meta, dict) and EVENT_ID in meta:
             payload = dict(payload)
-            rest = {k: v for k, v in meta.items() if k != "eid"}
+            rest = {k: v for k, v in meta.items() if k != EVENT_ID}
             if rest:
-                payload["meta"] = rest
+                payload[META] = rest
             else:
-                del payload["meta"]
+                del payload[META]
         elif meta == {}:
-            payload = {k: v for k, v in payload.items() if k != "meta"}
+            payload = {k: v for k, v in payload.items() if k != META}
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def eid_of(payload: Any) -> str | None:
     """``meta.eid`` of a payload, as text; ``None`` when absent."""
     if isinstance(payload, dict):
-        meta = payload.get("meta")
-        if isinstance(meta, dict) and meta.get("eid") not in (None, ""):
-            return str(meta["eid"])
+        meta = payload.get(META)
+        if isinstance(meta, dict) and meta.get(EVENT_ID) not in (None, ""):
+            return str(meta[EVENT_ID])
     return None
 
 
@@ -39,7 +41,7 @@ def labels(payload: Any) -> tuple[str | None, str | None, str | None]:
     """(category, action, label) = (``ec``, ``ea``, ``el``) of a payload, ``None`` when missing."""
     if not isinstance(payload, dict):
         return None, None, None
-    ec, ea, el = payload.get("ec"), payload.get("ea"), payload.get("el")
+    ec, ea, el = payload.get(CATEGORY), payload.get(ACTION), payload.get(LABEL)
     return (ec if ec is None or isinstance(ec, str) else str(ec),
             ea if ea is None or isinstance(ea, str) else str(ea),
             el if el is None or isinstance(el, str) else str(el))
