@@ -13,6 +13,7 @@ import traceback
 from collections import Counter
 from typing import Any, Iterator, Mapping
 
+from harness.checker.declared import declared_intents
 from harness.checker.facts import Facts, build_facts, with_fates
 from harness.checker.fates import assign
 from harness.checker.policy import Policy
@@ -115,6 +116,7 @@ def decided_facts(history: History, policy: Policy) -> Facts:
 def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdict:
     wanted = set(judges)
     verdict = ScenarioVerdict(history.scenario, t_page_end=history.t_page_end)
+    history, declared_notes = declared_intents(history, policy)
     try:
         f = decided_facts(history, policy)
     except Exception as exc:  # noqa: BLE001 - a broken history must still yield a (failing) verdict
@@ -130,7 +132,7 @@ def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdi
     verdict.counts = {k: tally.get(k, 0) for k in COUNT_KEYS}
     verdict.counts["duplicated"] = sum(x.duplicates for x in verdict.fates)
     verdict.counts["unexpected"] = len(verdict.unexpected)
-    verdict.notes = list(f.fold.notes)
+    verdict.notes = list(f.fold.notes) + declared_notes
     if f.m.unattributed_attempts:
         verdict.notes.append(f"{f.m.unattributed_attempts} attempt(s) carried nothing attributable to an envelope")
     for gid in GUARANTEES:

@@ -33,10 +33,16 @@ class Policy:
     # Events a build records on its own (no intent): sent straight from memory while storage
     # fails, they are direct sends, not unexpected.
     auto_events: tuple[tuple[str, str], ...] = (("system", "heartbeat"), ("system", "session_end"))
+    # What a build profile may declare (harness/builds/profile.py): events the build does not
+    # track at all, the window in which it ignores a repeated click on the same target, and
+    # whether its dead-letter records keep the payload. The defaults are the contract.
+    silent_events: tuple[tuple[str, str], ...] = ()
+    click_debounce_ms: float = 0
+    deadletter_payload: bool = True
 
     def __post_init__(self) -> None:
         for name in ("timeout_ms", "timeout_tolerance_ms", "drop_age_ms", "trigger_within_ms", "retry_window_ms",
-                     "backoff_base_ms", "backoff_cap_ms"):
+                     "backoff_base_ms", "backoff_cap_ms", "click_debounce_ms"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"policy {name} must be a non-negative number of ms, got {value!r}")
@@ -53,6 +59,10 @@ class Policy:
         if any(len(p) != 2 for p in pairs):
             raise ValueError(f"policy auto_events must be (category, action) pairs, got {self.auto_events!r}")
         object.__setattr__(self, "auto_events", pairs)
+        silent = tuple(tuple(p) for p in self.silent_events)
+        if any(len(p) != 2 for p in silent):
+            raise ValueError(f"policy silent_events must be (category, action) pairs, got {self.silent_events!r}")
+        object.__setattr__(self, "silent_events", silent)
 
     def retryable(self, status: int | None) -> bool:
         """A transient answer: the build must keep the event and try again."""

@@ -35,10 +35,14 @@ from harness.contract.errors import HarnessError, UsageProblem
 @click.option("--seed", type=int, default=None, help="override every scenario's seed")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="folder for each build's JSON report per repeat and the gate's verdict (gate.json)")
+@click.option("--profile", type=click.Path(path_type=Path), default=None,
+              help="build profile (YAML) of both builds: adapter options and declared differences from the contract")
+@click.option("--deviations", type=click.Choice(["fail", "warn"]), default="warn", show_default=True,
+              help="whether the profile's declared deviations from the contract fail the gate")
 def gate(baseline: str, candidate: str, repeats: int, required: int | None, scenario_paths: tuple[Path, ...],
          only: tuple[str, ...], tag: tuple[str, ...], site_attr: str, api_attr: str, outbox_key: str,
          deadletter_key: str, api_name: str, attrs: tuple[str, ...], ingest: str, database_url: str | None,
-         no_proxy: bool, seed: int | None, out: Path | None) -> None:
+         no_proxy: bool, seed: int | None, out: Path | None, profile: Path | None, deviations: str) -> None:
     """Fail only on regressions of CANDIDATE against BASELINE over the same seeded scenarios."""
     try:
         adapter = make_adapter(site_attr, api_attr, outbox_key, deadletter_key, api_name, attrs)
@@ -49,13 +53,17 @@ def gate(baseline: str, candidate: str, repeats: int, required: int | None, scen
         click.echo(f"tankharness: {exc}", err=True)
         sys.exit(2)
     sys.exit(run_async(_gate(baseline, candidate, repeats, required, list(scenario_paths) or [DEFAULT_SCENARIOS],
-                             list(only), list(tag), adapter, ingest, database_url, not no_proxy, seed, out)))
+                             list(only), list(tag), adapter, ingest, database_url, not no_proxy, seed, out,
+                             profile, deviations)))
 
 
 async def _gate(baseline: str, candidate: str, repeats: int, required: int | None, paths: list[Path],
                 only: list[str], tags: list[str], adapter: Any, ingest: str, database_url: str | None,
-                proxy: bool, seed: int | None, out: Path | None) -> int:
+                proxy: bool, seed: int | None, out: Path | None, profile_path: Path | None = None,
+                deviations: str = "warn") -> int:
     from harness.builds import load_build
+    from harness.builds.deviations import render_deviations
+    from harness.builds.profile import load_profile
     from harness.gate.compare import compare_runs
     from harness.gate.render import render_gate
     from harness.gate.runner import run_gate
@@ -64,6 +72,11 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
     from harness.world.world import WorldOptions
 
     base_build, cand_build = load_build(baseline), load_build(candidate)
+    if profile_path is not None:
+        profile = load_profile(profile_path)
+        base_build = dataclasses.replace(base_build, profile=profile)
+        cand_build = dataclasses.replace(cand_build, profile=profile)
+        adapter = profile.adapter
     scenarios = load_scenarios(paths)
     if seed is not None:
         scenarios = [dataclasses.replace(s, seed=seed) for s in scenarios]
@@ -78,9 +91,10 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
                                                 repeats, console, run_meta)
     result = compare_runs(base_reports, cand_reports, required)
     render_gate(result, console)
+    deviated = render_deviations(cand_build, console, deviations)
     if out is not None:
         _save(out, base_reports, cand_reports, result.to_json())
-    return 1 if result.regressed else 0
+    return 1 if result.regressed or (deviated and deviations == "fail") else 0
 
 
 def _save(out: Path, base: list[dict[str, Any]], cand: list[dict[str, Any]], verdict: dict[str, Any]) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 import click
 import yaml
 
+from harness.contract.errors import UsageProblem
+
 from harness.contract.history import HistoryFormatError, load_history
 
 
@@ -89,29 +91,14 @@ class ProfileError(ValueError):
 
 
 def load_profile_policy(path: Path) -> dict[str, Any]:
-    """The checker policy a build profile declares: its ``policy`` mapping (durations as in scenarios)."""
-    from harness.scenario import POLICY_FIELDS
-    from harness.scenario.durations import parse_duration
+    """The checker policy a build profile declares (harness/builds/profile.py: timeout, backoff,
+    emits, debounce, dead-letter shape, raw ``policy:`` limits)."""
+    from harness.builds.profile import load_profile
 
     try:
-        doc = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ProfileError(f"{path}: not YAML: {exc}") from exc
-    policy = doc.get("policy", {}) if isinstance(doc, dict) else None
-    if not isinstance(policy, dict):
-        raise ProfileError(f"{path}: a profile is a mapping whose `policy` is a mapping of checker limits")
-    out: dict[str, Any] = {}
-    for key, value in policy.items():
-        kind = POLICY_FIELDS.get(key)
-        if kind is None:
-            raise ProfileError(f"{path}: policy.{key}: unknown; known: {', '.join(POLICY_FIELDS)}")
-        try:
-            out[key] = parse_duration(value) if kind == "duration" else value
-        except ValueError as exc:
-            raise ProfileError(f"{path}: policy.{key}: {exc}") from exc
-    return out
+        return load_profile(path).policy
+    except UsageProblem as exc:
+        raise ProfileError(str(exc)) from exc
 
 
 __all__ = ["judge", "history_files", "load_profile_policy"]

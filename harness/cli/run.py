@@ -39,12 +39,17 @@ from harness.contract.errors import HarnessError, UsageProblem
               help="use a remote Playwright server (`playwright run-server`) instead of a local Chromium")
 @click.option("--browser-cdp", default=None, metavar="URL",
               help="use a Chromium's DevTools endpoint on this machine (started with --remote-debugging-port)")
+@click.option("--profile", type=click.Path(path_type=Path), default=None,
+              help="build profile (YAML): adapter options and declared differences from the contract")
+@click.option("--deviations", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
+              help="whether the profile's declared deviations from the contract fail the run")
 def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], tag: tuple[str, ...],
         site_attr: str, api_attr: str, outbox_key: str, deadletter_key: str, api_name: str, attrs: tuple[str, ...],
         ingest: str, database_url: str | None, tap_url: str | None, tap_query: str | None, site_id: str | None,
         no_proxy: bool,
         seed: int | None, report_json: Path | None, junit: Path | None, html: Path | None, out: Path | None,
-        timelines: tuple[str, ...], shard: str | None, browser_ws: str | None, browser_cdp: str | None) -> None:
+        timelines: tuple[str, ...], shard: str | None, browser_ws: str | None, browser_cdp: str | None,
+        profile: Path | None, deviations: str) -> None:
     """Run scenarios against a tracker build and print the verdict table."""
     from harness.run.shard import parse_shard
     from harness.run.suite import RunRequest, run_request
@@ -59,7 +64,8 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
                              database_url=database_url, tap_url=tap_url, tap_query=tap_query,
                              proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, html=html, out=out,
                              timelines=list(timelines), site_id=site_id,
-                             shard=parse_shard(shard) if shard else None, browser_ws=browser_ws, browser_cdp=browser_cdp)
+                             shard=parse_shard(shard) if shard else None, browser_ws=browser_ws, browser_cdp=browser_cdp,
+                             profile=profile, deviations=deviations)
     except HarnessError as exc:
         click.echo(f"tankharness: {exc}", err=True)
         sys.exit(2)

@@ -15,7 +15,8 @@ from harness import driver, nemesis
 from harness.contract import sync
 from harness.contract.adapter import Adapter
 from harness.builds import Build
-from harness.checker import judge_history
+from harness.builds.hints import build_notes
+from harness.checker.judge import judge_history, policy_of
 from harness.run.clock import VirtualClock
 from harness.contract.history import History, StoredEvent, save_history
 from harness.history.recorder import Recorder
@@ -122,7 +123,9 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                   "clock_fallback": run.clock.fallback_used, "refused": refusal_records(refused)})
     if world.options.out_dir is not None:
         save_history(history, world.options.out_dir / f"{scenario.name}.history.json")
-    verdict = judge_history(history)
+    declared = build.profile.policy if build.profile is not None else {}
+    verdict = judge_history(history, policy_of(history, declared))
+    verdict.notes.extend(build_notes(history, verdict, build))
     return ScenarioResult(scenario, history, verdict, time.monotonic() - started,
                           history.t_page_end - scenario.start_ms, history.error, run.notes)
 

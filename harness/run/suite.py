@@ -12,6 +12,8 @@ from rich.console import Console
 
 from harness.contract.adapter import Adapter
 from harness.builds import Build, load_build
+from harness.builds.deviations import render_deviations
+from harness.builds.profile import load_profile
 from harness.contract.errors import HarnessError, UsageProblem
 from harness.report.model import RunReport, ScenarioEntry
 from harness.report.rerun import run_args, sha256_file, sha256_text
@@ -45,6 +47,8 @@ class RunRequest:
     shard: tuple[int, int] | None = None  # (I, N): only shard I of N
     browser_ws: str | None = None
     browser_cdp: str | None = None
+    profile: Path | None = None  # a build profile (harness/builds/profile.py)
+    deviations: str = "fail"  # fail | warn: whether declared deviations from the contract fail the run
 
 
 def select(scenarios: list[Scenario], only: list[str], tags: list[str], ingest: str) -> list[Scenario]:
@@ -91,6 +95,9 @@ def make_report(world: World, build: Build, adapter: Adapter, results: list[Scen
                                       "sha256": sha256_text(build.source)},
             "adapter": adapter.__dict__ | {"extra_attrs": dict(adapter.extra_attrs)},
             "started": started.isoformat(), "playwright": _playwright_version()}
+    if build.profile is not None:
+        meta["profile"] = {"name": build.profile.name, "path": build.profile.path,
+                           "sha256": sha256_file(build.profile.path), "deviations": list(build.profile.deviations)}
     if run_meta is not None:
         meta["run"] = run_meta
     return RunReport(meta=meta, scenarios=[
@@ -112,6 +119,10 @@ async def run_request(req: RunRequest) -> int:
     from harness.report.table import render_run, render_timeline
 
     build = load_build(req.tracker)  # BuildError and ScenarioError are usage problems (exit 2)
+    if req.profile is not None:
+        profile = load_profile(req.profile)
+        build = dataclasses.replace(build, profile=profile)
+        req = dataclasses.replace(req, adapter=profile.adapter)
     scenarios = load_scenarios(req.scenario_paths)
     if req.seed is not None:
         scenarios = [dataclasses.replace(s, seed=req.seed) for s in scenarios]
@@ -144,7 +155,8 @@ async def run_request(req: RunRequest) -> int:
         except ReportError as exc:  # a typo in an id must not hide the verdicts
             console.print(f"[red]--timeline {prefix}: {exc}[/red]")
     write_reports(report, req)
-    return 0 if report.passed else 1
+    deviated = render_deviations(build, console, req.deviations)
+    return 0 if report.passed and not (deviated and req.deviations == "fail") else 1
 
 
 def write_reports(report: RunReport, req: RunRequest) -> None:

@@ -39,7 +39,7 @@ def dead_letter(f: Facts) -> Outcome:
         rec = t.dead_reason("rejected") if t is not None else None
         if x.fate != "rejected":
             out.violations.append(f"{short(sid)} {x.ec}/{x.ea} was refused ({why}) but ended {x.fate} — {x.reason}")
-        elif keyed and (rec is None or not rec.has_payload):
+        elif keyed and (rec is None or (p.deadletter_payload and not rec.has_payload)):
             out.violations.append(f"{short(sid)} {x.ec}/{x.ea} was dead-lettered without its payload")
     for sid, status in refused_with.items():
         x = f.fates[sid]

@@ -17,9 +17,10 @@ from typing import Any, Literal
 import yaml
 
 from harness.contract.errors import UsageProblem
+from harness.builds.profile import Profile
 from harness.checker.guarantees import GUARANTEES, check_ids
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TRACKER_DIR = REPO_ROOT / "tracker_js"
 REFERENCE_PATH = TRACKER_DIR / "tracker.js"
 MUTANTS_DIR = TRACKER_DIR / "mutants"
@@ -73,6 +74,7 @@ class Build:
     kind: BuildKind
     path: Path | None
     mutant: Mutant | None = field(default=None, compare=False)
+    profile: "Profile | None" = field(default=None, compare=False)  # declared differences from the contract
 
     @property
     def digest(self) -> str:

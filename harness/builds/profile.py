@@ -1,0 +1,210 @@
+"""Build profiles: how to drive a build and where it differs from the contract by design.
+
+A profile (YAML, validated with file and line like a scenario) holds the adapter options and the
+build's declared differences: timeout, backoff schedule, batch shape, dead-letter key and entry
+shape, which events it emits on its own, click debounce, side endpoints. Declared differences
+change how the contract guarantees are judged (a 15 s timeout is judged as 15 s) and are listed
+as deviations; data loss and duplication are always judged against "no lead is ever lost".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yaml.nodes import Node
+
+from harness.contract.adapter import Adapter
+from harness.contract.errors import UsageProblem
+from harness.scenario.errors import Issues, ScenarioError
+from harness.scenario.reader import BROKEN, Bad, Reader, compose, join
+
+TOP_KEYS = ("name", "description", "adapter", "timeout", "backoff", "batch", "dead_letter", "emits",
+            "click_debounce", "side_endpoints", "policy")
+ADAPTER_KEYS = ("site_attr", "api_attr", "outbox_key", "deadletter_key", "api_name", "attrs")
+BACKOFF_KEYS = ("base", "cap", "jitter")
+BATCH_KEYS = ("max", "content_type", "wrapper")
+DEAD_KEYS = ("key", "id", "payload")
+EMITS = {"page_view": ("interaction", "view"), "clicks": None, "phone": ("conversion", "phone_call"),
+         "whatsapp": ("conversion", "whatsapp"), "forms": ("conversion", "form_submit"), "scroll": None,
+         "heartbeat": ("system", "heartbeat"), "session_end": ("system", "session_end")}
+CONTRACT = {"timeout_ms": 5000, "backoff_base_ms": 5000, "backoff_cap_ms": 300_000, "backoff_jitter": 0.2,
+            "batch_max": 20, "content_type": "application/json", "wrapper": "events",
+            "deadletter_key": "opsmantik_deadletter_v2"}
+
+
+class ProfileError(UsageProblem):
+    """A profile file that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    path: str
+    adapter: Adapter
+    policy: dict[str, Any] = field(default_factory=dict)  # Policy overrides (harness/checker/policy.py)
+    deviations: tuple[str, ...] = ()  # declared differences from the contract, in words
+    side_endpoints: tuple[str, ...] = ()
+
+
+def load_profile(path: Path | str) -> Profile:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"cannot read build profile {path}: {exc}") from None
+    return parse_profile(text, str(path))
+
+
+def parse_profile(text: str, filename: str) -> Profile:
+    """Validate a profile; every problem is reported with its line (``ScenarioError`` format)."""
+    issues = Issues(filename)
+    root = compose(text, issues)
+    if root is None:
+        raise ScenarioError(issues.items)
+    r = Reader(issues)
+    try:
+        top = r.mapping(root, "", allowed=TOP_KEYS, what="a build profile mapping (name, adapter, …)")
+    except Bad as bad:
+        issues.add(bad.line, bad.field or "profile", bad.message)
+        raise ScenarioError(issues.items) from None
+    policy: dict[str, Any] = {}
+    deviations: list[str] = []
+    name = r.collect(r.string, top["name"], "name") if "name" in top else Path(filename).stem
+    adapter = r.collect(_adapter, r, top["adapter"]) if "adapter" in top else Adapter()
+    if "timeout" in top:
+        ms = r.collect(r.duration, top["timeout"], "timeout")
+        if ms is not BROKEN and ms != CONTRACT["timeout_ms"]:
+            policy["timeout_ms"] = ms
+            deviations.append(f"timeout {ms / 1000:g} s (contract {CONTRACT['timeout_ms'] / 1000:g} s)")
+    if "backoff" in top:
+        r.collect(_backoff, r, top["backoff"], policy, deviations)
+    if "batch" in top:
+        r.collect(_batch, r, top["batch"], deviations)
+    if "dead_letter" in top:
+        r.collect(_dead_letter, r, top["dead_letter"], policy, deviations)
+    if "emits" in top:
+        r.collect(_emits, r, top["emits"], policy, deviations)
+    if "click_debounce" in top:
+        ms = r.collect(r.duration, top["click_debounce"], "click_debounce")
+        if ms is not BROKEN and ms:
+            policy["click_debounce_ms"] = ms
+            deviations.append(f"repeated clicks on one target within {ms / 1000:g} s are ignored (debounce)")
+    sides: tuple[str, ...] = ()
+    if "side_endpoints" in top:
+        items = [r.collect(r.string, n, join("side_endpoints", i)) for i, n in enumerate(r.sequence(top["side_endpoints"], "side_endpoints"))]
+        for i, item in enumerate(items):
+            if item is not BROKEN and not item.startswith("/"):
+                r.report(top["side_endpoints"].value[i], join("side_endpoints", i), f"a path of the Sync origin starting with '/', got {item!r}")
+        sides = tuple(i for i in items if i is not BROKEN)
+        if sides:
+            deviations.append(f"calls side endpoint(s) of the Sync origin: {', '.join(sides)}")
+    if "policy" in top:
+        raw = r.collect(_policy, r, top["policy"])
+        if raw is not BROKEN:
+            policy.update(raw)
+            deviations += [f"checker limit {k} = {v} (declared)" for k, v in raw.items()]
+    issues.raise_if_any()
+    return Profile(name, filename, adapter, policy, tuple(deviations), sides)
+
+
+def _adapter(r: Reader, node: Node) -> Adapter:
+    entries = r.mapping(node, "adapter", allowed=ADAPTER_KEYS)
+    values: dict[str, Any] = {}
+    for key in ("site_attr", "api_attr", "outbox_key", "api_name"):
+        if key in entries:
+            values[key] = r.collect(r.string, entries[key], join("adapter", key))
+    if "deadletter_key" in entries:
+        dk = r.collect(r.string, entries["deadletter_key"], join("adapter", "deadletter_key"))
+        values["deadletter_key"] = None if dk in ("none", BROKEN) else dk
+    if "attrs" in entries:
+        attrs = r.collect(r.json_mapping, entries["attrs"], join("adapter", "attrs"))
+        values["extra_attrs"] = {str(k): str(v) for k, v in attrs.items()} if attrs is not BROKEN else {}
+    if BROKEN in values.values():
+        return BROKEN
+    return Adapter(**values)
+
+
+def _backoff(r: Reader, node: Node, policy: dict[str, Any], deviations: list[str]) -> None:
+    entries = r.mapping(node, "backoff", allowed=BACKOFF_KEYS)
+    words = []
+    if "base" in entries:
+        base = r.collect(r.duration, entries["base"], "backoff.base")
+        if base is not BROKEN and base != CONTRACT["backoff_base_ms"]:
+            policy["backoff_base_ms"] = base
+            words.append(f"first retry after {base / 1000:g} s")
+    if "cap" in entries:
+        cap = r.collect(r.duration, entries["cap"], "backoff.cap")
+        if cap is not BROKEN and cap != CONTRACT["backoff_cap_ms"]:
+            policy["backoff_cap_ms"] = cap
+            policy["retry_window_ms"] = cap * 1.1
+            words.append(f"capped at {cap / 1000:g} s")
+    if "jitter" in entries:
+        jitter = r.collect(r.number, entries["jitter"], "backoff.jitter", min=0, max=1)
+        if jitter is not BROKEN and jitter != CONTRACT["backoff_jitter"]:
+            policy["backoff_jitter"] = jitter
+            words.append(f"jitter ±{jitter:.0%}")
+    if words:
+        deviations.append("backoff: " + ", ".join(words) + " (contract 5 s doubling to 5 min, ±20 %)")
+
+
+def _batch(r: Reader, node: Node, deviations: list[str]) -> None:
+    entries = r.mapping(node, "batch", allowed=BATCH_KEYS)
+    if "max" in entries:
+        n = r.collect(r.integer, entries["max"], "batch.max", min=1, max=100)
+        if n is not BROKEN and n != CONTRACT["batch_max"]:
+            deviations.append(f"batches of at most {n} event(s) (contract 20)")
+    if "content_type" in entries:
+        ct = r.collect(r.string, entries["content_type"], "batch.content_type")
+        if ct is not BROKEN and ct != CONTRACT["content_type"]:
+            deviations.append(f"batches sent as {ct} (contract {CONTRACT['content_type']})")
+    if "wrapper" in entries:
+        w = r.collect(r.string, entries["wrapper"], "batch.wrapper")
+        if w is not BROKEN and w != CONTRACT["wrapper"]:
+            deviations.append(f"batch body {{{w}: […]}} (contract {{events: […]}})")
+
+
+def _dead_letter(r: Reader, node: Node, policy: dict[str, Any], deviations: list[str]) -> None:
+    entries = r.mapping(node, "dead_letter", allowed=DEAD_KEYS)
+    if "key" in entries:
+        key = r.collect(r.string, entries["key"], "dead_letter.key")
+        if key is not BROKEN and key != CONTRACT["deadletter_key"]:
+            deviations.append(f"dead letters under {key!r} (contract {CONTRACT['deadletter_key']!r})")
+    for part in ("id", "payload"):
+        if part in entries:
+            kept = r.collect(r.boolean, entries[part], join("dead_letter", part))
+            if kept is False:
+                deviations.append(f"dead-letter records without the envelope {part}")
+                if part == "payload":
+                    policy["deadletter_payload"] = False
+
+
+def _emits(r: Reader, node: Node, policy: dict[str, Any], deviations: list[str]) -> None:
+    entries = r.mapping(node, "emits", allowed=tuple(EMITS))
+    silent = []
+    for key, value in entries.items():
+        on = r.collect(r.boolean, value, join("emits", key))
+        if on is False:
+            deviations.append(f"does not emit {key.replace('_', ' ')} events")
+            if EMITS[key] is not None:
+                silent.append(EMITS[key])
+            elif key == "clicks":
+                silent += [EMITS["phone"], EMITS["whatsapp"]]
+    if silent:
+        policy["silent_events"] = tuple(silent)
+
+
+def _policy(r: Reader, node: Node) -> dict[str, Any]:
+    """Raw checker limits (the names of a scenario's ``policy:``), for what the keys above miss."""
+    from harness.scenario import POLICY_FIELDS
+
+    out: dict[str, Any] = {}
+    for key, value in r.mapping(node, "policy", allowed=tuple(POLICY_FIELDS)).items():
+        kind, where = POLICY_FIELDS[key], join("policy", key)
+        if kind == "duration":
+            out[key] = r.collect(r.duration, value, where)
+        elif kind == "count":
+            out[key] = r.collect(r.integer, value, where, min=0)
+        else:
+            out[key] = r.collect(r.number, value, where, min=0, max=1)
+    return BROKEN if BROKEN in out.values() else out
