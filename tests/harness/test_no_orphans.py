@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.pytest_plugin.options import Settings
 from harness.pytest_plugin.worlds import postgres_available
 from tests.harness.procs import descendants, suspects
 
@@ -65,7 +66,7 @@ def test_successful_run_leaves_nothing(run_tmp: Path) -> None:
 @pytest.mark.postgres
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["SIGTERM", "SIGINT", "SIGKILL"])
 def test_signal_mid_run_stops_everything(sig: signal.Signals, run_tmp: Path, request: pytest.FixtureRequest) -> None:
-    if request.config.getoption("--tank-ingest") == "memory" or not postgres_available():
+    if "postgres" not in Settings.from_config(request.config).allowed_ingests() or not postgres_available():
         pytest.skip("needs PostgreSQL (the run it signals uses --ingest postgres)")
     proc = subprocess.Popen([*TANK, "run", "--ingest", "postgres"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=_env(run_tmp))
