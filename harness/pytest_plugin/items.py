@@ -84,8 +84,10 @@ class ScenarioItem(pytest.Item):
         super().__init__(**kwargs)
         self.scenario = scenario
         self.add_marker("tank")
+        known = {line.split(":")[0].strip() for line in self.config.getini("markers")}
         for tag in scenario.tags:
-            self.config.addinivalue_line("markers", f"{tag}: scenario tag")
+            if tag not in known:  # registered, so --strict-markers accepts tags as markers
+                self.config.addinivalue_line("markers", f"{tag}: scenario tag")
             self.add_marker(tag)
 
     def runtest(self) -> None:

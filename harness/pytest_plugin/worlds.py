@@ -43,8 +43,8 @@ class WorldThread:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result(timeout)
-        except TimeoutError:
-            future.cancel()  # a runaway scenario must not keep running into the next test
+        except BaseException:  # timeout, Ctrl-C: a runaway scenario must not keep running into the next test
+            future.cancel()
             raise
 
     def __enter__(self) -> "WorldThread":
