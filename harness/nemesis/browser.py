@@ -78,7 +78,7 @@ async def restart_browser(run: ScenarioRun, step: m.RestartBrowser) -> None:
     run.op("restart", session=session, detail={"phase": "stop"})
     profile = session.profile_dir
     await session.close(remove_profile=False)
-    run.notes.extend(session.warnings)
+    run.notes.extend(session.notes())
     del run.sessions[step.context]
     if profile is not None:
         run.closed_profiles[step.context] = profile

@@ -109,7 +109,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             error = f"{scenario.path}: {describe(exc)}"
             run.notes.append("traceback: " + traceback.format_exc(limit=-6))
         run.notes.extend(await _final_read(run))
-        run.notes.extend(w for s in run.sessions.values() for w in s.warnings)
+        run.notes.extend(w for s in run.sessions.values() for w in s.notes())
         rows, rows_source, rows_problem = await _read_rows(store, site_id)
         if rows_problem is not None:
             error = error or f"{scenario.path}: rows at rest could not be read: {rows_problem}"

@@ -19,6 +19,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from harness.contract.adapter import Adapter
 from harness.history.recorder import Recorder
+from harness.history.seal import ReportGate, config_script
 from harness.world.browser import BrowserChoice
 
 JS_DIR = Path(__file__).resolve().parent.parent / "history" / "js"
@@ -76,6 +77,7 @@ class ContextSession:
     warnings: list[str] = field(default_factory=list)  # surfaced in the report's notes
     _page_names: dict[int, str] = field(default_factory=dict)
     _sync_counter: int = 0
+    gate: ReportGate = field(default_factory=ReportGate)  # opens sealed reports, counts forged ones
 
     # -- creation -----------------------------------------------------------------------
     @classmethod
@@ -102,19 +104,21 @@ class ContextSession:
         recorder.sync_marks.pop(name, None)  # a restarted context counts its flush tokens from 1 again
         await context.clock.install(time=(now_ms - 1000) / 1000)
         await context.clock.pause_at(now_ms / 1000)
+        # The binding first: the instrumentation captures it (and removes it from window) at init.
+        await context.expose_binding("__tankReport", session._on_report)
         config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation}
-        await context.add_init_script(f"window.__tankConfig = {json.dumps(config)};")
+        await context.add_init_script(config_script(config, session.gate.key))
         await context.add_init_script(INSTRUMENT_JS)
         if storage_mode == "private":
             await context.add_init_script(PRIVATE_MODE_JS)
         session.storage_mode = storage_mode
-        await context.expose_binding("__tankReport", session._on_report)
-        await context.expose_binding("__tankStorage", session._on_storage)
         context.on("console", session._on_console)
         context.on("weberror", session._on_web_error)
         for stale in list(context.pages):  # a persistent context opens with a blank tab
             await stale.close()
         session.observer = await context.new_page()
+        # Only the observer page gets the storage channel, and only its reports are taken.
+        await session.observer.expose_binding("__tankStorage", session._on_storage)
         await session.observer.goto(f"{site_url}/__tank/observer")
         await session.observer.evaluate(
             "(keys) => { window.__tankWatchedKeys = keys; }", adapter.watched_keys()
@@ -130,11 +134,21 @@ class ContextSession:
             return "?"
         return self._page_names.get(id(page), "?")
 
-    async def _on_report(self, source: dict[str, Any], record: dict[str, Any]) -> None:
-        self.recorder.on_attempt(self.name, self.page_name(source.get("page")), record)
+    async def _on_report(self, source: dict[str, Any], message: Any = None, mac: Any = None, *_: Any) -> None:
+        record = self.gate.open(message, mac)
+        if record is not None:
+            self.recorder.on_attempt(self.name, self.page_name(source.get("page")), record)
 
-    async def _on_storage(self, source: dict[str, Any], message: dict[str, Any]) -> None:
+    async def _on_storage(self, source: dict[str, Any], message: Any = None, *_: Any) -> None:
+        if source.get("page") is not self.observer or source.get("frame") is not self.observer.main_frame \
+                or not isinstance(message, dict):
+            self.gate.forged += 1
+            return
         self.recorder.on_storage(self.name, message)
+
+    def notes(self) -> list[str]:
+        """Warnings plus what the reporting channels refused."""
+        return [*self.warnings, *self.gate.notes(self.name)]
 
     # -- page console and errors ----------------------------------------------------------
     def _message_page(self, page: Page | None) -> str | None:

@@ -104,3 +104,64 @@ def test_a_fault_plan_changed_from_outside_fails_the_run_as_an_environment_error
 def _explain(result: Any) -> str:
     return f"error={result.error!r} " + "; ".join(f"{g}: {v.status} {v.violations[:3]}"
                                                    for g, v in result.verdict.guarantees.items())
+
+
+# Tries every way a page script has to write the harness's history: the named bindings, the
+# bindings controller, Playwright's raw binding, and replays of sealed reports it sniffs.
+FORGER_JS = r"""
+(() => {
+  const fake = {id: "forged-0001", ts: Date.now(), attempts: 0,
+                payload: {ec: "conversion", ea: "phone_call", el: "forged", meta: {eid: "forged-0001"}}};
+  const storage = {key: "opsmantik_outbox_v2", t: Date.now(), url: location.href, added: [fake],
+                   changed: [], removed: [], length: 1, parse_error: null, raw_sample: null};
+  const attempt = {type: "start", id: 77, via: "fetch", t: Date.now(), page: location.pathname,
+                   ids: ["forged-0001"], payloads: [fake.payload], load: "forged"};
+  const tries = [];
+  const attemptAll = () => {
+    const ctl = window.__playwright__binding__controller__;
+    const raw = window.__playwright__binding__;
+    try { window.__tankReport(attempt); } catch (e) { tries.push("named report: " + e.message); }
+    try { window.__tankStorage(storage); } catch (e) { tries.push("named storage: " + e.message); }
+    for (const name of ["__tankReport", "__tankStorage"]) {
+      for (const args of [[storage], [attempt], ["forged|1|" + JSON.stringify(attempt), "00".repeat(32)]]) {
+        try { ctl && ctl.callBinding(name, ...args).catch(() => {}); } catch (e) { tries.push(name + ": " + e.message); }
+        try { raw && raw(JSON.stringify({name, seq: 900 + tries.length, serializedArgs: args.map((a) => typeof a === "string" ? {s: a} : {v: "undefined"})})); } catch (e) {}
+      }
+    }
+  };
+  // Sniff the sealed reports on their way out and replay them later.
+  const sniffed = [];
+  const ctl = window.__playwright__binding__controller__;
+  if (ctl) {
+    const orig = ctl.callBinding.bind(ctl);
+    ctl.callBinding = (name, ...args) => { sniffed.push([name, args]); return orig(name, ...args); };
+  }
+  attemptAll();
+  setTimeout(() => {
+    attemptAll();
+    for (const [name, args] of sniffed.slice()) { try { ctl.callBinding(name, ...args).catch(() => {}); } catch (e) {} }
+  }, 5000);
+})();
+"""
+
+
+async def arm_forger(run: Any) -> None:
+    run.stub.set_tracker(load_build("reference").source + FORGER_JS,
+                         {**run.adapter.extra_attrs, **run.scenario.tracker_attrs})
+
+
+@pytest.mark.browser
+def test_a_build_calling_the_reporting_channel_forges_nothing(tank_worlds) -> None:
+    world = tank_worlds.get("memory")
+    reference = world.run("reference", scenario_from_text(HAPPY.format(name="calm2", hook="nothing")))
+    result = world.run(Build(name="file:forger.js", source="", kind="file", path=None),
+                       scenario_from_text(HAPPY.format(name="forger", hook="arm_forger")))
+    assert result.error is None, _explain(result)
+    assert {g: v.status for g, v in result.verdict.guarantees.items()} == \
+        {g: v.status for g, v in reference.verdict.guarantees.items()}, _explain(result)
+    assert result.verdict.counts == reference.verdict.counts, _explain(result)
+    written = {e.id for w in result.history.writes for e in w.added}
+    attempted = {i for a in result.history.attempts for i in a.ids}
+    assert "forged-0001" not in written | attempted
+    assert len(result.history.attempts) == len(reference.history.attempts)
+    assert any("were not made by the instrumentation" in n for n in result.verdict.notes), result.verdict.notes

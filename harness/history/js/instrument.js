@@ -2,7 +2,7 @@
 // It records each send the page makes to the Sync URL (fetch and sendBeacon) with page-clock
 // times, and tags the URL with _tank_via so the Sync journal knows the transport. It never
 // changes the body, method, headers or mode of a request. Config arrives as window.__tankConfig
-// (an init script added just before this one).
+// (an init script added just before this one, removed here).
 (() => {
   if (window.__tankInstrumented) return;
   window.__tankInstrumented = true;
@@ -93,9 +93,20 @@
   // the previous page's (not from Math.random: that one is seeded and would repeat).
   const load = Array.from(realGetRandomValues(new Uint32Array(2)), (n) => n.toString(36)).join("");
 
+  // The reporting channel is taken out of the page's reach: the binding and the config (with the
+  // sealing function, see seal.js) are captured here and removed from window before any page
+  // script runs. Each report is "load|n|json" sealed with a MAC the page cannot compute, so a page
+  // calling the binding (or Playwright's raw one) forges nothing, and a dropped report leaves a
+  // gap in n.
+  const send = window.__tankReport, seal = cfg.seal, stringify = JSON.stringify;
+  try { delete window.__tankReport; delete window.__tankConfig; } catch (e) {}
+  let sent = 0;
   const report = (rec) => {
+    if (typeof send !== "function" || typeof seal !== "function") return;
     try {
-      if (typeof window.__tankReport === "function") window.__tankReport({ ...rec, load }).catch(() => {});
+      sent += 1;
+      const message = load + "|" + sent + "|" + stringify({ ...rec, load });
+      send(message, seal(message)).catch(() => {});
     } catch (e) { /* page closing: the journal is the server-side truth */ }
   };
   const isSync = (url) => {
