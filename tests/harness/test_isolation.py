@@ -78,14 +78,7 @@ async def nothing(run: Any) -> None:
 
 @pytest.mark.browser
 def test_a_build_calling_the_control_apis_changes_nothing_and_is_named(tank_worlds) -> None:
-    world = tank_worlds.get("memory")
-    reference = world.run("reference", scenario_from_text(HAPPY.format(name="calm", hook="nothing")))
-    result = world.run(Build(name="file:hostile.js", source="", kind="file", path=None),
-                              scenario_from_text(HAPPY.format(name="hostile", hook="arm_hostile")))
-    assert result.error is None, _explain(result)
-    assert {g: v.status for g, v in result.verdict.guarantees.items()} == \
-        {g: v.status for g, v in reference.verdict.guarantees.items()}, _explain(result)
-    assert result.verdict.counts == reference.verdict.counts, _explain(result)
+    reference, result = _versus_reference(tank_worlds, "hostile", "arm_hostile")
     assert len(result.history.journal) == len(reference.history.journal)
     refused = result.history.meta["refused"]
     assert refused["count"] >= 20, refused
@@ -99,6 +92,19 @@ def test_a_fault_plan_changed_from_outside_fails_the_run_as_an_environment_error
     result = tank_worlds.get("memory").run("reference", scenario_from_text(HAPPY.format(name="tampered", hook="outside_process")))
     assert result.error is not None and result.error.startswith("environment: the stub's fault plan was changed")
     assert "default" in result.error
+
+
+def _versus_reference(tank_worlds: Any, name: str, hook: str) -> tuple[Any, Any]:
+    """The reference alone, then with a hostile script armed by ``hook``: the verdicts must agree."""
+    world = tank_worlds.get("memory")
+    reference = world.run("reference", scenario_from_text(HAPPY.format(name=f"calm_{name}", hook="nothing")))
+    result = world.run(Build(name=f"file:{name}.js", source="", kind="file", path=None),
+                       scenario_from_text(HAPPY.format(name=name, hook=hook)))
+    assert result.error is None, _explain(result)
+    assert {g: v.status for g, v in result.verdict.guarantees.items()} == \
+        {g: v.status for g, v in reference.verdict.guarantees.items()}, _explain(result)
+    assert result.verdict.counts == reference.verdict.counts, _explain(result)
+    return reference, result
 
 
 def _explain(result: Any) -> str:
@@ -152,14 +158,7 @@ async def arm_forger(run: Any) -> None:
 
 @pytest.mark.browser
 def test_a_build_calling_the_reporting_channel_forges_nothing(tank_worlds) -> None:
-    world = tank_worlds.get("memory")
-    reference = world.run("reference", scenario_from_text(HAPPY.format(name="calm2", hook="nothing")))
-    result = world.run(Build(name="file:forger.js", source="", kind="file", path=None),
-                       scenario_from_text(HAPPY.format(name="forger", hook="arm_forger")))
-    assert result.error is None, _explain(result)
-    assert {g: v.status for g, v in result.verdict.guarantees.items()} == \
-        {g: v.status for g, v in reference.verdict.guarantees.items()}, _explain(result)
-    assert result.verdict.counts == reference.verdict.counts, _explain(result)
+    reference, result = _versus_reference(tank_worlds, "forger", "arm_forger")
     written = {e.id for w in result.history.writes for e in w.added}
     attempted = {i for a in result.history.attempts for i in a.ids}
     assert "forged-0001" not in written | attempted
