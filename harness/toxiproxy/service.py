@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from harness.contract.control import Refusal, new_token
+from harness.world import reaper
 
 from .client import ToxiproxyClient, ToxiproxyError
 from .server import EmbeddedToxiproxy
@@ -59,7 +60,10 @@ def _start_binary(path: str, seed: int | None) -> tuple[subprocess.Popen[bytes],
             cmd += ["-seed", str(seed)]
         # Logs go to a file, never a pipe: an unread pipe would block a chatty server.
         with tempfile.TemporaryFile() as log:
+            # Armed before the server starts: a SIGKILLed harness leaves no toxiproxy-server behind.
+            guard = reaper.start([], None, kill_mentioning=" ".join(cmd[1:]))
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            proc.reaper = guard  # type: ignore[attr-defined]
             url = f"http://127.0.0.1:{port}"
             client = ToxiproxyClient(url, timeout=2.0)
             deadline = time.monotonic() + START_TIMEOUT
@@ -83,6 +87,9 @@ def _stop_binary(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+    guard = getattr(proc, "reaper", None)
+    if guard is not None:
+        reaper.stop(guard)
 
 
 @contextlib.asynccontextmanager

@@ -130,20 +130,6 @@ def _pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def _processes_mentioning(text: str) -> list[int]:
-    """Live processes whose command line contains ``text`` (``pgrep -f`` without the dependency)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if text.encode() in cmd.replace(b"\0", b" ") and _pid_alive(int(entry)):
-                found.append(int(entry))
-    return found
-
-
 async def _run(what: str, argv: list[str], timeout: float) -> str:
     """Run a command, return its output; raise PostgresUnavailable with the output on failure."""
     try:
@@ -184,7 +170,11 @@ class ThrowawayCluster(PgHandle):
         self.logfile = root / "server.log"
         self.port = 0
         self._killed = False
-        self._reaper: subprocess.Popen[bytes] | None = None
+        self.password = secrets.token_urlsafe(24)  # scram-sha-256 for every connection, socket included
+        # Armed before initdb: a harness killed at any moment of the start leaves nothing behind.
+        self._reaper: subprocess.Popen[bytes] | None = reaper.start(
+            [_pg_argv(bindir / "pg_ctl", "-D", str(self.data), "-w", "-m", "immediate", "stop")],
+            root, kill_mentioning=f"{root}/")
 
     @property
     def pid(self) -> int | None:
@@ -194,7 +184,10 @@ class ThrowawayCluster(PgHandle):
             return None
 
     async def init(self) -> None:
-        self.sock.mkdir()
+        self.sock.mkdir(mode=0o700)
+        pwfile = self.root / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        pwfile.chmod(0o600)
         if _as_root():
             try:
                 pw = pwd.getpwnam(POSTGRES_USER)
@@ -202,14 +195,17 @@ class ThrowawayCluster(PgHandle):
                 raise PostgresUnavailable(
                     f"running as root needs a '{POSTGRES_USER}' system user (initdb refuses root)"
                 ) from None
-            for p in (self.root, self.sock):
+            for p in (self.root, self.sock, pwfile):
                 os.chown(p, pw.pw_uid, pw.pw_gid)
-        await _run(
-            "initdb",
-            _pg_argv(self.bindir / "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                     "--no-sync", "-E", "UTF8", "--locale=C"),
-            START_TIMEOUT_S,
-        )
+        try:
+            await _run(
+                "initdb",
+                _pg_argv(self.bindir / "initdb", "-D", str(self.data), "-U", "postgres", "-A", "scram-sha-256",
+                         f"--pwfile={pwfile}", "--no-sync", "-E", "UTF8", "--locale=C"),
+                START_TIMEOUT_S,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
 
     async def start_server(self) -> None:
         """Start on the same port as before (first start: a free port, retried if taken)."""
@@ -229,11 +225,8 @@ class ThrowawayCluster(PgHandle):
                     raise PostgresUnavailable(f"{e}; server log: {self._log_tail()}") from None
                 continue
             self.port = port
-            self.dsn = make_conninfo(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
-            if self._reaper is None:  # outlives a SIGKILLed harness and stops the server then
-                self._reaper = reaper.start(
-                    [_pg_argv(self.bindir / "pg_ctl", "-D", str(self.data), "-w", "-m", "immediate", "stop")],
-                    self.root)
+            self.dsn = make_conninfo(host="127.0.0.1", port=port, user="postgres", dbname="postgres",
+                                     password=self.password)
             return
 
     async def stop_server(self) -> None:
@@ -261,11 +254,12 @@ class ThrowawayCluster(PgHandle):
             self._signal_until_gone(pid, signal.SIGQUIT)
         # Whatever still names our dir: an interrupted initdb or pg_ctl, a postmaster that had
         # not written its pid file yet.
-        for straggler in _processes_mentioning(f"{self.root}/"):
+        for straggler in reaper.processes_mentioning(f"{self.root}/"):
             self._signal_until_gone(straggler, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
         if self._reaper is not None:
             reaper.stop(self._reaper)
+            self._reaper = None
         with contextlib.suppress(Exception):
             atexit.unregister(self.kill)
 
