@@ -32,6 +32,9 @@ from harness.contract.errors import HarnessError, UsageProblem
               help="a self-contained HTML report (matrix, swimlane timelines); always written into --out too")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="folder for each scenario's Sync journal (JSONL) and recorded history (JSON)")
+@click.option("--trace", type=click.Choice(["off", "on", "retain-on-failure"]), default="off", show_default=True,
+              help="a Playwright trace per browser context, end screenshots and the page console, saved "
+                   "beside the report (in --out, else beside --html/--report-json/--junit, else ./tank-results)")
 @click.option("--timeline", "timelines", multiple=True, help="print the timeline of this envelope id (prefix)")
 @click.option("--shard", default=None, metavar="I/N",
               help="run only shard I of N (scenario names sorted and dealt round-robin; `tankharness merge` joins the reports)")
@@ -48,7 +51,7 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
         ingest: str, database_url: str | None, tap_url: str | None, tap_query: str | None, site_id: str | None,
         no_proxy: bool,
         seed: int | None, report_json: Path | None, junit: Path | None, html: Path | None, out: Path | None,
-        timelines: tuple[str, ...], shard: str | None, browser_ws: str | None, browser_cdp: str | None,
+        trace: str, timelines: tuple[str, ...], shard: str | None, browser_ws: str | None, browser_cdp: str | None,
         profile: Path | None, deviations: str) -> None:
     """Run scenarios against a tracker build and print the verdict table."""
     from harness.run.shard import parse_shard
@@ -62,7 +65,7 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
         request = RunRequest(tracker=tracker, scenario_paths=list(scenario_paths) or [DEFAULT_SCENARIOS],
                              only=list(only), tags=list(tag), adapter=adapter, ingest=ingest,
                              database_url=database_url, tap_url=tap_url, tap_query=tap_query,
-                             proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, html=html, out=out,
+                             proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, html=html, trace=trace, out=out,
                              timelines=list(timelines), site_id=site_id,
                              shard=parse_shard(shard) if shard else None, browser_ws=browser_ws, browser_cdp=browser_cdp,
                              profile=profile, deviations=deviations)

@@ -22,6 +22,7 @@ class ScenarioEntry:
     path: str | None = None  # the scenario file
     sha256: str | None = None  # of the scenario file's bytes
     history: History | None = field(default=None, repr=False, compare=False)  # for the HTML timeline
+    artifacts: str | None = None  # folder with traces, screenshots and console (--trace)
 
     @property
     def passed(self) -> bool:

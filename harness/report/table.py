@@ -200,6 +200,8 @@ def render_rerun(report: RunReport, s: ScenarioEntry, console: Console) -> None:
         return
     build = report.meta.get("build") if isinstance(report.meta.get("build"), dict) else {}
     console.print(Text("  rerun: ", style="bold") + Text(command), soft_wrap=True)
+    if s.artifacts:
+        console.print(Text("  trace, screenshots, console: ", style="bold") + Text(s.artifacts), soft_wrap=True)
     console.print(Text(f"  seed {s.seed}; SHA-256 of the build, then of the scenario file:\n"
                        f"  {build.get('sha256') or '?'}\n  {s.sha256 or '?'}", style="dim"))
 

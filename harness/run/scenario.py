@@ -17,6 +17,7 @@ from harness.contract.adapter import Adapter
 from harness.builds import Build
 from harness.builds.hints import build_notes
 from harness.checker.judge import judge_history, policy_of
+from harness.report.artifacts import capture_pages, retain
 from harness.run.clock import VirtualClock
 from harness.contract.history import History, StoredEvent, save_history
 from harness.history.recorder import Recorder
@@ -41,6 +42,7 @@ class ScenarioResult:
     sim_ms: int
     error: str | None = None
     notes: list[str] | None = None
+    artifacts: Path | None = None  # traces, screenshots and console kept for this scenario (--trace)
 
 
 async def hook(run: ScenarioRun, step: m.Hook) -> None:
@@ -109,6 +111,9 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             error = f"{scenario.path}: {describe(exc)}"
             run.notes.append("traceback: " + traceback.format_exc(limit=-6))
         run.notes.extend(await _final_read(run))
+        staging = world.staging(scenario.name)
+        if staging is not None:
+            run.notes.extend(await capture_pages(run.live_sessions(), staging))
         run.notes.extend(w for s in run.sessions.values() for w in s.notes())
         rows, rows_source, rows_problem = await _read_rows(store, site_id)
         if rows_problem is not None:
@@ -126,8 +131,11 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     declared = build.profile.policy if build.profile is not None else {}
     verdict = judge_history(history, policy_of(history, declared))
     verdict.notes.extend(build_notes(history, verdict, build))
+    keep = world.options.trace == "on" or (history.error is not None or not verdict.passed)
+    kept = retain(world.staging(scenario.name), (world.options.artifacts_dir or Path("tank-results")) / scenario.name,
+                  history, keep)
     return ScenarioResult(scenario, history, verdict, time.monotonic() - started,
-                          history.t_page_end - scenario.start_ms, history.error, run.notes)
+                          history.t_page_end - scenario.start_ms, history.error, run.notes, kept)
 
 
 def scenario_steps(scenario: "m.Scenario") -> list[m.Step]:

@@ -64,6 +64,7 @@ class ScenarioRun:
             profile_dir=self.closed_profiles.pop(name, None),
             storage_mode=self.pending_storage_mode.get(name, "normal"),
             seed=self.scenario.seed, generation=self.opened.get(name, 0),
+            trace_dir=self.world.staging(self.scenario.name),
         )
         self.opened[name] = self.opened.get(name, 0) + 1
         self.sessions[name] = session

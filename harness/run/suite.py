@@ -41,6 +41,7 @@ class RunRequest:
     report_json: Path | None = None
     junit: Path | None = None
     html: Path | None = None
+    trace: str = "off"  # off | on | retain-on-failure
     out: Path | None = None
     timelines: list[str] = field(default_factory=list)
     site_id: str | None = None
@@ -102,7 +103,8 @@ def make_report(world: World, build: Build, adapter: Adapter, results: list[Scen
         meta["run"] = run_meta
     return RunReport(meta=meta, scenarios=[
         ScenarioEntry(r.scenario.name, r.verdict, r.wall_s, r.sim_ms, r.error, list(r.scenario.judges),
-                      seed=r.scenario.seed, path=r.scenario.path, sha256=sha256_file(r.scenario.path), history=r.history)
+                      seed=r.scenario.seed, path=r.scenario.path, sha256=sha256_file(r.scenario.path), history=r.history,
+                      artifacts=str(r.artifacts) if r.artifacts else None)
         for r in results
     ])
 
@@ -112,6 +114,15 @@ def _playwright_version() -> str | None:
         return importlib.metadata.version("playwright")
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def artifacts_dir(req: RunRequest) -> Path:
+    """Traces and screenshots go beside the report: into --out, else beside --html, --report-json
+    or --junit, else ./tank-results."""
+    if req.out:
+        return req.out
+    beside = next((p for p in (req.html, req.report_json, req.junit) if p is not None), None)
+    return beside.parent if beside is not None else Path("tank-results")
 
 
 async def run_request(req: RunRequest) -> int:
@@ -140,7 +151,8 @@ async def run_request(req: RunRequest) -> int:
         return 0
     options = WorldOptions(ingest=req.ingest, proxy=req.proxy, database_url=req.database_url, tap_url=req.tap_url,
                            tap_query=req.tap_query, out_dir=req.out, seed=1 if req.seed is None else req.seed,
-                           site_id=req.site_id, browser_ws=req.browser_ws, browser_cdp=req.browser_cdp)
+                           site_id=req.site_id, browser_ws=req.browser_ws, browser_cdp=req.browser_cdp,
+                           trace=req.trace, artifacts_dir=artifacts_dir(req))
     if req.out:
         req.out.mkdir(parents=True, exist_ok=True)
     run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,

@@ -7,6 +7,7 @@ instrumentation (js/instrument.js) is installed in every page before any page sc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import tempfile
@@ -76,6 +77,7 @@ class ContextSession:
     storage_mode: str = "normal"
     warnings: list[str] = field(default_factory=list)  # surfaced in the report's notes
     _page_names: dict[int, str] = field(default_factory=dict)
+    trace_path: Path | None = None  # where the context's Playwright trace is written when it closes
     _sync_counter: int = 0
     gate: ReportGate = field(default_factory=ReportGate)  # opens sealed reports, counts forged ones
 
@@ -84,7 +86,8 @@ class ContextSession:
     async def create(cls, *, name: str, pw: Playwright, browser: Browser | None, choice: BrowserChoice,
                      recorder: Recorder, adapter: Adapter, site_url: str, sync_url: str, now_ms: int,
                      persistent: bool = False, profile_dir: Path | None = None,
-                     storage_mode: str = "normal", seed: int = 1, generation: int = 0) -> "ContextSession":
+                     storage_mode: str = "normal", seed: int = 1, generation: int = 0,
+                     trace_dir: Path | None = None) -> "ContextSession":
         """Open a context with the clock paused at ``now_ms`` and its observer watching.
 
         ``seed`` (the scenario's) and ``generation`` (how often a context of this name was opened
@@ -101,6 +104,9 @@ class ContextSession:
             assert browser is not None
             context = await browser.new_context(**options)
         session = cls(name, context, None, recorder, adapter, site_url, profile_dir)  # type: ignore[arg-type]
+        if trace_dir is not None:  # --trace: every action of the context's pages, for show-trace
+            session.trace_path = trace_dir / f"trace-{name}-{generation}.zip"
+            await context.tracing.start(title=f"{name} #{generation}", screenshots=True, snapshots=True)
         recorder.sync_marks.pop(name, None)  # a restarted context counts its flush tokens from 1 again
         await context.clock.install(time=(now_ms - 1000) / 1000)
         await context.clock.pause_at(now_ms / 1000)
@@ -272,6 +278,10 @@ class ContextSession:
 
     # -- the end ------------------------------------------------------------------------
     async def close(self, remove_profile: bool = True) -> None:
+        if self.trace_path is not None:  # --trace: written before the context goes
+            with contextlib.suppress(Exception):  # the browser may be gone (restart, crash): no trace then
+                self.trace_path.parent.mkdir(parents=True, exist_ok=True)
+                await self.context.tracing.stop(path=str(self.trace_path))
         try:
             await self.context.close()
         except Exception:  # noqa: BLE001 - already gone (browser crashed or stopped)

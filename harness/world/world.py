@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,8 @@ class WorldOptions:
     site_id: str | None = None  # the site every scenario uses; None: a fresh one per scenario
     browser_ws: str | None = None  # a Playwright server (`playwright run-server`) instead of a local Chromium
     browser_cdp: str | None = None  # a Chromium's DevTools endpoint on this machine
+    trace: str = "off"  # off | on | retain-on-failure (harness.report.artifacts)
+    artifacts_dir: Path | None = None  # where kept traces and screenshots go (one folder per scenario)
 
 
 class World:
@@ -49,6 +53,16 @@ class World:
         self.pg: Any = None
         self.pg_store: Any = None
         self._stack = contextlib.AsyncExitStack()
+        self._staging: Path | None = None
+
+    def staging(self, scenario: str) -> Path | None:
+        """Where a scenario's traces and screenshots wait for its verdict (``None``: --trace off)."""
+        if self.options.trace == "off":
+            return None
+        if self._staging is None:
+            self._staging = Path(tempfile.mkdtemp(prefix="tank-artifacts-"))
+            self._stack.callback(shutil.rmtree, self._staging, True)
+        return self._staging / scenario
 
     async def __aenter__(self) -> "World":
         try:

@@ -84,6 +84,7 @@
       }
     }
     if (s.rerun) h += `<p><b>rerun</b> (seed ${esc(s.seed)}; build sha256 ${esc(DATA.meta.build_sha256 || "?")}; scenario sha256 ${esc(s.sha256 || "?")})</p><div class="rerun">${esc(s.rerun)}</div>`;
+    if (s.artifacts) h += `<p><b>trace, screenshots, console</b>: <code>${esc(s.artifacts)}</code> <span class="muted">(open a trace with <code>playwright show-trace FILE.zip</code>)</span></p>`;
     for (const n of s.notes || []) h += `<p class="muted">note: ${esc(n)}</p>`;
     h += `<div class="tools"><button data-z="0.5">− zoom</button> <button data-z="2">+ zoom</button> <span class="muted">time axis compressed across quiet gaps (dashed); ≈ journal times are lower bounds</span></div>`;
     h += `<div class="swim"></div><div class="tools"><input placeholder="envelope id or prefix" class="find"> <span class="muted count"></span></div><table class="fates"></table>`;
