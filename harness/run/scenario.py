@@ -9,6 +9,7 @@ import random
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness import driver, nemesis
