@@ -5,12 +5,15 @@ spelling, validated by ``parse_fault``. Exactly one *kind* key, plus modifiers:
 
 - ``{"ok": true}`` — explicitly healthy (useful inside sequences);
 - ``{"status": 503, "retry_after": 5, "body": {...}}`` — answer without processing;
-- ``{"delay_ms": 200}`` — wait (real time), then handle normally; also a modifier on any kind;
+- ``{"delay_ms": 200}`` — a slow server: handle normally (store the events) at once, answer after
+  ``delay_ms``; a client that gives up first leaves it processed but unacknowledged. As a modifier
+  on another kind (``{"ok": true, "delay_ms": 200}``, a delayed 503, …) it waits *before* that
+  kind acts. Delays are page time when the harness drives the stub (``Holds``), else real time;
 - ``{"hang": true}`` — hold until the client goes away, ``release_hung()`` (then handle normally)
   or the server stops;
 - ``{"close": true}`` / ``{"close": "rst"}`` — close the connection without an answer (FIN / RST);
 - ``{"process_then_fail": true | 502 | "close" | "rst"}`` — handle normally (store the events),
-  then answer 500 / that status, or close without an answer.
+  then answer 500 / that status, or close without an answer (after ``delay_ms``, if given).
 Modifiers: ``via: fetch|beacon`` (only requests with that transport tag), ``method: POST|OPTIONS``
 (default POST: preflights pass through unless a fault names them).
 """

@@ -5,17 +5,15 @@ Fault specs (the dict spelling shared by scenarios, the control app and Python) 
 """
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from server_stub.fault_spec import KIND_KEYS, MODIFIER_KEYS, Fault, FaultSpecError, parse_fault
+from server_stub.holds import HangEnd, Holds
 
 __all__ = ["KIND_KEYS", "MODIFIER_KEYS", "Decision", "Fault", "FaultPlan", "FaultSpecError", "HangEnd", "parse_fault"]
-
-HangEnd = Literal["released", "stopped"]
 
 
 @dataclass(frozen=True)
@@ -54,8 +52,7 @@ class FaultPlan:
         self._queue: list[Fault] = []
         self._default: Fault | None = None
         self._random: _RandomRule | None = None
-        self._hung: set[asyncio.Future[HangEnd]] = set()
-        self._stopped = False
+        self.holds = Holds()
         self.changes: list[tuple[int, str, list[str]]] = []  # (version, source, keys): who changed the plan
 
     # -- scripting -----------------------------------------------------------------------
@@ -126,7 +123,7 @@ class FaultPlan:
             "queue": [f.to_spec() for f in self._queue],
             "default": self._default.to_spec() if self._default else None,
             "random": {"p": rnd.p, "fault": rnd.fault.to_spec(), "seed": rnd.seed} if rnd else None,
-            "hung": len(self._hung),
+            "hung": self.holds.hung_count(),
         }
 
     @property
@@ -155,37 +152,27 @@ class FaultPlan:
             return Decision(rnd.fault, "random")
         return None
 
-    # -- hanging -------------------------------------------------------------------------
+    # -- holding -----------------------------------------------------------------------
+    def holding(self) -> bool:
+        """A rule is in place that can hold a request (hang or delay), or a request is held."""
+        specs = [*self._queue, self._default, self._random.fault if self._random else None]
+        return self.holds.count() > 0 or any(f is not None and (f.kind == "hang" or f.delay_ms) for f in specs)
+
     async def hold(self) -> HangEnd:
         """Block a hung request until ``release_hung()`` or ``stop()``.
 
         Cancellation (the client went away) propagates to the caller.
         """
-        if self._stopped:
-            return "stopped"
-        fut: asyncio.Future[HangEnd] = asyncio.get_running_loop().create_future()
-        self._hung.add(fut)
-        try:
-            return await fut
-        finally:
-            self._hung.discard(fut)
+        return await self.holds.hold(None)
 
     @property
     def hung_count(self) -> int:
-        return len(self._hung)
+        return self.holds.hung_count()
 
     def release_hung(self) -> int:
         """Let every currently hung request proceed normally; returns how many were released."""
-        return self._wake("released")
+        return self.holds.release_hung()
 
     def stop(self) -> None:
-        """The server is stopping: end every hung request (no answer) and refuse new holds."""
-        self._stopped = True
-        self._wake("stopped")
-
-    def _wake(self, how: HangEnd) -> int:
-        woken = [f for f in self._hung if not f.done()]
-        for fut in woken:
-            fut.set_result(how)
-        self._hung.clear()
-        return len(woken)
+        """The server is stopping: end every held request (no answer) and refuse new holds."""
+        self.holds.stop()

@@ -38,6 +38,7 @@ class Journal:
         self._listeners: list[Listener] = []
         self._changed = asyncio.Event()
         self._file: TextIO | None = None
+        self.page_clock: Callable[[], int] | None = None  # set by the harness: page time for ``t_page_done``
 
     # -- recording (used by the Sync app) ------------------------------------------------
     def begin(self, *, method: str, path: str, via: str = "unknown", headers: dict[str, str] | None = None,
@@ -86,6 +87,9 @@ class Journal:
             return current
         body = self._bodies.pop(seq, None)
         changes.update(outcome=outcome, status=status, t_done=time.time())
+        if self.page_clock is not None and current is not None:
+            # Page time stands still while a request is exchanged, unless the clock released it later.
+            changes["t_page_done"] = max(self.page_clock(), current.t_page or 0)
         entry = self.update(seq, **changes)
         if entry is not None:
             self._write(entry, body)

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 SYNC_PATH = sync.PATH
 VIA_PARAM = "_tank_via"
+PAGE_TIME_PARAM = "_tank_t"  # page time (ms) the page sent the request at, added by the instrumentation
+SEND_PARAM = "_tank_a"  # the page's id of the send (fetches only), so its abort can end a hold
 STORE_ERROR_RETRY_AFTER_S = 1
 JOURNALED_HEADERS: tuple[str, ...] = (
     "Origin", "Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding",
@@ -48,6 +50,9 @@ class _Exchange:
 
     request: web.Request
     seq: int
+    via: str = "unknown"
+    t_page: int | None = None  # page time the request was sent at (None: not from an instrumented page)
+    send: str | None = None  # the page's id of the send
     hanging: bool = False
     processed: bool = False
 
@@ -75,7 +80,9 @@ class SyncApp:
             via=via if via in ("fetch", "beacon") else "unknown",
             headers=_journaled(request.headers),
         )
-        ex = _Exchange(request, entry.seq)
+        ex = _Exchange(request, entry.seq, entry.via, _page_time(request), request.query.get(SEND_PARAM))
+        if ex.t_page is not None:
+            self.journal.update(ex.seq, t_page=ex.t_page)
         try:
             return await self._route(ex, entry.via)
         except asyncio.CancelledError:
@@ -123,11 +130,16 @@ class SyncApp:
             return web.Response(status=400)
         self.journal.set_body(ex.seq, raw)
         self.journal.update(ex.seq, events=parsed.events, error=parsed.error)
-        if fault is not None:
+        late = fault is not None and fault.kind in ("delay", "process_then_fail")
+        if fault is not None and not late:
             early = await self._before(ex, fault)
             if early is not None:
                 return early
         status, body, retry_after, error = await self._process(ex, parsed, raw)
+        if late and fault is not None and fault.delay_ms:
+            # A slow server: it has done the work; the answer leaves ``delay_ms`` after the request.
+            if await self.faults.holds.delay(ex.t_page, fault.delay_ms, ex.via, ex.send) != "released":
+                return self._gone(ex)
         if fault is not None and fault.kind == "process_then_fail":
             if fault.close is not None:
                 return self._close(ex, fault.close, outcome="process_then_fail", error=error)
@@ -157,8 +169,8 @@ class SyncApp:
 
     async def _before(self, ex: _Exchange, fault: Fault) -> web.StreamResponse | None:
         """Apply the part of a fault that comes before normal handling; a response ends it."""
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.delay_ms and await self.faults.holds.delay(ex.t_page, fault.delay_ms, ex.via, ex.send) != "released":
+            return self._gone(ex)
         if fault.kind == "status":
             return self._answer(ex, fault.status or 500, _fault_body(fault), retry_after=fault.retry_after,
                                 error=self._current_error(ex))
@@ -167,10 +179,12 @@ class SyncApp:
         if fault.kind == "hang":
             ex.hanging = True
             self.journal.update(ex.seq, outcome="hung")
-            how = await self.faults.hold()
+            how = await self.faults.holds.hold(None, ex.via, ex.send)
             ex.hanging = False
             if how == "stopped":
                 return self._close(ex, "fin", outcome="hung", error="server stopped")
+            if how == "gone":
+                return self._gone(ex)
             self.journal.update(ex.seq, outcome=IN_FLIGHT)
         return None
 
@@ -228,6 +242,12 @@ class SyncApp:
             return web.Response(status=status, text=body, headers=out)
         return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=out)
 
+    def _gone(self, ex: _Exchange) -> web.StreamResponse:
+        """The stub stopped, or the page gave up on this request while it was held: no answer."""
+        if self.stopping:
+            return self._close(ex, "fin", outcome="closed", error="server stopped")
+        return self._close(ex, "fin", outcome="client_gone", error="the page gave up on the request (abort)")
+
     def _close(self, ex: _Exchange, mode: str, *, outcome: str, error: str | None = None) -> web.StreamResponse:
         """Drop the connection without an answer (FIN, or RST via SO_LINGER 0)."""
         transport = ex.request.transport
@@ -241,6 +261,11 @@ class SyncApp:
                 transport.close()
         self.journal.finish(ex.seq, outcome=outcome, status=None, processed=ex.processed, error=error)
         return web.Response(status=204)  # never written: the transport is gone
+
+
+def _page_time(request: web.Request) -> int | None:
+    raw = request.query.get(PAGE_TIME_PARAM, "")
+    return int(raw) if raw.isdigit() and len(raw) <= 16 else None
 
 
 def _fault_body(fault: Fault) -> Any:

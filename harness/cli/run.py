@@ -46,15 +46,19 @@ from harness.contract.errors import HarnessError, UsageProblem
               help="build profile (YAML): adapter options and declared differences from the contract")
 @click.option("--deviations", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
               help="whether the profile's declared deviations from the contract fail the run")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="scenarios run at once, each in its own contexts, stub and proxy listener "
+                   "[default: 2 per CPU core, at most 6]")
 def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], tag: tuple[str, ...],
         site_attr: str, api_attr: str, outbox_key: str, deadletter_key: str, api_name: str, attrs: tuple[str, ...],
         ingest: str, database_url: str | None, tap_url: str | None, tap_query: str | None, site_id: str | None,
         no_proxy: bool,
         seed: int | None, report_json: Path | None, junit: Path | None, html: Path | None, out: Path | None,
         trace: str, timelines: tuple[str, ...], shard: str | None, browser_ws: str | None, browser_cdp: str | None,
-        profile: Path | None, deviations: str) -> None:
+        profile: Path | None, deviations: str, workers: int | None) -> None:
     """Run scenarios against a tracker build and print the verdict table."""
     from harness.run.shard import parse_shard
+    from harness.run.pool import default_workers
     from harness.run.suite import RunRequest, run_request
 
     try:
@@ -68,7 +72,8 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
                              proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, html=html, trace=trace, out=out,
                              timelines=list(timelines), site_id=site_id,
                              shard=parse_shard(shard) if shard else None, browser_ws=browser_ws, browser_cdp=browser_cdp,
-                             profile=profile, deviations=deviations)
+                             profile=profile, deviations=deviations,
+                             workers=workers if workers is not None else default_workers())
     except HarnessError as exc:
         click.echo(f"tankharness: {exc}", err=True)
         sys.exit(2)

@@ -209,6 +209,8 @@ class JournalEntry:
     fault: str | None = None
     t_done: float | None = None
     upstream_status: int | None = None  # tap mode: what the upstream answered
+    t_page: int | None = None  # page time the page sent it at (from the instrumentation's URL tag)
+    t_page_done: int | None = None  # page time it ended at, when a page clock drives the stub
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ async def advance(run: ScenarioRun, step: m.Advance) -> None:
 async def _after_unload(run: ScenarioRun) -> None:
     """Give beacons and unload writes a moment (real time) to land, then settle."""
     await run.clock.settle()
-    await run.quiesce()
+    await run.clock.quiet()
 
 
 HANDLERS = {

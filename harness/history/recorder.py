@@ -73,6 +73,7 @@ class Recorder:
     _state: dict[tuple[str, str], dict[str, Envelope]] = field(default_factory=dict)
     _open: dict[tuple[str, str, int], _PendingAttempt] = field(default_factory=dict)  # (context, tab#load, id)
     _early_ends: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
+    ended_sends: set[str] = field(default_factory=set)  # "load.id" of fetches that ended (the stub ends their holds)
     _seq: int = 0
     sync_marks: dict[str, str] = field(default_factory=dict)
     page_messages: list[PageMessage] = field(default_factory=list)
@@ -151,6 +152,7 @@ class Recorder:
             else:
                 self._open[key] = pending
         elif kind == "end":
+            self.ended_sends.add(f"{msg.get('load', '')}.{msg.get('id')}")
             pending = self._open.pop(key, None)
             if pending is None:  # the body was read asynchronously: the end can overtake the start
                 self._early_ends[key] = msg

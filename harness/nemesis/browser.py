@@ -6,6 +6,7 @@ import time
 import uuid
 from typing import Any
 
+from harness.nemesis.places import set_online
 from harness.scenario import model as m
 from harness.run.state import ScenarioRun, StepFailed
 
@@ -13,9 +14,7 @@ from harness.run.state import ScenarioRun, StepFailed
 async def set_offline(run: ScenarioRun, step: m.SetOffline) -> None:
     session = await run.session(step.context)
     await run.flush()
-    session.offline = step.offline
-    run.op("offline" if step.offline else "online", session=session, detail={"online": not step.offline})
-    await session.context.set_offline(step.offline)
+    await set_online(run, session, not step.offline)
     await run.clock.settle()
 
 

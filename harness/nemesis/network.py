@@ -43,17 +43,4 @@ async def proxy_enabled(run: ScenarioRun, step: m.ProxyEnabled) -> None:
     await run.clock.settle()
 
 
-async def heal(run: ScenarioRun) -> None:
-    """Remove every toxic of this run's proxy and enable it."""
-    if run.proxy_name is None or run.world.proxy_client is None:
-        return
-    client = run.world.proxy_client
-    for t in await asyncio.to_thread(client.toxics, run.proxy_name):
-        name = t["name"] if isinstance(t, dict) else getattr(t, "name")
-        await asyncio.to_thread(client.remove_toxic, run.proxy_name, name)
-    await asyncio.to_thread(client.set_enabled, run.proxy_name, True)
-    run.toxics.clear()
-    run.proxy_disabled = False
-
-
 HANDLERS = {m.Toxic: toxic, m.ProxyEnabled: proxy_enabled}

@@ -1,11 +1,16 @@
-"""Virtual time: advance the page clock of every context, timer by timer.
+"""Virtual time: advance the page clock of every context, stopping exactly where the network acts.
 
 Playwright's ``clock.run_for`` fires due timers back to back without waiting for the network
 I/O they start, so a fetch started by a retry timer would complete "after" hours of page time.
-Instead the harness asks every page for its next due timer, runs the clock exactly to it, lets
-the network settle in real time (briefly), and repeats. Requests deliberately held by a fault
-stay in flight; their abort timers fire when the clock reaches them. Nothing waits real seconds
-for a tracker timer.
+Instead the harness runs the clock to the next due timer — or to the page time a request held by
+a fault is due (``Held.due``: a late answer of the stub), whichever comes first — lets the work
+that started settle in real time, and repeats. Page time stands still while a request is open,
+unless every open request is held on purpose by a fault (``held``): then the clock moves on, and
+a held answer is released when page time reaches its due, before the timers of that instant.
+
+With one page running a build, its timers run in bulk inside the page (``pagetime.run_bulk``):
+each timer's work still settles before the next fires, but without a Python round trip per
+timer. Nothing waits real seconds for a tracker timer.
 """
 from __future__ import annotations
 
@@ -13,10 +18,27 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from harness.world.context import ContextSession, merge_probes
+from harness.run import pagetime
+from harness.world.context import ContextSession
 
-MAX_STEPS = 500_000
+MAX_STEPS = 2_000_000
 FALLBACK_SLICE_MS = 250  # when the page clock's timer queue cannot be read
+
+
+@dataclass(frozen=True)
+class Held:
+    """What fault places hold now: page fetches, the first page-time due, whether some end in real
+    time, and whether a fault in place could hold the next request at all."""
+
+    fetches: int = 0
+    due: int | None = None
+    real_time: bool = False
+    can_hold: bool = False  # a fault in place may hold the next request
+
+    def __add__(self, other: "Held") -> "Held":
+        dues = [d for d in (self.due, other.due) if d is not None]
+        return Held(self.fetches + other.fetches, min(dues) if dues else None, self.real_time or other.real_time,
+                    self.can_hold or other.can_hold)
 
 
 @dataclass
@@ -26,12 +48,20 @@ class VirtualClock:
     now: int
     sessions: Callable[[], Sequence[ContextSession]]
     activity: Callable[[], int] = lambda: 0  # a counter that moves when the network does (journal size)
-    faults_active: Callable[[], bool] = lambda: True  # a fault that may hold requests is in place
-    quiet_s: float = 0.1  # with a fault in place: real time without progress after which work counts as held
+    held: Callable[[], Held] = lambda: Held()  # what the fault places hold now
+    release_due: Callable[[int], int] = lambda now: 0  # let held requests due by then go
+    quiet_s: float = 0.1  # with real-time holds in place: real time without progress after which work counts as held
     settle_max_s: float = 3.0
-    steps: int = 0
+    bulk: bool = True  # run a lone page's timers in bulk
+    steps: int = 0  # clock stops (Python round trips)
+    timers: int = 0  # page timers fired
     fallback_used: bool = False
-    _zero_steps: int = field(default=0, repr=False)
+    notes: list[str] = field(default_factory=list)
+    _logged: dict[int, int] = field(default_factory=dict, repr=False)  # context id -> time logged for new documents
+    _no_bulk: set[int] = field(default_factory=set, repr=False)
+    _open: bool = field(default=False, repr=False)  # the last settle left work open (held on purpose)
+    _orphans: int = field(default=0, repr=False)  # held fetches no page waits for any more
+    orphan_wait_s: float = 1.0
 
     async def advance(self, ms: int, mode: str = "run") -> None:
         """Move page time forward by ``ms``: ``run`` fires timers one by one, ``jump`` like a sleeping laptop."""
@@ -39,57 +69,146 @@ class VirtualClock:
             raise ValueError("page time only moves forward")
         target = self.now + ms
         if mode == "jump":
+            await self.log_time()
             await asyncio.gather(*(s.run_clock(ms, "jump") for s in self.sessions()))
             self.now = target
+            self._logged.clear()  # Playwright logged the jump itself
             await self.settle()
             return
+        try:
+            await self._run_until(target)
+        finally:
+            await self.log_time()
+
+    async def _run_until(self, target: int) -> None:
         due = await self.settle()
         while True:
+            held = self.held()
+            if held.due is not None and held.due <= self.now:
+                self.release_due(self.now)
+                due = await self.settle()
+                continue
             if due == -1:
                 self.fallback_used = True
                 due = min(target, self.now + FALLBACK_SLICE_MS)
-            final = due is None or due >= target
-            await self._run_for(target - self.now if final else max(0, due - self.now))
+            horizon = min(d for d in (held.due, target) if d is not None)
+            stop = min(d for d in (due, horizon) if d is not None)
+            if held.due is not None and held.due == stop and due == stop and stop > self.now:
+                stop = horizon = stop - 1  # a held answer and a timer due at once: the answer wins the tie by 1 ms
+            await self._run_to(stop, horizon)
+            if held.due is not None and self.now >= held.due:
+                self.release_due(self.now)
             due = await self.settle()
-            if final:
+            if self.now >= target and (due is None or due > target):
                 return
 
-    async def _probe(self) -> tuple[int, int | None]:
-        return merge_probes(await asyncio.gather(*(s.probe() for s in self.sessions())))
-
-    async def _run_for(self, step: int) -> None:
+    async def _run_to(self, stop: int, horizon: int) -> None:
+        """Bring every page to ``stop``; in bulk, a lone page runs towards ``horizon`` until a request stays open."""
         self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise RuntimeError(f"the page clock fired more than {MAX_STEPS} timers in one run: a timer loop?")
-        self._zero_steps = self._zero_steps + 1 if step == 0 else 0
-        if self._zero_steps > 1000:  # a build rescheduling setTimeout(0) forever: push time on
-            step, self._zero_steps = 1, 0
-        # Contexts share nothing but time: advance them together.
-        await asyncio.gather(*(s.run_clock(step) for s in self.sessions()))
-        self.now += step
+        if self.steps > MAX_STEPS or self.timers > MAX_STEPS:
+            raise RuntimeError(f"the page clock stopped more than {MAX_STEPS} times in one run: a timer loop?")
+        sessions = list(self.sessions())
+        tabs = [(s, name, p) for s in sessions for name, p in s.tabs.items() if not p.is_closed()]
+        lone = tabs[0] if len(tabs) == 1 else None
+        if self.bulk and lone is not None and not self._open and id(lone[0]) not in self._no_bulk and horizon > self.now:
+            session, tab, page = lone
+            # With no fault able to hold a request, work that stays open is slow, not held: wait longer.
+            budget = 30.0 if self.held().can_hold else self.settle_max_s * 1000
+            run = await pagetime.run_bulk(page, horizon, session.adapter.watched_keys(), budget_ms=budget)
+            if run is not None:
+                self._record(session, tab, run)
+                if run.why == "unstamped":
+                    self._no_bulk.add(id(session))
+                    self.notes.append(f"context {session.name}: the build writes storage without setItem; "
+                                      "its timers were stepped one by one (slower, same fidelity)")
+                stop = max(self.now, run.t)
+        runs = await asyncio.gather(*(self._page_to(s, name, p, stop) for s, name, p in
+                                      [(s, "", s.observer) for s in sessions] + tabs))
+        self.timers += sum(r.fired for r in runs if r is not None)
+        self.now = max(self.now, stop)
+
+    async def _page_to(self, session: ContextSession, tab: str, page, stop: int):  # noqa: ANN001, ANN202
+        if page is None or page.is_closed():
+            return None
+        run = await pagetime.run_to(page, stop)
+        if run is not None and tab:
+            self._record(session, tab, run, count=False)
+        return run
+
+    def _record(self, session: ContextSession, tab: str, run: pagetime.PageRun, count: bool = True) -> None:
+        if count:
+            self.timers += run.fired
+        for t, text, stack in run.errors:
+            session.recorder.on_page_message(session.name, tab, "pageerror", "error", text,
+                                             stack=stack or None, t_page=int(t))
+
+    async def log_time(self) -> None:
+        """Documents opened from now on start at the current page time (one init script per advance)."""
+        for s in self.sessions():
+            if self._logged.get(id(s.context)) != self.now:
+                try:
+                    await s.context.add_init_script(pagetime.log_script(self.now))
+                except Exception:  # noqa: BLE001 - a context closing
+                    continue
+                self._logged[id(s.context)] = self.now
+
+    async def _probe(self) -> tuple[int, int, int | None]:
+        results = await asyncio.gather(*(s.probe_detail() for s in self.sessions()))
+        inflight = sum(r[0] for r in results)
+        locks = sum(r[1] for r in results)
+        dues = [r[2] for r in results if r[2] is not None]
+        due = -1 if -1 in dues else (min(dues) if dues else None)
+        return inflight, locks, due
 
     async def settle(self) -> int | None:
         """Wait (real time, briefly) until the work the last timers started has settled.
 
-        Settled: no send in flight and no Web Lock pending in any page; or, while a fault that can
-        hold requests is in place, nothing has moved for ``quiet_s`` (held requests must not stall
-        the run). Without such a fault a slow server is waited for, up to ``settle_max_s``.
-        Returns the next due timer seen by the last probe.
+        Settled: no send in flight and no Web Lock pending in any page; or every fetch in flight
+        is held on purpose by a fault place (twice in a row, nothing moving); or, while a place
+        holds requests in real time (toxics), nothing has moved for ``quiet_s``. Otherwise a slow
+        server is waited for, up to ``settle_max_s``. Returns the next due timer seen.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.settle_max_s
-        last: tuple[int, int] | None = None
+        started = loop.time()
+        deadline = started + self.settle_max_s
+        last: tuple[int, ...] | None = None
         since = loop.time()
         while True:
-            busy, due = await self._probe()
-            if busy == 0:
-                return due
-            mark = (busy, self.activity())
+            inflight, locks, due = await self._probe()
+            self._open = inflight + locks > 0
+            held = self.held()
+            self._orphans = min(self._orphans, held.fetches)
             now = loop.time()
+            if held.fetches - self._orphans > inflight:
+                # A held request no page waits for: the page aborted it and the stub has not seen the
+                # connection close yet. Wait for that (briefly), or its late answer would look received.
+                if now - started < self.orphan_wait_s:
+                    await asyncio.sleep(0.002)
+                    continue
+                self._orphans = held.fetches - inflight  # e.g. a keepalive fetch of a closed page
+            if not self._open:
+                return due
+            mark = (inflight, locks, held.fetches, self.activity())
             if now >= deadline:
                 return due
             if mark != last:
                 last, since = mark, now
-            elif now - since >= (self.quiet_s if self.faults_active() else self.settle_max_s):
+            elif inflight <= held.fetches:
+                return due
+            elif held.real_time and now - since >= self.quiet_s:
                 return due
             await asyncio.sleep(0.002)
+
+    async def quiet(self, quiet_s: float = 0.08, max_s: float = 2.0) -> None:
+        """Wait (real time) until no new fact has arrived for ``quiet_s``: beacons and unload writes,
+        which no page is left to probe."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_s
+        mark, since = self.activity(), loop.time()
+        while loop.time() < deadline:
+            await asyncio.sleep(0.01)
+            now_mark = self.activity()
+            if now_mark != mark:
+                mark, since = now_mark, loop.time()
+            elif loop.time() - since >= quiet_s:
+                return

@@ -8,6 +8,7 @@ import importlib
 import random
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,7 @@ from harness.report.artifacts import capture_pages, retain
 from harness.run.clock import VirtualClock
 from harness.contract.history import History, StoredEvent, save_history
 from harness.history.recorder import Recorder
-from harness.nemesis.database import restart as restart_database
-from harness.nemesis.network import heal as heal_network
+from harness.nemesis import places
 from harness.scenario import model as m
 from harness.run.isolation import outside_change_error, refusal_notes, refusal_records
 from harness.run.state import ScenarioRun, StepFailed
@@ -64,8 +64,11 @@ async def hook(run: ScenarioRun, step: m.Hook) -> None:
 HANDLERS: dict[type, Any] = {**driver.HANDLERS, **nemesis.HANDLERS, m.Hook: hook}
 
 
-async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapter: Adapter) -> ScenarioResult:
-    """Run a scenario against a build. Guarantee failures are in the verdict; a broken step is ``error``."""
+async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapter: Adapter,
+                       on_clock: Callable[[VirtualClock], None] | None = None) -> ScenarioResult:
+    """Run a scenario against a build. Guarantee failures are in the verdict; a broken step is ``error``.
+
+    ``on_clock`` receives the scenario's clock once it exists (live progress reads it)."""
     global _proxy_counter
     started = time.monotonic()
     seed = scenario.seed
@@ -98,7 +101,11 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                           sync_url=sync_url, proxy_name=proxy_name, recorder=recorder,
                           clock=None, rng=random.Random(seed))  # type: ignore[arg-type]
         run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity,
-                                 faults_active=run.faults_active)
+                                 held=lambda: places.held(run), release_due=lambda now: places.release_due(run, now))
+        stub.faults.holds.follow_page_clock()  # late answers are due in page time
+        stub.journal.page_clock = lambda: run.clock.now
+        if on_clock is not None:
+            on_clock(run.clock)
         recorder.clock = lambda: run.clock.now
         run.persistent = any(isinstance(s, m.RestartBrowser) for s in scenario.steps)
         stack.push_async_callback(_close_sessions, run)
@@ -115,6 +122,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         staging = world.staging(scenario.name)
         if staging is not None:
             run.notes.extend(await capture_pages(run.live_sessions(), staging))
+        run.notes.extend(run.clock.notes)
         run.notes.extend(w for s in run.sessions.values() for w in s.notes())
         rows, rows_source, rows_problem = await _read_rows(store, site_id)
         if rows_problem is not None:
@@ -125,7 +133,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         history = recorder.history(
             t_page_end=run.clock.now, journal=list(stub.journal.entries()), at_rest=rows, at_rest_source=rows_source,
             site_shared=world.options.site_id is not None, notes=run.notes, error=error,
-            meta={"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps,
+            meta={"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps, "clock_timers": run.clock.timers,
                   "clock_fallback": run.clock.fallback_used, "refused": refusal_records(refused)})
     if world.options.out_dir is not None:
         save_history(history, world.options.out_dir / f"{scenario.name}.history.json")
@@ -183,16 +191,7 @@ async def _heal_and_settle(run: ScenarioRun) -> None:
     if scenario.heal:
         await run.flush()
         run.op("heal")
-        await heal_network(run)
-        if run.db_stopped:
-            await restart_database(run)
-        run.stub.faults.clear()
-        run.stub.faults.release_hung()
-        for session in run.live_sessions():
-            if session.offline:
-                session.offline = False
-                run.op("online", session=session, detail={"online": True, "heal": True})
-                await session.context.set_offline(False)
+        await places.heal(run)
     if scenario.settle_ms:
         await run.clock.advance(scenario.settle_ms)
 
@@ -204,7 +203,7 @@ async def _final_read(run: ScenarioRun) -> list[str]:
     notes = []
     with contextlib.suppress(Exception):
         await run.flush()
-        await run.quiesce(0.05, 1.0)
+        await run.clock.quiet(0.05, 1.0)
     for session in run.live_sessions():
         try:
             await session.snapshot(run.clock.now)

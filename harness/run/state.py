@@ -4,7 +4,6 @@ Driver and nemesis steps receive a ``ScenarioRun``; they act through it and reco
 """
 from __future__ import annotations
 
-import asyncio
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,30 +86,9 @@ class ScenarioRun:
         self.recorder.op(kind, self.now, context=session.name if session else None, page=tab,
                          detail=d, intents=intents)
 
-    def faults_active(self) -> bool:
-        """A fault that can hold a request in flight is in place (the clock must not wait it out)."""
-        if self.toxics or self.proxy_disabled or self.db_stopped or self.stub.faults.hung_count:
-            return True
-        state = self.stub.faults.state()
-        specs = [*state["queue"], state["default"], (state["random"] or {}).get("fault")]
-        return any(isinstance(s, dict) and ("hang" in s or "delay_ms" in s) for s in specs)
-
     def activity(self) -> int:
         """A number that moves whenever a fact arrives (journal entry, write, attempt)."""
         return len(self.stub.journal.entries()) + len(self.recorder.writes) + len(self.recorder.attempts)
-
-    async def quiesce(self, quiet_s: float = 0.08, max_s: float = 2.0) -> None:
-        """Wait (real time) until no new fact has arrived for ``quiet_s``: beacons and unload writes."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max_s
-        mark, since = self.activity(), loop.time()
-        while loop.time() < deadline:
-            await asyncio.sleep(0.01)
-            now_mark = self.activity()
-            if now_mark != mark:
-                mark, since = now_mark, loop.time()
-            elif loop.time() - since >= quiet_s:
-                return
 
     async def flush(self) -> None:
         for s in self.live_sessions():

@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 import importlib.metadata
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from harness.report.model import RunReport, ScenarioEntry
 from harness.report.rerun import run_args, sha256_file, sha256_text
 from harness.checker import Policy, judge
 from harness.contract.history import History
+from harness.run.clock import VirtualClock
+from harness.run.pool import run_pool
+from harness.run.progress import Progress
 from harness.run.scenario import ScenarioResult, describe, run_scenario
 from harness.run.shard import take_shard
 from harness.scenario import Scenario, load_scenarios
@@ -50,6 +54,7 @@ class RunRequest:
     browser_cdp: str | None = None
     profile: Path | None = None  # a build profile (harness/builds/profile.py)
     deviations: str = "fail"  # fail | warn: whether declared deviations from the contract fail the run
+    workers: int = 1
 
 
 def select(scenarios: list[Scenario], only: list[str], tags: list[str], ingest: str) -> list[Scenario]:
@@ -62,10 +67,11 @@ def select(scenarios: list[Scenario], only: list[str], tags: list[str], ingest: 
     return [s for s in chosen if s.ingest != "postgres" or ingest == "postgres"]
 
 
-async def run_scenario_or_error(world: World, scenario: Scenario, build: Build, adapter: Adapter) -> ScenarioResult:
+async def run_scenario_or_error(world: World, scenario: Scenario, build: Build, adapter: Adapter,
+                                on_clock: Callable[[VirtualClock], None] | None = None) -> ScenarioResult:
     """A scenario whose setup breaks (stub, proxy, store) is reported as an error; the run goes on."""
     try:
-        return await run_scenario(world, scenario, build, adapter)
+        return await run_scenario(world, scenario, build, adapter, on_clock)
     except HarnessError:
         raise  # the environment is gone: no later scenario can run either
     except Exception as exc:  # noqa: BLE001
@@ -76,15 +82,21 @@ async def run_scenario_or_error(world: World, scenario: Scenario, build: Build, 
 
 
 async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, options: WorldOptions,
-                    console: Console | None = None, run_meta: dict | None = None) -> tuple[RunReport, list[ScenarioResult]]:
-    """Run scenarios in one world; returns the report and the raw results (histories)."""
-    results: list[ScenarioResult] = []
+                    console: Console | None = None, run_meta: dict | None = None,
+                    workers: int = 1) -> tuple[RunReport, list[ScenarioResult]]:
+    """Run scenarios in one world, ``workers`` at once; returns the report and the raw results (histories)."""
     started = dt.datetime.now(dt.timezone.utc)
     async with World(options) as world:
-        for scenario in scenarios:
-            if console is not None:
-                console.print(f"[dim]running {scenario.name} …[/dim]")
-            results.append(await run_scenario_or_error(world, scenario, build, adapter))
+        with Progress(console or Console(quiet=True), len(scenarios), live=None if console else False) as progress:
+
+            async def one(scenario: Scenario) -> ScenarioResult:
+                progress.started(scenario.name)
+                result = await run_scenario_or_error(world, scenario, build, adapter,
+                                                     lambda clock: progress.clock(scenario.name, clock))
+                progress.finished(result)
+                return result
+
+            results = await run_pool(scenarios, one, workers)
         report = make_report(world, build, adapter, results, started, run_meta)
     return report, results
 
@@ -157,7 +169,7 @@ async def run_request(req: RunRequest) -> int:
         req.out.mkdir(parents=True, exist_ok=True)
     run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,
                         site_id=req.site_id, database_url=req.database_url, tap_url=req.tap_url)
-    report, results = await run_suite(build, chosen, req.adapter, options, console, run_meta)
+    report, results = await run_suite(build, chosen, req.adapter, options, console, run_meta, req.workers)
     if req.shard:
         report.meta["shard"] = "{}/{}".format(*req.shard)
     render_run(report, console)

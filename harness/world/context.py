@@ -50,6 +50,15 @@ PROBE_JS = """() => {
   return [busy, t ? c._now.time + (t.callAt - c._now.ticks) : null];
 }"""
 
+# The same, with sends in flight and pending Web Locks apart: the clock compares sends with held requests.
+PROBE_DETAIL_JS = """() => {
+  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
+  const due = (!c || typeof c._firstTimer !== "function") ? -1 : (() => {
+    const t = c._firstTimer(); return t ? c._now.time + (t.callAt - c._now.ticks) : null; })();
+  return [window.__tankInflight || 0, window.__tankLocks || 0, due];
+}"""
+STAMP_KEY = "__tank_t"  # the writing page's time, written just before each watched write (instrument.js)
+
 FILL_JS = """(prefix) => {
   let i = 0, size = 512 * 1024;
   const chunk = "x".repeat(size);
@@ -112,7 +121,8 @@ class ContextSession:
         await context.clock.pause_at(now_ms / 1000)
         # The binding first: the instrumentation captures it (and removes it from window) at init.
         await context.expose_binding("__tankReport", session._on_report)
-        config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation}
+        config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation,
+                  "watchedKeys": adapter.watched_keys()}
         await context.add_init_script(config_script(config, session.gate.key))
         await context.add_init_script(INSTRUMENT_JS)
         if storage_mode == "private":
@@ -131,6 +141,8 @@ class ContextSession:
         )
         await session.observer.evaluate(OBSERVER_JS)
         await session.observer.evaluate(f"(k) => {{ try {{ localStorage.setItem(k, '00000000'); }} catch (e) {{}} }}", SYNC_KEY)
+        # The stamp key exists before any quota fill, so restamping (same length) never needs room.
+        await session.observer.evaluate("(k) => { try { localStorage.setItem(k, '0000000000000'); } catch (e) {} }", STAMP_KEY)
         await session.snapshot(now_ms)
         return session
 
@@ -271,6 +283,13 @@ class ContextSession:
             self.recorder.on_page_message(self.name, tab, "pageerror", "error", text, stack=stack or None,
                                           page_url=_url(self.tabs.get(tab)), t_page=self.recorder.clock() + ms)
 
+    async def probe_detail(self) -> tuple[int, int, int | None]:
+        """(sends in flight, Web Locks pending, next due timer) over this context's tabs; due -1: unknown."""
+        results = await asyncio.gather(*(_probe_detail(p) for p in self.live_tabs()))
+        dues = [r[2] for r in results if r[2] is not None]
+        due = -1 if -1 in dues else (min(dues) if dues else None)
+        return sum(r[0] for r in results), sum(r[1] for r in results), due
+
     async def probe(self) -> tuple[int, int | None]:
         """(open async work, next due timer) over this context's tabs; due -1: unknown."""
         results = await asyncio.gather(*(_probe_page(p) for p in self.live_tabs()))
@@ -303,6 +322,14 @@ async def _probe_page(page: Page) -> tuple[int, int | None]:
     except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
         return 0, None
     return int(busy), (None if due is None else int(due))
+
+
+async def _probe_detail(page: Page) -> tuple[int, int, int | None]:
+    try:
+        inflight, locks, due = await page.evaluate(PROBE_DETAIL_JS)
+    except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
+        return 0, 0, None
+    return int(inflight), int(locks), (None if due is None else int(due))
 
 
 def merge_probes(results: "list[tuple[int, int | None]] | tuple[tuple[int, int | None], ...]") -> tuple[int, int | None]:

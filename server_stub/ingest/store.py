@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections.abc import Callable
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -85,6 +87,7 @@ class PostgresStore:
         self._limiter: TokenBucket | None = None
         self._sites: dict[str, str] = {}  # public_id -> uuid; only found sites are cached
         self._check_task: asyncio.Task[None] | None = None
+        self._down = False
         self.set_rate_limit(rate_limit_per_s)
 
     @classmethod
@@ -139,9 +142,19 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ knobs for scenarios
 
-    def set_rate_limit(self, per_s: float | None) -> None:
-        """Turn the 429 fault on (``per_s`` requests per second, bursts of one second) or off."""
-        self._limiter = TokenBucket(per_s) if per_s is not None else None
+    def set_rate_limit(self, per_s: float | None, clock: Callable[[], float] | None = None) -> None:
+        """Turn the 429 fault on (``per_s`` requests per second, bursts of one second) or off.
+
+        ``clock`` (seconds) is the time the bucket refills in; the harness passes page time.
+        """
+        self._limiter = TokenBucket(per_s, clock=clock or time.monotonic) if per_s is not None else None
+
+    def set_down(self, down: bool) -> None:
+        """The database was stopped on purpose: answer 503 at once rather than wait for the pool.
+
+        A pool timeout is real time; the outage's length is the page time until ``set_down(False)``.
+        """
+        self._down = down
 
     async def ensure_site(self, public_id: str, domain: str) -> None:
         """Register a site (``name`` = domain) unless it exists; sites are never removed."""
@@ -182,6 +195,8 @@ class PostgresStore:
     async def _ingest(self, events: list[dict[str, Any]]) -> IngestResult:
         if self._limiter is not None and (wait := self._limiter.take()) is not None:
             return IngestResult(429, {"ok": False, "error": "rate limited"}, retry_after=wait)
+        if self._down:
+            return self._unavailable("database unavailable: stopped")
         if not events:
             return IngestResult(400, {"ok": False, "error": "no events"})
         sites = {ev.get("s") if isinstance(ev, dict) else None for ev in events}

@@ -260,6 +260,15 @@ async def test_delay_reorders_answers(stub: StubServer, http: aiohttp.ClientSess
     assert first.t_done is not None and second.t_done is not None
     assert first.t_done - first.t_wall >= 0.39  # asyncio.sleep never returns early (10 ms clock slack)
     assert second.t_done < first.t_done
+    assert [r.eid for r in await stub.store.rows()] == ["slow", "fast"]  # a slow server stores, then answers late
+
+
+async def test_ok_with_delay_waits_before_storing(stub: StubServer, http: aiohttp.ClientSession, event: EventFactory) -> None:
+    stub.faults.push({"ok": True, "delay_ms": 300})
+    slow = asyncio.ensure_future(send(http, stub, event("slow")))
+    await stub.journal.wait_for(lambda e: e.seq == 1 and e.fault is not None)
+    assert (await send(http, stub, event("fast")))[0] == 200
+    assert (await slow)[0] == 200
     assert [r.eid for r in await stub.store.rows()] == ["fast", "slow"]
 
 

@@ -10,6 +10,16 @@
   const syncPrefix = cfg.syncUrl || "";
   window.__tankInflight = 0;  // sends not yet settled
   window.__tankLocks = 0;  // Web Locks requests not yet released: the build's async bookkeeping
+  // Resolves when no send is in flight and no lock pending (the clock's bulk runner waits on it).
+  let idleWaiters = [];
+  const done = (counter) => {
+    window[counter]--;
+    if (window.__tankInflight + window.__tankLocks > 0 || !idleWaiters.length) return;
+    const waiters = idleWaiters; idleWaiters = [];
+    for (const w of waiters) w();
+  };
+  window.__tankIdle = () => (window.__tankInflight + window.__tankLocks === 0) ? Promise.resolve()
+    : new Promise((resolve) => idleWaiters.push(resolve));
 
   // Reproducible runs that never share randomness: Math.random, crypto.randomUUID and
   // crypto.getRandomValues draw from streams seeded by (scenario seed, context and its generation,
@@ -113,8 +123,15 @@
     try { return syncPrefix && new URL(String(url), location.href).href.startsWith(syncPrefix); }
     catch (e) { return false; }
   };
-  const tag = (url, via) => {
-    try { const u = new URL(String(url), location.href); u.searchParams.set("_tank_via", via); return u.href; }
+  // The transport, and the page time it was sent at: the stub holds a late answer in page time.
+  const tag = (url, via, id) => {
+    try {
+      const u = new URL(String(url), location.href);
+      u.searchParams.set("_tank_via", via);
+      u.searchParams.set("_tank_t", String(Date.now()));
+      if (id) u.searchParams.set("_tank_a", load + "." + id);  // its abort ends a hold at the stub
+      return u.href;
+    }
     catch (e) { return url; }
   };
   const parseBody = (text) => {
@@ -149,11 +166,11 @@
     body.then((text) => report({ type: "start", id, via: "fetch", t: t0, page: location.pathname, ...describe(parseBody(text)) }));
     let p;
     window.__tankInflight++;
-    try { p = origFetch.call(this, isRequest ? new Request(tag(url, "fetch"), input) : tag(url, "fetch"), init); }
-    catch (e) { window.__tankInflight--; report({ type: "end", id, t: Date.now(), outcome: "network_error", error: String(e) }); throw e; }
+    try { p = origFetch.call(this, isRequest ? new Request(tag(url, "fetch", id), input) : tag(url, "fetch", id), init); }
+    catch (e) { done("__tankInflight"); report({ type: "end", id, t: Date.now(), outcome: "network_error", error: String(e) }); throw e; }
     p.then(
-      (r) => { window.__tankInflight--; report({ type: "end", id, t: Date.now(), outcome: r.ok ? "ok" : "http_error", status: r.status }); },
-      (e) => { window.__tankInflight--; report({ type: "end", id, t: Date.now(), outcome: e && e.name === "AbortError" ? "abort" : "network_error", error: String(e && e.message || e) }); },
+      (r) => { done("__tankInflight"); report({ type: "end", id, t: Date.now(), outcome: r.ok ? "ok" : "http_error", status: r.status }); },
+      (e) => { done("__tankInflight"); report({ type: "end", id, t: Date.now(), outcome: e && e.name === "AbortError" ? "abort" : "network_error", error: String(e && e.message || e) }); },
     );
     return p;
   };
@@ -165,10 +182,34 @@
     navigator.locks.request = function (...args) {
       window.__tankLocks++;
       let p;
-      try { p = origRequest(...args); } catch (e) { window.__tankLocks--; throw e; }
-      Promise.resolve(p).then(() => { window.__tankLocks--; }, () => { window.__tankLocks--; });
+      try { p = origRequest(...args); } catch (e) { done("__tankLocks"); throw e; }
+      Promise.resolve(p).then(() => done("__tankLocks"), () => done("__tankLocks"));
       return p;
     };
+  }
+
+  // Each write to a watched key is preceded by a write of this page's time to "__tank_t": the
+  // observer page stamps the write with it, since its own clock may lag while the harness runs
+  // this page's timers in bulk (harness/run/pagetime.py).
+  const watchedKeys = new Set(cfg.watchedKeys || []);
+  if (watchedKeys.size && typeof Storage !== "undefined") {
+    const proto = Storage.prototype, origSet = proto.setItem, origRemove = proto.removeItem;
+    const mark = (area, key, value) => {
+      if (!watchedKeys.has(String(key))) return false;
+      try {
+        if (area !== window.localStorage) return false;
+        origSet.call(area, "__tank_t", value);
+        return true;
+      } catch (e) { return false; /* private mode: the observer's own time is used */ }
+    };
+    const stamped = (area, key, write, args) => {
+      const on = mark(area, key, String(Date.now()));
+      if (on) window.__tankStamps = (window.__tankStamps || 0) + 1;
+      try { return write.apply(area, args); }
+      catch (e) { if (on) mark(area, key, "0000000000000"); throw e; }  // no write: no stamp pending
+    };
+    proto.setItem = function (key, value) { return stamped(this, key, origSet, arguments); };
+    proto.removeItem = function (key) { return stamped(this, key, origRemove, arguments); };
   }
 
   if (navigator.sendBeacon) {

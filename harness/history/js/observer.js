@@ -40,15 +40,18 @@
              parse_error: unidentified > 0 ? unidentified + " entries without an id" : null, raw_sample: null };
   };
 
+  let stamp = null;  // the writing page's time, written just before its watched write (instrument.js)
+  const when = () => { const t = stamp !== null ? stamp : Date.now(); stamp = null; return t; };
   window.addEventListener("storage", (e) => {
     if (e.storageArea !== window.localStorage) return;
+    if (e.key === "__tank_t") { const t = Number(e.newValue); stamp = t > 0 ? t : null; return; }
     if (e.key === syncKey) { window.__tankStorage({ sync: e.newValue, t: Date.now() }); return; }
     if (e.key === null) {  // localStorage.clear(): Python knows what was there
       for (const key of watched) window.__tankStorage({ key, t: Date.now(), url: e.url, cleared: true });
       return;
     }
     if (!watched.has(e.key)) return;
-    window.__tankStorage({ key: e.key, t: Date.now(), url: e.url, ...delta(e.oldValue, e.newValue) });
+    window.__tankStorage({ key: e.key, t: when(), url: e.url, ...delta(e.oldValue, e.newValue) });
   });
   window.__tankDelta = delta;
 })();

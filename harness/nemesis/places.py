@@ -1,0 +1,139 @@
+"""Where faults live — browser, proxy, stub, database — behind one small protocol.
+
+Each place answers three questions: heal what the scenario left (``heal``); which page fetches it
+holds now and when the first of them is due in page time (``held``); and lets due ones go
+(``release_due``). The step handlers apply faults; healing, the clock's "is this request held on
+purpose?" and its "when must I stop?" all come from here, so a new kind of fault is one class.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Protocol
+
+from harness.run.clock import Held
+
+if TYPE_CHECKING:
+    from harness.run.state import ScenarioRun
+    from harness.world.context import ContextSession
+
+class Place(Protocol):
+    name: str
+
+    def held(self, run: "ScenarioRun") -> Held: ...
+
+    def release_due(self, run: "ScenarioRun", now: int) -> int: ...
+
+    async def heal(self, run: "ScenarioRun") -> None: ...
+
+
+async def set_online(run: "ScenarioRun", session: "ContextSession", online: bool, *, heal: bool = False) -> None:
+    """The one writer of a context's network state (a step or the heal)."""
+    session.offline = not online
+    detail = {"online": online, **({"heal": True} if heal else {})}
+    run.op("online" if online else "offline", session=session, detail=detail)
+    await session.context.set_offline(not online)
+
+
+class BrowserPlace:
+    """Offline contexts. They refuse requests at once: nothing is held."""
+
+    name = "browser"
+
+    def held(self, run: "ScenarioRun") -> Held:
+        return Held()
+
+    def release_due(self, run: "ScenarioRun", now: int) -> int:
+        return 0
+
+    async def heal(self, run: "ScenarioRun") -> None:
+        for session in run.live_sessions():
+            if session.offline:
+                await set_online(run, session, True, heal=True)
+
+
+class ProxyPlace:
+    """Toxics and ``enabled`` on this run's Toxiproxy listener; toxics hold bytes in real time."""
+
+    name = "proxy"
+
+    def held(self, run: "ScenarioRun") -> Held:
+        return Held(real_time=bool(run.toxics), can_hold=bool(run.toxics))
+
+    def release_due(self, run: "ScenarioRun", now: int) -> int:
+        return 0
+
+    async def heal(self, run: "ScenarioRun") -> None:
+        client = run.world.proxy_client
+        if run.proxy_name is None or client is None:
+            return
+        for t in await asyncio.to_thread(client.toxics, run.proxy_name):
+            name = t["name"] if isinstance(t, dict) else getattr(t, "name")
+            await asyncio.to_thread(client.remove_toxic, run.proxy_name, name)
+        await asyncio.to_thread(client.set_enabled, run.proxy_name, True)
+        run.toxics.clear()
+        run.proxy_disabled = False
+
+
+class StubPlace:
+    """HTTP faults of the Sync stub: hung requests (until healed) and late answers (page time)."""
+
+    name = "stub"
+
+    def held(self, run: "ScenarioRun") -> Held:
+        holds = run.stub.faults.holds
+        holds.abandon(run.recorder.ended_sends)  # a send its page aborted is not held any more
+        return Held(holds.count("fetch"), holds.next_due(), real_time=not holds.page_clock and holds.count() > 0,
+                    can_hold=run.stub.faults.holding())
+
+    def release_due(self, run: "ScenarioRun", now: int) -> int:
+        return run.stub.faults.holds.release_due(now)
+
+    async def heal(self, run: "ScenarioRun") -> None:
+        run.stub.faults.clear()
+        run.stub.faults.release_hung()
+
+
+class DatabasePlace:
+    """The ingest database. While stopped the store answers 503 at once: nothing is held."""
+
+    name = "database"
+
+    def held(self, run: "ScenarioRun") -> Held:
+        return Held()
+
+    def release_due(self, run: "ScenarioRun", now: int) -> int:
+        return 0
+
+    async def heal(self, run: "ScenarioRun") -> None:
+        if run.db_stopped:
+            await start_database(run)
+
+
+async def start_database(run: "ScenarioRun") -> None:
+    """Start the stopped database again (a step, or the heal at the end of a scenario)."""
+    await run.world.pg.start_server()
+    store = run.world.pg_store
+    store.set_down(False)
+    await store.check()  # replace pooled connections that died with the server
+    run.db_stopped = False
+
+
+PLACES: tuple[Place, ...] = (BrowserPlace(), ProxyPlace(), StubPlace(), DatabasePlace())
+
+
+def held(run: "ScenarioRun") -> Held:
+    """What every place holds now."""
+    total = Held()
+    for place in PLACES:
+        total = total + place.held(run)
+    return total
+
+
+def release_due(run: "ScenarioRun", now: int) -> int:
+    return sum(place.release_due(run, now) for place in PLACES)
+
+
+async def heal(run: "ScenarioRun") -> None:
+    """Heal every place, network first so the stub's released requests can answer."""
+    for place in (PLACES[1], PLACES[3], PLACES[2], PLACES[0]):
+        await place.heal(run)

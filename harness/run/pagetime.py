@@ -1,0 +1,139 @@
+"""Page-side clock stepping: run one page's fake clock directly, alone or timer by timer in bulk.
+
+Playwright's ``context.clock.run_for`` adds an init script per call (so new documents can replay
+the clock) and evaluates in every frame: a day-long run of thousands of steps grows thousands of
+init scripts. The harness instead drives each page's clock controller (``__pwClock``, the same
+private object ``PROBE_JS`` reads; Playwright is pinned) and, once per ``advance``, logs the time
+reached for documents that open later (``log_time``).
+
+``RUN_BULK_JS`` runs one page's timers back to back inside the page: after each timer it lets the
+work that timer started finish (real time, a short budget) before it fires the next, so page time
+never moves while a request is open. It returns to Python when it reaches the target, when work
+stays open past the budget (a request is held: the harness clock takes over), after a real-time
+slice (progress), or when the page wrote a watched key without the instrumentation's time stamp
+(the observer would stamp it late; the harness falls back to stepping).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from playwright.async_api import Page
+
+# Fire every timer due at the first due instant up to ``ticks``, in Playwright's order, each in its
+# own task: like ``runFor``, but one scan of the timer list per instant rather than per timer,
+# which is what keeps a build with a thousand parallel timer chains cheap.
+FIRE_INSTANT_JS = """
+const fireInstant = async (c, ticks, errors) => {
+  const first = c._firstTimer(ticks);
+  if (!first) return 0;
+  const at = first.callAt;
+  const due = [...c._timers.values()].filter((t) => t.callAt === at).sort((a, b) =>
+    ((a.type === "Immediate") === (b.type === "Immediate") ? 0 : (a.type === "Immediate" ? -1 : 1))
+    || (a.createdAt - b.createdAt) || (a.id - b.id));
+  c._advanceNow(at);
+  let fired = 0;
+  for (const timer of due) {
+    if (c._timers.get(timer.id) !== timer || timer.callAt !== at) continue;  // cleared by an earlier one
+    if (timer.type === "Interval") timer.callAt += timer.delay; else c._timers.delete(timer.id);
+    c._duringTick = true;
+    try {
+      if (typeof timer.func === "function") {
+        timer.func.apply(null, timer.type === "AnimationFrame" ? [c._now.ticks]
+          : timer.type === "IdleCallback" ? [{ didTimeout: false, timeRemaining: () => 0 }] : timer.args);
+      } else { globalThis.eval(timer.func); }
+    } catch (e) {
+      errors.push([c._now.time, e && e.name ? e.name + ": " + e.message : String(e), String(e && e.stack || "")]);
+    } finally { c._duringTick = false; }
+    fired++;
+    await new Promise((f) => c._embedder.postTask(f));  // a task per timer, as in a browser
+  }
+  return fired;
+};
+"""
+
+# Fire due timers up to page time ``to`` (ms since epoch); report errors of timers that threw.
+RUN_TO_JS = """async (to) => {
+  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
+  if (!c || typeof c._firstTimer !== "function") return null;
+  """ + FIRE_INSTANT_JS + """
+  c._replayLogOnce();
+  const ticks = c._now.ticks + (to - c._now.time);
+  const errors = [];
+  let fired = 0, n;
+  while ((n = await fireInstant(c, ticks, errors)) > 0) fired += n;
+  c._advanceNow(ticks);
+  return { t: c._now.time, fired, errors, why: "done" };
+}"""
+
+RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys]) => {
+  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
+  if (!c || typeof c._firstTimer !== "function") return null;
+  """ + FIRE_INSTANT_JS + """
+  c._replayLogOnce();
+  const real = () => c._embedder.performanceNow();
+  const pause = () => new Promise((r) => c._embedder.setTimeout(r, 1));
+  const busy = () => (window.__tankInflight || 0) + (window.__tankLocks || 0);
+  const read = () => keys.map((k) => { try { return localStorage.getItem(k); } catch (e) { return null; } });
+  const ticks = c._now.ticks + (to - c._now.time);
+  const begin = real(), errors = [];
+  let fired = 0, last = read(), stamps = window.__tankStamps || 0;
+  const out = (why) => ({ t: c._now.time, fired, errors, why });
+  while (true) {
+    if (busy() > 0) {
+      const start = real();
+      if (typeof window.__tankIdle === "function") {
+        let cancel;
+        await Promise.race([window.__tankIdle(), new Promise((r) => { cancel = c._embedder.setTimeout(r, budgetMs); })]);
+        cancel();
+      }
+      while (busy() > 0 && real() - start < budgetMs) await pause();
+      if (busy() > 0) return out("held");
+    }
+    const now = read();
+    if (stamps === (window.__tankStamps || 0) && now.some((v, i) => v !== last[i])) return out("unstamped");
+    last = now; stamps = window.__tankStamps || 0;
+    if (real() - begin > sliceMs) return out("slice");
+    const n = await fireInstant(c, ticks, errors);
+    if (!n) break;
+    fired += n;
+  }
+  c._advanceNow(ticks);
+  return out("done");
+}"""
+
+
+@dataclass
+class PageRun:
+    """What one page's clock did: where it stopped, timers fired, why it returned, timer errors."""
+
+    t: int
+    fired: int = 0
+    why: str = "done"
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+async def run_to(page: Page, to: int) -> PageRun | None:
+    """Fire the page's timers due up to ``to``; None when the page is gone or has no readable clock."""
+    try:
+        r: Any = await page.evaluate(RUN_TO_JS, to)
+    except Exception:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log
+        return None
+    return None if r is None else PageRun(int(r["t"]), int(r["fired"]), "done", [tuple(e) for e in r["errors"]])  # type: ignore[misc]
+
+
+async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0,
+                   slice_ms: float = 1000.0) -> PageRun | None:
+    """Run the page's timers in bulk up to ``to`` (see the module docstring)."""
+    try:
+        r: Any = await page.evaluate(RUN_BULK_JS, [to, budget_ms, slice_ms, keys])
+    except Exception:  # noqa: BLE001
+        return None
+    return None if r is None else PageRun(int(r["t"]), int(r["fired"]), str(r["why"]), [tuple(e) for e in r["errors"]])
+
+
+def log_script(now_ms: int) -> str:
+    """An init script that puts documents opened later at page time ``now_ms`` (paused)."""
+    return (f"globalThis.__pwClock && globalThis.__pwClock.controller.log('pauseAt', {int(time.time() * 1000)}, "
+            f"{int(now_ms)});")

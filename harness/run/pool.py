@@ -1,0 +1,83 @@
+"""Scenarios run concurrently in one world, each in its own contexts, stub and proxy listener.
+
+Results come back in the order the scenarios were given, so a run with ``--workers N`` reports
+exactly what a serial run reports. A scenario that acts on what all scenarios share — the
+database (``db`` steps) or anything a ``hook`` may touch — runs alone.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from harness.scenario import model as m
+
+T = TypeVar("T")
+
+
+def default_workers() -> int:
+    """Two per core, at most 6: pages mostly wait on each other and the network, not the CPU."""
+    return max(1, min(6, 2 * (os.cpu_count() or 1)))
+
+
+def runs_alone(scenario: "m.Scenario") -> bool:
+    """A scenario whose steps reach what other scenarios of the world share."""
+    return any(isinstance(s, (m.Db, m.Hook)) for s in scenario.steps)
+
+
+class _Gate:
+    """Many shared holders or one exclusive holder (a reader-writer lock over the world)."""
+
+    def __init__(self) -> None:
+        self._shared = 0
+        self._exclusive = False
+        self._changed = asyncio.Condition()
+
+    async def enter(self, alone: bool) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._exclusive and (not alone or self._shared == 0))
+            if alone:
+                self._exclusive = True
+            else:
+                self._shared += 1
+
+    async def leave(self, alone: bool) -> None:
+        async with self._changed:
+            if alone:
+                self._exclusive = False
+            else:
+                self._shared -= 1
+            self._changed.notify_all()
+
+
+async def run_pool(scenarios: "list[m.Scenario]", run_one: Callable[["m.Scenario"], Awaitable[T]],
+                   workers: int) -> list[T]:
+    """Run ``run_one`` over the scenarios with at most ``workers`` at once; results in input order.
+
+    Scenarios that run alone go last, so they never hold the others back while they wait."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    order = sorted(range(len(scenarios)), key=lambda i: runs_alone(scenarios[i]))
+    slots = asyncio.Semaphore(workers)
+    gate = _Gate()
+    results: dict[int, T] = {}
+
+    async def one(i: int) -> None:
+        alone = runs_alone(scenarios[i])
+        async with slots:
+            await gate.enter(alone)
+            try:
+                results[i] = await run_one(scenarios[i])
+            finally:
+                await gate.leave(alone)
+
+    tasks = [asyncio.ensure_future(one(i)) for i in order]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return [results[i] for i in range(len(scenarios))]

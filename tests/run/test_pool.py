@@ -1,0 +1,67 @@
+"""Scenarios run concurrently: input order kept, shared-world scenarios alone, nothing left running."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from harness.run.pool import default_workers, run_pool, runs_alone
+from harness.scenario import parse_scenario
+
+PLAIN = "judges: [no_loss]\nsteps:\n  - open: home\n  - advance: 1s\n"
+DB = "judges: [no_loss]\ningest: postgres\nsteps:\n  - open: home\n  - db: stop\n  - db: start\n"
+
+
+def _scenarios(n_plain: int, n_db: int) -> list:
+    return ([parse_scenario(PLAIN, f"p{i}.yaml") for i in range(n_plain)]
+            + [parse_scenario(DB, f"d{i}.yaml") for i in range(n_db)])
+
+
+async def test_results_come_back_in_input_order_with_at_most_n_at_once() -> None:
+    scenarios = _scenarios(6, 0)
+    running, peak = 0, 0
+
+    async def one(s):  # noqa: ANN001, ANN202
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.02 * (6 - int(s.name[1:])))  # later ones finish first
+        running -= 1
+        return s.name
+
+    assert await run_pool(scenarios, one, 3) == [s.name for s in scenarios]
+    assert peak == 3
+
+
+async def test_a_scenario_that_stops_the_database_runs_alone() -> None:
+    scenarios = _scenarios(3, 2)
+    assert [runs_alone(s) for s in scenarios] == [False, False, False, True, True]
+    running: set[str] = set()
+    overlaps: list[set[str]] = []
+
+    async def one(s):  # noqa: ANN001, ANN202
+        running.add(s.name)
+        overlaps.append(set(running))
+        await asyncio.sleep(0.01)
+        running.discard(s.name)
+        return s.name
+
+    await run_pool(scenarios, one, 4)
+    assert all(len(o) == 1 for o in overlaps if o & {"d0", "d1"}), overlaps
+
+
+async def test_a_failure_cancels_the_others() -> None:
+    started: list[str] = []
+
+    async def one(s):  # noqa: ANN001, ANN202
+        started.append(s.name)
+        if s.name == "p0":
+            raise RuntimeError("environment gone")
+        await asyncio.sleep(10)
+
+    with pytest.raises(RuntimeError):
+        await asyncio.wait_for(run_pool(_scenarios(3, 0), one, 3), 5)
+
+
+def test_default_workers_is_sensible() -> None:
+    assert 1 <= default_workers() <= 6

@@ -1,0 +1,36 @@
+"""Held requests in page time: due ones go when the clock says so, aborted ones end at once."""
+from __future__ import annotations
+
+import asyncio
+
+from server_stub.holds import Holds
+
+
+async def test_page_time_holds_wait_for_the_clock_not_for_real_time() -> None:
+    holds = Holds()
+    holds.follow_page_clock()
+    late = asyncio.ensure_future(holds.delay(1_000, 3_000, key="a.1"))
+    hung = asyncio.ensure_future(holds.hold(None, key="a.2"))
+    await asyncio.sleep(0.05)
+    assert not late.done() and holds.next_due() == 4_000 and holds.count("fetch") == 2
+    assert holds.release_due(3_999) == 0
+    assert holds.release_due(4_000) == 1 and await late == "released"
+    assert holds.next_due() is None and holds.hung_count() == 1
+    assert holds.abandon({"a.2"}) == 1 and await hung == "gone"
+
+
+async def test_without_a_page_clock_a_delay_is_real_time() -> None:
+    holds = Holds()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await holds.delay(1_000, 50) == "released"
+    assert loop.time() - started >= 0.045 and holds.count() == 0
+
+
+async def test_stop_ends_every_hold() -> None:
+    holds = Holds()
+    holds.follow_page_clock()
+    late = asyncio.ensure_future(holds.delay(0, 10))
+    await asyncio.sleep(0)
+    holds.stop()
+    assert await late == "stopped" and await holds.hold() == "stopped"
