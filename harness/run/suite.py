@@ -71,7 +71,8 @@ async def run_scenario_or_error(world: World, scenario: Scenario, build: Build, 
                                 on_clock: Callable[[VirtualClock], None] | None = None) -> ScenarioResult:
     """A scenario whose setup breaks (stub, proxy, store) is reported as an error; the run goes on."""
     try:
-        return await run_scenario(world, scenario, build, adapter, on_clock)
+        extra = {"on_clock": on_clock} if on_clock is not None else {}
+        return await run_scenario(world, scenario, build, adapter, **extra)
     except HarnessError:
         raise  # the environment is gone: no later scenario can run either
     except Exception as exc:  # noqa: BLE001
