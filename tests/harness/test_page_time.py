@@ -18,29 +18,29 @@ def _posts(result: ScenarioResult, ea: str) -> list:
 
 
 @pytest.mark.browser
-def test_three_second_answers_are_delivered_without_abort(memory_world, explain) -> None:
-    result = memory_world.run("reference", SLOW)
-    assert result.error is None and result.verdict.passed, explain(result)
+def test_three_second_answers_are_delivered_without_abort(tank_worlds) -> None:
+    result = tank_worlds.get("memory").run("reference", SLOW)
+    assert result.error is None and result.verdict.passed, result.explain()
     healed = next(op.t_page for op in result.history.ops if op.kind == "heal")  # the heal clears the delay
     fetches = [a for a in result.history.attempts if a.via == "fetch" and a.t_page_start < healed]
     assert len(fetches) >= 2 and all(a.outcome == "ok" for a in fetches), [a.outcome for a in fetches]
     for a in fetches:  # each answer took 3 s of page time, not 0.1 s of real quiet
         assert a.t_page_end is not None and 2990 <= a.t_page_end - a.t_page_start <= 3010, a
-    assert result.verdict.counts["duplicated"] == 0, explain(result)
+    assert result.verdict.counts["duplicated"] == 0, result.explain()
     tel = _posts(result, "phone_call")
     assert len(tel) == 1 and tel[0].t_page_done - tel[0].t_page == 3000, tel
 
 
 @pytest.mark.browser
-def test_a_click_during_a_slow_answer_is_erased_by_a_stale_save(memory_world, explain) -> None:
-    result = memory_world.run("mutant:stale_save", SLOW)
-    assert result.verdict.guarantees["no_loss"].status == "fail", explain(result)
+def test_a_click_during_a_slow_answer_is_erased_by_a_stale_save(tank_worlds) -> None:
+    result = tank_worlds.get("memory").run("mutant:stale_save", SLOW)
+    assert result.verdict.guarantees["no_loss"].status == "fail", result.explain()
 
 
 @pytest.mark.browser
-def test_six_second_answer_is_aborted_at_five_and_journaled_processed(memory_world, explain) -> None:
-    result = memory_world.run("reference", LATE)
-    assert result.error is None and result.verdict.passed, explain(result)
+def test_six_second_answer_is_aborted_at_five_and_journaled_processed(tank_worlds) -> None:
+    result = tank_worlds.get("memory").run("reference", LATE)
+    assert result.error is None and result.verdict.passed, result.explain()
     first, *rest = _posts(result, "phone_call")
     assert (first.outcome, first.processed, first.status) == ("client_gone", True, None), first
     assert first.t_page_done - first.t_page == 5000, first  # the page's abort, in page time
@@ -50,8 +50,8 @@ def test_six_second_answer_is_aborted_at_five_and_journaled_processed(memory_wor
 
 
 @pytest.mark.browser
-def test_a_build_without_abort_waits_out_the_late_answer(memory_world, explain) -> None:
-    result = memory_world.run("mutant:no_timeout", LATE)
-    assert result.verdict.guarantees["timeout"].status == "fail", explain(result)
+def test_a_build_without_abort_waits_out_the_late_answer(tank_worlds) -> None:
+    result = tank_worlds.get("memory").run("mutant:no_timeout", LATE)
+    assert result.verdict.guarantees["timeout"].status == "fail", result.explain()
     first = _posts(result, "phone_call")[0]
     assert (first.status, first.processed, first.t_page_done - first.t_page) == (200, True, 6000), first
