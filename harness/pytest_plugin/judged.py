@@ -70,6 +70,8 @@ class Judged:
                 if len(g.violations) > MAX_VIOLATIONS:
                     lines.append(f"      … {len(g.violations) - MAX_VIOLATIONS} more")
             lines.append("  counts: " + ", ".join(f"{k} {n}" for k, n in v.counts.items()))
+        if getattr(r, "artifacts", None):
+            lines.append(f"  trace, screenshots, console: {r.artifacts}")
         return "\n".join(lines)
 
     def properties(self) -> list[tuple[str, str]]:
@@ -84,4 +86,6 @@ class Judged:
                                   + (f": {len(g.violations)} violation(s)" if g.violations else "")))
         if self.result.error:
             props.append(("error", self.result.error))
+        if getattr(self.result, "artifacts", None):
+            props.append(("artifacts", str(self.result.artifacts)))
         return props

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 INGESTS = ("auto", "memory", "postgres")
+TRACE_MODES = ("off", "on", "retain-on-failure")
 
 # (option, ini name, help, default); every option has an ini line of the same name with ``_``.
 _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
@@ -20,6 +22,10 @@ _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("--tank-browser-ws", "tank_browser_ws", "a remote Playwright server (playwright run-server) instead of a "
      "local Chromium", None),
     ("--tank-browser-cdp", "tank_browser_cdp", "a Chromium DevTools endpoint on this machine", None),
+    ("--tank-trace", "tank_trace", "Playwright trace per browser context, end screenshots and page console: "
+     "off, on, or retain-on-failure (kept only for failing scenarios)", "off"),
+    ("--tank-output", "tank_output", "folder for kept traces, screenshots and consoles (one folder per scenario)",
+     "tank-results"),
     ("--tank-shard", "tank_shard", "run only shard I of N of the collected tests (I/N, by sorted test id)", None),
 )
 
@@ -30,6 +36,8 @@ def add_options(parser: pytest.Parser) -> None:
         kwargs: dict[str, object] = {"dest": ini, "default": None, "help": f"{text} (ini: {ini})"}
         if ini == "tank_ingest":
             kwargs["choices"] = INGESTS
+        if ini == "tank_trace":
+            kwargs["choices"] = TRACE_MODES
         group.addoption(flag, **kwargs)
         parser.addini(ini, text, default=default)
     group.addoption("--tank-strict", dest="tank_strict", action="store_true", default=None,
@@ -48,6 +56,8 @@ class Settings:
     browser_ws: str | None
     browser_cdp: str | None
     shard: tuple[int, int] | None
+    trace: str
+    output: Path
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> "Settings":
@@ -55,9 +65,7 @@ class Settings:
             v = config.getoption(name)
             return v if v is not None else (config.getini(name) or None)
 
-        ingest = value("tank_ingest") or "auto"
-        if ingest not in INGESTS:
-            raise pytest.UsageError(f"tank_ingest = {ingest!r}: expected one of {', '.join(INGESTS)}")
+        ingest = _choice("tank_ingest", value("tank_ingest") or "auto", INGESTS)
         strict = config.getoption("tank_strict")
         return cls(
             tracker=value("tank_tracker") or "reference",
@@ -67,6 +75,8 @@ class Settings:
             browser_ws=value("tank_browser_ws"),
             browser_cdp=value("tank_browser_cdp"),
             shard=_shard(value("tank_shard")),
+            trace=_choice("tank_trace", value("tank_trace") or "off", TRACE_MODES),
+            output=Path(config.invocation_params.dir) / (value("tank_output") or "tank-results"),
         )
 
     def allowed_ingests(self) -> tuple[str, ...]:
@@ -90,3 +100,9 @@ def _shard(text: str | None) -> tuple[int, int] | None:
         return parse_shard(text)
     except UsageProblem as exc:
         raise pytest.UsageError(str(exc).replace("--shard", "--tank-shard")) from None
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise pytest.UsageError(f"{name} = {value!r}: expected one of {', '.join(choices)}")
+    return value

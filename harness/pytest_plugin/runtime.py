@@ -30,8 +30,9 @@ class Runtime:
         self.adapter = Adapter()
 
     def world_options(self, ingest: str) -> WorldOptions:
-        return WorldOptions(ingest=ingest, database_url=self.settings.database_url,
-                            browser_ws=self.settings.browser_ws, browser_cdp=self.settings.browser_cdp)
+        s = self.settings
+        return WorldOptions(ingest=ingest, database_url=s.database_url, browser_ws=s.browser_ws,
+                            browser_cdp=s.browser_cdp, trace=s.trace, artifacts_dir=s.output)
 
     def build(self, spec: Build | str | None = None) -> Build:
         if isinstance(spec, Build):

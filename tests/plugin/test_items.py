@@ -1,5 +1,6 @@
 """Scenario items and fixtures in a real session: a mutant's guarantee failure shows in pytest's own
-output and in JUnit (one testcase per scenario, the guarantees as its properties); a test written
+output and in JUnit (one testcase per scenario, the guarantees as its properties) and keeps its
+trace (``--tank-trace retain-on-failure``); a test written
 in Python (the example of docs/pytest.md, as written) runs scenarios given as a dict and a file."""
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def test_mutant_failure_in_output_and_junit(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_docs_example=docs_python_example())
     junit = pytester.path / "junit.xml"
     result = pytester.runpytest(*PLUGIN, "scenarios", "test_docs_example.py", "--tank-tracker", "mutant:no_beacon",
-                                "--tank-ingest", "memory", f"--junitxml={junit}")
+                                "--tank-ingest", "memory", f"--junitxml={junit}",
+                                "--tank-trace", "retain-on-failure", "--tank-output", "kept")
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines([
         "*scenario: unload_beacon_close*",
@@ -42,6 +44,11 @@ def test_mutant_failure_in_output_and_junit(pytester: pytest.Pytester) -> None:
     assert props["guarantee.last_gasp"].startswith("fail") and props["guarantee.no_loss"].startswith("pass")
     assert "last_gasp" in failed.find("failure").get("message")
     assert cases["happy_path"].find("failure") is None
+    # --tank-trace retain-on-failure: the failing scenario's trace, screenshots and console are kept
+    kept = pytester.path / "kept"
+    assert props["artifacts"] == str(kept / "unload_beacon_close")
+    assert list((kept / "unload_beacon_close").glob("trace-*.zip")) and (kept / "unload_beacon_close" / "console.txt").exists()
+    assert not (kept / "happy_path").exists()
 
 
 @pytest.mark.browser
