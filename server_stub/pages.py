@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 
 from harness.contract.adapter import Adapter
+from harness.contract.site import CLICK_TARGETS, PAGES, SitePage
 
 TRACKER_PLACEHOLDER = "<!--TANK_TRACKER-->"
 _VAR = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
@@ -43,22 +44,31 @@ def render(template: str, *, tag: str, page_vars: Mapping[str, str]) -> str:
 
 
 _FALLBACK_BODY = """<!doctype html>
-<html><head><meta charset="utf-8"><title>{title}</title></head>
-<body>
-<h1>{title}</h1>
-<p><a id="tel" href="tel:+905550000000">Call us</a></p>
-<p><a id="wa" href="https://wa.me/905550000000">WhatsApp</a></p>
-<form id="contact" action="#" onsubmit="return false"><input name="name"><button id="submit">Send</button></form>
-<p><a id="next" href="{next}">{next_label}</a></p>
+<html><head><meta charset="utf-8"><title>{title}</title>
 {tracker}
+</head>
+<body>
+<h1>{title} (built-in)</h1>
+{elements}
+<script>
+document.addEventListener('click', function (e) {{
+  var a = e.target && e.target.closest ? e.target.closest('a') : null;
+  if (a && /^(tel:|https:\\/\\/(wa\\.me|api\\.whatsapp\\.com)\\/)/i.test(a.getAttribute('href') || '')) e.preventDefault();
+}});
+document.addEventListener('submit', function (e) {{ e.preventDefault(); }});
+</script>
 </body></html>
 """
 
+
+def _fallback(page: SitePage) -> str:
+    """A named page with the declared click targets that belong on it (same ids as the real site)."""
+    elements = "\n".join(f"<div>{t.html}</div>" for t in CLICK_TARGETS.values() if page.name in t.pages)
+    return _FALLBACK_BODY.format(title=page.title, tracker=TRACKER_PLACEHOLDER, elements=elements)
+
+
 FALLBACK_PAGES: dict[str, str] = {
-    "home": _FALLBACK_BODY.format(title="Tank test site (built-in home)", next="/page2",
-                                  next_label="Page 2", tracker=TRACKER_PLACEHOLDER),
-    "page2": _FALLBACK_BODY.format(title="Tank test site (built-in page 2)", next="/",
-                                   next_label="Home", tracker=TRACKER_PLACEHOLDER),
+    **{name: _fallback(page) for name, page in PAGES.items()},
     "observer": '<!doctype html>\n<html><head><meta charset="utf-8"><title>observer</title></head>'
                 "<body></body></html>\n",
 }

@@ -6,8 +6,15 @@ the build against limits it was told not to use.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+
+def _setting(default: Any, kind: Literal["duration", "count", "fraction"], *, scenario: bool = True) -> Any:
+    """A checked number; ``kind`` says how it is written and checked, ``scenario`` whether a
+    scenario's ``policy:`` may override it (the scenario loader, its JSON Schema and
+    ``__post_init__`` all read this one declaration)."""
+    return field(default=default, metadata={"kind": kind, "scenario": scenario})
 
 from harness.contract.sync import RETRYABLE_4XX, ok_status
 
@@ -18,15 +25,15 @@ __all__ = ["Policy", "ok_status"]
 class Policy:
     """What the checker expects of a build; all times in page-clock milliseconds."""
 
-    timeout_ms: float = 5000
-    timeout_tolerance_ms: float = 250
-    drop_attempts: int = 10  # a drop is allowed only when attempts > this ...
-    drop_age_ms: float = 86_400_000  # ... AND age > this
-    trigger_within_ms: float = 2000  # load / online must cause a send within this
-    retry_window_ms: float = 330_000  # backoff cap (5 min) + jitter: a failure must be retried within this
-    backoff_base_ms: float = 5000  # first retry this long after a failure, doubling per failure ...
-    backoff_cap_ms: float = 300_000  # ... up to this
-    backoff_jitter: float = 0.2  # ± this fraction on every backoff delay
+    timeout_ms: float = _setting(5000, "duration")
+    timeout_tolerance_ms: float = _setting(250, "duration")
+    drop_attempts: int = _setting(10, "count")  # a drop is allowed only when attempts > this ...
+    drop_age_ms: float = _setting(86_400_000, "duration")  # ... AND age > this
+    trigger_within_ms: float = _setting(2000, "duration")  # load / online must cause a send within this
+    retry_window_ms: float = _setting(330_000, "duration")  # backoff cap (5 min) + jitter: a failure must be retried within this
+    backoff_base_ms: float = _setting(5000, "duration")  # first retry this long after a failure, doubling per failure ...
+    backoff_cap_ms: float = _setting(300_000, "duration")  # ... up to this
+    backoff_jitter: float = _setting(0.2, "fraction")  # ± this fraction on every backoff delay
     conversion_category: str = "conversion"
     heartbeat: tuple[str, str] = ("system", "heartbeat")
     retryable_statuses: tuple[int, ...] = RETRYABLE_4XX  # plus every 5xx
@@ -37,20 +44,18 @@ class Policy:
     # track at all, the window in which it ignores a repeated click on the same target, and
     # whether its dead-letter records keep the payload. The defaults are the contract.
     silent_events: tuple[tuple[str, str], ...] = ()
-    click_debounce_ms: float = 0
+    click_debounce_ms: float = _setting(0, "duration", scenario=False)
     deadletter_payload: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("timeout_ms", "timeout_tolerance_ms", "drop_age_ms", "trigger_within_ms", "retry_window_ms",
-                     "backoff_base_ms", "backoff_cap_ms", "click_debounce_ms"):
+        for name, kind in _CHECKED.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"policy {name} must be a non-negative number of ms, got {value!r}")
-        jitter = self.backoff_jitter
-        if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not 0 <= jitter <= 1:
-            raise ValueError(f"policy backoff_jitter must be a fraction between 0 and 1, got {jitter!r}")
-        if isinstance(self.drop_attempts, bool) or not isinstance(self.drop_attempts, int) or self.drop_attempts < 0:
-            raise ValueError(f"policy drop_attempts must be a non-negative integer, got {self.drop_attempts!r}")
+                raise ValueError(f"policy {name} must be {_KIND_TEXT[kind]}, got {value!r}")
+            if kind == "fraction" and value > 1:
+                raise ValueError(f"policy {name} must be {_KIND_TEXT[kind]}, got {value!r}")
+            if kind == "count" and not isinstance(value, int):
+                raise ValueError(f"policy {name} must be {_KIND_TEXT[kind]}, got {value!r}")
         if len(tuple(self.heartbeat)) != 2:
             raise ValueError(f"policy heartbeat must be (category, action), got {self.heartbeat!r}")
         object.__setattr__(self, "heartbeat", tuple(self.heartbeat))
@@ -78,6 +83,14 @@ class Policy:
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+_CHECKED: dict[str, str] = {f.name: f.metadata["kind"] for f in fields(Policy) if "kind" in f.metadata}
+SCENARIO_SETTINGS: dict[str, str] = {f.name: f.metadata["kind"] for f in fields(Policy) if f.metadata.get("scenario")}
+"""Policy field → how a scenario writes it (``duration``, ``count`` or ``fraction``)."""
+
+_KIND_TEXT = {"duration": "a non-negative number of ms", "count": "a non-negative integer",
+              "fraction": "a fraction between 0 and 1"}
 
 
 def _plain(value: Any) -> Any:

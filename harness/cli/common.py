@@ -16,13 +16,15 @@ DEFAULT_SCENARIOS = ROOT / "scenarios"
 
 
 def adapter_options(f):  # noqa: ANN001, ANN202
+    """The adapter's options; their defaults are ``Adapter``'s own, declared once there."""
+    d = Adapter()
     options = [
-        click.option("--site-attr", default="data-site-id", show_default=True, help="script attribute carrying the site id"),
-        click.option("--api-attr", default="data-api", show_default=True, help="script attribute carrying the Sync URL"),
-        click.option("--outbox-key", default="opsmantik_outbox_v2", show_default=True),
-        click.option("--deadletter-key", default="opsmantik_deadletter_v2", show_default=True,
+        click.option("--site-attr", default=d.site_attr, show_default=True, help="script attribute carrying the site id"),
+        click.option("--api-attr", default=d.api_attr, show_default=True, help="script attribute carrying the Sync URL"),
+        click.option("--outbox-key", default=d.outbox_key, show_default=True),
+        click.option("--deadletter-key", default=d.deadletter_key or "none", show_default=True,
                      help="dead-letter key; 'none' for builds without one"),
-        click.option("--api-name", default="opmantik", show_default=True, help="window.<name>.send(...)"),
+        click.option("--api-name", default=d.api_name, show_default=True, help="window.<name>.send(...)"),
         click.option("--attr", "attrs", multiple=True, metavar="NAME=VALUE", help="extra script attribute (repeatable)"),
     ]
     for option in reversed(options):

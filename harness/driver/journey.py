@@ -8,25 +8,20 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlencode
 
+from harness.contract import site
 from harness.contract.history import Intent
 from harness.scenario import model as m
 from harness.run.state import ScenarioRun, StepFailed
 from harness.world.context import ContextSession
 
-PAGE_PATHS = {"home": "/", "page2": "/page2"}  # the named pages of harness.scenario.PAGES
-
-# What a click on a named target must make the build enqueue (SPEC §2 auto events).
-CLICK_EVENTS: dict[str, tuple[str, str]] = {
-    "tel": ("conversion", "phone_call"),
-    "whatsapp": ("conversion", "whatsapp"),
-    "whatsapp_web": ("conversion", "whatsapp"),
-    "form": ("conversion", "form_submit"),
-}
-NAVIGATING_CLICKS = {"page2_link", "home_link"}
+# What a click on a named target must make the build enqueue (SPEC §2 auto events), and the
+# named links that leave the page: both declared with the site in ``harness.contract.site``.
+CLICK_EVENTS: dict[str, tuple[str, str]] = {n: t.event for n, t in site.CLICK_TARGETS.items() if t.event}
+NAVIGATING_CLICKS = {n for n, t in site.CLICK_TARGETS.items() if t.navigates_to}
 
 
 def page_url(run: ScenarioRun, page: str, query: dict[str, str] | None = None) -> str:
-    path = PAGE_PATHS.get(page, page)
+    path = site.page_path(page)
     url = f"{run.stub.site_url}{path}"
     if query:
         url += ("&" if "?" in url else "?") + urlencode(query)

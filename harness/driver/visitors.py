@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from faker import Faker
 
+from harness.contract import site
 from harness.scenario import model as m
 
 REFERRERS = ("https://www.google.com/", "https://www.google.com.tr/", "https://www.facebook.com/",
@@ -38,5 +39,6 @@ def visitor_steps(visitors: m.Visitors) -> list[m.Step]:
                 if action == "view":
                     continue
                 targets = ("page2_link", "home_link") if action == "page2" else (action,)  # there and back
-                steps += [m.Click(line=0, context=context, tab=tab, target=t, selector=m.CLICK_TARGETS[t]) for t in targets]
+                steps += [m.Click(line=0, context=context, tab=tab, target=t, selector=site.CLICK_TARGETS[t].selector)
+                          for t in targets]
     return steps

@@ -10,36 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from harness.checker.policy import SCENARIO_SETTINGS
+from harness.contract import site
+
 DEFAULT_START = "2026-03-10T09:00:00Z"
 DEFAULT_SETTLE_MS = 10 * 60 * 1000
 
-CLICK_TARGETS: dict[str, str] = {
-    "tel": "#tel",
-    "whatsapp": "#wa",
-    "whatsapp_web": "#wa-web",
-    "form": "#lead-submit",
-    "page2_link": "#to-page2",
-    "home_link": "#to-home",
-}
-"""Named click targets on the test site → CSS selectors."""
+CLICK_TARGETS: dict[str, str] = {name: t.selector for name, t in site.CLICK_TARGETS.items()}
+"""Named click targets on the test site → CSS selectors (declared in ``harness.contract.site``)."""
 
-PAGES: tuple[str, ...] = ("home", "page2")
+PAGES: tuple[str, ...] = tuple(site.PAGES)
 """Named pages of the test site (``home`` is ``/``); any other page is a path starting with ``/``."""
 
-VISITOR_ACTIONS: tuple[str, ...] = ("view", "tel", "whatsapp", "whatsapp_web", "form", "page2")
+VISITOR_ACTIONS: tuple[str, ...] = site.VISITOR_ACTIONS
 """What a generated visitor may do: open a page, click a target, go to page 2."""
 
-POLICY_FIELDS: dict[str, str] = {
-    "timeout_ms": "duration",
-    "timeout_tolerance_ms": "duration",
-    "drop_attempts": "count",
-    "drop_age_ms": "duration",
-    "trigger_within_ms": "duration",
-    "retry_window_ms": "duration",
-    "backoff_base_ms": "duration",
-    "backoff_cap_ms": "duration",
-    "backoff_jitter": "fraction",
-}
+POLICY_FIELDS: dict[str, str] = dict(SCENARIO_SETTINGS)
 """Checker policy overrides a scenario may set, and how their values are read."""
 
 

@@ -10,40 +10,29 @@ from typing import Any
 from yaml.nodes import Node
 
 from harness.scenario.reader import BROKEN, Bad, Reader, join
+from harness.toxiproxy.spec import SPEC_TYPES, validate_toxic_spec
+from harness.toxiproxy.toxics import REGISTRY, STREAMS
 
 NAME_HELP = "letters, digits, _, . and - only"
 
 TOXIC_ATTRIBUTES: dict[str, dict[str, str]] = {
-    "latency": {"latency": "ms added per chunk", "jitter": "± ms"},
-    "bandwidth": {"rate": "KB/s"},
-    "slow_close": {"delay": "ms before closing"},
-    "timeout": {"timeout": "ms without data before closing; 0 = hang until removed"},
-    "reset_peer": {"timeout": "ms before the RST"},
-    "slicer": {"average_size": "bytes", "size_variation": "bytes", "delay": "MICROseconds between pieces"},
-    "limit_data": {"bytes": "bytes per connection"},
+    t: {f.name: f.metadata["unit"] for f in REGISTRY[t].attribute_fields()} for t in SPEC_TYPES
 }
-"""Toxic type → attribute → unit (for error messages)."""
+"""Toxic type → attribute → unit, read from the embedded proxy's toxic classes (one declaration)."""
 
 REQUIRED_ATTRIBUTE: dict[str, str] = {
-    "latency": "latency",
-    "bandwidth": "rate",
-    "slow_close": "delay",
-    "timeout": "timeout",
-    "slicer": "average_size",
-    "limit_data": "bytes",
+    t: f.name for t in SPEC_TYPES for f in REGISTRY[t].attribute_fields() if f.metadata["required"]
 }
 """The attribute without which a toxic of that type does nothing useful (Toxiproxy would use 0)."""
 
-STREAMS: tuple[str, ...] = ("upstream", "downstream")
+MINIMUM: dict[tuple[str, str], int] = {
+    (t, f.name): f.metadata["minimum"] for t in SPEC_TYPES for f in REGISTRY[t].attribute_fields()
+}
 NAME_PATTERN = r"[A-Za-z0-9_.\-]+"
 
 
 def external_check(spec: dict[str, Any]) -> str | None:
-    """The embedded Toxiproxy's own check (same attribute table as the server); error text or None."""
-    try:
-        from harness.toxiproxy.spec import validate_toxic_spec
-    except ImportError:  # pragma: no cover - the embedded proxy ships with the harness
-        return None
+    """The embedded Toxiproxy's own check (same declarations as the server); error text or None."""
     try:
         validate_toxic_spec(spec)
     except (ValueError, TypeError, KeyError) as exc:

@@ -7,6 +7,7 @@ import aiohttp
 import pytest
 
 from harness.contract.adapter import Adapter
+from harness.contract.site import CLICK_TARGETS, PAGES
 from server_stub.app import StubServer
 from server_stub.pages import TRACKER_PLACEHOLDER, render, script_tag
 
@@ -56,10 +57,11 @@ async def test_pages_get_the_tracker_tag_and_variables(site_dir: Path, http: aio
 
 async def test_builtin_pages_when_the_site_dir_is_missing(tmp_path: Path, http: aiohttp.ClientSession) -> None:
     async with StubServer(tracker_source="", site_id="site-a", site_dir=tmp_path / "absent") as stub:
-        for path in ("/", "/page2"):
-            status, html, _ = await get(http, stub.site_url + path)
+        for page in PAGES.values():
+            status, html, _ = await get(http, stub.site_url + page.path)
             assert status == 200 and '<script src="/tracker.js" data-site-id="site-a"' in html
-            assert 'href="tel:' in html and "wa.me" in html
+            assert 'href="tel:' in html
+            assert all(f'id="{t.element_id}"' in html for t in CLICK_TARGETS.values() if page.name in t.pages)
         status, html, _ = await get(http, stub.site_url + "/__tank/observer")
         assert status == 200 and "<script" not in html
 
