@@ -72,3 +72,15 @@ def _parse_parts(text: str, s: str) -> Fraction:
         total += Fraction(number) * _UNIT_MS[unit]
         pos = m.end()
     return total
+
+
+def format_ms(ms: int) -> str:
+    """Milliseconds as a scenario would write them: ``2678400000`` → ``'31d'``, ``5400000`` → ``'1h30m'``."""
+    if ms == 0:
+        return "0ms"
+    sign, ms, parts = ("-" if ms < 0 else ""), abs(ms), []
+    for unit in _UNIT_ORDER:
+        count, ms = divmod(ms, _UNIT_MS[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return sign + "".join(parts)

@@ -10,22 +10,23 @@ from typing import Any
 
 from yaml.nodes import Node
 
+from harness.scenario import bounds
+from harness.scenario import spec as S
 from harness.scenario.reader import BROKEN, TAG, Bad, Reader, join
 
 try:
-    from server_stub.faults import KIND_KEYS, MODIFIER_KEYS, parse_fault
+    from server_stub.faults import parse_fault
 except ImportError:  # pragma: no cover - the stub ships with the harness
-    KIND_KEYS = ("ok", "status", "hang", "close", "process_then_fail")
-    MODIFIER_KEYS = ("delay_ms", "retry_after", "body", "via", "method")
     parse_fault = None
 
-FAULT_KEYS: tuple[str, ...] = tuple(KIND_KEYS) + tuple(MODIFIER_KEYS)
+KIND_KEYS, MODIFIER_KEYS = S.KIND_KEYS, S.MODIFIER_KEYS
+FAULT_KEYS: tuple[str, ...] = tuple(S.FAULT.keys)
 FAULT_SHAPES = (
     "{status: 503, retry_after?: 2, body?: ..}, {delay_ms: 6000}, {hang: true}, {close: true|rst}, "
     "{process_then_fail: true|502|close|rst}, {ok: true}; modifiers delay_ms, via, method"
 )
-STUB_KEYS: tuple[str, ...] = ("push", "sequence", "fault", "times", "default", "random", "clear", "release")
-RANDOM_KEYS: tuple[str, ...] = ("p", "fault", "seed")
+STUB_KEYS: tuple[str, ...] = tuple(S.STUB.keys)
+RANDOM_KEYS: tuple[str, ...] = tuple(S.STUB.keys["random"].keys)
 
 
 def fault_problem(fault: dict[str, Any]) -> str | None:
@@ -50,7 +51,7 @@ def _fault(r: Reader, node: Node, field: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value_node in entries.items():
         where = join(field, key)
-        out[key] = r.collect(r.duration, value_node, where) if key == "delay_ms" else r.collect(r.json, value_node, where)
+        out[key] = r.collect(r.read, value_node, where, S.FAULT.keys[key])
     if BROKEN in out.values() or len(entries) != len(node.value):
         return BROKEN
     problem = fault_problem(out)
@@ -63,7 +64,8 @@ def _fault(r: Reader, node: Node, field: str) -> dict[str, Any]:
 
 
 def _fault_list(r: Reader, node: Node, field: str) -> list[dict[str, Any]]:
-    items = [r.collect(_fault, r, n, join(field, i)) for i, n in enumerate(r.sequence(node, field, nonempty=True))]
+    items = [r.collect(_fault, r, n, join(field, i))
+             for i, n in enumerate(r.sequence(node, field, nonempty=True, max_items=bounds.MAX_FAULTS))]
     return BROKEN if any(i is BROKEN for i in items) else items
 
 
@@ -93,7 +95,7 @@ def parse_stub(r: Reader, node: Node, field: str) -> dict[str, Any]:
             spec["push"] = r.collect(_fault_list, r, entries[key], join(field, key))
     if "fault" in entries:
         fault = r.collect(_fault, r, entries["fault"], join(field, "fault"))
-        times = r.collect(r.integer, entries["times"], join(field, "times"), min=1) if "times" in entries else 1
+        times = r.collect(r.read, entries["times"], join(field, "times"), S.STUB.keys["times"]) if "times" in entries else 1
         spec["push"] = BROKEN if BROKEN in (fault, times) else [dict(fault) for _ in range(times)]
     return spec
 
@@ -103,10 +105,10 @@ def _random(r: Reader, node: Node, field: str) -> dict[str, Any]:
     entries = r.mapping(node, field, allowed=RANDOM_KEYS, required=("p", "fault"))
     out: dict[str, Any] = {"p": BROKEN, "fault": BROKEN, "seed": None}
     if "p" in entries:
-        out["p"] = r.collect(r.number, entries["p"], join(field, "p"), min=0.0, max=1.0)
+        out["p"] = r.collect(r.read, entries["p"], join(field, "p"), S.STUB.keys["random"].keys["p"])
     if "fault" in entries:
         fnode = entries["fault"]
         out["fault"] = None if fnode.tag == TAG + "null" else r.collect(_fault, r, fnode, join(field, "fault"))
     if "seed" in entries:
-        out["seed"] = r.collect(r.integer, entries["seed"], join(field, "seed"))
+        out["seed"] = r.collect(r.read, entries["seed"], join(field, "seed"), S.STUB.keys["random"].keys["seed"])
     return BROKEN if BROKEN in out.values() else out

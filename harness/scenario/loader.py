@@ -15,26 +15,18 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from harness.checker.guarantees import GUARANTEES
+from harness.scenario import bounds
+from harness.scenario import spec as S
+from harness.scenario.durations import format_ms
 from harness.scenario.errors import Issues, ScenarioError, ScenarioIssue, did_you_mean
-from harness.scenario.model import (
-    DEFAULT_SETTLE_MS,
-    DEFAULT_START,
-    POLICY_FIELDS,
-    VISITOR_ACTIONS,
-    Scenario,
-    Visitors,
-)
+from harness.scenario.model import DEFAULT_SETTLE_MS, DEFAULT_START, Advance, Scenario, Visitors
 from harness.scenario.reader import BROKEN, Bad, Reader, compose, join, line_of, misspelled
 from harness.scenario.semantic import check_steps
 from harness.scenario.steps import parse_step
 
-NAME_PATTERN = r"[a-z0-9_]+"
-TOP_KEYS = (
-    "name", "description", "judges", "seed", "start", "tracker", "tracker_attrs", "policy", "settle", "heal",
-    "tags", "ingest", "visitors", "steps",
-)
+NAME_PATTERN = S.NAME.pattern
+TOP_KEYS = tuple(S.TOP)
 _DEFAULT_START_MS = int(datetime.fromisoformat(DEFAULT_START).timestamp() * 1000)
-_ATTR_NAME = r"[A-Za-z_:][A-Za-z0-9_:.\-]*"
 
 
 def parse_scenario(text: str, filename: str) -> Scenario:
@@ -51,16 +43,16 @@ def parse_scenario(text: str, filename: str) -> Scenario:
         raise ScenarioError(issues.items) from None
     f: dict[str, Any] = {
         "name": r.collect(_name, r, top.get("name"), filename),
-        "description": r.collect(r.string, top["description"], "description", nonempty=False) if "description" in top else "",
+        "description": _top(r, top, "description", ""),
         "judges": r.collect(_judges, r, top.get("judges"), root) if "judges" in top or not misspelled(root, "judges", TOP_KEYS) else BROKEN,
-        "seed": r.collect(r.integer, top["seed"], "seed", min=0) if "seed" in top else 0,
-        "start_ms": r.collect(r.instant_ms, top["start"], "start") if "start" in top else _DEFAULT_START_MS,
+        "seed": _top(r, top, "seed", 0),
+        "start_ms": _top(r, top, "start", _DEFAULT_START_MS),
         "tracker_attrs": _tracker_key(r, root, top),
         "policy": r.collect(_policy, r, top["policy"]) if "policy" in top else {},
-        "settle_ms": r.collect(r.duration, top["settle"], "settle") if "settle" in top else DEFAULT_SETTLE_MS,
-        "heal": r.collect(r.boolean, top["heal"], "heal") if "heal" in top else True,
+        "settle_ms": _top(r, top, "settle", DEFAULT_SETTLE_MS),
+        "heal": _top(r, top, "heal", True),
         "tags": r.collect(_tags, r, top["tags"]) if "tags" in top else (),
-        "ingest": r.collect(r.string, top["ingest"], "ingest", choices=("any", "postgres")) if "ingest" in top else "any",
+        "ingest": _top(r, top, "ingest", "any"),
         "path": filename,
     }
     f["visitors"] = r.collect(_visitors, r, top["visitors"], f["seed"]) if "visitors" in top else None
@@ -70,12 +62,15 @@ def parse_scenario(text: str, filename: str) -> Scenario:
             r.report(root, "steps", "'steps' is required (or `visitors:` for a many-visitor scenario)")
         f["steps"] = ()
     else:
-        items = r.collect(r.sequence, steps_node, "steps", nonempty=f["visitors"] is None and "visitors" not in top)
+        items = r.collect(r.sequence, steps_node, "steps", nonempty=f["visitors"] is None and "visitors" not in top,
+                          max_items=S.TOP["steps"].max_items)
         if items is BROKEN:
             f["steps"] = BROKEN
         else:
             parsed = [(parse_step(r, node, i), node) for i, node in enumerate(items)]
             f["steps"] = tuple(check_steps(r, parsed, f["ingest"]))
+    if not issues:
+        check_page_time(r, f, top)
     issues.raise_if_any()
     return Scenario(**f)
 
@@ -130,9 +125,38 @@ def load_scenarios(paths: str | Path | Iterable[str | Path]) -> list[Scenario]:
 
 
 # -- top-level fields ------------------------------------------------------------------------
+def _top(r: Reader, top: dict[str, Node], key: str, default: Any) -> Any:
+    """A top-level leaf as declared in ``spec.TOP`` (``default`` when the key is not given)."""
+    return r.collect(r.read, top[key], key, S.TOP[key]) if key in top else default
+
+
+def check_page_time(r: Reader, f: dict[str, Any], top: dict[str, Node]) -> None:
+    """The page time a scenario covers (advances, jumps, settle) is bounded, and so is the clock's
+    end: a run must neither go on for months of timers nor cross the year 9999."""
+    total, start = 0, f["start_ms"]
+    moves = [(s.ms, s.line, f"steps[{i}].{s.KIND if s.mode == 'run' else 'jump'}")
+             for i, s in enumerate(f["steps"]) if isinstance(s, Advance)]
+    if "settle" in top or f["settle_ms"]:
+        moves.append((f["settle_ms"], line_of(top["settle"]) if "settle" in top else 0, "settle"))
+    for ms, line, field in moves:
+        total += ms
+        if total > bounds.MAX_SPAN_MS:
+            r.report(line, field, f"the scenario's page time reaches {format_ms(total)} here; "
+                                  f"at most {format_ms(bounds.MAX_SPAN_MS)} (advances, jumps and settle) are allowed")
+            return
+        if start + total > bounds.MAX_INSTANT_MS:
+            r.report(line, field, f"the page clock passes the year {bounds.MAX_YEAR} here (start + {format_ms(total)})")
+            return
+
+
 def _read(path: str | Path) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as fh:
+            data = fh.read(bounds.MAX_FILE_BYTES + 1)
+        if len(data) > bounds.MAX_FILE_BYTES:
+            raise ScenarioError([ScenarioIssue(str(path), 0, "", f"the file is larger than {bounds.MAX_FILE_BYTES // 1000} KB; "
+                                                                 "a scenario is a few KB")])
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError([ScenarioIssue(str(path), 0, "", "no such file")]) from None
     except UnicodeDecodeError as exc:
@@ -153,7 +177,7 @@ def _name_line(path: str) -> int:
 
 def _name(r: Reader, node: Node | None, filename: str) -> str:
     if node is not None:
-        return r.string(node, "name", pattern=NAME_PATTERN, pattern_help="lowercase letters, digits and _ only")
+        return r.read(node, "name", S.NAME)
     stem = Path(filename).stem
     if not re.fullmatch(NAME_PATTERN, stem):
         raise Bad(1, "name", f"the file name {stem!r} is not a valid scenario name (lowercase letters, digits and _); "
@@ -166,7 +190,8 @@ def _judges(r: Reader, node: Node | None, root: Node) -> tuple[str, ...]:
     if node is None:
         raise Bad(root, "judges", f"'judges' is required: the guarantees this scenario judges (any of: {known})")
     out: list[str] = []
-    for i, item in enumerate(r.sequence(node, "judges", nonempty=True)):
+    decl = S.TOP["judges"]
+    for i, item in enumerate(r.sequence(node, "judges", nonempty=True, max_items=decl.max_items)):
         gid = r.collect(r.string, item, join("judges", i))
         if gid is BROKEN:
             continue
@@ -189,30 +214,24 @@ def _tracker_key(r: Reader, root: Node, top: dict[str, Node]) -> dict[str, str]:
 
 
 def _tracker_attrs(r: Reader, node: Node, field: str) -> dict[str, str]:
-    entries = r.mapping(node, field, what="a mapping of script attribute → value")
+    entries = r.keys(node, field, S.TRACKER, what="a mapping of script attribute → value")
     out: dict[str, str] = {}
     for key, value in entries.items():
         where = join(field, key)
-        if not re.fullmatch(_ATTR_NAME, key):
+        if not re.fullmatch(S.TRACKER.key_pattern or "", key):
             r.report(r.key_line(node, key), where, f"{key!r} is not an HTML attribute name")
             continue
-        text = r.collect(r.text, value, where)
+        text = r.collect(r.read, value, where, S.TRACKER.values)
         if text is not BROKEN:
             out[key] = text
     return out
 
 
 def _policy(r: Reader, node: Node) -> dict[str, int | float]:
-    entries = r.mapping(node, "policy", allowed=POLICY_FIELDS, what="a mapping of checker policy overrides")
+    entries = r.keys(node, "policy", S.POLICY, what="a mapping of checker policy overrides")
     out: dict[str, int | float] = {}
     for key, value in entries.items():
-        where = join("policy", key)
-        if POLICY_FIELDS[key] == "duration":
-            got = r.collect(r.duration, value, where)
-        elif POLICY_FIELDS[key] == "fraction":
-            got = r.collect(r.number, value, where, min=0, max=1)
-        else:
-            got = r.collect(r.integer, value, where, min=0)
+        got = r.collect(r.read, value, join("policy", key), S.POLICY.keys[key])
         if got is not BROKEN:
             out[key] = got
     return out
@@ -220,24 +239,23 @@ def _policy(r: Reader, node: Node) -> dict[str, int | float]:
 
 def _tags(r: Reader, node: Node) -> tuple[str, ...]:
     out: list[str] = []
-    for i, item in enumerate(r.sequence(node, "tags")):
-        tag = r.collect(r.string, item, join("tags", i), pattern=r"[a-z0-9_\-]+", pattern_help="lowercase letters, digits, _ and -")
+    decl = S.TOP["tags"]
+    for i, item in enumerate(r.sequence(node, "tags", max_items=decl.max_items)):
+        tag = r.collect(r.read, item, join("tags", i), decl.item)
         if tag is not BROKEN and tag not in out:
             out.append(tag)
     return tuple(out)
 
 
 def _visitors(r: Reader, node: Node, default_seed: object) -> Visitors:
-    entries = r.mapping(node, "visitors", allowed=("count", "seed", "tabs_per_visitor", "actions"), required=("count",))
-    count = r.collect(r.integer, entries["count"], "visitors.count", min=1) if "count" in entries else BROKEN
-    seed = r.collect(r.integer, entries["seed"], "visitors.seed", min=0) if "seed" in entries else default_seed
-    tabs = r.collect(r.integer, entries["tabs_per_visitor"], "visitors.tabs_per_visitor", min=1) if "tabs_per_visitor" in entries else 1
-    actions: Any = ("view",)
-    if "actions" in entries:
-        items = r.collect(r.sequence, entries["actions"], "visitors.actions", nonempty=True)
-        actions = BROKEN if items is BROKEN else tuple(
-            r.collect(r.string, n, join("visitors.actions", i), choices=VISITOR_ACTIONS) for i, n in enumerate(items)
-        )
+    entries = r.keys(node, "visitors", S.VISITORS)
+    got = {k: r.collect(r.read, v, join("visitors", k), S.VISITORS.keys[k]) for k, v in entries.items()}
+    count = got.get("count", BROKEN)
+    seed, tabs = got.get("seed", default_seed), got.get("tabs_per_visitor", 1)
+    actions: Any = tuple(got["actions"]) if isinstance(got.get("actions"), list) else got.get("actions", ("view",))
     if BROKEN in (count, seed, tabs) or actions is BROKEN or BROKEN in actions:
         return BROKEN
+    if count * tabs > bounds.MAX_VISITOR_TABS:
+        raise Bad(entries["count"], "visitors.count", f"{count} visitors × {tabs} tabs is more than the "
+                                                      f"{bounds.MAX_VISITOR_TABS} pages a run may open")
     return Visitors(count=count, seed=seed, tabs_per_visitor=tabs, actions=actions)

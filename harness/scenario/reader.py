@@ -7,16 +7,19 @@ the text as written.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from collections.abc import Callable, Collection, Iterable
 from typing import Any, TypeVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from harness.scenario.durations import parse_duration
+from harness.scenario import bounds
+from harness.scenario import spec as S
+from harness.scenario.durations import format_ms, parse_duration
 from harness.scenario.errors import Issues, did_you_mean
 
 T = TypeVar("T")
@@ -62,10 +65,92 @@ def describe(node: Node) -> str:
     return kind
 
 
+class _BoundedComposer(yaml.composer.Composer):
+    """PyYAML's composer with a depth and an alias budget (``bounds``): a 20,000-deep document
+    would exhaust Python's recursion, and a few lines of nested aliases expand to gigabytes."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        depth = getattr(self, "_tank_depth", 0)
+        if self.check_event(yaml.AliasEvent):
+            self._tank_aliases = getattr(self, "_tank_aliases", 0) + 1
+            if self._tank_aliases > bounds.MAX_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {bounds.MAX_ALIASES} aliases (*name); write the values out",
+                    self.peek_event().start_mark)
+        if depth >= bounds.MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {bounds.MAX_DEPTH} levels deep", self.peek_event().start_mark)
+        self._tank_depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._tank_depth = depth
+
+
+if getattr(yaml, "__with_libyaml__", False):  # libyaml parses ~10x faster; composing stays in Python
+    from yaml._yaml import CParser
+
+    class BoundedLoader(_BoundedComposer, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:  # pragma: no cover - PyYAML without libyaml
+    class BoundedLoader(_BoundedComposer, yaml.SafeLoader):  # type: ignore[no-redef]
+        pass
+
+
+class _Oversized(Exception):
+    def __init__(self, message: str, node: Node) -> None:
+        super().__init__(message)
+        self.line = line_of(node)
+
+
+def expansion_problem(root: Node) -> tuple[int, str] | None:
+    """Why the tree is too big once aliases are expanded (values, depth, or an alias that contains
+    itself, which no JSON value can), or None. Nodes shared by aliases are measured once."""
+    measured: dict[int, tuple[int, int]] = {}  # id → (values, height)
+    on_path: set[int] = set()
+
+    def measure(node: Node, depth: int) -> tuple[int, int]:
+        key = id(node)
+        if key in on_path:
+            raise _Oversized("an alias (*name) refers to a value that contains it; write the values out", node)
+        if key in measured:
+            values, height = measured[key]
+        else:
+            if depth > bounds.MAX_DEPTH:
+                raise _Oversized(f"nested more than {bounds.MAX_DEPTH} levels deep once aliases are expanded", node)
+            on_path.add(key)
+            children = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else (
+                node.value if isinstance(node, SequenceNode) else [])
+            values, height = 1, 0
+            for child in children:
+                v, h = measure(child, depth + 1)
+                values, height = values + v, max(height, h + 1)
+            on_path.discard(key)
+            measured[key] = (values, height)
+        if depth + height > bounds.MAX_DEPTH:
+            raise _Oversized(f"nested more than {bounds.MAX_DEPTH} levels deep once aliases are expanded", node)
+        if values > bounds.MAX_NODES:
+            raise _Oversized(f"more than {bounds.MAX_NODES} values once aliases are expanded; write a smaller scenario", node)
+        return values, height
+
+    try:
+        measure(root, 0)
+    except _Oversized as exc:
+        return exc.line, str(exc)
+    return None
+
+
 def compose(text: str, issues: Issues) -> Node | None:
     """The single YAML document in ``text`` as a node tree; YAML errors become issues."""
+    if len(text) > bounds.MAX_FILE_BYTES or len(text.encode("utf-8", "replace")) > bounds.MAX_FILE_BYTES:
+        issues.add(0, "", f"the file is larger than {bounds.MAX_FILE_BYTES // 1000} KB; a scenario is a few KB")
+        return None
     try:
-        docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        docs = list(yaml.compose_all(text, Loader=BoundedLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -80,6 +165,10 @@ def compose(text: str, issues: Issues) -> Node | None:
         issues.add(line_of(docs[1]), "yaml", "one scenario per file: found a second YAML document")
     if not docs or (isinstance(docs[0], ScalarNode) and docs[0].tag == TAG + "null"):
         issues.add(1, "", "the file is empty; a scenario needs at least `judges` and `steps`")
+        return None
+    problem = expansion_problem(docs[0])
+    if problem:
+        issues.add(problem[0], "yaml", problem[1])
         return None
     return docs[0]
 
@@ -139,6 +228,8 @@ class Reader:
         (and the entry skipped); only a node that is not a mapping at all raises ``Bad``."""
         if not isinstance(node, MappingNode) or node.tag != TAG + "map":
             raise Bad(node, field, f"expected {what}, got {describe(node)}")
+        if len(node.value) > bounds.MAX_KEYS:
+            raise Bad(node, field, f"has {len(node.value)} keys; at most {bounds.MAX_KEYS} are allowed")
         out: dict[str, Node] = {}
         for key_node, value_node in node.value:
             if key_node.tag == TAG + "merge":
@@ -170,11 +261,13 @@ class Reader:
                     return line_of(key_node)
         return line_of(mapping_node)
 
-    def sequence(self, node: Node, field: str, *, nonempty: bool = False) -> list[Node]:
+    def sequence(self, node: Node, field: str, *, nonempty: bool = False, max_items: int = bounds.MAX_LIST) -> list[Node]:
         if not isinstance(node, SequenceNode) or node.tag != TAG + "seq":
             raise Bad(node, field, f"expected a list, got {describe(node)}")
         if nonempty and not node.value:
             raise Bad(node, field, "must not be empty")
+        if len(node.value) > max_items:
+            raise Bad(node, field, f"has {len(node.value)} items; at most {max_items} are allowed")
         return list(node.value)
 
     # -- scalars -----------------------------------------------------------------------------
@@ -195,21 +288,26 @@ class Reader:
         pattern: str | None = None,
         pattern_help: str = "",
         nonempty: bool = True,
+        max_len: int = bounds.MAX_STRING,
     ) -> str:
         if choices is not None and isinstance(node, ScalarNode) and node.value not in choices:
             shown = ", ".join(choices)
             raise Bad(node, field, f"unknown value {node.value!r}{did_you_mean(node.value, choices)} (expected one of: {shown})")
         value: str = self._scalar(node, field, ("str",), "a string")
+        if len(value) > max_len:
+            raise Bad(node, field, f"is {len(value)} characters long; at most {max_len} are allowed")
         if nonempty and not value.strip():
             raise Bad(node, field, "must not be empty")
         if pattern is not None and not re.fullmatch(pattern, value):
             raise Bad(node, field, f"{value!r} is not valid: {pattern_help or 'must match ' + pattern}")
         return value
 
-    def text(self, node: Node, field: str) -> str:
+    def text(self, node: Node, field: str, max_len: int = bounds.MAX_STRING) -> str:
         """A scalar as written (``0123`` stays ``"0123"``): for query values and attributes."""
         if not isinstance(node, ScalarNode) or node.tag == TAG + "null":
             raise Bad(node, field, f"expected a text value, got {describe(node)}")
+        if len(node.value) > max_len:
+            raise Bad(node, field, f"is {len(node.value)} characters long; at most {max_len} are allowed")
         return node.value
 
     def boolean(self, node: Node, field: str) -> bool:
@@ -236,7 +334,8 @@ class Reader:
             raise Bad(node, field, f"must be between {min} and {max}, got {value:g}")
         return value
 
-    def duration(self, node: Node, field: str, *, allow_negative: bool = False) -> int:
+    def duration(self, node: Node, field: str, *, allow_negative: bool = False,
+                 max_ms: int = bounds.MAX_DURATION_MS) -> int:
         if not isinstance(node, ScalarNode) or node.tag.removeprefix(TAG) not in ("int", "float", "str"):
             raise Bad(node, field, f"expected a duration, got {describe(node)}")
         raw: Any
@@ -245,14 +344,17 @@ class Reader:
         else:
             raw = self._constructor.construct_object(node)
         try:
-            return parse_duration(raw, allow_negative=allow_negative)
+            ms = parse_duration(raw, allow_negative=allow_negative)
         except ValueError as exc:
             raise Bad(node, field, str(exc)) from None
+        if abs(ms) > max_ms:
+            raise Bad(node, field, f"{node.value} is longer than the {format_ms(max_ms)} a scenario may ask for")
+        return ms
 
     def instant_ms(self, node: Node, field: str, *, allow_int: bool = False) -> int:
         """An ISO 8601 instant with a timezone (or, where allowed, an int of ms since epoch) → ms."""
         if allow_int and isinstance(node, ScalarNode) and node.tag == TAG + "int":
-            return self.integer(node, field, min=0)
+            return self.integer(node, field, min=0, max=bounds.MAX_INSTANT_MS)
         value: Any
         if isinstance(node, ScalarNode) and node.tag == TAG + "timestamp":
             value = self.construct(node)
@@ -269,16 +371,61 @@ class Reader:
             raise Bad(node, field, f"{node.value!r} is a date; give a time with a timezone, like '{value}T09:00:00Z'")
         if value.tzinfo is None:
             raise Bad(node, field, f"{node.value!r} has no timezone; add 'Z' or '+03:00' so runs are reproducible")
+        if not bounds.MIN_YEAR <= value.astimezone(timezone.utc).year <= bounds.MAX_YEAR:
+            raise Bad(node, field, f"{node.value!r} is outside the years {bounds.MIN_YEAR}–{bounds.MAX_YEAR}")
         return int(value.timestamp() * 1000)
+
+    # -- declared values -----------------------------------------------------------------------
+    def read(self, node: Node, field: str, decl: S.Decl) -> Any:
+        """A value as ``harness.scenario.spec`` declares it (a leaf, or a list of leaves)."""
+        if isinstance(decl, S.Str):
+            return self.string(node, field, choices=decl.choices, pattern=decl.pattern, pattern_help=decl.pattern_help,
+                               nonempty=decl.nonempty, max_len=decl.max_len)
+        if isinstance(decl, S.Text):
+            return self.text(node, field, decl.max_len)
+        if isinstance(decl, S.Int):
+            return self.integer(node, field, min=decl.min, max=decl.max)
+        if isinstance(decl, S.Num):
+            return self.number(node, field, min=decl.min, max=decl.max)
+        if isinstance(decl, S.Bool):
+            return self.boolean(node, field)
+        if isinstance(decl, S.TrueOnly):
+            self.true(node, field, decl.hint)
+            return True
+        if isinstance(decl, S.Duration):
+            return self.duration(node, field, allow_negative=decl.allow_negative, max_ms=decl.max_ms)
+        if isinstance(decl, S.Instant):
+            return self.instant_ms(node, field, allow_int=decl.allow_int)
+        if isinstance(decl, S.Json):
+            return self.json_mapping(node, field) if decl.object else self.json(node, field)
+        if isinstance(decl, S.List):
+            items = self.sequence(node, field, nonempty=decl.min_items > 0, max_items=decl.max_items)
+            return [self.collect(self.read, n, join(field, i), decl.item) for i, n in enumerate(items)]
+        raise TypeError(f"no reader for {type(decl).__name__} at {field}")
+
+    def keys(self, node: Node, field: str, decl: S.Map, what: str = "a mapping") -> dict[str, Node]:
+        """The entries of a declared mapping: unknown, duplicate and missing keys reported."""
+        return self.mapping(node, field, allowed=decl.allowed, required=decl.required, what=what)
 
     # -- data --------------------------------------------------------------------------------
     def json(self, node: Node, field: str) -> Any:
-        """Plain JSON data (payloads, meta, args): maps with string keys, lists, scalars."""
+        """Plain JSON data (payloads, meta, args): maps with string keys, lists, scalars, bounded
+        in nesting and in size (``bounds.MAX_JSON_DEPTH``, ``MAX_JSON_BYTES``)."""
+        value = self._json(node, field, 0)
+        size = len(json.dumps(value, ensure_ascii=False).encode())
+        if size > bounds.MAX_JSON_BYTES:
+            raise Bad(node, field, f"is {size} bytes as JSON; at most {bounds.MAX_JSON_BYTES} are allowed")
+        return value
+
+    def _json(self, node: Node, field: str, depth: int) -> Any:
+        if depth > bounds.MAX_JSON_DEPTH:
+            raise Bad(node, field, f"nested more than {bounds.MAX_JSON_DEPTH} levels deep")
         if isinstance(node, MappingNode):
             entries = self.mapping(node, field)
-            return {k: self.json(v, join(field, k)) for k, v in entries.items()}
+            return {k: self._json(v, join(field, k), depth + 1) for k, v in entries.items()}
         if isinstance(node, SequenceNode):
-            return [self.json(v, join(field, i)) for i, v in enumerate(self.sequence(node, field))]
+            items = self.sequence(node, field, max_items=bounds.MAX_JSON_BYTES)
+            return [self._json(v, join(field, i), depth + 1) for i, v in enumerate(items)]
         tag = node.tag.removeprefix(TAG)
         if tag == "timestamp":
             raise Bad(node, field, f"{node.value!r} reads as a date; quote it to make it a string")
@@ -287,6 +434,8 @@ class Reader:
         value = self._constructor.construct_object(node)
         if isinstance(value, float) and not math.isfinite(value):
             raise Bad(node, field, "JSON has no NaN or infinity")
+        if isinstance(value, str) and len(value) > bounds.MAX_JSON_BYTES:
+            raise Bad(node, field, f"is {len(value)} characters long; at most {bounds.MAX_JSON_BYTES} are allowed")
         return value
 
     def json_mapping(self, node: Node, field: str) -> dict[str, Any]:

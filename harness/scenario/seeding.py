@@ -9,32 +9,33 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from harness.scenario import spec as S
 from harness.scenario.model import SeedEnvelope
 from harness.scenario.reader import BROKEN, Bad, Reader, describe, join
 
-ENVELOPE_FIELDS = ("id", "ts", "payload", "attempts")
-PAYLOAD_KEYS = ("s", "u", "sid", "sm", "ec", "ea", "el", "ev", "r", "meta")
+ENVELOPE_FIELDS = S.ENVELOPE_FIELDS
+PAYLOAD_KEYS = S.PAYLOAD_KEYS
+E = S.ENVELOPE.keys
 
 
 def _envelope(r: Reader, node: Node, field: str) -> SeedEnvelope:
-    keys = ("id", "age", "ts", "attempts", "payload", "omit", "extra")
-    entries = r.mapping(node, field, allowed=keys, what="an envelope mapping (id, age | ts, attempts, payload, omit, extra)")
+    entries = r.keys(node, field, S.ENVELOPE, what="an envelope mapping (id, age | ts, attempts, payload, omit, extra)")
     out: dict[str, Any] = {}
     if "id" in entries:
-        out["id"] = r.collect(r.text, entries["id"], join(field, "id"))
+        out["id"] = r.collect(r.read, entries["id"], join(field, "id"), E["id"])
     if "age" in entries:
-        out["age_ms"] = r.collect(r.duration, entries["age"], join(field, "age"), allow_negative=True)
+        out["age_ms"] = r.collect(r.read, entries["age"], join(field, "age"), E["age"])
     if "ts" in entries:
-        out["ts_ms"] = r.collect(r.instant_ms, entries["ts"], join(field, "ts"), allow_int=True)
+        out["ts_ms"] = r.collect(r.read, entries["ts"], join(field, "ts"), E["ts"])
         if "age" in entries:
             r.report(r.key_line(node, "ts"), join(field, "ts"), "give age or ts, not both")
             out["ts_ms"] = BROKEN
     if "attempts" in entries:
-        out["attempts"] = r.collect(r.integer, entries["attempts"], join(field, "attempts"), min=0)
+        out["attempts"] = r.collect(r.read, entries["attempts"], join(field, "attempts"), E["attempts"])
     if "payload" in entries:
         out["payload"] = r.collect(_payload, r, entries["payload"], join(field, "payload"))
     if "extra" in entries:
-        extra = r.collect(r.json_mapping, entries["extra"], join(field, "extra"))
+        extra = r.collect(r.read, entries["extra"], join(field, "extra"), E["extra"])
         clash = [k for k in (extra if isinstance(extra, dict) else ()) if k in ENVELOPE_FIELDS]
         if clash:
             r.report(entries["extra"], join(field, "extra"), f"{clash[0]!r} is an envelope field; set it directly, not in extra")
@@ -48,7 +49,7 @@ def _envelope(r: Reader, node: Node, field: str) -> SeedEnvelope:
 
 
 def _omit(r: Reader, node: Node, field: str, entries: dict[str, Node]) -> tuple[str, ...]:
-    names = [r.collect(r.string, n, join(field, i), choices=ENVELOPE_FIELDS) for i, n in enumerate(r.sequence(node, field))]
+    names = r.read(node, field, E["omit"])
     if BROKEN in names:
         return BROKEN
     for name in names:
@@ -59,7 +60,7 @@ def _omit(r: Reader, node: Node, field: str, entries: dict[str, Node]) -> tuple[
 
 
 def _payload(r: Reader, node: Node, field: str) -> dict[str, Any]:
-    entries = r.mapping(node, field, allowed=PAYLOAD_KEYS, what="a payload mapping (s, u, sid, sm, ec, ea, el, ev, r, meta)")
+    entries = r.keys(node, field, E["payload"], what="a payload mapping (s, u, sid, sm, ec, ea, el, ev, r, meta)")
     values = {k: r.collect(r.json, v, join(field, k)) for k, v in entries.items()}
     return BROKEN if BROKEN in values.values() or len(entries) != len(node.value) else values
 
@@ -69,9 +70,10 @@ def parse_seed_outbox(r: Reader, node: Node, field: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     items = node
     if isinstance(node, MappingNode):
-        entries = r.mapping(node, field, allowed=("envelopes", "raw", "key"), what="a list of envelopes or {raw: ..}")
+        decl = S.SEED_OUTBOX.options[1]
+        entries = r.keys(node, field, decl, what="a list of envelopes or {raw: ..}")
         if "key" in entries:
-            out["key"] = r.collect(r.string, entries["key"], join(field, "key"))
+            out["key"] = r.collect(r.read, entries["key"], join(field, "key"), decl.keys["key"])
         if ("raw" in entries) == ("envelopes" in entries):
             if "raw" in entries:
                 r.report(r.key_line(node, "envelopes"), join(field, "envelopes"), "give raw or envelopes, not both")
@@ -80,11 +82,12 @@ def parse_seed_outbox(r: Reader, node: Node, field: str) -> dict[str, Any]:
             out["raw"] = BROKEN
             return out
         if "raw" in entries:
-            out["raw"] = r.collect(r.string, entries["raw"], join(field, "raw"), nonempty=False)
+            out["raw"] = r.collect(r.read, entries["raw"], join(field, "raw"), decl.keys["raw"])
             return out
         items, field = entries["envelopes"], join(field, "envelopes")
     if not isinstance(items, SequenceNode):
         raise Bad(items, field, f"expected a list of envelopes or {{raw: ..}}, got {describe(items)}")
-    envelopes = [r.collect(_envelope, r, n, join(field, i)) for i, n in enumerate(r.sequence(items, field))]
+    envelopes = [r.collect(_envelope, r, n, join(field, i))
+                 for i, n in enumerate(r.sequence(items, field, max_items=S.ENVELOPES.max_items))]
     out["envelopes"] = BROKEN if BROKEN in envelopes else tuple(envelopes)
     return out

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from harness.scenario import faults, seeding, toxics
+from harness.scenario import bounds, faults, seeding, toxics
+from harness.scenario import spec as S
 from harness.scenario.errors import did_you_mean
 from harness.scenario.model import (
     CLICK_TARGETS,
@@ -40,11 +41,11 @@ from harness.scenario.model import (
 )
 from harness.scenario.reader import BROKEN, TAG, Bad, Reader, describe, join, line_of
 
-NAME_PATTERN = r"[A-Za-z0-9_\-]+"
-NAME_HELP = "letters, digits, _ and - only"
-HOOK_PATTERN = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*"
-COMMON_KEYS = ("tab", "context", "note")
-EXTRA_KEYS: dict[str, tuple[str, ...]] = {"open": ("query", "referrer"), "navigate": ("query",)}
+NAME_PATTERN = S.TAB_NAME.pattern
+NAME_HELP = S.TAB_NAME.pattern_help
+HOOK_PATTERN = S.HOOK_TARGET.pattern
+COMMON_KEYS = tuple(S.COMMON_KEYS)
+EXTRA_KEYS: dict[str, tuple[str, ...]] = {kind: tuple(k.extra) for kind, k in S.STEP_KINDS.items() if k.extra}
 CLICK_HELP = ", ".join(CLICK_TARGETS) + ", or a CSS selector starting with # . or ["
 
 
@@ -65,7 +66,7 @@ ActionParser = Callable[[Reader, Node, str, dict[str, Node]], tuple[type[StepBas
 
 # -- helpers -----------------------------------------------------------------------------------
 def _page(r: Reader, node: Node, field: str) -> str:
-    page = r.string(node, field)
+    page = r.string(node, field, max_len=bounds.MAX_STRING)
     if page in PAGES:
         return page
     if page.startswith("/"):
@@ -78,8 +79,8 @@ def _page(r: Reader, node: Node, field: str) -> str:
 def _query(r: Reader, node: Node | None, field: str) -> dict[str, str]:
     if node is None:
         return {}
-    entries = r.mapping(node, field)
-    return {k: r.collect(r.text, v, join(field, k)) for k, v in entries.items()}
+    entries = r.keys(node, field, S.QUERY)
+    return {k: r.collect(r.read, v, join(field, k), S.QUERY.values) for k, v in entries.items()}
 
 
 # -- actions -----------------------------------------------------------------------------------
@@ -114,7 +115,7 @@ def _switch(cls: type[StepBase], hint: str) -> ActionParser:
 
 def _close(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[type[StepBase], Fields]:
     if isinstance(node, MappingNode):
-        entries = r.mapping(node, field, allowed=("before_unload",))
+        entries = r.keys(node, field, S.STEP_KINDS["close"].value.options[1])
         before = r.boolean(entries["before_unload"], join(field, "before_unload")) if "before_unload" in entries else True
         return Close, {"before_unload": before}
     r.true(node, field, "write `close: {before_unload: false}` to close without beforeunload")
@@ -128,27 +129,22 @@ def _click(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[t
             return Click, {"target": target, "selector": CLICK_TARGETS[target]}
         if target[:1] in ("#", ".", "[") and len(target) > 1:
             return Click, {"target": target, "selector": target}
-        raise Bad(node, field, f"unknown target {target!r} (expected one of: {CLICK_HELP})")
+        raise Bad(node, field, f"unknown target {target!r}{did_you_mean(target, CLICK_TARGETS)} (expected one of: {CLICK_HELP})")
     raise Bad(node, field, f"expected a target name or CSS selector, got {describe(node)} (expected one of: {CLICK_HELP})")
 
 
 def _send(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[type[StepBase], Fields]:
-    entries = r.mapping(node, field, allowed=("category", "action", "label", "value", "meta"), required=("category", "action"))
-    out: Fields = {k: BROKEN for k in ("category", "action") if k not in entries}
-    for key in ("category", "action"):
-        if key in entries:
-            out[key] = r.collect(r.string, entries[key], join(field, key))
-    for key in ("label", "value"):
-        if key in entries:
-            out[key] = r.collect(r.json, entries[key], join(field, key))
-    if "meta" in entries:
-        out["meta"] = r.collect(r.json_mapping, entries["meta"], join(field, "meta"))
+    decl = S.STEP_KINDS["send"].value
+    entries = r.keys(node, field, decl)
+    out: Fields = {k: BROKEN for k in decl.required if k not in entries}
+    for key, value in entries.items():
+        out[key] = r.collect(r.read, value, join(field, key), decl.keys[key])
     return Send, out
 
 
 def _offline(value: bool) -> ActionParser:
     def parse(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[type[StepBase], Fields]:
-        flag = r.boolean(node, field)
+        flag = r.read(node, field, S.STEP_KINDS["offline"].value)
         return SetOffline, {"offline": flag if value else not flag}
 
     return parse
@@ -156,7 +152,7 @@ def _offline(value: bool) -> ActionParser:
 
 def _advance(mode: str) -> ActionParser:
     def parse(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[type[StepBase], Fields]:
-        return Advance, {"ms": r.duration(node, field), "mode": mode}
+        return Advance, {"ms": r.read(node, field, S.STEP_KINDS["advance"].value), "mode": mode}
 
     return parse
 
@@ -174,37 +170,38 @@ def _seed_outbox(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> t
 
 
 def _proxy(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[type[StepBase], Fields]:
-    entries = r.mapping(node, field, allowed=("enabled",), required=("enabled",), what="a mapping like {enabled: false}")
+    entries = r.keys(node, field, S.STEP_KINDS["proxy"].value, what="a mapping like {enabled: false}")
     if "enabled" not in entries:
         return ProxyEnabled, {"enabled": BROKEN}
     return ProxyEnabled, {"enabled": r.boolean(entries["enabled"], join(field, "enabled"))}
 
 
 def _storage(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[type[StepBase], Fields]:
-    return Storage, {"mode": r.string(node, field, choices=("quota", "private", "normal"))}
+    return Storage, {"mode": r.read(node, field, S.STEP_KINDS["storage"].value)}
 
 
 def _db(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[type[StepBase], Fields]:
+    word, call = S.STEP_KINDS["db"].value.options
     if isinstance(node, MappingNode):
-        entries = r.mapping(node, field, allowed=("call", "args"), required=("call",))
-        fn = r.collect(r.string, entries["call"], join(field, "call"), pattern=r"[A-Za-z_]\w*", pattern_help="an SQL function name") if "call" in entries else BROKEN
+        entries = r.keys(node, field, call)
+        fn = r.collect(r.read, entries["call"], join(field, "call"), call.keys["call"]) if "call" in entries else BROKEN
         args: Any = ()
         if "args" in entries:
-            seq = r.collect(r.sequence, entries["args"], join(field, "args"))
-            args = BROKEN if seq is BROKEN else tuple(r.collect(r.json, n, join(join(field, "args"), i)) for i, n in enumerate(seq))
+            got = r.collect(r.read, entries["args"], join(field, "args"), call.keys["args"])
+            args = BROKEN if got is BROKEN else tuple(got)
         return Db, {"action": "call", "function": fn, "args": BROKEN if args is BROKEN or BROKEN in args else args}
-    action = r.string(node, field, choices=("stop", "start"))
+    action = r.read(node, field, word)
     return Db, {"action": action}
 
 
 def _hook(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[type[StepBase], Fields]:
-    help_ = "'package.module:function'"
+    short, long = S.STEP_KINDS["hook"].value.options
     if isinstance(node, MappingNode):
-        entries = r.mapping(node, field, allowed=("target", "args"), required=("target",))
-        target = r.collect(r.string, entries["target"], join(field, "target"), pattern=HOOK_PATTERN, pattern_help=help_) if "target" in entries else BROKEN
-        args = r.collect(r.json_mapping, entries["args"], join(field, "args")) if "args" in entries else {}
+        entries = r.keys(node, field, long)
+        target = r.collect(r.read, entries["target"], join(field, "target"), short) if "target" in entries else BROKEN
+        args = r.collect(r.read, entries["args"], join(field, "args"), long.keys["args"]) if "args" in entries else {}
         return Hook, {"target": target, "args": args}
-    return Hook, {"target": r.string(node, field, pattern=HOOK_PATTERN, pattern_help=help_)}
+    return Hook, {"target": r.read(node, field, short)}
 
 
 ACTIONS: dict[str, ActionParser] = {
@@ -228,12 +225,8 @@ ACTIONS: dict[str, ActionParser] = {
     "db": _db,
     "hook": _hook,
 }
-SCOPE: dict[str, str] = {
-    "open": "tab", "navigate": "tab", "reload": "tab", "close": "tab", "crash": "tab", "click": "tab",
-    "send": "tab", "offline": "context", "online": "context", "seed_outbox": "context", "storage": "context",
-    "advance": "world", "jump": "world", "stub": "world", "toxic": "world", "proxy": "world",
-    "restart_browser": "context", "db": "world", "hook": "any",
-}
+SCOPE: dict[str, str] = {kind: k.scope for kind, k in S.STEP_KINDS.items()}
+assert set(ACTIONS) == set(S.STEP_KINDS), "every declared step kind has a parser"
 ALL_KEYS = tuple(ACTIONS) + COMMON_KEYS + tuple(sorted({k for ks in EXTRA_KEYS.values() for k in ks}))
 
 
@@ -273,7 +266,7 @@ def parse_step(r: Reader, node: Node, index: int) -> Parsed:
         if key in entries and (scope == "world" or (scope == "context" and key == "tab")):
             applies = "the whole browser context" if scope == "context" else "every context"
             r.report(r.key_line(node, key), join(field, key), f"'{key}' has no meaning for {kind} (it applies to {applies})")
-    note = r.collect(r.string, entries["note"], join(field, "note"), nonempty=False) if "note" in entries else None
+    note = r.collect(r.read, entries["note"], join(field, "note"), S.COMMON_KEYS["note"]) if "note" in entries else None
     extra = {k: v for k, v in entries.items() if k in EXTRA_KEYS.get(kind, ())}
     result = r.collect(ACTIONS[kind], r, entries[kind], where, extra)
     if result is BROKEN or len(r.issues.items) > n_before:
@@ -287,5 +280,5 @@ def parse_step(r: Reader, node: Node, index: int) -> Parsed:
 def _common(r: Reader, entries: dict[str, Node], field: str, key: str) -> str | None:
     if key not in entries:
         return None
-    value = r.collect(r.string, entries[key], join(field, key), pattern=NAME_PATTERN, pattern_help=NAME_HELP)
+    value = r.collect(r.read, entries[key], join(field, key), S.COMMON_KEYS[key])
     return None if value is BROKEN else value

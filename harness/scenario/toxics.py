@@ -9,11 +9,12 @@ from typing import Any
 
 from yaml.nodes import Node
 
+from harness.scenario import spec as S
 from harness.scenario.reader import BROKEN, Bad, Reader, join
 from harness.toxiproxy.spec import SPEC_TYPES, validate_toxic_spec
 from harness.toxiproxy.toxics import REGISTRY, STREAMS
 
-NAME_HELP = "letters, digits, _, . and - only"
+NAME_HELP = S.TOXIC_NAME.pattern_help
 
 TOXIC_ATTRIBUTES: dict[str, dict[str, str]] = {
     t: {f.name: f.metadata["unit"] for f in REGISTRY[t].attribute_fields()} for t in SPEC_TYPES
@@ -28,7 +29,7 @@ REQUIRED_ATTRIBUTE: dict[str, str] = {
 MINIMUM: dict[tuple[str, str], int] = {
     (t, f.name): f.metadata["minimum"] for t in SPEC_TYPES for f in REGISTRY[t].attribute_fields()
 }
-NAME_PATTERN = r"[A-Za-z0-9_.\-]+"
+NAME_PATTERN = S.TOXIC_NAME.pattern
 
 
 def external_check(spec: dict[str, Any]) -> str | None:
@@ -41,14 +42,16 @@ def external_check(spec: dict[str, Any]) -> str | None:
 
 
 def _toxic_attributes(r: Reader, node: Node, field: str, toxic_type: str | None) -> dict[str, int]:
-    allowed = TOXIC_ATTRIBUTES.get(toxic_type or "")
-    entries = r.mapping(node, field, allowed=allowed)
-    return {k: r.collect(r.integer, v, join(field, k), min=0) for k, v in entries.items()}
+    decl = S.TOXIC_ATTRIBUTES.get(toxic_type or "")
+    entries = r.mapping(node, field, allowed=decl.allowed if decl else None)
+    got = {k: r.collect(r.read, v, join(field, k), decl.keys[k] if decl else S.TOXIC_UPDATE.keys["attributes"].values)
+           for k, v in entries.items()}
+    return BROKEN if BROKEN in got.values() else got
 
 
 def parse_toxic(r: Reader, node: Node, field: str) -> dict[str, Any]:
     """A ``toxic:`` step's fields (``op``, ``name``, ``type``, ``stream``, ``toxicity``, ``attributes``)."""
-    entries = r.mapping(node, field, allowed=("add", "remove", "update"), what="a mapping with add, remove or update")
+    entries = r.keys(node, field, S.TOXIC, what="a mapping with add, remove or update")
     ops = list(entries)
     if len(ops) > 1:
         raise Bad(r.key_line(node, ops[1]), field, f"one toxic operation per step, not '{ops[0]}' and '{ops[1]}'")
@@ -59,7 +62,7 @@ def parse_toxic(r: Reader, node: Node, field: str) -> dict[str, Any]:
     op = ops[0]
     where = join(field, op)
     if op == "remove":
-        name = r.string(entries[op], where, pattern=NAME_PATTERN, pattern_help=NAME_HELP)
+        name = r.read(entries[op], where, S.TOXIC.keys["remove"])
         return {"op": op, "name": name, "stream": None, "toxicity": None}
     if op == "add":
         return _toxic_add(r, entries[op], where)
@@ -68,18 +71,19 @@ def parse_toxic(r: Reader, node: Node, field: str) -> dict[str, Any]:
 
 def _toxic_add(r: Reader, node: Node, field: str) -> dict[str, Any]:
     """``add``: type required; name, stream and toxicity get Toxiproxy's defaults."""
-    spec = r.mapping(node, field, allowed=("name", "type", "stream", "toxicity", "attributes"), required=("type",))
+    d = S.TOXIC_ADD
+    spec = r.keys(node, field, d)
     if "type" not in spec:
         return {"op": "add", "type": BROKEN}
-    ttype = r.string(spec["type"], join(field, "type"), choices=tuple(TOXIC_ATTRIBUTES))
-    stream = r.collect(r.string, spec["stream"], join(field, "stream"), choices=STREAMS) if "stream" in spec else "downstream"
+    ttype = r.read(spec["type"], join(field, "type"), d.keys["type"])
+    stream = r.collect(r.read, spec["stream"], join(field, "stream"), d.keys["stream"]) if "stream" in spec else "downstream"
     out: dict[str, Any] = {"op": "add", "type": ttype, "stream": stream}
     if "name" in spec:
-        out["name"] = r.collect(r.string, spec["name"], join(field, "name"), pattern=NAME_PATTERN, pattern_help=NAME_HELP)
+        out["name"] = r.collect(r.read, spec["name"], join(field, "name"), d.keys["name"])
     elif isinstance(stream, str):
         out["name"] = f"{ttype}_{stream}"
     if "toxicity" in spec:
-        out["toxicity"] = r.collect(r.number, spec["toxicity"], join(field, "toxicity"), min=0.0, max=1.0)
+        out["toxicity"] = r.collect(r.read, spec["toxicity"], join(field, "toxicity"), d.keys["toxicity"])
     attrs_node = spec.get("attributes")
     attrs = r.collect(_toxic_attributes, r, attrs_node, join(field, "attributes"), ttype) if attrs_node else {}
     out["attributes"] = attrs
@@ -96,13 +100,14 @@ def _toxic_add(r: Reader, node: Node, field: str) -> dict[str, Any]:
 
 def _toxic_update(r: Reader, node: Node, field: str) -> dict[str, Any]:
     """``update``: by name; the type (for checking attributes) comes from the earlier ``add``."""
-    spec = r.mapping(node, field, allowed=("name", "toxicity", "attributes"), required=("name",))
+    d = S.TOXIC_UPDATE
+    spec = r.keys(node, field, d)
     out: dict[str, Any] = {"op": "update", "stream": None, "toxicity": None}
-    out["name"] = r.collect(r.string, spec["name"], join(field, "name"), pattern=NAME_PATTERN, pattern_help=NAME_HELP) if "name" in spec else BROKEN
+    out["name"] = r.collect(r.read, spec["name"], join(field, "name"), d.keys["name"]) if "name" in spec else BROKEN
     if "toxicity" not in spec and "attributes" not in spec:
         raise Bad(node, field, "update needs toxicity or attributes")
     if "toxicity" in spec:
-        out["toxicity"] = r.collect(r.number, spec["toxicity"], join(field, "toxicity"), min=0.0, max=1.0)
+        out["toxicity"] = r.collect(r.read, spec["toxicity"], join(field, "toxicity"), d.keys["toxicity"])
     if "attributes" in spec:
         out["attributes"] = r.collect(_toxic_attributes, r, spec["attributes"], join(field, "attributes"), None)
     return out

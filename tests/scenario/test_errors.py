@@ -9,7 +9,7 @@ from harness.scenario import ScenarioError, ScenarioIssue, parse_scenario
 from .helpers import issues, one_issue, steps
 
 CLICK_MESSAGE = (
-    "unknown target 'tell' (expected one of: tel, whatsapp, whatsapp_web, form, page2_link, home_link, "
+    "unknown target 'tell' (did you mean 'tel'?) (expected one of: tel, whatsapp, whatsapp_web, form, page2_link, home_link, "
     "or a CSS selector starting with # . or [)"
 )
 
@@ -160,7 +160,7 @@ def test_tracker_and_tracker_attrs_together() -> None:
 
 
 def test_toxic_checked_by_the_proxy_spec_too() -> None:
-    """Limits only the embedded proxy knows (slicer average_size ≥ 1) also fail at load time."""
+    """Limits the embedded proxy declares (slicer average_size ≥ 1) fail at load time, at the attribute."""
     line, field, message = one_issue(steps("- toxic: {add: {type: slicer, attributes: {average_size: 0}}}"))
-    assert (line, field) == (4, "steps[1].toxic.add")
-    assert "average_size" in message
+    assert (line, field) == (4, "steps[1].toxic.add.attributes.average_size")
+    assert message == "must be ≥ 1, got 0"
