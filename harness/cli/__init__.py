@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from harness.cli import gate, judge, lookup, mutants, proxy, run
+from harness.cli import authoring, gate, judge, lookup, mutants, proxy, run
 from harness.cli import merge
 from harness.contract.errors import EnvironmentProblem
 
@@ -19,7 +19,8 @@ def cli() -> None:
     """Resilience harness for the outbox_v2 browser tracker."""
 
 
-for _command in (run.run, judge.judge, mutants.mutants, proxy.proxy, lookup.timeline, lookup.list_, gate.gate, gate.compare):
+for _command in (run.run, judge.judge, mutants.mutants, proxy.proxy, lookup.timeline, lookup.list_, gate.gate, gate.compare,
+                 authoring.check, authoring.schema):
     cli.add_command(_command)
 cli.add_command(merge.merge)
 

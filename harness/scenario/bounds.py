@@ -10,7 +10,7 @@ from __future__ import annotations
 DAY_MS = 86_400_000
 
 # -- the file as text and YAML ------------------------------------------------------------------
-MAX_FILE_BYTES = 128_000  # a long scenario is a few KB (and YAML parses at ~0.2 MB/s in Python)
+MAX_FILE_BYTES = 64_000  # a long scenario is a few KB (and YAML composes at ~0.1 MB/s on a busy machine)
 MAX_DEPTH = 64  # YAML nesting (a deeper document would exhaust the parser's recursion)
 MAX_ALIASES = 100  # YAML `*alias` uses: enough for sharing a payload, not for a "billion laughs"
 MAX_NODES = 200_000  # YAML values after alias expansion
@@ -22,7 +22,7 @@ MAX_AGE_MS = 366 * DAY_MS  # a seeded envelope's age (either way)
 MIN_YEAR, MAX_YEAR = 1970, 9999  # the page clock, from the start to the end of settle
 
 # -- counts ---------------------------------------------------------------------------------------
-MAX_STEPS = 5_000
+MAX_STEPS = 2_000
 MAX_VISITORS = 500
 MAX_TABS_PER_VISITOR = 10
 MAX_VISITOR_TABS = 1_000  # visitors × tabs per visitor
@@ -39,6 +39,6 @@ MAX_LIST = 1_000  # items in any other list
 # -- data -----------------------------------------------------------------------------------------
 MAX_STRING = 4_096  # characters in one string (names, labels, notes)
 MAX_NAME = 64  # names: scenario, tab, context, toxic, tag
-MAX_JSON_BYTES = 64 * 1024  # one payload, meta, body or argument, as JSON
+MAX_JSON_BYTES = 32 * 1024  # one payload, meta, body or argument, as JSON
 MAX_JSON_DEPTH = 32  # nesting inside one payload or meta
 MAX_INSTANT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z

@@ -68,7 +68,8 @@ def parse_scenario(text: str, filename: str) -> Scenario:
             f["steps"] = BROKEN
         else:
             parsed = [(parse_step(r, node, i), node) for i, node in enumerate(items)]
-            f["steps"] = tuple(check_steps(r, parsed, f["ingest"]))
+            n_visitors = f["visitors"].count if isinstance(f["visitors"], Visitors) else 0
+            f["steps"] = tuple(check_steps(r, parsed, f["ingest"], n_visitors))
     if not issues:
         check_page_time(r, f, top)
     issues.raise_if_any()

@@ -96,6 +96,8 @@ def _map(d: S.Map) -> dict[str, Any]:
     else:
         out["properties"] = {k: to_schema(v) for k, v in d.keys.items()}
         out["additionalProperties"] = False
+    if d.min_keys:
+        out["minProperties"] = d.min_keys
     if d.required:
         out["required"] = list(d.required)
     if d.one_of_keys:

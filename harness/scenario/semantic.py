@@ -7,13 +7,14 @@ cascade into a page of follow-up errors.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, replace
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from harness.scenario import toxics
 from harness.scenario.errors import did_you_mean
-from harness.scenario.model import Db, Open, RestartBrowser, SeedOutbox, Step, Storage, Toxic
+from harness.scenario.model import Db, Hook, Open, RestartBrowser, SeedOutbox, Step, Storage, Toxic
 from harness.scenario.reader import Reader, join, line_of
 from harness.scenario.steps import BrokenStep, Parsed
 
@@ -124,15 +125,56 @@ class _Checker:
         return replace(step, type=added.type, stream=added.stream)
 
 
-def check_steps(r: Reader, parsed: list[tuple[Parsed, Node]], ingest: object) -> list[Step]:
+def resolve_hook(target: str) -> str | None:
+    """Import a hook's module and find its function now, before any browser starts; why not, or None."""
+    module_name, _, func_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - any import failure is the scenario author's to fix
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"cannot import {module_name!r}: {type(exc).__name__}: {first}"
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n, None))]
+        return f"{module_name!r} has no function {func_name!r}{did_you_mean(func_name, names)}"
+    return None
+
+
+def _opened_contexts(parsed: list[tuple[Parsed, Node]]) -> set[str] | None:
+    """Every context some ``open`` step opens (None when a broken step may have opened one)."""
+    opened: set[str] = set()
+    for step, _ in parsed:
+        if isinstance(step, BrokenStep):
+            if step.kinds is None or "open" in step.kinds:
+                return None
+        elif isinstance(step, Open):
+            opened.add(step.context)
+    return opened
+
+
+def check_steps(r: Reader, parsed: list[tuple[Parsed, Node]], ingest: object, visitors: int = 0) -> list[Step]:
     """Report cross-step problems; return the steps with toxic remove/update completed."""
     c = _Checker(r)
     out: list[Step] = []
+    opened = _opened_contexts(parsed)
+    generated = {f"visitor{i + 1}" for i in range(visitors)}
     for index, (step, node) in enumerate(parsed):
         if isinstance(step, BrokenStep):
             c.broken(step)
             continue
         field = join(f"steps[{index}]", step.KIND)
+        names_context = step.SCOPE == "context" or (isinstance(step, Hook) and step.context != "main")
+        if names_context and opened is not None and step.context not in opened | generated:
+            known = sorted(opened | ({"visitor1…"} if generated else set()))
+            r.report(step.line, join(f"steps[{index}]", "context"),
+                     f"no `open` step ever opens context '{step.context}'{did_you_mean(step.context, opened)} "
+                     f"(opened: {', '.join(known) or 'none'})")
+        if isinstance(step, Hook):
+            problem = resolve_hook(step.target)
+            if problem:
+                r.report(step.line, field, problem)
+            if (step.context, step.tab) != ("main", "main") and step.tab != "main":
+                c.tab_step(step, field)
         if step.SCOPE == "tab":
             c.tab_step(step, field)
         elif isinstance(step, SeedOutbox) and step.context in c.first_open:

@@ -9,8 +9,6 @@ alone; docs/scenarios.md lists those rules.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
 from harness.checker.guarantees import GUARANTEES
 from harness.checker.policy import SCENARIO_SETTINGS
 from harness.contract import site
@@ -108,6 +106,7 @@ class Map(Decl):
     values: Decl | None = None  # free-form keys
     key_pattern: str | None = None
     max_keys: int = B.MAX_KEYS
+    min_keys: int = 0
     one_of_keys: tuple[str, ...] = ()  # exactly one of these keys (e.g. a toxic's add/remove/update)
 
     @property
@@ -168,7 +167,7 @@ STUB = Map(keys={
     "random": Map(keys={"p": Num(min=0.0, max=1.0), "fault": Either((FAULT, Null())), "seed": Int(max=B.MAX_SEED)},
                   required=("p", "fault")),
     "clear": TrueOnly(hint="leave the key out instead"), "release": TrueOnly(hint="leave the key out instead"),
-}, doc="HTTP faults of the Sync stub")
+}, min_keys=1, doc="HTTP faults of the Sync stub")
 
 # -- toxics (attributes from the embedded proxy's toxic classes) ----------------------------------
 TOXIC_ATTRIBUTES: dict[str, Map] = {
@@ -254,8 +253,3 @@ TOP: dict[str, Decl] = {
     "visitors": VISITORS,
     "steps": List(Decl(doc="a step"), max_items=B.MAX_STEPS),  # items: STEP_KINDS
 }
-
-
-def describe_decl(decl: Any) -> str:
-    """Short text for a declaration (used in error messages and docs)."""
-    return type(decl).__name__.lower()

@@ -75,8 +75,10 @@ def _toxic_add(r: Reader, node: Node, field: str) -> dict[str, Any]:
     spec = r.keys(node, field, d)
     if "type" not in spec:
         return {"op": "add", "type": BROKEN}
-    ttype = r.read(spec["type"], join(field, "type"), d.keys["type"])
+    ttype = r.collect(r.read, spec["type"], join(field, "type"), d.keys["type"])
     stream = r.collect(r.read, spec["stream"], join(field, "stream"), d.keys["stream"]) if "stream" in spec else "downstream"
+    if ttype is BROKEN:  # reported; the stream was still checked
+        return {"op": "add", "type": BROKEN}
     out: dict[str, Any] = {"op": "add", "type": ttype, "stream": stream}
     if "name" in spec:
         out["name"] = r.collect(r.read, spec["name"], join(field, "name"), d.keys["name"])

@@ -80,8 +80,11 @@ steps:
   - db: stop
   - db: start
   - db: {call: create_next_month_partitions, args: ["2026-04-01"]}
-  - hook: mypkg.mod:fn
-  - hook: {target: mypkg.mod:fn, args: {n: 3}}
+  - hook: tests.scenario.hook_fixture:fn
+  - open: home
+    context: other
+    tab: t
+  - hook: {target: tests.scenario.hook_fixture:fn, args: {n: 3}}
     context: other
     tab: t
   - close: true
@@ -139,15 +142,16 @@ def test_every_step_kind() -> None:
         Db(line=48, action="stop"),
         Db(line=49, action="start"),
         Db(line=50, action="call", function="create_next_month_partitions", args=("2026-04-01",)),
-        Hook(line=51, target="mypkg.mod:fn"),
-        Hook(line=52, target="mypkg.mod:fn", args={"n": 3}, context="other", tab="t"),
-        Close(line=55),
+        Hook(line=51, target="tests.scenario.hook_fixture:fn"),
+        Open(line=52, page="home", context="other", tab="t"),
+        Hook(line=55, target="tests.scenario.hook_fixture:fn", args={"n": 3}, context="other", tab="t"),
+        Close(line=58),
     ]
     assert list(sc.steps) == expected
     assert {type(s).KIND for s in sc.steps} == {
         "seed_outbox", "storage", "open", "click", "offline", "send", "advance", "stub", "toxic", "proxy",
         "navigate", "reload", "close", "crash", "restart_browser", "db", "hook"}
-    assert sc.tabs() == [("main", "main"), ("main", "second")]
+    assert sc.tabs() == [("main", "main"), ("main", "second"), ("other", "t")]
     assert sc.contexts() == ["main", "other"]
 
 
