@@ -72,7 +72,7 @@ def _schema(d: S.Decl) -> dict[str, Any]:  # noqa: C901 - one branch per declara
     if isinstance(d, S.Map):
         return _map(d)
     if isinstance(d, S.List):
-        out = {"type": "array", "items": to_schema(d.item), "maxItems": d.max_items}
+        out = {"type": "array", "maxItems": d.max_items, "items": to_schema(d.item)}  # bound first: fails fast
         if d.min_items:
             out["minItems"] = d.min_items
         if d.unique:
