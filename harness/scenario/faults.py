@@ -6,12 +6,14 @@ package cannot be imported (a trimmed install), a structural check stands in.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from yaml.nodes import Node
 
 from harness.scenario import bounds
 from harness.scenario import spec as S
+from harness.scenario.errors import did_you_mean
 from harness.scenario.reader import BROKEN, TAG, Bad, Reader, join
 
 try:
@@ -58,9 +60,17 @@ def _fault(r: Reader, node: Node, field: str) -> dict[str, Any]:
     if problem:
         key = problem.split(":", 1)[0]
         if key in entries:  # the stub names the key first: point at its line
-            raise Bad(entries[key], join(field, key), problem.split(":", 1)[1].strip())
+            raise Bad(entries[key], join(field, key), problem.split(":", 1)[1].strip() + _suggest(out[key], problem))
         raise Bad(node, field, problem)
     return out
+
+
+def _suggest(value: Any, problem: str) -> str:
+    """A did-you-mean for a misspelt word, among the words the stub's own message offers."""
+    if not isinstance(value, str):
+        return ""
+    offered = re.findall(r"'([^']+)'", problem.rsplit(", got", 1)[0])
+    return did_you_mean(value, offered)
 
 
 def _fault_list(r: Reader, node: Node, field: str) -> list[dict[str, Any]]:
