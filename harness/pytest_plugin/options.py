@@ -14,6 +14,8 @@ TRACE_MODES = ("off", "on", "retain-on-failure")
 _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("--tank-tracker", "tank_tracker", "the tracker build under test: 'reference', 'mutant:NAME' or a JS file",
      "reference"),
+    ("--tank-profile", "tank_profile", "build profile (YAML): adapter options and the build's declared differences "
+     "from the contract (listed in the summary; they do not fail tests)", None),
     ("--tank-ingest", "tank_ingest",
      "where accepted events are stored: auto (PostgreSQL when DATABASE_URL is set or the server is "
      "installed, else memory), memory or postgres", "auto"),
@@ -56,6 +58,7 @@ class Settings:
     browser_ws: str | None
     browser_cdp: str | None
     shard: tuple[int, int] | None
+    profile: Path | None
     trace: str
     output: Path
 
@@ -75,6 +78,7 @@ class Settings:
             browser_ws=value("tank_browser_ws"),
             browser_cdp=value("tank_browser_cdp"),
             shard=_shard(value("tank_shard")),
+            profile=Path(config.invocation_params.dir) / value("tank_profile") if value("tank_profile") else None,
             trace=_choice("tank_trace", value("tank_trace") or "off", TRACE_MODES),
             output=Path(config.invocation_params.dir) / (value("tank_output") or "tank-results"),
         )

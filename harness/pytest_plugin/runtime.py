@@ -5,6 +5,7 @@ pytest-xdist each worker is a process: one world per worker).
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from harness.builds import Build, load_build
+from harness.builds.profile import load_profile
 from harness.contract.adapter import Adapter
 from harness.pytest_plugin.judged import Judged
 from harness.pytest_plugin.options import Settings
@@ -27,7 +29,8 @@ class Runtime:
         self.settings = Settings.from_config(config)
         self.pool = WorldPool(self.world_options, self.settings.allowed_ingests())
         self._builds: dict[str, Build] = {}
-        self.adapter = Adapter()
+        self.profile = load_profile(self.settings.profile) if self.settings.profile else None
+        self.adapter = self.profile.adapter if self.profile else Adapter()
 
     def world_options(self, ingest: str) -> WorldOptions:
         s = self.settings
@@ -39,7 +42,8 @@ class Runtime:
             return spec
         spec = spec or self.settings.tracker
         if spec not in self._builds:
-            self._builds[spec] = load_build(spec)
+            build = load_build(spec)
+            self._builds[spec] = dataclasses.replace(build, profile=self.profile) if self.profile else build
         return self._builds[spec]
 
     def run(self, scenario: ScenarioLike, *, ingest: str | None = None, build: Build | str | None = None,

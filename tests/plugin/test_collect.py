@@ -67,3 +67,19 @@ def test_options_have_ini_equivalents(pytester: pytest.Pytester) -> None:
             assert (s.tracker, s.ingest, s.strict) == ("reference", "memory", True)
     """)
     pytester.runpytest(*PLUGIN, "--tank-tracker", "reference").assert_outcomes(passed=1)  # the option wins
+
+
+def test_a_build_profile_drives_the_build_and_lists_its_deviations(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_profile="""
+        def test_profile(tank_build):
+            assert tank_build.name == "mutant:timeout_15s" and tank_build.profile.name == "timeout_15s"
+            assert tank_build.profile.policy["timeout_ms"] == 15000
+    """)
+    profile = str(ROOT / "tracker_js" / "profiles" / "timeout_15s.yaml")
+    result = pytester.runpytest(*PLUGIN, "--tank-tracker", "mutant:timeout_15s", "--tank-profile", profile)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*deviations declared by build profile timeout_15s*", "*timeout 15 s (contract 5 s)*"])
+    pytester.makefile(".yaml", bad_profile="timeout: soon\n")
+    bad = pytester.runpytest(*PLUGIN, "--tank-profile", "bad_profile.yaml")
+    bad.stderr.fnmatch_lines(["*--tank-profile*bad_profile.yaml*timeout*"])
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
