@@ -25,6 +25,10 @@ def test_saved_history_is_judged_the_same(build, scenario, tank_run, tmp_path) -
     save_history(result.history, path)
     loaded = load_history(path)
     assert loaded == result.history
-    again = judge_history(loaded)
-    assert again.to_json() == result.verdict.to_json()
+    again, live = judge_history(loaded).to_json(), result.verdict.to_json()
+    # The live run may add hints that need the build itself (which profile would explain a
+    # failure); everything judged from the history is the same, notes included up to those.
+    again_notes, live_notes = again.pop("notes"), live.pop("notes")
+    assert live_notes[:len(again_notes)] == again_notes
+    assert again == live
     assert loaded.error == result.error
