@@ -32,6 +32,10 @@ from harness.contract.errors import HarnessError, UsageProblem
               help="a self-contained HTML report (matrix, swimlane timelines); always written into --out too")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="folder for each scenario's Sync journal (JSONL) and recorded history (JSON)")
+@click.option("--markdown", type=click.Path(path_type=Path), default=None,
+              help="a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when that is set)")
+@click.option("--strict", is_flag=True,
+              help="vacuous guarantees fail, and events pending after settle fail unless the scenario sets expect_pending")
 @click.option("--trace", type=click.Choice(["off", "on", "retain-on-failure"]), default="off", show_default=True,
               help="a Playwright trace per browser context, end screenshots and the page console, saved "
                    "beside the report (in --out, else beside --html/--report-json/--junit, else ./tank-results)")
@@ -54,7 +58,7 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
         ingest: str, database_url: str | None, tap_url: str | None, tap_query: str | None, site_id: str | None,
         no_proxy: bool,
         seed: int | None, report_json: Path | None, junit: Path | None, html: Path | None, out: Path | None,
-        trace: str, timelines: tuple[str, ...], shard: str | None, browser_ws: str | None, browser_cdp: str | None,
+        markdown: Path | None, strict: bool, trace: str, timelines: tuple[str, ...], shard: str | None, browser_ws: str | None, browser_cdp: str | None,
         profile: Path | None, deviations: str, workers: int | None) -> None:
     """Run scenarios against a tracker build and print the verdict table."""
     from harness.run.shard import parse_shard
@@ -69,7 +73,7 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
         request = RunRequest(tracker=tracker, scenario_paths=list(scenario_paths) or [DEFAULT_SCENARIOS],
                              only=list(only), tags=list(tag), adapter=adapter, ingest=ingest,
                              database_url=database_url, tap_url=tap_url, tap_query=tap_query,
-                             proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, html=html, trace=trace, out=out,
+                             proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, html=html, markdown=markdown, strict=strict, trace=trace, out=out,
                              timelines=list(timelines), site_id=site_id,
                              shard=parse_shard(shard) if shard else None, browser_ws=browser_ws, browser_cdp=browser_cdp,
                              profile=profile, deviations=deviations,

@@ -1,14 +1,19 @@
 """JUnit XML of a run: one testsuite per scenario, one testcase per judged guarantee.
 
 A failed guarantee is a ``<failure>`` carrying its violations; a vacuous one is ``<skipped>``
-(the scenario did not exercise it — a CI dashboard should show that, not a green tick);
-a scenario that could not run is an ``<error>``.
+(the scenario did not exercise it — a CI dashboard should show that, not a green tick) unless
+the run is ``--strict``, where it is a ``<failure>``; so are events pending after settle in a
+strict run (testcase ``pending_after_settle``) unless the scenario declares ``expect_pending``.
+A scenario that could not run is an ``<error>``. Times are real: a scenario's wall time is
+shared evenly among its testcases, so the testcases of a suite add up to the scenario's time.
+Names carry no paths or URLs: a file build is named by its file name; the build's SHA-256, the
+scenario's seed and hash and the rerun command are properties.
 """
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from harness.checker.guarantees import GUARANTEES
 from harness.report.model import RunReport, ScenarioEntry, describe_meta
@@ -22,48 +27,78 @@ def _clean(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
+def _cases(s: ScenarioEntry) -> list[tuple[str, str, str, str]]:
+    """(name, kind, message, text) per testcase; kind: error, failure, skipped or pass."""
+    cases = []
+    if s.error or s.verdict is None:
+        cases.append(("scenario", "error", (s.error or "no verdict")[:500], s.error or "the scenario produced no verdict"))
+    if s.verdict is not None:
+        for gid, g in s.verdict.guarantees.items():
+            title = GUARANTEES.get(gid, gid)
+            if g.status == "fail":
+                cases.append((gid, "failure", f"{title}: {len(g.violations)} violation(s) in {g.evidence} case(s)",
+                              "\n".join(g.violations)))
+            elif g.status == "vacuous":
+                note = f"vacuous: {g.note or 'not exercised by this scenario'}"
+                cases.append((gid, "failure" if s.strict else "skipped", note, note))
+            elif g.status == "pass":
+                cases.append((gid, "pass", "", f"{title}: {g.evidence} case(s) examined"))
+        pending = s.verdict.counts.get("pending", 0)
+        if s.strict and pending and not s.expect_pending:
+            reason = next(r for r in s.strict_failures() if "pending" in r)
+            cases.append(("pending_after_settle", "failure", reason, reason))
+    return cases
+
+
 def _suite(parent: ET.Element, s: ScenarioEntry, props: dict[str, str]) -> dict[str, int]:
     suite = ET.SubElement(parent, "testsuite", name=s.name, time=f"{s.wall_s:.3f}")
     p = ET.SubElement(suite, "properties")
-    for k, v in {**props, "sim_ms": str(s.sim_ms)}.items():
-        ET.SubElement(p, "property", name=k, value=_clean(v))
+    own = {"sim_ms": str(s.sim_ms), "seed": "" if s.seed is None else str(s.seed), "scenario_sha256": s.sha256 or ""}
+    for k, v in {**props, **own}.items():
+        if v:
+            ET.SubElement(p, "property", name=k, value=_clean(v))
     n = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    cases = _cases(s)
+    share = s.wall_s / max(1, len(cases))
     classname = f"tankharness.{s.name}"
-    if s.error or s.verdict is None:
-        case = ET.SubElement(suite, "testcase", classname=classname, name="scenario", time=f"{s.wall_s:.3f}")
-        err = ET.SubElement(case, "error", message=_clean((s.error or "no verdict")[:500]), type="scenario")
-        err.text = _clean(s.error or "the scenario produced no verdict")
+    for name, kind, message, text in cases:
+        case = ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{share:.3f}")
         n["tests"] += 1
-        n["errors"] += 1
-    if s.verdict is not None:
-        for gid, g in s.verdict.guarantees.items():
-            if g.status == "not_judged":
-                continue
-            case = ET.SubElement(suite, "testcase", classname=classname, name=gid, time="0")
-            n["tests"] += 1
-            title = GUARANTEES.get(gid, gid)
-            if g.status == "fail":
-                f = ET.SubElement(case, "failure", type="violation",
-                                  message=f"{title}: {len(g.violations)} violation(s) in {g.evidence} case(s)")
-                f.text = _clean("\n".join(g.violations))
-                n["failures"] += 1
-            elif g.status == "vacuous":
-                ET.SubElement(case, "skipped", message=_clean(f"vacuous: {g.note or 'not exercised by this scenario'}"))
-                n["skipped"] += 1
-            else:
-                ET.SubElement(case, "system-out").text = f"{title}: {g.evidence} case(s) examined"
+        if kind == "error":
+            ET.SubElement(case, "error", message=_clean(message), type="scenario").text = _clean(text)
+            n["errors"] += 1
+        elif kind == "failure":
+            ET.SubElement(case, "failure", message=_clean(message), type="violation").text = _clean(text)
+            n["failures"] += 1
+        elif kind == "skipped":
+            ET.SubElement(case, "skipped", message=_clean(message))
+            n["skipped"] += 1
+        else:
+            ET.SubElement(case, "system-out").text = _clean(text)
     for k, v in n.items():
         suite.set(k, str(v))
     return n
 
 
+def _build_name(meta: dict) -> str:
+    """The build as a name: ``reference``, ``mutant:NAME`` or a file build's file name (no path)."""
+    build = meta.get("build") if isinstance(meta.get("build"), dict) else {}
+    name = str(build.get("name") or "?")
+    if name.startswith("file:"):
+        return PurePath(name[5:]).name or name
+    return name
+
+
 def to_junit(report: RunReport) -> ET.ElementTree:
     """The XML tree (``<testsuites>`` root)."""
     meta = describe_meta(report.meta)
-    root = ET.Element("testsuites", name=f"tankharness {meta['build']}")
+    build = report.meta.get("build") if isinstance(report.meta.get("build"), dict) else {}
+    props = {**meta, "build": _build_name(report.meta), "build_sha256": str(build.get("sha256") or ""),
+             "strict": "true" if report.meta.get("strict") else "false"}
+    root = ET.Element("testsuites", name=f"tankharness {_build_name(report.meta)}")
     total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for s in report.scenarios:
-        for k, v in _suite(root, s, meta).items():
+        for k, v in _suite(root, s, props).items():
             total[k] += v
     for k, v in total.items():
         root.set(k, str(v))

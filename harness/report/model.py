@@ -23,10 +23,27 @@ class ScenarioEntry:
     sha256: str | None = None  # of the scenario file's bytes
     history: History | None = field(default=None, repr=False, compare=False)  # for the HTML timeline
     artifacts: str | None = None  # folder with traces, screenshots and console (--trace)
+    strict: bool = False  # --strict: vacuous guarantees and unexpected pending events fail
+    expect_pending: bool = False  # the scenario declares events may be pending after settle
 
     @property
     def passed(self) -> bool:
-        return self.error is None and self.verdict is not None and self.verdict.passed
+        return (self.error is None and self.verdict is not None and self.verdict.passed
+                and not self.strict_failures())
+
+    def strict_failures(self) -> list[str]:
+        """Why ``--strict`` fails this scenario although no guarantee failed (empty when not strict)."""
+        if not self.strict or self.verdict is None:
+            return []
+        out = []
+        vacuous = [gid for gid, g in self.verdict.guarantees.items() if g.status == "vacuous"]
+        if vacuous:
+            out.append(f"vacuous (not exercised): {', '.join(vacuous)}")
+        pending = self.verdict.counts.get("pending", 0)
+        if pending and not self.expect_pending:
+            out.append(f"{pending} event(s) still pending after settle (the scenario does not declare "
+                       "`expect_pending: true`)")
+        return out
 
     def rerun(self, meta: dict[str, Any]) -> str | None:
         """The command that reruns this scenario alone (``None`` when the run did not say how it started)."""

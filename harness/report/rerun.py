@@ -42,10 +42,10 @@ def adapter_args(adapter: Adapter) -> list[str]:
 
 
 def run_args(*, tracker: str, ingest: str, proxy: bool, seed: int | None, adapter: Adapter,
-             site_id: str | None, database_url: str | None, tap_url: str | None) -> dict[str, Any]:
+             site_id: str | None, database_url: str | None, tap_url: str | None, strict: bool = False) -> dict[str, Any]:
     """What a run was started with, as the report's ``meta.run`` (secrets left out)."""
     return {"tracker": tracker, "ingest": ingest, "proxy": proxy, "seed": seed, "adapter_args": adapter_args(adapter),
-            "site_id": site_id, "database_url": bool(database_url), "tap_url": tap_url}
+            "site_id": site_id, "database_url": bool(database_url), "tap_url": tap_url, "strict": strict}
 
 
 def _short(path: str) -> str:
@@ -65,6 +65,8 @@ def rerun_command(run: dict[str, Any], *, name: str, path: str | None, seed: int
     if seed is not None:
         args += ["--seed", str(seed)]
     args += ["--ingest", str(run.get("ingest") or "memory")]
+    if run.get("strict"):
+        args.append("--strict")
     if run.get("proxy") is False:
         args.append("--no-proxy")
     args += [str(a) for a in run.get("adapter_args") or ()]

@@ -179,6 +179,8 @@ def render_failures(report: RunReport, console: Console) -> None:
         if s.verdict is None:
             render_rerun(report, s, console)
             continue
+        for reason in s.strict_failures():
+            hang(console, Text.assemble(("strict: ", "bold red"), reason), 2)
         for gid, g in s.verdict.guarantees.items():
             if g.status != "fail":
                 continue

@@ -45,6 +45,8 @@ class RunRequest:
     report_json: Path | None = None
     junit: Path | None = None
     html: Path | None = None
+    strict: bool = False  # vacuous fails; pending after settle fails unless the scenario expects it
+    markdown: Path | None = None
     trace: str = "off"  # off | on | retain-on-failure
     out: Path | None = None
     timelines: list[str] = field(default_factory=list)
@@ -114,10 +116,13 @@ def make_report(world: World, build: Build, adapter: Adapter, results: list[Scen
                            "sha256": sha256_file(build.profile.path), "deviations": list(build.profile.deviations)}
     if run_meta is not None:
         meta["run"] = run_meta
+    strict = bool((run_meta or {}).get("strict"))
+    meta["strict"] = strict
     return RunReport(meta=meta, scenarios=[
         ScenarioEntry(r.scenario.name, r.verdict, r.wall_s, r.sim_ms, r.error, list(r.scenario.judges),
                       seed=r.scenario.seed, path=r.scenario.path, sha256=sha256_file(r.scenario.path), history=r.history,
-                      artifacts=str(r.artifacts) if r.artifacts else None)
+                      artifacts=str(r.artifacts) if r.artifacts else None, strict=strict,
+                      expect_pending=r.scenario.expect_pending)
         for r in results
     ])
 
@@ -169,7 +174,8 @@ async def run_request(req: RunRequest) -> int:
     if req.out:
         req.out.mkdir(parents=True, exist_ok=True)
     run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,
-                        site_id=req.site_id, database_url=req.database_url, tap_url=req.tap_url)
+                        site_id=req.site_id, database_url=req.database_url, tap_url=req.tap_url,
+                        strict=req.strict)
     report, results = await run_suite(build, chosen, req.adapter, options, console, run_meta, req.workers)
     if req.shard:
         report.meta["shard"] = "{}/{}".format(*req.shard)
@@ -186,6 +192,7 @@ async def run_request(req: RunRequest) -> int:
 
 def write_reports(report: RunReport, req: RunRequest) -> None:
     from harness.report.html import write_html
+    from harness.report.markdown import write_markdown
     from harness.report.json_report import write_json
     from harness.report.junit import write_junit
 
@@ -195,3 +202,4 @@ def write_reports(report: RunReport, req: RunRequest) -> None:
         write_junit(report, req.junit)
     for html in {p for p in (req.html, req.out / "report.html" if req.out else None) if p is not None}:
         write_html(report, html)
+    write_markdown(report, req.markdown)

@@ -51,6 +51,7 @@ def parse_scenario(text: str, filename: str) -> Scenario:
         "policy": r.collect(_policy, r, top["policy"]) if "policy" in top else {},
         "settle_ms": _top(r, top, "settle", DEFAULT_SETTLE_MS),
         "heal": _top(r, top, "heal", True),
+        "expect_pending": _top(r, top, "expect_pending", False),
         "tags": r.collect(_tags, r, top["tags"]) if "tags" in top else (),
         "ingest": _top(r, top, "ingest", "any"),
         "path": filename,

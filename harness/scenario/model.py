@@ -248,6 +248,7 @@ class Scenario:
     visitors: Visitors | None
     path: str
     steps: tuple[Step, ...]
+    expect_pending: bool = False  # events may still be pending after settle (--strict accepts them)
 
     def tabs(self) -> list[tuple[str, str]]:
         """Every ``(context, tab)`` the steps open, in order of first appearance."""

@@ -247,6 +247,7 @@ TOP: dict[str, Decl] = {
     "policy": POLICY,
     "settle": DURATION,
     "heal": Bool(),
+    "expect_pending": Bool(doc="events may still be pending after settle by design; --strict fails them otherwise"),
     "tags": List(Str(pattern=r"[a-z0-9_\-]+", pattern_help="lowercase letters, digits, _ and -", max_len=B.MAX_NAME),
                  max_items=B.MAX_TAGS),
     "ingest": Str(choices=("any", "postgres")),

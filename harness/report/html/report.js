@@ -72,6 +72,7 @@
   function body(s, el) {
     let h = "";
     if (s.error) h += `<p class="verdict-fail">scenario error: ${esc(s.error)}</p>`;
+    for (const r of s.strict_failures || []) h += `<p class="verdict-fail">strict: ${esc(r)}</p>`;
     const gs = Object.entries(s.guarantees || {}).filter(([, g]) => g.status !== "not_judged");
     gs.sort((a, b) => ["fail", "vacuous", "pass"].indexOf(a[1].status) - ["fail", "vacuous", "pass"].indexOf(b[1].status));
     for (const [gid, g] of gs) {
