@@ -17,6 +17,7 @@ from harness import driver, nemesis
 from harness.contract import sync
 from harness.contract.adapter import Adapter
 from harness.builds import Build
+from harness.builds.diagnostics import start_problem
 from harness.builds.hints import build_notes
 from harness.checker.judge import judge_history, policy_of
 from harness.report.artifacts import capture_pages, retain
@@ -135,6 +136,9 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             site_shared=world.options.site_id is not None, notes=run.notes, error=error,
             meta={"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps, "clock_timers": run.clock.timers,
                   "clock_fallback": run.clock.fallback_used, "refused": refusal_records(refused)})
+    problem = start_problem(history, adapter)
+    if problem is not None and history.error is None:
+        history.error = f"environment: {problem}"
     if world.options.out_dir is not None:
         save_history(history, world.options.out_dir / f"{scenario.name}.history.json")
     declared = build.profile.policy if build.profile is not None else {}

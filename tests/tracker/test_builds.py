@@ -41,6 +41,7 @@ REQUIRED = {
     "form_tracking_off": "no_loss",
     "click_debounce_2s": "no_loss",
     "deadletter_no_payload": "dead_letter",
+    "reject_head_only": "dead_letter",
 }
 NODE = shutil.which("node")
 

@@ -1,0 +1,45 @@
+"""Did the build start at all? A build that throws at load, never writes the declared outbox key,
+or reads its settings from other attributes makes every guarantee fail for one reason that is not
+the build's behaviour: say so as an environment error naming the likely cause, instead of
+reporting "N events never enqueued" or "25 unexpected".
+"""
+from __future__ import annotations
+
+from harness.contract.adapter import Adapter
+from harness.contract.history import History
+
+STORAGE_OPS = ("storage", "seed_outbox")
+
+
+def start_problem(history: History, adapter: Adapter) -> str | None:
+    """Why the build apparently never ran as configured, or ``None`` when it did."""
+    if not any(op.intents for op in history.ops):
+        return None  # nothing was expected of it
+    key = adapter.outbox_key
+    posted = [ev for e in history.journal if e.method == "POST" for ev in e.events]
+    if any(w.key == key and w.kind == "write" for w in history.writes):
+        return _sending_problem(history, adapter, posted)
+    errors = [m for m in history.page_messages if m.kind == "pageerror"]
+    if errors and not posted:
+        first = errors[0]
+        return (f"the build never started: page error in {first.context}/{first.page}: {first.text.splitlines()[0][:200]} "
+                f"(it wrote nothing to {key!r} and sent nothing; the page console is in the history)")
+    if any(op.kind in STORAGE_OPS for op in history.ops):
+        return None  # storage was made to fail or was seeded: judged as such
+    if posted:
+        return (f"the build sent {len(posted)} event(s) but never wrote the outbox key {key!r}: "
+                f"wrong --outbox-key (or a profile's adapter.outbox_key)?")
+    return (f"the build never wrote the outbox key {key!r} and sent nothing: it did not start on the test "
+            f"page. Check --site-attr {adapter.site_attr!r} and --api-attr {adapter.api_attr!r} (the attributes "
+            f"the harness puts on the script tag), --api-name {adapter.api_name!r} and --outbox-key")
+
+
+def _sending_problem(history: History, adapter: Adapter, posted: list) -> str | None:
+    """It queues events: does it send them, with a site id?"""
+    if not posted and not history.attempts and not any(e.method == "POST" for e in history.journal):
+        return (f"the build queued events but never sent one: it found no Sync URL. Check --api-attr "
+                f"{adapter.api_attr!r} (the attribute the harness puts the Sync URL in)")
+    if posted and all(isinstance(ev.payload, dict) and not ev.payload.get("s") for ev in posted):
+        return (f"every event arrived without a site id (`s`): the build reads it from another attribute "
+                f"than --site-attr {adapter.site_attr!r}")
+    return None

@@ -1,0 +1,63 @@
+"""Build-start diagnostics: a build that never ran as configured is named as such, with the cause."""
+from __future__ import annotations
+
+from harness.builds.diagnostics import start_problem
+from harness.contract.adapter import Adapter
+from harness.contract.history import PageMessage
+
+from .builders import HB, payload
+
+
+def opened(b: HB) -> HB:
+    b.op("open", intents=[b.intent("interaction", "view")])
+    return b
+
+
+def test_a_build_that_runs_is_fine():
+    b = opened(HB())
+    e = b.env()
+    b.add(e)
+    b.deliver(e)
+    assert start_problem(b.build(), Adapter()) is None
+
+
+def test_a_page_error_at_load_is_named():
+    b = opened(HB())
+    b.h.page_messages.append(PageMessage(1, b.now, 1.0, "main", "main", "pageerror", "error", "SyntaxError: Unexpected token ';'"))
+    problem = start_problem(b.build(), Adapter())
+    assert problem and "never started" in problem and "SyntaxError" in problem
+
+
+def test_nothing_written_nothing_sent_names_the_attributes():
+    problem = start_problem(opened(HB()).build(), Adapter())
+    assert problem and "--site-attr" in problem and "--outbox-key" in problem
+
+
+def test_sent_but_never_written_names_the_outbox_key():
+    b = opened(HB())
+    b.journal(payload())
+    problem = start_problem(b.build(), Adapter(outbox_key="other_key"))
+    assert problem and "'other_key'" in problem and "--outbox-key" in problem
+
+
+def test_queued_but_never_sent_names_the_api_attribute():
+    b = opened(HB())
+    b.add(b.env())
+    problem = start_problem(b.build(), Adapter())
+    assert problem and "--api-attr" in problem
+
+
+def test_events_without_site_id_name_the_site_attribute():
+    b = opened(HB())
+    e = b.env(body=payload(s=""))
+    b.add(e)
+    b.send(e, status=400)
+    problem = start_problem(b.build(), Adapter())
+    assert problem and "--site-attr" in problem
+
+
+def test_failing_storage_is_not_blamed_on_the_configuration():
+    b = opened(HB())
+    b.op("storage", mode="private")
+    b.journal(payload())
+    assert start_problem(b.build(), Adapter()) is None
