@@ -18,7 +18,7 @@ from harness.checker.match import Hit, Matches, match
 from harness.checker.policy import Policy, ok_status
 from harness.checker.scope import own_run
 from harness.checker.verdict import EnvelopeFate
-from harness.contract.history import Attempt, History
+from harness.contract.history import Attempt, History, OutboxWrite
 from harness.contract.vocabulary import OpKind
 
 SNAPSHOT_KINDS: frozenset[OpKind] = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
@@ -54,6 +54,14 @@ class Facts:
     def deliveries(self, sid: str) -> int:
         """Processed journal events of a subject, with multiplicity (counted once for all)."""
         return self._deliveries.get(sid, 0)
+
+    @cached_property
+    def _writes(self) -> dict[int, OutboxWrite]:
+        return {w.seq: w for w in self.history.writes}
+
+    def write(self, seq: int) -> OutboxWrite | None:
+        """The outbox write with this ``seq`` (what else it added and removed: a removal's evidence)."""
+        return self._writes.get(seq)
 
     def unexpected(self) -> list[tuple[Hit, str | None]]:
         """Events that arrived without ever being enqueued, with the intent they carried (if any).

@@ -44,6 +44,9 @@ def _lost(f: Facts, t: Track) -> Decision:
         return "lost", "removed_after_error", f"removed at {when} after {status} without delivery"
     if f.beaconed_before(t, removal.seq):
         return "lost", "removed_after_beacon", f"removed at {when} after a beacon that never arrived"
+    trim = _trim_evidence(f, t, removal.seq)
+    if trim is not None:
+        return "lost", "trimmed", f"cut at {when} without a dead-letter record (silent overflow trim; evidence: {trim})"
     if attempts >= 1:
         return "lost", "dropped_early", f"dropped at {when} with {shape} (needs attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)})"
     answers = f.non_ok(t.id)
@@ -55,6 +58,21 @@ def _lost(f: Facts, t: Track) -> Decision:
             return "lost", "overwritten", f"overwritten at {when} by a write from another page ({removal.url}) before any send"
         return "lost", "removed_unsent", f"removed at {when} before any send (stale save or another tab's overwrite)"
     return "lost", "removed", f"removed at {when} without delivery or dead-letter record"
+
+
+TRIM_MIN_LENGTH = 10
+
+
+def _trim_evidence(f: Facts, t: Track, seq: int) -> str | None:
+    """A write that enqueued and, in the same breath, removed several unsent envelopes: the
+    outbox was cut at a cap. Decided by the write itself, not by the envelope's attempts."""
+    w = f.write(seq)
+    if w is None or w.kind != "write" or not w.added or len(w.removed) < 2 or (w.length or 0) < TRIM_MIN_LENGTH:
+        return None  # a short outbox rewritten is an overwrite (stale save, another tab), not a cap
+    if any(f.deliveries(i) for i in w.removed):
+        return None
+    length = f" leaving {w.length}" if w.length is not None else ""
+    return (f"write #{w.seq} added {len(w.added)} and removed {len(w.removed)} undelivered envelope(s){length}")
 
 
 def _lost_with_source(f: Facts, t: Track) -> Decision:

@@ -1,6 +1,8 @@
 """The drop rule judged both ways: never too early, and never kept (or re-sent) once past it."""
 from __future__ import annotations
 
+import dataclasses
+
 from harness.checker import judge
 
 from .builders import HB, HOUR
@@ -66,3 +68,19 @@ def test_a_send_before_expiry_is_fine():
     b.remove(e.id)
     r = drop(b.build())
     assert r.status == "pass", r.violations
+
+
+def test_a_silent_trim_is_blamed_on_overflow_not_on_the_drop_rule():
+    """Heartbeats fill the outbox during an outage; an enqueue cuts the oldest (with attempts)."""
+    b = HB()
+    old = [b.env(f"old{i}", "system", "heartbeat", attempts=3) for i in range(12)]
+    b.add(*old)
+    b.advance(HOUR)
+    new = b.env("new", "system", "heartbeat")
+    w = b.write(added=[new], removed=[e.id for e in old[:2]])
+    b.h.writes[-1] = dataclasses.replace(w, length=11)
+    v = judge(b.build(), ["drop_rule", "overflow"])
+    fate = v.fate_of("old0")
+    assert fate.fate == "lost" and fate.reason_code == "trimmed" and "write #" in fate.reason
+    assert v.guarantees["drop_rule"].status != "fail"
+    assert v.guarantees["overflow"].status == "fail"
