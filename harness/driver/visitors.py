@@ -6,10 +6,18 @@ with its intent, exactly as if a scenario file had spelled it out.
 """
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 from faker import Faker
 
 from harness.contract import site
 from harness.scenario import model as m
+
+if TYPE_CHECKING:
+    from harness.run.state import ScenarioRun
 
 REFERRERS = ("https://www.google.com/", "https://www.google.com.tr/", "https://www.facebook.com/",
              "https://www.instagram.com/", None)
@@ -21,6 +29,42 @@ def page_vars(seed: int) -> dict[str, str]:
     fake.seed_instance(seed)
     digits = "90" + "5" + "".join(str(fake.random_digit()) for _ in range(9))
     return {"phone": f"+{digits[:2]} {digits[2:5]} {digits[5:8]} {digits[8:10]} {digits[10:]}", "wa_number": digits}
+
+
+@dataclass(frozen=True)
+class VisitorArrivals:
+    """Every generated visitor's steps; visitors arrive concurrently, each one's steps in order."""
+
+    journeys: tuple[tuple[m.Step, ...], ...]
+    parallel: int = 8  # visitors opening at once (each is a browser context with two pages)
+
+
+def visitor_arrivals(visitors: m.Visitors) -> VisitorArrivals:
+    """The visitors' journeys, one per context, in arrival order."""
+    journeys: dict[str, list[m.Step]] = {}
+    for step in visitor_steps(visitors):
+        journeys.setdefault(step.context, []).append(step)
+    return VisitorArrivals(tuple(tuple(j) for j in journeys.values()))
+
+
+async def arrive(run: "ScenarioRun", arrivals: VisitorArrivals, handlers: Mapping[type, Any]) -> None:
+    """Run the journeys concurrently (``parallel`` at once); context seeds come from context names,
+    so they do not depend on which visitor arrives first."""
+    slots = asyncio.Semaphore(arrivals.parallel)
+
+    async def journey(steps: tuple[m.Step, ...]) -> None:
+        async with slots:
+            for step in steps:
+                await handlers[type(step)](run, step)
+
+    tasks = [asyncio.ensure_future(journey(j)) for j in arrivals.journeys]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def visitor_steps(visitors: m.Visitors) -> list[m.Step]:

@@ -28,7 +28,7 @@ from harness.nemesis import places
 from harness.scenario import model as m
 from harness.run.isolation import outside_change_error, refusal_notes, refusal_records
 from harness.run.state import ScenarioRun, StepFailed
-from harness.driver.visitors import page_vars, visitor_steps
+from harness.driver.visitors import VisitorArrivals, arrive, page_vars, visitor_arrivals
 from harness.world.world import World
 from server_stub.app import StubServer
 
@@ -112,7 +112,10 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         stack.push_async_callback(_close_sessions, run)
         try:
             for step in scenario_steps(scenario):
-                await HANDLERS[type(step)](run, step)
+                if isinstance(step, VisitorArrivals):
+                    await arrive(run, step, HANDLERS)
+                else:
+                    await HANDLERS[type(step)](run, step)
             await _heal_and_settle(run)
         except StepFailed as exc:
             error = f"{scenario.path}:{exc}"
@@ -151,13 +154,13 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                           history.t_page_end - scenario.start_ms, history.error, run.notes, kept)
 
 
-def scenario_steps(scenario: "m.Scenario") -> list[m.Step]:
-    """The scenario's steps, with its generated visitors arriving just before time first moves."""
-    steps = list(scenario.steps)
+def scenario_steps(scenario: "m.Scenario") -> list["m.Step | VisitorArrivals"]:
+    """The scenario's steps, with its generated visitors arriving (concurrently) just before time first moves."""
+    steps: list[m.Step | VisitorArrivals] = list(scenario.steps)
     if scenario.visitors is None:
         return steps
     first_time = next((i for i, s in enumerate(steps) if isinstance(s, m.Advance)), len(steps))
-    return steps[:first_time] + visitor_steps(scenario.visitors) + steps[first_time:]
+    return [*steps[:first_time], visitor_arrivals(scenario.visitors), *steps[first_time:]]
 
 
 def months_needed(scenario: "m.Scenario") -> list[dt.date]:

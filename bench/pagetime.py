@@ -1,0 +1,148 @@
+"""Page time against wall time: what a run costs, measured in one run (figures, never asserted).
+
+Three parts, each printed with its figures and ratios:
+
+1. matrix — every bundled scenario (memory ingest) against the reference build with ``--workers N``
+   (default: the CLI's default), then the same with one worker: wall seconds, simulated page
+   hours, page hours per wall second, and the speed-up of N workers over one.
+   Issue target: under 30 s on an idle 2-core machine.
+2. storm — the 26-hour outage (scenarios/outage_26h_overflow.yaml) with the retry-storm mutant (a
+   5 s timer chain per failure and per enqueue) and with the reference: wall seconds, clock stops,
+   timers fired. Targets: storm under 60 s, reference under 5 s.
+3. soak — 100 faker visitors under a random fault schedule (bench/soak_100_visitors.yaml, not in the bundled set):
+   visitors, events with a fate, page hours per wall second, peak memory of the harness and its
+   browsers. Target: under 60 s.
+
+    .venv/bin/python bench/pagetime.py [--part matrix|storm|soak ...] [--workers N] [--no-serial]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+
+from harness.builds import load_build
+from harness.contract.adapter import Adapter
+from harness.run.pool import default_workers
+from harness.run.scenario import run_scenario
+from harness.run.suite import run_suite, select
+from harness.scenario import load_scenario, load_scenarios
+from harness.world.world import World, WorldOptions
+
+ROOT = Path(__file__).resolve().parent.parent
+HOUR_MS = 3_600_000
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants (Linux /proc), in MiB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total / 2**20
+
+
+class PeakMemory:
+    """Samples the process tree's memory every 0.2 s in a thread while the block runs."""
+
+    def __enter__(self) -> "PeakMemory":
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_mb(os.getpid()))
+            self._stop.wait(0.2)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def matrix(workers: int, serial: bool) -> None:
+    scenarios = select(load_scenarios([ROOT / "scenarios"]), [], [], "memory")
+    scenarios = [s for s in scenarios if "soak" not in s.tags]
+    walls = {}
+    for n in ([workers, 1] if serial and workers != 1 else [workers]):
+        t0 = time.monotonic()
+        report, results = await run_suite(load_build("reference"), scenarios, Adapter(), WorldOptions(ingest="memory"),
+                                          workers=n)
+        walls[n] = time.monotonic() - t0
+        page_h = sum(r.sim_ms for r in results) / HOUR_MS
+        failed = [r.scenario.name for r in results if r.error or not r.verdict.passed]
+        print(f"matrix  workers={n}: {len(results)} scenarios  wall {walls[n]:.1f} s  page {page_h:.1f} h  "
+              f"{page_h / walls[n]:.2f} page-h per wall-s  failed: {', '.join(failed) or 'none'}")
+    if len(walls) == 2:
+        print(f"matrix  speed-up of {workers} workers over 1: {walls[1] / walls[workers]:.2f}x")
+
+
+async def one(world: World, path: Path, tracker: str) -> tuple[float, object]:
+    t0 = time.monotonic()
+    result = await run_scenario(world, load_scenario(path), load_build(tracker), Adapter())
+    return time.monotonic() - t0, result
+
+
+async def storm() -> None:
+    async with World(WorldOptions(ingest="memory")) as world:
+        walls = {}
+        for tracker in ("mutant:retry_storm", "reference"):
+            wall, r = await one(world, ROOT / "scenarios" / "outage_26h_overflow.yaml", tracker)
+            walls[tracker] = wall
+            meta = r.history.meta  # type: ignore[attr-defined]
+            print(f"storm   {tracker:20} 26 h outage: wall {wall:.1f} s  clock stops {meta.get('clock_steps')}  "
+                  f"timers {meta.get('clock_timers')}  {r.sim_ms / HOUR_MS / wall:.1f} page-h per wall-s  "  # type: ignore[attr-defined]
+                  f"error {r.error}")  # type: ignore[attr-defined]
+        print(f"storm   retry storm / reference wall: {walls['mutant:retry_storm'] / walls['reference']:.1f}x")
+
+
+async def soak() -> None:
+    path = ROOT / "bench" / "soak_100_visitors.yaml"
+    scenario = load_scenario(path)
+    with PeakMemory() as mem:
+        async with World(WorldOptions(ingest="memory")) as world:
+            wall, r = await one(world, path, "reference")
+    v = r.verdict  # type: ignore[attr-defined]
+    events = len(v.fates)
+    print(f"soak    {scenario.visitors.count} visitors  {events} events with a fate "  # type: ignore[union-attr]
+          f"({', '.join(f'{k} {n}' for k, n in v.counts.items() if n)})  wall {wall:.1f} s  "
+          f"{r.sim_ms / HOUR_MS / wall:.3f} page-h per wall-s  peak memory {mem.peak:.0f} MiB  "  # type: ignore[attr-defined]
+          f"passed {v.passed}  error {r.error}")  # type: ignore[attr-defined]
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--part", action="append", choices=["matrix", "storm", "soak"], default=[])
+    ap.add_argument("--workers", type=int, default=default_workers())
+    ap.add_argument("--no-serial", action="store_true", help="matrix: skip the one-worker run")
+    args = ap.parse_args()
+    parts = args.part or ["matrix", "storm", "soak"]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if "matrix" in parts:
+        await matrix(args.workers, not args.no_serial)
+    if "storm" in parts:
+        await storm()
+    if "soak" in parts:
+        await soak()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
