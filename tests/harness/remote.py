@@ -29,32 +29,42 @@ def _first_match(proc: subprocess.Popen[str], stream: object, pattern: str, time
 
 
 @contextlib.contextmanager
-def _group(cmd: list[str], stream: str, pattern: str) -> Iterator[str]:
-    """Start ``cmd`` in a process group of its own, yield the match, stop the whole group."""
+def _group(cmd: list[str], stream: str, pattern: str) -> Iterator[tuple[str, int]]:
+    """Start ``cmd`` in a process group of its own, yield (the match, the group id), stop the group."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if stream == "out" else subprocess.DEVNULL,
                             stderr=subprocess.PIPE if stream == "err" else subprocess.DEVNULL,
                             text=True, start_new_session=True)
     try:
-        yield _first_match(proc, proc.stdout if stream == "out" else proc.stderr, pattern, 60)
+        yield _first_match(proc, proc.stdout if stream == "out" else proc.stderr, pattern, 60), proc.pid
     finally:
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM the whole group (the Python launcher and the Node server it runs), then SIGKILL
+    whatever of the group is still there after 10 s: no member may outlive the test."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+            os.killpg(proc.pid, sig)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            proc.poll()  # reap the leader, or the group never looks empty
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
 
 
-def playwright_server() -> contextlib.AbstractContextManager[str]:
+def playwright_server() -> contextlib.AbstractContextManager[tuple[str, int]]:
     """``playwright run-server`` (shipped by the pip package) on a free loopback port; --unsafe lets
-    it launch the executable the harness names (Debian's Chromium here)."""
+    it launch the executable the harness names (Debian's Chromium here). Yields (ws URL, group id)."""
     cmd = [sys.executable, "-m", "playwright", "run-server", "--port", "0", "--host", "127.0.0.1", "--unsafe"]
     return _group(cmd, "out", r"Listening on (ws://\S+)")
 
 
-def devtools_chromium(executable: str, profile: Path) -> contextlib.AbstractContextManager[str]:
-    """A headless Chromium with a DevTools port; yields its http:// endpoint."""
+def devtools_chromium(executable: str, profile: Path) -> contextlib.AbstractContextManager[tuple[str, int]]:
+    """A headless Chromium with a DevTools port; yields (its host:port, group id)."""
     cmd = [executable, "--headless", "--no-sandbox", "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
            f"--user-data-dir={profile}", "--disable-gpu", "--no-first-run", "--disable-background-networking",
            "about:blank"]

@@ -3,6 +3,7 @@ verdicts as the local browser (the page reaches the loopback stub and proxy thro
 connection); a Chromium's DevTools endpoint serves a scenario too."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def outcome(result) -> tuple[object, dict[str, str], dict[str, int]]:  # noqa: A
 @pytest.mark.browser
 def test_smoke_set_through_a_playwright_server_matches_the_local_browser(tank_worlds) -> None:  # noqa: ANN001
     local = tank_worlds.get("memory")
-    with playwright_server() as ws, WorldThread(WorldOptions(browser_ws=ws)) as remote:
+    with playwright_server() as (ws, _), WorldThread(WorldOptions(browser_ws=ws)) as remote:
         assert remote.world.meta()["browser"]["source"] == "ws"
         for scenario in SMOKE:
             assert outcome(remote.run("reference", scenario)) == outcome(local.run("reference", scenario)), scenario.name
@@ -32,8 +33,28 @@ def test_smoke_set_through_a_playwright_server_matches_the_local_browser(tank_wo
 def test_a_devtools_endpoint_runs_a_scenario(tank_worlds, tmp_path: Path) -> None:  # noqa: ANN001
     executable = tank_worlds.get("memory").world.browser_choice.executable or "/usr/bin/chromium-headless-shell"
     [happy] = [s for s in SMOKE if s.name == "happy_path"]
-    with devtools_chromium(executable, tmp_path / "profile") as address, \
+    with devtools_chromium(executable, tmp_path / "profile") as (address, _), \
             WorldThread(WorldOptions(browser_cdp=f"http://{address}")) as remote:
         result = remote.run("reference", happy)
     assert result.error is None and result.verdict.passed, result.verdict.guarantees
     assert result.verdict.counts["delivered"] > 0
+
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getpgid(int(entry)) == pgid:
+                    members.append(int(entry))
+            except ProcessLookupError:
+                pass
+    return members
+
+
+def test_a_stopped_server_leaves_no_process() -> None:
+    """The server's Node process (a child of the Python launcher) stops with it."""
+    with playwright_server() as (_, pgid):
+        assert len(_group_members(pgid)) >= 2  # the launcher and the Node server
+    assert _group_members(pgid) == []
