@@ -7,6 +7,10 @@ from harness.scenario import model as m
 from harness.run.state import ScenarioRun, StepFailed
 
 
+# Toxic attributes that are durations (ms; a slicer's delay is µs) or rates: real time in any Toxiproxy.
+REAL_TIME_ATTRIBUTES = ("latency", "jitter", "rate", "delay", "timeout")
+
+
 def _client(run: ScenarioRun, line: int):  # noqa: ANN202
     if run.proxy_name is None or run.world.proxy_client is None:
         raise StepFailed(line, "this run has no fault proxy (--no-proxy)")
@@ -25,6 +29,12 @@ async def toxic(run: ScenarioRun, step: m.Toxic) -> None:
             attributes=dict(step.attributes), name=step.name,
         )
         run.toxics.add(created["name"])
+        timed = {k: v for k, v in step.attributes.items() if k in REAL_TIME_ATTRIBUTES and v}
+        if timed:
+            kind = run.world.proxy_kind or "proxy"
+            run.notes.append(f"line {step.line}: toxic {created['name']} ({step.type}) acts in real time in the "
+                             f"{kind} Toxiproxy: {', '.join(f'{k}={v}' for k, v in sorted(timed.items()))}; "
+                             "the page clock moves on once a held request makes no progress for 0.1 s")
     elif step.op == "update":
         await asyncio.to_thread(client.update_toxic, run.proxy_name, step.name,
                                 attributes=dict(step.attributes) or None, toxicity=step.toxicity)
