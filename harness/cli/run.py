@@ -53,13 +53,15 @@ from harness.contract.errors import HarnessError, UsageProblem
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="scenarios run at once, each in its own contexts, stub and proxy listener "
                    "[default: 2 per CPU core, at most 6]")
+@click.option("--scenario-timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, metavar="SECONDS",
+              help="wall budget of one scenario; a build that busy-loops, floods or storms timers is stopped sooner")
 def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], tag: tuple[str, ...],
         site_attr: str, api_attr: str, outbox_key: str, deadletter_key: str, api_name: str, attrs: tuple[str, ...],
         ingest: str, database_url: str | None, tap_url: str | None, tap_query: str | None, site_id: str | None,
         no_proxy: bool,
         seed: int | None, report_json: Path | None, junit: Path | None, html: Path | None, out: Path | None,
         markdown: Path | None, strict: bool, trace: str, timelines: tuple[str, ...], shard: str | None, browser_ws: str | None, browser_cdp: str | None,
-        profile: Path | None, deviations: str, workers: int | None) -> None:
+        profile: Path | None, deviations: str, workers: int | None, scenario_timeout: float) -> None:
     """Run scenarios against a tracker build and print the verdict table."""
     from harness.run.shard import parse_shard
     from harness.run.pool import default_workers
@@ -77,7 +79,8 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
                              timelines=list(timelines), site_id=site_id,
                              shard=parse_shard(shard) if shard else None, browser_ws=browser_ws, browser_cdp=browser_cdp,
                              profile=profile, deviations=deviations,
-                             workers=workers if workers is not None else default_workers())
+                             workers=workers if workers is not None else default_workers(),
+                             scenario_timeout_s=scenario_timeout)
     except HarnessError as exc:
         click.echo(f"tankharness: {exc}", err=True)
         sys.exit(2)

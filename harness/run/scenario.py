@@ -29,10 +29,13 @@ from harness.scenario import model as m
 from harness.run.isolation import outside_change_error, refusal_notes, refusal_records
 from harness.run.state import ScenarioRun, StepFailed
 from harness.driver.visitors import VisitorArrivals, arrive, page_vars, visitor_arrivals
+from harness.run.watchdog import Progress, Stopped, Watchdog
 from harness.world.world import World
 from server_stub.app import StubServer
 
 _proxy_counter = 0
+FINAL_READ_S = 15.0  # the final outbox read after a scenario stopped by the watchdog must end too
+CLOSE_S = 10.0
 
 
 @dataclass
@@ -110,19 +113,23 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         recorder.clock = lambda: run.clock.now
         run.persistent = any(isinstance(s, m.RestartBrowser) for s in scenario.steps)
         stack.push_async_callback(_close_sessions, run)
+        progress = Progress()
+        watchdog = Watchdog(run, world.options.scenario_timeout_s, lambda: _pages(run))
         try:
-            for step in scenario_steps(scenario):
-                if isinstance(step, VisitorArrivals):
-                    await arrive(run, step, HANDLERS)
-                else:
-                    await HANDLERS[type(step)](run, step)
-            await _heal_and_settle(run)
+            await watchdog.guard(_act(run, progress))
+        except Stopped as exc:
+            error = (f"{scenario.path}: stopped after {time.monotonic() - started:.0f} s at {progress.describe()}, "
+                     f"page time +{(run.clock.now - scenario.start_ms) / 1000:g} s — {exc.cause}")
         except StepFailed as exc:
             error = f"{scenario.path}:{exc}"
         except Exception as exc:  # noqa: BLE001 - a broken step must not lose the history
             error = f"{scenario.path}: {describe(exc)}"
             run.notes.append("traceback: " + traceback.format_exc(limit=-6))
-        run.notes.extend(await _final_read(run))
+        try:
+            run.notes.extend(await asyncio.wait_for(_final_read(run), FINAL_READ_S))
+        except asyncio.TimeoutError:
+            run.notes.append(f"the final outbox could not be read within {FINAL_READ_S:g} s (a page stopped answering); "
+                             "pending events there may be missing from the verdict")
         staging = world.staging(scenario.name)
         if staging is not None:
             run.notes.extend(await capture_pages(run.live_sessions(), staging))
@@ -220,9 +227,30 @@ async def _final_read(run: ScenarioRun) -> list[str]:
     return notes
 
 
+async def _act(run: ScenarioRun, progress: Progress) -> None:
+    """The scenario's steps, then heal and settle; ``progress`` says how far it got."""
+    steps = scenario_steps(run.scenario)
+    progress.total = len(steps) + 1
+    for i, step in enumerate(steps, 1):
+        progress.step, progress.line, progress.what = i, getattr(step, "line", None), type(step).__name__.lower()
+        if isinstance(step, VisitorArrivals):
+            await arrive(run, step, HANDLERS)
+        else:
+            await HANDLERS[type(step)](run, step)
+    progress.step, progress.line, progress.what = len(steps) + 1, None, "heal and settle"
+    await _heal_and_settle(run)
+
+
+def _pages(run: ScenarioRun) -> list[Any]:
+    return [p for s in run.live_sessions() for p in (s.observer, *s.live_tabs()) if p is not None]
+
+
 async def _close_sessions(run: ScenarioRun) -> None:
     for session in list(run.sessions.values()):
-        await session.close()
+        try:
+            await asyncio.wait_for(session.close(), CLOSE_S)
+        except asyncio.TimeoutError:  # a renderer that never answers: the browser's close ends it
+            pass
     run.sessions.clear()
 
 

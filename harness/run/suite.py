@@ -54,6 +54,7 @@ class RunRequest:
     shard: tuple[int, int] | None = None  # (I, N): only shard I of N
     browser_ws: str | None = None
     browser_cdp: str | None = None
+    scenario_timeout_s: float = 300.0  # wall budget per scenario (the watchdog stops runaway builds sooner)
     profile: Path | None = None  # a build profile (harness/builds/profile.py)
     deviations: str = "fail"  # fail | warn: whether declared deviations from the contract fail the run
     workers: int = 1
@@ -170,7 +171,8 @@ async def run_request(req: RunRequest) -> int:
     options = WorldOptions(ingest=req.ingest, proxy=req.proxy, database_url=req.database_url, tap_url=req.tap_url,
                            tap_query=req.tap_query, out_dir=req.out, seed=1 if req.seed is None else req.seed,
                            site_id=req.site_id, browser_ws=req.browser_ws, browser_cdp=req.browser_cdp,
-                           trace=req.trace, artifacts_dir=artifacts_dir(req))
+                           trace=req.trace, artifacts_dir=artifacts_dir(req),
+                           scenario_timeout_s=req.scenario_timeout_s)
     if req.out:
         req.out.mkdir(parents=True, exist_ok=True)
     run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,

@@ -1,0 +1,138 @@
+"""A wall budget per scenario and a watchdog for builds that stop the run from moving.
+
+A build under test can keep a scenario from ever ending: a busy loop (at load or in a timer)
+leaves every page call unanswered, a ``setTimeout(0)`` storm keeps the page clock from moving,
+a flood of requests keeps the stub and proxy busy. The watchdog runs beside the scenario's steps
+and stops them — with the cause in words and how far the scenario got — when:
+
+- the scenario's wall budget (``--scenario-timeout``) is spent;
+- a page has not answered a trivial evaluation for ``STALL_S`` seconds (busy loop);
+- the Sync endpoint receives more than ``FLOOD_PER_S`` requests per second (flood);
+- the clock keeps stepping but page time does not move for ``STALL_S`` seconds (timer storm).
+
+The run's history up to that point is judged as usual; the scenario is reported as an error.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+STALL_S = 10.0
+PING_TIMEOUT_S = 2.0
+FLOOD_PER_S = 500
+TICK_S = 0.5
+
+
+@dataclass
+class Progress:
+    """How far a scenario got (updated by the runner as it goes)."""
+
+    step: int = 0
+    total: int = 0
+    line: int | None = None
+    what: str = "setup"
+
+    def describe(self) -> str:
+        at = f" (line {self.line})" if self.line else ""
+        return f"step {self.step}/{self.total}{at}: {self.what}"
+
+
+class Stopped(Exception):
+    """The watchdog stopped the scenario; ``cause`` says what the build did."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+class Watchdog:
+    """Watches one scenario: ``run.pages()``, ``run.clock`` and the stub's journal."""
+
+    def __init__(self, run: Any, budget_s: float, pages: Callable[[], list[Any]]) -> None:
+        self.run = run
+        self.budget_s = budget_s
+        self.pages = pages
+        self.started = time.monotonic()
+        self._silent_since: dict[int, tuple[float, int]] = {}  # page → (since, clock steps then)
+        self._clock_mark = (time.monotonic(), -1, -1)  # (wall, steps, page time) when time last moved
+        self._journal_mark = (time.monotonic(), 0)
+
+    async def guard(self, work: Awaitable[None]) -> None:
+        """Run ``work``; raise :class:`Stopped` (work cancelled) when the watchdog fires."""
+        task = asyncio.ensure_future(work)
+        try:
+            while not task.done():
+                done, _ = await asyncio.wait({task}, timeout=TICK_S)
+                if done:
+                    break
+                cause = await self.check()
+                if cause is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                    raise Stopped(cause)
+            task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    async def check(self) -> str | None:
+        now = time.monotonic()
+        if now - self.started > self.budget_s:
+            return f"the scenario's wall budget of {self.budget_s:g} s (--scenario-timeout) was spent"
+        return self._flood(now) or self._timer_storm(now) or await self._busy(now)
+
+    def _flood(self, now: float) -> str | None:
+        count = len(self.run.stub.journal.entries())
+        t0, n0 = self._journal_mark
+        if now - t0 >= 2.0:
+            self._journal_mark = (now, count)
+            rate = (count - n0) / (now - t0)
+            if rate > FLOOD_PER_S:
+                return (f"request flood: the build sent {rate:.0f} requests/s to the Sync endpoint "
+                        f"({count} in the journal)")
+        return None
+
+    def _timer_storm(self, now: float) -> str | None:
+        clock = self.run.clock
+        wall, steps, page = self._clock_mark
+        if steps < 0 or now - wall < STALL_S:
+            if steps < 0:
+                self._clock_mark = (now, clock.steps, clock.now)
+            return None
+        self._clock_mark = (now, clock.steps, clock.now)
+        if clock.steps - steps > 50 and clock.now - page < 1000:
+            return (f"timer storm: page time moved {clock.now - page} ms in {now - wall:.0f} s while the clock "
+                    f"stepped {clock.steps - steps} times (timers rescheduling themselves, e.g. setTimeout(0))")
+        return None
+
+    async def _busy(self, now: float) -> str | None:
+        pages = [p for p in self.pages() if not p.is_closed()]
+        answers = await asyncio.gather(*(_ping(p) for p in pages))
+        for page, ok in zip(pages, answers):
+            key = id(page)
+            if ok:
+                self._silent_since.pop(key, None)
+                continue
+            since, steps = self._silent_since.setdefault(key, (now, self.run.clock.steps))
+            if self.run.clock.steps != steps:  # a long clock call keeps it busy, not a loop
+                self._silent_since[key] = (now, self.run.clock.steps)
+                continue
+            if now - since >= STALL_S:
+                url = getattr(page, "url", "?")
+                return (f"the page {url} stopped answering for {now - since:.0f} s "
+                        "(a busy loop at load or in a timer?)")
+        return None
+
+
+async def _ping(page: Any) -> bool:
+    try:
+        await asyncio.wait_for(page.evaluate("1"), PING_TIMEOUT_S)
+        return True
+    except asyncio.TimeoutError:
+        return False
+    except Exception:  # noqa: BLE001 - navigating or closing: not a stall
+        return True
