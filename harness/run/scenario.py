@@ -132,7 +132,10 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                              "pending events there may be missing from the verdict")
         staging = world.staging(scenario.name)
         if staging is not None:
-            run.notes.extend(await capture_pages(run.live_sessions(), staging))
+            try:
+                run.notes.extend(await asyncio.wait_for(capture_pages(run.live_sessions(), staging), FINAL_READ_S))
+            except asyncio.TimeoutError:
+                run.notes.append("screenshots could not be taken (a page stopped answering)")
         run.notes.extend(run.clock.notes)
         run.notes.extend(w for s in run.sessions.values() for w in s.notes())
         rows, rows_source, rows_problem = await _read_rows(store, site_id)
