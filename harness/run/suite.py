@@ -24,6 +24,7 @@ from harness.run.clock import VirtualClock
 from harness.run.pool import run_pool
 from harness.run.progress import Progress
 from harness.run.scenario import ScenarioResult, describe, run_scenario
+from harness.run.outdir import claim as claim_out_dir
 from harness.run.shard import take_shard
 from harness.scenario import Scenario, load_scenarios
 from harness.world.world import World, WorldOptions
@@ -174,7 +175,7 @@ async def run_request(req: RunRequest) -> int:
                            trace=req.trace, artifacts_dir=artifacts_dir(req),
                            scenario_timeout_s=req.scenario_timeout_s)
     if req.out:
-        req.out.mkdir(parents=True, exist_ok=True)
+        claim_out_dir(req.out)  # one run per folder; never appends to a previous run's journal
     run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,
                         site_id=req.site_id, database_url=req.database_url, tap_url=req.tap_url,
                         strict=req.strict)
