@@ -24,6 +24,7 @@ STALL_S = 10.0
 PING_TIMEOUT_S = 2.0
 FLOOD_PER_S = 500
 TICK_S = 0.5
+CANCEL_WAIT_S = 5.0
 
 
 @dataclass
@@ -70,14 +71,12 @@ class Watchdog:
                     break
                 cause = await self.check()
                 if cause is not None:
-                    task.cancel()
-                    await asyncio.gather(task, return_exceptions=True)
+                    await _cancel(task)
                     raise Stopped(cause)
             task.result()
         finally:
             if not task.done():
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                await _cancel(task)
 
     async def check(self) -> str | None:
         now = time.monotonic()
@@ -126,6 +125,16 @@ class Watchdog:
                 return (f"the page {url} stopped answering for {now - since:.0f} s "
                         "(a busy loop at load or in a timer?)")
         return None
+
+
+async def _cancel(task: "asyncio.Future[None]") -> None:
+    """Cancel the steps; a call stuck in an unanswering page is left to the context's close."""
+    task.cancel()
+    await asyncio.wait({task}, timeout=CANCEL_WAIT_S)
+    if task.done() and not task.cancelled():
+        task.exception()  # retrieved: never "exception was never retrieved"
+    elif not task.done():
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 async def _ping(page: Any) -> bool:
