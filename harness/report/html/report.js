@@ -261,5 +261,6 @@
   }
 
   header(); matrix(); scenarios();
+  document.body.dataset.readyMs = String(Math.round(performance.now()));  // since navigation start
   document.body.dataset.ready = "1";
 })();
