@@ -20,8 +20,8 @@ async def set_offline(run: ScenarioRun, step: m.SetOffline) -> None:
 
 async def storage(run: ScenarioRun, step: m.Storage) -> None:
     """``quota``: fill localStorage; ``private``: pages opened from now on cannot use it."""
-    if step.mode == "private" and step.context not in run.sessions:
-        run.pending_storage_mode[step.context] = "private"
+    if step.mode == "private" and step.context not in run.contexts.sessions:
+        run.contexts.pending_storage_mode[step.context] = "private"
         run.op("storage", detail={"mode": "private", "context": step.context})
         return
     session = await run.session(step.context)
@@ -70,7 +70,7 @@ async def seed_outbox(run: ScenarioRun, step: m.SeedOutbox) -> None:
 
 async def restart_browser(run: ScenarioRun, step: m.RestartBrowser) -> None:
     """Stop the browser of a context (no unload handlers run) and start it on the same profile."""
-    if not run.persistent:
+    if not run.contexts.persistent:
         raise StepFailed(step.line, "restart_browser needs a persistent profile (internal: scenario not flagged)")
     session = await run.session(step.context)
     await run.flush()
@@ -78,9 +78,9 @@ async def restart_browser(run: ScenarioRun, step: m.RestartBrowser) -> None:
     profile = session.profile_dir
     await session.close(remove_profile=False)
     run.notes.extend(session.notes())
-    del run.sessions[step.context]
+    del run.contexts.sessions[step.context]
     if profile is not None:
-        run.closed_profiles[step.context] = profile
+        run.contexts.closed_profiles[step.context] = profile
     session = await run.session(step.context)  # re-opens on the same profile; snapshot records what survived
     run.op("restart", session=session, detail={"phase": "start"})
 

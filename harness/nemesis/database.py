@@ -16,7 +16,7 @@ async def db(run: ScenarioRun, step: m.Db) -> None:
         if step.action == "stop":
             run.world.pg_store.set_down(True)  # the outage lasts in page time, not pool timeouts
             await pg.stop_server()
-            run.db_stopped = True
+            run.faults.db_stopped = True
         elif step.action == "start":
             await start_database(run)
         else:

@@ -28,7 +28,7 @@ async def toxic(run: ScenarioRun, step: m.Toxic) -> None:
             toxicity=1.0 if step.toxicity is None else step.toxicity,
             attributes=dict(step.attributes), name=step.name,
         )
-        run.toxics.add(created["name"])
+        run.faults.toxics.add(created["name"])
         timed = {k: v for k, v in step.attributes.items() if k in REAL_TIME_ATTRIBUTES and v}
         if timed:
             kind = run.world.proxy_kind or "proxy"
@@ -40,7 +40,7 @@ async def toxic(run: ScenarioRun, step: m.Toxic) -> None:
                                 attributes=dict(step.attributes) or None, toxicity=step.toxicity)
     else:
         await asyncio.to_thread(client.remove_toxic, run.proxy_name, step.name)
-        run.toxics.discard(step.name or "")
+        run.faults.toxics.discard(step.name or "")
     await run.clock.settle()
 
 
@@ -49,7 +49,7 @@ async def proxy_enabled(run: ScenarioRun, step: m.ProxyEnabled) -> None:
     await run.flush()
     run.op("proxy", detail={"enabled": step.enabled})
     await asyncio.to_thread(client.set_enabled, run.proxy_name, step.enabled)
-    run.proxy_disabled = not step.enabled
+    run.faults.proxy_disabled = not step.enabled
     await run.clock.settle()
 
 

@@ -57,7 +57,7 @@ class ProxyPlace:
     name = "proxy"
 
     def held(self, run: "ScenarioRun") -> Held:
-        return Held(real_time=bool(run.toxics), can_hold=bool(run.toxics))
+        return Held(real_time=bool(run.faults.toxics), can_hold=bool(run.faults.toxics))
 
     def release_due(self, run: "ScenarioRun", now: int) -> int:
         return 0
@@ -70,8 +70,8 @@ class ProxyPlace:
             name = t["name"] if isinstance(t, dict) else getattr(t, "name")
             await asyncio.to_thread(client.remove_toxic, run.proxy_name, name)
         await asyncio.to_thread(client.set_enabled, run.proxy_name, True)
-        run.toxics.clear()
-        run.proxy_disabled = False
+        run.faults.toxics.clear()
+        run.faults.proxy_disabled = False
 
 
 class StubPlace:
@@ -105,7 +105,7 @@ class DatabasePlace:
         return 0
 
     async def heal(self, run: "ScenarioRun") -> None:
-        if run.db_stopped:
+        if run.faults.db_stopped:
             await start_database(run)
 
 
@@ -115,7 +115,7 @@ async def start_database(run: "ScenarioRun") -> None:
     store = run.world.pg_store
     store.set_down(False)
     await store.check()  # replace pooled connections that died with the server
-    run.db_stopped = False
+    run.faults.db_stopped = False
 
 
 PLACES: tuple[Place, ...] = (BrowserPlace(), ProxyPlace(), StubPlace(), DatabasePlace())

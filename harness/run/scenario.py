@@ -101,17 +101,13 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         stub.set_sync_url(sync_url)
         stub.set_tracker(build.source, {**adapter.extra_attrs, **scenario.tracker_attrs})
         stub.page_vars.update(page_vars(seed))
-        run = ScenarioRun(world=world, scenario=scenario, adapter=adapter, site_id=site_id, stub=stub,
-                          sync_url=sync_url, proxy_name=proxy_name, recorder=recorder,
-                          clock=None, rng=random.Random(seed))  # type: ignore[arg-type]
-        run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity,
-                                 held=lambda: places.held(run), release_due=lambda now: places.release_due(run, now))
+        run = ScenarioRun.start(world=world, scenario=scenario, adapter=adapter, site_id=site_id, stub=stub,
+                                sync_url=sync_url, proxy_name=proxy_name, recorder=recorder)
         stub.faults.holds.follow_page_clock()  # late answers are due in page time
         stub.journal.page_clock = lambda: run.clock.now
         if on_clock is not None:
             on_clock(run.clock)
         recorder.clock = lambda: run.clock.now
-        run.persistent = any(isinstance(s, m.RestartBrowser) for s in scenario.steps)
         stack.push_async_callback(_close_sessions, run)
         progress = Progress()
         watchdog = Watchdog(run, world.options.scenario_timeout_s, lambda: _pages(run))
@@ -137,7 +133,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             except asyncio.TimeoutError:
                 run.notes.append("screenshots could not be taken (a page stopped answering)")
         run.notes.extend(run.clock.notes)
-        run.notes.extend(w for s in run.sessions.values() for w in s.notes())
+        run.notes.extend(w for s in run.live_sessions() for w in s.notes())
         rows, rows_source, rows_problem = await _read_rows(store, site_id)
         if rows_problem is not None:
             error = error or f"{scenario.path}: rows at rest could not be read: {rows_problem}"
@@ -249,12 +245,12 @@ def _pages(run: ScenarioRun) -> list[Any]:
 
 
 async def _close_sessions(run: ScenarioRun) -> None:
-    for session in list(run.sessions.values()):
+    for session in run.live_sessions():
         try:
             await asyncio.wait_for(session.close(), CLOSE_S)
         except asyncio.TimeoutError:  # a renderer that never answers: the browser's close ends it
             pass
-    run.sessions.clear()
+    run.contexts.sessions.clear()
 
 
 async def _delete_proxy(world: World, name: str) -> None:

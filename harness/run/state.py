@@ -24,7 +24,31 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class Contexts:
+    """The scenario's browser contexts: open sessions, and what outlives one (a profile kept
+    over ``restart_browser``, a storage mode set before the first ``open``, how often a name opened)."""
+
+    persistent: bool  # a restart_browser step needs persistent profiles
+    sessions: dict[str, ContextSession] = field(default_factory=dict)
+    closed_profiles: dict[str, Path] = field(default_factory=dict)
+    pending_storage_mode: dict[str, str] = field(default_factory=dict)
+    opened: dict[str, int] = field(default_factory=dict)  # contexts opened so far, by name
+
+
+@dataclass
+class FaultsInPlace:
+    """Faults the scenario's steps left on the proxy and the database (the stub keeps its own)."""
+
+    toxics: set[str] = field(default_factory=set)  # toxics in place on this run's proxy
+    proxy_disabled: bool = False
+    db_stopped: bool = False
+
+
+@dataclass
 class ScenarioRun:
+    """One scenario in progress. Made by ``start`` so the clock is built with the run it reads."""
+
+    # what it runs against
     world: "World"
     scenario: "Scenario"
     adapter: Adapter
@@ -32,41 +56,53 @@ class ScenarioRun:
     stub: "StubServer"
     sync_url: str
     proxy_name: str | None
+    # what it records
     recorder: Recorder
-    clock: VirtualClock
     rng: random.Random
-    sessions: dict[str, ContextSession] = field(default_factory=dict)
-    closed_profiles: dict[str, Path] = field(default_factory=dict)
-    persistent: bool = False
-    pending_storage_mode: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    toxics: set[str] = field(default_factory=set)  # toxics in place on this run's proxy
-    proxy_disabled: bool = False
-    db_stopped: bool = False
-    opened: dict[str, int] = field(default_factory=dict)  # contexts opened so far, by name
+    notes: list[str]
+    # what the steps changed
+    contexts: Contexts
+    faults: FaultsInPlace
+    clock: VirtualClock = field(init=False)
+
+    @classmethod
+    def start(cls, *, world: "World", scenario: "Scenario", adapter: Adapter, site_id: str, stub: "StubServer",
+              sync_url: str, proxy_name: str | None, recorder: Recorder) -> "ScenarioRun":
+        """A run at the scenario's start time, its page clock asking every place what it holds."""
+        from harness.nemesis import places  # places act on runs; imported when one is made
+        from harness.scenario.model import RestartBrowser
+
+        run = cls(world=world, scenario=scenario, adapter=adapter, site_id=site_id, stub=stub, sync_url=sync_url,
+                  proxy_name=proxy_name, recorder=recorder, rng=random.Random(scenario.seed), notes=[],
+                  contexts=Contexts(persistent=any(isinstance(s, RestartBrowser) for s in scenario.steps)),
+                  faults=FaultsInPlace())
+        run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity,
+                                 held=lambda: places.held(run), release_due=lambda now: places.release_due(run, now))
+        return run
 
     @property
     def now(self) -> int:
         return self.clock.now
 
     def live_sessions(self) -> list[ContextSession]:
-        return list(self.sessions.values())
+        return list(self.contexts.sessions.values())
 
     async def session(self, name: str) -> ContextSession:
         """The context called ``name``, opened (observer first) on first use."""
-        if name in self.sessions:
-            return self.sessions[name]
+        c = self.contexts
+        if name in c.sessions:
+            return c.sessions[name]
         session = await ContextSession.create(
             name=name, pw=self.world.pw, browser=self.world.browser, choice=self.world.browser_choice,
             recorder=self.recorder, adapter=self.adapter, site_url=self.stub.site_url,
-            sync_url=self.sync_url, now_ms=self.now, persistent=self.persistent,
-            profile_dir=self.closed_profiles.pop(name, None),
-            storage_mode=self.pending_storage_mode.get(name, "normal"),
-            seed=self.scenario.seed, generation=self.opened.get(name, 0),
+            sync_url=self.sync_url, now_ms=self.now, persistent=c.persistent,
+            profile_dir=c.closed_profiles.pop(name, None),
+            storage_mode=c.pending_storage_mode.get(name, "normal"),
+            seed=self.scenario.seed, generation=c.opened.get(name, 0),
             trace_dir=self.world.staging(self.scenario.name),
         )
-        self.opened[name] = self.opened.get(name, 0) + 1
-        self.sessions[name] = session
+        c.opened[name] = c.opened.get(name, 0) + 1
+        c.sessions[name] = session
         return session
 
     def tab(self, session: ContextSession, tab: str, line: int) -> "Page":
