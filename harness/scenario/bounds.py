@@ -22,7 +22,7 @@ MAX_AGE_MS = 366 * DAY_MS  # a seeded envelope's age (either way)
 MIN_YEAR, MAX_YEAR = 1970, 9999  # the page clock, from the start to the end of settle
 
 # -- counts ---------------------------------------------------------------------------------------
-MAX_STEPS = 2_000
+MAX_STEPS = 1_000
 MAX_VISITORS = 500
 MAX_TABS_PER_VISITOR = 10
 MAX_VISITOR_TABS = 1_000  # visitors × tabs per visitor
