@@ -6,6 +6,7 @@ the ingest service can apply exactly the same rules as the stub.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,33 @@ def event_error(event: Any) -> str | None:
             return f"{name}: must not be empty"
         if len(value) > limit:
             return f"{name}: {len(value)} chars, limit {limit}"
+    return storable_error(event)
+
+
+MAX_DEPTH = 32  # nesting levels an event may have (the journal and PostgreSQL's jsonb stay safe)
+
+
+def storable_error(event: Any) -> str | None:
+    """What no store can keep as sent — judged here once, so memory and PostgreSQL agree:
+    nesting deeper than ``MAX_DEPTH``, a NUL character, a number that is not finite (``1e400``).
+    Iterative: a hostile payload cannot exhaust the stack."""
+    todo: list[tuple[Any, str, int]] = [(event, "event", 1)]
+    while todo:
+        value, path, depth = todo.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return f"{path}: contains a NUL character"
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return f"{path}: {value} is not a finite number"
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                return f"{path}: nested deeper than {MAX_DEPTH} levels"
+            pairs = value.items() if isinstance(value, dict) else enumerate(value)
+            for k, v in pairs:
+                if isinstance(k, str) and "\x00" in k:
+                    return f"{path}: a key contains a NUL character"
+                todo.append((v, f"{path}.{k}" if isinstance(value, dict) else f"{path}[{k}]", depth + 1))
     return None
 
 
@@ -109,14 +137,16 @@ def parse_body(raw: bytes) -> ParsedBody:
     items, shape_error = _items(doc)
     if shape_error is not None:
         return ParsedBody(400, shape_error)
+    errors = [event_error(item) for item in items]
     events = tuple(
         JournalEvent(
             index=i,
-            payload=item if isinstance(item, dict) else {},
+            # A payload too deep to keep is journaled as {} (its error says why): nothing downstream recurses into it.
+            payload=item if isinstance(item, dict) and not (err and "nested deeper" in err) else {},
             eid=event_eid(item) if isinstance(item, dict) else None,
-            error=event_error(item),
+            error=err,
         )
-        for i, item in enumerate(items)
+        for i, (item, err) in enumerate(zip(items, errors))
     )
     mixed = _mark_mixed_sites(events)
     if mixed is not None:
