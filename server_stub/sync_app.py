@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from multidict import CIMultiDictProxy
 
 from harness.contract import sync
@@ -161,6 +162,8 @@ class SyncApp:
                     return bytes(buf[:MAX_BODY_BYTES]), too_large(len(buf))
         except HttpProcessingError as exc:
             return bytes(buf), ParsedBody(400, f"unreadable body: {exc.message or exc!r}")
+        except RequestPayloadError as exc:  # e.g. Content-Encoding: gzip over bytes that are not gzip
+            return bytes(buf), ParsedBody(400, f"unreadable body: {str(exc).splitlines()[-1].strip()}")
         except ConnectionError as exc:
             self.journal.set_body(ex.seq, bytes(buf))
             self.journal.finish(ex.seq, outcome="client_gone", error=f"client went away while sending: {exc!r}")

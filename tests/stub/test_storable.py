@@ -36,3 +36,14 @@ def test_unstorable_events_are_422_for_every_store(body: str, why: str) -> None:
 
 def test_nesting_up_to_the_limit_is_fine() -> None:
     assert parse_body(json.dumps(_event(meta=_deep(MAX_DEPTH - 2))).encode()).status is None
+
+
+async def test_gzip_garbage_is_400_journaled_and_the_control_app_keeps_answering(stub, http) -> None:
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    async with http.post(stub.direct_sync_url, data=b"\x1f\x8b not gzip at all", headers=headers) as resp:
+        assert resp.status == 400 and "content-encoding" in (await resp.json())["error"].lower()
+    entry = stub.journal.entries()[-1]
+    assert entry.status == 400
+    async with http.get(f"{stub.control_url}/__control/journal",
+                        headers={"X-Tank-Control": stub.control_token}) as resp:
+        assert resp.status == 200 and (await resp.json())[-1]["status"] == 400
