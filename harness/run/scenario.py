@@ -21,6 +21,7 @@ from harness.builds.diagnostics import start_problem
 from harness.builds.hints import build_notes
 from harness.checker.judge import judge_history, policy_of
 from harness.report.artifacts import capture_pages, retain
+from harness.report.model import ScenarioEntry
 from harness.run.clock import VirtualClock
 from harness.contract.history import History, StoredEvent, save_history
 from harness.history.recorder import Recorder
@@ -153,7 +154,9 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     declared = build.profile.policy if build.profile is not None else {}
     verdict = judge_history(history, policy_of(history, declared))
     verdict.notes.extend(build_notes(history, verdict, build))
-    keep = world.options.trace == "on" or (history.error is not None or not verdict.passed)
+    judged = ScenarioEntry(scenario.name, verdict, error=history.error, strict=world.options.strict,
+                           expect_pending=scenario.expect_pending)
+    keep = world.options.trace == "on" or not judged.passed  # --strict failures keep their traces too
     kept = retain(world.staging(scenario.name), (world.options.artifacts_dir or Path("tank-results")) / scenario.name,
                   history, keep)
     return ScenarioResult(scenario, history, verdict, time.monotonic() - started,

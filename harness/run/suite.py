@@ -173,7 +173,7 @@ async def run_request(req: RunRequest) -> int:
                            tap_query=req.tap_query, out_dir=req.out, seed=1 if req.seed is None else req.seed,
                            site_id=req.site_id, browser_ws=req.browser_ws, browser_cdp=req.browser_cdp,
                            trace=req.trace, artifacts_dir=artifacts_dir(req),
-                           scenario_timeout_s=req.scenario_timeout_s)
+                           scenario_timeout_s=req.scenario_timeout_s, strict=req.strict)
     if req.out:
         claim_out_dir(req.out)  # one run per folder; never appends to a previous run's journal
     run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,

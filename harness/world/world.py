@@ -35,6 +35,7 @@ class WorldOptions:
     browser_cdp: str | None = None  # a Chromium's DevTools endpoint on this machine
     trace: str = "off"  # off | on | retain-on-failure (harness.report.artifacts)
     artifacts_dir: Path | None = None  # where kept traces and screenshots go (one folder per scenario)
+    strict: bool = False  # --strict: decides which scenarios failed, so whose traces are kept
     scenario_timeout_s: float = 300.0  # wall budget of one scenario (harness/run/watchdog.py)
 
 
