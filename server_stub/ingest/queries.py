@@ -1,7 +1,7 @@
 """The SQL the ingest store runs.
 
 ``INGEST`` stores a whole request in ONE statement (hence one transaction, one round trip):
-1. ``ledger`` claims each distinct ``eid`` in ``processed_signals`` (``ON CONFLICT DO NOTHING``,
+1. ``ledger`` claims each distinct ``eid`` of the site in ``processed_signals`` (``ON CONFLICT DO NOTHING``,
    sorted by eid so concurrent batches lock in the same order and cannot deadlock each other);
 2. ``fresh`` keeps events without an eid, and the first occurrence of each eid this statement
    claimed — an eid already in the ledger (an earlier request, or one racing in another
@@ -24,7 +24,7 @@ ledger AS (
     SELECT DISTINCT ON (eid) eid, %(site)s::uuid, 'stored'
     FROM input WHERE eid IS NOT NULL
     ORDER BY eid, ord
-    ON CONFLICT (event_id) DO NOTHING
+    ON CONFLICT (site_id, event_id) DO NOTHING
     RETURNING event_id
 ),
 fresh AS (
@@ -40,7 +40,7 @@ sess AS (
            count(*) OVER (PARTITION BY session_id, session_month)
     FROM fresh WHERE session_id IS NOT NULL
     ORDER BY session_id, session_month, ord
-    ON CONFLICT (id, created_month) DO UPDATE SET
+    ON CONFLICT (site_id, id, created_month) DO UPDATE SET
         last_seen = greatest(s.last_seen, excluded.last_seen),
         event_count = s.event_count + excluded.event_count,
         gclid = coalesce(s.gclid, excluded.gclid),

@@ -45,6 +45,18 @@ async def test_duplicate_eid_across_requests_is_acknowledged_and_stored_once(sto
     assert await count(dsn, "SELECT event_count FROM sessions") == 1
 
 
+async def test_same_eid_and_session_on_two_sites_are_two_events(store: PostgresStore, dsn: str) -> None:
+    """Seeded runs (and a gate's two builds) repeat envelope and session ids on different sites:
+    de-duplication and sessions are per site, so neither site's event is taken for the other's."""
+    await store.ensure_site("site-b", "b.test")
+    first = await store.ingest([event("e1", sid="s1")], b"", CT)
+    other = await store.ingest([event("e1", sid="s1", site="site-b")], b"", CT)
+    assert first.body["accepted"] == other.body["accepted"] == 1
+    assert [e.eid for e in await store.rows({SITE})] == [e.eid for e in await store.rows({"site-b"})] == ["e1"]
+    assert await count(dsn, "SELECT count(*) FROM processed_signals") == 2
+    assert await count(dsn, "SELECT count(*) FROM sessions WHERE id = 's1'") == 2
+
+
 async def test_duplicate_eid_inside_one_batch_is_stored_once(store: PostgresStore) -> None:
     r = await store.ingest([event("x"), event("y"), event("x", el="second copy"), event("y")], b"", CT)
     assert r.body == {"ok": True, "accepted": 2, "duplicates": 2, "no_eid": 0}

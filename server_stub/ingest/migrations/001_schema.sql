@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     entry_url     text,
     referrer      text,
     event_count   integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (id, created_month)
+    PRIMARY KEY (site_id, id, created_month)  -- session ids are only unique within a site
 ) PARTITION BY RANGE (created_month);
 
 CREATE TABLE IF NOT EXISTS events (
@@ -45,10 +45,12 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_site_idx ON events (site_id);
 
 -- The de-duplication ledger: one row per envelope id ever stored, written in the same
--- transaction as the event, so "seen" and "stored" can never disagree.
+-- transaction as the event, so "seen" and "stored" can never disagree. Keyed per site: envelope
+-- ids are only the tracker's, and seeded runs (or a gate's two builds) repeat them across sites.
 CREATE TABLE IF NOT EXISTS processed_signals (
-    event_id    text PRIMARY KEY,
+    event_id    text NOT NULL,
     site_id     uuid NOT NULL REFERENCES sites (id),
     received_at timestamptz NOT NULL DEFAULT now(),
-    status      text NOT NULL DEFAULT 'stored'
+    status      text NOT NULL DEFAULT 'stored',
+    PRIMARY KEY (site_id, event_id)
 );
