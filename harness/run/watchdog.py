@@ -81,7 +81,9 @@ class Watchdog:
     async def check(self) -> str | None:
         now = time.monotonic()
         if now - self.started > self.budget_s:
-            return f"the scenario's wall budget of {self.budget_s:g} s (--scenario-timeout) was spent"
+            clock = self.run.clock
+            return (f"the scenario's wall budget of {self.budget_s:g} s (--scenario-timeout) was spent; the clock "
+                    f"had stepped {clock.steps} times (a build whose timers keep rescheduling needs many steps)")
         return self._flood(now) or self._timer_storm(now) or await self._busy(now)
 
     def _flood(self, now: float) -> str | None:

@@ -55,6 +55,8 @@ def test_a_runaway_build_is_stopped_with_its_cause(name: str, tank_worlds, quick
     started = time.monotonic()
     result = tank_worlds.get("memory").run(build, scenario_from_text(SCENARIO.format(name=name)))
     elapsed = time.monotonic() - started
-    assert result.error is not None and cause in result.error, result.error
+    assert result.error is not None, name
+    # A storm the clock still gets through slowly ends at the budget, which says how the clock fared.
+    assert cause in result.error or (name == "timer_storm" and "had stepped" in result.error), result.error
     assert "stopped after" in result.error and "step " in result.error
     assert elapsed < BUDGET_S + 30, f"{name}: took {elapsed:.0f} s"
