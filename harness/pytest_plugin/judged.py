@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.checker.guarantees import GUARANTEES
+from harness.report.model import ScenarioEntry
 from harness.run.scenario import ScenarioResult
 
 MAX_VIOLATIONS = 10
@@ -30,25 +31,35 @@ class Judged:
             return {}
         return {gid: g.status for gid, g in v.guarantees.items() if g.status != "not_judged"}
 
+    def entry(self) -> ScenarioEntry:
+        """This result as the run reports see it: ``tankharness run --strict`` and ``--tank-strict``
+        judge through the same ``ScenarioEntry`` (vacuous guarantees, pending after settle)."""
+        r = self.result
+        return ScenarioEntry(r.scenario.name, r.verdict, error=r.error, strict=self.strict,
+                             expect_pending=r.scenario.expect_pending)
+
     def failing(self) -> list[str]:
-        """Guarantees that fail this result (vacuous ones too under ``strict``)."""
-        bad = ("fail", "vacuous") if self.strict else ("fail",)
-        return [gid for gid, status in self.statuses().items() if status in bad]
+        """Guarantees that failed (``strict_failures()`` says what else fails a strict run)."""
+        return [gid for gid, status in self.statuses().items() if status == "fail"]
+
+    def strict_failures(self) -> list[str]:
+        """Why ``--tank-strict`` fails this result although no guarantee failed (empty when not strict)."""
+        return self.entry().strict_failures()
 
     @property
     def passed(self) -> bool:
-        return self.result.error is None and self.result.verdict is not None and not self.failing()
+        return self.entry().passed
 
     def summary(self) -> str:
         """One line: what failed (pytest's short summary and JUnit's message show it)."""
         if self.result.error:
             return f"error: {self.result.error.splitlines()[0] if self.result.error else ''}"
-        failing = self.failing()
-        if not failing:
-            return f"{self.result.scenario.name}: every judged guarantee holds"
         v = self.result.verdict
-        return "failed: " + ", ".join(f"{g} ({len(v.guarantees[g].violations)} violation(s))"
-                                      if v.guarantees[g].status == "fail" else f"{g} (vacuous)" for g in failing)
+        reasons = [f"{g} ({len(v.guarantees[g].violations)} violation(s))" for g in self.failing()]
+        reasons += [f"strict: {r}" for r in self.strict_failures()]
+        if not reasons:
+            return f"{self.result.scenario.name}: every judged guarantee holds"
+        return "failed: " + "; ".join(reasons)
 
     def explain(self) -> str:
         """The verdicts as a test failure message: every judged guarantee, violations, counts."""
@@ -70,6 +81,7 @@ class Judged:
                 if len(g.violations) > MAX_VIOLATIONS:
                     lines.append(f"      … {len(g.violations) - MAX_VIOLATIONS} more")
             lines.append("  counts: " + ", ".join(f"{k} {n}" for k, n in v.counts.items()))
+            lines.extend(f"  strict: {reason}" for reason in self.strict_failures())
         if getattr(r, "artifacts", None):
             lines.append(f"  trace, screenshots, console: {r.artifacts}")
         return "\n".join(lines)

@@ -43,8 +43,8 @@ def add_options(parser: pytest.Parser) -> None:
         group.addoption(flag, **kwargs)
         parser.addini(ini, text, default=default)
     group.addoption("--tank-strict", dest="tank_strict", action="store_true", default=None,
-                    help="a vacuous guarantee (one the scenario did not exercise) fails the scenario (ini: tank_strict)")
-    parser.addini("tank_strict", "vacuous guarantees fail", type="bool", default=False)
+                    help="as `tankharness run --strict`: vacuous guarantees and events pending after settle (unless the scenario declares expect_pending) fail (ini: tank_strict)")
+    parser.addini("tank_strict", "judge as tankharness run --strict", type="bool", default=False)
     parser.addini("tank_scenarios", "folders whose scenario YAML files are always collected "
                   "(besides files and folders named on the command line)", type="paths", default=[])
 
