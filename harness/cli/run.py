@@ -8,6 +8,7 @@ import click
 
 from harness.cli.common import DEFAULT_SCENARIOS, adapter_options, make_adapter, resolve_ingest, run_async
 from harness.contract.errors import HarnessError, UsageProblem
+from harness.report.rerun import DEVIATIONS_DEFAULT
 
 @click.command()
 @click.option("--tracker", default="reference", show_default=True,
@@ -48,7 +49,7 @@ from harness.contract.errors import HarnessError, UsageProblem
               help="use a Chromium's DevTools endpoint on this machine (started with --remote-debugging-port)")
 @click.option("--profile", type=click.Path(path_type=Path), default=None,
               help="build profile (YAML): adapter options and declared differences from the contract")
-@click.option("--deviations", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
+@click.option("--deviations", type=click.Choice(["fail", "warn"]), default=DEVIATIONS_DEFAULT, show_default=True,
               help="whether the profile's declared deviations from the contract fail the run")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="scenarios run at once, each in its own contexts, stub and proxy listener "

@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.contract.adapter import Adapter
 
+DEVIATIONS_DEFAULT = "fail"  # ``tankharness run --deviations``'s default
 ADAPTER_OPTIONS = {"site_attr": "--site-attr", "api_attr": "--api-attr", "outbox_key": "--outbox-key",
                    "deadletter_key": "--deadletter-key", "api_name": "--api-name"}
 
@@ -42,10 +43,14 @@ def adapter_args(adapter: Adapter) -> list[str]:
 
 
 def run_args(*, tracker: str, ingest: str, proxy: bool, seed: int | None, adapter: Adapter,
-             site_id: str | None, database_url: str | None, tap_url: str | None, strict: bool = False) -> dict[str, Any]:
-    """What a run was started with, as the report's ``meta.run`` (secrets left out)."""
-    return {"tracker": tracker, "ingest": ingest, "proxy": proxy, "seed": seed, "adapter_args": adapter_args(adapter),
-            "site_id": site_id, "database_url": bool(database_url), "tap_url": tap_url, "strict": strict}
+             site_id: str | None, database_url: str | None, tap_url: str | None, strict: bool = False,
+             profile: str | Path | None = None, deviations: str = DEVIATIONS_DEFAULT) -> dict[str, Any]:
+    """What a run was started with, as the report's ``meta.run`` (secrets left out). With a build
+    profile the adapter comes from the profile, so its options are not repeated."""
+    return {"tracker": tracker, "ingest": ingest, "proxy": proxy, "seed": seed,
+            "adapter_args": [] if profile else adapter_args(adapter),
+            "site_id": site_id, "database_url": bool(database_url), "tap_url": tap_url, "strict": strict,
+            "profile": str(profile) if profile else None, "deviations": deviations}
 
 
 def _short(path: str) -> str:
@@ -65,6 +70,10 @@ def rerun_command(run: dict[str, Any], *, name: str, path: str | None, seed: int
     if seed is not None:
         args += ["--seed", str(seed)]
     args += ["--ingest", str(run.get("ingest") or "memory")]
+    if run.get("profile"):
+        args += ["--profile", _short(str(run["profile"]))]
+        if run.get("deviations") not in (None, DEVIATIONS_DEFAULT):
+            args += ["--deviations", str(run["deviations"])]
     if run.get("strict"):
         args.append("--strict")
     if run.get("proxy") is False:

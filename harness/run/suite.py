@@ -17,7 +17,7 @@ from harness.builds.deviations import render_deviations
 from harness.builds.profile import load_profile
 from harness.contract.errors import HarnessError, UsageProblem
 from harness.report.model import RunReport, ScenarioEntry
-from harness.report.rerun import run_args, sha256_file, sha256_text
+from harness.report.rerun import DEVIATIONS_DEFAULT, run_args, sha256_file, sha256_text
 from harness.checker import Policy, judge
 from harness.contract.history import History
 from harness.run.clock import VirtualClock
@@ -57,7 +57,7 @@ class RunRequest:
     browser_cdp: str | None = None
     scenario_timeout_s: float = 300.0  # wall budget per scenario (the watchdog stops runaway builds sooner)
     profile: Path | None = None  # a build profile (harness/builds/profile.py)
-    deviations: str = "fail"  # fail | warn: whether declared deviations from the contract fail the run
+    deviations: str = DEVIATIONS_DEFAULT  # fail | warn: whether declared deviations from the contract fail the run
     workers: int = 1
 
 
@@ -178,7 +178,7 @@ async def run_request(req: RunRequest) -> int:
         claim_out_dir(req.out)  # one run per folder; never appends to a previous run's journal
     run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,
                         site_id=req.site_id, database_url=req.database_url, tap_url=req.tap_url,
-                        strict=req.strict)
+                        strict=req.strict, profile=req.profile, deviations=req.deviations)
     report, results = await run_suite(build, chosen, req.adapter, options, console, run_meta, req.workers)
     if req.shard:
         report.meta["shard"] = "{}/{}".format(*req.shard)

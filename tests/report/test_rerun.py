@@ -51,3 +51,20 @@ def test_json_report_carries_seed_hash_and_rerun(run_report: RunReport, tmp_path
     outage = data["scenarios"][1]
     assert outage["seed"] == 42 and len(outage["sha256"]) == 64 and "--seed 42" in outage["rerun"]
     assert data["summary"]["seed"] == "per scenario"
+
+
+def test_a_profiled_run_reruns_with_its_profile_and_deviations(run_report: RunReport, tmp_path) -> None:
+    """The profile supplies the adapter, so its options are not repeated; ``--deviations`` only when not the default."""
+    profile = tmp_path / "timeout_15s.yaml"
+    entry = ScenarioEntry("outage", None, seed=7, path=str(tmp_path / "outage.yaml"))
+    for deviations, shown in (("warn", True), ("fail", False)):
+        run = run_args(tracker="mutant:timeout_15s", ingest="memory", proxy=True, seed=None,
+                       adapter=Adapter(outbox_key="k2"), site_id=None, database_url=None, tap_url=None,
+                       profile=profile, deviations=deviations)
+        line = entry.rerun({"run": run})
+        ctx = run_command.make_context("run", shlex.split(line)[2:])
+        assert ctx.params["profile"] == profile and ctx.params["deviations"] == deviations
+        assert ("--deviations" in line) is shown and "--outbox-key" not in line
+    assert "--profile" not in entry.rerun({"run": run_args(tracker="reference", ingest="memory", proxy=True, seed=None,
+                                                           adapter=Adapter(), site_id=None, database_url=None,
+                                                           tap_url=None)})
