@@ -3,6 +3,10 @@
 The merge works on the JSON documents, so every field a report carries survives; the JUnit file
 and the verdict table are written from the merged document. Shards must not overlap (a scenario
 in two reports is an error) and, when the reports say which shard they are, all N must be there.
+
+JSON reports carry verdicts, not histories: for the HTML report's swimlanes the merge reads each
+scenario's ``<name>.history.json`` from the shards' ``--out`` folders (given as arguments beside
+the reports) or from beside the reports themselves.
 """
 from __future__ import annotations
 
@@ -76,16 +80,42 @@ def report_from_document(doc: dict[str, Any]) -> Any:
     return RunReport(meta=doc.get("meta") or {}, scenarios=entries)
 
 
+def attach_histories(report: Any, folders: list[Path]) -> list[str]:
+    """Give each scenario of ``report`` its history from the first folder holding ``<name>.history.json``
+    (for the HTML swimlanes). Returns why a history found could not be used (the rest goes on)."""
+    from harness.contract.history import HistoryFormatError, load_history
+
+    problems: list[str] = []
+    for entry in report.scenarios:
+        path = next((f / f"{entry.name}.history.json" for f in folders
+                     if (f / f"{entry.name}.history.json").is_file()), None)
+        if path is None:
+            continue
+        try:
+            history = load_history(path)
+        except HistoryFormatError as exc:
+            problems.append(f"no swimlanes for {entry.name}: {exc}")
+            continue
+        if history.scenario != entry.name:
+            problems.append(f"no swimlanes for {entry.name}: {path} is the history of {history.scenario!r}")
+            continue
+        entry.history = history
+    return problems
+
+
 @click.command()
 @click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--report-json", type=click.Path(path_type=Path), default=None, help="write the merged JSON report here")
 @click.option("--junit", type=click.Path(path_type=Path), default=None, help="write the merged JUnit XML here")
 @click.option("--html", type=click.Path(path_type=Path), default=None,
-              help="write the merged HTML report here (matrix and fates; swimlanes need the runs' histories)")
+              help="write the merged HTML report here (swimlanes from the histories in the --out folders given)")
 @click.option("--quiet", is_flag=True, help="do not print the verdict table")
 def merge(reports: tuple[Path, ...], report_json: Path | None, junit: Path | None, html: Path | None,
           quiet: bool) -> None:
-    """Merge the JSON reports of a sharded run; exit 1 if any scenario failed."""
+    """Merge the JSON reports of a sharded run; exit 1 if any scenario failed.
+
+    REPORTS: the shards' JSON reports, and optionally their ``--out`` folders (histories for the
+    HTML swimlanes; histories beside a report are found without)."""
     import json
 
     from rich.console import Console
@@ -95,8 +125,10 @@ def merge(reports: tuple[Path, ...], report_json: Path | None, junit: Path | Non
     from harness.report.junit import write_junit
     from harness.report.table import render_run
 
+    folders = [p for p in reports if p.is_dir()]
+    files = [p for p in reports if not p.is_dir()]
     try:
-        merged = merge_documents([(str(p), read_json(p)) for p in reports])
+        merged = merge_documents([(str(p), read_json(p)) for p in files])
     except (ReportError, UsageProblem) as exc:
         click.echo(f"tankharness: {exc}", err=True)
         sys.exit(2)
@@ -107,6 +139,11 @@ def merge(reports: tuple[Path, ...], report_json: Path | None, junit: Path | Non
     if junit:
         write_junit(report, junit)
     if html:
+        for problem in attach_histories(report, [*folders, *dict.fromkeys(p.parent for p in files)]):
+            click.echo(f"tankharness: {problem}", err=True)
+        for folder in folders:
+            if not any((folder / f"{s.name}.history.json").is_file() for s in report.scenarios):
+                click.echo(f"tankharness: {folder} holds no history of the merged scenarios (not a --out folder?)", err=True)
         write_html(report, html)
     if not quiet:
         render_run(report, Console())

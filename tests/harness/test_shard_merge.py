@@ -1,5 +1,6 @@
 """A sharded run merged equals the unsharded run: same scenarios, same verdicts and counts; the
-merged JUnit has every scenario; a shard with no scenario writes an empty report and exits 0."""
+merged JUnit has every scenario, the merged HTML the swimlanes from the shards' --out folders;
+a shard with no scenario writes an empty report and exits 0."""
 from __future__ import annotations
 
 import json
@@ -29,9 +30,11 @@ def test_merged_shards_equal_the_unsharded_run(tmp_path: Path) -> None:
     whole = tank(*RUN, "--report-json", str(tmp_path / "whole.json"))
     assert whole.returncode == 1, whole.stderr  # the mutant fails unload_beacon_close
     for i in (1, 2):
-        r = tank(*RUN, "--shard", f"{i}/2", "--report-json", str(tmp_path / f"shard{i}.json"))
+        r = tank(*RUN, "--shard", f"{i}/2", "--report-json", str(tmp_path / f"shard{i}.json"),
+                 "--out", str(tmp_path / f"run{i}"))
         assert r.returncode in (0, 1), r.stderr
     merged = tank("merge", str(tmp_path / "shard2.json"), str(tmp_path / "shard1.json"),
+                  str(tmp_path / "run1"), str(tmp_path / "run2"),
                   "--report-json", str(tmp_path / "merged.json"), "--junit", str(tmp_path / "merged.xml"),
                   "--html", str(tmp_path / "merged.html"))
     assert merged.returncode == 1, merged.stderr
@@ -42,6 +45,9 @@ def test_merged_shards_equal_the_unsharded_run(tmp_path: Path) -> None:
     assert suites == set(expected)
     page = (tmp_path / "merged.html").read_text()
     assert "unload_beacon_close" in page and "happy_path" in page
+    data = page[page.index('id="tank-data">') + len('id="tank-data">'):]
+    lanes = {s["name"]: s["lanes"] for s in json.loads(data[:data.index("</script>")])["scenarios"]}
+    assert set(lanes) == set(expected) and all(lanes.values())  # swimlanes from the shards' histories
 
 
 def test_an_empty_shard_writes_an_empty_report(tmp_path: Path) -> None:
