@@ -9,6 +9,9 @@ from harness.contract.adapter import Adapter
 from harness.contract.history import History
 
 STORAGE_OPS = ("storage", "seed_outbox")
+# Builds batch or send on a timer: only a build that had this much page time after its first
+# queued event and still sent nothing is taken as one that cannot find its Sync URL.
+SEND_WINDOW_MS = 60_000
 
 
 def start_problem(history: History, adapter: Adapter) -> str | None:
@@ -36,7 +39,10 @@ def start_problem(history: History, adapter: Adapter) -> str | None:
 
 def _sending_problem(history: History, adapter: Adapter, posted: list) -> str | None:
     """It queues events: does it send them, with a site id?"""
-    if not posted and not history.attempts and not any(e.method == "POST" for e in history.journal):
+    first_write = min((w.t_page for w in history.writes if w.key == adapter.outbox_key and w.kind == "write"),
+                      default=history.t_page_end)
+    had_time = history.t_page_end - first_write >= SEND_WINDOW_MS
+    if had_time and not posted and not history.attempts and not any(e.method == "POST" for e in history.journal):
         return (f"the build queued events but never sent one: it found no Sync URL. Check --api-attr "
                 f"{adapter.api_attr!r} (the attribute the harness puts the Sync URL in)")
     if posted and all(isinstance(ev.payload, dict) and not ev.payload.get("s") for ev in posted):
