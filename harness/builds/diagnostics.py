@@ -30,11 +30,27 @@ def start_problem(history: History, adapter: Adapter) -> str | None:
     if any(op.kind in STORAGE_OPS for op in history.ops):
         return None  # storage was made to fail or was seeded: judged as such
     if posted:
-        return (f"the build sent {len(posted)} event(s) but never wrote the outbox key {key!r}: "
-                f"wrong --outbox-key (or a profile's adapter.outbox_key)?")
+        return None  # a wrong key or a build that sends before it stores: the verdict decides, a note hints
     return (f"the build never wrote the outbox key {key!r} and sent nothing: it did not start on the test "
             f"page. Check --site-attr {adapter.site_attr!r} and --api-attr {adapter.api_attr!r} (the attributes "
             f"the harness puts on the script tag), --api-name {adapter.api_name!r} and --outbox-key")
+
+
+def start_notes(history: History, adapter: Adapter) -> list[str]:
+    """Hints that are no environment error: events arrived, yet none went through the watched key.
+
+    Either the key is wrong or the build sends before it stores (a real bug, SPEC §1): the
+    guarantees judge it either way, this says which declaration to check first."""
+    key = adapter.outbox_key
+    if not any(op.intents for op in history.ops) or any(op.kind in STORAGE_OPS for op in history.ops):
+        return []
+    if any(w.key == key for w in history.writes):
+        return []
+    posted = sum(len(e.events) for e in history.journal if e.method == "POST")
+    if not posted:
+        return []
+    return [f"the build sent {posted} event(s) but never wrote the outbox key {key!r}: a wrong --outbox-key "
+            f"(or a profile's adapter.outbox_key), or a build that sends before it stores"]
 
 
 def _sending_problem(history: History, adapter: Adapter, posted: list) -> str | None:

@@ -17,7 +17,7 @@ from harness import driver, nemesis
 from harness.contract import sync
 from harness.contract.adapter import Adapter
 from harness.builds import Build
-from harness.builds.diagnostics import start_problem
+from harness.builds.diagnostics import start_notes, start_problem
 from harness.builds.hints import build_notes
 from harness.checker.judge import judge_history, policy_of
 from harness.report.artifacts import capture_pages, retain
@@ -153,7 +153,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         save_history(history, world.options.out_dir / f"{scenario.name}.history.json")
     declared = build.profile.policy if build.profile is not None else {}
     verdict = judge_history(history, policy_of(history, declared))
-    verdict.notes.extend(build_notes(history, verdict, build))
+    verdict.notes.extend([*start_notes(history, adapter), *build_notes(history, verdict, build)])
     judged = ScenarioEntry(scenario.name, verdict, error=history.error, strict=world.options.strict,
                            expect_pending=scenario.expect_pending)
     keep = world.options.trace == "on" or not judged.passed  # --strict failures keep their traces too

@@ -1,7 +1,7 @@
 """Build-start diagnostics: a build that never ran as configured is named as such, with the cause."""
 from __future__ import annotations
 
-from harness.builds.diagnostics import start_problem
+from harness.builds.diagnostics import start_notes, start_problem
 from harness.contract.adapter import Adapter
 from harness.contract.history import PageMessage
 
@@ -33,11 +33,15 @@ def test_nothing_written_nothing_sent_names_the_attributes():
     assert problem and "--site-attr" in problem and "--outbox-key" in problem
 
 
-def test_sent_but_never_written_names_the_outbox_key():
+def test_sent_but_never_written_is_a_hint_not_an_error():
+    """A wrong --outbox-key and a build that sends before it stores look alike: the verdict judges
+    (nothing_unexpected fails either way), a note names the key to check."""
     b = opened(HB())
     b.journal(payload())
-    problem = start_problem(b.build(), Adapter(outbox_key="other_key"))
-    assert problem and "'other_key'" in problem and "--outbox-key" in problem
+    history = b.build()
+    assert start_problem(history, Adapter(outbox_key="other_key")) is None
+    notes = start_notes(history, Adapter(outbox_key="other_key"))
+    assert len(notes) == 1 and "'other_key'" in notes[0] and "--outbox-key" in notes[0]
 
 
 def test_queued_but_never_sent_names_the_api_attribute():
