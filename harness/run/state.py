@@ -100,6 +100,7 @@ class ScenarioRun:
             storage_mode=c.pending_storage_mode.get(name, "normal"),
             seed=self.scenario.seed, generation=c.opened.get(name, 0),
             trace_dir=self.world.staging(self.scenario.name),
+            page_time_tags=self.scenario.sets_stub_faults(),
         )
         c.opened[name] = c.opened.get(name, 0) + 1
         c.sessions[name] = session

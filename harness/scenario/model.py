@@ -250,6 +250,10 @@ class Scenario:
     steps: tuple[Step, ...]
     expect_pending: bool = False  # events may still be pending after settle (--strict accepts them)
 
+    def sets_stub_faults(self) -> bool:
+        """Whether a step may put an HTTP fault in the stub (a hook may do anything)."""
+        return any(isinstance(s, (StubFault, Hook)) for s in self.steps)
+
     def tabs(self) -> list[tuple[str, str]]:
         """Every ``(context, tab)`` the steps open, in order of first appearance."""
         seen: dict[tuple[str, str], None] = {}

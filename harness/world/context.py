@@ -96,7 +96,7 @@ class ContextSession:
                      recorder: Recorder, adapter: Adapter, site_url: str, sync_url: str, now_ms: int,
                      persistent: bool = False, profile_dir: Path | None = None,
                      storage_mode: str = "normal", seed: int = 1, generation: int = 0,
-                     trace_dir: Path | None = None) -> "ContextSession":
+                     trace_dir: Path | None = None, page_time_tags: bool = True) -> "ContextSession":
         """Open a context with the clock paused at ``now_ms`` and its observer watching.
 
         ``seed`` (the scenario's) and ``generation`` (how often a context of this name was opened
@@ -122,7 +122,7 @@ class ContextSession:
         # The binding first: the instrumentation captures it (and removes it from window) at init.
         await context.expose_binding("__tankReport", session._on_report)
         config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation,
-                  "watchedKeys": adapter.watched_keys()}
+                  "watchedKeys": adapter.watched_keys(), "pageTimeTags": page_time_tags}
         await context.add_init_script(config_script(config, session.gate.key))
         await context.add_init_script(INSTRUMENT_JS)
         if storage_mode == "private":

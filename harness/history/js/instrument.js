@@ -123,13 +123,18 @@
     try { return syncPrefix && new URL(String(url), location.href).href.startsWith(syncPrefix); }
     catch (e) { return false; }
   };
-  // The transport, and the page time it was sent at: the stub holds a late answer in page time.
+  // The transport, and (only where the scenario sets stub faults) the page time it was sent at:
+  // the stub holds a late answer in page time. Those two tags make every URL unique, so Chromium
+  // sends a CORS preflight before each POST instead of using its cache: a fault cutting responses
+  // would then hit the preflight, not the POST. Scenarios without stub faults keep stable URLs.
   const tag = (url, via, id) => {
     try {
       const u = new URL(String(url), location.href);
       u.searchParams.set("_tank_via", via);
-      u.searchParams.set("_tank_t", String(Date.now()));
-      if (id) u.searchParams.set("_tank_a", load + "." + id);  // its abort ends a hold at the stub
+      if (cfg.pageTimeTags) {
+        u.searchParams.set("_tank_t", String(Date.now()));
+        if (id) u.searchParams.set("_tank_a", load + "." + id);  // its abort ends a hold at the stub
+      }
       return u.href;
     }
     catch (e) { return url; }
