@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from faker import Faker
 
 from harness.contract import site
+from harness.run.tasks import gather_or_cancel
 from harness.scenario import model as m
 
 if TYPE_CHECKING:
@@ -57,14 +58,7 @@ async def arrive(run: "ScenarioRun", arrivals: VisitorArrivals, handlers: Mappin
             for step in steps:
                 await handlers[type(step)](run, step)
 
-    tasks = [asyncio.ensure_future(journey(j)) for j in arrivals.journeys]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await gather_or_cancel(journey(j) for j in arrivals.journeys)
 
 
 def visitor_steps(visitors: m.Visitors) -> list[m.Step]:

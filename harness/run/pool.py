@@ -11,6 +11,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from harness.run.tasks import gather_or_cancel
 from harness.scenario import model as m
 
 T = TypeVar("T")
@@ -72,12 +73,5 @@ async def run_pool(scenarios: "list[m.Scenario]", run_one: Callable[["m.Scenario
             finally:
                 await gate.leave(alone)
 
-    tasks = [asyncio.ensure_future(one(i)) for i in order]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await gather_or_cancel(one(i) for i in order)
     return [results[i] for i in range(len(scenarios))]
