@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from harness.contract.history import JournalEntry
+from server_stub.journal_bounds import bound_events
 from server_stub.journal_codec import entry_to_json
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,9 @@ class Journal:
             return current
         body = self._bodies.pop(seq, None)
         changes.update(outcome=outcome, status=status, t_done=time.time())
+        if current is not None and current.events:  # the body's events, bounded from now on
+            processed = bool(changes.get("processed", current.processed))
+            changes["events"] = bound_events(changes.get("events", current.events), processed=processed)
         if self.page_clock is not None and current is not None:
             # Page time stands still while a request is exchanged, unless the clock released it later.
             changes["t_page_done"] = max(self.page_clock(), current.t_page or 0)
@@ -96,11 +100,18 @@ class Journal:
         return entry
 
     def sample(self, body: bytes) -> str:
-        """The in-memory sample: text when UTF-8, escaped bytes otherwise; truncated."""
+        """The in-memory sample: text when UTF-8, escaped bytes otherwise; truncated.
+
+        Only the head is decoded (a UTF-8 character has at most 4 bytes), so a large body is
+        never copied whole; a character cut at the end of the head is dropped."""
+        head = body[: self.sample_chars * 4]
         try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            text = body[: self.sample_chars].decode("utf-8", "backslashreplace")
+            text = head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if len(head) < len(body) and exc.start >= len(head) - 3:
+                text = head[: exc.start].decode("utf-8")
+            else:
+                text = body[: self.sample_chars].decode("utf-8", "backslashreplace")
         return text[: self.sample_chars]
 
     # -- reading ---------------------------------------------------------------------------
