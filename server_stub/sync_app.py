@@ -37,6 +37,7 @@ VIA_PARAM = "_tank_via"
 PAGE_TIME_PARAM = "_tank_t"  # page time (ms) the page sent the request at, added by the instrumentation
 SEND_PARAM = "_tank_a"  # the page's id of the send (fetches only), so its abort can end a hold
 STORE_ERROR_RETRY_AFTER_S = 1
+BODY_TIMEOUT_S = 30.0  # real time a client gets to send its whole body (a bandwidth toxic is slow, not this slow)
 JOURNALED_HEADERS: tuple[str, ...] = (
     "Origin", "Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding",
     "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Sec-Fetch-Site", "User-Agent", "Referer",
@@ -61,8 +62,10 @@ class _Exchange:
 class SyncApp:
     """Builds the Sync ``web.Application`` over a journal, a fault plan and a store."""
 
-    def __init__(self, journal: Journal, faults: FaultPlan, store: Store) -> None:
+    def __init__(self, journal: Journal, faults: FaultPlan, store: Store, *,
+                 body_timeout_s: float = BODY_TIMEOUT_S) -> None:
         self.journal = journal
+        self.body_timeout_s = body_timeout_s  # real time: a slow client cannot hold a connection forever
         self.faults = faults
         self.store = store
         self.stopping = False
@@ -126,7 +129,11 @@ class SyncApp:
         return self._answer(ex, 204, None, headers=cors.preflight_headers(ex.request.headers))
 
     async def _post(self, ex: _Exchange, fault: Fault | None) -> web.StreamResponse:
-        raw, parsed = await self._read(ex)
+        try:
+            async with asyncio.timeout(self.body_timeout_s):
+                raw, parsed = await self._read(ex)
+        except TimeoutError:
+            return await self._too_slow(ex)
         if parsed is None:  # the client went away while sending (already journaled)
             return web.Response(status=400)
         self.journal.set_body(ex.seq, raw)
@@ -147,6 +154,20 @@ class SyncApp:
             return self._answer(ex, fault.status or 500, _fault_body(fault), retry_after=fault.retry_after,
                                 processed=ex.processed, outcome="process_then_fail", error=error)
         return self._answer(ex, status, body, retry_after=retry_after, processed=ex.processed, error=error)
+
+    async def _too_slow(self, ex: _Exchange) -> web.StreamResponse:
+        """408 and close: the body did not arrive within ``body_timeout_s`` (trickled or never sent).
+
+        Fault holds come after the body is read, so they are never cut by this timeout."""
+        got = ex.request.content.total_bytes
+        error = f"body not received within {self.body_timeout_s:g} s (real time; {got} bytes arrived)"
+        self.journal.update(ex.seq, body_size=got)
+        response = self._answer(ex, 408, {"ok": False, "error": error}, error=error, headers={"Connection": "close"})
+        await response.prepare(ex.request)
+        await response.write_eof()
+        if ex.request.transport is not None:
+            ex.request.transport.close()  # no lingering read of the rest
+        return response
 
     async def _read(self, ex: _Exchange) -> tuple[bytes, ParsedBody | None]:
         """Read at most ``MAX_BODY_BYTES`` (+1 to detect overflow); never unbounded."""
