@@ -15,9 +15,8 @@ from typing import Any
 from yaml.nodes import Node
 
 from harness.contract.adapter import Adapter
-from harness.contract.errors import UsageProblem
-from harness.scenario.errors import Issues, ScenarioError
-from harness.scenario.reader import BROKEN, Bad, Reader, compose, join
+from harness.scenario.document import Kind, read_file, read_top
+from harness.scenario.reader import BROKEN, Reader, join
 
 TOP_KEYS = ("name", "description", "adapter", "timeout", "backoff", "batch", "dead_letter", "emits",
             "click_debounce", "side_endpoints", "policy")
@@ -31,10 +30,7 @@ EMITS = {"page_view": ("interaction", "view"), "clicks": None, "phone": ("conver
 CONTRACT = {"timeout_ms": 5000, "backoff_base_ms": 5000, "backoff_cap_ms": 300_000, "backoff_jitter": 0.2,
             "batch_max": 20, "content_type": "application/json", "wrapper": "events",
             "deadletter_key": "opsmantik_deadletter_v2"}
-
-
-class ProfileError(UsageProblem):
-    """A profile file that cannot be read."""
+PROFILE = Kind("profile", TOP_KEYS, "a build profile mapping (name, adapter, …)", "at least one declaration (adapter, timeout, …)")
 
 
 @dataclass(frozen=True)
@@ -48,26 +44,13 @@ class Profile:
 
 
 def load_profile(path: Path | str) -> Profile:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"cannot read build profile {path}: {exc}") from None
-    return parse_profile(text, str(path))
+    return parse_profile(read_file(path, PROFILE), str(path))
 
 
 def parse_profile(text: str, filename: str) -> Profile:
     """Validate a profile; every problem is reported with its line (``ScenarioError`` format)."""
-    issues = Issues(filename)
-    root = compose(text, issues)
-    if root is None:
-        raise ScenarioError(issues.items)
-    r = Reader(issues)
-    try:
-        top = r.mapping(root, "", allowed=TOP_KEYS, what="a build profile mapping (name, adapter, …)")
-    except Bad as bad:
-        issues.add(bad.line, bad.field or "profile", bad.message)
-        raise ScenarioError(issues.items) from None
+    doc = read_top(text, filename, PROFILE)
+    issues, r, top = doc.issues, doc.reader, doc.entries
     policy: dict[str, Any] = {}
     deviations: list[str] = []
     name = r.collect(r.string, top["name"], "name") if "name" in top else Path(filename).stem

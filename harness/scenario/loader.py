@@ -17,30 +17,30 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from harness.checker.guarantees import GUARANTEES
 from harness.scenario import bounds
 from harness.scenario import spec as S
+from harness.scenario.document import Kind, compose, read_file, read_top
 from harness.scenario.durations import format_ms
 from harness.scenario.errors import Issues, ScenarioError, ScenarioIssue, did_you_mean
-from harness.scenario.model import DEFAULT_SETTLE_MS, DEFAULT_START, Advance, Scenario, Visitors
-from harness.scenario.reader import BROKEN, Bad, Reader, compose, join, line_of, misspelled
+from harness.scenario.model import (
+    DEFAULT_SETTLE_MS,
+    DEFAULT_START,
+    Advance,
+    Scenario,
+    Visitors,
+)
+from harness.scenario.reader import BROKEN, Bad, Reader, join, line_of, misspelled
 from harness.scenario.semantic import check_steps
 from harness.scenario.steps import parse_step
 
 NAME_PATTERN = S.NAME.pattern
 TOP_KEYS = tuple(S.TOP)
+SCENARIO = Kind("scenario", TOP_KEYS, "a mapping of scenario settings (judges, steps, …)", "at least `judges` and `steps`")
 _DEFAULT_START_MS = int(datetime.fromisoformat(DEFAULT_START).timestamp() * 1000)
 
 
 def parse_scenario(text: str, filename: str) -> Scenario:
     """Validate YAML ``text``; ``filename`` is used in errors, in ``path`` and for the default name."""
-    issues = Issues(filename)
-    root = compose(text, issues)
-    if root is None:  # compose has reported why
-        raise ScenarioError(issues.items)
-    r = Reader(issues)
-    try:
-        top = r.mapping(root, "", allowed=TOP_KEYS, what="a mapping of scenario settings (judges, steps, …)")
-    except Bad as bad:
-        issues.add(bad.line, bad.field or "scenario", bad.message)
-        raise ScenarioError(issues.items) from None
+    doc = read_top(text, filename, SCENARIO)
+    issues, r, root, top = doc.issues, doc.reader, doc.root, doc.entries
     f: dict[str, Any] = {
         "name": r.collect(_name, r, top.get("name"), filename),
         "description": _top(r, top, "description", ""),
@@ -79,8 +79,7 @@ def parse_scenario(text: str, filename: str) -> Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate one scenario file."""
-    text = _read(path)
-    return parse_scenario(text, str(path))
+    return parse_scenario(read_file(path, SCENARIO), str(path))
 
 
 def load_scenarios(paths: str | Path | Iterable[str | Path]) -> list[Scenario]:
@@ -151,25 +150,9 @@ def check_page_time(r: Reader, f: dict[str, Any], top: dict[str, Node]) -> None:
             return
 
 
-def _read(path: str | Path) -> str:
-    try:
-        with Path(path).open("rb") as fh:
-            data = fh.read(bounds.MAX_FILE_BYTES + 1)
-        if len(data) > bounds.MAX_FILE_BYTES:
-            raise ScenarioError([ScenarioIssue(str(path), 0, "", f"the file is larger than {bounds.MAX_FILE_BYTES // 1000} KB; "
-                                                                 "a scenario is a few KB")])
-        return data.decode("utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([ScenarioIssue(str(path), 0, "", "no such file")]) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([ScenarioIssue(str(path), 0, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
-    except OSError as exc:
-        raise ScenarioError([ScenarioIssue(str(path), 0, "", f"cannot read: {exc.strerror or exc}")]) from None
-
-
 def _name_line(path: str) -> int:
     """Line of the top-level ``name:`` key of a file that already loaded (1 when the name is the stem)."""
-    root = compose(_read(path), Issues(path))
+    root = compose(read_file(path, SCENARIO), Issues(path), SCENARIO)
     if isinstance(root, MappingNode):
         for key_node, _ in root.value:
             if isinstance(key_node, ScalarNode) and key_node.value == "name":

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime, timezone
 from collections.abc import Callable, Collection, Iterable
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import yaml
@@ -63,114 +63,6 @@ def describe(node: Node) -> str:
     if isinstance(node, ScalarNode):
         return f"{kind} {node.value!r}" if tag != "null" else "null"
     return kind
-
-
-class _BoundedComposer(yaml.composer.Composer):
-    """PyYAML's composer with a depth and an alias budget (``bounds``): a 20,000-deep document
-    would exhaust Python's recursion, and a few lines of nested aliases expand to gigabytes."""
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        depth = getattr(self, "_tank_depth", 0)
-        if self.check_event(yaml.AliasEvent):
-            self._tank_aliases = getattr(self, "_tank_aliases", 0) + 1
-            if self._tank_aliases > bounds.MAX_ALIASES:
-                raise yaml.composer.ComposerError(
-                    None, None, f"more than {bounds.MAX_ALIASES} aliases (*name); write the values out",
-                    self.peek_event().start_mark)
-        if depth >= bounds.MAX_DEPTH:
-            raise yaml.composer.ComposerError(
-                None, None, f"nested more than {bounds.MAX_DEPTH} levels deep", self.peek_event().start_mark)
-        self._tank_depth = depth + 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._tank_depth = depth
-
-
-if getattr(yaml, "__with_libyaml__", False):  # libyaml parses ~10x faster; composing stays in Python
-    from yaml._yaml import CParser
-
-    class BoundedLoader(_BoundedComposer, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
-        def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
-            _BoundedComposer.__init__(self)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-else:  # pragma: no cover - PyYAML without libyaml
-    class BoundedLoader(_BoundedComposer, yaml.SafeLoader):  # type: ignore[no-redef]
-        pass
-
-
-class _Oversized(Exception):
-    def __init__(self, message: str, node: Node) -> None:
-        super().__init__(message)
-        self.line = line_of(node)
-
-
-def expansion_problem(root: Node) -> tuple[int, str] | None:
-    """Why the tree is too big once aliases are expanded (values, depth, or an alias that contains
-    itself, which no JSON value can), or None. Nodes shared by aliases are measured once."""
-    measured: dict[int, tuple[int, int]] = {}  # id → (values, height)
-    on_path: set[int] = set()
-
-    def measure(node: Node, depth: int) -> tuple[int, int]:
-        key = id(node)
-        if key in on_path:
-            raise _Oversized("an alias (*name) refers to a value that contains it; write the values out", node)
-        if key in measured:
-            values, height = measured[key]
-        else:
-            if depth > bounds.MAX_DEPTH:
-                raise _Oversized(f"nested more than {bounds.MAX_DEPTH} levels deep once aliases are expanded", node)
-            on_path.add(key)
-            children = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else (
-                node.value if isinstance(node, SequenceNode) else [])
-            values, height = 1, 0
-            for child in children:
-                v, h = measure(child, depth + 1)
-                values, height = values + v, max(height, h + 1)
-            on_path.discard(key)
-            measured[key] = (values, height)
-        if depth + height > bounds.MAX_DEPTH:
-            raise _Oversized(f"nested more than {bounds.MAX_DEPTH} levels deep once aliases are expanded", node)
-        if values > bounds.MAX_NODES:
-            raise _Oversized(f"more than {bounds.MAX_NODES} values once aliases are expanded; write a smaller scenario", node)
-        return values, height
-
-    try:
-        measure(root, 0)
-    except _Oversized as exc:
-        return exc.line, str(exc)
-    return None
-
-
-def compose(text: str, issues: Issues) -> Node | None:
-    """The single YAML document in ``text`` as a node tree; YAML errors become issues."""
-    if len(text) > bounds.MAX_FILE_BYTES or len(text.encode("utf-8", "replace")) > bounds.MAX_FILE_BYTES:
-        issues.add(0, "", f"the file is larger than {bounds.MAX_FILE_BYTES // 1000} KB; a scenario is a few KB")
-        return None
-    try:
-        docs = list(yaml.compose_all(text, Loader=BoundedLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        problem = exc.problem or "syntax error"
-        context = f" ({exc.context})" if exc.context else ""
-        issues.add(line, "yaml", f"not valid YAML: {problem}{context}")
-        return None
-    except yaml.YAMLError as exc:
-        issues.add(0, "yaml", f"not valid YAML: {exc}")
-        return None
-    if len(docs) > 1:
-        issues.add(line_of(docs[1]), "yaml", "one scenario per file: found a second YAML document")
-    if not docs or (isinstance(docs[0], ScalarNode) and docs[0].tag == TAG + "null"):
-        issues.add(1, "", "the file is empty; a scenario needs at least `judges` and `steps`")
-        return None
-    problem = expansion_problem(docs[0])
-    if problem:
-        issues.add(problem[0], "yaml", problem[1])
-        return None
-    return docs[0]
 
 
 def join(path: str, key: str | int) -> str:
