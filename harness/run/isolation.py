@@ -10,6 +10,7 @@ Two findings, kept apart because they mean different things:
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
@@ -23,17 +24,19 @@ def refusal_notes(refusals: list[Refusal], build_name: str) -> list[str]:
     if not refusals:
         return []
     from_pages = sum(1 for r in refusals if r.origin or (r.user_agent or "").startswith("Mozilla/"))
+    apis = ", ".join(f"{api} {n}" for api, n in sorted(Counter(r.api for r in refusals).items()))
     paths = sorted({f"{r.method} {r.path.split('?')[0]}" for r in refusals})
     shown = ", ".join(paths[:6]) + (f" and {len(paths) - 6} more" if len(paths) > 6 else "")
     who = (f"build {build_name}" if from_pages == len(refusals)
            else f"build {build_name} or another process on this machine")
     return [f"isolation: {len(refusals)} request(s) to the harness's control APIs refused "
-            f"({from_pages} from a page) — {who} tried: {shown}; nothing was changed"]
+            f"({apis}; {from_pages} from a page) — {who} tried: {shown}; nothing was changed"]
 
 
 def refusal_records(refusals: list[Refusal]) -> dict[str, Any]:
-    """The refusals as history meta: a count and the first few in full."""
-    return {"count": len(refusals), "first": [asdict(r) for r in refusals[:MAX_LISTED]]}
+    """The refusals as history meta: a count, a count per API and the first few in full."""
+    return {"count": len(refusals), "by_api": dict(Counter(r.api for r in refusals)),
+            "first": [asdict(r) for r in refusals[:MAX_LISTED]]}
 
 
 def outside_change_error(changes: list[tuple[int, str, list[str]]]) -> str | None:
