@@ -36,6 +36,7 @@ SYNC_PATH = sync.PATH
 VIA_PARAM = "_tank_via"
 PAGE_TIME_PARAM = "_tank_t"  # page time (ms) the page sent the request at, added by the instrumentation
 SEND_PARAM = "_tank_a"  # the page's id of the send (fetches only), so its abort can end a hold
+CONTEXT_PARAM = "_tank_ctx"  # the browser context that sent it: attribution by request, not by payload
 STORE_ERROR_RETRY_AFTER_S = 1
 BODY_TIMEOUT_S = 30.0  # real time a client gets to send its whole body (a bandwidth toxic is slow, not this slow)
 JOURNALED_HEADERS: tuple[str, ...] = (
@@ -85,8 +86,9 @@ class SyncApp:
             headers=_journaled(request.headers),
         )
         ex = _Exchange(request, entry.seq, entry.via, _page_time(request), request.query.get(SEND_PARAM))
-        if ex.t_page is not None:
-            self.journal.update(ex.seq, t_page=ex.t_page)
+        tags = {"t_page": ex.t_page, "context": request.query.get(CONTEXT_PARAM) or None}
+        if any(v is not None for v in tags.values()):
+            self.journal.update(ex.seq, **{k: v for k, v in tags.items() if v is not None})
         try:
             return await self._route(ex, entry.via)
         except asyncio.CancelledError:

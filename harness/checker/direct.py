@@ -41,13 +41,14 @@ def match_direct(history: History, left: Leftovers, auto_events: tuple[tuple[str
         if n in left.taken or h.entry.t_wall < first:
             continue
         ec, ea, _ = labels(h.event.payload)
-        if (ec, ea) not in autos:
+        sender = h.entry.context  # the request's own context, when the instrumentation tagged it
+        if (ec, ea) not in autos or (sender is not None and sender not in contexts):
             continue
-        key = f"eid:{h.event.eid}" if h.event.eid else f"payload:{canonical(h.event.payload)}"
+        key = f"eid:{h.event.eid}" if h.event.eid else f"payload:{sender}:{canonical(h.event.payload)}"
         sid = key_to_id.get(key)
         if sid is None:
             sid = h.event.eid if h.event.eid and h.event.eid not in taken_ids else f"direct:{h.entry.seq}.{h.event.index}"
             key_to_id[key] = sid
-            subjects[sid] = DirectSubject(sid, context)
+            subjects[sid] = DirectSubject(sid, sender or context)
         subjects[sid].hits.append(left.claim(n))
     return subjects

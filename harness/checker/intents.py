@@ -56,12 +56,19 @@ class Leftovers:
         if not self.hits:
             return []
         for n in self._index().get((it.ec, it.ea), ()):
-            if n in self.taken or (it.el is not None and labels(self.hits[n].event.payload)[2] != it.el):
+            if n in self.taken or (it.el is not None and labels(self.hits[n].event.payload)[2] != it.el) \
+                    or not self._from(n, it.context):
                 continue
-            same = [m for m in self._by_canon[self._canon[n]] if m >= n and m not in self.taken]
+            same = [m for m in self._by_canon[self._canon[n]]
+                    if m >= n and m not in self.taken and self._from(m, it.context)]
             self.taken.update(same)
             return [self.hits[m] for m in same]
         return []
+
+    def _from(self, n: int, context: str) -> bool:
+        """The event could come from this context: its request was sent there, or is untagged."""
+        sender = self.hits[n].entry.context
+        return sender is None or sender == context
 
     def claim(self, n: int) -> Hit:
         self.taken.add(n)

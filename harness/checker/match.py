@@ -4,6 +4,11 @@ Order of evidence: the envelope id (``meta.eid``), else the payload without its 
 order among envelopes sharing a payload — else the driver's intents, else direct sends during a
 storage failure; whatever is left arrived without ever being enqueued (``unexpected``). Every
 step is a dictionary lookup or a monotone pointer, so 100,000 envelopes match in linear time.
+
+Payload equality is never the only evidence: a request is attributed among the envelopes of the
+context that sent it (the journal entry's ``context``, the attempt's own), so two contexts'
+byte-identical payloads are never credited to each other. Untagged requests (a page the harness
+did not instrument, an older history) fall back to every envelope.
 """
 from __future__ import annotations
 
@@ -43,7 +48,7 @@ def _match_journal(history: History, fold: Fold, index: PayloadIndex) -> tuple[d
             examined += 1
             tid = resolve_eid(ev.eid, ev.payload, fold.tracks)
             if tid is None:
-                group = index.get(ev.payload)
+                group = index.get(ev.payload, entry.context)
                 if group is not None:
                     while group.next_undelivered < len(group.ids) and delivered[group.ids[group.next_undelivered]]:
                         group.next_undelivered += 1
@@ -113,7 +118,7 @@ def _match_attempts(history: History, fold: Fold, index: PayloadIndex,
             if tid is None and (other := resolve_eid(top, p, other_eids)) is not None:
                 tid = other_eids[other]
             if tid is None:
-                group = index.get(p) or by_label.get(att.context, p)
+                group = index.get(p, att.context) or by_label.get(att.context, p)
                 tid = _alive_pick(group, fold.tracks, att.t_page_start, ids) if group is not None else None
             if tid is not None:
                 ids.setdefault(tid, None)

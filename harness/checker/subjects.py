@@ -52,11 +52,16 @@ class Group:
 
 
 class PayloadIndex:
-    """canonical payload -> Group of envelopes, built on first use (eid-carrying builds never need it)."""
+    """canonical payload -> Group of envelopes, built on first use (eid-carrying builds never need it).
+
+    A request tagged with its sender's context looks among that context's envelopes only
+    (``context=``): its outbox is the only one it could have sent from, so two contexts'
+    byte-identical payloads are never credited to each other."""
 
     def __init__(self, tracks: dict[str, Track]) -> None:
         self._tracks = tracks
         self._groups: dict[str, Group] | None = None
+        self._by_context: dict[tuple[str, str], Group] | None = None
 
     def groups(self) -> dict[str, Group]:
         if self._groups is None:
@@ -67,8 +72,16 @@ class PayloadIndex:
             self._groups = dict(groups)
         return self._groups
 
-    def get(self, payload: object) -> Group | None:
-        return self.groups().get(canonical(payload))
+    def get(self, payload: object, context: str | None = None) -> Group | None:
+        if context is None:
+            return self.groups().get(canonical(payload))
+        if self._by_context is None:
+            scoped: dict[tuple[str, str], Group] = defaultdict(Group)
+            for t in sorted(self._tracks.values(), key=lambda t: t.order):
+                if t.payload is not None:
+                    scoped[(t.context, canonical(t.payload))].ids.append(t.id)
+            self._by_context = dict(scoped)
+        return self._by_context.get((context, canonical(payload)))
 
 
 def resolve_eid(eid: str | None, payload: object, known: Container[str]) -> str | None:

@@ -211,6 +211,7 @@ class JournalEntry:
     upstream_status: int | None = None  # tap mode: what the upstream answered
     t_page: int | None = None  # page time the page sent it at (from the instrumentation's URL tag)
     t_page_done: int | None = None  # page time it ended at, when a page clock drives the stub
+    context: str | None = None  # the browser context that sent it (the instrumentation's URL tag)
 
 
 @dataclass(frozen=True)

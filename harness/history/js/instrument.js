@@ -131,6 +131,10 @@
     try {
       const u = new URL(String(url), location.href);
       u.searchParams.set("_tank_via", via);
+      // The sender's context: the journal attributes a body to that context's outbox, so two
+      // contexts' byte-identical payloads are never credited to each other. Constant per context,
+      // whose network stack (and preflight cache) is its own: it changes no preflight.
+      if (cfg.context) u.searchParams.set("_tank_ctx", cfg.context);
       if (cfg.pageTimeTags) {
         u.searchParams.set("_tank_t", String(Date.now()));
         if (id) u.searchParams.set("_tank_a", load + "." + id);  // its abort ends a hold at the stub
