@@ -27,7 +27,9 @@ def declared_intents(history: History, policy: Policy) -> tuple[History, list[st
             if (it.ec, it.ea) in silent:
                 dropped_silent += 1
                 continue
-            key = (it.context, it.page, it.ec, it.ea, it.el)
+            # The same target: a click on another link of the same kind (wa.me, then WhatsApp Web)
+            # is no repeat, even though both intents say conversion/whatsapp with no label.
+            key = (it.context, it.page, it.ec, it.ea, it.el, op.detail.get("target") if op.kind == "click" else None)
             previous = last.get(key)
             last[key] = it.t_page
             if op.kind == "click" and previous is not None and it.t_page - previous < policy.click_debounce_ms:

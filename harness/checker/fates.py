@@ -8,10 +8,12 @@ with the most specific reason the history supports.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from harness.checker.facts import Facts
 from harness.checker.fmt import hours, rel
 from harness.checker.payload import labels
-from harness.checker.fold import Track
+from harness.checker.fold import Mark, Track
 from harness.checker.subjects import DirectSubject, IntentSubject
 from harness.checker.verdict import EnvelopeFate
 
@@ -42,8 +44,13 @@ def _lost(f: Facts, t: Track) -> Decision:
     status = f.removed_as_success(t)
     if status is not None:
         return "lost", "removed_after_error", f"removed at {when} after {status} without delivery"
+    bounce = _overwrite_evidence(f, t, removal)
+    if bounce is not None:
+        return "lost", "overwritten", f"overwritten at {when} by a write from another page ({bounce})"
     if f.beaconed_before(t, removal.seq):
-        return "lost", "removed_after_beacon", f"removed at {when} after a beacon that never arrived"
+        refused = [h.entry.status for h in f.hits(t.id) if h.entry.via == "beacon" and not h.entry.processed]
+        how = f"a beacon the endpoint refused ({refused[-1]})" if refused and refused[-1] is not None else "a beacon that never arrived"
+        return "lost", "removed_after_beacon", f"removed at {when} after {how}"
     trim = _trim_evidence(f, t, removal.seq)
     if trim is not None:
         return "lost", "trimmed", f"cut at {when} without a dead-letter record (silent overflow trim; evidence: {trim})"
@@ -58,6 +65,42 @@ def _lost(f: Facts, t: Track) -> Decision:
             return "lost", "overwritten", f"overwritten at {when} by a write from another page ({removal.url}) before any send"
         return "lost", "removed_unsent", f"removed at {when} before any send (stale save or another tab's overwrite)"
     return "lost", "removed", f"removed at {when} without delivery or dead-letter record"
+
+
+def _page(url: str | None) -> str:
+    return urlsplit(url).path or "/" if url else "?"
+
+
+LOAD_KINDS = ("open", "navigate", "reload", "restart")
+
+
+def _overwrite_evidence(f: Facts, t: Track, removal: Mark) -> str | None:
+    """Another page's copy of the outbox written back over this envelope. The final removal came
+    from another page than the last write of the envelope, and either (a) earlier on a removal by
+    one page was undone by a write of another page (each re-adds what the other erased), or (b)
+    no page of the context loaded between the envelope's first write and its removal: the removing
+    page predates the envelope and wrote back a copy made before it existed.
+    A page's own decision (a beacon it trusted, a failure it gave up on) is made by the page that
+    last wrote the envelope, or by a page that loaded after it."""
+    before = [r for r in t.states if r.mark.seq < removal.seq]
+    if not before or removal.url is None or before[-1].mark.url in (None, removal.url):
+        return None
+    where = f"write #{removal.seq} from {_page(removal.url)}, last written by {_page(before[-1].mark.url)}"
+    bounces = 0
+    for gone in t.removes:
+        if gone.seq >= removal.seq or gone.url is None:
+            continue
+        back = next((r for r in before if r.mark.seq > gone.seq), None)
+        if back is not None and back.added and back.mark.url not in (None, gone.url):
+            bounces += 1
+    if bounces:
+        return f"{where}; erased and put back {bounces} time(s) before by writes of different pages"
+    first = before[0].mark.seq
+    loads = [o for o in f.history.ops if o.kind in LOAD_KINDS and o.context in (None, removal.context)
+             and first < o.seq < removal.seq]
+    if not loads:
+        return f"{where}, a page open since before the envelope was written"
+    return None
 
 
 TRIM_MIN_LENGTH = 10

@@ -95,12 +95,20 @@ def judge_history(history: History, policy: Policy | None = None) -> ScenarioVer
     return judge(history, list(history.judges), policy or policy_of(history))
 
 
+BUILD_TIMING = frozenset({"timeout_ms", "backoff_base_ms", "backoff_cap_ms", "backoff_jitter", "retry_window_ms"})
+"""Policy keys that describe a build's own timing. A scenario overrides them because it told the
+reference build other limits through ``data-*`` attributes (docs/scenarios.md, Checker policy); a
+build whose profile declares its own timing need not read those attributes, so there the profile wins."""
+
+
 def policy_of(history: History, profile: Mapping[str, Any] | None = None) -> Policy:
     """The scenario's policy overrides laid over a build profile's: the one the run recorded, or
-    ``profile`` instead (re-judging a saved run under another profile). The scenario's win."""
+    ``profile`` instead (re-judging a saved run under another profile). The scenario's win, except
+    for the build timing the profile declares (``BUILD_TIMING``)."""
     base = history.profile_policy if profile is None else profile
+    scenario = {k: v for k, v in history.policy.items() if not (k in BUILD_TIMING and k in base)}
     try:
-        return Policy(**{**base, **history.policy})
+        return Policy(**{**base, **scenario})
     except TypeError as exc:  # an unknown field name
         raise ValueError(f"the history's policy does not fit this checker: {exc}") from exc
 

@@ -45,7 +45,9 @@ def test_profile_limits_apply_under_the_scenarios_own(tmp_path) -> None:
     from harness.cli.judge import load_profile_policy
 
     policy = policy_of(h, load_profile_policy(profile))
-    assert (policy.timeout_ms, policy.drop_attempts) == (1000, 3)
+    assert (policy.timeout_ms, policy.drop_attempts) == (15000, 3)  # the build's own timing: the profile's
+    h.policy = {"drop_attempts": 5}
+    assert policy_of(h, load_profile_policy(profile)).drop_attempts == 5
     assert CliRunner().invoke(cli, ["judge", str(path), "--profile", str(profile)]).exit_code == 1
 
 

@@ -31,7 +31,7 @@ def drop_rule(f: Facts) -> Outcome:
         age_at = removal.t_page if removal is not None else f.history.t_page_end
         age = age_at - t.ts if t.ts is not None else None
         candidate = (removal is not None and x.fate in ("lost", "dropped_policy") and t.max_attempts >= 1
-                     and not any(t.dead_reason(r) for r in _OTHER_REASONS) and x.reason_code not in ("malformed", "trimmed"))
+                     and not any(t.dead_reason(r) for r in _OTHER_REASONS) and x.reason_code not in ("malformed", "trimmed", "overwritten"))
         if candidate:
             out.evidence += 1
             if x.reason_code != "ttl":

@@ -1,0 +1,114 @@
+"""False alarms that builds written apart from the reference (tracker_js/foreign/) exposed, each
+pinned on a hand-written history shaped like the real one."""
+from __future__ import annotations
+
+import dataclasses
+
+from harness.checker import judge
+from harness.checker.guarantees import GUARANTEES
+
+from .builders import HB
+
+ALL = list(GUARANTEES)
+HOME, PAGE2 = "http://127.0.0.1/", "http://127.0.0.1/page2"
+
+
+def _fates(h):
+    v = judge(h, ALL)
+    return v, {f.id: f for f in v.fates}
+
+
+def test_tabs_writing_back_their_own_copies_is_an_overwrite_not_a_beacon_loss() -> None:
+    """leadtrack.js in two_tabs: each tab keeps the queue it read at load and writes it back whole.
+    Tab b's event bounces (a erases it, b puts it back), b beacons it on close (the endpoint is
+    down), then a's next write erases it for good. The cause is the overwrite, not the beacon."""
+    b = HB()
+    e = b.env(ec="conversion", ea="phone_call")
+    b.add(e, url=PAGE2)
+    b.send(e, status=503)
+    e = dataclasses.replace(e, attempts=1)
+    b.write(changed=[e], url=PAGE2)
+    b.remove(e.id, url=HOME)  # a's copy never had it
+    b.add(e, url=PAGE2)  # b's copy has it
+    b.send(e, status=503, via="beacon")
+    e = dataclasses.replace(e, extra={"beaconed": True})
+    b.write(changed=[e], url=PAGE2)
+    b.advance(40_000)
+    b.remove(e.id, url=HOME)
+    v, f = _fates(b.build())
+    assert f[e.id].fate == "lost" and f[e.id].reason_code == "overwritten", f[e.id].reason
+    assert "/page2" in f[e.id].reason and "put back 1 time(s)" in f[e.id].reason
+    assert v.guarantees["drop_rule"].status != "fail", v.guarantees["drop_rule"].violations
+
+
+def test_removal_by_the_beaconing_page_stays_a_beacon_loss_and_names_the_refusal() -> None:
+    b = HB()
+    e = b.env()
+    b.add(e, url=PAGE2)
+    b.send(e, status=503, via="beacon")
+    b.remove(e.id, url=PAGE2)
+    _, f = _fates(b.build())
+    assert f[e.id].reason_code == "removed_after_beacon"
+    assert "refused (503)" in f[e.id].reason
+
+
+def test_a_scenarios_timing_override_yields_to_the_timing_a_profile_declares() -> None:
+    """relay.js in reload_during_outage: the scenario sets ``data-jitter: 0`` on the script tag and
+    ``policy: {backoff_jitter: 0}``; relay.js does not read the reference's attributes and declares
+    ±30 % jitter, so its retries must be judged at ±30 %, not as exact."""
+    from harness.checker.judge import policy_of
+
+    b = HB()
+    h = b.build()
+    h.policy = {"backoff_jitter": 0, "drop_age_ms": 1000}
+    h.profile_policy = {"backoff_jitter": 0.3, "backoff_base_ms": 2000}
+    p = policy_of(h)
+    assert (p.backoff_jitter, p.backoff_base_ms, p.drop_age_ms) == (0.3, 2000, 1000)
+    h.profile_policy = {}
+    assert policy_of(h).backoff_jitter == 0
+
+
+def test_a_click_on_another_link_of_the_same_kind_is_not_a_debounced_repeat() -> None:
+    """pulse.js debounces repeated clicks per link (2 s). happy_path clicks wa.me, then WhatsApp
+    Web 0 s later: both are conversion/whatsapp intents without a label, yet not a repeat — a
+    build that dropped the second would lose a lead, and the declaration must not excuse it."""
+    from harness.checker import Policy
+
+    b = HB()
+    e = b.env("e1", "conversion", "whatsapp")
+    b.op("click", intents=[b.intent("conversion", "whatsapp")], target="whatsapp")
+    b.add(e)
+    b.op("click", intents=[b.intent("conversion", "whatsapp")], target="whatsapp_web")  # never enqueued
+    b.deliver(e)
+    v = judge(b.build(), ["no_loss"], Policy(click_debounce_ms=2000))
+    assert v.counts["lost"] == 1 and not any("debounce" in n for n in v.notes)
+
+
+def test_a_removal_by_a_page_older_than_the_envelope_is_an_overwrite() -> None:
+    """The same run: tab b's session_end, written and beaconed as b closes, never bounced; tab a
+    (open since before it existed, no page loaded since) erased it with its next write."""
+    b = HB()
+    b.op("open", page="a", page_name="home")
+    b.op("open", page="b", page_name="page2")
+    e = b.env(ec="system", ea="session_end")
+    b.add(e, url=PAGE2)
+    b.op("close", page="b")
+    b.send(e, status=503, via="beacon")
+    b.write(changed=[dataclasses.replace(e, extra={"beaconed": True})], url=PAGE2)
+    b.advance(40_000)
+    b.remove(e.id, url=HOME)
+    _, f = _fates(b.build())
+    assert f[e.id].reason_code == "overwritten" and "open since before" in f[e.id].reason, f[e.id].reason
+
+
+def test_a_page_loaded_after_the_beacon_that_drops_it_is_blamed_on_the_beacon() -> None:
+    """A build whose next page deletes what the previous page beaconed: a page loaded in between,
+    so the removal is that build's own (beacon) decision, not an overwrite."""
+    b = HB()
+    e = b.env()
+    b.add(e, url=HOME)
+    b.attempt(e, via="beacon", outcome="queued", status=None)
+    b.op("navigate", page="main", page_name="page2")
+    b.remove(e.id, url=PAGE2)
+    _, f = _fates(b.build())
+    assert f[e.id].reason_code == "removed_after_beacon", f[e.id].reason

@@ -1,0 +1,76 @@
+"""Builds written apart from the reference (tracker_js/foreign/), each run with its profile on a
+few bundled scenarios: the correct ones lose nothing and list their deviations; the buggy ones
+fail exactly the guarantees their bug breaks, with the cause named by the right evidence."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from harness.builds import Build, load_build
+from harness.builds.profile import load_profile
+from tests.harness.e2e import bundled_scenarios
+
+ROOT = Path(__file__).resolve().parents[2]
+FOREIGN = ROOT / "tracker_js" / "foreign"
+DATA = ("no_loss", "exactly_once", "nothing_unexpected", "overflow", "drop_rule", "response_ok", "dead_letter")
+
+
+def _build(name: str) -> tuple[Build, object]:
+    profile = load_profile(FOREIGN / "profiles" / f"{name}.yaml")
+    return dataclasses.replace(load_build(str(FOREIGN / f"{name}.js")), profile=profile), profile
+
+
+def _run(tank_worlds, name: str, scenario: str):
+    build, profile = _build(name)
+    sc = next(s for s in bundled_scenarios() if s.name == scenario)
+    result = tank_worlds.get("memory").run(build, sc, profile.adapter)
+    assert result.error is None, result.error
+    return result.verdict, profile
+
+
+def _failing(verdict) -> list[str]:
+    return sorted(g for g, r in verdict.guarantees.items() if r.status == "fail")
+
+
+def test_every_foreign_build_has_a_valid_profile() -> None:
+    names = sorted(p.stem for p in FOREIGN.glob("*.js"))
+    assert names == sorted(p.stem for p in (FOREIGN / "profiles").glob("*.yaml"))
+    for name in names:
+        _, profile = _build(name)
+        assert profile.adapter.outbox_key != "opsmantik_outbox_v2"  # their own names, not the reference's
+
+
+CORRECT = [("relay", "reload_during_outage"), ("relay", "poison_head"),
+           ("pulse", "happy_path"), ("pulse", "browser_restart")]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name,scenario", CORRECT, ids=[f"{n}-{s}" for n, s in CORRECT])
+def test_a_correct_foreign_build_keeps_every_promise(tank_worlds, name: str, scenario: str) -> None:
+    verdict, profile = _run(tank_worlds, name, scenario)
+    assert _failing(verdict) == [], [r.violations for r in verdict.guarantees.values() if r.violations]
+    assert verdict.counts["lost"] == 0 and profile.deviations
+
+
+@pytest.mark.browser
+def test_cached_copy_across_tabs_is_blamed_as_an_overwrite(tank_worlds) -> None:
+    """leadtrack.js keeps the queue it read at load and writes it back: tab a erases tab b's events."""
+    verdict, _ = _run(tank_worlds, "leadtrack", "two_tabs")
+    assert _failing(verdict) == ["no_loss"]
+    lost = [x for x in verdict.fates if x.fate == "lost"]
+    assert lost and {x.reason_code for x in lost} == {"overwritten"}, [(x.reason_code, x.reason) for x in lost]
+    assert any(x.ec == "conversion" for x in lost)
+
+
+@pytest.mark.browser
+def test_a_422_read_as_partial_success_is_blamed_on_the_422(tank_worlds) -> None:
+    """signalq.js dead-letters the events a 422 lists and drops the rest of the batch as stored."""
+    verdict, _ = _run(tank_worlds, "signalq", "poison_head")
+    assert [g for g in _failing(verdict) if g in DATA] == ["dead_letter", "no_loss"]
+    lost = [x for x in verdict.fates if x.fate == "lost"]
+    assert {(x.ec, x.ea) for x in lost} == {("conversion", "whatsapp"), ("conversion", "phone_call")}
+    assert all(x.reason_code == "removed_after_error" and "422" in x.reason for x in lost), [x.reason for x in lost]
+    assert sum("taken down with the batch" in v for v in verdict.guarantees["dead_letter"].violations) == 2
+    assert [x.fate for x in verdict.fates if x.ea == "quote_request"] == ["rejected"]
