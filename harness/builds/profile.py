@@ -21,7 +21,8 @@ from harness.scenario.reader import BROKEN, Reader, join
 TOP_KEYS = ("name", "description", "adapter", "timeout", "backoff", "batch", "dead_letter", "emits",
             "click_debounce", "side_endpoints", "policy")
 ADAPTER_KEYS = ("site_attr", "api_attr", "outbox_key", "deadletter_key", "api_name", "attrs")
-BACKOFF_KEYS = ("base", "cap", "jitter")
+BACKOFF_KEYS = ("base", "cap", "jitter", "scope")
+BACKOFF_SCOPES = ("envelope", "queue")
 BATCH_KEYS = ("max", "content_type", "wrapper")
 DEAD_KEYS = ("key", "id", "payload")
 EMITS = {"page_view": ("interaction", "view"), "clicks": None, "phone": ("conversion", "phone_call"),
@@ -127,6 +128,13 @@ def _backoff(r: Reader, node: Node, policy: dict[str, Any], deviations: list[str
         if jitter is not BROKEN and jitter != CONTRACT["backoff_jitter"]:
             policy["backoff_jitter"] = jitter
             words.append(f"jitter ±{jitter:.0%}")
+    if "scope" in entries:
+        scope = r.collect(r.string, entries["scope"], "backoff.scope")
+        if scope is not BROKEN and scope not in BACKOFF_SCOPES:
+            r.report(entries["scope"], "backoff.scope", f"one of {', '.join(BACKOFF_SCOPES)}, got {scope!r}")
+        elif scope == "queue":
+            policy["backoff_scope"] = "queue"
+            words.append("one pause for the whole queue (failures in a row of any send)")
     if words:
         deviations.append("backoff: " + ", ".join(words) + " (contract 5 s doubling to 5 min, ±20 %)")
 

@@ -44,6 +44,9 @@ class Policy:
     # track at all, the window in which it ignores a repeated click on the same target, and
     # whether its dead-letter records keep the payload. The defaults are the contract.
     silent_events: tuple[tuple[str, str], ...] = ()
+    # "envelope": the k-th failure in a row of one envelope sets its delay (the contract);
+    # "queue": the build pauses its whole queue after the k-th failed send in a row (any envelope).
+    backoff_scope: str = "envelope"
     click_debounce_ms: float = _setting(0, "duration", scenario=False)
     deadletter_payload: bool = True
 
@@ -68,6 +71,8 @@ class Policy:
         if any(len(p) != 2 for p in silent):
             raise ValueError(f"policy silent_events must be (category, action) pairs, got {self.silent_events!r}")
         object.__setattr__(self, "silent_events", silent)
+        if self.backoff_scope not in ("envelope", "queue"):
+            raise ValueError(f"policy backoff_scope must be 'envelope' or 'queue', got {self.backoff_scope!r}")
 
     def retryable(self, status: int | None) -> bool:
         """A transient answer: the build must keep the event and try again."""

@@ -112,3 +112,36 @@ def test_a_page_loaded_after_the_beacon_that_drops_it_is_blamed_on_the_beacon() 
     b.remove(e.id, url=PAGE2)
     _, f = _fates(b.build())
     assert f[e.id].reason_code == "removed_after_beacon", f[e.id].reason
+
+
+def _queue_history(second_gap: int) -> "HB":
+    """pulse.js under a 503 outage: the head batch fails (the queue pauses 5 s), a new event joins,
+    the batch fails again (pause 10 s), then goes through. The new event's first failure is the
+    queue's second: per envelope it would be due after 5 s, the queue waits 10 s."""
+    b = HB()
+    old = b.env("old", "conversion", "phone_call")
+    b.add(old)
+    b.send(old, status=503)
+    b.advance(2_000)
+    new = b.env("new", "conversion", "whatsapp")
+    b.add(new)
+    b.advance(3_000)
+    b.send(old, new, status=503)
+    b.advance(second_gap)
+    b.deliver(old, new)
+    return b
+
+
+def test_a_queue_wide_pause_is_judged_as_declared() -> None:
+    from harness.builds.profile import parse_profile
+    from harness.checker import Policy
+
+    declared = parse_profile("backoff: {base: 5s, cap: 80s, jitter: 0, scope: queue}\n", "p.yaml")
+    assert declared.policy["backoff_scope"] == "queue" and any("whole queue" in d for d in declared.deviations)
+    queue = Policy(backoff_scope="queue", backoff_jitter=0, backoff_cap_ms=80_000)
+    per_envelope = Policy(backoff_jitter=0, backoff_cap_ms=80_000)
+    h = _queue_history(10_000).build()
+    assert judge(h, ["backoff"], queue).guarantees["backoff"].status == "pass"
+    assert judge(h, ["backoff"], per_envelope).guarantees["backoff"].status == "fail"  # the 'new' envelope
+    early = judge(_queue_history(4_000).build(), ["backoff"], queue).guarantees["backoff"]
+    assert early.status == "fail" and "too early" in early.violations[0] and "k=2" in early.violations[0]

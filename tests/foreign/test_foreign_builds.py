@@ -43,7 +43,7 @@ def test_every_foreign_build_has_a_valid_profile() -> None:
 
 
 CORRECT = [("relay", "reload_during_outage"), ("relay", "poison_head"),
-           ("pulse", "happy_path"), ("pulse", "browser_restart")]
+           ("pulse", "happy_path"), ("pulse", "retry_cadence")]
 
 
 @pytest.mark.browser

@@ -10,7 +10,8 @@
 // (a localStorage lease where Web Locks are missing). No dead-letter list: an event the server refuses (4xx)
 // is dropped with a console warning. Clicks on the same link within 2 s count once. Sends
 // {"batch":[…]} (≤ 10 events) as JSON, 5 s timeout; after a failure the whole queue pauses
-// 5 s, 10 s, 20 s, 40 s, then 80 s (no jitter). No session_end event.
+// 5 s, 10 s, 20 s, 40 s, then 80 s (no jitter), or as long as a 429/503 asks (Retry-After).
+// No session_end event.
 (function () {
   "use strict";
   var me = document.currentScript;
@@ -165,7 +166,10 @@
     return fetch(SYNC, { method: "POST", keepalive: true, signal: ac.signal,
       headers: { "Content-Type": "application/json" }, body: JSON.stringify({ batch: events }) })
       .then(function (r) {
-        return r.json().catch(function () { return null; }).then(function (body) { return { status: r.status, ok: r.ok, body: body }; });
+        return r.json().catch(function () { return null; }).then(function (body) {
+          var wait = Number(r.headers.get("Retry-After") || (body && body.retry_after));
+          return { status: r.status, ok: r.ok, body: body, waitMs: wait > 0 ? Math.min(wait * 1000, 864e5) : 0 };
+        });
       }, function () { return { status: 0, ok: false, body: null }; })
       .finally(function () { clearTimeout(t); });
   };
@@ -194,8 +198,9 @@
       }
       var burnt = navigator.onLine ? idsOf(batch) : {};
       failures = Math.min(failures + 1, SCHEDULE.length);
-      pausedUntil = Date.now() + SCHEDULE[failures - 1];
-      wake(SCHEDULE[failures - 1]);
+      var pause = (res.status === 429 || res.status === 503) && res.waitMs ? res.waitMs : SCHEDULE[failures - 1];
+      pausedUntil = Date.now() + pause;
+      wake(pause);
       return edit(function (l) {
         l.forEach(function (e) { if (burnt[e.id]) e.attempts = (e.attempts || 0) + 1; });
         return l;

@@ -164,6 +164,8 @@ def _initial_attempts(f: Facts, sid: str) -> int:
 
 def backoff(f: Facts) -> Outcome:
     """Evidence: gaps after a failure that the backoff alone governs."""
+    if f.policy.backoff_scope == "queue":
+        return _queue_backoff(f)
     out = Outcome()
     end = f.history.t_page_end
     marks = _Disturbances(f)
@@ -218,6 +220,79 @@ def backoff(f: Facts) -> Outcome:
             bad.append(f"{short(sid)} {t.labels()[0]}/{t.labels()[1]}: retry after failure k={k} "
                        f"({what} at {rel(failed_at, f.t0)}) came {dur(gap)} later, {side}; expected "
                        f"{dur(max(w.low, 0))}–{dur(w.high)} ({w.why})")
+        if bad:
+            more = f" (and {len(bad) - 1} more gap(s))" if len(bad) > 1 else ""
+            out.violations.append(bad[0] + more)
+    if exempt:
+        out.note = "exempt gaps: " + "; ".join(f"{n} {why}" for why, n in sorted(exempt.items()))
+    return out
+
+
+def _queue_backoff(f: Facts) -> Outcome:
+    """Queue scope (a build profile's ``backoff: {scope: queue}``): the build pauses its whole
+    queue after a failed send. Per context, after the k-th failed fetch in a row (a 2xx ends the
+    row; so does a load, ``online`` or restart, which start a fresh pause count) the context's
+    next fetch, whatever it carries, must start within the window of ``k``. Same exemptions as
+    per envelope."""
+    out = Outcome()
+    end = f.history.t_page_end
+    marks = _Disturbances(f)
+    carried: dict[int, list[str]] = defaultdict(list)
+    for sid, atts in f.m.attempts.items():
+        for a in atts:
+            carried[a.seq].append(sid)
+    answers: dict[str, _RetryAfters] = {}
+    by_ctx: dict[str, list[Attempt]] = defaultdict(list)
+    for a in f.history.attempts:
+        if a.via == "fetch":
+            by_ctx[a.context].append(a)
+    exempt: Counter[str] = Counter()
+    for ctx, lst in sorted(by_ctx.items()):
+        lst.sort(key=lambda a: (a.t_page_start, a.seq))
+        k = 0
+        bad: list[str] = []
+        prev: Attempt | None = None
+        for i, a in enumerate(lst):
+            if prev is not None and marks.between(ctx, (prev.t_page_start, prev.seq), (a.t_page_start, a.seq)):
+                k = 0
+            prev = a
+            if a.outcome == "ok":
+                k = 0
+                continue
+            if not _failed(f, a) or a.t_page_end is None:
+                continue
+            ra = None
+            for sid in carried.get(a.seq, ()):
+                got = answers.setdefault(sid, _RetryAfters(f, sid)).take(a)
+                ra = got if ra is None else ra
+            failed_at = a.t_page_end
+            if f.life.page_gone(ctx, a.page, a.t_page_start, failed_at) or (
+                    not f.life.online_at(ctx, failed_at) and a.outcome == "network_error"):
+                exempt["the build could not count the failure (offline or page gone)"] += 1
+                continue
+            k += 1
+            nxt = next((b for b in lst[i + 1:] if b.t_page_start >= failed_at), None)
+            if nxt is None:
+                continue
+            start = nxt.t_page_start
+            if start > end:
+                exempt["next attempt after the end"] += 1
+                continue
+            if not f.life.online_at(ctx, failed_at) or marks.between(ctx, (failed_at, a.seq), (start, nxt.seq)):
+                exempt["load, online, restart, storage change, jump or offline in between"] += 1
+                continue
+            if f.life.page_gone(ctx, a.page, failed_at, start):
+                exempt["the failing page went away"] += 1
+                continue
+            w = window(f, k, ra)
+            gap = start - failed_at
+            out.evidence += 1
+            if w.low <= gap <= w.high:
+                continue
+            what = a.outcome + (f" {a.status}" if a.status is not None else "")
+            side = "too early" if gap < w.low else "too late"
+            bad.append(f"{ctx}: the queue's next send after failure k={k} ({what} at {rel(failed_at, f.t0)}) "
+                       f"came {dur(gap)} later, {side}; expected {dur(max(w.low, 0))}–{dur(w.high)} ({w.why})")
         if bad:
             more = f" (and {len(bad) - 1} more gap(s))" if len(bad) > 1 else ""
             out.violations.append(bad[0] + more)
