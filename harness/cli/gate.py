@@ -37,12 +37,16 @@ from harness.contract.errors import HarnessError, UsageProblem
               help="folder for each build's JSON report per repeat and the gate's verdict (gate.json)")
 @click.option("--profile", type=click.Path(path_type=Path), default=None,
               help="build profile (YAML) of both builds: adapter options and declared differences from the contract")
+@click.option("--baseline-profile", default=None,
+              help="the baseline's own profile when it differs from the candidate's (another adapter, other "
+                   "timings); 'contract' for none: the adapter options")
 @click.option("--deviations", type=click.Choice(["fail", "warn"]), default="warn", show_default=True,
               help="whether the profile's declared deviations from the contract fail the gate")
 def gate(baseline: str, candidate: str, repeats: int, required: int | None, scenario_paths: tuple[Path, ...],
          only: tuple[str, ...], tag: tuple[str, ...], site_attr: str, api_attr: str, outbox_key: str,
          deadletter_key: str, api_name: str, attrs: tuple[str, ...], ingest: str, database_url: str | None,
-         no_proxy: bool, seed: int | None, out: Path | None, profile: Path | None, deviations: str) -> None:
+         no_proxy: bool, seed: int | None, out: Path | None, profile: Path | None, baseline_profile: str | None,
+         deviations: str) -> None:
     """Fail only on regressions of CANDIDATE against BASELINE over the same seeded scenarios."""
     try:
         adapter = make_adapter(site_attr, api_attr, outbox_key, deadletter_key, api_name, attrs)
@@ -54,13 +58,13 @@ def gate(baseline: str, candidate: str, repeats: int, required: int | None, scen
         sys.exit(2)
     sys.exit(run_async(_gate(baseline, candidate, repeats, required, list(scenario_paths) or [DEFAULT_SCENARIOS],
                              list(only), list(tag), adapter, ingest, database_url, not no_proxy, seed, out,
-                             profile, deviations)))
+                             profile, deviations, baseline_profile)))
 
 
 async def _gate(baseline: str, candidate: str, repeats: int, required: int | None, paths: list[Path],
                 only: list[str], tags: list[str], adapter: Any, ingest: str, database_url: str | None,
                 proxy: bool, seed: int | None, out: Path | None, profile_path: Path | None = None,
-                deviations: str = "warn") -> int:
+                deviations: str = "warn", baseline_profile: str | None = None) -> int:
     from harness.builds import load_build
     from harness.builds.deviations import render_deviations
     from harness.builds.profile import load_profile
@@ -72,11 +76,17 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
     from harness.world.world import WorldOptions
 
     base_build, cand_build = load_build(baseline), load_build(candidate)
+    options_adapter = adapter  # the adapter options: what 'contract' means for the baseline
     if profile_path is not None:
         profile = load_profile(profile_path)
         base_build = dataclasses.replace(base_build, profile=profile)
         cand_build = dataclasses.replace(cand_build, profile=profile)
         adapter = profile.adapter
+    base_adapter = adapter
+    if baseline_profile is not None:  # the baseline is driven and judged as itself, not as the candidate
+        own = None if baseline_profile == "contract" else load_profile(Path(baseline_profile))
+        base_build = dataclasses.replace(base_build, profile=own)
+        base_adapter = own.adapter if own is not None else options_adapter
     scenarios = load_scenarios(paths)
     if seed is not None:
         scenarios = [dataclasses.replace(s, seed=seed) for s in scenarios]
@@ -87,10 +97,17 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
     options = WorldOptions(ingest=ingest, proxy=proxy, database_url=database_url, seed=1 if seed is None else seed)
     run_meta = {"baseline": baseline, "candidate": candidate, "ingest": ingest, "proxy": proxy, "seed": seed,
                 "repeats": repeats}
-    base_reports, cand_reports = await run_gate(base_build, cand_build, chosen, adapter, adapter, options,
+    base_reports, cand_reports = await run_gate(base_build, cand_build, chosen, base_adapter, adapter, options,
                                                 repeats, console, run_meta)
     result = compare_runs(base_reports, cand_reports, required)
     render_gate(result, console)
+    broken = [(d.scenario, d.errors["baseline"]) for d in result.scenarios
+              if str(d.errors.get("baseline") or "").startswith("environment:")]
+    if broken:  # nothing to compare against: not a regression, a gate that cannot decide
+        name, error = broken[0]
+        console.print(f"[red]gate: the baseline did not run {len(broken)} scenario(s) (e.g. {name}: {error}); "
+                      f"if the two builds are driven differently, give the baseline its own --baseline-profile[/red]")
+        return 2
     deviated = render_deviations(cand_build, console, deviations)
     if out is not None:
         _save(out, base_reports, cand_reports, result.to_json())

@@ -213,16 +213,31 @@ def backoff(f: Facts) -> Outcome:
                 exempt["too late while another fetch held the sender"] += 1
                 continue
             out.evidence += 1
-            if w.low <= gap <= w.high:
-                continue
-            what = a.outcome + (f" {a.status}" if a.status is not None else "")
-            side = "too early" if gap < w.low else "too late"
-            bad.append(f"{short(sid)} {t.labels()[0]}/{t.labels()[1]}: retry after failure k={k} "
-                       f"({what} at {rel(failed_at, f.t0)}) came {dur(gap)} later, {side}; expected "
-                       f"{dur(max(w.low, 0))}–{dur(w.high)} ({w.why})")
-        if bad:
-            more = f" (and {len(bad) - 1} more gap(s))" if len(bad) > 1 else ""
-            out.violations.append(bad[0] + more)
+            problem = _off_window(f, a, k, gap, w)
+            if problem is not None:
+                bad.append(f"{short(sid)} {t.labels()[0]}/{t.labels()[1]}: retry after {problem}")
+        _first_of(out, bad)
+    return _noted(out, exempt)
+
+
+def _off_window(f: Facts, a: Attempt, k: int, gap: float, w: Window) -> str | None:
+    """``failure k=… (what at when) came … later, too early|late; expected …`` or ``None`` when in the window."""
+    if w.low <= gap <= w.high:
+        return None
+    what = a.outcome + (f" {a.status}" if a.status is not None else "")
+    side = "too early" if gap < w.low else "too late"
+    return (f"failure k={k} ({what} at {rel(a.t_page_end or a.t_page_start, f.t0)}) came {dur(gap)} later, "
+            f"{side}; expected {dur(max(w.low, 0))}–{dur(w.high)} ({w.why})")
+
+
+def _first_of(out: Outcome, bad: list[str]) -> None:
+    """One violation per envelope (or queue): its first bad gap, with how many more there were."""
+    if bad:
+        more = f" (and {len(bad) - 1} more gap(s))" if len(bad) > 1 else ""
+        out.violations.append(bad[0] + more)
+
+
+def _noted(out: Outcome, exempt: Counter[str]) -> Outcome:
     if exempt:
         out.note = "exempt gaps: " + "; ".join(f"{n} {why}" for why, n in sorted(exempt.items()))
     return out
@@ -287,15 +302,8 @@ def _queue_backoff(f: Facts) -> Outcome:
             w = window(f, k, ra)
             gap = start - failed_at
             out.evidence += 1
-            if w.low <= gap <= w.high:
-                continue
-            what = a.outcome + (f" {a.status}" if a.status is not None else "")
-            side = "too early" if gap < w.low else "too late"
-            bad.append(f"{ctx}: the queue's next send after failure k={k} ({what} at {rel(failed_at, f.t0)}) "
-                       f"came {dur(gap)} later, {side}; expected {dur(max(w.low, 0))}–{dur(w.high)} ({w.why})")
-        if bad:
-            more = f" (and {len(bad) - 1} more gap(s))" if len(bad) > 1 else ""
-            out.violations.append(bad[0] + more)
-    if exempt:
-        out.note = "exempt gaps: " + "; ".join(f"{n} {why}" for why, n in sorted(exempt.items()))
-    return out
+            problem = _off_window(f, a, k, gap, w)
+            if problem is not None:
+                bad.append(f"{ctx}: the queue's next send after {problem}")
+        _first_of(out, bad)
+    return _noted(out, exempt)
