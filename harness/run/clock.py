@@ -51,7 +51,8 @@ class VirtualClock:
     held: Callable[[], Held] = lambda: Held()  # what the fault places hold now
     release_due: Callable[[int], int] = lambda now: 0  # let held requests due by then go
     quiet_s: float = 0.1  # with real-time holds in place: real time without progress after which work counts as held
-    settle_max_s: float = 3.0
+    settle_max_s: float = 3.0  # pending Web Locks (no request open): real time waited before page time moves
+    travel_max_s: float = 30.0  # a request no fault holds (on its way): real time waited before giving up
     bulk: bool = True  # run a lone page's timers in bulk
     steps: int = 0  # clock stops (Python round trips)
     timers: int = 0  # page timers fired
@@ -152,52 +153,75 @@ class VirtualClock:
                     continue
                 self._logged[id(s.context)] = self.now
 
-    async def _probe(self) -> tuple[int, int, int | None]:
+    async def _probe(self) -> tuple[int, int, int | None, int]:
         results = await asyncio.gather(*(s.probe_detail() for s in self.sessions()))
         inflight = sum(r[0] for r in results)
         locks = sum(r[1] for r in results)
         dues = [r[2] for r in results if r[2] is not None]
         due = -1 if -1 in dues else (min(dues) if dues else None)
-        return inflight, locks, due
+        return inflight, locks, due, sum(r[3] for r in results)
 
     async def settle(self) -> int | None:
-        """Wait (real time, briefly) until the work the last timers started has settled.
+        """Wait (real time) until the work the last timers started has settled.
 
         Settled: no send in flight and no Web Lock pending in any page; or every fetch in flight
         is held on purpose by a fault place (twice in a row, nothing moving); or, while a place
-        holds requests in real time (toxics), nothing has moved for ``quiet_s``. Otherwise a slow
-        server is waited for, up to ``settle_max_s``. Returns the next due timer seen.
+        holds requests in real time (toxics), nothing has moved for ``quiet_s``. Work that is
+        always progressing is waited for however slow the machine is — up to ``travel_max_s``, and
+        a note says so if that cap is ever hit: a page fetch no place holds while no real-time
+        fault is in place (on its way to the stub, or a released answer on its way back), and a
+        Web Lock request no held lock blocks (its grant is on its way). Locks held with nothing in
+        flight may wait for page time (a build's timer): they are not waited for. Returns the next
+        due timer seen.
         """
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + self.settle_max_s
         last: tuple[int, ...] | None = None
-        since = loop.time()
+        since = started
+        orphan_since: float | None = None
         while True:
-            inflight, locks, due = await self._probe()
+            inflight, locks, due, granting = await self._probe()
             self._open = inflight + locks > 0
             held = self.held()
             self._orphans = min(self._orphans, held.fetches)
             now = loop.time()
             if held.fetches - self._orphans > inflight:
-                # A held request no page waits for: the page aborted it and the stub has not seen the
-                # connection close yet. Wait for that (briefly), or its late answer would look received.
-                if now - started < self.orphan_wait_s:
+                # A held request no page waits for: the page aborted it and the stub has not heard
+                # yet. Wait for that (briefly, from when it is first seen), or its late answer would
+                # look received.
+                orphan_since = now if orphan_since is None else orphan_since
+                if now - orphan_since < self.orphan_wait_s:
                     await asyncio.sleep(0.002)
                     continue
                 self._orphans = held.fetches - inflight  # e.g. a keepalive fetch of a closed page
+            else:
+                orphan_since = None
             if not self._open:
                 return due
+            holding = held.fetches - self._orphans
             mark = (inflight, locks, held.fetches, self.activity())
-            if now >= deadline:
-                return due
             if mark != last:
                 last, since = mark, now
-            elif inflight <= held.fetches:
+            if (inflight > holding and not held.real_time) or granting:
+                if now - started < self.travel_max_s:
+                    await asyncio.sleep(0.002)
+                    continue
+                self._travel_note(max(0, inflight - holding) + granting, now - started)
                 return due
-            elif held.real_time and now - since >= self.quiet_s:
+            if now >= deadline:
+                return due
+            if since < now and inflight <= holding:
+                return due
+            if held.real_time and now - since >= self.quiet_s:
                 return due
             await asyncio.sleep(0.002)
+
+    def _travel_note(self, count: int, waited: float) -> None:
+        """Page time moves on while work is still on its way: say so."""
+        self.notes.append(f"page time {self.now}: {count} request(s) or lock grant(s) no fault holds were still on their way after "
+                          f"{waited:.0f} s of real time; the clock moved on (outcomes from here may be distorted "
+                          "by a slow machine, not the build)")
 
     async def quiet(self, quiet_s: float = 0.08, max_s: float = 2.0) -> None:
         """Wait (real time) until no new fact has arrived for ``quiet_s``: beacons and unload writes,

@@ -50,12 +50,14 @@ PROBE_JS = """() => {
   return [busy, t ? c._now.time + (t.callAt - c._now.ticks) : null];
 }"""
 
-# The same, with sends in flight and pending Web Locks apart: the clock compares sends with held requests.
+# The same, with sends in flight and pending Web Locks apart: the clock compares sends with held
+# requests. Also lock requests waiting for their grant and locks held (instrument.js).
 PROBE_DETAIL_JS = """() => {
   const c = globalThis.__pwClock && globalThis.__pwClock.controller;
   const due = (!c || typeof c._firstTimer !== "function") ? -1 : (() => {
     const t = c._firstTimer(); return t ? c._now.time + (t.callAt - c._now.ticks) : null; })();
-  return [window.__tankInflight || 0, window.__tankLocks || 0, due];
+  return [window.__tankInflight || 0, window.__tankLocks || 0, due, window.__tankLockWaits || {},
+          window.__tankLocksHeld || {}];
 }"""
 STAMP_KEY = "__tank_t"  # the writing page's time, written just before each watched write (instrument.js)
 
@@ -283,12 +285,16 @@ class ContextSession:
             self.recorder.on_page_message(self.name, tab, "pageerror", "error", text, stack=stack or None,
                                           page_url=_url(self.tabs.get(tab)), t_page=self.recorder.clock() + ms)
 
-    async def probe_detail(self) -> tuple[int, int, int | None]:
-        """(sends in flight, Web Locks pending, next due timer) over this context's tabs; due -1: unknown."""
+    async def probe_detail(self) -> tuple[int, int, int | None, int]:
+        """(sends in flight, Web Locks pending, next due timer, grants on their way) over this
+        context's tabs; due -1: unknown. Grants on their way: lock requests waiting for a name no
+        tab of the context holds (nothing of the build's blocks them: the grant is coming)."""
         results = await asyncio.gather(*(_probe_detail(p) for p in self.live_tabs()))
         dues = [r[2] for r in results if r[2] is not None]
         due = -1 if -1 in dues else (min(dues) if dues else None)
-        return sum(r[0] for r in results), sum(r[1] for r in results), due
+        held = {name for r in results for name in r[4]}
+        granting = sum(n for r in results for name, n in r[3].items() if name not in held)
+        return sum(r[0] for r in results), sum(r[1] for r in results), due, granting
 
     async def probe(self) -> tuple[int, int | None]:
         """(open async work, next due timer) over this context's tabs; due -1: unknown."""
@@ -324,12 +330,13 @@ async def _probe_page(page: Page) -> tuple[int, int | None]:
     return int(busy), (None if due is None else int(due))
 
 
-async def _probe_detail(page: Page) -> tuple[int, int, int | None]:
+async def _probe_detail(page: Page) -> tuple[int, int, int | None, dict[str, int], dict[str, int]]:
+    """(sends in flight, Web Locks pending, next due timer, lock names waiting, lock names held)."""
     try:
-        inflight, locks, due = await page.evaluate(PROBE_DETAIL_JS)
+        inflight, locks, due, waits, held = await page.evaluate(PROBE_DETAIL_JS)
     except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
-        return 0, 0, None
-    return int(inflight), int(locks), (None if due is None else int(due))
+        return 0, 0, None, {}, {}
+    return int(inflight), int(locks), (None if due is None else int(due)), dict(waits or {}), dict(held or {})
 
 
 def merge_probes(results: "list[tuple[int, int | None]] | tuple[tuple[int, int | None], ...]") -> tuple[int, int | None]:

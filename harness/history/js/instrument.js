@@ -186,13 +186,30 @@
 
   // A build that serialises its outbox work with Web Locks finishes it in later tasks; the clock
   // must not move on before it has (see harness/clock.py).
+  // Lock names still waiting for their grant and names granted and not yet released, apart: a
+  // grant no held lock blocks is on its way (progressing); a held lock may wait for page time.
+  const lockWaits = window.__tankLockWaits = {}, locksHeld = window.__tankLocksHeld = {};
+  const bump = (m, k, d) => { m[k] = (m[k] || 0) + d; if (!m[k]) delete m[k]; };
   if (navigator.locks && typeof navigator.locks.request === "function") {
     const origRequest = navigator.locks.request.bind(navigator.locks);
     navigator.locks.request = function (...args) {
       window.__tankLocks++;
+      const last = args.length - 1, callback = args[last], name = String(args[0]);
+      let granted = false;
+      if (typeof callback === "function") {
+        bump(lockWaits, name, 1);
+        args[last] = function (...a) {
+          if (!granted) { granted = true; bump(lockWaits, name, -1); bump(locksHeld, name, 1); }
+          return callback.apply(this, a);
+        };
+      }
+      const end = () => {
+        if (typeof callback === "function") bump(granted ? locksHeld : lockWaits, name, -1);
+        done("__tankLocks");
+      };
       let p;
-      try { p = origRequest(...args); } catch (e) { done("__tankLocks"); throw e; }
-      Promise.resolve(p).then(() => done("__tankLocks"), () => done("__tankLocks"));
+      try { p = origRequest(...args); } catch (e) { end(); throw e; }
+      Promise.resolve(p).then(end, end);
       return p;
     };
   }

@@ -1,0 +1,123 @@
+"""``VirtualClock.settle`` on scripted pages and fault places (no browser): page time never moves
+while a page fetch that no fault place holds is on its way, however slow the machine; it moves on
+for held requests, and for stalled ones only under a real-time fault (a toxic)."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from harness.run.clock import Held, VirtualClock
+
+LAND_S = 0.25  # real time a scripted request takes to arrive: far beyond the Web Lock budget below
+SLACK_S = 0.2  # tolerance on real-time waits (a busy 2-core machine)
+
+
+@dataclass
+class World:
+    """One page's open work and what the places hold; ``land_at`` ends its fetches and lock waits."""
+
+    inflight: int = 0
+    held: Held = field(default_factory=Held)
+    land_at: float | None = None
+    locks: int = 0  # Web Locks held
+    granting: int = 0  # lock requests whose grant is on its way
+
+    def probe(self) -> tuple[int, int, int | None, int]:
+        if self.land_at is not None and asyncio.get_running_loop().time() >= self.land_at:
+            self.inflight = self.granting = 0
+            self.land_at = None
+        return self.inflight, self.locks + self.granting, None, self.granting
+
+
+class Session:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def probe_detail(self) -> tuple[int, int, int | None, int]:
+        return self.world.probe()
+
+
+def clock(world: World, **kw: float) -> VirtualClock:
+    c = VirtualClock(0, lambda: [Session(world)], held=lambda: world.held, **kw)  # type: ignore[list-item]
+    c.settle_max_s, c.orphan_wait_s = 0.02, 0.02
+    return c
+
+
+async def timed(c: VirtualClock) -> float:
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    await c.settle()
+    return loop.time() - t0
+
+
+async def test_a_request_on_its_way_is_waited_for_past_the_lock_budget() -> None:
+    world = World(inflight=1)
+    world.land_at = asyncio.get_running_loop().time() + LAND_S
+    c = clock(world)
+    waited = await timed(c)
+    assert world.inflight == 0 and LAND_S - 0.01 <= waited <= LAND_S + SLACK_S, waited
+    assert c.notes == []
+
+
+async def test_a_held_request_lets_page_time_move_at_once() -> None:
+    world = World(inflight=1, held=Held(fetches=1, due=3000, can_hold=True))
+    world.land_at = asyncio.get_running_loop().time() + 10
+    assert await timed(clock(world)) <= SLACK_S
+
+
+async def test_a_second_request_on_its_way_is_waited_for_while_another_is_held() -> None:
+    world = World(inflight=2, held=Held(fetches=1, due=3000, can_hold=True))
+    world.land_at = asyncio.get_running_loop().time() + LAND_S
+    waited = await timed(clock(world))
+    assert LAND_S - 0.01 <= waited <= LAND_S + SLACK_S, waited
+
+
+async def test_under_a_real_time_fault_a_stalled_request_counts_as_held() -> None:
+    world = World(inflight=1, held=Held(real_time=True, can_hold=True))
+    world.land_at = asyncio.get_running_loop().time() + 10
+    assert await timed(clock(world, quiet_s=0.05)) <= 0.05 + SLACK_S
+
+
+async def test_the_cap_moves_page_time_on_with_a_note() -> None:
+    world = World(inflight=1)
+    c = clock(world, travel_max_s=0.1)
+    waited = await timed(c)
+    assert 0.1 <= waited <= 0.1 + SLACK_S, waited
+    assert len(c.notes) == 1 and "still on their way" in c.notes[0], c.notes
+
+
+async def test_an_orphan_hold_does_not_pass_for_a_new_request_on_its_way() -> None:
+    # A hold no page waits for (its page aborted it; the stub has not heard yet) ...
+    world = World(inflight=0, held=Held(fetches=1, can_hold=True))
+    c = clock(world)
+    await c.settle()
+    # ... then the retry leaves: one fetch in flight, one hold, but the hold is not the fetch's.
+    world.inflight, world.land_at = 1, asyncio.get_running_loop().time() + LAND_S
+    waited = await timed(c)
+    assert world.inflight == 0 and LAND_S - 0.01 <= waited <= LAND_S + SLACK_S, waited
+
+
+async def test_an_orphan_that_ends_stops_counting_as_one() -> None:
+    world = World(inflight=0, held=Held(fetches=1, can_hold=True))
+    c = clock(world)
+    await c.settle()
+    world.held = Held()  # the orphan ends (the stub heard of the abort) ...
+    await c.settle()
+    # ... so a new request held later is held, not taken for the orphan: page time may move on.
+    world.inflight, world.land_at = 1, asyncio.get_running_loop().time() + 10
+    world.held = Held(fetches=1, due=5000, can_hold=True)
+    assert await timed(c) <= SLACK_S
+
+
+async def test_a_lock_grant_on_its_way_is_waited_for() -> None:
+    world = World(granting=1)
+    world.land_at = asyncio.get_running_loop().time() + LAND_S
+    waited = await timed(clock(world))
+    assert LAND_S - 0.01 <= waited <= LAND_S + SLACK_S, waited
+
+
+async def test_a_held_lock_with_nothing_in_flight_does_not_stop_page_time() -> None:
+    # e.g. a build that holds a lock across one of its timers: page time must move for it
+    world = World(locks=1)
+    world.land_at = asyncio.get_running_loop().time() + 10
+    assert await timed(clock(world)) <= SLACK_S
