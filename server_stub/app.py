@@ -3,6 +3,7 @@ as one unit so a run never leaves a listener (or a hung request) behind.
 """
 from __future__ import annotations
 
+import asyncio
 import pathlib
 from types import TracebackType
 from typing import Any
@@ -14,6 +15,7 @@ from harness.contract.adapter import Adapter
 from harness.contract.control import Refusal, new_token
 from server_stub.control_app import ControlApp
 from server_stub.faults import FaultPlan
+from server_stub.head_deadline import HEAD_TIMEOUT_S, HeadDeadlines, serve
 from server_stub.journal import Journal
 from server_stub.memory_store import MemoryStore
 from server_stub.site_app import DEFAULT_SITE_DIR, SiteApp, SiteState
@@ -40,6 +42,7 @@ class StubServer:
         site_dir: pathlib.Path = DEFAULT_SITE_DIR,
         page_vars: dict[str, str] | None = None,
         control_token: str | None = None,
+        head_timeout_s: float = HEAD_TIMEOUT_S,
     ) -> None:
         if not isinstance(site_id, str) or not 1 <= len(site_id) <= 128:
             raise ValueError(f"site_id: must be a string of 1–128 chars, got {site_id!r}")
@@ -62,6 +65,9 @@ class StubServer:
         self._state.set_extra_attrs(None)
         self._sync = SyncApp(self.journal, self.faults, self.store)
         self._runners: list[web.AppRunner] = []
+        self._servers: list[asyncio.AbstractServer] = []
+        self._head_timeout_s = head_timeout_s
+        self.head_deadlines: dict[str, HeadDeadlines] = {}  # per app: connections cut for a slow head
         self._ports: dict[str, int] = {}
         self._stopped = False
 
@@ -78,21 +84,21 @@ class StubServer:
             for name, app in (("site", SiteApp(self._state).make_app()),
                               ("sync", self._sync.make_app()),
                               ("control", control.make_app())):
-                self._ports[name] = await self._bind(app)
+                self._ports[name] = await self._bind(name, app)
         except BaseException:
             await self.stop()
             raise
         if self._sync_url_override is None:
             self._state.sync_url = self.direct_sync_url
 
-    async def _bind(self, app: web.Application) -> int:
+    async def _bind(self, name: str, app: web.Application) -> int:
         runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=SHUTDOWN_TIMEOUT_S,
                                access_log=None)
         self._runners.append(runner)
-        await runner.setup()
-        site = web.TCPSite(runner, HOST, 0)
-        await site.start()
-        return runner.addresses[0][1]
+        server, self.head_deadlines[name] = await serve(runner, app, HOST, 0, self._head_timeout_s)
+        self._servers.append(server)
+        port: int = server.sockets[0].getsockname()[1]
+        return port
 
     async def stop(self) -> None:
         """Idempotent: end hung requests (no answer), close every socket, close the journal file.
@@ -105,8 +111,13 @@ class StubServer:
         self._stopped = True
         self._sync.stopping = True
         self.faults.stop()
+        for server in self._servers:
+            server.close()  # no new connections; the runners close the live ones
         for runner in reversed(self._runners):
             await runner.cleanup()
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
         self._runners.clear()
         self.journal.close()
 
