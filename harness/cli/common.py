@@ -1,10 +1,12 @@
-"""What every command shares: adapter options, ingest choice, running the main coroutine."""
+"""What every command shares: scenario and adapter options, ingest choice, running the main coroutine."""
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -13,9 +15,29 @@ from harness.contract.errors import HarnessError, UsageProblem
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_SCENARIOS = ROOT / "scenarios"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def adapter_options(f):  # noqa: ANN001, ANN202
+def _or_bundled(_ctx: click.Context, _param: click.Parameter, paths: tuple[Path, ...]) -> list[Path]:
+    return list(paths) or [DEFAULT_SCENARIOS]
+
+
+scenarios_option = click.option(
+    "--scenarios", "scenario_paths", multiple=True, type=click.Path(path_type=Path), callback=_or_bundled,
+    help="scenario files or folders (default: the bundled scenarios/)")
+
+
+def scenario_options(f: F) -> F:
+    """Which scenarios a command runs: ``--scenarios`` (a list, the bundled folder when none is
+    given), ``--only`` names and ``--tag``s."""
+    return _stack(f, [
+        scenarios_option,
+        click.option("--only", multiple=True, help="only these scenario names (repeatable)"),
+        click.option("--tag", multiple=True, help="only scenarios with this tag (repeatable)"),
+    ])
+
+
+def adapter_options(f: F) -> F:
     """The adapter's options; their defaults are ``Adapter``'s own, declared once there."""
     d = Adapter()
     options = [
@@ -27,6 +49,11 @@ def adapter_options(f):  # noqa: ANN001, ANN202
         click.option("--api-name", default=d.api_name, show_default=True, help="window.<name>.send(...)"),
         click.option("--attr", "attrs", multiple=True, metavar="NAME=VALUE", help="extra script attribute (repeatable)"),
     ]
+    return _stack(f, options)
+
+
+def _stack(f: F, options: Sequence[Callable[[F], F]]) -> F:
+    """Apply decorators so they show in ``--help`` in the order listed."""
     for option in reversed(options):
         f = option(f)
     return f

@@ -13,7 +13,8 @@ from typing import Any
 import click
 from rich.console import Console
 
-from harness.cli.common import DEFAULT_SCENARIOS, adapter_options, make_adapter, resolve_ingest, run_async
+from harness.cli.common import (DEFAULT_SCENARIOS, adapter_options, make_adapter, resolve_ingest, run_async,
+                                 scenario_options)
 from harness.contract.errors import HarnessError, UsageProblem
 
 
@@ -24,10 +25,7 @@ from harness.contract.errors import HarnessError, UsageProblem
               help="run every scenario this often per build (seed + 0 … N-1)")
 @click.option("--require", "required", type=click.IntRange(1, 50), default=None,
               help="a failure counts when it shows in this many repeats (default: all of them)")
-@click.option("--scenarios", "scenario_paths", multiple=True, type=click.Path(path_type=Path),
-              help="scenario files or folders (default: the bundled scenarios/)")
-@click.option("--only", multiple=True, help="only these scenario names (repeatable)")
-@click.option("--tag", multiple=True, help="only scenarios with this tag (repeatable)")
+@scenario_options
 @adapter_options
 @click.option("--ingest", type=click.Choice(["auto", "memory", "postgres"]), default="memory", show_default=True)
 @click.option("--database-url", default=None, help="use this PostgreSQL instead of a throwaway cluster")

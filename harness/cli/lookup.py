@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from harness.cli.common import DEFAULT_SCENARIOS
+from harness.cli.common import scenarios_option
 
 
 @click.command()
@@ -24,14 +24,14 @@ def timeline(report: Path, envelope_id: str) -> None:
 
 
 @click.command(name="list")
-@click.option("--scenarios", "scenario_paths", multiple=True, type=click.Path(path_type=Path))
-def list_(scenario_paths: tuple[Path, ...]) -> None:
+@scenarios_option
+def list_(scenario_paths: list[Path]) -> None:
     """List scenarios (with the guarantees they judge) and mutants (with what they break)."""
     from harness.builds import list_mutants
     from harness.scenario import load_scenarios
 
     try:
-        for s in load_scenarios(list(scenario_paths) or [DEFAULT_SCENARIOS]):
+        for s in load_scenarios(scenario_paths):
             click.echo(f"scenario {s.name:32} judges {', '.join(s.judges)}")
         for mt in list_mutants():
             click.echo(f"mutant   {mt.name:32} breaks {', '.join(mt.breaks)}")

@@ -6,17 +6,14 @@ from pathlib import Path
 
 import click
 
-from harness.cli.common import DEFAULT_SCENARIOS, adapter_options, make_adapter, resolve_ingest, run_async
+from harness.cli.common import adapter_options, make_adapter, resolve_ingest, run_async, scenario_options
 from harness.contract.errors import HarnessError, UsageProblem
 from harness.report.rerun import DEVIATIONS_DEFAULT
 
 @click.command()
 @click.option("--tracker", default="reference", show_default=True,
               help="a tracker build: a JS file path, 'reference' or 'mutant:NAME'")
-@click.option("--scenarios", "scenario_paths", multiple=True, type=click.Path(path_type=Path),
-              help="scenario files or folders (default: the bundled scenarios/)")
-@click.option("--only", multiple=True, help="run only these scenario names (repeatable)")
-@click.option("--tag", multiple=True, help="run only scenarios with this tag (repeatable)")
+@scenario_options
 @adapter_options
 @click.option("--ingest", type=click.Choice(["auto", "memory", "postgres", "tap"]), default="auto", show_default=True,
               help="where accepted events are stored: the stub's memory, a real PostgreSQL ingest, or a tap to --tap-url")
@@ -56,7 +53,7 @@ from harness.report.rerun import DEVIATIONS_DEFAULT
                    "[default: 2 per CPU core, at most 6]")
 @click.option("--scenario-timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, metavar="SECONDS",
               help="wall budget of one scenario; a build that busy-loops, floods or storms timers is stopped sooner")
-def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], tag: tuple[str, ...],
+def run(tracker: str, scenario_paths: list[Path], only: tuple[str, ...], tag: tuple[str, ...],
         site_attr: str, api_attr: str, outbox_key: str, deadletter_key: str, api_name: str, attrs: tuple[str, ...],
         ingest: str, database_url: str | None, tap_url: str | None, tap_query: str | None, site_id: str | None,
         no_proxy: bool,
@@ -73,7 +70,7 @@ def run(tracker: str, scenario_paths: tuple[Path, ...], only: tuple[str, ...], t
         ingest = resolve_ingest(ingest, database_url)
         if ingest == "tap" and not tap_url:
             raise UsageProblem("--ingest tap needs --tap-url")
-        request = RunRequest(tracker=tracker, scenario_paths=list(scenario_paths) or [DEFAULT_SCENARIOS],
+        request = RunRequest(tracker=tracker, scenario_paths=scenario_paths,
                              only=list(only), tags=list(tag), adapter=adapter, ingest=ingest,
                              database_url=database_url, tap_url=tap_url, tap_query=tap_query,
                              proxy=not no_proxy, seed=seed, report_json=report_json, junit=junit, html=html, markdown=markdown, strict=strict, trace=trace, out=out,
