@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from harness.contract.adapter import Adapter
 from harness.contract.errors import HarnessError, UsageProblem
@@ -57,6 +58,22 @@ def _stack(f: F, options: Sequence[Callable[[F], F]]) -> F:
     for option in reversed(options):
         f = option(f)
     return f
+
+
+ADAPTER_PARAMS = frozenset(p.name for p in adapter_options(click.Command("adapter")).params)
+
+
+def refuse_adapter_flags_with(profile: Path | None) -> None:
+    """A profile declares the adapter whole; adapter options given beside it would be silently
+    dropped, so the combination is refused, naming them (call inside the command)."""
+    if profile is None:
+        return
+    ctx = click.get_current_context()
+    given = [p.opts[0] for p in ctx.command.params
+             if p.name in ADAPTER_PARAMS and ctx.get_parameter_source(p.name) is not ParameterSource.DEFAULT]
+    if given:
+        raise UsageProblem(f"--profile {profile} declares the adapter, so {', '.join(given)} would be ignored: "
+                           f"put them under `adapter:` in the profile, or drop --profile")
 
 
 def make_adapter(site_attr: str, api_attr: str, outbox_key: str, deadletter_key: str, api_name: str,

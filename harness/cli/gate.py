@@ -13,8 +13,8 @@ from typing import Any
 import click
 from rich.console import Console
 
-from harness.cli.common import (DEFAULT_SCENARIOS, adapter_options, make_adapter, resolve_ingest, run_async,
-                                 scenario_options)
+from harness.cli.common import (DEFAULT_SCENARIOS, adapter_options, make_adapter, refuse_adapter_flags_with,
+                                 resolve_ingest, run_async, scenario_options)
 from harness.contract.errors import HarnessError, UsageProblem
 
 
@@ -47,6 +47,7 @@ def gate(baseline: str, candidate: str, repeats: int, required: int | None, scen
          deviations: str) -> None:
     """Fail only on regressions of CANDIDATE against BASELINE over the same seeded scenarios."""
     try:
+        refuse_adapter_flags_with(profile)
         adapter = make_adapter(site_attr, api_attr, outbox_key, deadletter_key, api_name, attrs)
         ingest = resolve_ingest(ingest, database_url)
         if required is not None and required > repeats:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from harness.cli.common import adapter_options, make_adapter, resolve_ingest, run_async, scenario_options
+from harness.cli.common import (adapter_options, make_adapter, refuse_adapter_flags_with, resolve_ingest, run_async,
+                                scenario_options)
 from harness.contract.errors import HarnessError, UsageProblem
 from harness.report.rerun import DEVIATIONS_DEFAULT
 
@@ -45,7 +46,8 @@ from harness.report.rerun import DEVIATIONS_DEFAULT
 @click.option("--browser-cdp", default=None, metavar="URL",
               help="use a Chromium's DevTools endpoint on this machine (started with --remote-debugging-port)")
 @click.option("--profile", type=click.Path(path_type=Path), default=None,
-              help="build profile (YAML): adapter options and declared differences from the contract")
+              help="build profile (YAML): adapter options and declared differences from the contract "
+                   "(adapter options are then refused on the command line)")
 @click.option("--deviations", type=click.Choice(["fail", "warn"]), default=DEVIATIONS_DEFAULT, show_default=True,
               help="whether the profile's declared deviations from the contract fail the run")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
@@ -66,6 +68,7 @@ def run(tracker: str, scenario_paths: list[Path], only: tuple[str, ...], tag: tu
     from harness.run.suite import RunRequest, run_request
 
     try:
+        refuse_adapter_flags_with(profile)
         adapter = make_adapter(site_attr, api_attr, outbox_key, deadletter_key, api_name, attrs)
         ingest = resolve_ingest(ingest, database_url)
         if ingest == "tap" and not tap_url:

@@ -1,16 +1,20 @@
-"""Commands that pick scenarios declare --scenarios/--only/--tag once (harness/cli/common.py)."""
+"""Options shared by commands (harness/cli/common.py): --scenarios/--only/--tag declared once; adapter
+options beside --profile refused rather than silently ignored."""
 from __future__ import annotations
 
 import click
 import pytest
+from click.testing import CliRunner
 
-from harness.cli.common import DEFAULT_SCENARIOS
+from harness.cli.common import DEFAULT_SCENARIOS, ROOT, refuse_adapter_flags_with
 from harness.cli.gate import gate
 from harness.cli.lookup import list_
 from harness.cli.mutants import mutants
 from harness.cli.run import run
+from harness.contract.errors import UsageProblem
 
 PICKED = ("scenario_paths", "only", "tag")
+PROFILE = ROOT / "tracker_js" / "profiles" / "timeout_15s.yaml"
 
 
 def _params(command: click.Command) -> dict[str, click.Parameter]:
@@ -31,3 +35,29 @@ def test_no_scenarios_given_means_the_bundled_folder(command: click.Command) -> 
     ctx = command.make_context(command.name, ["--scenarios", "x.yaml", "--scenarios", "d"]
                                + (["--baseline", "a", "--candidate", "b"] if command is gate else []))
     assert [str(p) for p in ctx.params["scenario_paths"]] == ["x.yaml", "d"]
+
+
+def _refusal(command: click.Command, args: list[str]) -> str | None:
+    base = ["--baseline", "a", "--candidate", "b"] if command is gate else []
+    ctx = command.make_context(command.name, base + args)
+    with ctx:
+        try:
+            refuse_adapter_flags_with(ctx.params["profile"])
+        except UsageProblem as exc:
+            return str(exc)
+    return None
+
+
+@pytest.mark.parametrize("command", [run, gate], ids=["run", "gate"])
+def test_adapter_flags_beside_a_profile_are_refused_by_name(command: click.Command) -> None:
+    said = _refusal(command, ["--profile", "p.yaml", "--outbox-key", "q", "--attr", "a=b"])
+    assert said is not None and "--outbox-key" in said and "--attr" in said and "--site-attr" not in said
+    assert _refusal(command, ["--profile", "p.yaml", "--deadletter-key", "none"]) is not None  # given, even if default
+    assert _refusal(command, ["--profile", "p.yaml"]) is None
+    assert _refusal(command, ["--outbox-key", "q"]) is None
+
+
+def test_run_refuses_before_starting_anything() -> None:
+    result = CliRunner().invoke(run, ["--profile", str(PROFILE), "--site-attr", "data-x"])
+    assert result.exit_code == 2
+    assert f"--profile {PROFILE} declares the adapter, so --site-attr would be ignored" in result.output
