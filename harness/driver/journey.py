@@ -6,6 +6,7 @@ after flushing the observer, so "what was pending just before" is exact.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from harness.contract import site
@@ -18,6 +19,14 @@ from harness.world.context import ContextSession
 # named links that leave the page: both declared with the site in ``harness.contract.site``.
 CLICK_EVENTS: dict[str, tuple[str, str]] = {n: t.event for n, t in site.CLICK_TARGETS.items() if t.event}
 NAVIGATING_CLICKS = {n for n, t in site.CLICK_TARGETS.items() if t.navigates_to}
+
+
+def _resolver(fut: asyncio.Future[None]) -> Callable[[object], None]:
+    """A page-event listener that resolves ``fut``, once."""
+    def resolve(_: object) -> None:
+        if not fut.done():
+            fut.set_result(None)
+    return resolve
 
 
 def page_url(run: ScenarioRun, page: str, query: dict[str, str] | None = None) -> str:
@@ -68,7 +77,7 @@ async def close(run: ScenarioRun, step: m.Close) -> None:
     await session.flush()
     run.op("close", session=session, tab=step.tab, detail={"before_unload": step.before_unload})
     closed = asyncio.get_running_loop().create_future()
-    page.once("close", lambda _: closed.done() or closed.set_result(None))
+    page.once("close", _resolver(closed))
     await page.close(run_before_unload=step.before_unload)
     try:
         await asyncio.wait_for(closed, 5)
@@ -84,7 +93,7 @@ async def crash(run: ScenarioRun, step: m.Crash) -> None:
     await session.flush()
     run.op("crash", session=session, tab=step.tab)
     crashed = asyncio.get_running_loop().create_future()
-    page.once("crash", lambda _: crashed.done() or crashed.set_result(None))
+    page.once("crash", _resolver(crashed))
     cdp = await session.context.new_cdp_session(page)
     send = asyncio.ensure_future(cdp.send("Page.crash"))  # never answers: the target dies first
     try:

@@ -4,6 +4,8 @@ One module per place a fault lives; each exports ``HANDLERS`` (step type → cor
 """
 from __future__ import annotations
 
+from typing import Any
+
 from harness.nemesis import browser, database, http, network
 
-HANDLERS = {**browser.HANDLERS, **network.HANDLERS, **http.HANDLERS, **database.HANDLERS}
+HANDLERS: dict[type, Any] = {**browser.HANDLERS, **network.HANDLERS, **http.HANDLERS, **database.HANDLERS}

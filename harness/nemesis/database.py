@@ -1,6 +1,8 @@
 """Database faults (ingest mode): stop and start the server, call a maintenance function."""
 from __future__ import annotations
 
+from typing import Any
+
 from harness.nemesis.places import start_database
 from harness.run.state import ScenarioRun, StepFailed
 from harness.scenario import model as m
@@ -26,4 +28,4 @@ async def db(run: ScenarioRun, step: m.Db) -> None:
     await run.clock.settle()
 
 
-HANDLERS = {m.Db: db}
+HANDLERS: dict[type, Any] = {m.Db: db}

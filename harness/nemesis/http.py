@@ -1,6 +1,8 @@
 """HTTP faults in the Sync stub: status sequences, Retry-After, hang, close, process-then-fail."""
 from __future__ import annotations
 
+from typing import Any
+
 from harness.scenario import model as m
 from harness.run.state import ScenarioRun
 
@@ -12,4 +14,4 @@ async def stub_fault(run: ScenarioRun, step: m.StubFault) -> None:
     await run.clock.settle()
 
 
-HANDLERS = {m.StubFault: stub_fault}
+HANDLERS: dict[type, Any] = {m.StubFault: stub_fault}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from harness.contract.adapter import Adapter
 from harness.run.clock import VirtualClock
 from harness.contract.history import Intent
+from harness.contract.vocabulary import OpKind
 from harness.history.recorder import Recorder
 from harness.world.context import ContextSession
 
@@ -115,7 +116,7 @@ class ScenarioRun:
     def intent(self, session: ContextSession, tab: str, ec: str, ea: str, el: str | None = None) -> Intent:
         return self.recorder.intent(session.name, tab, ec, ea, el, self.now)
 
-    def op(self, kind: str, *, session: ContextSession | None = None, tab: str | None = None,
+    def op(self, kind: OpKind, *, session: ContextSession | None = None, tab: str | None = None,
            detail: dict[str, Any] | None = None, intents: tuple[Intent, ...] = ()) -> None:
         d = dict(detail or {})
         if session is not None:
