@@ -2,11 +2,13 @@
 
 The merge works on the JSON documents, so every field a report carries survives; the JUnit file
 and the verdict table are written from the merged document. Shards must not overlap (a scenario
-in two reports is an error) and, when the reports say which shard they are, all N must be there.
+in two reports is an error), must judge one build, and, when the reports say which shard they
+are, all N must be there.
 
 JSON reports carry verdicts, not histories: for the HTML report's swimlanes the merge reads each
 scenario's ``<name>.history.json`` from the shards' ``--out`` folders (given as arguments beside
-the reports) or from beside the reports themselves.
+the reports) or from beside the reports themselves — a history that records another run (scenario
+file, build, seed or shard) is named and left out.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ def merge_documents(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
             seen[name] = source
             scenarios.append(sc)
     _check_shards([(source, doc.get("meta") or {}) for source, doc in docs])
+    _check_builds([(source, doc.get("meta") or {}) for source, doc in docs])
     meta = dict(next((d.get("meta") for _, d in docs if d["scenarios"]), None) or docs[0][1].get("meta") or {})
     meta.pop("shard", None)
     meta["merged_from"] = [source for source, _ in docs]
@@ -66,6 +69,19 @@ def _check_shards(metas: list[tuple[str, dict[str, Any]]]) -> None:
                            f"repeated {sorted({h for h in have if have.count(h) > 1}) or 'none'}")
 
 
+def _check_builds(metas: list[tuple[str, dict[str, Any]]]) -> None:
+    """Shards of one run judge one build; an empty shard's report names none."""
+    builds = {source: (meta.get("build") or {}) for source, meta in metas if (meta.get("build") or {}).get("sha256")}
+    if len({b["sha256"] for b in builds.values()}) > 1:
+        raise UsageProblem("merge: the reports judge different builds: " + ", ".join(
+            f"{src} ({b.get('name')} {str(b['sha256'])[:12]})" for src, b in builds.items()))
+
+
+def shards_of(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, str | None]:
+    """The shard (``I/N``) whose report holds each scenario."""
+    return {str(sc.get("name")): (doc.get("meta") or {}).get("shard") for _, doc in docs for sc in doc["scenarios"]}
+
+
 def report_from_document(doc: dict[str, Any]) -> Any:
     """A ``RunReport`` (for the JUnit writer and the table) from a report document."""
     from harness.report.json_report import scenario_verdict
@@ -80,11 +96,15 @@ def report_from_document(doc: dict[str, Any]) -> Any:
     return RunReport(meta=doc.get("meta") or {}, scenarios=entries)
 
 
-def attach_histories(report: Any, folders: list[Path]) -> list[str]:
+def attach_histories(report: Any, folders: list[Path], shards: dict[str, str | None] | None = None) -> list[str]:
     """Give each scenario of ``report`` its history from the first folder holding ``<name>.history.json``
-    (for the HTML swimlanes). Returns why a history found could not be used (the rest goes on)."""
+    (for the HTML swimlanes), when it records the same run: scenario name, scenario file, build, seed
+    and shard (``harness/report/provenance.py``). Returns why a history found could not be used (the
+    rest goes on)."""
     from harness.contract.history import HistoryFormatError, load_history
+    from harness.report import provenance
 
+    build_sha256 = (report.meta.get("build") or {}).get("sha256")
     problems: list[str] = []
     for entry in report.scenarios:
         path = next((f / f"{entry.name}.history.json" for f in folders
@@ -98,6 +118,12 @@ def attach_histories(report: Any, folders: list[Path]) -> list[str]:
             continue
         if history.scenario != entry.name:
             problems.append(f"no swimlanes for {entry.name}: {path} is the history of {history.scenario!r}")
+            continue
+        expected = provenance.stamp(scenario_sha256=entry.sha256, build_sha256=build_sha256, seed=entry.seed,
+                                    shard=(shards or {}).get(entry.name))
+        differs = provenance.mismatch(history.meta, expected)
+        if differs is not None:
+            problems.append(f"no swimlanes for {entry.name}: {path} records another run: {differs}")
             continue
         entry.history = history
     return problems
@@ -128,7 +154,8 @@ def merge(reports: tuple[Path, ...], report_json: Path | None, junit: Path | Non
     folders = [p for p in reports if p.is_dir()]
     files = [p for p in reports if not p.is_dir()]
     try:
-        merged = merge_documents([(str(p), read_json(p)) for p in files])
+        docs = [(str(p), read_json(p)) for p in files]
+        merged = merge_documents(docs)
     except (ReportError, UsageProblem) as exc:
         click.echo(f"tankharness: {exc}", err=True)
         sys.exit(2)
@@ -139,7 +166,7 @@ def merge(reports: tuple[Path, ...], report_json: Path | None, junit: Path | Non
     if junit:
         write_junit(report, junit)
     if html:
-        for problem in attach_histories(report, [*folders, *dict.fromkeys(p.parent for p in files)]):
+        for problem in attach_histories(report, [*folders, *dict.fromkeys(p.parent for p in files)], shards_of(docs)):
             click.echo(f"tankharness: {problem}", err=True)
         for folder in folders:
             if not any((folder / f"{s.name}.history.json").is_file() for s in report.scenarios):

@@ -21,7 +21,9 @@ from harness.builds.diagnostics import start_notes, start_problem
 from harness.builds.hints import build_notes
 from harness.checker.judge import judge_history, policy_of
 from harness.report.artifacts import capture_pages, retain
+from harness.report import provenance
 from harness.report.model import ScenarioEntry
+from harness.report.rerun import sha256_file, sha256_text
 from harness.run.clock import VirtualClock
 from harness.contract.history import History, StoredEvent, save_history
 from harness.history.recorder import Recorder
@@ -145,7 +147,9 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             t_page_end=run.clock.now, journal=list(stub.journal.entries()), at_rest=rows, at_rest_source=rows_source,
             site_shared=world.options.site_id is not None, notes=run.notes, error=error,
             meta={"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps, "clock_timers": run.clock.timers,
-                  "clock_fallback": run.clock.fallback_used, "refused": refusal_records(refused)})
+                  "clock_fallback": run.clock.fallback_used, "refused": refusal_records(refused),
+                  **provenance.stamp(scenario_sha256=sha256_file(scenario.path), build_sha256=sha256_text(build.source),
+                                     seed=seed, shard=world.options.shard)})
     problem = start_problem(history, adapter)
     if problem is not None and history.error is None:
         history.error = f"environment: {problem}"

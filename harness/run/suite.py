@@ -163,25 +163,26 @@ async def run_request(req: RunRequest) -> int:
         hint = f" ({', '.join(needs_pg)} need --ingest postgres)" if needs_pg else ""
         raise UsageProblem(f"no scenario selected{hint}")
     chosen = take_shard(chosen, req.shard, key=lambda s: s.name)
+    shard = "{}/{}".format(*req.shard) if req.shard else None
     console = Console()
     if not chosen:  # more shards than scenarios: an empty report keeps the CI matrix uniform
         assert req.shard is not None
         console.print(f"shard {req.shard[0]}/{req.shard[1]}: no scenario falls in this shard")
-        write_reports(RunReport(meta={"shard": "{}/{}".format(*req.shard)}), req)
+        write_reports(RunReport(meta={"shard": shard}), req)
         return 0
     options = WorldOptions(ingest=req.ingest, proxy=req.proxy, database_url=req.database_url, tap_url=req.tap_url,
                            tap_query=req.tap_query, out_dir=req.out, seed=1 if req.seed is None else req.seed,
                            site_id=req.site_id, browser_ws=req.browser_ws, browser_cdp=req.browser_cdp,
                            trace=req.trace, artifacts_dir=artifacts_dir(req),
-                           scenario_timeout_s=req.scenario_timeout_s, strict=req.strict)
+                           scenario_timeout_s=req.scenario_timeout_s, strict=req.strict, shard=shard)
     if req.out:
         claim_out_dir(req.out)  # one run per folder; never appends to a previous run's journal
     run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,
                         site_id=req.site_id, database_url=req.database_url, tap_url=req.tap_url,
                         strict=req.strict, profile=req.profile, deviations=req.deviations)
     report, results = await run_suite(build, chosen, req.adapter, options, console, run_meta, req.workers)
-    if req.shard:
-        report.meta["shard"] = "{}/{}".format(*req.shard)
+    if shard:
+        report.meta["shard"] = shard
     render_run(report, console)
     for prefix in req.timelines:
         try:

@@ -37,6 +37,7 @@ class WorldOptions:
     artifacts_dir: Path | None = None  # where kept traces and screenshots go (one folder per scenario)
     strict: bool = False  # --strict: decides which scenarios failed, so whose traces are kept
     scenario_timeout_s: float = 300.0  # wall budget of one scenario (harness/run/watchdog.py)
+    shard: str | None = None  # --shard I/N, stamped on each history (harness/report/provenance.py)
 
 
 class World:

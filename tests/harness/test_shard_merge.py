@@ -48,6 +48,9 @@ def test_merged_shards_equal_the_unsharded_run(tmp_path: Path) -> None:
     data = page[page.index('id="tank-data">') + len('id="tank-data">'):]
     lanes = {s["name"]: s["lanes"] for s in json.loads(data[:data.index("</script>")])["scenarios"]}
     assert set(lanes) == set(expected) and all(lanes.values())  # swimlanes from the shards' histories
+    stamped = json.loads(next((tmp_path / "run1").glob("*.history.json")).read_text())["meta"]
+    assert stamped["shard"] == "1/2" and stamped["build_sha256"] == got["meta"]["build"]["sha256"]
+    assert "another run" not in merged.stderr  # each history records the run its report judged
 
 
 def test_an_empty_shard_writes_an_empty_report(tmp_path: Path) -> None:
