@@ -28,7 +28,8 @@ def scenario_json(entry: ScenarioEntry, meta: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": entry.name, "passed": entry.passed, "error": entry.error,
                            "judges": list(entry.judges), "wall_s": round(entry.wall_s, 3), "sim_ms": entry.sim_ms,
                            "seed": entry.seed, "path": entry.path, "sha256": entry.sha256, "rerun": entry.rerun(meta),
-                           "artifacts": entry.artifacts, "strict_failures": entry.strict_failures()}
+                           "artifacts": entry.artifacts, "strict": entry.strict, "expect_pending": entry.expect_pending,
+                           "strict_failures": entry.strict_failures()}
     if v is None:
         return out
     out.update({

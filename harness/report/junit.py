@@ -7,7 +7,8 @@ strict run (testcase ``pending_after_settle``) unless the scenario declares ``ex
 A scenario that could not run is an ``<error>``. Times are real: a scenario's wall time is
 shared evenly among its testcases, so the testcases of a suite add up to the scenario's time.
 Names carry no paths or URLs: a file build is named by its file name; the build's SHA-256, the
-scenario's seed and hash and the rerun command are properties.
+scenario's seed and hash, the rerun command and why ``--strict`` failed a scenario
+(``strict_failures``) are properties.
 """
 from __future__ import annotations
 
@@ -50,10 +51,11 @@ def _cases(s: ScenarioEntry) -> list[tuple[str, str, str, str]]:
     return cases
 
 
-def _suite(parent: ET.Element, s: ScenarioEntry, props: dict[str, str]) -> dict[str, int]:
+def _suite(parent: ET.Element, s: ScenarioEntry, props: dict[str, str], meta: dict) -> dict[str, int]:
     suite = ET.SubElement(parent, "testsuite", name=s.name, time=f"{s.wall_s:.3f}")
     p = ET.SubElement(suite, "properties")
-    own = {"sim_ms": str(s.sim_ms), "seed": "" if s.seed is None else str(s.seed), "scenario_sha256": s.sha256 or ""}
+    own = {"sim_ms": str(s.sim_ms), "seed": "" if s.seed is None else str(s.seed), "scenario_sha256": s.sha256 or "",
+           "strict_failures": "; ".join(s.strict_failures()), "rerun": s.rerun(meta) or ""}
     for k, v in {**props, **own}.items():
         if v:
             ET.SubElement(p, "property", name=k, value=_clean(v))
@@ -98,7 +100,7 @@ def to_junit(report: RunReport) -> ET.ElementTree:
     root = ET.Element("testsuites", name=f"tankharness {_build_name(report.meta)}")
     total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for s in report.scenarios:
-        for k, v in _suite(root, s, props).items():
+        for k, v in _suite(root, s, props, report.meta).items():
             total[k] += v
     for k, v in total.items():
         root.set(k, str(v))

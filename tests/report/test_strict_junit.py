@@ -85,3 +85,30 @@ def test_markdown_summary_names_guarantees_and_appends_to_github_summary(run_rep
     assert "| outage | **FAIL** | `response_ok`, `no_loss`, `nothing_unexpected` | `timeout` |" in text
     assert "### ❌ broken" in text and "tab 'main' is not open" in text
     assert summary.read_text() == "earlier step\n" + text
+
+
+def _suite_props(report: RunReport) -> dict[str, str]:
+    suite = to_junit(report).getroot().find("testsuite")
+    return {p.get("name"): p.get("value") for p in suite.iter("property")}
+
+
+def test_junit_properties_say_why_strict_failed() -> None:
+    props = _suite_props(RunReport({**META, "strict": True}, [entry(True, pending=2)]))
+    assert props["strict_failures"] == ("vacuous (not exercised): retry; 2 event(s) still pending after settle "
+                                        "(the scenario does not declare `expect_pending: true`)")
+    assert "strict_failures" not in _suite_props(RunReport(META, [entry(False, pending=2)]))
+
+
+def test_a_merged_report_judges_strict_as_the_shard_did(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli.merge import merge
+    from harness.report.json_report import write_json
+
+    write_json(RunReport({**META, "strict": True}, [entry(True, pending=2)]), tmp_path / "shard.json")
+    result = CliRunner().invoke(merge, [str(tmp_path / "shard.json"), "--junit", str(tmp_path / "m.xml"), "--quiet"])
+    assert result.exit_code == 1, result.output
+    suite = ET.parse(tmp_path / "m.xml").getroot().find("testsuite")
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["strict_failures"].startswith("vacuous (not exercised): retry; 2 event(s) still pending")
+    assert suite.get("failures") == "2"  # retry (vacuous) and pending_after_settle
