@@ -128,19 +128,22 @@ def _literal(allowed: tuple[Any, ...]) -> Decoder:
     return dec
 
 
+def _at(step: str, decode: Decoder, data: Any) -> Any:
+    """``decode(data)``; a failure inside adds where it was (``[3]``, ``.name``) on its way out."""
+    try:
+        return decode(data)
+    except _Bad as bad:
+        bad.steps.append(step)
+        raise
+
+
 def _sequence(item: Decoder, kind: type) -> Decoder:
     def dec(data: Any) -> Any:
         if not isinstance(data, list):
             raise _Bad(f"expected an array, got {_kind(data)}")
         if item is _identity:
             return kind(data)
-        out = []
-        for i, v in enumerate(data):
-            try:
-                out.append(item(v))
-            except _Bad as bad:
-                bad.steps.append(f"[{i}]")
-                raise
+        out = [_at(f"[{i}]", item, v) for i, v in enumerate(data)]
         return out if kind is list else kind(out)
 
     return dec
@@ -152,14 +155,7 @@ def _fixed_tuple(items: tuple[Decoder, ...]) -> Decoder:
             raise _Bad(f"expected an array, got {_kind(data)}")
         if len(data) != len(items):
             raise _Bad(f"expected {len(items)} items, got {len(data)}")
-        out = []
-        for i, (item, v) in enumerate(zip(items, data)):
-            try:
-                out.append(item(v))
-            except _Bad as bad:
-                bad.steps.append(f"[{i}]")
-                raise
-        return tuple(out)
+        return tuple(_at(f"[{i}]", item, v) for i, (item, v) in enumerate(zip(items, data)))
 
     return dec
 
@@ -170,14 +166,7 @@ def _mapping(value: Decoder) -> Decoder:
             raise _Bad(f"expected an object, got {_kind(data)}")
         if value is _identity:
             return dict(data)
-        out = {}
-        for k, v in data.items():
-            try:
-                out[k] = value(v)
-            except _Bad as bad:
-                bad.steps.append(f".{k}")
-                raise
-        return out
+        return {k: _at(f".{k}", value, v) for k, v in data.items()}
 
     return dec
 
@@ -199,11 +188,7 @@ def _dataclass(cls: type) -> Decoder:
         kwargs = {}
         for name, field_decoder, required in compiled:
             if name in data:
-                try:
-                    kwargs[name] = field_decoder(data[name])
-                except _Bad as bad:
-                    bad.steps.append(f".{name}")
-                    raise
+                kwargs[name] = _at(f".{name}", field_decoder, data[name])
             elif required:
                 raise _Bad(f"missing field {name!r} of {cls.__name__}")
         try:
