@@ -38,6 +38,24 @@ def scenario_options(f: F) -> F:
     ])
 
 
+INGESTS = {"auto": "PostgreSQL when a URL (or $DATABASE_URL) is given or the server is installed, else memory",
+           "memory": "the stub's memory", "postgres": "a real PostgreSQL ingest", "tap": "a tap to --tap-url"}
+
+
+def world_options(*ingests: str, default: str) -> Callable[[F], F]:
+    """Where accepted events are stored (``--ingest``, of these choices; ``--database-url``), whether
+    the page reaches the stub through the fault proxy, and ``--seed``."""
+    def decorate(f: F) -> F:
+        return _stack(f, [
+            click.option("--ingest", type=click.Choice(ingests), default=default, show_default=True,
+                         help="where accepted events are stored: " + "; ".join(f"{i}: {INGESTS[i]}" for i in ingests)),
+            click.option("--database-url", default=None, help="use this PostgreSQL instead of a throwaway cluster"),
+            click.option("--no-proxy", is_flag=True, help="connect the page straight to the stub (no Toxiproxy)"),
+            click.option("--seed", type=int, default=None, help="override every scenario's seed"),
+        ])
+    return decorate
+
+
 def adapter_options(f: F) -> F:
     """The adapter's options; their defaults are ``Adapter``'s own, declared once there."""
     d = Adapter()

@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 
 from harness.cli.common import (DEFAULT_SCENARIOS, adapter_options, make_adapter, refuse_adapter_flags_with,
-                                 resolve_ingest, run_async, scenario_options)
+                                 resolve_ingest, run_async, scenario_options, world_options)
 from harness.contract.errors import HarnessError, UsageProblem
 
 
@@ -27,10 +27,7 @@ from harness.contract.errors import HarnessError, UsageProblem
               help="a failure counts when it shows in this many repeats (default: all of them)")
 @scenario_options
 @adapter_options
-@click.option("--ingest", type=click.Choice(["auto", "memory", "postgres"]), default="memory", show_default=True)
-@click.option("--database-url", default=None, help="use this PostgreSQL instead of a throwaway cluster")
-@click.option("--no-proxy", is_flag=True, help="connect the page straight to the stub (no Toxiproxy)")
-@click.option("--seed", type=int, default=None, help="override every scenario's seed")
+@world_options("auto", "memory", "postgres", default="memory")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="folder for each build's JSON report per repeat and the gate's verdict (gate.json)")
 @click.option("--profile", type=click.Path(path_type=Path), default=None,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from harness.cli.common import (adapter_options, make_adapter, refuse_adapter_flags_with, resolve_ingest, run_async,
-                                scenario_options)
+                                scenario_options, world_options)
 from harness.contract.errors import HarnessError, UsageProblem
 from harness.report.rerun import DEVIATIONS_DEFAULT
 
@@ -16,15 +16,11 @@ from harness.report.rerun import DEVIATIONS_DEFAULT
               help="a tracker build: a JS file path, 'reference' or 'mutant:NAME'")
 @scenario_options
 @adapter_options
-@click.option("--ingest", type=click.Choice(["auto", "memory", "postgres", "tap"]), default="auto", show_default=True,
-              help="where accepted events are stored: the stub's memory, a real PostgreSQL ingest, or a tap to --tap-url")
-@click.option("--database-url", default=None, help="use this PostgreSQL instead of a throwaway cluster")
+@world_options("auto", "memory", "postgres", "tap", default="auto")
 @click.option("--tap-url", default=None, help="tap mode: forward every Sync request to this upstream URL")
 @click.option("--tap-query", default=None, help="tap mode: SQL returning the rows at rest (needs --database-url)")
 @click.option("--site-id", default=None,
               help="site id the tracker reports (tap mode: one the upstream knows); default: a fresh one per scenario")
-@click.option("--no-proxy", is_flag=True, help="connect the page straight to the stub (no Toxiproxy)")
-@click.option("--seed", type=int, default=None, help="override every scenario's seed")
 @click.option("--report-json", type=click.Path(path_type=Path), default=None)
 @click.option("--junit", type=click.Path(path_type=Path), default=None)
 @click.option("--html", type=click.Path(path_type=Path), default=None,

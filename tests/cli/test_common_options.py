@@ -13,7 +13,7 @@ from harness.cli.mutants import mutants
 from harness.cli.run import run
 from harness.contract.errors import UsageProblem
 
-PICKED = ("scenario_paths", "only", "tag")
+PICKED = ("scenario_paths", "only", "tag", "database_url", "no_proxy", "seed")
 PROFILE = ROOT / "tracker_js" / "profiles" / "timeout_15s.yaml"
 
 
@@ -21,11 +21,14 @@ def _params(command: click.Command) -> dict[str, click.Parameter]:
     return {p.name: p for p in command.params if p.name}
 
 
-def test_run_and_gate_pick_scenarios_with_the_same_options() -> None:
+def test_run_and_gate_share_their_scenario_and_world_options() -> None:
     run_params, gate_params = _params(run), _params(gate)
     for name in PICKED:
         assert run_params[name].to_info_dict() == gate_params[name].to_info_dict()
         assert run_params[name].callback is gate_params[name].callback
+    assert run_params["ingest"].type.choices == ("auto", "memory", "postgres", "tap")  # type: ignore[attr-defined]
+    assert gate_params["ingest"].type.choices == ("auto", "memory", "postgres")  # type: ignore[attr-defined]
+    assert (run_params["ingest"].default, gate_params["ingest"].default) == ("auto", "memory")
 
 
 @pytest.mark.parametrize("command", [run, gate, mutants, list_], ids=["run", "gate", "mutants", "list"])
