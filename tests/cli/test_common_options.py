@@ -60,6 +60,16 @@ def test_adapter_flags_beside_a_profile_are_refused_by_name(command: click.Comma
     assert _refusal(command, ["--outbox-key", "q"]) is None
 
 
+def test_gate_takes_adapter_options_for_a_baseline_driven_by_the_contract() -> None:
+    """``--baseline-profile contract`` drives the baseline by the adapter options, so they are used."""
+    args = ["--baseline", "a", "--candidate", "b", "--profile", "p.yaml", "--site-attr", "data-x",
+            "--repeat", "1", "--require", "2"]  # stops with a usage error after the adapter check
+    contract = CliRunner().invoke(gate, [*args, "--baseline-profile", "contract"])
+    assert contract.exit_code == 2 and "--require 2 is more than --repeat 1" in contract.output
+    own = CliRunner().invoke(gate, [*args, "--baseline-profile", "base.yaml"])
+    assert own.exit_code == 2 and "so --site-attr would be ignored" in own.output
+
+
 def test_run_refuses_before_starting_anything() -> None:
     result = CliRunner().invoke(run, ["--profile", str(PROFILE), "--site-attr", "data-x"])
     assert result.exit_code == 2
