@@ -58,8 +58,9 @@ def parse_profile(text: str, filename: str) -> Profile:
     adapter = r.collect(_adapter, r, top["adapter"]) if "adapter" in top else Adapter()
     if "timeout" in top:
         ms = r.collect(r.duration, top["timeout"], "timeout")
+        if ms is not BROKEN:
+            policy["timeout_ms"] = ms  # declared: what the build does, even at the contract's value
         if ms is not BROKEN and ms != CONTRACT["timeout_ms"]:
-            policy["timeout_ms"] = ms
             deviations.append(f"timeout {ms / 1000:g} s (contract {CONTRACT['timeout_ms'] / 1000:g} s)")
     if "backoff" in top:
         r.collect(_backoff, r, top["backoff"], policy, deviations)
@@ -114,19 +115,22 @@ def _backoff(r: Reader, node: Node, policy: dict[str, Any], deviations: list[str
     words = []
     if "base" in entries:
         base = r.collect(r.duration, entries["base"], "backoff.base")
-        if base is not BROKEN and base != CONTRACT["backoff_base_ms"]:
+        if base is not BROKEN:
             policy["backoff_base_ms"] = base
+        if base is not BROKEN and base != CONTRACT["backoff_base_ms"]:
             words.append(f"first retry after {base / 1000:g} s")
     if "cap" in entries:
         cap = r.collect(r.duration, entries["cap"], "backoff.cap")
-        if cap is not BROKEN and cap != CONTRACT["backoff_cap_ms"]:
+        if cap is not BROKEN:
             policy["backoff_cap_ms"] = cap
             policy["retry_window_ms"] = cap * 1.1
+        if cap is not BROKEN and cap != CONTRACT["backoff_cap_ms"]:
             words.append(f"capped at {cap / 1000:g} s")
     if "jitter" in entries:
         jitter = r.collect(r.number, entries["jitter"], "backoff.jitter", min=0, max=1)
-        if jitter is not BROKEN and jitter != CONTRACT["backoff_jitter"]:
+        if jitter is not BROKEN:
             policy["backoff_jitter"] = jitter
+        if jitter is not BROKEN and jitter != CONTRACT["backoff_jitter"]:
             words.append(f"jitter ±{jitter:.0%}")
     if "scope" in entries:
         scope = r.collect(r.string, entries["scope"], "backoff.scope")

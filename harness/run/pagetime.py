@@ -88,6 +88,10 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys]) => {
         await Promise.race([window.__tankIdle(), new Promise((r) => { cancel = c._embedder.setTimeout(r, budgetMs); })]);
         cancel();
       }
+      // A task boundary before the clock moves: idle resolves in the instrumentation's own reaction to
+      // the settled send, and the build's reactions (a .then chain that reads Date.now() to schedule its
+      // retry) are later microtasks; firing timers first would run them at a later page time.
+      await pause();
       while (busy() > 0 && real() - start < budgetMs) await pause();
       if (busy() > 0) return out("held");
     }

@@ -43,7 +43,10 @@ def test_every_foreign_build_has_a_valid_profile() -> None:
 
 
 CORRECT = [("relay", "reload_during_outage"), ("relay", "poison_head"),
-           ("pulse", "happy_path"), ("pulse", "retry_cadence")]
+           ("pulse", "happy_path"), ("pulse", "retry_cadence"),
+           # leadtrack is correct in one tab. Its retry is computed in a .then chain several microtasks
+           # after the failed send settles: the bulk clock must not move before that chain has run.
+           ("leadtrack", "proxy_disabled")]
 
 
 @pytest.mark.browser

@@ -135,8 +135,9 @@ var LeadTrack = {
       self.queue.forEach(function (e) {
         if (!ids[e.id] || (res.status === 0 && !navigator.onLine)) return;
         e.attempts += 1;
-        var wait = Math.min(300000, 5000 * Math.pow(2, e.attempts - 1)) * (0.8 + 0.4 * Math.random());
-        e.nextTry = t + Math.round(Math.min(300000, wait));
+        var wait = Math.min(300000, Math.min(300000, 5000 * Math.pow(2, e.attempts - 1)) * (0.8 + 0.4 * Math.random()));
+        if ((res.status === 429 || res.status === 503) && res.retryAfter > 0) wait = Math.min(86400000, res.retryAfter * 1000);
+        e.nextTry = t + Math.round(wait);
       });
       self.save();
       self.process(false); // events that came in meanwhile were never tried: they are due
@@ -149,7 +150,8 @@ var LeadTrack = {
     var body = JSON.stringify({ events: batch.map(function (e) { return e.payload; }) });
     return fetch(this.url, { method: "POST", body: body, keepalive: true, signal: ctrl.signal,
       headers: { "Content-Type": "application/json" } })
-      .then(function (r) { return { ok: r.ok, status: r.status }; }, function () { return { ok: false, status: 0 }; })
+      .then(function (r) { return { ok: r.ok, status: r.status, retryAfter: Number(r.headers.get("Retry-After")) || 0 }; },
+            function () { return { ok: false, status: 0 }; })
       .finally(function () { clearTimeout(timer); });
   },
 
