@@ -54,7 +54,8 @@ CORRECT = [("relay", "reload_during_outage"), ("relay", "poison_head"),
 def test_a_correct_foreign_build_keeps_every_promise(tank_worlds, name: str, scenario: str) -> None:
     verdict, profile = _run(tank_worlds, name, scenario)
     assert _failing(verdict) == [], [r.violations for r in verdict.guarantees.values() if r.violations]
-    assert verdict.counts["lost"] == 0 and profile.deviations
+    assert verdict.counts["lost"] == 0
+    assert profile.deviations or name == "leadtrack"  # leadtrack keeps the contract's timings
 
 
 @pytest.mark.browser
