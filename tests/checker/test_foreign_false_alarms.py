@@ -145,3 +145,28 @@ def test_a_queue_wide_pause_is_judged_as_declared() -> None:
     assert judge(h, ["backoff"], per_envelope).guarantees["backoff"].status == "fail"  # the 'new' envelope
     early = judge(_queue_history(4_000).build(), ["backoff"], queue).guarantees["backoff"]
     assert early.status == "fail" and "too early" in early.violations[0] and "k=2" in early.violations[0]
+
+
+def test_a_send_of_a_payload_twin_is_no_resend_past_the_drop_rule() -> None:
+    """signalq.js in drop_rule_live: no meta.eid, and its heartbeats are byte-identical. At +25 h it
+    drops the expired ones (ttl) and sends the young ones in the same pass; the send, named by
+    payload alone, must not count as re-sending an expired envelope."""
+    from tests.checker.builders import HOUR
+
+    b = HB()
+    old = b.env("old", "system", "heartbeat", eid=False, attempts=11)
+    b.add(old)
+    b.advance(25 * HOUR)
+    young = b.env("young", "system", "heartbeat", eid=False, attempts=0)
+    b.add(young)
+    b.attempt(young, outcome="http_error", status=503, ids=False)  # carries a heartbeat: whose?
+    b.dead(old, "ttl")
+    b.remove(old.id)
+    v = judge(b.build(), ["drop_rule"])
+    assert v.guarantees["drop_rule"].status != "fail", v.guarantees["drop_rule"].violations
+    b2 = HB()
+    lone = b2.env("lone", "system", "heartbeat", eid=False, attempts=11)
+    b2.add(lone)
+    b2.advance(25 * HOUR)
+    b2.attempt(lone, outcome="http_error", status=503, ids=False)  # its payload is unique: it is a resend
+    assert judge(b2.build(), ["drop_rule"]).guarantees["drop_rule"].status == "fail"
