@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from harness.run.clock import Held, VirtualClock
 
 LAND_S = 0.25  # real time a scripted request takes to arrive: far beyond the Web Lock budget below
-SLACK_S = 0.2  # tolerance on real-time waits (a busy 2-core machine)
+SLACK_S = 2.0  # tolerance on real-time waits: a loaded 2-core box stalls the loop for 0.5 s at times; "at once" cases still end far before their 10 s landing
 
 
 @dataclass
