@@ -5,9 +5,11 @@ import asyncio
 
 from harness.scenario import model as m
 from harness.run.state import ScenarioRun, StepFailed
+from harness.toxiproxy.pagetime import PAGE_TIME_TOXICS
 
 
-# Toxic attributes that are durations (ms; a slicer's delay is µs) or rates: real time in any Toxiproxy.
+# Toxic attributes that are durations (ms; a slicer's delay is µs) or rates: real time in a Toxiproxy
+# (the embedded one applies latency and bandwidth in page time when the run gives it a page clock).
 REAL_TIME_ATTRIBUTES = ("latency", "jitter", "rate", "delay", "timeout")
 
 
@@ -29,8 +31,9 @@ async def toxic(run: ScenarioRun, step: m.Toxic) -> None:
             attributes=dict(step.attributes), name=step.name,
         )
         run.faults.toxics.add(created["name"])
+        run.faults.toxic_types[created["name"]] = str(created.get("type") or step.type)
         timed = {k: v for k, v in step.attributes.items() if k in REAL_TIME_ATTRIBUTES and v}
-        if timed:
+        if timed and not (run.proxy_clock is not None and step.type in PAGE_TIME_TOXICS):
             kind = run.world.proxy_kind or "proxy"
             run.notes.append(f"line {step.line}: toxic {created['name']} ({step.type}) acts in real time in the "
                              f"{kind} Toxiproxy: {', '.join(f'{k}={v}' for k, v in sorted(timed.items()))}; "
@@ -41,6 +44,7 @@ async def toxic(run: ScenarioRun, step: m.Toxic) -> None:
     else:
         await asyncio.to_thread(client.remove_toxic, run.proxy_name, step.name)
         run.faults.toxics.discard(step.name or "")
+        run.faults.toxic_types.pop(step.name or "", None)
     await run.clock.settle()
 
 

@@ -11,6 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING, Protocol
 
 from harness.run.clock import Held
+from harness.toxiproxy.pagetime import PAGE_TIME_TOXICS
 
 if TYPE_CHECKING:
     from harness.run.state import ScenarioRun
@@ -52,15 +53,24 @@ class BrowserPlace:
 
 
 class ProxyPlace:
-    """Toxics and ``enabled`` on this run's Toxiproxy listener; toxics hold bytes in real time."""
+    """Toxics and ``enabled`` on this run's Toxiproxy listener.
+
+    In the embedded proxy with the run's page clock, ``latency`` and ``bandwidth`` hold bytes in
+    page time (due when the clock reaches them, ``harness.toxiproxy.pagetime``); every other toxic,
+    and every toxic of a real Toxiproxy, holds them in real time."""
 
     name = "proxy"
 
     def held(self, run: "ScenarioRun") -> Held:
-        return Held(real_time=bool(run.faults.toxics), can_hold=bool(run.faults.toxics))
+        types = {run.faults.toxic_types.get(n, "") for n in run.faults.toxics}
+        clock = run.proxy_clock
+        if clock is None:
+            return Held(real_time=bool(types), can_hold=bool(types))
+        fetches, due = clock.held()
+        return Held(fetches, due, real_time=bool(types - PAGE_TIME_TOXICS), can_hold=bool(types))
 
     def release_due(self, run: "ScenarioRun", now: int) -> int:
-        return 0
+        return 0 if run.proxy_clock is None else run.proxy_clock.release_due(now)
 
     async def heal(self, run: "ScenarioRun") -> None:
         client = run.world.proxy_client
@@ -71,6 +81,7 @@ class ProxyPlace:
             await asyncio.to_thread(client.remove_toxic, run.proxy_name, name)
         await asyncio.to_thread(client.set_enabled, run.proxy_name, True)
         run.faults.toxics.clear()
+        run.faults.toxic_types.clear()
         run.faults.proxy_disabled = False
 
 

@@ -33,6 +33,7 @@ from harness.run.isolation import outside_change_error, refusal_notes, refusal_r
 from harness.run.state import ScenarioRun, StepFailed
 from harness.driver.visitors import VisitorArrivals, arrive, page_vars, visitor_arrivals
 from harness.run.watchdog import Progress, Stopped, Watchdog
+from harness.toxiproxy.pagetime import PageClock
 from harness.world.world import World
 from server_stub.app import StubServer
 
@@ -107,6 +108,9 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         run = ScenarioRun.start(world=world, scenario=scenario, adapter=adapter, site_id=site_id, stub=stub,
                                 sync_url=sync_url, proxy_name=proxy_name, recorder=recorder)
         stub.faults.holds.follow_page_clock()  # late answers are due in page time
+        if proxy_name is not None and world.proxy_embedded is not None:  # so are proxy latency and bandwidth
+            run.proxy_clock = PageClock(lambda: run.clock.now)
+            await asyncio.to_thread(world.proxy_embedded.attach_page_clock, proxy_name, run.proxy_clock)
         stub.journal.page_clock = lambda: run.clock.now
         if on_clock is not None:
             on_clock(run.clock)

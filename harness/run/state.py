@@ -41,6 +41,7 @@ class FaultsInPlace:
     """Faults the scenario's steps left on the proxy and the database (the stub keeps its own)."""
 
     toxics: set[str] = field(default_factory=set)  # toxics in place on this run's proxy
+    toxic_types: dict[str, str] = field(default_factory=dict)  # their types, by name
     proxy_disabled: bool = False
     db_stopped: bool = False
 
@@ -65,6 +66,7 @@ class ScenarioRun:
     contexts: Contexts
     faults: FaultsInPlace
     clock: VirtualClock = field(init=False)
+    proxy_clock: Any = None  # the embedded proxy's PageClock (latency, bandwidth in page time); None: real time
 
     @classmethod
     def start(cls, *, world: "World", scenario: "Scenario", adapter: Adapter, site_id: str, stub: "StubServer",

@@ -33,6 +33,7 @@ class Side(asyncio.Protocol):
         self.role = role
         self.transport: asyncio.Transport | None = None
         self.lost = False
+        self.eof = False  # the peer finished sending (a browser that gave up on its request)
         self.outgoing: Link | None = None  # the link whose source this socket is
         self.incoming: Link | None = None  # the link that writes into this socket
 
@@ -47,6 +48,7 @@ class Side(asyncio.Protocol):
             self.outgoing.feed(data)
 
     def eof_received(self) -> bool:
+        self.eof = True
         if self.outgoing is not None:
             self.outgoing.feed_eof()
         return True  # keep our write half: the other link decides when this socket closes
@@ -110,6 +112,7 @@ class Connection:
 
     def __init__(self, proxy: Proxy, rng: random.Random) -> None:
         self.proxy = proxy
+        self.via = "unknown"  # the transport of the request last seen upstream (_tank_via tag)
         self.rng = rng
         self.client = Side(self, "client")
         self.server = Side(self, "upstream")

@@ -16,10 +16,12 @@ import random
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .pagetime import sniff_via
 from .toxics import TIMED_OUT, Chunk, TimedOut
 
 if TYPE_CHECKING:
     from .connection import Side
+    from .pagetime import PageClock
     from .toxic_collection import ToxicEntry
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,16 @@ class StageImpl:
     def now(self) -> float:
         return self.link.loop.time()
 
+    def page_now(self) -> int | None:
+        clock = self.link.page_clock
+        return None if clock is None else clock.now()
+
+    async def wait_page(self, due: int) -> None:
+        clock = self.link.page_clock
+        if clock is not None:
+            conn = self.link.source.conn
+            await clock.wait_until(due, conn, conn.via, lambda: not (conn.client.lost or conn.client.eof))
+
     async def receive(self) -> Chunk | None:
         item = await self.receive_within(None)
         assert item is not TIMED_OUT
@@ -137,8 +149,8 @@ class StageImpl:
 
     def pass_piece(self, chunk: Chunk, size: int) -> Chunk | None:
         piece, rest = chunk.data[:size], chunk.data[size:]
-        self.held = Chunk(rest, chunk.ts) if rest else None
-        self.link.send(self.next, Chunk(piece, chunk.ts))
+        self.held = Chunk(rest, chunk.ts, chunk.pts) if rest else None
+        self.link.send(self.next, Chunk(piece, chunk.ts, chunk.pts))
         return self.held
 
     def drop(self) -> None:
@@ -186,15 +198,22 @@ class Link:
         self._dest_paused = False
         self._source_paused = False
 
+    @property
+    def page_clock(self) -> PageClock | None:
+        return self.source.conn.proxy.page_clock
+
     # ---- data in ------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
+        clock = self.page_clock
+        if clock is not None and self.stream == "upstream":
+            self.source.conn.via = sniff_via(data) or self.source.conn.via
         head = self.head
         if head is None:
             if not self.finished:
                 self.dest.write(data)
             return
         self._buffered += len(data)
-        head.push(Chunk(data, self.loop.time()))
+        head.push(Chunk(data, self.loop.time(), None if clock is None else clock.now()))
         self._flow()
 
     def feed_eof(self) -> None:

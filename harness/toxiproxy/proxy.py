@@ -15,6 +15,7 @@ from .addr import bind_listener, listener_address
 from .connection import Connection
 from .errors import ApiError
 from .link import Link
+from .pagetime import PageClock
 from .toxic_collection import ToxicCollection
 
 
@@ -26,6 +27,7 @@ class Proxy:
         self.enabled = False
         self.connections: set[Connection] = set()
         self.toxics = ToxicCollection(self._links)
+        self.page_clock: PageClock | None = None  # latency and bandwidth in page time (pagetime.py)
         self._rng = rng
         self._server: asyncio.Server | None = None
 

@@ -21,6 +21,7 @@ from harness.contract.control import Refusal
 
 from .api import make_app
 from .collection import ProxyCollection
+from .pagetime import PageClock
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,19 @@ class EmbeddedToxiproxy:
                 raise
             self._loop, self._thread, self._server = loop, thread, server
             return self.url
+
+    def attach_page_clock(self, proxy: str, clock: PageClock | None) -> None:
+        """Apply ``latency`` and ``bandwidth`` of proxy ``proxy`` in page time (None: real time again).
+
+        In-process only (the HTTP API stays Toxiproxy's); callable from any thread."""
+        loop, server = self._loop, self._server
+        if loop is None or server is None:
+            raise RuntimeError("the embedded toxiproxy is not running")
+
+        async def attach() -> None:
+            server.collection.get(proxy).page_clock = clock
+
+        asyncio.run_coroutine_threadsafe(attach(), loop).result(timeout=30)
 
     def stop(self) -> None:
         with self._lock:

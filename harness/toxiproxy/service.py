@@ -39,6 +39,7 @@ class ToxiproxyService:
     version: str
     token: str | None = None  # the embedded server answers only clients sending it
     refusals: list[Refusal] | None = None  # what the embedded server refused (None: not observable)
+    embedded: EmbeddedToxiproxy | None = None  # in-process: takes a page clock (attach_page_clock)
 
     def client(self) -> ToxiproxyClient:
         return ToxiproxyClient(self.url, token=self.token)
@@ -115,4 +116,4 @@ async def toxiproxy_service(seed: int | None = None) -> AsyncIterator[ToxiproxyS
     async with embedded:
         version = await asyncio.to_thread(ToxiproxyClient(embedded.url, token=embedded.token).version)
         yield ToxiproxyService(url=embedded.url, kind="embedded", version=version, token=embedded.token,
-                               refusals=embedded.refusals)
+                               refusals=embedded.refusals, embedded=embedded)

@@ -53,6 +53,7 @@ class World:
         self.proxy_kind = "none"
         self.proxy_version = ""
         self.proxy_refusals: list[Any] | None = None  # requests the embedded proxy API refused
+        self.proxy_embedded: Any = None  # the embedded proxy (in-process): takes a page clock
         self.pg: Any = None
         self.pg_store: Any = None
         self._stack = contextlib.AsyncExitStack()
@@ -95,6 +96,7 @@ class World:
             self.proxy_kind, self.proxy_version = service.kind, service.version
             self.proxy_client = service.client()
             self.proxy_refusals = service.refusals
+            self.proxy_embedded = service.embedded
         if self.options.ingest == "postgres":
             from harness.world.postgres import postgres
             from server_stub.ingest.store import PostgresStore

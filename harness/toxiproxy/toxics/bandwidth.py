@@ -2,6 +2,8 @@
 
 Large chunks leave in 100 ms slices so a slow rate looks like a trickle, not a stall; the sleep
 error of each wait is carried into the next, as Toxiproxy does, so the long-run rate stays exact.
+With a page clock (``harness.toxiproxy.pagetime``) the rate is in page time: each chunk is held
+until the page time its last byte has been "transmitted" (no 100 ms slices).
 """
 from __future__ import annotations
 
@@ -19,10 +21,17 @@ class BandwidthToxic(Toxic):
 
     async def pipe(self, stage: Stage) -> None:
         owed = 0.0  # seconds of transmission time not yet slept
+        free = 0  # page time the line is free again (page-clock mode)
         while (chunk := await stage.receive()) is not None:
             rate = self.rate
             if rate <= 0:
                 owed = 0.0
+                stage.pass_on(chunk)
+                continue
+            page = stage.page_now()
+            if page is not None:  # rate KB/s is rate bytes per page ms
+                free = max(free, chunk.pts if chunk.pts is not None else page) + -(-len(chunk.data) // rate)
+                await stage.wait_page(free)
                 stage.pass_on(chunk)
                 continue
             owed += len(chunk.data) / (rate * 1000)

@@ -26,6 +26,7 @@ class Chunk:
 
     data: bytes
     ts: float
+    pts: int | None = None  # page time it was read, when the proxy has a page clock (pagetime.py)
 
 
 class TimedOut(Enum):
@@ -49,6 +50,14 @@ class Stage(Protocol):
     held: Chunk | None
 
     def now(self) -> float: ...
+
+    def page_now(self) -> int | None:
+        """Page time (ms) when the proxy has a page clock (``harness.toxiproxy.pagetime``), else None."""
+        ...
+
+    async def wait_page(self, due: int) -> None:
+        """Hold the stream until the harness's page clock lets page time ``due`` go."""
+        ...
 
     async def receive(self) -> Chunk | None:
         """Next chunk, or ``None`` at end of stream. The chunk becomes ``held``."""

@@ -1,7 +1,9 @@
 """``latency``: every chunk arrives ``latency`` ± ``jitter`` ms after the proxy read it.
 
 The delay counts from the chunk's read time, not from when the previous chunk left, so a burst of
-chunks is shifted as a whole instead of being serialised (Toxiproxy does the same).
+chunks is shifted as a whole instead of being serialised (Toxiproxy does the same). With a page
+clock (``harness.toxiproxy.pagetime``) the delay is page time: the chunk is held until page time
+``read + delay``.
 """
 from __future__ import annotations
 
@@ -27,6 +29,12 @@ class LatencyToxic(Toxic):
 
     async def pipe(self, stage: Stage) -> None:
         while (chunk := await stage.receive()) is not None:
+            page = stage.page_now()
+            if page is not None:
+                read = chunk.pts if chunk.pts is not None else page
+                await stage.wait_page(read + round(self.delay(stage) * 1000))
+                stage.pass_on(chunk)
+                continue
             wait = self.delay(stage) - (stage.now() - chunk.ts)
             if wait > 0:
                 await asyncio.sleep(wait)
