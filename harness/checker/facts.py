@@ -15,6 +15,7 @@ from harness.checker.direct import storage_failures
 from harness.checker.fold import Fold, Track, fold
 from harness.checker.lifecycle import WallToPage, Lifecycle
 from harness.checker.match import Hit, Matches, match
+from harness.checker.payload import canonical
 from harness.checker.policy import Policy, ok_status
 from harness.checker.scope import own_run
 from harness.checker.verdict import EnvelopeFate
@@ -130,6 +131,21 @@ class Facts:
                     and (a.t_page_end if a.t_page_end is not None else a.t_page_start) <= removal.t_page:
                 return a.status
         return None
+
+    @cached_property
+    def _twins(self) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = {}
+        for t in self.fold.tracks.values():
+            if t.payload is not None:
+                key = (t.context, canonical(t.payload))
+                out[key] = out.get(key, 0) + 1
+        return out
+
+    def has_twins(self, t: Track) -> bool:
+        """Other envelopes of its context carry the same payload: a send without ``meta.eid`` is
+        credited to one of them by payload alone (e.g. a build's byte-identical heartbeats), so
+        per-envelope evidence drawn from such sends is not proof."""
+        return t.payload is not None and self._twins.get((t.context, canonical(t.payload)), 0) > 1
 
     def beaconed_before(self, t: Track, seq: int) -> bool:
         """Marked ``beaconed`` in the outbox (or seen in a beacon) before the write ``seq``."""

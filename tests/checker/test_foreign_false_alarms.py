@@ -170,3 +170,21 @@ def test_a_send_of_a_payload_twin_is_no_resend_past_the_drop_rule() -> None:
     b2.advance(25 * HOUR)
     b2.attempt(lone, outcome="http_error", status=503, ids=False)  # its payload is unique: it is a resend
     assert judge(b2.build(), ["drop_rule"]).guarantees["drop_rule"].status == "fail"
+
+
+def test_backoff_is_not_judged_on_sends_credited_to_a_payload_twin() -> None:
+    """signalq.js in proxy_disabled: identical heartbeats without meta.eid; which twin a send
+    carried is a guess, so a per-envelope schedule drawn from it is no evidence."""
+    from harness.checker import Policy
+
+    b = HB()
+    one = b.env("one", "system", "heartbeat", eid=False)
+    two = b.env("two", "system", "heartbeat", eid=False)
+    b.add(one, two)
+    b.attempt(one, outcome="network_error", status=None, ids=False)
+    b.advance(1_000)  # 1 s later: far too early for one envelope's 5 s backoff
+    b.attempt(two, outcome="network_error", status=None, ids=False)
+    b.advance(1_000)
+    b.attempt(one, outcome="network_error", status=None, ids=False)
+    v = judge(b.build(), ["backoff"], Policy())
+    assert v.guarantees["backoff"].status != "fail", v.guarantees["backoff"].violations

@@ -14,7 +14,6 @@ from __future__ import annotations
 from harness.checker.facts import Facts
 from harness.checker.fmt import hours, rel, short
 from harness.checker.fold import Track
-from harness.checker.payload import canonical
 from harness.checker.policy import Policy
 from harness.checker.rules.base import Outcome
 from harness.contract.history import Attempt
@@ -26,7 +25,6 @@ def drop_rule(f: Facts) -> Outcome:
     """Evidence: removals, envelopes seen past either limit, and envelopes past the rule."""
     p = f.policy
     out = Outcome()
-    twins = _twins(f)
     for t in f.tracks.values():
         x = f.fates[t.id]
         removal = t.final_removal
@@ -42,7 +40,7 @@ def drop_rule(f: Facts) -> Outcome:
                     f"age={hours(age)} (allowed only when attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)})")
         elif t.max_attempts > p.drop_attempts or (age is not None and age > p.drop_age_ms):
             out.evidence += 1
-        out.violations.extend(_kept_past_the_rule(f, t, twins))
+        out.violations.extend(_kept_past_the_rule(f, t))
     return out
 
 
@@ -66,25 +64,14 @@ def _expired_since(p: Policy, t: Track) -> int | None:
     return None
 
 
-def _twins(f: Facts) -> dict[tuple[str, str], int]:
-    """(context, canonical payload) -> envelopes with that payload: a send without ``meta.eid``
-    is credited to one of them by payload alone (e.g. a build's identical heartbeats)."""
-    out: dict[tuple[str, str], int] = {}
-    for t in f.tracks.values():
-        if t.payload is not None:
-            key = (t.context, canonical(t.payload))
-            out[key] = out.get(key, 0) + 1
-    return out
-
-
-def _kept_past_the_rule(f: Facts, t: Track, twins: dict[tuple[str, str], int]) -> list[str]:
+def _kept_past_the_rule(f: Facts, t: Track) -> list[str]:
     """The other way round: past the rule, it must not be fetched again and must leave. A fetch
     that names the envelope only by a payload other envelopes share proves nothing: it may have
     carried a younger twin (the build dropped the expired one in the same pass)."""
     p = f.policy
     x = f.fates[t.id]
     out: list[str] = []
-    shared = t.payload is not None and twins.get((t.context, canonical(t.payload)), 0) > 1
+    shared = f.has_twins(t)
     resent = [a for a in f.attempts(t.id) if a.via == "fetch" and (t.id in a.ids or not shared)
               and _past_rule(p, t, a.seq, a.t_page_start) is not None]
     if resent:
