@@ -48,10 +48,21 @@ def _env(tmp: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp)}
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A run started from a shell's background job (``pytest … &``) inherits SIGINT ignored and
+    would sit out the test's Ctrl-C; the run under test gets it as a terminal would deliver it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_run(args: list[str], tmp: Path) -> subprocess.Popen[str]:
+    """``tankharness ARGS`` with its own TMPDIR, output piped, Ctrl-C deliverable."""
+    return subprocess.Popen([*TANK, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=_env(tmp), preexec_fn=_ctrl_c_as_in_a_terminal)
+
+
 @pytest.mark.browser
 def test_successful_run_leaves_nothing(run_tmp: Path) -> None:
-    proc = subprocess.Popen([*TANK, "run", "--only", "happy_path", "--ingest", "memory"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(run_tmp))
+    proc = start_run(["run", "--only", "happy_path", "--ingest", "memory"], run_tmp)
     watched: set[int] = set()
     while proc.poll() is None:
         watched |= descendants(proc.pid)
@@ -68,8 +79,7 @@ def test_successful_run_leaves_nothing(run_tmp: Path) -> None:
 def test_signal_mid_run_stops_everything(sig: signal.Signals, run_tmp: Path, request: pytest.FixtureRequest) -> None:
     if "postgres" not in Settings.from_config(request.config).allowed_ingests() or not postgres_available():
         pytest.skip("needs PostgreSQL (the run it signals uses --ingest postgres)")
-    proc = subprocess.Popen([*TANK, "run", "--ingest", "postgres"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=_env(run_tmp))
+    proc = start_run(["run", "--ingest", "postgres"], run_tmp)
     watched: set[int] = set()
     deadline = time.monotonic() + 60
     assert proc.stdout is not None
