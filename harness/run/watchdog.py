@@ -6,7 +6,9 @@ a flood of requests keeps the stub and proxy busy. The watchdog runs beside the 
 and stops them — with the cause in words and how far the scenario got — when:
 
 - the scenario's wall budget (``--scenario-timeout``) is spent;
-- a page has not answered a trivial evaluation for ``STALL_S`` seconds (busy loop);
+- a page has not answered a trivial evaluation for ``STALL_S`` seconds (busy loop) — one
+  evaluation kept in flight per page, so a page that answers slowly (a starved CPU) is not
+  mistaken for one that never answers;
 - the Sync endpoint receives more than ``FLOOD_PER_S`` requests per second (flood);
 - the clock keeps stepping but page time does not move for ``STALL_S`` seconds (timer storm).
 
@@ -21,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 STALL_S = 10.0
-PING_TIMEOUT_S = 2.0
 FLOOD_PER_S = 500
 TICK_S = 0.5
 CANCEL_WAIT_S = 5.0
@@ -57,7 +58,7 @@ class Watchdog:
         self.budget_s = budget_s
         self.pages = pages
         self.started = time.monotonic()
-        self._silent_since: dict[int, tuple[float, int]] = {}  # page → (since, clock steps then)
+        self._pings: dict[int, _Ping] = {}  # page → its unanswered evaluation
         self._clock_mark = (time.monotonic(), -1, -1)  # (wall, steps, page time) when time last moved
         self._journal_mark = (time.monotonic(), 0)
 
@@ -77,6 +78,8 @@ class Watchdog:
         finally:
             if not task.done():
                 await _cancel(task)
+            for ping in self._pings.values():
+                ping.task.cancel()
 
     async def check(self) -> str | None:
         now = time.monotonic()
@@ -111,22 +114,29 @@ class Watchdog:
         return None
 
     async def _busy(self, now: float) -> str | None:
-        pages = [p for p in self.pages() if not p.is_closed()]
-        answers = await asyncio.gather(*(_ping(p) for p in pages))
-        for page, ok in zip(pages, answers):
-            key = id(page)
-            if ok:
-                self._silent_since.pop(key, None)
+        steps = self.run.clock.steps
+        for page in [p for p in self.pages() if not p.is_closed()]:
+            ping = self._pings.get(id(page))
+            if ping is None or ping.task.done():  # answered (or first seen): ask again
+                self._pings[id(page)] = _Ping(asyncio.ensure_future(_ping(page)), now, steps)
                 continue
-            since, steps = self._silent_since.setdefault(key, (now, self.run.clock.steps))
-            if self.run.clock.steps != steps:  # a long clock call keeps it busy, not a loop
-                self._silent_since[key] = (now, self.run.clock.steps)
+            if steps != ping.steps:  # a long clock call keeps it busy, not a loop
+                ping.since, ping.steps = now, steps
                 continue
-            if now - since >= STALL_S:
+            if now - ping.since >= STALL_S:
                 url = getattr(page, "url", "?")
-                return (f"the page {url} stopped answering for {now - since:.0f} s "
+                return (f"the page {url} stopped answering for {now - ping.since:.0f} s "
                         "(a busy loop at load or in a timer?)")
         return None
+
+
+@dataclass
+class _Ping:
+    """A trivial evaluation in flight: when it was sent (or the clock last stepped), and the clock's steps then."""
+
+    task: "asyncio.Future[None]"
+    since: float
+    steps: int
 
 
 async def _cancel(task: "asyncio.Future[None]") -> None:
@@ -139,11 +149,9 @@ async def _cancel(task: "asyncio.Future[None]") -> None:
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
-async def _ping(page: Any) -> bool:
+async def _ping(page: Any) -> None:
+    """Ends when the page answers (or is navigating or closing: not a stall)."""
     try:
-        await asyncio.wait_for(page.evaluate("1"), PING_TIMEOUT_S)
-        return True
-    except asyncio.TimeoutError:
-        return False
-    except Exception:  # noqa: BLE001 - navigating or closing: not a stall
-        return True
+        await page.evaluate("1")
+    except Exception:  # noqa: BLE001
+        pass

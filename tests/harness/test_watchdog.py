@@ -2,7 +2,9 @@
 in a timer, a setTimeout(0) storm, a request flood; a retry storm cannot outlive its budget."""
 from __future__ import annotations
 
+import asyncio
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -60,3 +62,48 @@ def test_a_runaway_build_is_stopped_with_its_cause(name: str, tank_worlds, quick
     assert cause in result.error or (name == "timer_storm" and "had stepped" in result.error), result.error
     assert "stopped after" in result.error and "step " in result.error
     assert elapsed < BUDGET_S + 30, f"{name}: took {elapsed:.0f} s"
+
+
+class _Page:
+    """A page whose trivial evaluation answers after ``delay_s`` (``None``: never, a busy loop)."""
+
+    url = "http://127.0.0.1/fake"
+
+    def __init__(self, delay_s: float | None) -> None:
+        self.delay_s = delay_s
+
+    def is_closed(self) -> bool:
+        return False
+
+    async def evaluate(self, _script: str) -> int:
+        await asyncio.sleep(self.delay_s if self.delay_s is not None else 3600)
+        return 1
+
+
+def _checks(page: _Page, for_s: float) -> str | None:
+    """Run the watchdog's checks every tick for ``for_s`` seconds against one page, clock standing still."""
+    run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0), stub=SimpleNamespace(journal=SimpleNamespace(entries=list)))
+    dog = watchdog.Watchdog(run, 300.0, lambda: [page])
+
+    async def watch() -> str | None:
+        try:
+            await dog.guard(asyncio.sleep(for_s))
+        except watchdog.Stopped as exc:
+            return exc.cause
+        return None
+
+    return asyncio.run(watch())
+
+
+def test_a_slow_page_is_not_a_busy_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A starved CPU: every evaluation answers late (here 0.4 s, on a loaded machine seconds), but answers."""
+    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.05)
+    assert _checks(_Page(0.4), 2.5) is None
+
+
+def test_a_page_that_never_answers_is_a_busy_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.05)
+    cause = _checks(_Page(None), 5.0)
+    assert cause is not None and "stopped answering for 1 s" in cause, cause
