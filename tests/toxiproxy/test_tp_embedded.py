@@ -14,6 +14,7 @@ from tests.toxiproxy.tp_support import SHORT, Upstream, connect, outcome, roundt
 
 from harness.toxiproxy import EmbeddedToxiproxy, serve
 from harness.toxiproxy.client import ToxiproxyClient
+from harness.toxiproxy import service
 from harness.toxiproxy.service import ToxiproxyUnavailable, toxiproxy_service
 
 
@@ -145,7 +146,11 @@ async def test_service_uses_toxiproxy_url(no_real: Path, monkeypatch: pytest.Mon
             pass
 
 
-async def test_service_starts_and_stops_a_binary_on_path(no_real: Path, tmp_path: Path) -> None:
+async def test_service_starts_and_stops_a_binary_on_path(no_real: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Go binary answers within milliseconds; this Python stand-in needed more than 10 s to
+    # import and bind at load average ~30 on 2 cores.
+    monkeypatch.setattr(service, "START_TIMEOUT", 90.0)
     pidfile = tmp_path / "pid"
     shim = no_real / "toxiproxy-server"
     # Stand-in for the Go binary: same flags (-host H -port P -seed S), our server behind them.
