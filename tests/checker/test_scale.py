@@ -55,6 +55,9 @@ def big_history() -> History:
 
 
 @pytest.mark.slow
+# CPU-bound: judged in 253 s of wall time at load average ~18 on 2 cores, past the suite's 300 s
+# at ~30; the explicit bound here is for the busiest CI box, not a speed claim.
+@pytest.mark.timeout(900)
 def test_hundred_thousand_envelopes():
     v = judge(big_history(), list(GUARANTEES))
     assert v.counts["delivered"] == N and v.counts["lost"] == 0 and v.counts["duplicated"] == 0
