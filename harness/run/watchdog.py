@@ -9,7 +9,9 @@ and stops them — with the cause in words and how far the scenario got — when
 - a page has not answered a trivial evaluation for ``STALL_S`` seconds (busy loop) — one
   evaluation kept in flight per page, so a page that answers slowly (a starved CPU) is not
   mistaken for one that never answers;
-- the Sync endpoint receives more than ``FLOOD_PER_S`` requests per second (flood);
+- the Sync endpoint receives more than ``FLOOD_PER_S`` requests per second (flood); a page that
+  stops answering while requests keep arriving at a tenth of that rate is flooding too (on a
+  starved CPU a flood's own page stops answering before the rate is reached);
 - the clock keeps stepping but page time does not move for ``STALL_S`` seconds (timer storm).
 
 The run's history up to that point is judged as usual; the scenario is reported as an error.
@@ -114,17 +116,21 @@ class Watchdog:
         return None
 
     async def _busy(self, now: float) -> str | None:
-        steps = self.run.clock.steps
+        steps, requests = self.run.clock.steps, len(self.run.stub.journal.entries())
         for page in [p for p in self.pages() if not p.is_closed()]:
             ping = self._pings.get(id(page))
             if ping is None or ping.task.done():  # answered (or first seen): ask again
-                self._pings[id(page)] = _Ping(asyncio.ensure_future(_ping(page)), now, steps)
+                self._pings[id(page)] = _Ping(asyncio.ensure_future(_ping(page)), now, steps, requests)
                 continue
             if steps != ping.steps:  # a long clock call keeps it busy, not a loop
-                ping.since, ping.steps = now, steps
+                ping.since, ping.steps, ping.requests = now, steps, requests
                 continue
             if now - ping.since >= STALL_S:
                 url = getattr(page, "url", "?")
+                sent = len(self.run.stub.journal.entries()) - ping.requests
+                if sent / (now - ping.since) >= FLOOD_PER_S / 10:  # the page is busy sending: a flood
+                    return (f"request flood: the page {url} stopped answering for {now - ping.since:.0f} s "
+                            f"while the Sync endpoint received {sent} requests from it")
                 return (f"the page {url} stopped answering for {now - ping.since:.0f} s "
                         "(a busy loop at load or in a timer?)")
         return None
@@ -132,11 +138,13 @@ class Watchdog:
 
 @dataclass
 class _Ping:
-    """A trivial evaluation in flight: when it was sent (or the clock last stepped), and the clock's steps then."""
+    """A trivial evaluation in flight: when it was sent (or the clock last stepped), and the clock's
+    steps and the Sync requests received then."""
 
     task: "asyncio.Future[None]"
     since: float
     steps: int
+    requests: int
 
 
 async def _cancel(task: "asyncio.Future[None]") -> None:

@@ -80,16 +80,27 @@ class _Page:
         return 1
 
 
-def _checks(page: _Page, for_s: float) -> str | None:
-    """Run the watchdog's checks every tick for ``for_s`` seconds against one page, clock standing still."""
-    run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0), stub=SimpleNamespace(journal=SimpleNamespace(entries=list)))
+def _checks(page: _Page, for_s: float, requests_per_tick: int = 0) -> str | None:
+    """Run the watchdog's checks every tick for ``for_s`` seconds against one page, clock standing
+    still, the Sync endpoint receiving ``requests_per_tick``."""
+    journal: list[int] = []
+    run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0),
+                          stub=SimpleNamespace(journal=SimpleNamespace(entries=lambda: journal)))
     dog = watchdog.Watchdog(run, 300.0, lambda: [page])
 
+    async def requests() -> None:
+        while True:
+            journal.extend(range(requests_per_tick))
+            await asyncio.sleep(watchdog.TICK_S)
+
     async def watch() -> str | None:
+        sender = asyncio.ensure_future(requests())
         try:
             await dog.guard(asyncio.sleep(for_s))
         except watchdog.Stopped as exc:
             return exc.cause
+        finally:
+            sender.cancel()
         return None
 
     return asyncio.run(watch())
@@ -107,3 +118,12 @@ def test_a_page_that_never_answers_is_a_busy_loop(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(watchdog, "TICK_S", 0.05)
     cause = _checks(_Page(None), 5.0)
     assert cause is not None and "stopped answering for 1 s" in cause, cause
+
+
+def test_a_page_that_stops_answering_while_requests_pour_in_is_a_flood(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a starved CPU a flooding page stops answering before the flood rate is reached."""
+    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.05)
+    monkeypatch.setattr(watchdog, "FLOOD_PER_S", 1000)  # 20 per 50 ms tick: 400/s, under the rate
+    cause = _checks(_Page(None), 5.0, requests_per_tick=20)
+    assert cause is not None and cause.startswith("request flood: the page") and "stopped answering" in cause, cause
