@@ -45,7 +45,7 @@ steps:
 PHASES = [(sig, phase) for sig in SIGNALS for phase in ("mid-scenario", "settle")] if FULL else [
     (signal.SIGTERM, "mid-scenario"), (signal.SIGKILL, "settle")]
 # Idle, a signalled run ends in well under a second; at load average ~20 on 2 cores SIGTERM in
-# settle took 13 s to end (5 s to stop, 8 s for the browser to let go of the output pipe).
+# settle took 13 s to end (5 s until it reported everything stopped, 8 s more until its output closed).
 ENDED_S = 60.0
 EXIT = {signal.SIGTERM: 143, signal.SIGINT: 130, signal.SIGKILL: -signal.SIGKILL}
 
