@@ -4,7 +4,8 @@ count that differs from the first idle run.
 
     python bench/drill.py [--repeat 10] [--tag smoke] [--load-procs CPUS]
 
-Exit 0 when nothing changed, 1 otherwise. Each run is a separate ``python -m harness run``
+Exit 0 when nothing changed, 1 otherwise. Each line carries the machine's load average: on a
+shared machine the idle runs are only as idle as the others leave it. Each run is a separate ``python -m harness run``
 (its own world), so the drill also exercises start and stop under load.
 """
 from __future__ import annotations
@@ -25,6 +26,11 @@ import click
 def _burn() -> None:
     while True:
         pass
+
+
+def _load() -> str:
+    """The 1-minute load average: on a shared machine "idle" is whatever the others leave."""
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def _one_run(tag: str, ingest: str) -> tuple[dict[str, Any], float]:
@@ -80,7 +86,8 @@ def main(repeat: int, tag: str, ingest: str, load_procs: int) -> None:
                     base = result
                 diffs = _changes(base, result) if result else ["the run produced no report"]
                 changed += len(diffs)
-                print(f"{phase} {i}/{repeat}: {len(result)} scenarios, {wall:.1f} s wall, {len(diffs)} change(s)", flush=True)
+                print(f"{phase} {i}/{repeat}: {len(result)} scenarios, {wall:.1f} s wall, {len(diffs)} change(s), "
+                      f"load average {_load()}", flush=True)
                 for d in diffs:
                     print(f"    {d}", flush=True)
         finally:
