@@ -80,17 +80,19 @@ class _Page:
         return 1
 
 
-def _checks(page: _Page, for_s: float, requests_per_tick: int = 0) -> str | None:
+def _checks(page: _Page, for_s: float, requests_per_tick: int = 0, writes_per_tick: int = 0) -> str | None:
     """Run the watchdog's checks every tick for ``for_s`` seconds against one page, clock standing
-    still, the Sync endpoint receiving ``requests_per_tick``."""
+    still, the Sync endpoint receiving ``requests_per_tick`` and the recorder ``writes_per_tick``."""
     journal: list[int] = []
-    run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0),
+    writes: list[int] = []
+    run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0), activity=lambda: len(journal) + len(writes),
                           stub=SimpleNamespace(journal=SimpleNamespace(entries=lambda: journal)))
     dog = watchdog.Watchdog(run, 300.0, lambda: [page])
 
     async def requests() -> None:
         while True:
             journal.extend(range(requests_per_tick))
+            writes.extend(range(writes_per_tick))
             await asyncio.sleep(watchdog.TICK_S)
 
     async def watch() -> str | None:
@@ -127,3 +129,10 @@ def test_a_page_that_stops_answering_while_requests_pour_in_is_a_flood(monkeypat
     monkeypatch.setattr(watchdog, "FLOOD_PER_S", 1000)  # 20 per 50 ms tick: 400/s, under the rate
     cause = _checks(_Page(None), 5.0, requests_per_tick=20)
     assert cause is not None and cause.startswith("request flood: the page") and "stopped answering" in cause, cause
+
+
+def test_a_silent_page_whose_writes_keep_arriving_is_not_a_busy_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An observer page catching up on a backlog of outbox writes answers nothing else for a while."""
+    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.05)
+    assert _checks(_Page(None), 2.5, writes_per_tick=1) is None
