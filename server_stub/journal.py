@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from harness.contract.history import JournalEntry
-from server_stub.journal_bounds import bound_events
+from server_stub.journal_bounds import REJECTED_EVENTS_MAX, bound_events
 from server_stub.journal_codec import entry_to_json
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,14 @@ Listener = Callable[[JournalEntry], None]
 class Journal:
     """In-memory, append-only (by ``seq``) record of requests, optionally mirrored to JSONL."""
 
-    def __init__(self, path: Path | None = None, *, sample_chars: int = 2048) -> None:
+    def __init__(self, path: Path | None = None, *, sample_chars: int = 2048,
+                 rejected_events_max: int = REJECTED_EVENTS_MAX) -> None:
         self.path = path
         self.sample_chars = sample_chars
+        self.rejected_events_max = rejected_events_max  # per-event records unprocessed requests may keep in all
+        self._rejected_kept = 0
+        self.events_not_kept = 0  # events of unprocessed requests past that bound (in the file only)
+        self.requests_short = 0  # requests that lost event records to it
         self._entries: list[JournalEntry] = []
         self._index: dict[int, int] = {}  # seq -> position in _entries
         self._bodies: dict[int, bytes] = {}  # full bodies of unfinished entries, for the file
@@ -90,7 +95,8 @@ class Journal:
         changes.update(outcome=outcome, status=status, t_done=time.time())
         if current is not None and current.events:  # the body's events, bounded from now on
             processed = bool(changes.get("processed", current.processed))
-            changes["events"] = bound_events(changes.get("events", current.events), processed=processed)
+            events = bound_events(changes.get("events", current.events), processed=processed)
+            changes["events"] = events if processed else self._within_budget(events)
         if self.page_clock is not None and current is not None:
             # Page time stands still while a request is exchanged, unless the clock released it later.
             changes["t_page_done"] = max(self.page_clock(), current.t_page or 0)
@@ -98,6 +104,25 @@ class Journal:
         if entry is not None:
             self._write(entry, body)
         return entry
+
+    def _within_budget(self, events: tuple[Any, ...]) -> tuple[Any, ...]:
+        """An unprocessed request's event records, as many as the journal's budget still allows."""
+        room = max(0, self.rejected_events_max - self._rejected_kept)
+        if len(events) > room:
+            self.events_not_kept += len(events) - room
+            self.requests_short += 1
+            events = events[:room]
+        self._rejected_kept += len(events)
+        return events
+
+    def notes(self) -> list[str]:
+        """What the in-memory journal did not keep (for the run's notes); empty normally."""
+        if not self.events_not_kept:
+            return []
+        where = f"in the journal file {self.path}" if self.path else "nowhere (no journal file)"
+        return [f"journal: {self.events_not_kept} event(s) of {self.requests_short} refused or failed request(s) "
+                f"past the bound of {self.rejected_events_max} kept records were not recorded one by one "
+                f"(their bodies are {where}); the verdict cannot attribute them"]
 
     def sample(self, body: bytes) -> str:
         """The in-memory sample: text when UTF-8, escaped bytes otherwise; truncated.
@@ -131,6 +156,7 @@ class Journal:
         """Forget entries in memory (``seq`` keeps counting; the file is not truncated)."""
         self._entries.clear()
         self._index.clear()
+        self._rejected_kept = 0
 
     async def wait_for(self, predicate: Callable[[JournalEntry], bool], timeout: float = 5.0) -> JournalEntry:
         """The first entry (present or future, including updates) matching ``predicate``.

@@ -9,7 +9,10 @@ arrived (sizes, statuses, samples, each event's index, eid and error) without ke
   without eids are still matched by payload;
 - a request that was not processed (rejected, failed) keeps whole payloads for at most
   ``REJECTED_PAYLOADS_MAX`` characters in all (trimmed ones included); later events keep index,
-  eid and error only (a shared empty payload), about 200 bytes each.
+  eid and error only (a shared empty payload), about 200 bytes each;
+- the unprocessed requests of one journal keep ``REJECTED_EVENTS_MAX`` such event records in all
+  (a retry storm of a rejected 100-event batch would otherwise cost ~50 MB per 1,000 requests);
+  past it their events are counted, not recorded, and the run's notes say so (``Journal``).
 
 Accepted events of the memory store share their payload with the stored row, so keeping them
 costs nothing more; the full body goes to the JSONL file only.
@@ -24,6 +27,7 @@ from harness.contract.history import JournalEvent
 
 EVENT_PAYLOAD_MAX = 2048  # JSON characters of one payload kept whole
 REJECTED_PAYLOADS_MAX = 4096  # JSON characters of whole payloads an unprocessed request keeps
+REJECTED_EVENTS_MAX = 10_000  # event records all unprocessed requests of a journal keep (~250 B each)
 LABEL_MAX = 128  # characters of each label a trimmed payload keeps
 TRIMMED = "_tank_trimmed"  # key of a trimmed payload: the original size in JSON characters
 NOTHING_KEPT: dict[str, Any] = {}  # one shared empty payload (histories are never mutated)

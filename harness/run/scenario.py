@@ -146,6 +146,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             error = error or f"{scenario.path}: rows at rest could not be read: {rows_problem}"
         refused = [*stub.refusals, *(world.proxy_refusals or ())[proxy_refused_before:]]
         run.notes.extend(refusal_notes(refused, build.name))
+        run.notes.extend(stub.journal.notes())
         error = outside_change_error(stub.faults.outside_changes()) or error
         history = recorder.history(
             t_page_end=run.clock.now, journal=list(stub.journal.entries()), at_rest=rows, at_rest_source=rows_source,

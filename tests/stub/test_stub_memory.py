@@ -1,29 +1,31 @@
 """The stub's memory is bounded: rejected 250 KB batches leave a journal that says what arrived
-(size, status, sample, each event's eid and error) without keeping their bodies."""
+(size, status, sample, each event's eid and error up to the journal's budget of such records)
+without keeping their bodies."""
 from __future__ import annotations
 
 import gc
 import json
 import tracemalloc
 
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
 
 from server_stub.faults import FaultPlan
 from server_stub.journal import Journal
-from server_stub.journal_bounds import EVENT_PAYLOAD_MAX, TRIMMED, bound_events
+from server_stub.journal_bounds import EVENT_PAYLOAD_MAX, REJECTED_EVENTS_MAX, TRIMMED, bound_events
 from server_stub.memory_store import MemoryStore
 from server_stub.sync_app import SYNC_PATH, SyncApp
 from server_stub.sync_protocol import parse_body
 
 BATCHES = 1_000
-EVENTS = 10  # a build's batch of 10 events, 25 KB each
-GROWTH_LIMIT_MB = 20.0  # before bounding: ~330 MB for the same 1,000 batches
+EVENTS = 100  # a build's batch of 100 events, 2.5 KB each
+GROWTH_LIMIT_MB = 16.0  # measured ~9 MB; before bounding: ~330 MB (10-event batches), ~50 MB (100-event)
 
 
 def _rejected_batch(n: int) -> bytes:
-    """~250 KB, 422: the first event has a numeric site id."""
+    """~250 KB, 422: the first event has a numeric site id; every batch has its own event ids."""
     events = [{"s": "site-a", "sid": "s1", "sm": "2026-01", "ec": "c", "ea": "a",
-               "meta": {"eid": f"b{n}-{i}", "pad": "x" * (245_000 // EVENTS)}} for i in range(EVENTS)]
+               "meta": {"eid": f"b{n}-{i}-0123456789abcdef", "pad": "x" * (245_000 // EVENTS)}} for i in range(EVENTS)]
     events[0]["s"] = 5
     return json.dumps({"events": events}).encode()
 
@@ -31,30 +33,57 @@ def _rejected_batch(n: int) -> bytes:
 async def test_memory_after_1000_rejected_250kb_batches_returns_near_its_start() -> None:
     journal = Journal()
     app = SyncApp(journal, FaultPlan(1), MemoryStore({"site-a"}))
-    bodies = [_rejected_batch(n) for n in range(3)]
-    async with TestClient(TestServer(app.make_app())) as client:
+    async with TestServer(app.make_app()) as server, ClientSession() as client:  # keeps no responses
+        url = server.make_url(SYNC_PATH)
         gc.collect()
         tracemalloc.start(1)
         try:
             start = tracemalloc.get_traced_memory()[0]
             for n in range(BATCHES):
-                async with client.post(SYNC_PATH, data=bodies[n % 3],
-                                       headers={"Content-Type": "application/json"}) as resp:
+                body = _rejected_batch(n)
+                async with client.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
                     assert resp.status == 422
                     await resp.read()
+                del body
             gc.collect()
             growth_mb = (tracemalloc.get_traced_memory()[0] - start) / 1e6
         finally:
             tracemalloc.stop()
+    print(f"{BATCHES} rejected {len(_rejected_batch(0)) / 1e3:.0f} KB batches of {EVENTS} events: "
+          f"+{growth_mb:.1f} MB kept (limit {GROWTH_LIMIT_MB:g}); {journal.events_not_kept} event records not kept")
     assert growth_mb < GROWTH_LIMIT_MB, f"{growth_mb:.1f} MB kept for {BATCHES} rejected batches"
     entries = journal.entries()
     assert len(entries) == BATCHES
-    last = entries[-1]
-    assert (last.status, last.processed, last.body_size) == (422, False, len(bodies[(BATCHES - 1) % 3]))
+    first, last = entries[0], entries[-1]
+    assert (last.status, last.processed, last.body_size) == (422, False, len(_rejected_batch(BATCHES - 1)))
     assert last.body_sample.startswith('{"events"') and len(last.body_sample) == journal.sample_chars
-    assert [ev.eid for ev in last.events] == [f"b0-{i}" for i in range(EVENTS)]
-    assert last.events[0].error and all(ev.error is None for ev in last.events[1:])
-    assert all(len(json.dumps(ev.payload)) < EVENT_PAYLOAD_MAX for ev in last.events)
+    assert [ev.eid for ev in first.events] == [f"b0-{i}-0123456789abcdef" for i in range(EVENTS)]
+    assert first.events[0].error and all(ev.error is None for ev in first.events[1:])
+    assert all(len(json.dumps(ev.payload)) < EVENT_PAYLOAD_MAX for ev in first.events)
+    # Past the journal's budget of event records, events are counted and the run is told.
+    kept = sum(len(e.events) for e in entries)
+    assert kept == REJECTED_EVENTS_MAX and journal.events_not_kept == BATCHES * EVENTS - kept
+    assert last.events == () and journal.notes() and "cannot attribute them" in journal.notes()[0]
+
+
+def test_the_budget_of_event_records_is_the_journals_and_a_reset_gives_it_back() -> None:
+    journal = Journal(rejected_events_max=5)
+    events = parse_body(json.dumps({"events": [{"s": "a", "meta": {"eid": f"e{i}"}} for i in range(3)]}).encode()).events
+    for _ in range(2):
+        seq = journal.begin(method="POST", path=SYNC_PATH).seq
+        journal.update(seq, events=events)
+        journal.finish(seq, outcome="answered", status=503, processed=False)
+    seq = journal.begin(method="POST", path=SYNC_PATH).seq
+    journal.update(seq, events=events)
+    journal.finish(seq, outcome="answered", status=200, processed=True)  # accepted: always kept
+    assert [len(e.events) for e in journal.entries()] == [3, 2, 3]
+    assert (journal.events_not_kept, journal.requests_short) == (1, 1)
+    assert journal.notes()[0].startswith("journal: 1 event(s) of 1 refused or failed request(s) past the bound of 5")
+    journal.clear()
+    seq = journal.begin(method="POST", path=SYNC_PATH).seq
+    journal.update(seq, events=events)
+    journal.finish(seq, outcome="answered", status=503, processed=False)
+    assert len(journal.get(seq).events) == 3
 
 
 def test_small_payloads_are_kept_whole_large_ones_keep_their_labels() -> None:
