@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from harness.contract import envelope
@@ -89,16 +91,50 @@ def event_error(event: Any) -> str | None:
 MAX_DEPTH = 32  # nesting levels an event may have (the journal and PostgreSQL's jsonb stay safe)
 
 
+_SM = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+
+
+def session_month(sm: Any) -> date:
+    """The first day of the payload's session month (``YYYY-MM-01``; ``YYYY-MM[-DD]`` accepted);
+    ``ValueError`` says why not."""
+    if not isinstance(sm, str):
+        raise ValueError("missing: the session month is required as 'YYYY-MM-01'")
+    m = _SM.match(sm)
+    if not m:
+        raise ValueError(f"{sm[:40]!r} is not a month in the form 'YYYY-MM-01'")
+    try:
+        return date(int(m.group(1)), int(m.group(2)), 1)
+    except ValueError:
+        raise ValueError(f"{sm[:40]!r} is not a valid month") from None
+
+
+def _text_error(text: str) -> str | None:
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"contains a lone surrogate at {exc.start} (not encodable as UTF-8)"
+    return None
+
+
 def storable_error(event: Any) -> str | None:
     """What no store can keep as sent — judged here once, so memory and PostgreSQL agree:
-    nesting deeper than ``MAX_DEPTH``, a NUL character, a number that is not finite (``1e400``).
-    Iterative: a hostile payload cannot exhaust the stack."""
+    a malformed session month ``sm``, nesting deeper than ``MAX_DEPTH``, a NUL
+    character or a lone surrogate (``"\\ud800"``) in a key or a value, a number that is not
+    finite (``1e400``). Iterative: a hostile payload cannot exhaust the stack."""
+    if isinstance(event, dict) and event.get("sm") is not None:  # a missing one: PostgreSQL's refusal alone
+        try:
+            session_month(event["sm"])
+        except ValueError as exc:
+            return f"sm: {exc}"
     todo: list[tuple[Any, str, int]] = [(event, "event", 1)]
     while todo:
         value, path, depth = todo.pop()
         if isinstance(value, str):
-            if "\x00" in value:
-                return f"{path}: contains a NUL character"
+            why = _text_error(value)
+            if why is not None:
+                return f"{path}: {why}"
         elif isinstance(value, float):
             if not math.isfinite(value):
                 return f"{path}: {value} is not a finite number"
@@ -107,8 +143,9 @@ def storable_error(event: Any) -> str | None:
                 return f"{path}: nested deeper than {MAX_DEPTH} levels"
             pairs = value.items() if isinstance(value, dict) else enumerate(value)
             for k, v in pairs:
-                if isinstance(k, str) and "\x00" in k:
-                    return f"{path}: a key contains a NUL character"
+                why = _text_error(k) if isinstance(k, str) else None
+                if why is not None:
+                    return f"{path}: a key {why}"
                 todo.append((v, f"{path}.{k}" if isinstance(value, dict) else f"{path}[{k}]", depth + 1))
     return None
 

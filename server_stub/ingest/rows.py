@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from datetime import date
 from typing import Any
 
-_SM = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
-
+from server_stub.sync_protocol import session_month
 
 class Unstorable(ValueError):
     """An event PostgreSQL cannot store as sent (answered 422, never retried)."""
@@ -24,19 +22,6 @@ class Unstorable(ValueError):
         self.index = index
         self.field = field
         self.reason = reason
-
-
-def session_month(sm: Any) -> date:
-    """The first day of the payload's session month (``YYYY-MM-01``; ``YYYY-MM[-DD]`` accepted)."""
-    if not isinstance(sm, str):
-        raise ValueError("missing: the session month is required as 'YYYY-MM-01'")
-    m = _SM.match(sm)
-    if not m:
-        raise ValueError(f"{sm[:40]!r} is not a month in the form 'YYYY-MM-01'")
-    try:
-        return date(int(m.group(1)), int(m.group(2)), 1)
-    except ValueError:
-        raise ValueError(f"{sm[:40]!r} is not a valid month") from None
 
 
 def event_id(payload: dict[str, Any]) -> str | None:
