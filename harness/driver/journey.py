@@ -6,6 +6,7 @@ after flushing the observer, so "what was pending just before" is exact.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -19,6 +20,11 @@ from harness.world.context import ContextSession
 # named links that leave the page: both declared with the site in ``harness.contract.site``.
 CLICK_EVENTS: dict[str, tuple[str, str]] = {n: t.event for n, t in site.CLICK_TARGETS.items() if t.event}
 NAVIGATING_CLICKS = {n for n, t in site.CLICK_TARGETS.items() if t.navigates_to}
+
+HUMAN_GAP_MS = (800, 2500)
+"""A person's pause between two clicks in one tab, drawn per click from the scenario's seed. Two
+clicks at the same instant are a script's, not a visitor's: a build that debounces repeated
+clicks would be blamed for losing the second. Docs: docs/scenarios.md, "Clicks"."""
 
 
 def _resolver(fut: asyncio.Future[None]) -> Callable[[object], None]:
@@ -107,9 +113,27 @@ async def crash(run: ScenarioRun, step: m.Crash) -> None:
     await _after_unload(run)
 
 
+def human_gap(run: ScenarioRun, context: str, tab: str) -> int:
+    """Page time (ms) still to pass before a click in ``(context, tab)`` so it follows the tab's
+    previous click by a person's pause; 0 after no earlier click, or when an ``advance``/``jump``
+    came between (the scenario set the spacing itself)."""
+    ops = run.recorder.ops
+    clicks = [o for o in ops if o.context == context and o.page == tab
+              and (o.kind == "click" or (o.kind == "navigate" and "click" in o.detail))]
+    if not clicks or any(o.kind == "advance" and o.seq > clicks[-1].seq for o in ops):
+        return 0
+    draw = random.Random(f"{run.scenario.seed}|click|{context}|{tab}|{len(clicks)}")
+    return max(0, draw.randint(*HUMAN_GAP_MS) - (run.now - clicks[-1].t_page))
+
+
 async def click(run: ScenarioRun, step: m.Click) -> None:
     session = await run.session(step.context)
     page = run.tab(session, step.tab, step.line)
+    gap = 0 if step.at_once else human_gap(run, session.name, step.tab)
+    if gap:
+        await run.flush()
+        run.op("advance", detail={"ms": gap, "mode": "run", "human_gap": True})
+        await run.clock.advance(gap, "run")
     await session.flush()
     if step.target in NAVIGATING_CLICKS:
         run.op("navigate", session=session, tab=step.tab, detail={"click": step.target},

@@ -77,6 +77,7 @@ def visitor_steps(visitors: m.Visitors) -> list[m.Step]:
                 if action == "view":
                     continue
                 targets = ("page2_link", "home_link") if action == "page2" else (action,)  # there and back
-                steps += [m.Click(line=0, context=context, tab=tab, target=t, selector=site.CLICK_TARGETS[t].selector)
-                          for t in targets]
+                # at once: visitors click concurrently and one shared page clock cannot pause for each
+                steps += [m.Click(line=0, context=context, tab=tab, target=t, selector=site.CLICK_TARGETS[t].selector,
+                                  at_once=True) for t in targets]
     return steps

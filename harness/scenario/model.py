@@ -87,6 +87,7 @@ class Click(StepBase):
     KIND: ClassVar[str] = "click"
     target: str
     selector: str
+    at_once: bool = False  # no human pause after the tab's previous click (harness/driver/journey.py)
 
 
 @dataclass(frozen=True)

@@ -123,12 +123,15 @@ def _close(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[t
 
 
 def _click(r: Reader, node: Node, field: str, extra: dict[str, Node]) -> tuple[type[StepBase], Fields]:
+    at_once = extra.get("at_once")
+    fields: Fields = {"at_once": r.collect(r.boolean, at_once, join(field.rsplit(".", 1)[0], "at_once"))} \
+        if at_once is not None else {}
     if isinstance(node, ScalarNode) and node.tag == TAG + "str":
         target = node.value.strip()
         if target in CLICK_TARGETS:
-            return Click, {"target": target, "selector": CLICK_TARGETS[target]}
+            return Click, {"target": target, "selector": CLICK_TARGETS[target], **fields}
         if target[:1] in ("#", ".", "[") and len(target) > 1:
-            return Click, {"target": target, "selector": target}
+            return Click, {"target": target, "selector": target, **fields}
         raise Bad(node, field, f"unknown target {target!r}{did_you_mean(target, CLICK_TARGETS)} (expected one of: {CLICK_HELP})")
     raise Bad(node, field, f"expected a target name or CSS selector, got {describe(node)} (expected one of: {CLICK_HELP})")
 
@@ -258,7 +261,7 @@ def parse_step(r: Reader, node: Node, index: int) -> Parsed:
     line = r.key_line(node, kind)
     where = join(field, kind)
     for key in entries:
-        if key in ("query", "referrer") and key not in EXTRA_KEYS.get(kind, ()):
+        if key not in ACTIONS and key not in COMMON_KEYS and key not in EXTRA_KEYS.get(kind, ()):
             owners = " or ".join(k for k, v in EXTRA_KEYS.items() if key in v)
             r.report(r.key_line(node, key), join(field, key), f"'{key}' only goes with {owners}, not {kind}")
     scope = SCOPE[kind]
