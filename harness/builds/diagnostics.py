@@ -8,6 +8,9 @@ from __future__ import annotations
 from harness.contract.adapter import Adapter
 from harness.contract.history import History
 
+ENVIRONMENT = "environment:"
+"""Prefix of a scenario error that is not the build's behaviour (it never ran as configured, a
+fault plan changed from outside): ``run`` and ``gate`` exit 2 on it, not 1."""
 STORAGE_OPS = ("storage", "seed_outbox")
 # Builds batch or send on a timer: only a build that had this much page time after its first
 # queued event and still sent nothing is taken as one that cannot find its Sync URL.
@@ -18,6 +21,10 @@ def start_problem(history: History, adapter: Adapter) -> str | None:
     """Why the build apparently never ran as configured, or ``None`` when it did."""
     if not any(op.intents for op in history.ops):
         return None  # nothing was expected of it
+    api = adapter.api_name
+    if any(f"window.{api}.send is missing" in n for n in history.notes):
+        return (f"the build exposes no window.{api}.send: the scenario's send steps could not call it. Check "
+                f"--api-name {api!r} (a profile's adapter.api_name)")
     key = adapter.outbox_key
     posted = [ev for e in history.journal if e.method == "POST" for ev in e.events]
     if any(w.key == key and w.kind == "write" for w in history.writes):

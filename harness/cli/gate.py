@@ -15,6 +15,7 @@ from rich.console import Console
 
 from harness.cli.common import (DEFAULT_SCENARIOS, adapter_options, make_adapter, refuse_adapter_flags_with,
                                  resolve_ingest, run_async, scenario_options, world_options)
+from harness.builds.diagnostics import ENVIRONMENT
 from harness.contract.errors import HarnessError, UsageProblem
 
 
@@ -35,16 +36,22 @@ from harness.contract.errors import HarnessError, UsageProblem
 @click.option("--baseline-profile", default=None,
               help="the baseline's own profile when it differs from the candidate's (another adapter, other "
                    "timings); 'contract' for none: the adapter options")
+@click.option("--candidate-profile", default=None,
+              help="the candidate's own profile (a release that changes its timings or keys); 'contract' for "
+                   "none: the adapter options")
 @click.option("--deviations", type=click.Choice(["fail", "warn"]), default="warn", show_default=True,
               help="whether the profile's declared deviations from the contract fail the gate")
 def gate(baseline: str, candidate: str, repeats: int, required: int | None, scenario_paths: tuple[Path, ...],
          only: tuple[str, ...], tag: tuple[str, ...], site_attr: str, api_attr: str, outbox_key: str,
          deadletter_key: str, api_name: str, attrs: tuple[str, ...], ingest: str, database_url: str | None,
          no_proxy: bool, seed: int | None, out: Path | None, profile: Path | None, baseline_profile: str | None,
-         deviations: str) -> None:
-    """Fail only on regressions of CANDIDATE against BASELINE over the same seeded scenarios."""
+         candidate_profile: str | None, deviations: str) -> None:
+    """Fail only on regressions of CANDIDATE against BASELINE over the same seeded scenarios.
+
+    Exit 0 no regression, 1 a regression, 2 usage or environment (including a build that never
+    started as configured: the diagnostics name the cause)."""
     try:
-        if baseline_profile != "contract":  # 'contract' drives the baseline by the adapter options
+        if "contract" not in (baseline_profile, candidate_profile):  # 'contract' drives a build by the adapter options
             refuse_adapter_flags_with(profile)
         adapter = make_adapter(site_attr, api_attr, outbox_key, deadletter_key, api_name, attrs)
         ingest = resolve_ingest(ingest, database_url)
@@ -55,13 +62,14 @@ def gate(baseline: str, candidate: str, repeats: int, required: int | None, scen
         sys.exit(2)
     sys.exit(run_async(_gate(baseline, candidate, repeats, required, list(scenario_paths) or [DEFAULT_SCENARIOS],
                              list(only), list(tag), adapter, ingest, database_url, not no_proxy, seed, out,
-                             profile, deviations, baseline_profile)))
+                             profile, deviations, baseline_profile, candidate_profile)))
 
 
 async def _gate(baseline: str, candidate: str, repeats: int, required: int | None, paths: list[Path],
                 only: list[str], tags: list[str], adapter: Any, ingest: str, database_url: str | None,
                 proxy: bool, seed: int | None, out: Path | None, profile_path: Path | None = None,
-                deviations: str = "warn", baseline_profile: str | None = None) -> int:
+                deviations: str = "warn", baseline_profile: str | None = None,
+                candidate_profile: str | None = None) -> int:
     from harness.builds import load_build
     from harness.builds.deviations import render_deviations
     from harness.builds.profile import load_profile
@@ -84,6 +92,10 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
         own = None if baseline_profile == "contract" else load_profile(Path(baseline_profile))
         base_build = dataclasses.replace(base_build, profile=own)
         base_adapter = own.adapter if own is not None else options_adapter
+    if candidate_profile is not None:  # likewise the candidate: each build its own declarations
+        own = None if candidate_profile == "contract" else load_profile(Path(candidate_profile))
+        cand_build = dataclasses.replace(cand_build, profile=own)
+        adapter = own.adapter if own is not None else options_adapter
     scenarios = load_scenarios(paths)
     if seed is not None:
         scenarios = [dataclasses.replace(s, seed=seed) for s in scenarios]
@@ -108,7 +120,25 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
     deviated = render_deviations(cand_build, console, deviations)
     if out is not None:
         _save(out, base_reports, cand_reports, result.to_json())
+    broken_runs = environment_errors({"candidate": cand_reports})
+    for line in broken_runs:
+        console.print(f"[bold red]environment:[/bold red] {line}")
+    if broken_runs:
+        return 2  # not a regression: the candidate never ran as configured, so it was not judged
     return 1 if result.regressed or (deviated and deviations == "fail") else 0
+
+
+def environment_errors(reports: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """One line per build and scenario that ended in an environment error (a build that never
+    started as configured, a fault plan changed from outside): exit 2, not a regression."""
+    out: dict[str, None] = {}
+    for build, runs in reports.items():
+        for report in runs:
+            for s in report.get("scenarios", []):
+                error = s.get("error") or ""
+                if error.startswith(ENVIRONMENT):
+                    out.setdefault(f"{build} {s.get('name')}: {error[len(ENVIRONMENT):].strip()}", None)
+    return list(out)
 
 
 def _save(out: Path, base: list[dict[str, Any]], cand: list[dict[str, Any]], verdict: dict[str, Any]) -> None:

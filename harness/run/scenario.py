@@ -17,7 +17,7 @@ from harness import driver, nemesis
 from harness.contract import sync
 from harness.contract.adapter import Adapter
 from harness.builds import Build
-from harness.builds.diagnostics import start_notes, start_problem
+from harness.builds.diagnostics import ENVIRONMENT, start_notes, start_problem
 from harness.builds.hints import build_notes
 from harness.checker.judge import judge_history, policy_of
 from harness.report.artifacts import capture_pages, retain
@@ -157,7 +157,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                                      seed=seed, shard=world.options.shard)})
     problem = start_problem(history, adapter)
     if problem is not None and history.error is None:
-        history.error = f"environment: {problem}"
+        history.error = f"{ENVIRONMENT} {problem}"
     if world.options.out_dir is not None:
         save_history(history, world.options.out_dir / f"{scenario.name}.history.json")
     declared = build.profile.policy if build.profile is not None else {}

@@ -14,6 +14,7 @@ from rich.console import Console
 from harness.contract.adapter import Adapter
 from harness.builds import Build, load_build
 from harness.builds.deviations import render_deviations
+from harness.builds.diagnostics import ENVIRONMENT
 from harness.builds.profile import load_profile
 from harness.contract.errors import HarnessError, UsageProblem
 from harness.report.model import RunReport, ScenarioEntry
@@ -191,6 +192,8 @@ async def run_request(req: RunRequest) -> int:
             console.print(f"[red]--timeline {prefix}: {exc}[/red]")
     write_reports(report, req)
     deviated = render_deviations(build, console, req.deviations)
+    if any((r.error or "").startswith(ENVIRONMENT) for r in results):
+        return 2  # the build never ran as configured (or the world was tampered with): not a verdict
     return 0 if report.passed and not (deviated and req.deviations == "fail") else 1
 
 

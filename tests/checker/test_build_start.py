@@ -72,3 +72,14 @@ def test_failing_storage_is_not_blamed_on_the_configuration():
     b.op("storage", mode="private")
     b.journal(payload())
     assert start_problem(b.build(), Adapter()) is None
+
+
+def test_a_build_without_the_public_api_is_an_environment_problem():
+    b = opened(HB())
+    e = b.env()
+    b.add(e)
+    b.deliver(e)
+    b.h.notes.append("line 7: send failed in the page: window.opmantik.send is missing")
+    problem = start_problem(b.build(), Adapter())
+    assert problem and "exposes no window.opmantik.send" in problem and "--api-name" in problem
+    assert start_problem(b.build(), Adapter(api_name="acme")) is None  # another API was asked for

@@ -50,3 +50,31 @@ def test_a_data_loss_mutant_regresses_and_compare_agrees(tmp_path: Path) -> None
     assert again.returncode == 1 and "REGRESSED enqueue_during_inflight" in again.stdout
     same = tank("compare", str(tmp_path / "baseline-1.json"), str(tmp_path / "baseline-1.json"))
     assert same.returncode == 0
+
+
+def test_environment_errors_are_listed_per_build_and_scenario() -> None:
+    from harness.cli.gate import environment_errors
+
+    report = {"scenarios": [{"name": "a", "error": "environment: the build never started: boom"},
+                            {"name": "b", "error": "line 3: tab 'x' is not open"}, {"name": "c", "error": None}]}
+    assert environment_errors({"baseline": [], "candidate": [report, report]}) == \
+        ["candidate a: the build never started: boom"]
+
+
+@pytest.mark.browser
+def test_a_candidate_that_never_starts_is_an_environment_error_not_a_regression(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.js"
+    broken.write_text("throw new Error('build broke at load');\n")
+    r = tank("gate", "--baseline", "reference", "--candidate", str(broken), "--only", "happy_path")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "environment:" in r.stdout and "never started" in r.stdout and "candidate happy_path" in r.stdout
+
+
+@pytest.mark.browser
+def test_each_build_gets_its_own_profile() -> None:
+    """A 15 s timeout is a regression against the reference unless the candidate's profile declares it."""
+    profile = str(Path(__file__).resolve().parents[2] / "tracker_js" / "profiles" / "timeout_15s.yaml")
+    r = tank("gate", "--baseline", "reference", "--candidate", "mutant:timeout_15s",
+             "--candidate-profile", profile, "--only", "hung_request_timeout")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "DEVIATIONS" in r.stdout and "timeout 15 s" in r.stdout
