@@ -27,12 +27,17 @@ def build_notes(history: History, verdict: ScenarioVerdict, build: "Build") -> l
 
 
 def side_requests(history: History, declared: tuple[str, ...] = ()) -> list[str]:
-    """Requests that reached the Sync origin on another path than the Sync endpoint."""
+    """Requests that reached the Sync origin on another path than the Sync endpoint: a declared
+    side endpoint's are a side channel (not judged); any other path fails ``nothing_unexpected``."""
     paths = Counter((e.path, e.status) for e in history.journal if e.path != SYNC_PATH)
     out = []
     for (path, status), n in sorted(paths.items(), key=lambda x: (x[0][0], x[0][1] or 0)):
-        kind = "declared side endpoint" if path in declared else "not the Sync endpoint, not declared"
-        out.append(f"{n} request(s) to {path} on the Sync origin, answered {status} ({kind})")
+        if path in declared:
+            out.append(f"side channel: {n} request(s) to {path} (a declared side endpoint; the stub answered "
+                       f"{status}, not judged)")
+        else:
+            out.append(f"{n} request(s) to {path} on the Sync origin, answered {status}: not the Sync endpoint "
+                       f"and not declared (nothing_unexpected)")
     return out
 
 
@@ -49,6 +54,9 @@ def declaration_hints(history: History, verdict: ScenarioVerdict) -> list[str]:
         out.append("`backoff: {base: …, cap: …, jitter: …}` with the build's own retry schedule")
     if "dead_letter" in g and any("without its payload" in v for v in g["dead_letter"].violations):
         out.append("`dead_letter: {payload: false}` (its dead-letter records keep no payload)")
+    sides = sorted({e.path for e in history.journal if e.path != SYNC_PATH})
+    if sides:
+        out.append(f"`side_endpoints: [{', '.join(sides)}]` (requests to other paths of the Sync origin)")
     lost = [f for f in verdict.fates if f.kind == "intent" and f.reason_code == "never_enqueued"]
     if any(f.ea == "form_submit" for f in lost):
         out.append("`emits: {forms: false}` (no form submit was ever enqueued)")

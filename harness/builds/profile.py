@@ -83,6 +83,7 @@ def parse_profile(text: str, filename: str) -> Profile:
                 r.report(top["side_endpoints"].value[i], join("side_endpoints", i), f"a path of the Sync origin starting with '/', got {item!r}")
         sides = tuple(i for i in items if i is not BROKEN)
         if sides:
+            policy["side_endpoints"] = sides
             deviations.append(f"calls side endpoint(s) of the Sync origin: {', '.join(sides)}")
     if "policy" in top:
         raw = r.collect(_policy, r, top["policy"])

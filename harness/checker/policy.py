@@ -49,6 +49,9 @@ class Policy:
     backoff_scope: str = "envelope"
     click_debounce_ms: float = _setting(0, "duration", scenario=False)
     deadletter_payload: bool = True
+    # Other paths of the Sync origin the build calls by design (a side channel): their requests
+    # are listed, not held against ``nothing_unexpected`` like an undeclared path's.
+    side_endpoints: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, kind in _CHECKED.items():
@@ -73,6 +76,7 @@ class Policy:
         object.__setattr__(self, "silent_events", silent)
         if self.backoff_scope not in ("envelope", "queue"):
             raise ValueError(f"policy backoff_scope must be 'envelope' or 'queue', got {self.backoff_scope!r}")
+        object.__setattr__(self, "side_endpoints", tuple(str(p) for p in self.side_endpoints))
 
     def retryable(self, status: int | None) -> bool:
         """A transient answer: the build must keep the event and try again."""

@@ -1,14 +1,29 @@
-"""``nothing_unexpected``: nothing arrives (or rests) that was never enqueued (see ``Facts.unexpected``)."""
+"""``nothing_unexpected``: nothing arrives (or rests) that was never enqueued (see ``Facts.unexpected``),
+and no request reaches another path of the Sync origin unless the build declares it a side
+endpoint (its profile's ``side_endpoints``)."""
 from __future__ import annotations
+
+from collections import Counter
 
 from harness.checker.facts import Facts
 from harness.checker.fmt import rel
 from harness.checker.rules.base import Outcome
+from harness.contract.sync import PATH as SYNC_PATH
+
+
+def side_paths(f: Facts) -> Counter[str]:
+    """Requests per path of the Sync origin other than the Sync endpoint."""
+    return Counter(e.path for e in f.history.journal if e.path != SYNC_PATH)
 
 
 def nothing_unexpected(f: Facts) -> Outcome:
-    """Evidence: journal events examined plus rows at rest examined."""
-    out = Outcome(f.m.events_examined + len(f.history.at_rest or ()))
+    """Evidence: journal events examined, rows at rest examined, requests to other paths."""
+    sides = side_paths(f)
+    out = Outcome(f.m.events_examined + len(f.history.at_rest or ()) + sum(sides.values()))
+    for path, n in sorted(sides.items()):
+        if path not in f.policy.side_endpoints:
+            out.violations.append(f"{n} request(s) to {path} on the Sync origin: not the Sync endpoint and not a "
+                                  f"declared side endpoint")
     for h, intent in f.unexpected():
         p = h.event.payload if isinstance(h.event.payload, dict) else {}
         e = h.entry
