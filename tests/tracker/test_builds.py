@@ -42,6 +42,7 @@ REQUIRED = {
     "click_debounce_2s": "no_loss",
     "deadletter_no_payload": "dead_letter",
     "reject_head_only": "dead_letter",
+    "side_channel": "nothing_unexpected",
 }
 NODE = shutil.which("node")
 
