@@ -160,11 +160,16 @@ class ContextSession:
             self.recorder.on_attempt(self.name, self.page_name(source.get("page")), record)
 
     async def _on_storage(self, source: dict[str, Any], message: Any = None, *_: Any) -> None:
+        try:  # observer.js sends its messages in order, batched, as JSON text
+            batch = json.loads(message) if isinstance(message, str) else None
+        except ValueError:
+            batch = None
         if source.get("page") is not self.observer or source.get("frame") is not self.observer.main_frame \
-                or not isinstance(message, dict):
+                or not isinstance(batch, list) or not all(isinstance(m, dict) for m in batch):
             self.gate.forged += 1
             return
-        self.recorder.on_storage(self.name, message)
+        for msg in batch:
+            self.recorder.on_storage(self.name, msg)
 
     def notes(self) -> list[str]:
         """Warnings plus what the reporting channels refused."""

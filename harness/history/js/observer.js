@@ -40,18 +40,33 @@
              parse_error: unidentified > 0 ? unidentified + " entries without an id" : null, raw_sample: null };
   };
 
+  // Messages go out in order, one binding call at a time: what arrives while a call is out goes in
+  // the next one, so a burst of writes (a day of bulk timers) costs a few round trips, not one per
+  // write, and a quiet page still reports each write at once. JSON text, because Playwright checks
+  // a binding's object arguments field by field in Python (hundreds of checks for one delta).
+  const send = window.__tankStorage;
+  let queue = [], out = false;
+  const pump = () => {
+    if (out || queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    out = true;
+    const done = () => { out = false; pump(); };
+    Promise.resolve().then(() => send(JSON.stringify(batch))).then(done, done);
+  };
+  const report = (msg) => { queue.push(msg); pump(); };
   let stamp = null;  // the writing page's time, written just before its watched write (instrument.js)
   const when = () => { const t = stamp !== null ? stamp : Date.now(); stamp = null; return t; };
   window.addEventListener("storage", (e) => {
     if (e.storageArea !== window.localStorage) return;
     if (e.key === "__tank_t") { const t = Number(e.newValue); stamp = t > 0 ? t : null; return; }
-    if (e.key === syncKey) { window.__tankStorage({ sync: e.newValue, t: Date.now() }); return; }
+    if (e.key === syncKey) { report({ sync: e.newValue, t: Date.now() }); return; }
     if (e.key === null) {  // localStorage.clear(): Python knows what was there
-      for (const key of watched) window.__tankStorage({ key, t: Date.now(), url: e.url, cleared: true });
+      for (const key of watched) report({ key, t: Date.now(), url: e.url, cleared: true });
       return;
     }
     if (!watched.has(e.key)) return;
-    window.__tankStorage({ key: e.key, t: when(), url: e.url, ...delta(e.oldValue, e.newValue) });
+    report({ key: e.key, t: when(), url: e.url, ...delta(e.oldValue, e.newValue) });
   });
   window.__tankDelta = delta;
 })();
