@@ -63,6 +63,8 @@ class VirtualClock:
     _open: bool = field(default=False, repr=False)  # the last settle left work open (held on purpose)
     _orphans: int = field(default=0, repr=False)  # held fetches no page waits for any more
     orphan_wait_s: float = 1.0
+    _seen: dict[int, tuple[int, int, int | None, int]] = field(default_factory=dict, repr=False)  # last probe per context
+    _unchanged: set[int] = field(default_factory=set, repr=False)  # contexts not stepped since their last probe
 
     async def advance(self, ms: int, mode: str = "run") -> None:
         """Move page time forward by ``ms``: ``run`` fires timers one by one, ``jump`` like a sleeping laptop."""
@@ -110,23 +112,54 @@ class VirtualClock:
             raise RuntimeError(f"the page clock stopped more than {MAX_STEPS} times in one run: a timer loop?")
         sessions = list(self.sessions())
         tabs = [(s, name, p) for s in sessions for name, p in s.tabs.items() if not p.is_closed()]
-        lone = tabs[0] if len(tabs) == 1 else None
-        if self.bulk and lone is not None and not self._open and id(lone[0]) not in self._no_bulk and horizon > self.now:
+        lone, limit = self._lone(sessions, tabs, stop, horizon)
+        bulk_ran = 0
+        if self.bulk and lone is not None and not self._open and id(lone[0]) not in self._no_bulk and limit > self.now:
             session, tab, page = lone
             # With no fault able to hold a request, work that stays open is slow, not held: wait longer.
             budget = 30.0 if self.held().can_hold else self.settle_max_s * 1000
-            run = await pagetime.run_bulk(page, horizon, session.adapter.watched_keys(), budget_ms=budget)
+            run = await pagetime.run_bulk(page, limit, session.adapter.watched_keys(), budget_ms=budget)
             if run is not None:
+                bulk_ran = id(session)
                 self._record(session, tab, run)
                 if run.why == "unstamped":
                     self._no_bulk.add(id(session))
                     self.notes.append(f"context {session.name}: the build writes storage without setItem; "
                                       "its timers were stepped one by one (slower, same fidelity)")
                 stop = max(self.now, run.t)
+        # Only contexts with work due by ``stop`` are stepped; the others stay behind and the next
+        # probes reuse what they said. A stop at the horizon brings every context to it.
+        due = {id(s) for s in sessions if stop >= horizon or id(s) == bulk_ran or self._has_work(s, stop)}
         runs = await asyncio.gather(*(self._page_to(s, name, p, stop) for s, name, p in
-                                      [(s, "", s.observer) for s in sessions] + tabs))
+                                      [(s, "", s.observer) for s in sessions] + tabs if id(s) in due))
         self.timers += sum(r.fired for r in runs if r is not None)
         self.now = max(self.now, stop)
+        self._unchanged = {id(s) for s in sessions} - due
+
+    def _lone(self, sessions: list[ContextSession], tabs: list, stop: int,  # noqa: ANN001
+              horizon: int) -> tuple[tuple | None, int]:
+        """The one page with work due by ``stop``, if it is alone in its context, and how far it may
+        run in bulk: up to the horizon, short of the next timer any other context has due."""
+        if len(tabs) == 1:
+            return tabs[0], horizon
+        busy = [s for s in sessions if self._has_work(s, stop)]
+        if len(busy) != 1:
+            return None, horizon
+        mine = [t for t in tabs if t[0] is busy[0]]
+        others = [d for s in sessions if s is not busy[0] and (d := self._seen[id(s)][2]) is not None]
+        return (mine[0] if len(mine) == 1 else None), min([horizon, *(d - 1 for d in others)])
+
+    def _has_work(self, session: ContextSession, stop: int) -> bool:
+        """Whether a context must be stepped to ``stop``: a timer due by then, work open, or unknown.
+
+        Contexts are separate browser profiles: a page runs code only on its own timers, its own
+        network and its context's storage events, so a context with none of these due by ``stop``
+        can stay behind (paused) until then without any difference a page could see."""
+        seen = self._seen.get(id(session))
+        if seen is None:
+            return True
+        inflight, locks, due, granting = seen
+        return inflight + locks + granting > 0 or due == -1 or (due is not None and due <= stop)
 
     async def _page_to(self, session: ContextSession, tab: str, page, stop: int):  # noqa: ANN001, ANN202
         if page is None or page.is_closed():
@@ -145,6 +178,7 @@ class VirtualClock:
 
     async def log_time(self) -> None:
         """Documents opened from now on start at the current page time (one init script per advance)."""
+        self._unchanged.clear()  # the run is over: steps and faults may change any context now
         for s in self.sessions():
             if self._logged.get(id(s.context)) != self.now:
                 try:
@@ -154,7 +188,11 @@ class VirtualClock:
                 self._logged[id(s.context)] = self.now
 
     async def _probe(self) -> tuple[int, int, int | None, int]:
-        results = await asyncio.gather(*(s.probe_detail() for s in self.sessions()))
+        sessions = list(self.sessions())
+        fresh = [s for s in sessions if id(s) not in self._unchanged or id(s) not in self._seen]
+        for s, r in zip(fresh, await asyncio.gather(*(s.probe_detail() for s in fresh))):
+            self._seen[id(s)] = r
+        results = [self._seen[id(s)] for s in sessions]
         inflight = sum(r[0] for r in results)
         locks = sum(r[1] for r in results)
         dues = [r[2] for r in results if r[2] is not None]
