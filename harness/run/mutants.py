@@ -15,6 +15,8 @@ from rich.table import Table
 from harness.contract.adapter import Adapter
 from harness.builds import Mutant, list_mutants, load_build
 from harness.contract.errors import UsageProblem
+from harness.run.pool import run_pool
+from harness.run.scenario import ScenarioResult
 from harness.run.suite import run_scenario_or_error
 from harness.scenario import Scenario, load_scenarios
 from harness.world.world import World, WorldOptions
@@ -46,32 +48,55 @@ def scenarios_for(mutant: Mutant, scenarios: list[Scenario]) -> list[Scenario]:
     return [s for s in scenarios if set(s.judges) & set(mutant.breaks)]
 
 
-async def run_mutant(world: World, mutant: Mutant, scenarios: list[Scenario], adapter: Adapter) -> MutantOutcome:
-    build = load_build(f"mutant:{mutant.name}")
-    chosen = scenarios_for(mutant, scenarios)
+def outcome(mutant: Mutant, chosen: list[Scenario], results: list[ScenarioResult]) -> MutantOutcome:
+    """A mutant's outcome from its results, one per scenario that shows it (in that order)."""
     failed: dict[str, list[str]] = {}
     errors: dict[str, str] = {}
-    for scenario in chosen:
+    for scenario, result in zip(chosen, results):
         # The suite's per-scenario handling: a scenario whose setup crashes is that scenario's
         # error (the mutant is then not caught there) and the matrix goes on.
-        result = await run_scenario_or_error(world, scenario, build, adapter)
         failed[scenario.name] = [g for g, r in result.verdict.guarantees.items() if r.status == "fail"]
         if result.error:
             errors[scenario.name] = result.error
     return MutantOutcome(mutant.name, list(mutant.breaks), [s.name for s in chosen], failed, errors)
 
 
-async def mutation_matrix(scenario_paths: list[Path], only: list[str], report_json: Path | None) -> int:
+async def run_mutant(world: World, mutant: Mutant, scenarios: list[Scenario], adapter: Adapter) -> MutantOutcome:
+    build = load_build(f"mutant:{mutant.name}")
+    chosen = scenarios_for(mutant, scenarios)
+    return outcome(mutant, chosen, [await run_scenario_or_error(world, s, build, adapter) for s in chosen])
+
+
+async def run_mutants(world: World, mutants: list[Mutant], scenarios: list[Scenario], adapter: Adapter,
+                      workers: int, console: Console | None = None) -> list[MutantOutcome]:
+    """Every (mutant, scenario) run of the matrix through the worker pool; outcomes in mutant order."""
+    chosen = {mt.name: scenarios_for(mt, scenarios) for mt in mutants}
+    builds = {mt.name: load_build(f"mutant:{mt.name}") for mt in mutants}
+    jobs = [(mt, s) for mt in mutants for s in chosen[mt.name]]
+
+    async def one(job: tuple[Mutant, Scenario]) -> ScenarioResult:
+        mt, scenario = job
+        result = await run_scenario_or_error(world, scenario, builds[mt.name], adapter)
+        if console is not None:
+            console.print(f"[dim]mutant {mt.name} on {scenario.name}: "
+                          f"{', '.join(g for g, r in result.verdict.guarantees.items() if r.status == 'fail') or 'no failure'}"
+                          f"{' (error)' if result.error else ''}[/dim]")
+        return result
+
+    results = iter(await run_pool(jobs, one, workers, scenario_of=lambda job: job[1]))
+    return [outcome(mt, chosen[mt.name], [next(results) for _ in chosen[mt.name]]) for mt in mutants]
+
+
+async def mutation_matrix(scenario_paths: list[Path], only: list[str], report_json: Path | None,
+                          workers: int = 1) -> int:
     scenarios = load_scenarios(scenario_paths)
     mutants = [mt for mt in list_mutants() if not only or mt.name in only]
     if only and len(mutants) != len(set(only)):
         raise UsageProblem(f"unknown mutant in {', '.join(only)}")
     console = Console()
-    outcomes: list[MutantOutcome] = []
     async with World(WorldOptions()) as world:
-        for mt in mutants:
-            console.print(f"[dim]mutant {mt.name} …[/dim]")
-            outcomes.append(await run_mutant(world, mt, [s for s in scenarios if s.ingest != "postgres"], Adapter()))
+        outcomes = await run_mutants(world, mutants, [s for s in scenarios if s.ingest != "postgres"], Adapter(),
+                                     workers, console)
     table = Table(title="Mutants: every one must be caught by the guarantee it breaks")
     for col in ("mutant", "breaks", "scenarios", "failed guarantees", "caught"):
         table.add_column(col)

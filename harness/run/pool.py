@@ -15,6 +15,7 @@ from harness.run.tasks import gather_or_cancel
 from harness.scenario import model as m
 
 T = TypeVar("T")
+J = TypeVar("J")
 
 
 def default_workers() -> int:
@@ -52,26 +53,27 @@ class _Gate:
             self._changed.notify_all()
 
 
-async def run_pool(scenarios: "list[m.Scenario]", run_one: Callable[["m.Scenario"], Awaitable[T]],
-                   workers: int) -> list[T]:
-    """Run ``run_one`` over the scenarios with at most ``workers`` at once; results in input order.
+async def run_pool(jobs: list[J], run_one: Callable[[J], Awaitable[T]], workers: int,
+                   scenario_of: Callable[[J], "m.Scenario"] = lambda job: job) -> list[T]:  # type: ignore[assignment,return-value]
+    """Run ``run_one`` over the jobs (scenarios, or e.g. a build and a scenario: ``scenario_of``
+    names each job's scenario) with at most ``workers`` at once; results in input order.
 
-    Scenarios that run alone go last, so they never hold the others back while they wait."""
+    Jobs whose scenario runs alone go last, so they never hold the others back while they wait."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    order = sorted(range(len(scenarios)), key=lambda i: runs_alone(scenarios[i]))
+    order = sorted(range(len(jobs)), key=lambda i: runs_alone(scenario_of(jobs[i])))
     slots = asyncio.Semaphore(workers)
     gate = _Gate()
     results: dict[int, T] = {}
 
     async def one(i: int) -> None:
-        alone = runs_alone(scenarios[i])
+        alone = runs_alone(scenario_of(jobs[i]))
         async with slots:
             await gate.enter(alone)
             try:
-                results[i] = await run_one(scenarios[i])
+                results[i] = await run_one(jobs[i])
             finally:
                 await gate.leave(alone)
 
     await gather_or_cancel(one(i) for i in order)
-    return [results[i] for i in range(len(scenarios))]
+    return [results[i] for i in range(len(jobs))]
