@@ -2,7 +2,10 @@
 guarantee and the same fate counts for every bundled scenario (memory ingest).
 
 The serial side is the results the reference tests already hold (``run_once``: each scenario run
-alone, once per test process), so the check costs one concurrent run of the matrix."""
+alone, once per test process), so the check costs one concurrent run of the matrix. The number of
+transport duplicates is left out: Chromium re-sends a POST by itself when a reused keep-alive
+connection breaks, depending on real timing, so it varies between two serial runs too
+(reset_peer, response_lost_limit_data); whether each event is stored once is the exactly_once verdict."""
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +24,7 @@ WORKERS = 4
 
 def outcome(result) -> tuple:  # noqa: ANN001 - a ScenarioResult or the plugin's Judged
     return (result.error is None, {g: v.status for g, v in result.verdict.guarantees.items()},
-            dict(result.verdict.counts))
+            {fate: n for fate, n in result.verdict.counts.items() if fate != "duplicated"})
 
 
 @pytest.mark.browser
