@@ -9,6 +9,9 @@ Three parts, each printed with its figures and ratios:
 2. storm — the 26-hour outage (scenarios/outage_26h_overflow.yaml) with the retry-storm mutant (a
    5 s timer chain per failure and per enqueue) and with the reference: wall seconds, clock stops,
    timers fired. Targets: storm under 60 s, reference under 5 s.
+
+Every figure is printed with the load average when it was taken, and with the CPU seconds of the
+harness and its browsers: on a shared machine wall time follows the load, CPU time much less.
 3. soak — 100 faker visitors under a random fault schedule (bench/soak_100_visitors.yaml, not in the bundled set):
    visitors, events with a fate, page hours per wall second, peak memory of the harness and its
    browsers. Target: under 60 s.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import threading
 import time
 from pathlib import Path
@@ -58,6 +62,18 @@ def tree_rss_mb(root: int) -> float:
     return total / 2**20
 
 
+def cpu_s() -> float:
+    """CPU seconds used so far by this process and its finished children (the Playwright driver,
+    and through it the browsers, once a world has closed): a cost figure the machine's load does
+    not inflate much, unlike wall time."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 class PeakMemory:
     """Samples the process tree's memory every 0.2 s in a thread while the block runs."""
 
@@ -83,14 +99,16 @@ async def matrix(workers: int, serial: bool) -> None:
     scenarios = [s for s in scenarios if "soak" not in s.tags]
     walls = {}
     for n in ([workers, 1] if serial and workers != 1 else [workers]):
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), cpu_s()
         report, results = await run_suite(load_build("reference"), scenarios, Adapter(), WorldOptions(ingest="memory"),
                                           workers=n)
         walls[n] = time.monotonic() - t0
         page_h = sum(r.sim_ms for r in results) / HOUR_MS
         failed = [r.scenario.name for r in results if r.error or not r.verdict.passed]
-        print(f"matrix  workers={n}: {len(results)} scenarios  wall {walls[n]:.1f} s  page {page_h:.1f} h  "
-              f"{page_h / walls[n]:.2f} page-h per wall-s  failed: {', '.join(failed) or 'none'}")
+        steps = sum(int(r.history.meta.get("clock_steps") or 0) for r in results)
+        print(f"matrix  workers={n}: {len(results)} scenarios  wall {walls[n]:.1f} s  cpu {cpu_s() - c0:.1f} s  "
+              f"clock stops {steps}  page {page_h:.1f} h  {page_h / walls[n]:.2f} page-h per wall-s  ({load()})  "
+              f"failed: {', '.join(failed) or 'none'}")
     if len(walls) == 2:
         print(f"matrix  speed-up of {workers} workers over 1: {walls[1] / walls[workers]:.2f}x")
 
@@ -102,21 +120,23 @@ async def one(world: World, path: Path, tracker: str) -> tuple[float, object]:
 
 
 async def storm() -> None:
-    async with World(WorldOptions(ingest="memory")) as world:
-        walls = {}
-        for tracker in ("mutant:retry_storm", "reference"):
+    walls = {}
+    for tracker in ("mutant:retry_storm", "reference"):
+        c0 = cpu_s()
+        async with World(WorldOptions(ingest="memory")) as world:  # a world each: its browsers' CPU is counted
             wall, r = await one(world, ROOT / "scenarios" / "outage_26h_overflow.yaml", tracker)
-            walls[tracker] = wall
-            meta = r.history.meta  # type: ignore[attr-defined]
-            print(f"storm   {tracker:20} 26 h outage: wall {wall:.1f} s  clock stops {meta.get('clock_steps')}  "
-                  f"timers {meta.get('clock_timers')}  {r.sim_ms / HOUR_MS / wall:.1f} page-h per wall-s  "  # type: ignore[attr-defined]
-                  f"error {r.error}")  # type: ignore[attr-defined]
-        print(f"storm   retry storm / reference wall: {walls['mutant:retry_storm'] / walls['reference']:.1f}x")
+        walls[tracker] = wall
+        meta = r.history.meta  # type: ignore[attr-defined]
+        print(f"storm   {tracker:20} 26 h outage: wall {wall:.1f} s  cpu (with world start) {cpu_s() - c0:.1f} s  "
+              f"clock stops {meta.get('clock_steps')}  timers {meta.get('clock_timers')}  "
+              f"{r.sim_ms / HOUR_MS / wall:.1f} page-h per wall-s  ({load()})  error {r.error}")  # type: ignore[attr-defined]
+    print(f"storm   retry storm / reference wall: {walls['mutant:retry_storm'] / walls['reference']:.1f}x")
 
 
 async def soak() -> None:
     path = ROOT / "bench" / "soak_100_visitors.yaml"
     scenario = load_scenario(path)
+    c0 = cpu_s()
     with PeakMemory() as mem:
         async with World(WorldOptions(ingest="memory")) as world:
             wall, r = await one(world, path, "reference")
@@ -124,7 +144,8 @@ async def soak() -> None:
     events = len(v.fates)
     print(f"soak    {scenario.visitors.count} visitors  {events} events with a fate "  # type: ignore[union-attr]
           f"({', '.join(f'{k} {n}' for k, n in v.counts.items() if n)})  wall {wall:.1f} s  "
-          f"{r.sim_ms / HOUR_MS / wall:.3f} page-h per wall-s  peak memory {mem.peak:.0f} MiB  "  # type: ignore[attr-defined]
+          f"cpu (with world start) {cpu_s() - c0:.1f} s  clock stops {r.history.meta.get('clock_steps')}  "  # type: ignore[attr-defined]
+          f"{r.sim_ms / HOUR_MS / wall:.3f} page-h per wall-s  peak memory {mem.peak:.0f} MiB  ({load()})  "  # type: ignore[attr-defined]
           f"passed {v.passed}  error {r.error}")  # type: ignore[attr-defined]
 
 
