@@ -11,7 +11,6 @@ import asyncio
 from typing import TYPE_CHECKING, Protocol
 
 from harness.run.clock import Held
-from harness.toxiproxy.pagetime import PAGE_TIME_TOXICS
 
 if TYPE_CHECKING:
     from harness.run.state import ScenarioRun
