@@ -4,6 +4,8 @@ page clock they stay real time; the harness's proxy place reports page-time hold
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import aiohttp
@@ -25,13 +27,9 @@ async def _held_until(clock: PageClock, fetches: int) -> tuple[int, int | None]:
     return clock.held()
 
 
-@pytest.mark.parametrize(("toxic", "attributes", "due_after"), [
-    ("latency", {"latency": 3000}, 3000),
-    ("bandwidth", {"rate": 1}, len(REQUEST)),  # 1 KB/s: one page ms per byte
-])
-async def test_page_time_holds_until_the_clock_lets_them_go(toxic: str, attributes: dict[str, int], due_after: int) -> None:
-    now = [1_000_000]
-    clock = PageClock(lambda: now[0])
+@asynccontextmanager
+async def _through_toxic(clock: PageClock, toxic: str, attributes: dict[str, int]) -> AsyncIterator[tuple[Upstream, asyncio.StreamReader, asyncio.StreamWriter]]:
+    """An embedded proxy with ``clock`` attached and one upstream toxic; a connection through it."""
     upstream = await Upstream().start()
     with EmbeddedToxiproxy(seed=1) as tp:
         async with aiohttp.ClientSession() as session:
@@ -40,35 +38,37 @@ async def test_page_time_holds_until_the_clock_lets_them_go(toxic: str, attribut
             await asyncio.to_thread(tp.attach_page_clock, proxy["name"], clock)
             await api.toxic(proxy["name"], toxic, attributes, stream="upstream")
             reader, writer = await connect(port_of(proxy))
-            writer.write(REQUEST)
-            assert await _held_until(clock, 1) == (1, now[0] + due_after)
-            await asyncio.sleep(0.05)  # real time changes nothing
-            assert bytes(upstream.received[0]) == b"" and clock.release_due(now[0] + due_after - 1) == 0
-            now[0] += due_after
-            assert clock.release_due(now[0]) == 1
-            assert await asyncio.wait_for(reader.readexactly(len(REQUEST)), SHORT) == REQUEST  # echoed back
-            assert clock.held() == (0, None)
-            writer.close()
+            yield upstream, reader, writer
             await api.cleanup()
     await upstream.stop()
+
+
+@pytest.mark.parametrize(("toxic", "attributes", "due_after"), [
+    ("latency", {"latency": 3000}, 3000),
+    ("bandwidth", {"rate": 1}, len(REQUEST)),  # 1 KB/s: one page ms per byte
+])
+async def test_page_time_holds_until_the_clock_lets_them_go(toxic: str, attributes: dict[str, int], due_after: int) -> None:
+    now = [1_000_000]
+    clock = PageClock(lambda: now[0])
+    async with _through_toxic(clock, toxic, attributes) as (upstream, reader, writer):
+        writer.write(REQUEST)
+        assert await _held_until(clock, 1) == (1, now[0] + due_after)
+        await asyncio.sleep(0.05)  # real time changes nothing
+        assert bytes(upstream.received[0]) == b"" and clock.release_due(now[0] + due_after - 1) == 0
+        now[0] += due_after
+        assert clock.release_due(now[0]) == 1
+        assert await asyncio.wait_for(reader.readexactly(len(REQUEST)), SHORT) == REQUEST  # echoed back
+        assert clock.held() == (0, None)
+        writer.close()
 
 
 async def test_a_closed_connection_ends_its_hold() -> None:
     clock = PageClock(lambda: 0)
-    upstream = await Upstream().start()
-    with EmbeddedToxiproxy(seed=1) as tp:
-        async with aiohttp.ClientSession() as session:
-            api = Api(tp.url, session)
-            proxy = await api.create(upstream.address)
-            await asyncio.to_thread(tp.attach_page_clock, proxy["name"], clock)
-            await api.toxic(proxy["name"], "latency", {"latency": 6000}, stream="upstream")
-            _, writer = await connect(port_of(proxy))
-            writer.write(REQUEST)
-            await _held_until(clock, 1)
-            writer.close()  # the page aborted: the browser closes the connection
-            await _held_until(clock, 0)
-            await api.cleanup()
-    await upstream.stop()
+    async with _through_toxic(clock, "latency", {"latency": 6000}) as (_, _reader, writer):
+        writer.write(REQUEST)
+        await _held_until(clock, 1)
+        writer.close()  # the page aborted: the browser closes the connection
+        await _held_until(clock, 0)
 
 
 def test_the_request_line_names_the_transport() -> None:
