@@ -43,6 +43,7 @@ class StubServer:
         page_vars: dict[str, str] | None = None,
         control_token: str | None = None,
         head_timeout_s: float = HEAD_TIMEOUT_S,
+        side_endpoints: tuple[str, ...] = (),
     ) -> None:
         if not isinstance(site_id, str) or not 1 <= len(site_id) <= 128:
             raise ValueError(f"site_id: must be a string of 1–128 chars, got {site_id!r}")
@@ -63,7 +64,7 @@ class StubServer:
             page_vars=dict(page_vars or {}),
         )
         self._state.set_extra_attrs(None)
-        self._sync = SyncApp(self.journal, self.faults, self.store)
+        self._sync = SyncApp(self.journal, self.faults, self.store, side_endpoints=tuple(side_endpoints))
         self._runners: list[web.AppRunner] = []
         self._servers: list[asyncio.AbstractServer] = []
         self._head_timeout_s = head_timeout_s

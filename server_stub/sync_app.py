@@ -24,7 +24,7 @@ from aiohttp.web_protocol import RequestPayloadError
 from multidict import CIMultiDictProxy
 
 from harness.contract import sync
-from server_stub import cors
+from server_stub import cors, side
 from server_stub.faults import Decision, Fault, FaultPlan
 from server_stub.journal import IN_FLIGHT, Journal
 from server_stub.store import IngestResult, Store
@@ -64,8 +64,11 @@ class SyncApp:
     """Builds the Sync ``web.Application`` over a journal, a fault plan and a store."""
 
     def __init__(self, journal: Journal, faults: FaultPlan, store: Store, *,
-                 body_timeout_s: float = BODY_TIMEOUT_S) -> None:
+                 body_timeout_s: float = BODY_TIMEOUT_S, side_endpoints: tuple[str, ...] = ()) -> None:
         self.journal = journal
+        # Other paths of the Sync origin the build calls by design (its profile's ``side_endpoints``):
+        # answered 200 and journaled, outside the fault plan and the store (see ``server_stub.side``).
+        self.side_endpoints = frozenset(side_endpoints)
         self.body_timeout_s = body_timeout_s  # real time: a slow client cannot hold a connection forever
         self.faults = faults
         self.store = store
@@ -106,6 +109,8 @@ class SyncApp:
 
     async def _route(self, ex: _Exchange, via: str) -> web.StreamResponse:
         request = ex.request
+        if request.path in self.side_endpoints:
+            return await self._side(ex)
         if request.path != SYNC_PATH:
             return self._answer(ex, 404, {"ok": False, "error": f"no endpoint at {request.path}"},
                                 error="unknown path")
@@ -115,6 +120,22 @@ class SyncApp:
             return self._answer(ex, 405, {"ok": False, "error": f"method {request.method} not allowed"},
                                 error="method not allowed", headers={"Allow": "POST, OPTIONS"})
         return await self._post(ex, self._decide(ex, "POST", via))
+
+    async def _side(self, ex: _Exchange) -> web.StreamResponse:
+        """A declared side endpoint: its preflight is allowed as asked, any other request is read
+        (bounded) and answered 200 ``{"ok": true}`` — no fault draw, nothing stored, not a Sync body."""
+        if ex.request.method == "OPTIONS":
+            return self._answer(ex, 204, None, headers=side.preflight_headers(ex.request.headers))
+        try:
+            async with asyncio.timeout(self.body_timeout_s):
+                raw = await side.read_body(ex.request, MAX_BODY_BYTES)
+        except TimeoutError:
+            return await self._too_slow(ex)
+        if raw is None:
+            self.journal.finish(ex.seq, outcome="client_gone", error="client went away while sending")
+            return web.Response(status=400)
+        self.journal.set_body(ex.seq, raw)
+        return self._answer(ex, 200, side.ANSWER)
 
     def _decide(self, ex: _Exchange, method: str, via: str) -> Fault | None:
         decision: Decision | None = self.faults.decide(method, via)

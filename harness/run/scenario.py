@@ -84,6 +84,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
     store = await world.make_store(site_id, "127.0.0.1")
     await world.prepare_months(months_needed(scenario))
     stub = StubServer(tracker_source=build.source, site_id=site_id, adapter=adapter, store=store, seed=seed,
+                      side_endpoints=build.profile.side_endpoints if build.profile is not None else (),
                       journal_path=(world.options.out_dir / f"{scenario.name}.journal.jsonl") if world.options.out_dir else None)
     recorder = Recorder(scenario.name, adapter.outbox_key, adapter.deadletter_key,
                         judges=tuple(scenario.judges), policy=dict(scenario.policy or {}),

@@ -51,3 +51,10 @@ def test_a_build_that_differs_by_design_loses_nothing_with_its_profile(path: Pat
         failing = [g for g, r in result.verdict.guarantees.items() if r.status == "fail"]
         assert failing == [], (failing, [r.violations for r in result.verdict.guarantees.values()])
         assert result.verdict.counts["lost"] == 0 and profile.deviations
+        for side in profile.side_endpoints:  # answered as the build expects, listed, not judged
+            statuses = {e.status for e in result.history.journal if e.path == side}
+            assert statuses == {200}, statuses
+            assert any(n.startswith("side channel:") and side in n and "answered 200" in n
+                       for n in result.verdict.notes), result.verdict.notes
+            assert {e.status for e in bare.history.journal if e.path == side} == {404}
+            assert any(f"side_endpoints: [{side}]" in n for n in bare.verdict.notes), bare.verdict.notes
