@@ -4,14 +4,15 @@ A build that cannot write its outbox (quota full, private mode) may still send w
 from memory — the reference does, and counts the storage failure. Events the driver caused are
 intents and found that way; timer/lifecycle events (heartbeat, session end) have no intent, so
 those arriving after a ``storage`` op put a context in ``quota``/``private`` mode become
-subjects of their own (kind ``direct``) instead of ``unexpected``. Copies of one event (same
-eid, else same payload) are one subject with several deliveries.
+subjects of their own (kind ``direct``) instead of ``unexpected``. Copies with one eid are one
+subject with several deliveries; id-less copies of one payload are one subject per accepted page
+send (``_same_event``): ten identical heartbeats are ten events, not one stored ten times.
 """
 from __future__ import annotations
 
 from harness.checker.intents import Leftovers
 from harness.checker.payload import canonical, labels
-from harness.checker.subjects import DirectSubject
+from harness.checker.subjects import DirectSubject, Hit
 from harness.contract.history import History
 
 FAILING_MODES = frozenset({"quota", "private"})
@@ -44,11 +45,32 @@ def match_direct(history: History, left: Leftovers, auto_events: tuple[tuple[str
         sender = h.entry.context  # the request's own context, when the instrumentation tagged it
         if (ec, ea) not in autos or (sender is not None and sender not in contexts):
             continue
-        key = f"eid:{h.event.eid}" if h.event.eid else f"payload:{sender}:{canonical(h.event.payload)}"
-        sid = key_to_id.get(key)
+        if h.event.eid:
+            key = f"eid:{h.event.eid}"
+            sid = key_to_id.get(key)
+        else:
+            key = f"payload:{sender}:{canonical(h.event.payload)}"
+            sid = _same_event(subjects.get(key_to_id.get(key, "")), h)
         if sid is None:
             sid = h.event.eid if h.event.eid and h.event.eid not in taken_ids else f"direct:{h.entry.seq}.{h.event.index}"
             key_to_id[key] = sid
             subjects[sid] = DirectSubject(sid, sender or context)
         subjects[sid].hits.append(left.claim(n))
     return subjects
+
+
+def _same_event(last: DirectSubject | None, h: Hit) -> str | None:
+    """Whether an id-less copy is the latest subject of its payload again, else ``None`` (a new event).
+
+    Identical id-less heartbeats are distinct sends, so distinct events. A copy joins the latest
+    subject only when nothing says otherwise: that subject was never accepted (this may be its
+    retry), or this copy is the same page send again (the page-time tag both requests carry, as
+    when the network re-sent the request)."""
+    if last is None:
+        return None
+    accepted = [x for x in last.hits if x.entry.processed]
+    if not accepted:
+        return last.id
+    if h.entry.t_page is not None and all(x.entry.t_page == h.entry.t_page for x in accepted):
+        return last.id
+    return None

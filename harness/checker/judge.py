@@ -16,6 +16,7 @@ from typing import Any, Iterator, Mapping
 from harness.checker.declared import declared_intents
 from harness.checker.facts import Facts, build_facts, with_fates
 from harness.checker.fates import assign
+from harness.checker.fmt import unique_among
 from harness.checker.policy import Policy
 from harness.checker.rules import RULES, Outcome
 from harness.checker.timeline import subject_timeline
@@ -121,6 +122,13 @@ def decided_facts(history: History, policy: Policy) -> Facts:
                              for sid, x in decided.items()})
 
 
+def _outcome(gid: str, f: Facts) -> Outcome:
+    try:
+        return RULES[gid](f)
+    except Exception as exc:  # noqa: BLE001 - a crashed rule fails its guarantee, the run goes on
+        return Outcome(violations=[_error_line(exc)])
+
+
 def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdict:
     wanted = set(judges)
     verdict = ScenarioVerdict(history.scenario, t_page_end=history.t_page_end)
@@ -143,11 +151,9 @@ def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdi
     verdict.notes = list(f.fold.notes) + declared_notes
     if f.m.unattributed_attempts:
         verdict.notes.append(f"{f.m.unattributed_attempts} attempt(s) carried nothing attributable to an envelope")
-    for gid in GUARANTEES:
-        try:
-            o = RULES[gid](f)
-        except Exception as exc:  # noqa: BLE001
-            o = Outcome(violations=[_error_line(exc)])
+    with unique_among([*f.fates, *f.fold.tracks]):
+        outcomes = {gid: _outcome(gid, f) for gid in GUARANTEES}
+    for gid, o in outcomes.items():
         note = o.vacuous_reason or o.note
         if gid not in wanted:
             note = "not judged by this scenario" + (f"; {note}" if note else "")

@@ -1,6 +1,8 @@
 """Every fate, by proof: hand-made histories where the answer is known."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from harness.checker import judge
@@ -414,3 +416,33 @@ def test_removal_found_only_by_the_final_read_says_so():
     b.write(removed=[e.id], kind="snapshot", url=None)
     _, f = fates(b.build())
     assert f[e.id].fate == "lost" and "harness's read" in f[e.id].reason
+
+
+def test_identical_idless_heartbeats_from_memory_are_distinct_events():
+    """Ten heartbeats without eid, sent from memory a minute apart, are ten events (one each) — not
+    one event stored ten times; a failed copy followed by an accepted one may be its retry."""
+    b = HB()
+    b.op("storage", mode="quota")
+    hb = payload("system", "heartbeat")
+    b.journal(hb, status=503)
+    for _ in range(10):
+        b.journal(hb)
+        b.advance(60_000)
+    v, f = fates(b.build())
+    direct = [x for x in f.values() if x.kind == "direct"]
+    assert len(direct) == 10
+    assert all((x.fate, x.deliveries, x.duplicates) == ("delivered", 1, 0) for x in direct)
+    assert v.counts["duplicated"] == 0 and v.counts["lost"] == 0
+
+
+def test_an_idless_direct_send_the_network_repeated_is_one_event_twice():
+    b = HB()
+    b.op("storage", mode="quota")
+    hb = payload("system", "heartbeat")
+    first = b.journal(hb)
+    b.h.journal[-1] = dataclasses.replace(first, t_page=b.now)
+    again = b.journal(hb)
+    b.h.journal[-1] = dataclasses.replace(again, t_page=b.now)  # same page send: same page-time tag
+    _, f = fates(b.build())
+    (x,) = [x for x in f.values() if x.kind == "direct"]
+    assert (x.deliveries, x.duplicates) == (2, 1)
