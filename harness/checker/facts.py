@@ -5,6 +5,7 @@ hits, attempts, dead-letter records and states, which are all indexed by id.
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from harness.checker.payload import canonical
 from harness.checker.policy import Policy, ok_status
 from harness.checker.scope import own_run
 from harness.checker.verdict import EnvelopeFate
-from harness.contract.history import Attempt, History, OutboxWrite
+from harness.contract.history import Attempt, History, JournalEntry, OutboxWrite
 from harness.contract.vocabulary import OpKind
 
 SNAPSHOT_KINDS: frozenset[OpKind] = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
@@ -90,6 +91,29 @@ class Facts:
         out += [a.status for a in self.attempts(sid)
                 if a.outcome == "http_error" or (a.status is not None and not ok_status(a.status))]
         return out
+
+    @cached_property
+    def _answered(self) -> dict[str | None, tuple[list[float], list[JournalEntry]]]:
+        by: dict[str | None, list[JournalEntry]] = {}
+        for e in self.history.journal:
+            if e.method == "POST" and e.via != "beacon" and e.status is not None:
+                by.setdefault(e.context, []).append(e)
+        out = {}
+        for ctx, entries in by.items():
+            entries.sort(key=lambda e: (e.t_done or e.t_wall, e.seq))
+            out[ctx] = ([e.t_done or e.t_wall for e in entries], entries)
+        return out
+
+    def answer_before(self, context: str, t_wall: float) -> JournalEntry | None:
+        """The last Sync request of ``context`` answered before ``t_wall`` (requests without a
+        context tag count for every context): what the page last heard before it wrote."""
+        best: JournalEntry | None = None
+        for ctx in (context, None):
+            times, entries = self._answered.get(ctx, ([], []))
+            i = bisect.bisect_right(times, t_wall)
+            if i and (best is None or (times[i - 1], entries[i - 1].seq) > (best.t_done or best.t_wall, best.seq)):
+                best = entries[i - 1]
+        return best
 
     def reject_status(self, sid: str) -> int | None:
         """The first non-retryable 4xx a send containing this subject was answered, if any."""

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from harness.checker.facts import Facts
 from harness.checker.fmt import hours, rel
 from harness.checker.payload import labels
+from harness.checker.policy import ok_status
 from harness.checker.fold import Mark, Track
 from harness.checker.subjects import DirectSubject, IntentSubject
 from harness.checker.verdict import EnvelopeFate
@@ -43,7 +44,7 @@ def _lost(f: Facts, t: Track) -> Decision:
         return "lost", "rejected_without_4xx", f"dead-lettered as rejected at {when} but never answered a non-retryable 4xx"
     status = f.removed_as_success(t)
     if status is not None:
-        return "lost", "removed_after_error", f"removed at {when} after {status} without delivery"
+        return _after_answer(f, t, removal, status)
     bounce = _overwrite_evidence(f, t, removal)
     if bounce is not None:
         return "lost", "overwritten", f"overwritten at {when} by a write from another page ({bounce})"
@@ -58,13 +59,26 @@ def _lost(f: Facts, t: Track) -> Decision:
         return "lost", "dropped_early", f"dropped at {when} with {shape} (needs attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)})"
     answers = f.non_ok(t.id)
     if answers:
-        return "lost", "removed_after_error", f"removed at {when} after {answers[-1]} without delivery"
+        return _after_answer(f, t, removal, answers[-1])
     if not f.hits(t.id) and not f.attempts(t.id):
         added = t.states[0].mark
         if removal.url and added.url and removal.url != added.url:
             return "lost", "overwritten", f"overwritten at {when} by a write from another page ({removal.url}) before any send"
         return "lost", "removed_unsent", f"removed at {when} before any send (stale save or another tab's overwrite)"
     return "lost", "removed", f"removed at {when} without delivery or dead-letter record"
+
+
+def _after_answer(f: Facts, t: Track, removal: Mark, status: int | None) -> Decision:
+    """A removal after the envelope's own non-2xx answer, worded from what the page heard last:
+    when that was a 2xx for a request that did not carry the envelope (a build isolating a
+    refused batch, then clearing more than it sent), that is the evidence, not the old answer."""
+    when = rel(removal.t_page, f.t0)
+    last = f.answer_before(t.context, removal.t_wall)
+    if last is not None and last.status is not None and ok_status(last.status) \
+            and not any(h.entry.seq == last.seq for h in f.hits(t.id)):
+        return ("lost", "removed_after_other_success", f"removed at {when} after a {last.status} for a request that did "
+                f"not carry it (request #{last.seq}; its own last answer was {status})")
+    return "lost", "removed_after_error", f"removed at {when} after {status} without delivery"
 
 
 def _page(url: str | None) -> str:

@@ -149,6 +149,12 @@ def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdi
     verdict.counts["duplicated"] = sum(x.duplicates for x in verdict.fates)
     verdict.counts["unexpected"] = len(verdict.unexpected)
     verdict.notes = list(f.fold.notes) + declared_notes
+    by = f.m.decided_by
+    if by.get("send record"):
+        verdict.notes.append(
+            f"attribution: {by['send record']} delivered event(s) without meta.eid credited by the page's send record "
+            "(the outbox entries holding that payload when the request was sent)"
+            + (f", {by['payload']} by payload equality alone" if by.get("payload") else ""))
     if f.m.unattributed_attempts:
         verdict.notes.append(f"{f.m.unattributed_attempts} attempt(s) carried nothing attributable to an envelope")
     with unique_among([*f.fates, *f.fold.tracks]):

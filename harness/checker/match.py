@@ -1,7 +1,8 @@
 """Attribute what the server saw (journal, rows at rest) and what the page sent (attempts) to subjects.
 
-Order of evidence: the envelope id (``meta.eid``), else the payload without its eid — assigned in
-order among envelopes sharing a payload — else the driver's intents, else direct sends during a
+Order of evidence: the envelope id (``meta.eid``), else the page's send record (the outbox entries
+holding that payload when the request was sent: ``sendrecord``), else the payload without its
+eid — assigned in order among envelopes sharing a payload — else the driver's intents, else direct sends during a
 storage failure; whatever is left arrived without ever being enqueued (``unexpected``). Every
 step is a dictionary lookup or a monotone pointer, so 100,000 envelopes match in linear time.
 
@@ -13,12 +14,13 @@ did not instrument, an older history) fall back to every envelope.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness.checker.direct import match_direct
 from harness.checker.fold import Fold, Track
 from harness.checker.intents import Leftovers, match_intents
 from harness.checker.rows import match_rows
+from harness.checker.sendrecord import Touches, group_of, link_requests, pick
 from harness.checker.payload import labels
 from harness.checker.subjects import DirectSubject, Group, Hit, IntentSubject, PayloadIndex, resolve_eid
 from harness.contract.history import Attempt, History, StoredEvent
@@ -36,18 +38,30 @@ class Matches:
     direct: dict[str, DirectSubject]  # auto events sent without an outbox, by subject id
     unattributed_attempts: int
     events_examined: int
+    decided_by: dict[str, int] = field(default_factory=dict)  # evidence -> id-less deliveries it credited
 
 
-def _match_journal(history: History, fold: Fold, index: PayloadIndex) -> tuple[dict[str, list[Hit]], list[Hit], int]:
+def _match_journal(history: History, fold: Fold, index: PayloadIndex
+                   ) -> tuple[dict[str, list[Hit]], list[Hit], int, dict[str, int]]:
     hits: dict[str, list[Hit]] = defaultdict(list)
     unmatched: list[Hit] = []
     delivered: dict[str, int] = defaultdict(int)
+    decided: dict[str, int] = defaultdict(int)  # evidence -> delivered id-less events it decided
+    links = link_requests(history)
+    touches = Touches(fold.tracks)
     examined = 0
     for entry in sorted(history.journal, key=lambda e: e.seq):
+        sent = links.get(entry.seq)
+        taken: set[str] = set()
         for ev in entry.events:
             examined += 1
+            evidence = "eid"
             tid = resolve_eid(ev.eid, ev.payload, fold.tracks)
+            if tid is None and sent is not None and (g := group_of(sent, ev.index)) is not None:
+                tid = pick(g, sent, fold.tracks, touches, taken, lambda i: delivered[i] > 0 and entry.processed)
+                evidence = "send record"
             if tid is None:
+                evidence = "payload"
                 group = index.get(ev.payload, entry.context)
                 if group is not None:
                     while group.next_undelivered < len(group.ids) and delivered[group.ids[group.next_undelivered]]:
@@ -56,10 +70,13 @@ def _match_journal(history: History, fold: Fold, index: PayloadIndex) -> tuple[d
             if tid is None:
                 unmatched.append(Hit(entry, ev))
                 continue
-            hits[tid].append(Hit(entry, ev))
+            taken.add(tid)
+            hits[tid].append(Hit(entry, ev, evidence))
             if entry.processed:
                 delivered[tid] += 1
-    return hits, unmatched, examined
+                if evidence != "eid":
+                    decided[evidence] += 1
+    return hits, unmatched, examined, dict(decided)
 
 
 def _alive(tr: Track, t: int) -> bool:
@@ -103,6 +120,7 @@ def _match_attempts(history: History, fold: Fold, index: PayloadIndex,
     out: dict[str, list[Attempt]] = defaultdict(list)
     by_label = _LabelIndex(fold.tracks)
     unattributed = 0
+    touches = Touches(fold.tracks)
     for att in sorted(history.attempts, key=lambda a: a.seq):
         ids: dict[str, None] = {i: None for i in att.ids if i in fold.tracks}
         if len(ids) == len(att.ids) >= len(att.payloads):
@@ -112,11 +130,13 @@ def _match_attempts(history: History, fold: Fold, index: PayloadIndex,
         for i in att.ids:
             if i in other_eids:
                 ids.setdefault(other_eids[i], None)
-        for p in att.payloads:
+        for n, p in enumerate(att.payloads):
             top = p.get("eid") if isinstance(p, dict) and isinstance(p.get("eid"), str) else None
             tid = resolve_eid(top, p, fold.tracks)
             if tid is None and (other := resolve_eid(top, p, other_eids)) is not None:
                 tid = other_eids[other]
+            if tid is None and (g := group_of(att, n)) is not None:
+                tid = pick(g, att, fold.tracks, touches, ids)
             if tid is None:
                 group = index.get(p, att.context) or by_label.get(att.context, p)
                 tid = _alive_pick(group, fold.tracks, att.t_page_start, ids) if group is not None else None
@@ -132,7 +152,7 @@ def _match_attempts(history: History, fold: Fold, index: PayloadIndex,
 def match(history: History, fold: Fold, auto_events: tuple[tuple[str, str], ...] = ()) -> Matches:
     """Attribute journal events, attempts, intents and rows at rest to subjects."""
     index = PayloadIndex(fold.tracks)
-    hits, unmatched, examined = _match_journal(history, fold, index)
+    hits, unmatched, examined, decided = _match_journal(history, fold, index)
     left = Leftovers(unmatched)
     intent_of, intents = match_intents(history, fold, left)
     direct = match_direct(history, left, auto_events, set(fold.tracks) | set(intents))
@@ -143,4 +163,4 @@ def match(history: History, fold: Fold, auto_events: tuple[tuple[str, str], ...]
     attempts, unattributed = _match_attempts(history, fold, index, other_eids)
     rows, orphans = match_rows(history, fold, index, hits, extra)
     return Matches(dict(hits), dict(attempts), rows, orphans, left.rest(), intent_of, intents, direct,
-                   unattributed, examined)
+                   unattributed, examined, decided)

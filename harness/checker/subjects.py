@@ -18,6 +18,7 @@ class Hit:
 
     entry: JournalEntry
     event: JournalEvent
+    evidence: str = "eid"  # what credited it: eid | send record | payload (or intent, direct)
 
 
 @dataclass

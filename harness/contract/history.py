@@ -93,6 +93,20 @@ class OutboxWrite:
 
 
 @dataclass(frozen=True)
+class Carried:
+    """The page's send record for body events sharing one payload (without ``meta.eid``): the
+    outbox entries holding that payload when the send started, as the instrumentation read them.
+
+    ``events``: indices of those events in the body; ``entries``: the entries' ids (as the
+    observer identifies them) in outbox order, ``positions`` their places in the outbox array.
+    """
+
+    events: tuple[int, ...]
+    entries: tuple[str, ...] = ()
+    positions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Attempt:
     """One send the page made (fetch or sendBeacon), seen by the harness instrumentation.
 
@@ -114,6 +128,7 @@ class Attempt:
     error: str | None = None
     ids: tuple[str, ...] = ()
     payloads: tuple[JsonDict, ...] = ()
+    carried: tuple[Carried, ...] | None = None  # the send record (None: none made: every event had an eid, or an older history)
 
 
 @dataclass(frozen=True)

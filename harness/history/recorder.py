@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.contract.history import (
-    Attempt, Envelope, History, Intent, JournalEntry, JsonDict, Op, OutboxWrite, PageMessage, StoredEvent,
+    Attempt, Carried, Envelope, History, Intent, JournalEntry, JsonDict, Op, OutboxWrite, PageMessage, StoredEvent,
 )
 from harness.contract.vocabulary import AtRestSource, GuaranteeId, OpKind
 
@@ -55,6 +55,23 @@ class _PendingAttempt:
     t_start: int
     ids: tuple[str, ...]
     payloads: tuple[dict[str, Any], ...]
+    carried: tuple[Carried, ...] | None = None
+
+
+def _carried(raw: Any) -> tuple[Carried, ...] | None:
+    """The send record of a report (js/instrument.js ``carried``); ``None`` when there is none."""
+    if not isinstance(raw, list):
+        return None
+    out = []
+    for g in raw:
+        if not isinstance(g, dict):
+            continue
+        ints = lambda xs: tuple(int(x) for x in xs if isinstance(x, int) and not isinstance(x, bool))  # noqa: E731
+        events, positions = ints(g.get("events") or ()), ints(g.get("positions") or ())
+        entries = tuple(str(x) for x in g.get("entries") or ())
+        if events and len(entries) == len(positions):
+            out.append(Carried(events, entries, positions))
+    return tuple(out)
 
 
 @dataclass
@@ -141,11 +158,12 @@ class Recorder:
         key = (context, f"{page}#{msg.get('load', '')}", int(msg.get("id") or 0))
         ids = tuple(str(i) for i in msg.get("ids") or ())
         payloads = tuple(p for p in msg.get("payloads") or () if isinstance(p, dict))
+        carried = _carried(msg.get("carried"))
         if kind == "beacon":
             self.attempts.append(Attempt(self._next(), context, page, "beacon", int(msg["t"]), int(msg["t"]),
-                                         str(msg.get("outcome")), ids=ids, payloads=payloads))
+                                         str(msg.get("outcome")), ids=ids, payloads=payloads, carried=carried))
         elif kind == "start":
-            pending = _PendingAttempt(self._next(), context, page, "fetch", int(msg["t"]), ids, payloads)
+            pending = _PendingAttempt(self._next(), context, page, "fetch", int(msg["t"]), ids, payloads, carried)
             early = self._early_ends.pop(key, None)
             if early is not None:
                 self._close(pending, early)
@@ -162,7 +180,7 @@ class Recorder:
     def _close(self, p: _PendingAttempt, end: dict[str, Any]) -> None:
         self.attempts.append(Attempt(p.seq, p.context, p.page, "fetch", p.t_start, int(end["t"]),  # type: ignore[arg-type]
                                      str(end.get("outcome")), status=end.get("status"), error=end.get("error"),
-                                     ids=p.ids, payloads=p.payloads))
+                                     ids=p.ids, payloads=p.payloads, carried=p.carried))
 
     # -- page console and errors ---------------------------------------------------------
     def on_page_message(self, context: str, page: str, kind: str, level: str, text: str, *,
@@ -204,7 +222,7 @@ class Recorder:
         the store, and its notes. The only place a ``History`` of a run is made."""
         for p in sorted(self._open.values(), key=lambda p: p.seq):
             self.attempts.append(Attempt(p.seq, p.context, p.page, "fetch", p.t_start, None, "pending",  # type: ignore[arg-type]
-                                         ids=p.ids, payloads=p.payloads))
+                                         ids=p.ids, payloads=p.payloads, carried=p.carried))
         self._open.clear()
         self.attempts.sort(key=lambda a: a.seq)
         return History(scenario=self.scenario, outbox_key=self.outbox_key, deadletter_key=self.deadletter_key,

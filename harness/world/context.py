@@ -124,7 +124,8 @@ class ContextSession:
         # The binding first: the instrumentation captures it (and removes it from window) at init.
         await context.expose_binding("__tankReport", session._on_report)
         config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation,
-                  "watchedKeys": adapter.watched_keys(), "pageTimeTags": page_time_tags}
+                  "watchedKeys": adapter.watched_keys(), "outboxKey": adapter.outbox_key,
+                  "pageTimeTags": page_time_tags}
         await context.add_init_script(config_script(config, session.gate.key))
         await context.add_init_script(INSTRUMENT_JS)
         if storage_mode == "private":

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from harness.contract.history import (
-    Attempt, Envelope, History, Intent, JournalEntry, JournalEvent, Op, OutboxWrite, StoredEvent,
+    Attempt, Carried, Envelope, History, Intent, JournalEntry, JournalEvent, Op, OutboxWrite, StoredEvent,
 )
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, page clock
@@ -124,11 +124,13 @@ class HB:
 
     def attempt(self, *envs: Envelope, outcome: str = "ok", status: int | None = 200, duration: int = 0,
                 via: str = "fetch", ctx: str = "main", page: str = "main", error: str | None = None,
-                ids: bool = True, pending: bool = False) -> Attempt:
+                ids: bool = True, pending: bool = False, carried: Iterable[Carried] | None = None) -> Attempt:
+        """A page send; ``carried``: its send record (which outbox entries held each id-less payload)."""
         seq, _ = self._tick()
         a = Attempt(seq, ctx, page, via, self.now, None if pending else self.now + duration,  # type: ignore[arg-type]
                     "pending" if pending else outcome, status, error,
-                    tuple(e.id for e in envs) if ids else (), tuple(e.payload or {} for e in envs))
+                    tuple(e.id for e in envs) if ids else (), tuple(e.payload or {} for e in envs),
+                    None if carried is None else tuple(carried))
         self.h.attempts.append(a)
         return a
 

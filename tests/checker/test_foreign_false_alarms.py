@@ -188,3 +188,30 @@ def test_backoff_is_not_judged_on_sends_credited_to_a_payload_twin() -> None:
     b.attempt(one, outcome="network_error", status=None, ids=False)
     v = judge(b.build(), ["backoff"], Policy())
     assert v.guarantees["backoff"].status != "fail", v.guarantees["backoff"].violations
+
+
+def test_a_loss_after_isolating_a_refused_batch_is_worded_from_the_last_answer():
+    """A 422 for the batch [a, b]; the build sends a alone, gets a 200, and removes both: b left
+    after a 200 for a request that did not carry it — not "after 422"."""
+    b = HB()
+    a_, b_ = b.env("a", "conversion", "phone_call"), b.env("b", "conversion", "whatsapp")
+    b.add(a_, b_)
+    b.send(a_, b_, status=422)
+    b.advance(1000)
+    ok = b.send(a_)
+    b.remove("a", "b")
+    v = judge(b.build(), ["no_loss"])
+    (line,) = v.guarantees["no_loss"].violations
+    assert f"after a 200 for a request that did not carry it (request #{ok.seq}; its own last answer was 422)" in line, line
+    assert {f.id: f.reason_code for f in v.fates}["b"] == "removed_after_other_success"
+
+
+def test_a_removal_right_after_its_own_422_keeps_that_wording():
+    b = HB()
+    a_, b_ = b.env("a", "conversion", "phone_call"), b.env("b", "conversion", "whatsapp")
+    b.add(a_, b_)
+    b.send(a_, b_, status=422)
+    b.remove("a", "b")
+    v = judge(b.build(), ["no_loss"])
+    assert all("after 422 without delivery" in x for x in v.guarantees["no_loss"].violations)
+    assert len(v.guarantees["no_loss"].violations) == 2

@@ -145,7 +145,7 @@
   };
   const parseBody = (text) => {
     try {
-      const o = JSON.parse(text);
+      const o = parseJSON(text);
       const evs = Array.isArray(o) ? o : (o && (o.events || o.batch)) || [o];
       return Array.isArray(evs) ? evs.filter((e) => e && typeof e === "object") : [];
     } catch (e) { return []; }
@@ -163,16 +163,111 @@
     return Promise.resolve("");
   };
 
+  // The send record: which outbox entries each send carried. A build without meta.eid sends
+  // payloads that several entries may share byte for byte; only the page, at the moment a send
+  // starts, knows which entries its outbox held then. The outbox is read synchronously when the
+  // send starts and, once the body is known, each id-less body event is listed with the entries
+  // (position, and id as the observer identifies them) whose payload equals it. The record travels
+  // in the sealed report: a page cannot write or read it. Everything it uses is captured here,
+  // before any page script runs (a page patching JSON, Storage or Array later changes nothing).
+  const outboxKey = typeof cfg.outboxKey === "string" ? cfg.outboxKey : null;
+  const getItem = typeof Storage !== "undefined" ? Storage.prototype.getItem : null;
+  let store = null;
+  try { store = window.localStorage; } catch (e) { /* opaque origin: no record */ }
+  const apply = Reflect.apply, parseJSON = JSON.parse, keysOf = Object.keys, isArray = Array.isArray;
+  const sortArr = Array.prototype.sort, StringOf = String;
+  const readOutbox = () => {
+    if (!outboxKey || !store || !getItem) return null;
+    try { return apply(getItem, store, [outboxKey]); } catch (e) { return null; }
+  };
+  const canon = (v) => {  // sorted keys, like the checker's payload.canonical
+    if (v === null || typeof v !== "object") return stringify(v === undefined ? null : v);
+    if (isArray(v)) {
+      let out = "[";
+      for (let i = 0; i < v.length; i++) out += (i ? "," : "") + canon(v[i]);
+      return out + "]";
+    }
+    const keys = apply(sortArr, keysOf(v), []);
+    let out = "{", first = true;
+    for (let i = 0; i < keys.length; i++) {
+      if (v[keys[i]] === undefined) continue;
+      out += (first ? "" : ",") + stringify(keys[i]) + ":" + canon(v[keys[i]]);
+      first = false;
+    }
+    return out + "}";
+  };
+  const payloadKey = (p) => {  // without meta.eid, and without a meta left empty
+    if (p === null || typeof p !== "object" || isArray(p)) return canon(p);
+    const copy = {};
+    const keys = keysOf(p);
+    for (let i = 0; i < keys.length; i++) copy[keys[i]] = p[keys[i]];
+    const meta = copy.meta;
+    if (meta && typeof meta === "object" && !isArray(meta)) {
+      const rest = {}, mk = keysOf(meta);
+      let n = 0;
+      for (let i = 0; i < mk.length; i++) if (mk[i] !== "eid") { rest[mk[i]] = meta[mk[i]]; n++; }
+      if (n) copy.meta = rest; else delete copy.meta;
+    }
+    return canon(copy);
+  };
+  const MAX_CARRIED = 5000;  // entries listed per send, at most
+  const carried = (events, raw) => {
+    const groups = {}, order = [];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i], meta = e.meta;
+      if (meta && typeof meta === "object" && typeof meta.eid === "string") continue;
+      const k = payloadKey(e);
+      if (!(k in groups)) { groups[k] = { events: [], entries: [], positions: [] }; order[order.length] = k; }
+      const g = groups[k];
+      g.events[g.events.length] = i;
+    }
+    if (!order.length) return undefined;  // every event names its envelope: no record needed
+    let list = [];
+    try { list = raw == null ? [] : parseJSON(raw); } catch (e) { list = []; }
+    if (!isArray(list)) list = [];
+    let listed = 0;
+    for (let pos = 0; pos < list.length && listed < MAX_CARRIED; pos++) {
+      const item = list[pos];
+      if (!item || typeof item !== "object" || item.id === undefined || item.id === null || item.id === "") continue;
+      const k = payloadKey(item.payload);
+      if (!(k in groups)) continue;
+      const g = groups[k];
+      g.entries[g.entries.length] = StringOf(item.id);
+      g.positions[g.positions.length] = pos;
+      listed++;
+    }
+    const out = [];
+    for (let i = 0; i < order.length; i++) out[i] = groups[order[i]];
+    return out;
+  };
+  const idless = (events) => {
+    for (let i = 0; i < events.length; i++) {
+      const meta = events[i].meta;
+      if (!(meta && typeof meta === "object" && typeof meta.eid === "string")) return true;
+    }
+    return false;
+  };
+  // The outbox as the send starts; skipped for a text body whose events all carry meta.eid.
+  const outboxAtSend = (body) => (typeof body === "string" && !idless(parseBody(body)) ? null : readOutbox());
+  const record = (text, raw) => {
+    const events = parseBody(text);
+    const rec = describe(events);
+    const c = carried(events, raw);
+    if (c !== undefined) rec.carried = c;
+    return rec;
+  };
+
   const origFetch = window.fetch;
   window.fetch = function (input, init) {
     const url = typeof input === "string" || input instanceof URL ? String(input) : input && input.url;
     if (!isSync(url)) return origFetch.apply(this, arguments);
     const id = ++seq;
     const t0 = Date.now();
+    const raw = outboxAtSend(init && init.body !== undefined ? init.body : undefined);
     const isRequest = !(typeof input === "string" || input instanceof URL);
     const body = init && init.body !== undefined ? bodyText(init.body)
       : isRequest ? input.clone().text().catch(() => "") : Promise.resolve("");
-    body.then((text) => report({ type: "start", id, via: "fetch", t: t0, page: location.pathname, ...describe(parseBody(text)) }));
+    body.then((text) => report({ type: "start", id, via: "fetch", t: t0, page: location.pathname, ...record(text, raw) }));
     let p;
     window.__tankInflight++;
     try { p = origFetch.call(this, isRequest ? new Request(tag(url, "fetch", id), input) : tag(url, "fetch", id), init); }
@@ -243,12 +338,13 @@
     navigator.sendBeacon = function (url, data) {
       if (!isSync(url)) return origBeacon(url, data);
       const t = Date.now();
+      const raw = outboxAtSend(data);
       const ok = origBeacon(tag(url, "beacon"), data);
       const id = ++seq;
       if (typeof data === "string") {
-        report({ type: "beacon", id, via: "beacon", t, page: location.pathname, outcome: ok ? "queued" : "refused", ...describe(parseBody(data)) });
+        report({ type: "beacon", id, via: "beacon", t, page: location.pathname, outcome: ok ? "queued" : "refused", ...record(data, raw) });
       } else {
-        bodyText(data).then((text) => report({ type: "beacon", id, via: "beacon", t, page: location.pathname, outcome: ok ? "queued" : "refused", ...describe(parseBody(text)) }));
+        bodyText(data).then((text) => report({ type: "beacon", id, via: "beacon", t, page: location.pathname, outcome: ok ? "queued" : "refused", ...record(text, raw) }));
       }
       return ok;
     };

@@ -1,0 +1,123 @@
+"""Attribution by the page's send record inside one context.
+
+A build without ``meta.eid`` queues byte-identical heartbeats. Without a record, a delivery is
+credited to the first queued copy — possibly one the build had already dropped — and the copy
+that really went is "removed without delivery" (signalq in ``drop_rule_live``: 32 false losses).
+With the record (the outbox entries holding that payload when the request was sent), a delivery
+is credited only among those, to the one the build touched first after the send.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from harness.checker import Policy, judge
+from harness.checker.facts import build_facts
+from harness.checker.sendrecord import link_requests
+from harness.contract.history import Carried
+
+from .builders import HB, HOUR, payload
+
+HEARTBEAT = payload("system", "heartbeat")  # no meta.eid, the same bytes every minute
+
+
+def _record(*envs):
+    """The instrumentation's record for a body of one id-less heartbeat, outbox as ``envs``."""
+    return [Carried((0,), tuple(e.id for e in envs), tuple(range(len(envs))))]
+
+
+def _dropped_then_sent(record: bool = True):
+    """Old copies a, b are dropped past the drop rule; then x and y go one per request, each
+    removed after its 200. ``record``: whether the page's send record is there."""
+    b = HB()
+    old = [b.env(i, body=dict(HEARTBEAT), ts=b.now - 25 * HOUR, attempts=11) for i in ("a", "b")]
+    b.add(*old)
+    b.advance(60_000)
+    x, y = b.env("x", body=dict(HEARTBEAT)), b.env("y", body=dict(HEARTBEAT))
+    b.add(x, y)
+    b.advance(60_000)
+    for e in old:
+        b.dead(e, "ttl")
+    b.remove("a", "b")
+    b.advance(60_000)
+    for sent, queued in ((x, (x, y)), (y, (y,))):
+        b.attempt(sent, ids=False, carried=_record(*queued) if record else None)
+        b.journal(sent, wire_eid=False, ctx="main")
+        b.remove(sent.id)
+        b.advance(60_000)
+    return b.build(end_after=60_000)
+
+
+def test_a_delivery_is_credited_only_to_a_copy_still_queued_when_it_was_sent():
+    h = _dropped_then_sent()
+    m = build_facts(h, Policy()).m
+    assert {tid: len(hs) for tid, hs in m.hits.items()} == {"x": 1, "y": 1}
+    assert [h.evidence for hs in m.hits.values() for h in hs] == ["send record"] * 2
+    v = judge(h, ["no_loss", "drop_rule"])
+    fates = {f.id: f.fate for f in v.fates}
+    assert fates["x"] == fates["y"] == "delivered", fates
+    assert v.guarantees["no_loss"].status == "pass", v.guarantees["no_loss"].violations
+    assert v.guarantees["drop_rule"].status == "pass", v.guarantees["drop_rule"].violations
+    assert any("2 delivered event(s) without meta.eid credited by the page's send record" in n for n in v.notes), v.notes
+
+
+def test_without_the_record_the_dropped_copies_get_the_credit():
+    """What the matcher did before (and still does for a request with no record): payload order."""
+    h = _dropped_then_sent(record=False)
+    m = build_facts(h, Policy()).m
+    assert {tid: len(hs) for tid, hs in m.hits.items()} == {"a": 1, "b": 1}
+    v = judge(h, ["no_loss"])
+    assert v.guarantees["no_loss"].status == "fail"
+    assert not any("send record" in n for n in v.notes)
+
+
+def test_identical_events_of_one_request_are_credited_to_distinct_copies():
+    b = HB()
+    envs = [b.env(i, body=dict(HEARTBEAT)) for i in ("p", "q", "r")]
+    b.add(*envs)
+    b.advance(1000)
+    b.attempt(envs[1], envs[2], ids=False, carried=[Carried((0, 1), ("p", "q", "r"), (0, 1, 2))])
+    b.journal(envs[1], envs[2], wire_eid=False, ctx="main")
+    b.remove("q", "r")  # the build removed the two it sent
+    m = build_facts(b.build(), Policy()).m
+    assert Counter({tid: len(hs) for tid, hs in m.hits.items()}) == Counter({"q": 1, "r": 1})
+    assert {tid for tid, atts in m.attempts.items() if atts} == {"q", "r"}
+
+
+def test_a_failed_send_is_credited_to_the_copies_the_build_then_counted():
+    """After a 503 the build bumps the attempts of what it sent: the attempt goes to that copy,
+    not to the first queued one (retry, backoff and the drop rule count attempts per envelope)."""
+    b = HB()
+    p, q = b.env("p", body=dict(HEARTBEAT)), b.env("q", body=dict(HEARTBEAT))
+    b.add(p, q)
+    b.advance(1000)
+    b.attempt(q, ids=False, outcome="http_error", status=503, carried=_record(p, q))
+    b.journal(q, status=503, wire_eid=False, ctx="main")
+    b.bump(q)
+    m = build_facts(b.build(), Policy()).m
+    assert [tid for tid, atts in m.attempts.items() if atts] == ["q"]
+    assert list(m.hits) == ["q"]
+
+
+def test_requests_are_linked_to_the_sends_that_reached_the_server():
+    """A refused beacon never left; a send with another page time is another request."""
+    b = HB()
+    e = b.env("e", body=dict(HEARTBEAT))
+    b.add(e)
+    refused = b.attempt(e, via="beacon", outcome="refused", status=None, ids=False, carried=_record(e))
+    b.advance(5)
+    sent = b.attempt(e, via="beacon", outcome="queued", status=None, ids=False, carried=_record(e))
+    j = b.journal(e, via="beacon", wire_eid=False, ctx="main")
+    links = link_requests(b.build())
+    assert links == {j.seq: sent} and refused.seq not in {a.seq for a in links.values()}
+
+
+def test_a_send_record_naming_no_queued_copy_falls_back_to_the_payload():
+    """A build that sends before it writes: the record lists nothing; payload equality decides."""
+    b = HB()
+    e = b.env("e", body=dict(HEARTBEAT))
+    b.attempt(e, ids=False, carried=[Carried((0,), (), ())])
+    b.journal(e, wire_eid=False, ctx="main")
+    b.add(e)
+    b.remove("e")
+    m = build_facts(b.build(), Policy()).m
+    assert [h.evidence for h in m.hits["e"]] == ["payload"]
