@@ -9,9 +9,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import contextvars
-from typing import Iterable, Iterator
-
-_UNIVERSE: contextvars.ContextVar["_Prefixes | None"] = contextvars.ContextVar("short_id_universe", default=None)
+from collections.abc import Iterable, Iterator
 
 
 class _Prefixes:
@@ -31,6 +29,9 @@ class _Prefixes:
                     n = max(n, _common(envelope_id, self._sorted[j]) + 1)
             self._cache[envelope_id] = n
         return n
+
+
+_UNIVERSE: contextvars.ContextVar[_Prefixes | None] = contextvars.ContextVar("short_id_universe", default=None)
 
 
 def _common(a: str, b: str) -> int:

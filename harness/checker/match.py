@@ -53,12 +53,13 @@ def _match_journal(history: History, fold: Fold, index: PayloadIndex
     for entry in sorted(history.journal, key=lambda e: e.seq):
         sent = links.get(entry.seq)
         taken: set[str] = set()
+        spent = (lambda i: delivered[i] > 0) if entry.processed else (lambda i: False)
         for ev in entry.events:
             examined += 1
             evidence = "eid"
             tid = resolve_eid(ev.eid, ev.payload, fold.tracks)
             if tid is None and sent is not None and (g := group_of(sent, ev.index)) is not None:
-                tid = pick(g, sent, fold.tracks, touches, taken, lambda i: delivered[i] > 0 and entry.processed)
+                tid = pick(g, sent, fold.tracks, touches, taken, spent)
                 evidence = "send record"
             if tid is None:
                 evidence = "payload"
