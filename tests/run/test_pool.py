@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from harness.run.pool import default_workers, run_pool, runs_alone
+from harness.run.pool import default_workers, expected_cost, run_pool, runs_alone
 from harness.scenario import parse_scenario
 
 PLAIN = "judges: [no_loss]\nsteps:\n  - open: home\n  - advance: 1s\n"
@@ -48,6 +48,22 @@ async def test_a_scenario_that_stops_the_database_runs_alone() -> None:
 
     await run_pool(scenarios, one, 4)
     assert all(len(o) == 1 for o in overlaps if o & {"d0", "d1"}), overlaps
+
+
+async def test_the_longest_scenario_starts_first_and_results_keep_input_order() -> None:
+    long = parse_scenario("judges: [no_loss]\nsteps:\n  - open: home\n  - advance: 26h\n", "long.yaml")
+    jumps = parse_scenario("judges: [no_loss]\nsteps:\n  - open: home\n  - jump: 48h\n", "jumps.yaml")
+    scenarios = [*_scenarios(3, 1), jumps, long]
+    assert expected_cost(long) > expected_cost(scenarios[0]) >= expected_cost(jumps) - 1
+    started: list[str] = []
+
+    async def one(s):  # noqa: ANN001, ANN202
+        started.append(s.name)
+        await asyncio.sleep(0.01)
+        return s.name
+
+    assert await run_pool(scenarios, one, 2) == [s.name for s in scenarios]
+    assert started[0] == "long" and started[-1] == "d0"
 
 
 async def test_a_failure_cancels_the_others() -> None:
