@@ -62,8 +62,9 @@ def _lost(f: Facts, t: Track) -> Decision:
         return _after_answer(f, t, removal, answers[-1])
     if not f.hits(t.id) and not f.attempts(t.id):
         added = t.states[0].mark
-        if removal.url and added.url and removal.url != added.url:
-            return "lost", "overwritten", f"overwritten at {when} by a write from another page ({removal.url}) before any send"
+        if _other_page(added, removal):
+            return ("lost", "overwritten", f"overwritten at {when} by a write from another page "
+                    f"({removal.url if removal.url != added.url else _label(removal, added)}) before any send")
         return "lost", "removed_unsent", f"removed at {when} before any send (stale save or another tab's overwrite)"
     return "lost", "removed", f"removed at {when} without delivery or dead-letter record"
 
@@ -85,27 +86,43 @@ def _page(url: str | None) -> str:
     return urlsplit(url).path or "/" if url else "?"
 
 
+def _other_page(a: Mark, b: Mark) -> bool:
+    """Whether two writes came from different pages: by the page load that wrote each, where the
+    instrumentation stamped it (two tabs on one URL), else by their URLs."""
+    if a.writer and b.writer:
+        return a.writer != b.writer
+    return bool(a.url and b.url and a.url != b.url)
+
+
+def _label(m: Mark, other: Mark) -> str:
+    """A write's page for a report: its path, and its tab where the other write has the same path."""
+    path = _page(m.url)
+    return f"{path} in tab {m.writer.split('#')[0]} ({m.writer})" if m.writer and m.url == other.url else path
+
+
 LOAD_KINDS = ("open", "navigate", "reload", "restart")
 
 
 def _overwrite_evidence(f: Facts, t: Track, removal: Mark) -> str | None:
     """Another page's copy of the outbox written back over this envelope. The final removal came
-    from another page than the last write of the envelope, and either (a) earlier on a removal by
+    from another page (another page load, where the writes name theirs; else another URL) than the
+    last write of the envelope, and either (a) earlier on a removal by
     one page was undone by a write of another page (each re-adds what the other erased), or (b)
     no page of the context loaded between the envelope's first write and its removal: the removing
     page predates the envelope and wrote back a copy made before it existed.
     A page's own decision (a beacon it trusted, a failure it gave up on) is made by the page that
     last wrote the envelope, or by a page that loaded after it."""
     before = [r for r in t.states if r.mark.seq < removal.seq]
-    if not before or removal.url is None or before[-1].mark.url in (None, removal.url):
+    if not before or not _other_page(before[-1].mark, removal):
         return None
-    where = f"write #{removal.seq} from {_page(removal.url)}, last written by {_page(before[-1].mark.url)}"
+    last = before[-1].mark
+    where = f"write #{removal.seq} from {_label(removal, last)}, last written by {_label(last, removal)}"
     bounces = 0
     for gone in t.removes:
-        if gone.seq >= removal.seq or gone.url is None:
+        if gone.seq >= removal.seq:
             continue
         back = next((r for r in before if r.mark.seq > gone.seq), None)
-        if back is not None and back.added and back.mark.url not in (None, gone.url):
+        if back is not None and back.added and _other_page(back.mark, gone):
             bounces += 1
     if bounces:
         return f"{where}; erased and put back {bounces} time(s) before by writes of different pages"

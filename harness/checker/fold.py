@@ -24,6 +24,7 @@ class Mark:
     context: str
     kind: str  # write | seed | snapshot
     url: str | None = None
+    writer: str | None = None  # the page load that wrote (two tabs on one URL differ here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,7 @@ def fold(history: History, snapshot_ops: Iterable[Op], heartbeat: tuple[str, str
         while op_i < len(ops) and ops[op_i].t_wall < w.t_wall:
             snapshot(ops[op_i])
             op_i += 1
-        mark = Mark(w.seq, w.t_page, w.t_wall, w.context, w.kind, w.url)
+        mark = Mark(w.seq, w.t_page, w.t_wall, w.context, w.kind, w.url, w.writer)
         if w.parse_error:
             notes.append(f"write #{w.seq} ({w.kind}) in {w.context} to {w.key}: {w.parse_error}"
                          + (f" — {w.raw_sample[:80]!r}" if w.raw_sample else ""))

@@ -90,6 +90,7 @@ class OutboxWrite:
     length: int | None = None  # number of entries after the write; None when unparseable
     parse_error: str | None = None  # the new value is not a JSON array of envelopes
     raw_sample: str | None = None  # first bytes of an unparseable value, for the report
+    writer: str | None = None  # the writing page load ("tab#load", from the instrumentation's stamp)
 
 
 @dataclass(frozen=True)

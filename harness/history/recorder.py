@@ -134,6 +134,7 @@ class Recorder:
             url=msg.get("url"), added=envs(msg.get("added")), changed=envs(msg.get("changed")),
             removed=tuple(str(i) for i in msg.get("removed") or ()), length=msg.get("length"),
             parse_error=msg.get("parse_error"), raw_sample=msg.get("raw_sample"),
+            writer=str(msg["writer"]) if msg.get("writer") else None,
         ))
 
     def on_read(self, context: str, key: str, raw: str | None, t_page: int, kind: str = "snapshot") -> None:

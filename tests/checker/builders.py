@@ -65,14 +65,17 @@ class HB:
 
     def write(self, *, added: Iterable[Envelope] = (), changed: Iterable[Envelope] = (),
               removed: Iterable[str] = (), ctx: str = "main", key: str = OUTBOX, kind: str = "write",
-              url: str | None = "http://127.0.0.1/") -> OutboxWrite:
+              url: str | None = "http://127.0.0.1/", writer: str | None = None) -> OutboxWrite:
+        """``writer``: the page load the instrumentation's stamp names (``tab#load``)."""
         seq, wall = self._tick()
-        w = OutboxWrite(seq, self.now, wall, ctx, key, kind, url, tuple(added), tuple(changed), tuple(removed))  # type: ignore[arg-type]
+        w = OutboxWrite(seq, self.now, wall, ctx, key, kind, url, tuple(added), tuple(changed), tuple(removed),  # type: ignore[arg-type]
+                        writer=writer)
         self.h.writes.append(w)
         return w
 
-    def add(self, *envs: Envelope, ctx: str = "main", kind: str = "write", url: str | None = "http://127.0.0.1/") -> list[Envelope]:
-        self.write(added=envs, ctx=ctx, kind=kind, url=url)
+    def add(self, *envs: Envelope, ctx: str = "main", kind: str = "write", url: str | None = "http://127.0.0.1/",
+            writer: str | None = None) -> list[Envelope]:
+        self.write(added=envs, ctx=ctx, kind=kind, url=url, writer=writer)
         return list(envs)
 
     def seed(self, *envs: Envelope, ctx: str = "main") -> list[Envelope]:
@@ -87,8 +90,8 @@ class HB:
         self.change(new, ctx=ctx)
         return new
 
-    def remove(self, *ids: str, ctx: str = "main", url: str | None = "http://127.0.0.1/") -> None:
-        self.write(removed=ids, ctx=ctx, url=url)
+    def remove(self, *ids: str, ctx: str = "main", url: str | None = "http://127.0.0.1/", writer: str | None = None) -> None:
+        self.write(removed=ids, ctx=ctx, url=url, writer=writer)
 
     def dead(self, e: Envelope, reason: str, keep_payload: bool = True, ctx: str = "main") -> None:
         rec = Envelope(e.id, e.ts, e.attempts, e.payload if keep_payload else None, {**e.extra, "reason": reason})

@@ -215,3 +215,36 @@ def test_a_removal_right_after_its_own_422_keeps_that_wording():
     v = judge(b.build(), ["no_loss"])
     assert all("after 422 without delivery" in x for x in v.guarantees["no_loss"].violations)
     assert len(v.guarantees["no_loss"].violations) == 2
+
+
+def test_two_tabs_on_one_url_writing_back_their_copies_is_an_overwrite() -> None:
+    """leadtrack.js with both tabs on the home page: the URLs are equal, the page loads that wrote
+    (the instrumentation's stamp) are not — the same evidence as with two URLs."""
+    b = HB()
+    a_, b_ = "a#k1", "b#k2"
+    e = b.env(ec="conversion", ea="phone_call")
+    b.add(e, url=HOME, writer=b_)
+    b.send(e, status=503)
+    e = dataclasses.replace(e, attempts=1)
+    b.write(changed=[e], url=HOME, writer=b_)
+    b.remove(e.id, url=HOME, writer=a_)  # a's copy never had it
+    b.add(e, url=HOME, writer=b_)  # b's copy has it
+    b.send(e, status=503, via="beacon")
+    e = dataclasses.replace(e, extra={"beaconed": True})
+    b.write(changed=[e], url=HOME, writer=b_)
+    b.advance(40_000)
+    b.remove(e.id, url=HOME, writer=a_)
+    _, f = _fates(b.build())
+    assert f[e.id].fate == "lost" and f[e.id].reason_code == "overwritten", f[e.id].reason
+    assert "in tab a (a#k1)" in f[e.id].reason and "in tab b (b#k2)" in f[e.id].reason, f[e.id].reason
+    assert "put back 1 time(s)" in f[e.id].reason
+
+
+def test_one_page_load_removing_what_it_beaconed_is_not_an_overwrite() -> None:
+    b = HB()
+    e = b.env()
+    b.add(e, url=HOME, writer="a#k1")
+    b.send(e, status=503, via="beacon")
+    b.remove(e.id, url=HOME, writer="a#k1")
+    _, f = _fates(b.build())
+    assert f[e.id].reason_code == "removed_after_beacon", f[e.id].reason

@@ -311,7 +311,8 @@
 
   // Each write to a watched key is preceded by a write of this page's time to "__tank_t": the
   // observer page stamps the write with it, since its own clock may lag while the harness runs
-  // this page's timers in bulk (harness/run/pagetime.py).
+  // this page's timers in bulk (harness/run/pagetime.py). The stamp also names the writing page
+  // load ("time|tab#load|n"): two tabs on one URL are told apart (overwrite evidence).
   const watchedKeys = new Set(cfg.watchedKeys || []);
   if (watchedKeys.size && typeof Storage !== "undefined") {
     const proto = Storage.prototype, origSet = proto.setItem, origRemove = proto.removeItem;
@@ -323,8 +324,12 @@
         return true;
       } catch (e) { return false; /* private mode: the observer's own time is used */ }
     };
+    // A counter keeps each stamp new: an unchanged value would fire no storage event, and two
+    // writes in one page instant would share (or lose) their stamp.
+    let stamps = 0;
+    const writer = () => (typeof window.__tankTab === "string" ? window.__tankTab : "?") + "#" + load;
     const stamped = (area, key, write, args) => {
-      const on = mark(area, key, String(Date.now()));
+      const on = mark(area, key, String(Date.now()) + "|" + writer() + "|" + (++stamps));
       if (on) window.__tankStamps = (window.__tankStamps || 0) + 1;
       try { return write.apply(area, args); }
       catch (e) { if (on) mark(area, key, "0000000000000"); throw e; }  // no write: no stamp pending

@@ -55,18 +55,28 @@
     Promise.resolve().then(() => send(JSON.stringify(batch))).then(done, done);
   };
   const report = (msg) => { queue.push(msg); pump(); };
-  let stamp = null;  // the writing page's time, written just before its watched write (instrument.js)
+  // The writing page's time and its page load ("time|tab#load|n"), written just before its watched
+  // write (instrument.js).
+  let stamp = null, writer = null;
   const when = () => { const t = stamp !== null ? stamp : Date.now(); stamp = null; return t; };
+  const who = () => { const w = writer; writer = null; return w; };
   window.addEventListener("storage", (e) => {
     if (e.storageArea !== window.localStorage) return;
-    if (e.key === "__tank_t") { const t = Number(e.newValue); stamp = t > 0 ? t : null; return; }
+    if (e.key === "__tank_t") {
+      const [time, ...rest] = String(e.newValue).split("|");
+      const t = Number(time);
+      stamp = t > 0 ? t : null;
+      writer = t > 0 && rest.length ? rest[0] : null;  // "tab#load"; rest[1] only keeps the stamp new
+      return;
+    }
     if (e.key === syncKey) { report({ sync: e.newValue, t: Date.now() }); return; }
     if (e.key === null) {  // localStorage.clear(): Python knows what was there
       for (const key of watched) report({ key, t: Date.now(), url: e.url, cleared: true });
       return;
     }
     if (!watched.has(e.key)) return;
-    report({ key: e.key, t: when(), url: e.url, ...delta(e.oldValue, e.newValue) });
+    const w = who();
+    report({ key: e.key, t: when(), url: e.url, writer: w, ...delta(e.oldValue, e.newValue) });
   });
   window.__tankDelta = delta;
 })();
