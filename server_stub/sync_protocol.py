@@ -120,12 +120,13 @@ def _text_error(text: str) -> str | None:
 
 def storable_error(event: Any) -> str | None:
     """What no store can keep as sent — judged here once, so memory and PostgreSQL agree:
-    a malformed session month ``sm``, nesting deeper than ``MAX_DEPTH``, a NUL
+    a missing or malformed session month ``sm`` (a session's month comes from it, SPEC §6: no
+    store may invent one, and resending cannot add it, so it is a 422, never a 200 or a 500), nesting deeper than ``MAX_DEPTH``, a NUL
     character or a lone surrogate (``"\\ud800"``) in a key or a value, a number that is not
     finite (``1e400``). Iterative: a hostile payload cannot exhaust the stack."""
-    if isinstance(event, dict) and event.get("sm") is not None:  # a missing one: PostgreSQL's refusal alone
+    if isinstance(event, dict):  # missing included: SPEC §2 and §6, the month is the event's partition
         try:
-            session_month(event["sm"])
+            session_month(event.get("sm"))
         except ValueError as exc:
             return f"sm: {exc}"
     todo: list[tuple[Any, str, int]] = [(event, "event", 1)]

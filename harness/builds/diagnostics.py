@@ -21,14 +21,15 @@ def start_problem(history: History, adapter: Adapter) -> str | None:
     """Why the build apparently never ran as configured, or ``None`` when it did."""
     if not any(op.intents for op in history.ops):
         return None  # nothing was expected of it
-    api = adapter.api_name
-    if any(f"window.{api}.send is missing" in n for n in history.notes):
-        return (f"the build exposes no window.{api}.send: the scenario's send steps could not call it. Check "
-                f"--api-name {api!r} (a profile's adapter.api_name)")
+    api, how = adapter.api_name, adapter.send_api.describe(adapter.api_name)
+    if any("send failed in the page:" in n and " is missing" in n for n in history.notes):
+        return (f"the build exposes no {how}: the scenario's send steps could not call it. Check "
+                f"--api-name {api!r} (a profile's adapter.api_name) and the profile's send_api "
+                f"(shape {adapter.send_api.shape!r})")
     key = adapter.outbox_key
     posted = [ev for e in history.journal if e.method == "POST" for ev in e.events]
     if any(w.key == key and w.kind == "write" for w in history.writes):
-        return _sending_problem(history, adapter, posted)
+        return _unheard(history, adapter, posted) or _sending_problem(history, adapter, posted)
     errors = [m for m in history.page_messages if m.kind == "pageerror"]
     if errors and not posted:
         first = errors[0]
@@ -72,3 +73,21 @@ def _sending_problem(history: History, adapter: Adapter, posted: list) -> str | 
         return (f"every event arrived without a site id (`s`): the build reads it from another attribute "
                 f"than --site-attr {adapter.site_attr!r}")
     return None
+
+
+def _unheard(history: History, adapter: Adapter, posted: list) -> str | None:
+    """The build runs (it stores its own events) yet stored or sent none of the events the
+    scenario sent through the declared API: it does not listen where the profile says."""
+    sent = {(it.ec, it.ea) for op in history.ops if op.kind == "send" for it in op.intents}
+    if not sent:
+        return None
+    seen = {(p.get("ec"), p.get("ea")) for w in history.writes if w.key == adapter.outbox_key
+            for env in (*w.added, *w.changed) if isinstance(p := env.payload, dict)}
+    seen |= {(ev.payload.get("ec"), ev.payload.get("ea")) for ev in posted if isinstance(ev.payload, dict)}
+    if sent & seen:
+        return None
+    how = adapter.send_api.describe(adapter.api_name)
+    shown = ", ".join(sorted(f"{ec}/{ea}" for ec, ea in sent))
+    return (f"the build stores its own events but none of the {len(sent)} kind(s) sent through {how} "
+            f"({shown}): it does not read that API. Check the profile's send_api (shape "
+            f"{adapter.send_api.shape!r}, name, method, template) against how the build is called")

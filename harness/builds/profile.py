@@ -2,23 +2,25 @@
 
 A profile (YAML, validated with file and line like a scenario) holds the adapter options and the
 build's declared differences: timeout, backoff schedule, batch shape, dead-letter key and entry
-shape, which events it emits on its own, click debounce, side endpoints. Declared differences
+shape, the send API's shape, which events it emits on its own, click debounce, side endpoints. Declared differences
 change how the contract guarantees are judged (a 15 s timeout is judged as 15 s) and are listed
 as deviations; data loss and duplication are always judged against "no lead is ever lost".
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from yaml.nodes import Node
 
+from harness.builds.send_api import read_send_api
 from harness.contract.adapter import Adapter
 from harness.scenario.document import Kind, read_file, read_top
 from harness.scenario.reader import BROKEN, Reader, join
 
-TOP_KEYS = ("name", "description", "adapter", "timeout", "backoff", "batch", "dead_letter", "emits",
+TOP_KEYS = ("name", "description", "adapter", "send_api", "timeout", "backoff", "batch", "dead_letter", "emits",
             "click_debounce", "side_endpoints", "policy")
 ADAPTER_KEYS = ("site_attr", "api_attr", "outbox_key", "deadletter_key", "api_name", "attrs")
 BACKOFF_KEYS = ("base", "cap", "jitter", "scope")
@@ -56,6 +58,10 @@ def parse_profile(text: str, filename: str) -> Profile:
     deviations: list[str] = []
     name = r.collect(r.string, top["name"], "name") if "name" in top else Path(filename).stem
     adapter = r.collect(_adapter, r, top["adapter"]) if "adapter" in top else Adapter()
+    if "send_api" in top:
+        send_api = r.collect(read_send_api, r, top["send_api"])
+        if send_api is not BROKEN and adapter is not BROKEN:
+            adapter = dataclasses.replace(adapter, send_api=send_api)
     if "timeout" in top:
         ms = r.collect(r.duration, top["timeout"], "timeout")
         if ms is not BROKEN:

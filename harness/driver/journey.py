@@ -150,23 +150,44 @@ async def click(run: ScenarioRun, step: m.Click) -> None:
 
 
 async def send(run: ScenarioRun, step: m.Send) -> None:
+    """Send through the build's declared API shape (the adapter's ``send_api``)."""
     session = await run.session(step.context)
     page = run.tab(session, step.tab, step.line)
+    api = run.adapter.send_api
+    if api.shape == "none":  # a build that only auto-captures clicks: nothing to call, nothing expected
+        run.notes.append(f"line {step.line}: send step skipped: the build's profile declares no send API "
+                         f"(send_api: none), so {step.category}/{step.action} is not expected")
+        return
     await session.flush()
     intent = run.intent(session, step.tab, step.category, step.action, step.label)
     run.op("send", session=session, tab=step.tab,
            detail={"category": step.category, "action": step.action, "label": step.label}, intents=(intent,))
     error = await page.evaluate(
-        """([api, args]) => {
-             const t = window[api];
-             if (!t || typeof t.send !== "function") return "window." + api + ".send is missing";
-             try { t.send(...args); return null; } catch (e) { return String(e && e.message || e); }
-           }""",
-        [run.adapter.api_name, [step.category, step.action, step.label, step.value, step.meta]],
-    )
+        SEND_JS, [api.shape, run.adapter.send_name, api.method_name(), api.target,
+                  api.fill(step.category, step.action, step.label, step.value, step.meta)])
     if error:
         run.notes.append(f"line {step.line}: send failed in the page: {error}")
     await run.clock.settle()
+
+
+SEND_JS = """([shape, name, method, target, data]) => {
+  try {
+    if (shape === "queue") {  // dataLayer style: the array exists before the build loads, or is its own
+      const q = (window[name] = window[name] || []);
+      if (typeof q.push !== "function") return "window." + name + ".push is missing";
+      q.push(data);
+      return null;
+    }
+    if (shape === "event") {
+      (target === "document" ? document : window).dispatchEvent(new CustomEvent(name, { detail: data }));
+      return null;
+    }
+    const t = window[name];
+    if (!t || typeof t[method] !== "function") return "window." + name + "." + method + " is missing";
+    t[method](...data);
+    return null;
+  } catch (e) { return String(e && e.message || e); }
+}"""
 
 
 async def advance(run: ScenarioRun, step: m.Advance) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from harness.builds import Build, load_build
 from harness.builds.profile import load_profile
+from harness.contract.adapter import SendApi
 from tests.harness.e2e import bundled_scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,9 @@ CORRECT = [("relay", "reload_during_outage"), ("relay", "poison_head"),
            ("pulse", "happy_path"), ("pulse", "retry_cadence"),
            # leadtrack is correct in one tab. Its retry is computed in a .then chain several microtasks
            # after the failed send settles: the bulk clock must not move before that chain has run.
-           ("leadtrack", "proxy_disabled")]
+           ("leadtrack", "proxy_disabled"),
+           # tagq has no send function: the scenario's sends are pushed onto its command queue.
+           ("tagq", "poison_head"), ("tagq", "two_tabs")]
 
 
 @pytest.mark.browser
@@ -78,3 +81,14 @@ def test_a_422_read_as_partial_success_is_blamed_on_the_422(tank_worlds) -> None
     assert all(x.reason_code == "removed_after_error" and "422" in x.reason for x in lost), [x.reason for x in lost]
     assert sum("taken down with the batch" in v for v in verdict.guarantees["dead_letter"].violations) == 2
     assert [x.fate for x in verdict.fates if x.ea == "quote_request"] == ["rejected"]
+
+
+@pytest.mark.browser
+def test_a_send_api_declared_wrong_is_an_environment_error(tank_worlds) -> None:
+    """tagq read as a build with window.tagq.send (the default shape): the run names send_api."""
+    build, profile = _build("tagq")
+    wrong = dataclasses.replace(profile.adapter, send_api=SendApi())
+    sc = next(s for s in bundled_scenarios() if s.name == "poison_head")
+    result = tank_worlds.get("memory").run(dataclasses.replace(build, profile=profile), sc, wrong)
+    assert result.error and result.error.startswith("environment:"), result.error
+    assert "window.tagq.send" in result.error and "send_api" in result.error

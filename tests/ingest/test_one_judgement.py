@@ -30,6 +30,8 @@ CASES: list[tuple[str, bytes]] = [
     ("not a date", _body(sm="January")),
     ("month as a number", _body(sm=202601)),
     ("empty month", _body(sm="")),
+    ("no month", _body().replace(b'"sm": "2026-01-01", ', b"")),
+    ("null month", _body(sm=None)),
     ("lone surrogate event id", _body().replace(b'"e-1"', b'"\\ud800"')),
     ("lone surrogate label", _body().replace(b'"el": ""', b'"el": "a\\udc00"')),
     ("lone surrogate key", _body().replace(b'"fp":', b'"\\ud83d":')),

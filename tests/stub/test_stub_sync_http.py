@@ -272,3 +272,17 @@ async def test_fuzzed_bodies_never_get_a_500_and_are_all_journaled(stub: StubSer
     assert [e.status for e in entries] == statuses
     assert [e.body_size for e in entries] == [len(b) for b in bodies]
     assert all(e.outcome == "answered" and (e.error is None) == (e.status == 200) for e in entries)
+
+
+@pytest.mark.parametrize("sm", ["absent", None, ""])
+async def test_a_missing_session_month_is_422_as_in_postgresql(stub: StubServer, http: aiohttp.ClientSession,
+                                                              event: EventFactory, sm: object) -> None:
+    """SPEC §6: a session's month comes from ``sm``; no store invents one, a resend cannot add it."""
+    payload = event("e1")
+    if sm == "absent":
+        del payload["sm"]
+    else:
+        payload["sm"] = sm
+    status, _, answer = await post(http, stub, json.dumps(payload))
+    assert status == 422 and answer["invalid"] == [0] and answer["errors"]["0"].startswith("sm:"), answer
+    assert await stub.store.rows() == []
