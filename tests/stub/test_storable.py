@@ -10,7 +10,7 @@ from server_stub.sync_protocol import MAX_DEPTH, parse_body
 
 
 def _event(**extra: object) -> dict[str, object]:
-    return {"s": "site", "ec": "conversion", "ea": "phone_call", "u": "http://127.0.0.1/", **extra}
+    return {"s": "site", "ec": "conversion", "ea": "phone_call", "u": "http://127.0.0.1/", "sm": "2026-01-01", **extra}
 
 
 def _deep(levels: int) -> dict[str, object]:

@@ -27,7 +27,7 @@ async def test_cli_prints_urls_and_serves(tmp_path: Path) -> None:
                 assert (await resp.json())["site_id"] == "cli-site"
             async with http.get(urls["site"] + "tracker.js") as resp:
                 assert await resp.text() == "window.cli = 1;"
-            async with http.post(urls["sync"], json={"s": "cli-site"}) as resp:
+            async with http.post(urls["sync"], json={"s": "cli-site", "sm": "2026-01-01"}) as resp:
                 assert resp.status == 200
     finally:
         if proc.returncode is None:

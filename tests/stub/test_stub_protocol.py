@@ -9,7 +9,7 @@ from server_stub.sync_protocol import MAX_BODY_BYTES, MAX_EVENTS, parse_body
 
 
 def ev(**fields: object) -> dict[str, object]:
-    return {"s": "site-a", "ec": "interaction", "ea": "view", **fields}
+    return {"s": "site-a", "ec": "interaction", "ea": "view", "sm": "2026-01-01", **fields}
 
 
 def body(obj: object) -> bytes:

@@ -78,7 +78,7 @@ async def test_a_hang_fault_holds_a_request_longer_than_the_read_timeout() -> No
     faults.apply({"default": {"hang": True}}, source="test")
     runner, port = await _serve(app)
     try:
-        body = b'{"s": "site-a", "ec": "c", "ea": "a", "meta": {"eid": "e1"}}'
+        body = b'{"s": "site-a", "ec": "c", "ea": "a", "sm": "2026-01-01", "meta": {"eid": "e1"}}'
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(_head(len(body)) + body)
         await writer.drain()
