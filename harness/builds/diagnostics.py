@@ -22,7 +22,8 @@ def start_problem(history: History, adapter: Adapter) -> str | None:
     if not any(op.intents for op in history.ops):
         return None  # nothing was expected of it
     api, how = adapter.api_name, adapter.send_api.describe(adapter.api_name)
-    if any("send failed in the page:" in n and " is missing" in n for n in history.notes):
+    if any("send failed in the page:" in n and f"window.{adapter.send_name}." in n and " is missing" in n
+           for n in history.notes):
         return (f"the build exposes no {how}: the scenario's send steps could not call it. Check "
                 f"--api-name {api!r} (a profile's adapter.api_name) and the profile's send_api "
                 f"(shape {adapter.send_api.shape!r})")
