@@ -9,7 +9,7 @@ from harness.toxiproxy.pagetime import PAGE_TIME_TOXICS
 
 
 # Toxic attributes that are durations (ms; a slicer's delay is µs) or rates: real time in a Toxiproxy
-# (the embedded one applies latency and bandwidth in page time when the run gives it a page clock).
+# (the embedded one applies them in page time when the run gives it a page clock).
 REAL_TIME_ATTRIBUTES = ("latency", "jitter", "rate", "delay", "timeout")
 
 
@@ -32,20 +32,28 @@ async def toxic(run: ScenarioRun, step: m.Toxic) -> None:
         )
         run.faults.toxics.add(created["name"])
         run.faults.toxic_types[created["name"]] = str(created.get("type") or step.type)
-        timed = {k: v for k, v in step.attributes.items() if k in REAL_TIME_ATTRIBUTES and v}
-        if timed and not (run.proxy_clock is not None and step.type in PAGE_TIME_TOXICS):
-            kind = run.world.proxy_kind or "proxy"
-            run.notes.append(f"line {step.line}: toxic {created['name']} ({step.type}) acts in real time in the "
-                             f"{kind} Toxiproxy: {', '.join(f'{k}={v}' for k, v in sorted(timed.items()))}; "
-                             "the page clock moves on once a held request makes no progress for 0.1 s")
+        _note_real_time(run, step, created["name"])
     elif step.op == "update":
         await asyncio.to_thread(client.update_toxic, run.proxy_name, step.name,
                                 attributes=dict(step.attributes) or None, toxicity=step.toxicity)
+        _note_real_time(run, step, step.name or "")
     else:
         await asyncio.to_thread(client.remove_toxic, run.proxy_name, step.name)
         run.faults.toxics.discard(step.name or "")
         run.faults.toxic_types.pop(step.name or "", None)
     await run.clock.settle()
+
+
+def _note_real_time(run: ScenarioRun, step: m.Toxic, name: str) -> None:
+    """A toxic's durations (added or updated) that act in real time — a real Toxiproxy, or no page
+    clock: say so in the run's notes."""
+    timed = {k: v for k, v in step.attributes.items() if k in REAL_TIME_ATTRIBUTES and v}
+    type_ = step.type or ""
+    if timed and not (run.proxy_clock is not None and type_ in PAGE_TIME_TOXICS):
+        kind = run.world.proxy_kind or "proxy"
+        run.notes.append(f"line {step.line}: toxic {name} ({type_}) acts in real time in the "
+                         f"{kind} Toxiproxy: {', '.join(f'{k}={v}' for k, v in sorted(timed.items()))}; "
+                         "the page clock moves on once a held request makes no progress for 0.1 s")
 
 
 async def proxy_enabled(run: ScenarioRun, step: m.ProxyEnabled) -> None:

@@ -54,9 +54,10 @@ class BrowserPlace:
 class ProxyPlace:
     """Toxics and ``enabled`` on this run's Toxiproxy listener.
 
-    In the embedded proxy with the run's page clock, ``latency`` and ``bandwidth`` hold bytes in
-    page time (due when the clock reaches them, ``harness.toxiproxy.pagetime``); every other toxic,
-    and every toxic of a real Toxiproxy, holds them in real time."""
+    In the embedded proxy with the run's page clock, every toxic duration (latency, bandwidth
+    slices, slicer pauses, slow close, timeout and reset_peer countdowns) is a hold in page time (due
+    when the clock reaches it, ``harness.toxiproxy.pagetime``); every toxic of a real Toxiproxy
+    holds bytes in real time."""
 
     name = "proxy"
 

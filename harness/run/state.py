@@ -66,7 +66,7 @@ class ScenarioRun:
     contexts: Contexts
     faults: FaultsInPlace
     clock: VirtualClock = field(init=False)
-    proxy_clock: Any = None  # the embedded proxy's PageClock (latency, bandwidth in page time); None: real time
+    proxy_clock: Any = None  # the embedded proxy's PageClock (toxic durations in page time); None: real time
 
     @classmethod
     def start(cls, *, world: "World", scenario: "Scenario", adapter: Adapter, site_id: str, stub: "StubServer",

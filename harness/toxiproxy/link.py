@@ -21,7 +21,7 @@ from .toxics import TIMED_OUT, Chunk, TimedOut
 
 if TYPE_CHECKING:
     from .connection import Side
-    from .pagetime import PageClock
+    from .pagetime import Hold, PageClock
     from .toxic_collection import ToxicEntry
 
 log = logging.getLogger(__name__)
@@ -110,28 +110,57 @@ class StageImpl:
         clock = self.link.page_clock
         return None if clock is None else clock.now()
 
-    async def wait_page(self, due: int) -> None:
+    def _hold(self, clock: PageClock, due: int | None, request: bool) -> Hold | None:
+        conn = self.link.source.conn
+        return clock.hold(due, conn, conn.via, lambda: not (conn.client.lost or conn.client.eof), request)
+
+    async def wait_page(self, due: int, request: bool = True) -> None:
         clock = self.link.page_clock
-        if clock is not None:
-            conn = self.link.source.conn
-            await clock.wait_until(due, conn, conn.via, lambda: not (conn.client.lost or conn.client.eof))
+        if clock is None:
+            return
+        hold = self._hold(clock, due, request)
+        if hold is None:
+            return
+        try:
+            await hold.future
+        finally:
+            clock.drop(hold)
+
+    async def pause(self, ms: float, request: bool = True) -> None:
+        page = self.page_now()
+        if page is not None:
+            await self.wait_page(page + round(ms), request)
+        elif ms > 0:
+            await asyncio.sleep(ms / 1000)
 
     async def receive(self) -> Chunk | None:
         item = await self.receive_within(None)
         assert item is not TIMED_OUT
         return item
 
-    async def receive_within(self, seconds: float | None) -> Chunk | TimedOut | None:
+    async def receive_within(self, ms: float | None, request: bool = False) -> Chunk | TimedOut | None:
         if not self._queue:
             loop = self.link.loop
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiter = waiter
-            timer = loop.call_later(seconds, _wake, waiter) if seconds is not None else None
+            clock = self.link.page_clock
+            timer: asyncio.TimerHandle | None = None
+            hold: Hold | None = None
+            if clock is not None and (ms is not None or request):  # page time: the limit is a hold
+                hold = self._hold(clock, None if ms is None else clock.now() + round(ms), request)
+                if hold is None:
+                    _wake(waiter)
+                else:
+                    hold.future.add_done_callback(lambda _: _wake(waiter))
+            elif ms is not None:
+                timer = loop.call_later(ms / 1000, _wake, waiter)
             try:
                 await waiter
             finally:
                 if timer is not None:
                     timer.cancel()
+                if clock is not None:
+                    clock.drop(hold)
                 if self._waiter is waiter:
                     self._waiter = None
             if not self._queue:

@@ -1,12 +1,13 @@
-"""Page time for the embedded proxy's ``latency`` and ``bandwidth`` (an in-process extension).
+"""Page time for the embedded proxy's toxics that carry a duration (an in-process extension).
 
 Toxiproxy's HTTP API has no notion of a page clock, so the harness hands one over in-process
 (:meth:`EmbeddedToxiproxy.attach_page_clock`): a :class:`PageClock` reading the scenario's page
-time. With it, a chunk a latency toxic would sleep on becomes a *hold* due at page time
-``read + latency`` (bandwidth: the page time the bytes have finished "transmitting"); the harness
-asks :meth:`PageClock.held` what is held and when the first hold is due, stops its clock exactly
-there, and lets it go with :meth:`PageClock.release_due` — like the Sync stub's late answers.
-Without a page clock (or with a real toxiproxy-server) durations stay real time.
+time. With it, every wait a toxic would sleep becomes a *hold* due at a page time: latency
+``read + latency``, each 100 ms slice of a bandwidth trickle, a slicer's pause between pieces, a
+slow close, a ``timeout`` or ``reset_peer`` countdown. The harness asks :meth:`PageClock.held`
+what is held and when the first hold is due, stops its clock exactly there, and lets it go with
+:meth:`PageClock.release_due` — like the Sync stub's late answers. Without a page clock (or with a
+real toxiproxy-server) durations stay real time.
 
 Thread safety: holds are made and awaited on the proxy's loop (its own thread); the harness
 reads and releases them from its loop. The registry is guarded by a lock and a release wakes the
@@ -19,16 +20,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-PAGE_TIME_TOXICS = frozenset({"latency", "bandwidth"})
+PAGE_TIME_TOXICS = frozenset({"latency", "bandwidth", "slicer", "slow_close", "timeout", "reset_peer"})
 """Toxic types the embedded proxy applies in page time when it has a page clock."""
 
 
 @dataclass(eq=False)
-class _Hold:
-    due: int
+class Hold:
+    """One wait of one connection's stream; ``future`` is woken when page time reaches ``due``."""
+
+    due: int | None  # None: held until dropped (a ``timeout: 0`` toxic hangs until removed)
     via: str  # "fetch" or "beacon" (sniffed from the request's _tank_via tag), "unknown" else
     owner: object  # the connection: one page request at a time per connection (HTTP/1.1)
     waited: Callable[[], bool]  # the browser still waits for it (its socket is open)
+    request: bool  # it holds a page request's bytes (False: only a close is late)
     loop: asyncio.AbstractEventLoop = field(repr=False)
     future: asyncio.Future[None] = field(repr=False)
 
@@ -39,36 +43,50 @@ class PageClock:
     def __init__(self, now: Callable[[], int]) -> None:
         self.now = now  # page ms since epoch; read from the proxy thread (an int attribute read)
         self._lock = threading.Lock()
-        self._holds: set[_Hold] = set()
+        self._holds: set[Hold] = set()
 
-    async def wait_until(self, due: int, owner: object, via: str = "unknown",
-                         waited: Callable[[], bool] = lambda: True) -> None:
-        """Wait (on the proxy's loop) until the harness's clock lets page time ``due`` go."""
-        if due <= self.now():
-            return
+    def hold(self, due: int | None, owner: object, via: str = "unknown",
+             waited: Callable[[], bool] = lambda: True, request: bool = True) -> Hold | None:
+        """Register a hold (on the proxy's loop); None when ``due`` has already come."""
+        if due is not None and due <= self.now():
+            return None
         loop = asyncio.get_running_loop()
-        hold = _Hold(due, via, owner, waited, loop, loop.create_future())
+        hold = Hold(due, via, owner, waited, request, loop, loop.create_future())
         with self._lock:
             self._holds.add(hold)
-        try:
-            await hold.future
-        finally:
+        return hold
+
+    def drop(self, hold: Hold | None) -> None:
+        """Forget a hold that is no longer waited on (woken, or its wait was cut short)."""
+        if hold is not None:
             with self._lock:
                 self._holds.discard(hold)
 
+    async def wait_until(self, due: int, owner: object, via: str = "unknown",
+                         waited: Callable[[], bool] = lambda: True, request: bool = True) -> None:
+        """Wait (on the proxy's loop) until the harness's clock lets page time ``due`` go."""
+        hold = self.hold(due, owner, via, waited, request)
+        if hold is None:
+            return
+        try:
+            await hold.future
+        finally:
+            self.drop(hold)
+
     def held(self) -> tuple[int, int | None]:
-        """(page fetches held, first due). A fetch held: a connection with data held that the browser
-        still waits for; beacons are left out. Data of a connection the browser closed (the page
-        aborted) still goes on at its due, as bytes sent do, but no page waits for it."""
+        """(page fetches held, first due). A fetch held: a connection with request data held that
+        the browser still waits for; beacons and late closes are left out. Data of a connection the
+        browser closed (the page aborted) still goes on at its due, as bytes sent do, but no page
+        waits for it."""
         with self._lock:
             holds = list(self._holds)
-        fetches = len({h.owner for h in holds if h.via != "beacon" and h.waited()})
-        return fetches, min((h.due for h in holds), default=None)
+        fetches = len({h.owner for h in holds if h.request and h.via != "beacon" and h.waited()})
+        return fetches, min((h.due for h in holds if h.due is not None), default=None)
 
     def release_due(self, now: int) -> int:
         """Let every hold due at or before ``now`` go; returns how many."""
         with self._lock:
-            due = [h for h in self._holds if h.due <= now]
+            due = [h for h in self._holds if h.due is not None and h.due <= now]
             self._holds.difference_update(due)
         for hold in due:
             hold.loop.call_soon_threadsafe(_wake, hold.future)

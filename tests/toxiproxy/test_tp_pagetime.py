@@ -1,6 +1,8 @@
-"""The embedded proxy's page clock (in-process; the HTTP API stays Toxiproxy's): latency and
-bandwidth hold data until the harness's page clock lets it go, whatever the real time; without a
-page clock they stay real time; the harness's proxy place reports page-time holds and dues."""
+"""The embedded proxy's page clock (in-process; the HTTP API stays Toxiproxy's): every toxic
+duration — latency, bandwidth slices, slicer pauses, slow close, timeout and reset_peer countdowns —
+holds data until the harness's page clock lets it go, whatever the real time; without a page clock
+they stay real time; the harness's proxy place reports page-time holds and dues. The tests move the
+page clock; the short real sleeps only show that real time changes nothing."""
 from __future__ import annotations
 
 import asyncio
@@ -11,32 +13,43 @@ from types import SimpleNamespace
 import aiohttp
 import pytest
 
+from harness.nemesis.network import _note_real_time
 from harness.nemesis.places import ProxyPlace
+from harness.scenario import model as m
 from harness.toxiproxy import EmbeddedToxiproxy
 from harness.toxiproxy.pagetime import PageClock, sniff_via
-from tests.toxiproxy.tp_support import SHORT, Api, Upstream, connect, port_of
+from tests.toxiproxy.tp_support import SHORT, Api, Upstream, connect, outcome, port_of
 
 REQUEST = b"POST /sync?_tank_via=fetch HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
-async def _held_until(clock: PageClock, fetches: int) -> tuple[int, int | None]:
-    """Poll (another thread holds the data) until ``fetches`` connections are held."""
+async def _held_until(clock: PageClock, fetches: int, due: int | None | bool = True) -> tuple[int, int | None]:
+    """Poll (another thread holds the data) until ``fetches`` connections are held (and the first
+    due is ``due``, unless it is True)."""
     async with asyncio.timeout(SHORT):
-        while clock.held()[0] != fetches:
+        while clock.held()[0] != fetches or (due is not True and clock.held()[1] != due):
             await asyncio.sleep(0.005)
     return clock.held()
 
 
+async def _received(upstream: Upstream, size: int) -> bytes:
+    async with asyncio.timeout(SHORT):
+        while not upstream.received or len(upstream.received[0]) < size:
+            await asyncio.sleep(0.005)
+    return bytes(upstream.received[0])
+
+
 @asynccontextmanager
-async def _through_toxic(clock: PageClock, toxic: str, attributes: dict[str, int]) -> AsyncIterator[tuple[Upstream, asyncio.StreamReader, asyncio.StreamWriter]]:
-    """An embedded proxy with ``clock`` attached and one upstream toxic; a connection through it."""
-    upstream = await Upstream().start()
+async def _through_toxic(clock: PageClock, toxic: str, attributes: dict[str, int], stream: str = "upstream",
+                         upstream: Upstream | None = None) -> AsyncIterator[tuple[Upstream, asyncio.StreamReader, asyncio.StreamWriter]]:
+    """An embedded proxy with ``clock`` attached and one toxic; a connection through it."""
+    upstream = await (upstream or Upstream()).start()
     with EmbeddedToxiproxy(seed=1) as tp:
         async with aiohttp.ClientSession() as session:
             api = Api(tp.url, session)
             proxy = await api.create(upstream.address)
             await asyncio.to_thread(tp.attach_page_clock, proxy["name"], clock)
-            await api.toxic(proxy["name"], toxic, attributes, stream="upstream")
+            await api.toxic(proxy["name"], toxic, attributes, stream=stream)
             reader, writer = await connect(port_of(proxy))
             yield upstream, reader, writer
             await api.cleanup()
@@ -71,6 +84,109 @@ async def test_a_closed_connection_ends_its_hold() -> None:
         await _held_until(clock, 0)
 
 
+async def test_bandwidth_trickles_in_page_time() -> None:
+    """10 KB at 1 KB/s: 100-byte slices, one per 100 ms of page time, the last at +10 s."""
+    now = [1_000_000]
+    start = now[0]
+    clock = PageClock(lambda: now[0])
+    body = bytes(range(256)) * 39 + b"x" * 16  # 10,000 bytes
+    async with _through_toxic(clock, "bandwidth", {"rate": 1}) as (upstream, _reader, writer):
+        writer.write(body)
+        await _held_until(clock, 1, start + 100)
+        await asyncio.sleep(0.05)  # real time changes nothing
+        assert bytes(upstream.received[0]) == b""
+        for step in (1, 2):  # one slice per 100 ms
+            now[0] = start + 100 * step
+            assert clock.release_due(now[0]) == 1
+            assert await _received(upstream, 100 * step) == body[:100 * step]
+            await _held_until(clock, 1, now[0] + 100)
+        now[0] = start + 5_000  # half way: exactly half the body, the next slice due 100 ms later
+        clock.release_due(now[0])
+        await _held_until(clock, 1, start + 5_100)
+        assert bytes(upstream.received[0]) == body[:5_000]
+        now[0] = start + 9_999
+        clock.release_due(now[0])
+        await _held_until(clock, 1, start + 10_000)
+        assert bytes(upstream.received[0]) == body[:9_900]
+        now[0] = start + 10_000
+        clock.release_due(now[0])
+        assert await _received(upstream, 10_000) == body
+        await _held_until(clock, 0, None)
+        writer.close()
+
+
+async def test_timeout_closes_after_page_time_without_input() -> None:
+    now = [1_000_000]
+    clock = PageClock(lambda: now[0])
+    async with _through_toxic(clock, "timeout", {"timeout": 30}) as (upstream, reader, writer):
+        writer.write(REQUEST)
+        assert await _held_until(clock, 1) == (1, now[0] + 30)  # swallowed: the request waits
+        assert (await outcome(reader, 0.1))[0] == "open"  # 100 ms of real time: still open
+        now[0] += 29
+        assert clock.release_due(now[0]) == 0
+        now[0] += 1
+        assert clock.release_due(now[0]) == 1
+        assert (await outcome(reader, SHORT))[0] == "eof"
+        assert await _held_until(clock, 0, None) == (0, None) and bytes(upstream.received[0]) == b""
+
+
+async def test_timeout_zero_holds_without_a_due() -> None:
+    clock = PageClock(lambda: 0)
+    async with _through_toxic(clock, "timeout", {"timeout": 0}) as (_, reader, writer):
+        writer.write(REQUEST)
+        assert await _held_until(clock, 1) == (1, None)  # held on purpose, nothing to wait for
+        assert clock.release_due(2**62) == 0 and (await outcome(reader, 0.05))[0] == "open"
+        writer.close()
+
+
+async def test_reset_peer_resets_after_page_time() -> None:
+    now = [1_000_000]
+    clock = PageClock(lambda: now[0])
+    async with _through_toxic(clock, "reset_peer", {"timeout": 1000}) as (_, reader, writer):
+        writer.write(REQUEST)
+        assert await _held_until(clock, 1) == (1, now[0] + 1000)
+        assert (await outcome(reader, 0.05))[0] == "open"
+        now[0] += 1000
+        assert clock.release_due(now[0]) == 1
+        assert (await outcome(reader, SHORT))[0] in ("reset", "eof")
+        writer.close()
+
+
+async def test_slow_close_is_late_in_page_time_and_holds_no_request() -> None:
+    now = [1_000_000]
+    clock = PageClock(lambda: now[0])
+    answer = Upstream(mode="send", payload=b"HTTP/1.1 200 OK\r\n\r\n", close_after_send=True)
+    async with _through_toxic(clock, "slow_close", {"delay": 2000}, "downstream", answer) as (_, reader, writer):
+        assert await asyncio.wait_for(reader.readexactly(len(answer.payload)), SHORT) == answer.payload
+        assert await _held_until(clock, 0, now[0] + 2000) == (0, now[0] + 2000)  # a due, but no request waits
+        assert (await outcome(reader, 0.05))[0] == "open"
+        now[0] += 2000
+        assert clock.release_due(now[0]) == 1
+        assert (await outcome(reader, SHORT))[0] == "eof"
+        writer.close()
+
+
+async def test_slicer_pauses_are_page_time() -> None:
+    """100 bytes in 25-byte pieces, 1000 µs apart: one piece per page millisecond."""
+    now = [1_000_000]
+    start = now[0]
+    clock = PageClock(lambda: now[0])
+    body = bytes(range(100))
+    async with _through_toxic(clock, "slicer", {"average_size": 25, "delay": 1000}) as (upstream, _reader, writer):
+        writer.write(body)
+        await _held_until(clock, 1, start + 1)
+        await asyncio.sleep(0.05)
+        assert bytes(upstream.received[0]) == body[:25]
+        now[0] = start + 2
+        clock.release_due(now[0])
+        await _held_until(clock, 1, start + 3)
+        assert await _received(upstream, 75) == body[:75]
+        now[0] = start + 3
+        clock.release_due(now[0])
+        assert await _received(upstream, 100) == body
+        writer.close()
+
+
 def test_the_request_line_names_the_transport() -> None:
     assert sniff_via(REQUEST) == "fetch"
     assert sniff_via(b"POST /s?_tank_via=beacon HTTP/1.1\r\n") == "beacon"
@@ -88,6 +204,16 @@ def test_the_proxy_place_says_which_toxics_hold_in_real_time() -> None:
     assert real.real_time and real.can_hold and real.fetches == 0 and real.due is None
     page = place.held(_run({"latency_downstream": "latency"}, PageClock(lambda: 0)))
     assert page.real_time and page.can_hold  # dues in page time; a stalled request still counts as held after the quiet time
-    mixed = place.held(_run({"latency_downstream": "latency", "s": "slicer"}, PageClock(lambda: 0)))
+    mixed = place.held(_run({"latency_downstream": "latency", "s": "limit_data"}, PageClock(lambda: 0)))
     assert mixed.real_time
     assert not place.held(_run({}, PageClock(lambda: 0))).can_hold
+
+
+@pytest.mark.parametrize(("clock", "kind", "noted"), [(None, "real", True), (PageClock(lambda: 0), "embedded", False)])
+def test_the_notes_name_every_duration_a_real_toxiproxy_applies_in_real_time(clock: PageClock | None, kind: str, noted: bool) -> None:
+    run = SimpleNamespace(proxy_clock=clock, world=SimpleNamespace(proxy_kind=kind), notes=[])
+    for type_, attributes in (("slicer", {"average_size": 64, "delay": 200}), ("timeout", {"timeout": 3000}),
+                              ("slow_close", {"delay": 10}), ("bandwidth", {"rate": 1}), ("limit_data", {"bytes": 9})):
+        _note_real_time(run, m.Toxic(line=7, op="add", type=type_, attributes=attributes), type_)  # type: ignore[arg-type]
+    expected = ["delay=200", "timeout=3000", "delay=10", "rate=1"] if noted else []
+    assert [n.split(": ", 2)[2].split(";")[0] for n in run.notes] == expected, run.notes

@@ -55,16 +55,23 @@ class Stage(Protocol):
         """Page time (ms) when the proxy has a page clock (``harness.toxiproxy.pagetime``), else None."""
         ...
 
-    async def wait_page(self, due: int) -> None:
-        """Hold the stream until the harness's page clock lets page time ``due`` go."""
+    async def wait_page(self, due: int, request: bool = True) -> None:
+        """Hold the stream until the harness's page clock lets page time ``due`` go (no page clock:
+        return at once). ``request``: the hold keeps a page request waiting (False: only a close)."""
+        ...
+
+    async def pause(self, ms: float, request: bool = True) -> None:
+        """Wait ``ms`` milliseconds: page time with a page clock (a hold), real time otherwise."""
         ...
 
     async def receive(self) -> Chunk | None:
         """Next chunk, or ``None`` at end of stream. The chunk becomes ``held``."""
         ...
 
-    async def receive_within(self, seconds: float) -> Chunk | TimedOut | None:
-        """Like ``receive`` but gives up after ``seconds`` without input."""
+    async def receive_within(self, ms: float | None, request: bool = False) -> Chunk | TimedOut | None:
+        """Like ``receive`` but gives up after ``ms`` milliseconds without input — page time with a
+        page clock. ``request``: the wait keeps a page request waiting (with ``ms`` None and a page
+        clock, an endless hold the harness counts as held)."""
         ...
 
     def pass_on(self, chunk: Chunk) -> None:

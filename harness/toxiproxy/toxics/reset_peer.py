@@ -3,10 +3,10 @@
 Like Toxiproxy, the countdown starts with the first chunk (or end of stream) this toxic sees,
 and that data is dropped: a downstream reset_peer lets the request reach the server, then kills
 the connection instead of answering — "the connection died after the server read the body".
+With a page clock the countdown is page time (a hold that keeps the request waiting).
 """
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -22,5 +22,5 @@ class ResetPeerToxic(Toxic):
         await stage.receive()
         stage.drop()
         if self.timeout > 0:
-            await asyncio.sleep(self.timeout / 1000)
+            await stage.pause(self.timeout)
         stage.reset()

@@ -1,7 +1,7 @@
-"""``slow_close``: data flows untouched, but the close reaches the peer ``delay`` ms late."""
+"""``slow_close``: data flows untouched, but the close reaches the peer ``delay`` ms late (page
+time with a page clock: the late close is a hold that keeps no request waiting)."""
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -16,5 +16,5 @@ class SlowCloseToxic(Toxic):
     async def pipe(self, stage: Stage) -> None:
         while (chunk := await stage.receive()) is not None:
             stage.pass_on(chunk)
-        await asyncio.sleep(self.delay / 1000)
+        await stage.pause(self.delay, request=False)
         stage.close()

@@ -1,5 +1,8 @@
 """``timeout``: swallows all data; closes after ``timeout`` ms without input (0 = hang forever).
 
+With a page clock the countdown is page time: a hold due ``timeout`` ms after the last input,
+counted as a held request once data has been swallowed (``timeout: 0``: held without a due).
+
 Removing the toxic closes the connections it held (``cleanup``), as in Toxiproxy: the data it
 swallowed is gone, so letting the connection carry on would corrupt the stream.
 """
@@ -17,15 +20,14 @@ class TimeoutToxic(Toxic):
     timeout: int = attr("milliseconds; 0 = hang until removed", required=True)
 
     async def pipe(self, stage: Stage) -> None:
+        swallowed = False  # a request's bytes were swallowed: the page waits for an answer
         while True:
-            if self.timeout > 0:
-                item = await stage.receive_within(self.timeout / 1000)
-            else:
-                item = await stage.receive()
+            item = await stage.receive_within(self.timeout or None, request=swallowed)
             if item is None or item is TIMED_OUT:
                 stage.close()
                 return
             stage.drop()
+            swallowed = True
 
     def cleanup(self, stage: Stage) -> None:
         stage.close()
