@@ -18,6 +18,7 @@ from types import TracebackType
 from aiohttp import web
 
 from harness.contract.control import Refusal
+from server_stub.head_deadline import HEAD_TIMEOUT_S, HeadDeadlines, serve as serve_cutting_slow_heads
 
 from .api import make_app
 from .collection import ProxyCollection
@@ -27,26 +28,34 @@ log = logging.getLogger(__name__)
 
 
 class ToxiproxyServer:
-    """The API plus its proxies on the current event loop (no thread)."""
+    """The API plus its proxies on the current event loop (no thread).
 
-    def __init__(self, seed: int | None = None, token: str | None = None) -> None:
+    The API listener cuts a connection whose request head is not complete within
+    ``head_timeout_s`` of real time (``server_stub.head_deadline``, as the Sync stub's listeners
+    do). The proxy listeners pass bytes through untouched, as Toxiproxy's do: a slow head through
+    them is cut by the listener behind (the Sync stub)."""
+
+    def __init__(self, seed: int | None = None, token: str | None = None,
+                 head_timeout_s: float = HEAD_TIMEOUT_S) -> None:
         self.collection = ProxyCollection(seed)
         self.token = token
         self.refusals: list[Refusal] = []
+        self.head_timeout_s = head_timeout_s
+        self.head_deadlines: HeadDeadlines | None = None  # the API listener's: connections cut
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.AbstractServer | None = None
         self.url = ""
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        runner = web.AppRunner(make_app(self.collection, self.token, self.refusals), access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port, reuse_address=True)
+        app = make_app(self.collection, self.token, self.refusals)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
         try:
-            await site.start()
+            self._server, self.head_deadlines = await serve_cutting_slow_heads(runner, app, host, port, self.head_timeout_s)
         except BaseException:
             await runner.cleanup()
             raise
         self._runner = runner
-        sockname = runner.addresses[0]
+        sockname = self._server.sockets[0].getsockname()
         shown = f"[{sockname[0]}]" if ":" in sockname[0] else sockname[0]
         self.url = f"http://{shown}:{sockname[1]}"
         return self.url
@@ -54,6 +63,9 @@ class ToxiproxyServer:
     async def close(self) -> None:
         """Close every listener and connection, then the API."""
         self.collection.close()
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -68,8 +80,9 @@ class EmbeddedToxiproxy:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None,
-                 token: str | None = None) -> None:
+                 token: str | None = None, head_timeout_s: float = HEAD_TIMEOUT_S) -> None:
         self.token = token  # when set, the API answers only clients sending it
+        self.head_timeout_s = head_timeout_s
         self.refusals: list[Refusal] = []  # requests the API refused (appended from its thread)
         self.host = host
         self.port = port
@@ -88,7 +101,7 @@ class EmbeddedToxiproxy:
             thread = threading.Thread(target=loop.run_forever, name="embedded-toxiproxy",
                                       daemon=True)
             thread.start()
-            server = ToxiproxyServer(self.seed, self.token)
+            server = ToxiproxyServer(self.seed, self.token, self.head_timeout_s)
             server.refusals = self.refusals
             try:
                 self.url = asyncio.run_coroutine_threadsafe(
@@ -99,8 +112,13 @@ class EmbeddedToxiproxy:
             self._loop, self._thread, self._server = loop, thread, server
             return self.url
 
+    @property
+    def head_deadlines(self) -> HeadDeadlines | None:
+        """The API listener's slow-head cuts (None when not running)."""
+        return None if self._server is None else self._server.head_deadlines
+
     def attach_page_clock(self, proxy: str, clock: PageClock | None) -> None:
-        """Apply ``latency`` and ``bandwidth`` of proxy ``proxy`` in page time (None: real time again).
+        """Apply the toxic durations of proxy ``proxy`` in page time (None: real time again).
 
         In-process only (the HTTP API stays Toxiproxy's); callable from any thread."""
         loop, server = self._loop, self._server
