@@ -16,7 +16,7 @@ DEBIAN_BROWSERS ?= /usr/bin/chromium-headless-shell /usr/bin/chromium
 PLAYWRIGHT_BROWSERS ?= $(or $(PLAYWRIGHT_BROWSERS_PATH),$(HOME)/.cache/ms-playwright)
 POSTGRES_INITDB ?= /usr/lib/postgresql/*/bin/initdb
 
-.PHONY: run test setup system-deps venv bench clean
+.PHONY: run test lint setup system-deps venv bench clean
 
 run: setup
 	$(PY) -m harness run $(ARGS)
@@ -49,6 +49,11 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $(STAMP)
+
+# ruff (pyflakes, pycodestyle, import order; config in pyproject.toml), installed on first use.
+lint: venv
+	@$(PY) -m ruff --version >/dev/null 2>&1 || $(PY) -m pip install -q -e '.[lint]'
+	$(PY) -m ruff check .
 
 bench: setup
 	$(PY) bench/scenarios.py

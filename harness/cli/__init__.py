@@ -9,8 +9,7 @@ import sys
 
 import click
 
-from harness.cli import authoring, gate, judge, lookup, mutants, proxy, run
-from harness.cli import merge
+from harness.cli import authoring, gate, judge, lookup, merge, mutants, proxy, run
 from harness.contract.errors import EnvironmentProblem
 
 

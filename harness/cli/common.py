@@ -13,6 +13,7 @@ from click.core import ParameterSource
 
 from harness.contract.adapter import Adapter
 from harness.contract.errors import HarnessError, UsageProblem
+from harness.report.rerun import ADAPTER_OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_SCENARIOS = ROOT / "scenarios"
@@ -57,15 +58,16 @@ def world_options(*ingests: str, default: str) -> Callable[[F], F]:
 
 
 def adapter_options(f: F) -> F:
-    """The adapter's options; their defaults are ``Adapter``'s own, declared once there."""
-    d = Adapter()
+    """The adapter's options; their defaults are ``Adapter``'s own, and their flag names those a
+    rerun command writes (``ADAPTER_OPTIONS``), each declared once there."""
+    d, flag = Adapter(), ADAPTER_OPTIONS
     options = [
-        click.option("--site-attr", default=d.site_attr, show_default=True, help="script attribute carrying the site id"),
-        click.option("--api-attr", default=d.api_attr, show_default=True, help="script attribute carrying the Sync URL"),
-        click.option("--outbox-key", default=d.outbox_key, show_default=True),
-        click.option("--deadletter-key", default=d.deadletter_key or "none", show_default=True,
+        click.option(flag["site_attr"], default=d.site_attr, show_default=True, help="script attribute carrying the site id"),
+        click.option(flag["api_attr"], default=d.api_attr, show_default=True, help="script attribute carrying the Sync URL"),
+        click.option(flag["outbox_key"], default=d.outbox_key, show_default=True),
+        click.option(flag["deadletter_key"], default=d.deadletter_key or "none", show_default=True,
                      help="dead-letter key; 'none' for builds without one"),
-        click.option("--api-name", default=d.api_name, show_default=True, help="window.<name>.send(...)"),
+        click.option(flag["api_name"], default=d.api_name, show_default=True, help="window.<name>.send(...)"),
         click.option("--attr", "attrs", multiple=True, metavar="NAME=VALUE", help="extra script attribute (repeatable)"),
     ]
     return _stack(f, options)

@@ -13,7 +13,6 @@ from typing import Any
 import click
 
 from harness.contract.errors import UsageProblem
-
 from harness.contract.history import HistoryFormatError, load_history
 
 

@@ -8,6 +8,7 @@ import click
 
 from harness.cli.common import run_async, scenarios_option
 
+
 @click.command()
 @scenarios_option
 @click.option("--only", multiple=True, help="only these mutants")

@@ -8,6 +8,7 @@ import click
 from harness.cli.common import run_async
 from harness.contract.errors import EnvironmentProblem
 
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8474, show_default=True)

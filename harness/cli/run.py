@@ -6,10 +6,18 @@ from pathlib import Path
 
 import click
 
-from harness.cli.common import (adapter_options, make_adapter, refuse_adapter_flags_with, resolve_ingest, run_async,
-                                scenario_options, world_options)
+from harness.cli.common import (
+    adapter_options,
+    make_adapter,
+    refuse_adapter_flags_with,
+    resolve_ingest,
+    run_async,
+    scenario_options,
+    world_options,
+)
 from harness.contract.errors import HarnessError, UsageProblem
 from harness.report.rerun import DEVIATIONS_DEFAULT
+
 
 @click.command()
 @click.option("--tracker", default="reference", show_default=True,
@@ -59,8 +67,8 @@ def run(tracker: str, scenario_paths: list[Path], only: tuple[str, ...], tag: tu
         markdown: Path | None, strict: bool, trace: str, timelines: tuple[str, ...], shard: str | None, browser_ws: str | None, browser_cdp: str | None,
         profile: Path | None, deviations: str, workers: int | None, scenario_timeout: float) -> None:
     """Run scenarios against a tracker build and print the verdict table."""
-    from harness.run.shard import parse_shard
     from harness.run.pool import default_workers
+    from harness.run.shard import parse_shard
     from harness.run.suite import RunRequest, run_request
 
     try:

@@ -19,7 +19,16 @@ from typing import Any
 
 from harness.contract.codec import CodecError, decode, encode
 from harness.contract.vocabulary import (
-    AtRestSource, AttemptOutcome, GuaranteeId, JournalOutcome, JournalVia, OP_KINDS, OpKind, PageMessageKind, Transport, WriteKind,
+    OP_KINDS,
+    AtRestSource,
+    AttemptOutcome,
+    GuaranteeId,
+    JournalOutcome,
+    JournalVia,
+    OpKind,
+    PageMessageKind,
+    Transport,
+    WriteKind,
 )
 
 JsonDict = dict[str, Any]
@@ -273,6 +282,15 @@ class History:
     notes: list[str] = field(default_factory=list)  # what the run could not do or see (steps, reads)
     error: str | None = None  # a step could not run as written: the scenario fails whatever the verdict
     meta: JsonDict = field(default_factory=dict)  # site id, Sync URL, clock figures: shown, never judged
+
+    def __repr__(self) -> str:
+        """Counts, not contents: a history holds thousands of facts, and a test failure that shows
+        one (pytest renders the objects it compares) must not spend minutes printing them."""
+        counts = {f: len(getattr(self, f)) for f in ("writes", "journal", "attempts", "ops", "page_messages", "notes")}
+        rest = "None" if self.at_rest is None else len(self.at_rest)
+        shown = ", ".join(f"{k}={v}" for k, v in counts.items())
+        return (f"History(scenario={self.scenario!r}, {shown}, at_rest={rest}, t_page_end={self.t_page_end}, "
+                f"error={self.error!r})")
 
     def to_json(self) -> JsonDict:
         """The versioned JSON document of this history (``format_version`` first)."""

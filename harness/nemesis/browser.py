@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 from harness.nemesis.places import set_online
-from harness.scenario import model as m
 from harness.run.state import ScenarioRun, StepFailed
+from harness.scenario import model as m
 
 
 async def set_offline(run: ScenarioRun, step: m.SetOffline) -> None:

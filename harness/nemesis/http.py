@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.scenario import model as m
 from harness.run.state import ScenarioRun
+from harness.scenario import model as m
 
 
 async def stub_fault(run: ScenarioRun, step: m.StubFault) -> None:

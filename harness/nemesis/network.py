@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import asyncio
 
-from harness.scenario import model as m
 from harness.run.state import ScenarioRun, StepFailed
+from harness.scenario import model as m
 from harness.toxiproxy.pagetime import PAGE_TIME_TOXICS
-
 
 # Toxic attributes that are durations (ms; a slicer's delay is µs) or rates: real time in a Toxiproxy
 # (the embedded one applies them in page time when the run gives it a page clock).

@@ -19,7 +19,6 @@ from pathlib import Path, PurePath
 from harness.checker.guarantees import GUARANTEES
 from harness.report.model import RunReport, ScenarioEntry, describe_meta
 
-
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from harness.contract.adapter import Adapter
 
 DEVIATIONS_DEFAULT = "fail"  # ``tankharness run --deviations``'s default
+# Adapter field -> command-line flag: the one declaration of these flag names (harness.cli.common
+# builds its options from it; a rerun command writes them).
 ADAPTER_OPTIONS = {"site_attr": "--site-attr", "api_attr": "--api-attr", "outbox_key": "--outbox-key",
                    "deadletter_key": "--deadletter-key", "api_name": "--api-name"}
 

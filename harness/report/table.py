@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.checker.fmt import rel
-from harness.checker.verdict import COUNT_KEYS, EnvelopeFate, TimelineEntry
 from harness.checker.guarantees import GUARANTEES
+from harness.checker.verdict import COUNT_KEYS, EnvelopeFate, TimelineEntry
 from harness.report.lookup import find
 from harness.report.model import RunReport, ScenarioEntry, describe_meta
 from harness.report.symbols import STATUS_MARK, STATUS_STYLE, guarantee_ids, short_name

@@ -12,7 +12,7 @@ from yaml.nodes import Node
 from harness.scenario import spec as S
 from harness.scenario.reader import BROKEN, Bad, Reader, join
 from harness.toxiproxy.spec import SPEC_TYPES, validate_toxic_spec
-from harness.toxiproxy.toxics import REGISTRY, STREAMS
+from harness.toxiproxy.toxics import REGISTRY
 
 NAME_HELP = S.TOXIC_NAME.pattern_help
 

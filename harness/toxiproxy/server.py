@@ -18,7 +18,8 @@ from types import TracebackType
 from aiohttp import web
 
 from harness.contract.control import Refusal
-from server_stub.head_deadline import HEAD_TIMEOUT_S, HeadDeadlines, serve as serve_cutting_slow_heads
+from server_stub.head_deadline import HEAD_TIMEOUT_S, HeadDeadlines
+from server_stub.head_deadline import serve as serve_cutting_slow_heads
 
 from .api import make_app
 from .collection import ProxyCollection

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date
 from typing import Any
 
 from server_stub.sync_protocol import session_month
+
 
 class Unstorable(ValueError):
     """An event PostgreSQL cannot store as sent (answered 422, never retried)."""

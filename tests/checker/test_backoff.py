@@ -217,3 +217,37 @@ def test_policy_rejects_bad_backoff_values(kw: dict) -> None:
 def test_policy_backoff_ms() -> None:
     p = Policy()
     assert [p.backoff_ms(k) for k in (1, 2, 3, 7, 8, 1000)] == [5000, 10000, 20000, 300_000, 300_000, 300_000]
+
+
+QUEUE = Policy(backoff_scope="queue", backoff_jitter=0)
+
+
+def _queue(gap_s: float, between: str | None = None) -> HB:
+    """Queue scope: ``a`` fails; ``gap_s`` later the context's next fetch carries ``b`` (another envelope)."""
+    b = HB()
+    a, other = b.env(), b.env()
+    b.add(a, other)
+    a = fail(b, a)
+    b.advance(1 * SEC)
+    if between is not None:
+        b.op(between, online=True)
+    b.advance(int(gap_s * SEC) - 1 * SEC)
+    b.deliver(other)
+    b.deliver(a)
+    return b
+
+
+def test_queue_scope_judges_the_contexts_next_fetch_whatever_it_carries() -> None:
+    r = verdict(_queue(5), QUEUE)
+    assert (r.status, r.evidence) == ("pass", 1), r
+    early = verdict(_queue(2), QUEUE)
+    assert early.status == "fail" and "queue's next send" in early.violations[0] and "too early" in early.violations[0]
+
+
+def test_queue_scope_has_the_envelope_scopes_exemptions() -> None:
+    r = verdict(_queue(2, between="online"), QUEUE)
+    assert r.status == "vacuous" and "1 load, online" in (r.note or ""), r
+    h = _queue(5).build()
+    h.t_page_end = T0 + 2 * SEC
+    r = judge(h, ["backoff"], QUEUE).guarantees["backoff"]
+    assert r.status == "vacuous" and "after the end" in (r.note or ""), r

@@ -6,12 +6,14 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from harness.cli.common import DEFAULT_SCENARIOS, ROOT, refuse_adapter_flags_with
+from harness.cli.common import DEFAULT_SCENARIOS, ROOT, make_adapter, refuse_adapter_flags_with
 from harness.cli.gate import gate
 from harness.cli.lookup import list_
 from harness.cli.mutants import mutants
 from harness.cli.run import run
+from harness.contract.adapter import Adapter
 from harness.contract.errors import UsageProblem
+from harness.report.rerun import adapter_args
 
 PICKED = ("scenario_paths", "only", "tag", "database_url", "no_proxy", "seed")
 PROFILE = ROOT / "tracker_js" / "profiles" / "timeout_15s.yaml"
@@ -74,3 +76,12 @@ def test_run_refuses_before_starting_anything() -> None:
     result = CliRunner().invoke(run, ["--profile", str(PROFILE), "--site-attr", "data-x"])
     assert result.exit_code == 2
     assert f"--profile {PROFILE} declares the adapter, so --site-attr would be ignored" in result.output
+
+
+def test_a_rerun_commands_adapter_flags_parse_back_to_the_same_adapter() -> None:
+    adapter = Adapter(site_attr="data-s", api_attr="data-u", outbox_key="ob", deadletter_key=None,
+                      api_name="trk", extra_attrs={"data-x": "1"})
+    ctx = run.make_context("run", adapter_args(adapter))
+    p = ctx.params
+    assert make_adapter(p["site_attr"], p["api_attr"], p["outbox_key"], p["deadletter_key"], p["api_name"],
+                        p["attrs"]) == adapter

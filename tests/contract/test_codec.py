@@ -10,7 +10,12 @@ import pytest
 
 from harness.contract.codec import CodecError, decode, encode
 from harness.contract.history import (
-    FORMAT_VERSION, History, HistoryFormatError, PageMessage, load_history, save_history,
+    FORMAT_VERSION,
+    History,
+    HistoryFormatError,
+    PageMessage,
+    load_history,
+    save_history,
 )
 from tests.checker.builders import HB, HOUR
 

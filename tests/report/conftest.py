@@ -5,7 +5,6 @@ import pytest
 
 from harness.checker import judge
 from harness.report.model import RunReport, ScenarioEntry
-
 from tests.checker.builders import HB
 
 

@@ -16,7 +16,6 @@ from harness.contract.history import History, save_history
 from harness.report import provenance
 from harness.report.json_report import write_json
 from harness.report.model import RunReport, ScenarioEntry
-
 from tests.checker.builders import HB
 from tests.report.conftest import META
 

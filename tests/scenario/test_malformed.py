@@ -14,7 +14,7 @@ H = "judges: [no_loss]\nsteps:\n  - open: home\n"
 def alias_bomb() -> str:
     """A "billion laughs" inside send.meta: 9 lines that expand to 10^9 values."""
     lines = ["a0: &a0 [x,x,x,x,x,x,x,x,x,x]"] + [f"a{i}: &a{i} [" + ",".join([f"*a{i-1}"] * 10) + "]" for i in range(1, 9)]
-    return H + "  - send:\n      category: c\n      action: a\n      meta:\n" + "\n".join("        " + l for l in lines) + "\n"
+    return H + "  - send:\n      category: c\n      action: a\n      meta:\n" + "\n".join("        " + line for line in lines) + "\n"
 
 
 CASES = {

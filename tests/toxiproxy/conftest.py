@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import aiohttp
 import pytest
-from tests.toxiproxy.tp_support import Api, Upstream
 
 from harness.toxiproxy import EmbeddedToxiproxy
+from tests.toxiproxy.tp_support import Api, Upstream
 
 REAL_SKIP = "TOXIPROXY_URL not set: real Toxiproxy not measured"
 

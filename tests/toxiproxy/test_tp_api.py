@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import socket
 
-from tests.toxiproxy.tp_support import (
-    SHORT, Api, Upstream, connect, free_port, outcome, port_of, roundtrip_ms)
+from tests.toxiproxy.tp_support import SHORT, Api, Upstream, connect, free_port, outcome, port_of, roundtrip_ms
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari/537.36"}
 

@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from tests.toxiproxy.tp_support import Upstream, connect, roundtrip_ms
 
 from harness.toxiproxy import EmbeddedToxiproxy
 from harness.toxiproxy.client import ProxyInfo, ToxiproxyClient, ToxiproxyError, validate_toxic_spec
+from tests.toxiproxy.tp_support import Upstream, connect, roundtrip_ms
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from tests.toxiproxy.tp_support import SHORT, Upstream, connect, outcome, roundtrip_ms
 
-from harness.toxiproxy import EmbeddedToxiproxy, serve
+from harness.toxiproxy import EmbeddedToxiproxy, serve, service
 from harness.toxiproxy.client import ToxiproxyClient
-from harness.toxiproxy import service
 from harness.toxiproxy.service import ToxiproxyUnavailable, toxiproxy_service
+from tests.toxiproxy.tp_support import SHORT, Upstream, connect, outcome, roundtrip_ms
 
 
 async def _refused(port: int) -> bool:

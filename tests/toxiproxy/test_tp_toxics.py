@@ -12,8 +12,18 @@ import os
 from collections.abc import Awaitable, Callable
 
 import pytest
+
 from tests.toxiproxy.tp_support import (
-    SHORT, Api, Upstream, connect, free_port, outcome, port_of, roundtrip_ms, timed_reads)
+    SHORT,
+    Api,
+    Upstream,
+    connect,
+    free_port,
+    outcome,
+    port_of,
+    roundtrip_ms,
+    timed_reads,
+)
 
 SLACK = 1000.0  # ms a starved 2-core machine may add to one measurement (upper bounds only;
 #                the lower bounds carry the semantics: a timer never fires much early)

@@ -167,7 +167,6 @@ def backoff(f: Facts) -> Outcome:
     if f.policy.backoff_scope == "queue":
         return _queue_backoff(f)
     out = Outcome()
-    end = f.history.t_page_end
     marks = _Disturbances(f)
     busy = _Busy(f) if f.history.attempts else None
     exempt: Counter[str] = Counter()
@@ -200,27 +199,38 @@ def backoff(f: Facts) -> Outcome:
             k += 1
             if nxt is None:
                 continue  # never tried again: the ``retry`` guarantee's business
-            start = nxt.t_page_start
-            if start > end:
-                exempt["next attempt after the end"] += 1
-                continue
-            if offline or marks.between(a.context, (failed_at, a.seq), (start, nxt.seq)):
-                exempt["load, online, restart, storage change, jump or offline in between"] += 1
-                continue
-            if f.life.page_gone(a.context, a.page, failed_at, start):
-                exempt["the failing page went away"] += 1
-                continue
-            w = window(f, k, ra)
-            gap = start - failed_at
-            if gap > w.high and busy is not None and busy.other_fetch(a.context, sid, failed_at + w.low, nxt):
-                exempt["too late while another fetch held the sender"] += 1
-                continue
-            out.evidence += 1
-            problem = _off_window(f, a, k, gap, w)
+            problem = _judge_gap(f, out, exempt, marks, a, nxt, k, ra, offline=offline, busy=busy, sid=sid)
             if problem is not None:
                 bad.append(f"{short(sid)} {t.labels()[0]}/{t.labels()[1]}: retry after {problem}")
         _first_of(out, bad)
     return _noted(out, exempt)
+
+
+def _judge_gap(f: Facts, out: Outcome, exempt: Counter[str], marks: _Disturbances, a: Attempt, nxt: Attempt,
+               k: int, ra: float | None, *, offline: bool, busy: _Busy | None = None,
+               sid: str | None = None) -> str | None:
+    """The gap from the ``k``-th failure in a row (``a``, Retry-After ``ra``) to the next attempt
+    ``nxt``, in either scope: exempt (counted in ``exempt``), or evidence — and then what is wrong
+    with it (``None``: in the window). Envelope scope (``busy`` and the envelope ``sid``): a gap
+    too late while another fetch held the sender is the sender's, not the backoff's."""
+    assert a.t_page_end is not None
+    failed_at, start = a.t_page_end, nxt.t_page_start
+    if start > f.history.t_page_end:
+        exempt["next attempt after the end"] += 1
+        return None
+    if offline or marks.between(a.context, (failed_at, a.seq), (start, nxt.seq)):
+        exempt["load, online, restart, storage change, jump or offline in between"] += 1
+        return None
+    if f.life.page_gone(a.context, a.page, failed_at, start):
+        exempt["the failing page went away"] += 1
+        return None
+    w = window(f, k, ra)
+    gap = start - failed_at
+    if gap > w.high and busy is not None and sid is not None and busy.other_fetch(a.context, sid, failed_at + w.low, nxt):
+        exempt["too late while another fetch held the sender"] += 1
+        return None
+    out.evidence += 1
+    return _off_window(f, a, k, gap, w)
 
 
 def _off_window(f: Facts, a: Attempt, k: int, gap: float, w: Window) -> str | None:
@@ -253,7 +263,6 @@ def _queue_backoff(f: Facts) -> Outcome:
     next fetch, whatever it carries, must start within the window of ``k``. Same exemptions as
     per envelope."""
     out = Outcome()
-    end = f.history.t_page_end
     marks = _Disturbances(f)
     carried: dict[int, list[str]] = defaultdict(list)
     for sid, atts in f.m.attempts.items():
@@ -292,20 +301,7 @@ def _queue_backoff(f: Facts) -> Outcome:
             nxt = next((b for b in lst[i + 1:] if b.t_page_start >= failed_at), None)
             if nxt is None:
                 continue
-            start = nxt.t_page_start
-            if start > end:
-                exempt["next attempt after the end"] += 1
-                continue
-            if not f.life.online_at(ctx, failed_at) or marks.between(ctx, (failed_at, a.seq), (start, nxt.seq)):
-                exempt["load, online, restart, storage change, jump or offline in between"] += 1
-                continue
-            if f.life.page_gone(ctx, a.page, failed_at, start):
-                exempt["the failing page went away"] += 1
-                continue
-            w = window(f, k, ra)
-            gap = start - failed_at
-            out.evidence += 1
-            problem = _off_window(f, a, k, gap, w)
+            problem = _judge_gap(f, out, exempt, marks, a, nxt, k, ra, offline=not f.life.online_at(ctx, failed_at))
             if problem is not None:
                 bad.append(f"{ctx}: the queue's next send after {problem}")
         _first_of(out, bad)
