@@ -1,4 +1,4 @@
 """``python -m harness`` is ``tankharness``."""
-from harness.cli import main
+from harness.entry import main
 
 main()

@@ -13,7 +13,20 @@ from harness.cli import authoring, gate, judge, lookup, merge, mutants, proxy, r
 from harness.contract.errors import EnvironmentProblem
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Ctrl-C while a command still loads what it needs (before its run handles the signal) exits
+    130 with one line — click alone would print "Aborted!" and exit 1, the code of a failed
+    guarantee."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("tankharness: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Resilience harness for the outbox_v2 browser tracker."""
 
