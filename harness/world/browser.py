@@ -7,9 +7,12 @@ to a Chromium's DevTools endpoint (``--browser-cdp``); see ``start_browser``.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -122,3 +125,20 @@ async def start_browser(pw: Playwright, choice: BrowserChoice) -> Browser:
         if choice.source == "ws" and "xecutable" in first:
             hint = " (a server on this machine: start it with --unsafe so it may use this machine's Chromium)"
         raise EnvironmentProblem(f"cannot start {what}: {first}{hint}") from exc
+
+
+@contextlib.contextmanager
+def driver_temp_dir(path: Path) -> Iterator[None]:
+    """Start Playwright's driver inside this block: it (and the Chromium it launches) keep their
+    profile and artifact folders under ``path``. The driver reads TMPDIR once, at its start; the
+    harness's own temp dir is fixed first so this brief change never moves it."""
+    tempfile.gettempdir()
+    old = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = old

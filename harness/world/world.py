@@ -18,7 +18,8 @@ from typing import Any
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from harness.contract.errors import EnvironmentProblem
-from harness.world.browser import BrowserChoice, find_browser, remote_choice, start_browser
+from harness.world import reaper
+from harness.world.browser import BrowserChoice, driver_temp_dir, find_browser, remote_choice, start_browser
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,13 @@ class World:
         await self._stack.aclose()
 
     async def _start(self) -> None:
-        self.pw = await self._stack.enter_async_context(async_playwright())
+        # Playwright's driver and Chromium keep their temp folders in one of ours, which a reaper
+        # removes once they are gone — also when a second Ctrl-C ends the harness while the driver
+        # is still deleting a profile Chromium writes to (the folder stayed in /tmp).
+        browser_tmp = Path(tempfile.mkdtemp(prefix="tank-browser-"))
+        self._stack.callback(reaper.stop, reaper.start([], browser_tmp, kill_mentioning=f"{browser_tmp}/"))
+        with driver_temp_dir(browser_tmp):
+            self.pw = await self._stack.enter_async_context(async_playwright())
         self.browser_choice = (remote_choice(self.pw, self.options.browser_ws, self.options.browser_cdp)
                                or find_browser(self.pw))
         self.browser = await start_browser(self.pw, self.browser_choice)
