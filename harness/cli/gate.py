@@ -41,11 +41,14 @@ from harness.contract.errors import HarnessError, UsageProblem
                    "none: the adapter options")
 @click.option("--deviations", type=click.Choice(["fail", "warn"]), default="warn", show_default=True,
               help="whether the profile's declared deviations from the contract fail the gate")
+@click.option("--scenario-timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, metavar="SECONDS",
+              help="wall budget of one scenario run; a build that busy-loops, floods or storms timers is stopped "
+                   "sooner (the run cannot finish: a regression if only the candidate's)")
 def gate(baseline: str, candidate: str, repeats: int, required: int | None, scenario_paths: tuple[Path, ...],
          only: tuple[str, ...], tag: tuple[str, ...], site_attr: str, api_attr: str, outbox_key: str,
          deadletter_key: str, api_name: str, attrs: tuple[str, ...], ingest: str, database_url: str | None,
          no_proxy: bool, seed: int | None, out: Path | None, profile: Path | None, baseline_profile: str | None,
-         candidate_profile: str | None, deviations: str) -> None:
+         candidate_profile: str | None, deviations: str, scenario_timeout: float = 300.0) -> None:
     """Fail only on regressions of CANDIDATE against BASELINE over the same seeded scenarios.
 
     Exit 0 no regression, 1 a regression, 2 usage or environment (including a build that never
@@ -62,14 +65,15 @@ def gate(baseline: str, candidate: str, repeats: int, required: int | None, scen
         sys.exit(2)
     sys.exit(run_async(_gate(baseline, candidate, repeats, required, list(scenario_paths) or [DEFAULT_SCENARIOS],
                              list(only), list(tag), adapter, ingest, database_url, not no_proxy, seed, out,
-                             profile, deviations, baseline_profile, candidate_profile)))
+                             profile, deviations, baseline_profile, candidate_profile,
+                             scenario_timeout_s=scenario_timeout)))
 
 
 async def _gate(baseline: str, candidate: str, repeats: int, required: int | None, paths: list[Path],
                 only: list[str], tags: list[str], adapter: Any, ingest: str, database_url: str | None,
                 proxy: bool, seed: int | None, out: Path | None, profile_path: Path | None = None,
                 deviations: str = "warn", baseline_profile: str | None = None,
-                candidate_profile: str | None = None) -> int:
+                candidate_profile: str | None = None, scenario_timeout_s: float = 300.0) -> int:
     from harness.builds import load_build
     from harness.builds.deviations import render_deviations
     from harness.builds.profile import load_profile
@@ -103,7 +107,8 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
     if not chosen:
         raise UsageProblem("no scenario selected")
     console = Console()
-    options = WorldOptions(ingest=ingest, proxy=proxy, database_url=database_url, seed=1 if seed is None else seed)
+    options = WorldOptions(ingest=ingest, proxy=proxy, database_url=database_url, seed=1 if seed is None else seed,
+                           scenario_timeout_s=scenario_timeout_s)
     run_meta = {"baseline": baseline, "candidate": candidate, "ingest": ingest, "proxy": proxy, "seed": seed,
                 "repeats": repeats}
     base_reports, cand_reports = await run_gate(base_build, cand_build, chosen, base_adapter, adapter, options,
