@@ -18,6 +18,8 @@ from harness.cli.common import (DEFAULT_SCENARIOS, adapter_options, make_adapter
 from harness.builds.diagnostics import ENVIRONMENT
 from harness.contract.errors import HarnessError, UsageProblem
 
+BUDGET_SPENT = "(--scenario-timeout) was spent"  # how a run stopped by its wall budget says so (run/watchdog.py)
+
 
 @click.command()
 @click.option("--baseline", required=True, help="the build released today: a JS file, 'reference' or 'mutant:NAME'")
@@ -121,6 +123,14 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
         name, error = broken[0]
         console.print(f"[red]gate: the baseline did not run {len(broken)} scenario(s) (e.g. {name}: {error}); "
                       f"if the two builds are driven differently, give the baseline its own --baseline-profile[/red]")
+        return 2
+    spent = [(d.scenario, d.errors["baseline"]) for d in result.scenarios
+             if BUDGET_SPENT in str(d.errors.get("baseline") or "")]
+    if spent:  # the released build could not finish on this machine: the budget, not the candidate, decides
+        name, error = spent[0]
+        console.print(f"[red]gate: the baseline ran out of its wall budget in {len(spent)} scenario(s) (e.g. {name}: "
+                      f"{error}); nothing to compare the candidate with: raise --scenario-timeout for this "
+                      f"machine[/red]")
         return 2
     deviated = render_deviations(cand_build, console, deviations)
     if out is not None:

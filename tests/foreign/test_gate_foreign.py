@@ -39,6 +39,29 @@ def test_a_baseline_that_never_started_stops_the_gate_with_2(monkeypatch, capsys
     assert seen["base"].outbox_key == "opsmantik_outbox_v2" and seen["cand"].outbox_key == "sq:events"
 
 
+def test_a_baseline_stopped_by_its_wall_budget_stops_the_gate_with_2(monkeypatch, capsys) -> None:
+    """Both builds stopped by --scenario-timeout compare nothing: not "no regression" (exit 0), a
+    budget too small for the machine (exit 2); a candidate stopped alone is a regression."""
+    import harness.gate.runner as runner
+    from harness.cli.gate import _gate
+
+    spent = ("scenarios/outage_26h_overflow.yaml: stopped after 31 s at step 7/10 (line 16): advance — the "
+             "scenario's wall budget of 30 s (--scenario-timeout) was spent; the clock had stepped 18 times")
+    both = [True]
+
+    async def fake_run_gate(*_args):
+        return ([report("outage_26h_overflow", error=spent if both[0] else None)],
+                [report("outage_26h_overflow", error=spent)])
+
+    monkeypatch.setattr(runner, "run_gate", fake_run_gate)
+    args = ("reference", "mutant:retry_storm", 1, None, [ROOT / "scenarios"], ["outage_26h_overflow"], [], Adapter(),
+            "memory", None, True, None, None)
+    assert asyncio.run(_gate(*args)) == 2
+    assert "raise --scenario-timeout" in capsys.readouterr().out
+    both[0] = False
+    assert asyncio.run(_gate(*args)) == 1
+
+
 @pytest.mark.browser
 def test_gating_the_reference_against_a_buggy_foreign_build(tmp_path: Path) -> None:
     r = tank("gate", "--baseline", "reference", "--baseline-profile", "contract",
