@@ -103,11 +103,11 @@ async def test_bandwidth_trickles_in_page_time() -> None:
         now[0] = start + 5_000  # half way: exactly half the body, the next slice due 100 ms later
         clock.release_due(now[0])
         await _held_until(clock, 1, start + 5_100)
-        assert bytes(upstream.received[0]) == body[:5_000]
+        assert await _received(upstream, 5_000) == body[:5_000]  # bytes passed may still be on their way
         now[0] = start + 9_999
         clock.release_due(now[0])
         await _held_until(clock, 1, start + 10_000)
-        assert bytes(upstream.received[0]) == body[:9_900]
+        assert await _received(upstream, 9_900) == body[:9_900]
         now[0] = start + 10_000
         clock.release_due(now[0])
         assert await _received(upstream, 10_000) == body
@@ -115,19 +115,24 @@ async def test_bandwidth_trickles_in_page_time() -> None:
         writer.close()
 
 
-async def test_timeout_closes_after_page_time_without_input() -> None:
+@pytest.mark.parametrize(("toxic", "after", "ends"), [
+    ("timeout", 30, ("eof",)),  # closes after 30 ms of page time without input (the request was swallowed)
+    ("reset_peer", 1000, ("reset", "eof")),  # RST 1000 ms of page time after the first data
+])
+async def test_a_countdown_ends_the_connection_in_page_time(toxic: str, after: int, ends: tuple[str, ...]) -> None:
     now = [1_000_000]
     clock = PageClock(lambda: now[0])
-    async with _through_toxic(clock, "timeout", {"timeout": 30}) as (upstream, reader, writer):
+    async with _through_toxic(clock, toxic, {"timeout": after}) as (upstream, reader, writer):
         writer.write(REQUEST)
-        assert await _held_until(clock, 1) == (1, now[0] + 30)  # swallowed: the request waits
+        assert await _held_until(clock, 1) == (1, now[0] + after)  # the request waits
         assert (await outcome(reader, 0.1))[0] == "open"  # 100 ms of real time: still open
-        now[0] += 29
+        now[0] += after - 1
         assert clock.release_due(now[0]) == 0
         now[0] += 1
         assert clock.release_due(now[0]) == 1
-        assert (await outcome(reader, SHORT))[0] == "eof"
+        assert (await outcome(reader, SHORT))[0] in ends
         assert await _held_until(clock, 0, None) == (0, None) and bytes(upstream.received[0]) == b""
+        writer.close()
 
 
 async def test_timeout_zero_holds_without_a_due() -> None:
@@ -136,19 +141,6 @@ async def test_timeout_zero_holds_without_a_due() -> None:
         writer.write(REQUEST)
         assert await _held_until(clock, 1) == (1, None)  # held on purpose, nothing to wait for
         assert clock.release_due(2**62) == 0 and (await outcome(reader, 0.05))[0] == "open"
-        writer.close()
-
-
-async def test_reset_peer_resets_after_page_time() -> None:
-    now = [1_000_000]
-    clock = PageClock(lambda: now[0])
-    async with _through_toxic(clock, "reset_peer", {"timeout": 1000}) as (_, reader, writer):
-        writer.write(REQUEST)
-        assert await _held_until(clock, 1) == (1, now[0] + 1000)
-        assert (await outcome(reader, 0.05))[0] == "open"
-        now[0] += 1000
-        assert clock.release_due(now[0]) == 1
-        assert (await outcome(reader, SHORT))[0] in ("reset", "eof")
         writer.close()
 
 
@@ -176,7 +168,7 @@ async def test_slicer_pauses_are_page_time() -> None:
         writer.write(body)
         await _held_until(clock, 1, start + 1)
         await asyncio.sleep(0.05)
-        assert bytes(upstream.received[0]) == body[:25]
+        assert await _received(upstream, 25) == body[:25]
         now[0] = start + 2
         clock.release_due(now[0])
         await _held_until(clock, 1, start + 3)
