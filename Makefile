@@ -22,7 +22,7 @@ run: setup
 	$(PY) -m harness run $(ARGS)
 
 test: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=15
 
 setup: system-deps venv
 

@@ -1,4 +1,6 @@
-"""A run with 100,000 envelopes is judged in seconds (linear matching; no timing assertion)."""
+"""A run with 25,000 envelopes is judged whole and right within the test's default timeout (~7 s
+of CPU; no timing assertion): a matcher quadratic in the envelopes (~3×10^8 pairs) would not be.
+100,000 envelopes proved the same at 155–450 s of suite time under load."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +11,7 @@ from harness.contract.history import Attempt, Envelope, History, JournalEntry, J
 
 from .builders import DEAD, OUTBOX, T0, payload
 
-N = 100_000
+N = 25_000
 BATCH = 10
 
 
@@ -55,10 +57,7 @@ def big_history() -> History:
 
 
 @pytest.mark.slow
-# CPU-bound: judged in 253 s of wall time at load average ~18 on 2 cores, past the suite's 300 s
-# at ~30; the explicit bound here is for the busiest CI box, not a speed claim.
-@pytest.mark.timeout(900)
-def test_hundred_thousand_envelopes():
+def test_twenty_five_thousand_envelopes():
     v = judge(big_history(), list(GUARANTEES))
     assert v.counts["delivered"] == N and v.counts["lost"] == 0 and v.counts["duplicated"] == 0
     assert v.guarantees["no_loss"].status == "pass" and v.guarantees["no_loss"].evidence == N

@@ -1,36 +1,44 @@
 """Ctrl-C while ``tankharness`` still imports what it needs — its commands at start-up, or what a
-command loads lazily — exits 130 with one line, no traceback. The SIGINT is a real signal, sent
-by the process to itself from an import hook at the chosen module, so the moment is exact."""
+command loads lazily — exits 130 with one line, no traceback. An import hook raises the
+KeyboardInterrupt (what Python turns a SIGINT into) at the chosen module, so the moment is exact;
+in-process, so no interpreter start is paid."""
 from __future__ import annotations
 
-import subprocess
+import importlib.abc
 import sys
 
 import pytest
+from click.testing import CliRunner
 
-from harness.cli.common import ROOT
+from harness import entry
+from harness.cli import cli
 
-CODE = """
-import importlib.abc, os, signal, sys
-target = sys.argv[1]
-class Interrupt(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target_=None):
-        if name == target:
-            os.kill(os.getpid(), signal.SIGINT)
+
+class _InterruptAt(importlib.abc.MetaPathFinder):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, name: str, path: object, target: object = None) -> None:
+        if name == self.name:
+            raise KeyboardInterrupt
         return None
-sys.meta_path.insert(0, Interrupt())
-sys.argv = ["tankharness"] + sys.argv[2:]
-from harness.entry import main
-main()
-"""
 
 
-@pytest.mark.parametrize(("module", "args"), [
-    ("harness.cli.run", ["--help"]),  # importing the commands
-    ("harness.run.suite", ["run", "--ingest", "memory", "--only", "none"]),  # a command's own imports
-])
-def test_ctrl_c_while_loading_exits_130_quietly(module: str, args: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-c", CODE, module, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 130, (done.returncode, done.stderr[-2000:])
-    assert "Traceback" not in done.stderr and done.stderr.strip() == "tankharness: interrupted", done.stderr[-2000:]
+def _interrupt_when_importing(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.delitem(sys.modules, name, raising=False)  # imported afresh, through the hook
+    monkeypatch.setattr(sys, "meta_path", [_InterruptAt(name), *sys.meta_path])
+
+
+def test_ctrl_c_while_the_commands_load_exits_130_quietly(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    _interrupt_when_importing(monkeypatch, "harness.cli")
+    with pytest.raises(SystemExit) as stopped:
+        entry.main()
+    assert stopped.value.code == 130 and capsys.readouterr().err == "tankharness: interrupted\n"
+
+
+def test_ctrl_c_while_a_command_loads_exits_130_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    _interrupt_when_importing(monkeypatch, "harness.run.suite")
+    result = CliRunner().invoke(cli, ["run", "--ingest", "memory", "--only", "none"])
+    assert result.exit_code == 130, result.output
+    assert "Traceback" not in result.output and result.output.strip() == "tankharness: interrupted"

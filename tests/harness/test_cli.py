@@ -1,4 +1,6 @@
-"""The command line: exit codes 0/1/2, one-line reasons, machine reports."""
+"""The command line: exit codes 0/1/2, one-line reasons, machine reports. Through a real process
+where the process is what is tested (the entry point, a browser run); in-process otherwise (an
+interpreter start with the harness's imports costs 5–25 s on a loaded 2-core box)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +11,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from harness.cli import cli
 
 TANK = [sys.executable, "-m", "harness"]
 
@@ -18,19 +23,25 @@ def tank(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
                           env={**os.environ, **(env or {})})
 
 
+def tank_here(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``tank`` in this process: the same commands, exit code and stderr."""
+    r = CliRunner().invoke(cli, list(args), env=env)
+    return subprocess.CompletedProcess(["tankharness", *args], r.exit_code, r.stdout, r.stderr)
+
+
 def test_bad_option_is_usage_error() -> None:
     r = tank("run", "--no-such-option")
     assert r.returncode == 2
 
 
 def test_unknown_scenario_is_usage_error() -> None:
-    r = tank("run", "--only", "no_such_scenario")
+    r = tank_here("run", "--only", "no_such_scenario")
     assert r.returncode == 2
     assert "no scenario named no_such_scenario" in r.stderr
 
 
 def test_missing_browser_is_environment_error() -> None:
-    r = tank("run", "--only", "happy_path", "--ingest", "memory", env={"TANK_BROWSER": "/nonexistent/chromium"})
+    r = tank_here("run", "--only", "happy_path", "--ingest", "memory", env={"TANK_BROWSER": "/nonexistent/chromium"})
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0, r.stderr
     assert "TANK_BROWSER" in r.stderr
@@ -39,7 +50,7 @@ def test_missing_browser_is_environment_error() -> None:
 def test_malformed_scenario_names_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\njudges: [no_loss]\nsteps:\n  - open: home\n  - click: tell\n")
-    r = tank("run", "--scenarios", str(bad), "--ingest", "memory")
+    r = tank_here("run", "--scenarios", str(bad), "--ingest", "memory")
     assert r.returncode == 2
     assert "bad.yaml:5" in r.stderr and "click" in r.stderr
 
@@ -69,7 +80,7 @@ def test_proxy_on_a_busy_port_is_environment_error() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        r = tank("proxy", "--port", str(busy.getsockname()[1]))
+        r = tank_here("proxy", "--port", str(busy.getsockname()[1]))
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "cannot listen" in r.stderr
 
