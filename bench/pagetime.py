@@ -70,6 +70,12 @@ def cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def own_cpu_s() -> float:
+    """CPU seconds of this process alone: the harness (Python), without the driver and browsers."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
 def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
@@ -99,16 +105,23 @@ async def matrix(workers: int, serial: bool) -> None:
     scenarios = [s for s in scenarios if "soak" not in s.tags]
     walls = {}
     for n in ([workers, 1] if serial and workers != 1 else [workers]):
-        t0, c0 = time.monotonic(), cpu_s()
+        t0, c0, h0 = time.monotonic(), cpu_s(), own_cpu_s()
         report, results = await run_suite(load_build("reference"), scenarios, Adapter(), WorldOptions(ingest="memory"),
                                           workers=n)
         walls[n] = time.monotonic() - t0
+        cpu, harness_cpu = cpu_s() - c0, own_cpu_s() - h0
         page_h = sum(r.sim_ms for r in results) / HOUR_MS
         failed = [r.scenario.name for r in results if r.error or not r.verdict.passed]
         steps = sum(int(r.history.meta.get("clock_steps") or 0) for r in results)
-        print(f"matrix  workers={n}: {len(results)} scenarios  wall {walls[n]:.1f} s  cpu {cpu_s() - c0:.1f} s  "
+        longest = max(results, key=lambda r: r.wall_s)
+        print(f"matrix  workers={n}: {len(results)} scenarios  wall {walls[n]:.1f} s  cpu {cpu:.1f} s "
+              f"(harness {harness_cpu:.1f}, driver and browsers {cpu - harness_cpu:.1f})  "
               f"clock stops {steps}  page {page_h:.1f} h  {page_h / walls[n]:.2f} page-h per wall-s  ({load()})  "
               f"failed: {', '.join(failed) or 'none'}")
+        # The wall cannot beat the longest scenario nor the CPU spread over the cores.
+        print(f"matrix  workers={n}: longest {longest.scenario.name} {longest.wall_s:.1f} s; "
+              f"cpu / {os.cpu_count()} cores {cpu / (os.cpu_count() or 1):.1f} s; slowest five: "
+              + ", ".join(f"{r.scenario.name} {r.wall_s:.1f}" for r in sorted(results, key=lambda r: -r.wall_s)[:5]))
     if len(walls) == 2:
         print(f"matrix  speed-up of {workers} workers over 1: {walls[1] / walls[workers]:.2f}x")
 

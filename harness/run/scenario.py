@@ -34,6 +34,7 @@ from harness.run.state import ScenarioRun, StepFailed
 from harness.driver.visitors import VisitorArrivals, arrive, page_vars, visitor_arrivals
 from harness.run.watchdog import Progress, Stopped, Watchdog
 from harness.toxiproxy.pagetime import PageClock
+from harness.world.context import ContextSession
 from harness.world.world import World
 from server_stub.app import StubServer
 
@@ -258,11 +259,15 @@ def _pages(run: ScenarioRun) -> list[Any]:
 
 
 async def _close_sessions(run: ScenarioRun) -> None:
-    for session in run.live_sessions():
+    """Close every context at once (they are independent); each gets ``CLOSE_S``."""
+
+    async def close(session: "ContextSession") -> None:
         try:
             await asyncio.wait_for(session.close(), CLOSE_S)
         except asyncio.TimeoutError:  # a renderer that never answers: the browser's close ends it
             pass
+
+    await asyncio.gather(*(close(s) for s in run.live_sessions()))
     run.contexts.sessions.clear()
 
 
