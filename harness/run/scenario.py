@@ -226,7 +226,9 @@ async def _heal_and_settle(run: ScenarioRun) -> None:
 async def _final_read(run: ScenarioRun) -> list[str]:
     """Record the final outbox of every context (writes the observer missed show as snapshots).
 
-    Returns notes: a context whose storage could not be read is not silently taken as empty."""
+    Returns notes: a context whose storage could not be read is not silently taken as empty.
+    The short real-time quiet first is needed: an unload write or beacon of the last step reaches
+    the stub and the observer with no page left to probe for it (``VirtualClock.quiet``)."""
     notes = []
     with contextlib.suppress(Exception):
         await run.flush()
