@@ -29,6 +29,7 @@ def outcome(result) -> tuple:  # noqa: ANN001 - a ScenarioResult or the plugin's
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # run alone, the serial side is a whole serial matrix too (~400 s at load 20)
 def test_workers_report_what_a_serial_run_reports(tank_run) -> None:
     _, results = asyncio.run(run_suite(load_build("reference"), MEMORY, Adapter(), WorldOptions(ingest="memory"),
                                        workers=WORKERS))
