@@ -73,28 +73,36 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys]) => {
   """ + FIRE_INSTANT_JS + """
   c._replayLogOnce();
   const real = () => c._embedder.performanceNow();
-  const pause = () => new Promise((r) => c._embedder.setTimeout(r, 1));
+  // A task boundary: a MessageChannel task (Playwright's own between timers), not a 1 ms timer,
+  // which a loaded machine stretches to several ms — once per instant, it was a third of a storm's cost.
+  const task = () => new Promise((r) => c._embedder.postTask(r));
   const busy = () => (window.__tankInflight || 0) + (window.__tankLocks || 0);
   const read = () => keys.map((k) => { try { return localStorage.getItem(k); } catch (e) { return null; } });
   const ticks = c._now.ticks + (to - c._now.time);
   const begin = real(), errors = [];
   let fired = 0, last = read(), stamps = window.__tankStamps || 0;
   const out = (why) => ({ t: c._now.time, fired, errors, why });
-  while (true) {
-    if (busy() > 0) {
-      const start = real();
-      if (typeof window.__tankIdle === "function") {
-        let cancel;
-        await Promise.race([window.__tankIdle(), new Promise((r) => { cancel = c._embedder.setTimeout(r, budgetMs); })]);
-        cancel();
-      }
-      // A task boundary before the clock moves: idle resolves in the instrumentation's own reaction to
-      // the settled send, and the build's reactions (a .then chain that reads Date.now() to schedule its
-      // retry) are later microtasks; firing timers first would run them at a later page time.
-      await pause();
-      while (busy() > 0 && real() - start < budgetMs) await pause();
-      if (busy() > 0) return out("held");
+  // Wait (real time, up to the budget) until no work is open; then a task boundary before the clock
+  // moves: idle resolves in the instrumentation's own reaction to the settled send, and the build's
+  // reactions (a .then chain that reads Date.now() to schedule its retry) are later microtasks;
+  // firing timers first would run them at a later page time. Repeat while that reaction opened more.
+  const settle = async () => {
+    const start = real();
+    while (busy() > 0) {
+      const left = budgetMs - (real() - start);
+      if (left <= 0) return false;
+      let cancel;
+      const timeout = new Promise((r) => { cancel = c._embedder.setTimeout(r, Math.max(1, left)); });
+      const idle = typeof window.__tankIdle === "function" ? window.__tankIdle()
+        : new Promise((r) => c._embedder.setTimeout(r, 1));  // no instrumentation: poll
+      await Promise.race([idle, timeout]);
+      cancel();
+      await task();
     }
+    return true;
+  };
+  while (true) {
+    if (busy() > 0 && !(await settle())) return out("held");
     const now = read();
     if (stamps === (window.__tankStamps || 0) && now.some((v, i) => v !== last[i])) return out("unstamped");
     last = now; stamps = window.__tankStamps || 0;
