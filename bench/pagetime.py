@@ -142,6 +142,7 @@ async def storm() -> None:
         meta = r.history.meta  # type: ignore[attr-defined]
         print(f"storm   {tracker:20} 26 h outage: wall {wall:.1f} s  cpu (with world start) {cpu_s() - c0:.1f} s  "
               f"clock stops {meta.get('clock_steps')}  timers {meta.get('clock_timers')}  "
+              f"requests {len(r.history.journal)}  "  # type: ignore[attr-defined]
               f"{r.sim_ms / HOUR_MS / wall:.1f} page-h per wall-s  ({load()})  error {r.error}")  # type: ignore[attr-defined]
     print(f"storm   retry storm / reference wall: {walls['mutant:retry_storm'] / walls['reference']:.1f}x")
 

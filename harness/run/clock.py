@@ -54,6 +54,9 @@ class VirtualClock:
     settle_max_s: float = 3.0  # pending Web Locks (no request open): real time waited before page time moves
     travel_max_s: float = 30.0  # a request no fault holds (on its way): real time waited before giving up
     bulk: bool = True  # run a lone page's timers in bulk
+    # Told before a bulk run which context runs; the function it returns is called with the page
+    # time a bulk run stopped at because a request started (``now`` lags the page until then).
+    on_bulk: Callable[[str], Callable[[int], None]] = lambda context: lambda t: None
     steps: int = 0  # clock stops (Python round trips)
     timers: int = 0  # page timers fired
     fallback_used: bool = False
@@ -114,12 +117,19 @@ class VirtualClock:
         tabs = [(s, name, p) for s in sessions for name, p in s.tabs.items() if not p.is_closed()]
         lone, limit = self._lone(sessions, tabs, stop, horizon)
         bulk_ran = 0
-        if self.bulk and lone is not None and not self._open and id(lone[0]) not in self._no_bulk and limit > self.now:
+        held = self.held()
+        # Not under a toxic: the proxy stamps a request's bytes with ``now`` when they arrive, and in
+        # bulk ``now`` lags the page until the run returns (a latency would be cut short by the lag).
+        if (self.bulk and lone is not None and not self._open and id(lone[0]) not in self._no_bulk
+                and limit > self.now and not held.real_time):
             session, tab, page = lone
             # With no fault able to hold a request, work that stays open is slow, not held: wait longer.
-            budget = 30.0 if self.held().can_hold else self.settle_max_s * 1000
+            budget = 30.0 if held.can_hold else self.settle_max_s * 1000
+            caught_up = self.on_bulk(session.name)
             run = await pagetime.run_bulk(page, limit, session.adapter.watched_keys(), budget_ms=budget)
             if run is not None:
+                if run.why == "request":
+                    caught_up(run.t)
                 bulk_ran = id(session)
                 self._record(session, tab, run)
                 if run.why == "unstamped":
@@ -130,10 +140,10 @@ class VirtualClock:
         # Only contexts with work due by ``stop`` are stepped; the others stay behind and the next
         # probes reuse what they said. A stop at the horizon brings every context to it.
         due = {id(s) for s in sessions if stop >= horizon or id(s) == bulk_ran or self._has_work(s, stop)}
+        self.now = max(self.now, stop)  # before the timers fire: a request they start is stamped with their time
         runs = await asyncio.gather(*(self._page_to(s, name, p, stop) for s, name, p in
                                       [(s, "", s.observer) for s in sessions] + tabs if id(s) in due))
         self.timers += sum(r.fired for r in runs if r is not None)
-        self.now = max(self.now, stop)
         self._unchanged = {id(s) for s in sessions} - due
 
     def _lone(self, sessions: list[ContextSession], tabs: list, stop: int,  # noqa: ANN001

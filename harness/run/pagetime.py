@@ -8,18 +8,24 @@ reached for documents that open later (``log_time``).
 
 ``RUN_BULK_JS`` runs one page's timers back to back inside the page: after each timer it lets the
 work that timer started finish (real time, a short budget) before it fires the next, so page time
-never moves while a request is open. It returns to Python when it reaches the target, when work
-stays open past the budget (a request is held: the harness clock takes over), after a real-time
-slice (progress), or when the page wrote a watched key without the instrumentation's time stamp
-(the observer would stamp it late; the harness falls back to stepping).
+never moves while a request is open. It returns to Python when it reaches the target, right after
+the instant a request started (fetch or beacon: the harness clock settles it, held or not — so
+the cost of a run follows its network exchanges, not its timers, and ``journal_catch_up`` gives
+requests that ended meanwhile their page time), when lock work stays open past the budget, after a
+real-time slice (progress), or when the page wrote a watched key without the instrumentation's time
+stamp (the observer would stamp it late; the harness falls back to stepping).
 """
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Page
+
+if TYPE_CHECKING:
+    from server_stub.journal import Journal
 
 # Fire every timer due at the first due instant up to ``ticks``, in Playwright's order, each in its
 # own task: like ``runFor``, but one scan of the timer list per instant rather than per timer,
@@ -80,15 +86,16 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys]) => {
   const read = () => keys.map((k) => { try { return localStorage.getItem(k); } catch (e) { return null; } });
   const ticks = c._now.ticks + (to - c._now.time);
   const begin = real(), errors = [];
-  let fired = 0, last = read(), stamps = window.__tankStamps || 0;
+  let fired = 0, last = read(), stamps = window.__tankStamps || 0, sends = window.__tankSends || 0;
   const out = (why) => ({ t: c._now.time, fired, errors, why });
   // Wait (real time, up to the budget) until no work is open; then a task boundary before the clock
   // moves: idle resolves in the instrumentation's own reaction to the settled send, and the build's
   // reactions (a .then chain that reads Date.now() to schedule its retry) are later microtasks;
   // firing timers first would run them at a later page time. Repeat while that reaction opened more.
+  const sent = () => (window.__tankSends || 0) !== sends;
   const settle = async () => {
     const start = real();
-    while (busy() > 0) {
+    while (busy() > 0 && !sent()) {
       const left = budgetMs - (real() - start);
       if (left <= 0) return false;
       let cancel;
@@ -103,6 +110,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys]) => {
   };
   while (true) {
     if (busy() > 0 && !(await settle())) return out("held");
+    if (sent()) return out("request");  // page time stops where a request starts: the harness clock takes it
     const now = read();
     if (stamps === (window.__tankStamps || 0) && now.some((v, i) => v !== last[i])) return out("unstamped");
     last = now; stamps = window.__tankStamps || 0;
@@ -149,3 +157,18 @@ def log_script(now_ms: int) -> str:
     """An init script that puts documents opened later at page time ``now_ms`` (paused)."""
     return (f"globalThis.__pwClock && globalThis.__pwClock.controller.log('pauseAt', {int(time.time() * 1000)}, "
             f"{int(now_ms)});")
+
+
+def journal_catch_up(journal: "Journal", context: str) -> Callable[[int], None]:
+    """Before a bulk run of ``context``: a function that gives the requests it ended the page time
+    they were made at. The stub journals a request's end with the harness clock's ``now``, which lags
+    the page until the run returns; a run returns right after the instant a request started (page
+    time stands still while it is open), so that instant is the time of every request it ended."""
+    entries = journal.entries()
+    mark = entries[-1].seq if entries else 0
+
+    def caught_up(t: int) -> None:
+        for e in journal.since(mark):
+            if e.context == context and e.t_done is not None:
+                journal.update(e.seq, t_page_done=max(t, e.t_page or 0))
+    return caught_up

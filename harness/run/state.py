@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.contract.adapter import Adapter
+from harness.run import pagetime
 from harness.run.clock import VirtualClock
 from harness.contract.history import Intent
 from harness.contract.vocabulary import OpKind
@@ -80,7 +81,8 @@ class ScenarioRun:
                   contexts=Contexts(persistent=any(isinstance(s, RestartBrowser) for s in scenario.steps)),
                   faults=FaultsInPlace())
         run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity,
-                                 held=lambda: places.held(run), release_due=lambda now: places.release_due(run, now))
+                                 held=lambda: places.held(run), release_due=lambda now: places.release_due(run, now),
+                                 on_bulk=lambda context: pagetime.journal_catch_up(stub.journal, context))
         return run
 
     @property

@@ -262,6 +262,7 @@
     const url = typeof input === "string" || input instanceof URL ? String(input) : input && input.url;
     if (!isSync(url)) return origFetch.apply(this, arguments);
     const id = ++seq;
+    window.__tankSends = (window.__tankSends || 0) + 1;  // the bulk clock stops where a request starts
     const t0 = Date.now();
     const raw = outboxAtSend(init && init.body !== undefined ? init.body : undefined);
     const isRequest = !(typeof input === "string" || input instanceof URL);
@@ -344,6 +345,7 @@
       if (!isSync(url)) return origBeacon(url, data);
       const t = Date.now();
       const raw = outboxAtSend(data);
+      window.__tankSends = (window.__tankSends || 0) + 1;
       const ok = origBeacon(tag(url, "beacon"), data);
       const id = ++seq;
       if (typeof data === "string") {

@@ -1,0 +1,94 @@
+"""A request made during a bulk run is journaled with the page time it was made at, though the
+harness clock's ``now`` lags the page until the run returns (no browser: the page is scripted)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from harness.run import pagetime
+from harness.run.clock import VirtualClock
+from server_stub.journal import Journal
+
+START = 1_000_000
+REQUEST_AT = START + 3_600_000  # an hour of timers later, in the same bulk run
+
+
+class Page:
+    def is_closed(self) -> bool:
+        return False
+
+
+@dataclass
+class Session:
+    name: str = "c1"
+    observer: Page = field(default_factory=Page)
+    tabs: dict[str, Page] = field(default_factory=lambda: {"main": Page()})
+    adapter: Any = None
+    recorder: Any = None
+
+    async def probe_detail(self) -> tuple[int, int, int | None, int]:
+        return 0, 0, None, 0
+
+
+class Adapter:
+    def watched_keys(self) -> list[str]:
+        return []
+
+
+def make_clock(journal: Journal) -> VirtualClock:
+    session = Session(adapter=Adapter())
+    c = VirtualClock(START, lambda: [session],  # type: ignore[list-item, return-value]
+                     on_bulk=lambda context: pagetime.journal_catch_up(journal, context))
+    journal.page_clock = lambda: c.now
+    return c
+
+
+def stub_answers(journal: Journal, context: str | None) -> int:
+    """What the stub does with a request that arrives and is answered during the bulk run."""
+    seq = journal.begin(method="POST", path="/sync", via="fetch").seq
+    journal.update(seq, context=context)
+    journal.finish(seq, outcome="ok", status=200, processed=True)
+    return seq
+
+
+async def test_a_request_ended_during_a_bulk_run_carries_the_page_time_it_was_made_at(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = Journal()
+    earlier = stub_answers(journal, "c1")  # before the run: ended at the clock's own time
+    c = make_clock(journal)
+    seqs: list[int] = []
+
+    async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0) -> pagetime.PageRun:
+        seqs.append(stub_answers(journal, "c1"))  # the page's request, answered before the run returns
+        seqs.append(stub_answers(journal, "c2"))  # another context's (a late beacon): not this page's
+        return pagetime.PageRun(REQUEST_AT, fired=60, why="request")
+
+    async def run_to(page: Page, to: int) -> pagetime.PageRun:
+        return pagetime.PageRun(to)
+
+    monkeypatch.setattr(pagetime, "run_bulk", run_bulk)
+    monkeypatch.setattr(pagetime, "run_to", run_to)
+    await c._run_to(START + 7_200_000, START + 7_200_000)
+    mine, other = (journal.get(s) for s in seqs)
+    assert mine is not None and other is not None
+    assert (c.now, mine.t_page_done) == (REQUEST_AT, REQUEST_AT)
+    assert other.t_page_done == START  # left as the stub journaled it
+    assert journal.get(earlier).t_page_done is None  # type: ignore[union-attr]  # no page clock then
+
+
+async def test_page_time_is_set_before_timers_fire_so_their_requests_are_stamped_with_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = Journal()
+    c = make_clock(journal)
+    c.bulk = False
+    seqs: list[int] = []
+
+    async def run_to(page: Page, to: int) -> pagetime.PageRun:
+        seqs.append(stub_answers(journal, "c1"))
+        return pagetime.PageRun(to, fired=1)
+
+    monkeypatch.setattr(pagetime, "run_to", run_to)
+    await c._run_to(START + 5_000, START + 60_000)
+    assert {journal.get(s).t_page_done for s in seqs} == {START + 5_000}  # type: ignore[union-attr]
