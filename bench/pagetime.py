@@ -13,8 +13,8 @@ Three parts, each printed with its figures and ratios:
 Every figure is printed with the load average when it was taken, and with the CPU seconds of the
 harness and its browsers: on a shared machine wall time follows the load, CPU time much less.
 3. soak — 100 faker visitors under a random fault schedule (bench/soak_100_visitors.yaml, not in the bundled set):
-   visitors, events with a fate, page hours per wall second, peak memory of the harness and its
-   browsers. Target: under 60 s.
+   visitors, events with a fate, page hours per wall second, peak memory (PSS, sampled during the
+   run) of the harness and its child processes. Target: under 60 s.
 
     .venv/bin/python bench/pagetime.py [--part matrix|storm|soak ...] [--workers N] [--no-serial]
 """
@@ -40,10 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 HOUR_MS = 3_600_000
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants (Linux /proc), in MiB."""
+def tree_pss_mb(root: int) -> float:
+    """Proportional memory (PSS, /proc/PID/smaps_rollup) of a process and all its descendants, in
+    MiB: pages the ~300 Chromium processes share are counted once in all, not once per process
+    (summed RSS counted them hundreds of times)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -53,13 +54,16 @@ def tree_rss_mb(root: int) -> float:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [root]
+    total_kb, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
         todo.extend(children.get(pid, ()))
-    return total / 2**20
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                total_kb += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return total_kb / 1024
 
 
 def cpu_s() -> float:
@@ -81,7 +85,8 @@ def load() -> str:
 
 
 class PeakMemory:
-    """Samples the process tree's memory every 0.2 s in a thread while the block runs."""
+    """Samples the process tree's PSS every 0.5 s in a thread while the block runs (the harness,
+    the Playwright driver, the browsers, PostgreSQL if any)."""
 
     def __enter__(self) -> "PeakMemory":
         self.peak = 0.0
@@ -92,8 +97,8 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_mb(os.getpid()))
-            self._stop.wait(0.2)
+            self.peak = max(self.peak, tree_pss_mb(os.getpid()))
+            self._stop.wait(0.5)
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()

@@ -19,6 +19,7 @@ class _Hold:
     due: int | None  # page ms; None: until released
     via: str
     key: str | None  # the page's id of the send (instrumentation tag), to learn of its abort
+    context: str | None  # the browser context that sent it (instrumentation tag)
     future: asyncio.Future[HangEnd] = field(repr=False)
 
 
@@ -34,31 +35,35 @@ class Holds:
         """Delays count in page time from now on (the harness releases them with ``release_due``)."""
         self.page_clock = on
 
-    async def hold(self, due: int | None = None, via: str = "fetch", key: str | None = None) -> HangEnd:
+    async def hold(self, due: int | None = None, via: str = "fetch", key: str | None = None,
+                   context: str | None = None) -> HangEnd:
         """Block until released (``due`` None), until page time ``due``, or until the stub stops.
 
         Cancellation (the client went away) propagates to the caller.
         """
         if self._stopped:
             return "stopped"
-        hold = _Hold(due, via, key, asyncio.get_running_loop().create_future())
+        hold = _Hold(due, via, key, context, asyncio.get_running_loop().create_future())
         self._held.add(hold)
         try:
             return await hold.future
         finally:
             self._held.discard(hold)
 
-    async def delay(self, sent_at: int | None, delay_ms: int, via: str = "fetch", key: str | None = None) -> HangEnd:
+    async def delay(self, sent_at: int | None, delay_ms: int, via: str = "fetch", key: str | None = None,
+                    context: str | None = None) -> HangEnd:
         """Wait ``delay_ms`` after ``sent_at`` (page ms) with a page clock, else in real time."""
         if not self.page_clock or sent_at is None:
             await asyncio.sleep(delay_ms / 1000)
             return "released"
-        return await self.hold(sent_at + delay_ms, via, key)
+        return await self.hold(sent_at + delay_ms, via, key, context)
 
     # -- what the clock asks -------------------------------------------------------------
-    def count(self, via: str | None = None) -> int:
-        """Requests held now (of one transport when ``via`` is given)."""
-        return sum(1 for h in self._held if not h.future.done() and (via is None or h.via == via))
+    def count(self, via: str | None = None, context: str | None = None) -> int:
+        """Requests held now (of one transport when ``via`` is given, of one browser context when
+        ``context`` is: a visitor's step waits for its own context's requests only)."""
+        return sum(1 for h in self._held if not h.future.done() and (via is None or h.via == via)
+                   and (context is None or h.context == context))
 
     def hung_count(self) -> int:
         return sum(1 for h in self._held if not h.future.done() and h.due is None)

@@ -56,6 +56,7 @@ class _Exchange:
     via: str = "unknown"
     t_page: int | None = None  # page time the request was sent at (None: not from an instrumented page)
     send: str | None = None  # the page's id of the send
+    context: str | None = None  # the browser context that sent it
     hanging: bool = False
     processed: bool = False
 
@@ -88,8 +89,9 @@ class SyncApp:
             via=via if via in ("fetch", "beacon") else "unknown",
             headers=_journaled(request.headers),
         )
-        ex = _Exchange(request, entry.seq, entry.via, _page_time(request), request.query.get(SEND_PARAM))
-        tags = {"t_page": ex.t_page, "context": request.query.get(CONTEXT_PARAM) or None}
+        ex = _Exchange(request, entry.seq, entry.via, _page_time(request), request.query.get(SEND_PARAM),
+                       request.query.get(CONTEXT_PARAM) or None)
+        tags = {"t_page": ex.t_page, "context": ex.context}
         if any(v is not None for v in tags.values()):
             self.journal.update(ex.seq, **{k: v for k, v in tags.items() if v is not None})
         try:
@@ -169,7 +171,7 @@ class SyncApp:
         status, body, retry_after, error = await self._process(ex, parsed, raw)
         if late and fault is not None and fault.delay_ms:
             # A slow server: it has done the work; the answer leaves ``delay_ms`` after the request.
-            if await self.faults.holds.delay(ex.t_page, fault.delay_ms, ex.via, ex.send) != "released":
+            if await self.faults.holds.delay(ex.t_page, fault.delay_ms, ex.via, ex.send, ex.context) != "released":
                 return self._gone(ex)
         if fault is not None and fault.kind == "process_then_fail":
             if fault.close is not None:
@@ -216,7 +218,7 @@ class SyncApp:
 
     async def _before(self, ex: _Exchange, fault: Fault) -> web.StreamResponse | None:
         """Apply the part of a fault that comes before normal handling; a response ends it."""
-        if fault.delay_ms and await self.faults.holds.delay(ex.t_page, fault.delay_ms, ex.via, ex.send) != "released":
+        if fault.delay_ms and await self.faults.holds.delay(ex.t_page, fault.delay_ms, ex.via, ex.send, ex.context) != "released":
             return self._gone(ex)
         if fault.kind == "status":
             return self._answer(ex, fault.status or 500, _fault_body(fault), retry_after=fault.retry_after,
@@ -226,7 +228,7 @@ class SyncApp:
         if fault.kind == "hang":
             ex.hanging = True
             self.journal.update(ex.seq, outcome="hung")
-            how = await self.faults.holds.hold(None, ex.via, ex.send)
+            how = await self.faults.holds.hold(None, ex.via, ex.send, ex.context)
             ex.hanging = False
             if how == "stopped":
                 return self._close(ex, "fin", outcome="hung", error="server stopped")

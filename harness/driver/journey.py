@@ -1,7 +1,9 @@
 """The driver: a visitor's journey (open, click, send, navigate, reload, close) and time.
 
 Each step records an op (with the events it is expected to cause, as intents) *before* acting,
-after flushing the observer, so "what was pending just before" is exact.
+after flushing the observer, so "what was pending just before" is exact. A step then waits for
+its own context's work to settle: page time does not move within a step, and other contexts
+(other visitors) share nothing with this one a page could see but the network.
 """
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ async def open_page(run: ScenarioRun, step: m.Open) -> None:
     run.op("open", session=session, tab=step.tab, detail={"page": step.page}, intents=_view(run, session, step.tab))
     page = await session.new_tab(step.tab)
     await page.goto(page_url(run, step.page, step.query), referer=step.referrer, wait_until="load")
-    await run.clock.settle()
+    await run.clock.settle(session)
 
 
 async def navigate(run: ScenarioRun, step: m.Navigate) -> None:
@@ -65,7 +67,7 @@ async def navigate(run: ScenarioRun, step: m.Navigate) -> None:
     await session.flush()
     run.op("navigate", session=session, tab=step.tab, detail={"page": step.page}, intents=_view(run, session, step.tab))
     await page.goto(page_url(run, step.page, step.query), wait_until="load")
-    await _after_unload(run)
+    await _after_unload(run, session)
 
 
 async def reload(run: ScenarioRun, step: m.Reload) -> None:
@@ -74,7 +76,7 @@ async def reload(run: ScenarioRun, step: m.Reload) -> None:
     await session.flush()
     run.op("reload", session=session, tab=step.tab, intents=_view(run, session, step.tab))
     await page.reload(wait_until="load")
-    await _after_unload(run)
+    await _after_unload(run, session)
 
 
 async def close(run: ScenarioRun, step: m.Close) -> None:
@@ -89,7 +91,7 @@ async def close(run: ScenarioRun, step: m.Close) -> None:
         await asyncio.wait_for(closed, 5)
     except asyncio.TimeoutError as exc:
         raise StepFailed(step.line, "the page did not close within 5 s (a beforeunload dialog?)") from exc
-    await _after_unload(run)
+    await _after_unload(run, session)
 
 
 async def crash(run: ScenarioRun, step: m.Crash) -> None:
@@ -110,7 +112,7 @@ async def crash(run: ScenarioRun, step: m.Crash) -> None:
         send.add_done_callback(lambda t: t.cancelled() or t.exception())  # nobody waits for its error
         send.cancel()
     await page.close()
-    await _after_unload(run)
+    await _after_unload(run, session)
 
 
 def human_gap(run: ScenarioRun, context: str, tab: str) -> int:
@@ -140,13 +142,13 @@ async def click(run: ScenarioRun, step: m.Click) -> None:
                intents=_view(run, session, step.tab))
         async with page.expect_navigation(wait_until="load"):
             await page.click(step.selector)
-        await _after_unload(run)
+        await _after_unload(run, session)
         return
     event = CLICK_EVENTS.get(step.target)
     intents = (run.intent(session, step.tab, *event),) if event else ()
     run.op("click", session=session, tab=step.tab, detail={"target": step.target}, intents=intents)
     await page.click(step.selector)
-    await run.clock.settle()
+    await run.clock.settle(session)
 
 
 async def send(run: ScenarioRun, step: m.Send) -> None:
@@ -167,7 +169,7 @@ async def send(run: ScenarioRun, step: m.Send) -> None:
                   api.fill(step.category, step.action, step.label, step.value, step.meta)])
     if error:
         run.notes.append(f"line {step.line}: send failed in the page: {error}")
-    await run.clock.settle()
+    await run.clock.settle(session)
 
 
 SEND_JS = """([shape, name, method, target, data]) => {
@@ -196,10 +198,11 @@ async def advance(run: ScenarioRun, step: m.Advance) -> None:
     await run.clock.advance(step.ms, step.mode)
 
 
-async def _after_unload(run: ScenarioRun) -> None:
-    """Give beacons and unload writes a moment (real time) to land, then settle."""
-    await run.clock.settle()
-    await run.clock.quiet()
+async def _after_unload(run: ScenarioRun, session: ContextSession) -> None:
+    """Give beacons and unload writes a moment (real time) to land, then settle — the step's own
+    context: other contexts' work does not change with this one's step."""
+    await run.clock.settle(session)
+    await run.clock.quiet(context=session.name)
 
 
 HANDLERS = {

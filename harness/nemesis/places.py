@@ -1,7 +1,8 @@
 """Where faults live — browser, proxy, stub, database — behind one small protocol.
 
 Each place answers three questions: heal what the scenario left (``heal``); which page fetches it
-holds now and when the first of them is due in page time (``held``); and lets due ones go
+holds now — of every context, or of one (``context``: a visitor's step settles its own context
+only) — and when the first of them is due in page time (``held``); and lets due ones go
 (``release_due``). The step handlers apply faults; healing, the clock's "is this request held on
 purpose?" and its "when must I stop?" all come from here, so a new kind of fault is one class.
 """
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 class Place(Protocol):
     name: str
 
-    def held(self, run: "ScenarioRun") -> Held: ...
+    def held(self, run: "ScenarioRun", context: str | None = None) -> Held: ...
 
     def release_due(self, run: "ScenarioRun", now: int) -> int: ...
 
@@ -39,7 +40,7 @@ class BrowserPlace:
 
     name = "browser"
 
-    def held(self, run: "ScenarioRun") -> Held:
+    def held(self, run: "ScenarioRun", context: str | None = None) -> Held:
         return Held()
 
     def release_due(self, run: "ScenarioRun", now: int) -> int:
@@ -61,10 +62,14 @@ class ProxyPlace:
 
     name = "proxy"
 
-    def held(self, run: "ScenarioRun") -> Held:
+    def held(self, run: "ScenarioRun", context: str | None = None) -> Held:
+        """Per context: the proxy sees bytes, not contexts, so it names no held fetch of one
+        (``real_time``: the caller counts a request that makes no progress as held after the quiet time)."""
         types = {run.faults.toxic_types.get(n, "") for n in run.faults.toxics}
         clock = run.proxy_clock
         if clock is None:
+            return Held(real_time=bool(types), can_hold=bool(types))
+        if context is not None:
             return Held(real_time=bool(types), can_hold=bool(types))
         fetches, due = clock.held()
         # Page-time holds give the clock its dues; but a request behind a toxic is only counted as
@@ -94,10 +99,10 @@ class StubPlace:
 
     name = "stub"
 
-    def held(self, run: "ScenarioRun") -> Held:
+    def held(self, run: "ScenarioRun", context: str | None = None) -> Held:
         holds = run.stub.faults.holds
         holds.abandon(run.recorder.ended_sends)  # a send its page aborted is not held any more
-        return Held(holds.count("fetch"), holds.next_due(), real_time=not holds.page_clock and holds.count() > 0,
+        return Held(holds.count("fetch", context), holds.next_due(), real_time=not holds.page_clock and holds.count() > 0,
                     can_hold=run.stub.faults.holding())
 
     def release_due(self, run: "ScenarioRun", now: int) -> int:
@@ -113,7 +118,7 @@ class DatabasePlace:
 
     name = "database"
 
-    def held(self, run: "ScenarioRun") -> Held:
+    def held(self, run: "ScenarioRun", context: str | None = None) -> Held:
         return Held()
 
     def release_due(self, run: "ScenarioRun", now: int) -> int:
@@ -136,11 +141,11 @@ async def start_database(run: "ScenarioRun") -> None:
 PLACES: tuple[Place, ...] = (BrowserPlace(), ProxyPlace(), StubPlace(), DatabasePlace())
 
 
-def held(run: "ScenarioRun") -> Held:
-    """What every place holds now."""
+def held(run: "ScenarioRun", context: str | None = None) -> Held:
+    """What every place holds now (of one browser context's requests when ``context`` is given)."""
     total = Held()
     for place in PLACES:
-        total = total + place.held(run)
+        total = total + place.held(run, context)
     return total
 
 

@@ -15,7 +15,7 @@ timer. Nothing waits real seconds for a tracker timer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from harness.run import pagetime
@@ -50,6 +50,8 @@ class VirtualClock:
     activity: Callable[[], int] = lambda: 0  # a counter that moves when the network does (journal size)
     held: Callable[[], Held] = lambda: Held()  # what the fault places hold now
     release_due: Callable[[int], int] = lambda now: 0  # let held requests due by then go
+    held_in: Callable[[str], Held] = lambda context: Held()  # what the fault places hold of one context's requests
+    activity_in: Callable[[str], int] = lambda context: 0  # a counter that moves when one context's network does
     quiet_s: float = 0.1  # with real-time holds in place: real time without progress after which work counts as held
     settle_max_s: float = 3.0  # pending Web Locks (no request open): real time waited before page time moves
     travel_max_s: float = 30.0  # a request no fault holds (on its way): real time waited before giving up
@@ -65,6 +67,7 @@ class VirtualClock:
     _no_bulk: set[int] = field(default_factory=set, repr=False)
     _open: bool = field(default=False, repr=False)  # the last settle left work open (held on purpose)
     _orphans: int = field(default=0, repr=False)  # held fetches no page waits for any more
+    _orphans_in: dict[str, int] = field(default_factory=dict, repr=False)  # the same, per context (scoped settles)
     orphan_wait_s: float = 1.0
     _seen: dict[int, tuple[int, int, int | None, int]] = field(default_factory=dict, repr=False)  # last probe per context
     _unchanged: set[int] = field(default_factory=set, repr=False)  # contexts not stepped since their last probe
@@ -209,8 +212,13 @@ class VirtualClock:
         due = -1 if -1 in dues else (min(dues) if dues else None)
         return inflight, locks, due, sum(r[3] for r in results)
 
-    async def settle(self) -> int | None:
+    async def settle(self, session: ContextSession | None = None) -> int | None:
         """Wait (real time) until the work the last timers started has settled.
+
+        With ``session``, only that context's work, held requests and facts count (a visitor's
+        step while other visitors' requests are in flight or held): page time does not move in a
+        step, and contexts share nothing a page could see but the network, so the others' work
+        settles on its own and the next clock stop waits for all of it.
 
         Settled: no send in flight and no Web Lock pending in any page; or every fetch in flight
         is held on purpose by a fault place (twice in a row, nothing moving); or, while a place
@@ -228,13 +236,16 @@ class VirtualClock:
         last: tuple[int, ...] | None = None
         since = started
         orphan_since: float | None = None
+        probe, held_now, activity = self._scope(session)
+        orphans = self._orphans if session is None else self._orphans_in.get(session.name, 0)
         while True:
-            inflight, locks, due, granting = await self._probe()
-            self._open = inflight + locks > 0
-            held = self.held()
-            self._orphans = min(self._orphans, held.fetches)
+            inflight, locks, due, granting = await probe()
+            if session is None:
+                self._open = inflight + locks > 0
+            held = held_now()
+            orphans = min(orphans, held.fetches)
             now = loop.time()
-            if held.fetches - self._orphans > inflight:
+            if held.fetches - orphans > inflight:
                 # A held request no page waits for: the page aborted it and the stub has not heard
                 # yet. Wait for that (briefly, from when it is first seen), or its late answer would
                 # look received.
@@ -242,13 +253,14 @@ class VirtualClock:
                 if now - orphan_since < self.orphan_wait_s:
                     await asyncio.sleep(0.002)
                     continue
-                self._orphans = held.fetches - inflight  # e.g. a keepalive fetch of a closed page
+                orphans = held.fetches - inflight  # e.g. a keepalive fetch of a closed page
             else:
                 orphan_since = None
-            if not self._open:
+            self._keep_orphans(session, orphans)
+            if inflight + locks == 0:
                 return due
-            holding = held.fetches - self._orphans
-            mark = (inflight, locks, held.fetches, self.activity())
+            holding = held.fetches - orphans
+            mark = (inflight, locks, held.fetches, activity())
             if mark != last:
                 last, since = mark, now
             if (inflight > holding and not held.real_time) or granting:
@@ -265,21 +277,37 @@ class VirtualClock:
                 return due
             await asyncio.sleep(0.002)
 
+    def _scope(self, session: ContextSession | None) -> tuple[
+            Callable[[], Awaitable[tuple[int, int, int | None, int]]], Callable[[], Held], Callable[[], int]]:
+        """What a settle probes, asks the fault places and watches: the whole run, or one context."""
+        if session is None:
+            return self._probe, self.held, self.activity
+        name = session.name
+        return session.probe_detail, lambda: self.held_in(name), lambda: self.activity_in(name)
+
+    def _keep_orphans(self, session: ContextSession | None, orphans: int) -> None:
+        if session is None:
+            self._orphans = orphans
+        else:
+            self._orphans_in[session.name] = orphans
+
     def _travel_note(self, count: int, waited: float) -> None:
         """Page time moves on while work is still on its way: say so."""
         self.notes.append(f"page time {self.now}: {count} request(s) or lock grant(s) no fault holds were still on their way after "
                           f"{waited:.0f} s of real time; the clock moved on (outcomes from here may be distorted "
                           "by a slow machine, not the build)")
 
-    async def quiet(self, quiet_s: float = 0.08, max_s: float = 2.0) -> None:
+    async def quiet(self, quiet_s: float = 0.08, max_s: float = 2.0, context: str | None = None) -> None:
         """Wait (real time) until no new fact has arrived for ``quiet_s``: beacons and unload writes,
-        which no page is left to probe."""
+        which no page is left to probe. With ``context``, only that context's facts count (its
+        own unload; other visitors' traffic never stops)."""
+        activity = self.activity if context is None else (lambda: self.activity_in(context))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max_s
-        mark, since = self.activity(), loop.time()
+        mark, since = activity(), loop.time()
         while loop.time() < deadline:
             await asyncio.sleep(0.01)
-            now_mark = self.activity()
+            now_mark = activity()
             if now_mark != mark:
                 mark, since = now_mark, loop.time()
             elif loop.time() - since >= quiet_s:

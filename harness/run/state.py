@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.contract.adapter import Adapter
-from harness.run import pagetime
-from harness.run.clock import VirtualClock
 from harness.contract.history import Intent
 from harness.contract.vocabulary import OpKind
 from harness.history.recorder import Recorder
+from harness.run import pagetime
+from harness.run.activity import ContextActivity
+from harness.run.clock import VirtualClock
 from harness.world.context import ContextSession
 
 if TYPE_CHECKING:
@@ -82,7 +83,9 @@ class ScenarioRun:
                   faults=FaultsInPlace())
         run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity,
                                  held=lambda: places.held(run), release_due=lambda now: places.release_due(run, now),
-                                 on_bulk=lambda context: pagetime.journal_catch_up(stub.journal, context))
+                                 on_bulk=lambda context: pagetime.journal_catch_up(stub.journal, context),
+                                 held_in=lambda context: places.held(run, context),
+                                 activity_in=ContextActivity(stub.journal, recorder))
         return run
 
     @property

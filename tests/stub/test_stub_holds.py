@@ -34,3 +34,17 @@ async def test_stop_ends_every_hold() -> None:
     await asyncio.sleep(0)
     holds.stop()
     assert await late == "stopped" and await holds.hold() == "stopped"
+
+
+async def test_held_requests_are_counted_per_browser_context() -> None:
+    holds = Holds()
+    holds.follow_page_clock()
+    a = asyncio.ensure_future(holds.delay(0, 3_000, key="a.1", context="visitor1"))
+    b = asyncio.ensure_future(holds.hold(None, key="b.1", context="visitor2"))
+    untagged = asyncio.ensure_future(holds.hold(None, via="beacon"))
+    await asyncio.sleep(0)
+    assert holds.count() == 3 and holds.count("fetch") == 2
+    assert holds.count("fetch", "visitor1") == 1 and holds.count(context="visitor2") == 1
+    assert holds.count(context="visitor3") == 0
+    holds.release_all()
+    assert {await a, await b, await untagged} == {"released"} and holds.count(context="visitor1") == 0
