@@ -11,8 +11,8 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from harness.history.recorder import Recorder
-    from server_stub.journal import Journal, JournalEntry
+    from harness.run.state import ScenarioRun
+    from server_stub.journal import JournalEntry
 
 
 class ContextActivity:
@@ -21,12 +21,12 @@ class ContextActivity:
     Journal entries without a context tag (a request the instrumentation did not tag) move every
     context's counter: the conservative reading, since nobody can tell whose they are."""
 
-    def __init__(self, journal: "Journal", recorder: "Recorder") -> None:
-        self._recorder = recorder
+    def __init__(self, run: "ScenarioRun") -> None:
+        self._run = run  # its journal and recorder are read at the first question
         self._counts: Counter[str | None] = Counter()
         self._writes = 0  # how far recorder.writes and recorder.attempts were counted (append-only lists)
         self._attempts = 0
-        journal.subscribe(self._on_entry)
+        self._listening = False  # subscribed at the first question: counters only ever compare with themselves
 
     def _on_entry(self, entry: "JournalEntry") -> None:
         """Every new or changed entry moves its context's counter. The context tag is set just
@@ -38,7 +38,10 @@ class ContextActivity:
 
     def __call__(self, context: str) -> int:
         """The counter of ``context`` (moves with its own facts and with untagged journal entries)."""
-        writes, attempts = self._recorder.writes, self._recorder.attempts
+        if not self._listening:
+            self._run.stub.journal.subscribe(self._on_entry)
+            self._listening = True
+        writes, attempts = self._run.recorder.writes, self._run.recorder.attempts
         for w in writes[self._writes:]:
             self._counts[w.context] += 1
         for a in attempts[self._attempts:]:
