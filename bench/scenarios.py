@@ -13,10 +13,10 @@ import asyncio
 import time
 from pathlib import Path
 
-from harness.contract.adapter import Adapter
 from harness.builds import load_build
-from harness.scenario import load_scenarios
+from harness.contract.adapter import Adapter
 from harness.run.suite import run_suite, select
+from harness.scenario import load_scenarios
 from harness.world.world import WorldOptions
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 import yaml
 
-from harness.contract.errors import UsageProblem
 from harness.builds.profile import Profile
 from harness.checker.guarantees import GUARANTEES, check_ids
+from harness.contract.errors import UsageProblem
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRACKER_DIR = REPO_ROOT / "tracker_js"

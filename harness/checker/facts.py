@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from harness.checker.direct import storage_failures
 from harness.checker.fold import Fold, Track, fold
-from harness.checker.lifecycle import WallToPage, Lifecycle
+from harness.checker.lifecycle import Lifecycle, WallToPage
 from harness.checker.match import Hit, Matches, match
 from harness.checker.payload import canonical
 from harness.checker.policy import Policy, ok_status

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from harness.checker.facts import Facts
 from harness.checker.fmt import hours, rel
+from harness.checker.fold import Mark, Track
 from harness.checker.payload import labels
 from harness.checker.policy import ok_status
-from harness.checker.fold import Mark, Track
 from harness.checker.subjects import DirectSubject, IntentSubject
 from harness.checker.verdict import EnvelopeFate
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from harness.contract.history import Envelope, History, Op
 from harness.checker.payload import labels
+from harness.contract.history import Envelope, History, Op
 
 
 @dataclass(frozen=True, slots=True)

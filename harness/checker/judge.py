@@ -17,12 +17,12 @@ from harness.checker.declared import declared_intents
 from harness.checker.facts import Facts, build_facts, with_fates
 from harness.checker.fates import assign
 from harness.checker.fmt import unique_among
+from harness.checker.guarantees import GUARANTEES, check_ids
+from harness.checker.notes import history_notes
 from harness.checker.policy import Policy
 from harness.checker.rules import RULES, Outcome
 from harness.checker.timeline import subject_timeline
 from harness.checker.verdict import COUNT_KEYS, GuaranteeResult, ScenarioVerdict
-from harness.checker.guarantees import GUARANTEES, check_ids
-from harness.checker.notes import history_notes
 from harness.contract.history import History
 
 

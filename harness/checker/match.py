@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from harness.checker.direct import match_direct
 from harness.checker.fold import Fold, Track
 from harness.checker.intents import Leftovers, match_intents
+from harness.checker.payload import labels
 from harness.checker.rows import match_rows
 from harness.checker.sendrecord import Touches, group_of, link_requests, pick
-from harness.checker.payload import labels
 from harness.checker.subjects import DirectSubject, Group, Hit, IntentSubject, PayloadIndex, resolve_eid
 from harness.contract.history import Attempt, History, StoredEvent
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from harness.contract.sync import RETRYABLE_4XX, ok_status
+
 
 def _setting(default: Any, kind: Literal["duration", "count", "fraction"], *, scenario: bool = True) -> Any:
     """A checked number; ``kind`` says how it is written and checked, ``scenario`` whether a
     scenario's ``policy:`` may override it (the scenario loader, its JSON Schema and
     ``__post_init__`` all read this one declaration)."""
     return field(default=default, metadata={"kind": kind, "scenario": scenario})
-
-from harness.contract.sync import RETRYABLE_4XX, ok_status
 
 __all__ = ["Policy", "ok_status"]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from harness.checker.facts import Facts, build_facts
 from harness.checker.fold import Track
-from harness.checker.subjects import DirectSubject, Hit, IntentSubject
 from harness.checker.policy import Policy
+from harness.checker.subjects import DirectSubject, Hit, IntentSubject
 from harness.checker.verdict import TimelineEntry
 from harness.contract.history import Attempt, History
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.contract.vocabulary import FATES, STATUSES, Fate, Status, SubjectKind
+
 COUNT_KEYS: tuple[str, ...] = ("delivered", "duplicated", "dropped_policy", "rejected", "pending", "lost", "unexpected")
 
 

@@ -13,9 +13,17 @@ from typing import Any
 import click
 from rich.console import Console
 
-from harness.cli.common import (DEFAULT_SCENARIOS, adapter_options, make_adapter, refuse_adapter_flags_with,
-                                 resolve_ingest, run_async, scenario_options, world_options)
 from harness.builds.diagnostics import ENVIRONMENT
+from harness.cli.common import (
+    DEFAULT_SCENARIOS,
+    adapter_options,
+    make_adapter,
+    refuse_adapter_flags_with,
+    resolve_ingest,
+    run_async,
+    scenario_options,
+    world_options,
+)
 from harness.contract.errors import HarnessError, UsageProblem
 
 BUDGET_SPENT = "(--scenario-timeout) was spent"  # how a run stopped by its wall budget says so (run/watchdog.py)

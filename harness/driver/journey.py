@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 from harness.contract import site
 from harness.contract.history import Intent
-from harness.scenario import model as m
 from harness.run.state import ScenarioRun, StepFailed
+from harness.scenario import model as m
 from harness.world.context import ContextSession
 
 # What a click on a named target must make the build enqueue (SPEC §2 auto events), and the

@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.contract.history import (
-    Attempt, Carried, Envelope, History, Intent, JournalEntry, JsonDict, Op, OutboxWrite, PageMessage, StoredEvent,
+    Attempt,
+    Carried,
+    Envelope,
+    History,
+    Intent,
+    JournalEntry,
+    JsonDict,
+    Op,
+    OutboxWrite,
+    PageMessage,
+    StoredEvent,
 )
 from harness.contract.vocabulary import AtRestSource, GuaranteeId, OpKind
 

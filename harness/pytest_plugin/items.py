@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-
 SUFFIXES = (".yaml", ".yml")
 _SCENARIO_KEY = re.compile(rb"^(steps|visitors|judges)\s*:", re.MULTILINE)
 _SNIFF_BYTES = 256 * 1024

@@ -12,8 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from harness.contract.adapter import Adapter
 from harness.builds import Mutant, list_mutants, load_build
+from harness.contract.adapter import Adapter
 from harness.contract.errors import UsageProblem
 from harness.run.pool import run_pool
 from harness.run.scenario import ScenarioResult

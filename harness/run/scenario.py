@@ -14,25 +14,25 @@ from pathlib import Path
 from typing import Any
 
 from harness import driver, nemesis
-from harness.contract import sync
-from harness.contract.adapter import Adapter
 from harness.builds import Build
 from harness.builds.diagnostics import ENVIRONMENT, start_notes, start_problem
 from harness.builds.hints import build_notes
 from harness.checker.judge import judge_history, policy_of
-from harness.report.artifacts import capture_pages, retain
+from harness.contract import sync
+from harness.contract.adapter import Adapter
+from harness.contract.history import History, StoredEvent, save_history
+from harness.driver.visitors import VisitorArrivals, arrive, page_vars, visitor_arrivals
+from harness.history.recorder import Recorder
+from harness.nemesis import places
 from harness.report import provenance
+from harness.report.artifacts import capture_pages, retain
 from harness.report.model import ScenarioEntry
 from harness.report.rerun import sha256_file, sha256_text
 from harness.run.clock import VirtualClock
-from harness.contract.history import History, StoredEvent, save_history
-from harness.history.recorder import Recorder
-from harness.nemesis import places
-from harness.scenario import model as m
 from harness.run.isolation import outside_change_error, refusal_notes, refusal_records
 from harness.run.state import ScenarioRun, StepFailed
-from harness.driver.visitors import VisitorArrivals, arrive, page_vars, visitor_arrivals
 from harness.run.watchdog import Progress, Stopped, Watchdog
+from harness.scenario import model as m
 from harness.toxiproxy.pagetime import PageClock
 from harness.world.context import ContextSession
 from harness.world.world import World

@@ -11,21 +11,21 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.contract.adapter import Adapter
 from harness.builds import Build, load_build
 from harness.builds.deviations import render_deviations
 from harness.builds.diagnostics import ENVIRONMENT
 from harness.builds.profile import load_profile
+from harness.checker import Policy, judge
+from harness.contract.adapter import Adapter
 from harness.contract.errors import HarnessError, UsageProblem
+from harness.contract.history import History
 from harness.report.model import RunReport, ScenarioEntry
 from harness.report.rerun import DEVIATIONS_DEFAULT, run_args, sha256_file, sha256_text
-from harness.checker import Policy, judge
-from harness.contract.history import History
 from harness.run.clock import VirtualClock
+from harness.run.outdir import claim as claim_out_dir
 from harness.run.pool import run_pool
 from harness.run.progress import Progress
 from harness.run.scenario import ScenarioResult, describe, run_scenario
-from harness.run.outdir import claim as claim_out_dir
 from harness.run.shard import take_shard
 from harness.scenario import Scenario, load_scenarios
 from harness.world.world import World, WorldOptions
@@ -199,9 +199,9 @@ async def run_request(req: RunRequest) -> int:
 
 def write_reports(report: RunReport, req: RunRequest) -> None:
     from harness.report.html import write_html
-    from harness.report.markdown import write_markdown
     from harness.report.json_report import write_json
     from harness.report.junit import write_junit
+    from harness.report.markdown import write_markdown
 
     if req.report_json:
         write_json(report, req.report_json)

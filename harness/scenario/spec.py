@@ -9,6 +9,7 @@ alone; docs/scenarios.md lists those rules.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from harness.checker.guarantees import GUARANTEES
 from harness.checker.policy import SCENARIO_SETTINGS
 from harness.contract import site

@@ -143,7 +143,7 @@ class ContextSession:
             "(keys) => { window.__tankWatchedKeys = keys; }", adapter.watched_keys()
         )
         await session.observer.evaluate(OBSERVER_JS)
-        await session.observer.evaluate(f"(k) => {{ try {{ localStorage.setItem(k, '00000000'); }} catch (e) {{}} }}", SYNC_KEY)
+        await session.observer.evaluate("(k) => { try { localStorage.setItem(k, '00000000'); } catch (e) {} }", SYNC_KEY)
         # The stamp key exists before any quota fill, so restamping (same length) never needs room.
         await session.observer.evaluate("(k) => { try { localStorage.setItem(k, '0000000000000'); } catch (e) {} }", STAMP_KEY)
         await session.snapshot(now_ms)

@@ -17,8 +17,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any

@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from harness.contract.history import (
-    Attempt, Carried, Envelope, History, Intent, JournalEntry, JournalEvent, Op, OutboxWrite, StoredEvent,
+    Attempt,
+    Carried,
+    Envelope,
+    History,
+    Intent,
+    JournalEntry,
+    JournalEvent,
+    Op,
+    OutboxWrite,
+    StoredEvent,
 )
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, page clock

@@ -7,6 +7,7 @@ import pytest
 
 from harness.checker import judge
 from harness.checker.guarantees import GUARANTEES
+
 from .builders import HB, HOUR, payload
 
 ALL = list(GUARANTEES)

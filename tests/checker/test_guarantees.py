@@ -516,6 +516,7 @@ def test_bad_policy_is_a_clear_error():
 
 def test_verdict_json_round_trip():
     import json
+
     from harness.checker import ScenarioVerdict
     b = HB()
     e = b.env()

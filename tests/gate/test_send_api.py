@@ -8,8 +8,8 @@ import pytest
 from harness.builds.diagnostics import start_problem
 from harness.builds.profile import parse_profile
 from harness.contract.adapter import Adapter, SendApi
-from harness.contract.history import Envelope, History, Intent, Op, OutboxWrite
 from harness.contract.errors import UsageProblem
+from harness.contract.history import Envelope, History, Intent, Op, OutboxWrite
 from harness.driver.journey import SEND_JS
 
 VALUES = ("conversion", "quote", "lbl", 3, {"k": 1})

@@ -4,10 +4,10 @@ reaper process stops the daemonised PostgreSQL)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator

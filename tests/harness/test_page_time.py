@@ -11,10 +11,10 @@ import pytest
 from harness.run import state
 from harness.run.clock import VirtualClock
 from harness.run.scenario import ScenarioResult
-from tests.harness.e2e import SCENARIOS
 from harness.scenario import load_scenario
 from server_stub.holds import Holds
 from server_stub.sync_app import SyncApp
+from tests.harness.e2e import SCENARIOS
 
 SLOW = load_scenario(SCENARIOS / "slow_server.yaml")
 LATE = load_scenario(SCENARIOS / "slow_server_late_answer.yaml")
