@@ -167,7 +167,7 @@ async def soak() -> None:
           f"({', '.join(f'{k} {n}' for k, n in v.counts.items() if n)})  wall {wall:.1f} s  "
           f"cpu (with world start) {cpu_s() - c0:.1f} s  clock stops {r.history.meta.get('clock_steps')}  "  # type: ignore[attr-defined]
           f"{r.sim_ms / HOUR_MS / wall:.3f} page-h per wall-s  peak memory {mem.peak:.0f} MiB  ({load()})  "  # type: ignore[attr-defined]
-          f"passed {v.passed}  error {r.error}")  # type: ignore[attr-defined]
+          f"verdict {'STOPPED' if r.error else ('PASS' if v.passed else 'FAIL')}  error {r.error}")  # type: ignore[attr-defined]
 
 
 async def main() -> None:

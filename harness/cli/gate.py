@@ -8,7 +8,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -25,6 +25,9 @@ from harness.cli.common import (
     world_options,
 )
 from harness.contract.errors import HarnessError, UsageProblem
+
+if TYPE_CHECKING:
+    from harness.gate.compare import GateResult
 
 BUDGET_SPENT = "(--scenario-timeout) was spent"  # how a run stopped by its wall budget says so (run/watchdog.py)
 
@@ -124,21 +127,10 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
     base_reports, cand_reports = await run_gate(base_build, cand_build, chosen, base_adapter, adapter, options,
                                                 repeats, console, run_meta)
     result = compare_runs(base_reports, cand_reports, required)
-    render_gate(result, console)
-    broken = [(d.scenario, d.errors["baseline"]) for d in result.scenarios
-              if str(d.errors.get("baseline") or "").startswith("environment:")]
-    if broken:  # nothing to compare against: not a regression, a gate that cannot decide
-        name, error = broken[0]
-        console.print(f"[red]gate: the baseline did not run {len(broken)} scenario(s) (e.g. {name}: {error}); "
-                      f"if the two builds are driven differently, give the baseline its own --baseline-profile[/red]")
-        return 2
-    spent = [(d.scenario, d.errors["baseline"]) for d in result.scenarios
-             if BUDGET_SPENT in str(d.errors.get("baseline") or "")]
-    if spent:  # the released build could not finish on this machine: the budget, not the candidate, decides
-        name, error = spent[0]
-        console.print(f"[red]gate: the baseline ran out of its wall budget in {len(spent)} scenario(s) (e.g. {name}: "
-                      f"{error}); nothing to compare the candidate with: raise --scenario-timeout for this "
-                      f"machine[/red]")
+    undecided = _undecided(result)
+    render_gate(result, console, summary=undecided is None)
+    if undecided is not None:  # nothing to compare against: not a regression, a gate that cannot decide
+        console.print(f"[red]gate: {undecided}[/red]")
         return 2
     deviated = render_deviations(cand_build, console, deviations)
     if out is not None:
@@ -163,6 +155,24 @@ def environment_errors(reports: dict[str, list[dict[str, Any]]]) -> list[str]:
                     out.setdefault(f"{build} {s.get('name')}: {error[len(ENVIRONMENT):].strip()}", None)
     return list(out)
 
+
+
+def _undecided(result: GateResult) -> str | None:
+    """Why the gate cannot decide (the baseline did not run, or ran out of its wall budget), if so:
+    printed instead of the summary line, so a log never says "no regression" above an exit 2."""
+    broken = [(d.scenario, d.errors["baseline"]) for d in result.scenarios
+              if str(d.errors.get("baseline") or "").startswith("environment:")]
+    if broken:
+        name, error = broken[0]
+        return (f"the baseline did not run {len(broken)} scenario(s) (e.g. {name}: {error}); "
+                "if the two builds are driven differently, give the baseline its own --baseline-profile")
+    spent = [(d.scenario, d.errors["baseline"]) for d in result.scenarios
+             if BUDGET_SPENT in str(d.errors.get("baseline") or "")]
+    if spent:  # the released build could not finish on this machine: the budget, not the candidate, decides
+        name, error = spent[0]
+        return (f"the baseline ran out of its wall budget in {len(spent)} scenario(s) (e.g. {name}: {error}); "
+                "nothing to compare the candidate with: raise --scenario-timeout for this machine")
+    return None
 
 def _save(out: Path, base: list[dict[str, Any]], cand: list[dict[str, Any]], verdict: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,9 @@ from harness.gate.compare import GateResult
 STYLE = {"regressed": "bold red", "fixed": "green", "still failing": "yellow", "holds": "dim"}
 
 
-def render_gate(result: GateResult, console: Console) -> None:
+def render_gate(result: GateResult, console: Console, summary: bool = True) -> None:
+    """Per scenario and guarantee; ``summary`` False leaves out the closing line (the caller says
+    why the gate could not decide instead)."""
     b, c = result.baseline, result.candidate
     console.print(f"[bold]gate[/bold] baseline {escape(str(b['name']))} ({str(b['sha256'])[:12]}) → "
                   f"candidate {escape(str(c['name']))} ({str(c['sha256'])[:12]})")
@@ -42,6 +44,8 @@ def render_gate(result: GateResult, console: Console) -> None:
                 console.print(f"    ↳ {escape(e)}")
     regressed = [s.scenario for s in result.scenarios if s.regressions]
     console.print()
+    if not summary:
+        return
     if regressed:
         console.print(f"[bold red]gate: {len(regressed)} of {len(result.scenarios)} scenario(s) regressed: "
                       f"{', '.join(regressed)}[/bold red]")

@@ -34,7 +34,8 @@ def test_a_baseline_that_never_started_stops_the_gate_with_2(monkeypatch, capsys
     args = ("reference", str(FOREIGN / "signalq.js"), 1, None, [ROOT / "scenarios"], ["poison_head"], [], Adapter(),
             "memory", None, True, None, None, profile, "warn")
     assert asyncio.run(_gate(*args)) == 2
-    assert "baseline did not run 1 scenario" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "baseline did not run 1 scenario" in out and "no regression" not in out
     assert asyncio.run(_gate(*args, "contract")) == 1  # the baseline driven as itself: a real regression
     assert seen["base"].outbox_key == "opsmantik_outbox_v2" and seen["cand"].outbox_key == "sq:events"
 
@@ -57,7 +58,8 @@ def test_a_baseline_stopped_by_its_wall_budget_stops_the_gate_with_2(monkeypatch
     args = ("reference", "mutant:retry_storm", 1, None, [ROOT / "scenarios"], ["outage_26h_overflow"], [], Adapter(),
             "memory", None, True, None, None)
     assert asyncio.run(_gate(*args)) == 2
-    assert "raise --scenario-timeout" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "raise --scenario-timeout" in out and "no regression" not in out  # no summary above an exit 2
     both[0] = False
     assert asyncio.run(_gate(*args)) == 1
 
