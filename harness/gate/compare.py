@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness.checker.fmt import short, unique_among
+
 Status = Literal["regressed", "fixed", "still failing", "holds"]
 LOSS_FATES = ("lost", "duplicated")
 QUIET_FATES = ("delivered",)
@@ -157,12 +159,14 @@ def _differing_events(base: dict[str, Any], cand: dict[str, Any], limit: int = 8
     """Envelopes whose fate differs (ids repeat under one seed, so the same event has the same id)."""
     b = {f["id"]: f for f in _fates(base)}
     out = []
-    for f in _fates(cand):
-        old = b.get(f["id"])
-        if old is None or old["fate"] == f["fate"]:
-            continue
-        out.append(f"{f['id'][:8]} {f.get('ec')}/{f.get('ea')}: {old['fate']} → {f['fate']} ({f.get('reason') or f.get('reason_code')})")
-    extra = [f for f in _fates(cand) if f["id"] not in b and f["fate"] not in QUIET_FATES]
-    out += [f"{f['id'][:8]} {f.get('ec')}/{f.get('ea')}: only in the candidate, {f['fate']} ({f.get('reason') or f.get('reason_code')})"
-            for f in extra]
+    with unique_among([*b, *(f["id"] for f in _fates(cand))]):  # ids sharing a timestamp prefix stay apart
+        for f in _fates(cand):
+            old = b.get(f["id"])
+            if old is None or old["fate"] == f["fate"]:
+                continue
+            out.append(f"{short(f['id'])} {f.get('ec')}/{f.get('ea')}: {old['fate']} → {f['fate']} "
+                       f"({f.get('reason') or f.get('reason_code')})")
+        extra = [f for f in _fates(cand) if f["id"] not in b and f["fate"] not in QUIET_FATES]
+        out += [f"{short(f['id'])} {f.get('ec')}/{f.get('ea')}: only in the candidate, {f['fate']} "
+                f"({f.get('reason') or f.get('reason_code')})" for f in extra]
     return out[:limit] + ([f"… {len(out) - limit} more"] if len(out) > limit else [])

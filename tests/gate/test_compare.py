@@ -75,3 +75,14 @@ def test_a_candidate_that_cannot_run_a_scenario_regresses():
 def test_compare_needs_reports_of_both():
     with pytest.raises(ValueError):
         compare_runs([], [report()])
+
+
+def test_differing_events_name_ids_that_share_a_timestamp_prefix_apart():
+    """Ids a build starts with a timestamp share their first 8 characters: each event differing
+    between the builds must still be named by a prefix only it has."""
+    base = report(fates=(("mmkdq63s.19", "delivered", "ok"), ("mmkdq63s.20", "delivered", "ok")))
+    cand = report(fails=("no_loss",), lost=2, fates=(("mmkdq63s.19", "lost", "removed_unsent"),
+                                                     ("mmkdq63s.20", "lost", "removed_unsent")))
+    lines = compare_runs([base], [cand]).scenarios[0].differing_events
+    shown = [line.split()[0] for line in lines]
+    assert len(set(shown)) == 2 and "mmkdq63s.19".startswith(shown[0]) and "mmkdq63s.20".startswith(shown[1])
