@@ -14,14 +14,17 @@ Every figure is printed with the load average when it was taken, and with the CP
 harness and its browsers: on a shared machine wall time follows the load, CPU time much less.
 3. soak — 100 faker visitors under a random fault schedule (bench/soak_100_visitors.yaml, not in the bundled set):
    visitors, events with a fate, page hours per wall second, peak memory (PSS, sampled during the
-   run) of the harness and its child processes. Target: under 60 s.
+   run) of the harness and its child processes. Target: under 60 s. ``--visitors N`` (repeatable)
+   overrides the visitor count and prints CPU-s per visitor, and per added visitor between counts.
 
     .venv/bin/python bench/pagetime.py [--part matrix|storm|soak ...] [--workers N] [--no-serial]
+                                       [--visitors N ...] [--parallel N]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import resource
 import threading
@@ -30,6 +33,7 @@ from pathlib import Path
 
 from harness.builds import load_build
 from harness.contract.adapter import Adapter
+from harness.driver import visitors as visitors_mod
 from harness.run.pool import default_workers
 from harness.run.scenario import run_scenario
 from harness.run.suite import run_suite, select
@@ -153,21 +157,39 @@ async def storm() -> None:
     print(f"storm   retry storm / reference wall: {walls['mutant:retry_storm'] / walls['reference']:.1f}x")
 
 
-async def soak() -> None:
+async def soak(counts: list[int], parallel: int | None) -> None:
+    """The soak scenario, once per visitor count (``--visitors``; default: the file's), each in a
+    world of its own so its browsers' CPU is counted; CPU-s per visitor, and between two counts the
+    added CPU per added visitor (world start cancels out)."""
     path = ROOT / "bench" / "soak_100_visitors.yaml"
-    scenario = load_scenario(path)
-    c0 = cpu_s()
-    with PeakMemory() as mem:
-        # A budget past the target: on a loaded machine the figure is still measured, not cut off.
-        async with World(WorldOptions(ingest="memory", scenario_timeout_s=SOAK_BUDGET_S)) as world:
-            wall, r = await one(world, path, "reference")
-    v = r.verdict  # type: ignore[attr-defined]
-    events = len(v.fates)
-    print(f"soak    {scenario.visitors.count} visitors  {events} events with a fate "  # type: ignore[union-attr]
-          f"({', '.join(f'{k} {n}' for k, n in v.counts.items() if n)})  wall {wall:.1f} s  "
-          f"cpu (with world start) {cpu_s() - c0:.1f} s  clock stops {r.history.meta.get('clock_steps')}  "  # type: ignore[attr-defined]
-          f"{r.sim_ms / HOUR_MS / wall:.3f} page-h per wall-s  peak memory {mem.peak:.0f} MiB  ({load()})  "  # type: ignore[attr-defined]
-          f"verdict {'STOPPED' if r.error else ('PASS' if v.passed else 'FAIL')}  error {r.error}")  # type: ignore[attr-defined]
+    base = load_scenario(path)
+    assert base.visitors is not None
+    if parallel is not None:
+        visitors_mod.PARALLEL = parallel
+    print(f"soak    visitors arriving at once: {visitors_mod.PARALLEL}")
+    per: list[tuple[int, float]] = []
+    for count in counts or [base.visitors.count]:
+        scenario = dataclasses.replace(base, visitors=dataclasses.replace(base.visitors, count=count))
+        c0, l0 = cpu_s(), os.getloadavg()[0]
+        with PeakMemory() as mem:
+            # A budget past the target: on a loaded machine the figure is still measured, not cut off.
+            async with World(WorldOptions(ingest="memory", scenario_timeout_s=SOAK_BUDGET_S)) as world:
+                t0 = time.monotonic()
+                r = await run_scenario(world, scenario, load_build("reference"), Adapter())
+                wall = time.monotonic() - t0
+        cpu = cpu_s() - c0
+        per.append((count, cpu))
+        v = r.verdict
+        print(f"soak    {count} visitors  {len(v.fates)} events with a fate "
+              f"({', '.join(f'{k} {n}' for k, n in v.counts.items() if n)})  wall {wall:.1f} s  "
+              f"cpu (with world start) {cpu:.1f} s = {cpu / count:.2f} cpu-s per visitor  "
+              f"clock stops {r.history.meta.get('clock_steps')}  "
+              f"{r.sim_ms / HOUR_MS / wall:.3f} page-h per wall-s  peak memory {mem.peak:.0f} MiB  "
+              f"(load {l0:.1f} -> {os.getloadavg()[0]:.1f})  "
+              f"verdict {'STOPPED' if r.error else ('PASS' if v.passed else 'FAIL')}  error {r.error}")
+    for (n0, c0_), (n1, c1) in zip(per, per[1:]):
+        if n1 != n0:
+            print(f"soak    {n0} -> {n1} visitors: {(c1 - c0_) / (n1 - n0):.2f} cpu-s per added visitor")
 
 
 async def main() -> None:
@@ -175,6 +197,9 @@ async def main() -> None:
     ap.add_argument("--part", action="append", choices=["matrix", "storm", "soak"], default=[])
     ap.add_argument("--workers", type=int, default=default_workers())
     ap.add_argument("--no-serial", action="store_true", help="matrix: skip the one-worker run")
+    ap.add_argument("--visitors", type=int, action="append", default=[], metavar="N",
+                    help="soak: run with N visitors instead of the file's count (repeat for several runs)")
+    ap.add_argument("--parallel", type=int, help="soak: visitors arriving at once (default: the harness's)")
     args = ap.parse_args()
     parts = args.part or ["matrix", "storm", "soak"]
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -183,7 +208,7 @@ async def main() -> None:
     if "storm" in parts:
         await storm()
     if "soak" in parts:
-        await soak()
+        await soak(args.visitors, args.parallel)
 
 
 if __name__ == "__main__":

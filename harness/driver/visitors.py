@@ -40,12 +40,15 @@ class VisitorArrivals:
     parallel: int = 8  # visitors opening at once (each is a browser context with two pages)
 
 
+PARALLEL = VisitorArrivals.parallel  # read at each run: bench/pagetime.py --parallel measures others
+
+
 def visitor_arrivals(visitors: m.Visitors) -> VisitorArrivals:
     """The visitors' journeys, one per context, in arrival order."""
     journeys: dict[str, list[m.Step]] = {}
     for step in visitor_steps(visitors):
         journeys.setdefault(step.context, []).append(step)
-    return VisitorArrivals(tuple(tuple(j) for j in journeys.values()))
+    return VisitorArrivals(tuple(tuple(j) for j in journeys.values()), PARALLEL)
 
 
 async def arrive(run: "ScenarioRun", arrivals: VisitorArrivals, handlers: Mapping[type, Any]) -> None:

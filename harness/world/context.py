@@ -61,6 +61,16 @@ PROBE_DETAIL_JS = """() => {
 }"""
 STAMP_KEY = "__tank_t"  # the writing page's time, written just before each watched write (instrument.js)
 
+READ_KEYS_JS = "(keys) => keys.map((k) => localStorage.getItem(k))"
+
+# The observer's start in one round trip: the keys it watches, its recorder, the flush key, the
+# stamp key (it exists before any quota fill, so restamping, same length, never needs room), then
+# the first read of every watched key.
+OBSERVER_START_JS = ("([keys, syncKey, stampKey]) => {\n  window.__tankWatchedKeys = keys;\n" + OBSERVER_JS
+                     + "\n  try { localStorage.setItem(syncKey, '00000000'); } catch (e) {}"
+                     + "\n  try { localStorage.setItem(stampKey, '0000000000000'); } catch (e) {}"
+                     + "\n  return (" + READ_KEYS_JS + ")(keys);\n}")
+
 FILL_JS = """(prefix) => {
   let i = 0, size = 512 * 1024;
   const chunk = "x".repeat(size);
@@ -126,10 +136,12 @@ class ContextSession:
         config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation,
                   "watchedKeys": adapter.watched_keys(), "outboxKey": adapter.outbox_key,
                   "pageTimeTags": page_time_tags}
-        await context.add_init_script(config_script(config, session.gate.key))
-        await context.add_init_script(INSTRUMENT_JS)
+        # One init script, in the order they must run (config, instrumentation, private mode):
+        # every call here is paid once per visitor.
+        scripts = [config_script(config, session.gate.key), INSTRUMENT_JS]
         if storage_mode == "private":
-            await context.add_init_script(PRIVATE_MODE_JS)
+            scripts.append(PRIVATE_MODE_JS)
+        await context.add_init_script("\n;\n".join(scripts))
         session.storage_mode = storage_mode
         context.on("console", session._on_console)
         context.on("weberror", session._on_web_error)
@@ -139,14 +151,9 @@ class ContextSession:
         # Only the observer page gets the storage channel, and only its reports are taken.
         await session.observer.expose_binding("__tankStorage", session._on_storage)
         await session.observer.goto(f"{site_url}/__tank/observer")
-        await session.observer.evaluate(
-            "(keys) => { window.__tankWatchedKeys = keys; }", adapter.watched_keys()
-        )
-        await session.observer.evaluate(OBSERVER_JS)
-        await session.observer.evaluate("(k) => { try { localStorage.setItem(k, '00000000'); } catch (e) {} }", SYNC_KEY)
-        # The stamp key exists before any quota fill, so restamping (same length) never needs room.
-        await session.observer.evaluate("(k) => { try { localStorage.setItem(k, '0000000000000'); } catch (e) {} }", STAMP_KEY)
-        await session.snapshot(now_ms)
+        keys = adapter.watched_keys()
+        values = await session.observer.evaluate(OBSERVER_START_JS, [keys, SYNC_KEY, STAMP_KEY])
+        session._record_reads(keys, values, now_ms, "snapshot")
         return session
 
     # -- bindings -----------------------------------------------------------------------
@@ -228,9 +235,13 @@ class ContextSession:
         await self.observer.evaluate("([k, v]) => localStorage.setItem(k, v)", [key, raw])
 
     async def snapshot(self, t_page: int, kind: str = "snapshot") -> None:
-        """Read every watched key and record what the observer did not see."""
-        for key in self.adapter.watched_keys():
-            self.recorder.on_read(self.name, key, await self.read_key(key), t_page, kind)
+        """Read every watched key (in one round trip) and record what the observer did not see."""
+        keys = self.adapter.watched_keys()
+        self._record_reads(keys, await self.observer.evaluate(READ_KEYS_JS, keys), t_page, kind)
+
+    def _record_reads(self, keys: list[str], values: list[str | None], t_page: int, kind: str) -> None:
+        for key, value in zip(keys, values, strict=True):
+            self.recorder.on_read(self.name, key, value, t_page, kind)
 
     async def fill_storage(self) -> int:
         """Fill localStorage to its quota with harness-owned filler keys."""
