@@ -18,7 +18,7 @@ harness and its browsers: on a shared machine wall time follows the load, CPU ti
    overrides the visitor count and prints CPU-s per visitor, and per added visitor between counts.
 
     .venv/bin/python bench/pagetime.py [--part matrix|storm|soak ...] [--workers N] [--no-serial]
-                                       [--visitors N ...] [--parallel N]
+                                       [--visitors N ...] [--parallel N] [--chromium-arg FLAG ...]
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from harness.run.pool import default_workers
 from harness.run.scenario import run_scenario
 from harness.run.suite import run_suite, select
 from harness.scenario import load_scenario, load_scenarios
+from harness.world import browser
 from harness.world.world import World, WorldOptions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,8 +201,13 @@ async def main() -> None:
     ap.add_argument("--visitors", type=int, action="append", default=[], metavar="N",
                     help="soak: run with N visitors instead of the file's count (repeat for several runs)")
     ap.add_argument("--parallel", type=int, help="soak: visitors arriving at once (default: the harness's)")
+    ap.add_argument("--chromium-arg", action="append", default=[], metavar="FLAG",
+                    help="an extra Chromium flag for every part (repeatable): measure what a flag costs or saves")
     args = ap.parse_args()
     parts = args.part or ["matrix", "storm", "soak"]
+    browser.LAUNCH_ARGS.extend(args.chromium_arg)
+    if args.chromium_arg:
+        print(f"extra Chromium flags: {' '.join(args.chromium_arg)}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if "matrix" in parts:
         await matrix(args.workers, not args.no_serial)
