@@ -19,6 +19,8 @@ harness and its browsers: on a shared machine wall time follows the load, CPU ti
 
     .venv/bin/python bench/pagetime.py [--part matrix|storm|soak ...] [--workers N] [--no-serial]
                                        [--visitors N ...] [--parallel N] [--chromium-arg FLAG ...]
+
+(From another checkout: ``PYTHONPATH=. python bench/pagetime.py``, or the installed harness is measured.)
 """
 from __future__ import annotations
 
