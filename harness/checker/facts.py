@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -157,19 +158,18 @@ class Facts:
         return None
 
     @cached_property
-    def _twins(self) -> dict[tuple[str, str], int]:
-        out: dict[tuple[str, str], int] = {}
-        for t in self.fold.tracks.values():
-            if t.payload is not None:
-                key = (t.context, canonical(t.payload))
-                out[key] = out.get(key, 0) + 1
-        return out
+    def _twinned(self) -> frozenset[str]:
+        """Ids of envelopes whose payload another envelope of their context shares (one
+        canonical text per envelope: the rules ask for every envelope)."""
+        keys = {t.id: (t.context, canonical(p)) for t in self.fold.tracks.values() if (p := t.payload) is not None}
+        count = Counter(keys.values())
+        return frozenset(sid for sid, k in keys.items() if count[k] > 1)
 
     def has_twins(self, t: Track) -> bool:
         """Other envelopes of its context carry the same payload: a send without ``meta.eid`` is
         credited to one of them by payload alone (e.g. a build's byte-identical heartbeats), so
         per-envelope evidence drawn from such sends is not proof."""
-        return t.payload is not None and self._twins.get((t.context, canonical(t.payload)), 0) > 1
+        return t.id in self._twinned
 
     def beaconed_before(self, t: Track, seq: int) -> bool:
         """Marked ``beaconed`` in the outbox (or seen in a beacon) before the write ``seq``."""
