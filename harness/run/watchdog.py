@@ -8,8 +8,8 @@ and stops them — with the cause in words and how far the scenario got — when
 - the scenario's wall budget (``--scenario-timeout``) is spent;
 - a page has not answered a trivial evaluation for ``STALL_S`` seconds while the clock did not
   step and no fact (outbox write, attempt, request) arrived (busy loop) — one evaluation kept in
-  flight per page, so a page that answers slowly (a starved CPU) is not mistaken for one that
-  never answers;
+  flight per page (asked again ``STALL_S / PINGS_PER_STALL`` after it was sent), so a page that
+  answers slowly (a starved CPU) is not mistaken for one that never answers;
 - the Sync endpoint receives more than ``FLOOD_PER_S`` requests per second (flood); a page that
   stops answering while requests keep arriving at a tenth of that rate is flooding too (on a
   starved CPU a flood's own page stops answering before the rate is reached);
@@ -30,6 +30,9 @@ from typing import Any
 STALL_S = 30.0
 FLOOD_PER_S = 500
 TICK_S = 0.5
+PINGS_PER_STALL = 6  # an answered page is asked again after STALL_S / 6, not at every tick: each
+# evaluation is a protocol round trip in the harness, the driver and the page (a tenth of the calls a
+# run made); a loop that starts just after an answer is named at most STALL_S / 6 later
 CANCEL_WAIT_S = 5.0
 
 
@@ -122,8 +125,10 @@ class Watchdog:
         steps, requests, facts = self.run.clock.steps, len(self.run.stub.journal.entries()), self.run.activity()
         for page in [p for p in self.pages() if not p.is_closed()]:
             ping = self._pings.get(id(page))
-            if ping is None or ping.task.done():  # answered (or first seen): ask again
-                self._pings[id(page)] = _Ping(asyncio.ensure_future(_ping(page)), now, steps, requests, facts)
+            if ping is None or ping.task.done():  # answered (or first seen): ask again, in a while
+                if ping is not None and now - ping.sent < STALL_S / PINGS_PER_STALL:
+                    continue
+                self._pings[id(page)] = _Ping(asyncio.ensure_future(_ping(page)), now, steps, requests, facts, now)
                 continue
             if steps != ping.steps:  # a long clock call keeps it busy, not a loop
                 ping.since, ping.steps, ping.requests, ping.facts = now, steps, requests, facts
@@ -152,6 +157,7 @@ class _Ping:
     steps: int
     requests: int
     facts: int
+    sent: float
 
 
 async def _cancel(task: "asyncio.Future[None]") -> None:
