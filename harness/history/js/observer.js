@@ -22,17 +22,46 @@
     }
     return m;
   };
-  const delta = (oldValue, newValue) => {
-    const before = parse(oldValue), after = parse(newValue);
+  // Same JSON value, keys in the same order: what comparing JSON.stringify of two parsed items
+  // says, without building the strings.
+  const same = (x, y) => {
+    if (x === y) return true;
+    if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+    const list = Array.isArray(x);
+    if (list !== Array.isArray(y)) return false;
+    if (list) {
+      if (x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) if (!same(x[i], y[i])) return false;
+      return true;
+    }
+    const kx = Object.keys(x), ky = Object.keys(y);
+    if (kx.length !== ky.length) return false;
+    for (let i = 0; i < kx.length; i++) if (kx[i] !== ky[i] || !same(x[kx[i]], y[kx[i]])) return false;
+    return true;
+  };
+  // The last value seen of each key, parsed: a day-long run writes a 100-entry outbox thousands of
+  // times, and each event's old value is the previous event's new value (parsed again if it is not).
+  const lastOf = new Map();
+  const parsedIds = (key, value) => {
+    const last = lastOf.get(key);
+    if (last !== undefined && value === last.value) return [last.parsed, last.ids];
+    const p = parse(value);
+    return [p, p.list === null ? null : byId(p.list)];
+  };
+  const delta = (oldValue, newValue, key) => {
+    const [before, a0] = parsedIds(key, oldValue);
+    const after = parse(newValue);
     if (after.list === null) {
-      return { added: [], changed: [], removed: [...byId(before.list).keys()], length: null,
+      lastOf.delete(key);
+      return { added: [], changed: [], removed: [...(a0 || byId(before.list)).keys()], length: null,
                parse_error: after.error, raw_sample: String(newValue).slice(0, 200) };
     }
-    const a = byId(before.list), b = byId(after.list);
+    const a = a0 || new Map(), b = byId(after.list);
+    lastOf.set(key, { value: newValue, parsed: after, ids: b });
     const added = [], changed = [], removed = [];
     for (const [id, item] of b) {
       if (!a.has(id)) added.push(item);
-      else if (JSON.stringify(a.get(id)) !== JSON.stringify(item)) changed.push(item);
+      else if (!same(a.get(id), item)) changed.push(item);
     }
     for (const id of a.keys()) if (!b.has(id)) removed.push(id);
     const unidentified = after.list.length - b.size;
@@ -76,7 +105,7 @@
     }
     if (!watched.has(e.key)) return;
     const w = who();
-    report({ key: e.key, t: when(), url: e.url, writer: w, ...delta(e.oldValue, e.newValue) });
+    report({ key: e.key, t: when(), url: e.url, writer: w, ...delta(e.oldValue, e.newValue, e.key) });
   });
   window.__tankDelta = delta;
 })();
