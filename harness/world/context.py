@@ -100,6 +100,7 @@ class ContextSession:
     _page_names: dict[int, str] = field(default_factory=dict)
     trace_path: Path | None = None  # where the context's Playwright trace is written when it closes
     _sync_counter: int = 0
+    _flush_waiters: dict[str, asyncio.Future[None]] = field(default_factory=dict)  # flush tokens awaited
     gate: ReportGate = field(default_factory=ReportGate)  # opens sealed reports, counts forged ones
 
     # -- creation -----------------------------------------------------------------------
@@ -178,6 +179,9 @@ class ContextSession:
             return
         for msg in batch:
             self.recorder.on_storage(self.name, msg)
+        waiter = self._flush_waiters.get(self.recorder.sync_marks.get(self.name, ""))
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def notes(self) -> list[str]:
         """Warnings plus what the reporting channels refused."""
@@ -271,14 +275,22 @@ class ContextSession:
                 continue
             if not wrote:
                 continue
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout_s
-            while self.recorder.sync_marks.get(self.name) != token:
-                if loop.time() >= deadline:
-                    self.warnings.append(f"context {self.name}: the observer did not confirm a flush within "
-                                         f"{timeout_s:.0f} s; 'pending before' an op may miss late writes")
-                    break
-                await asyncio.sleep(0.002)
+            await self._confirmed(token, timeout_s)
+
+    async def _confirmed(self, token: str, timeout_s: float) -> None:
+        """Wait until the observer has reported flush ``token`` (woken by its report, not polled:
+        every op of every visitor flushes)."""
+        if self.recorder.sync_marks.get(self.name) == token:
+            return
+        arrived = asyncio.get_running_loop().create_future()
+        self._flush_waiters[token] = arrived
+        try:
+            await asyncio.wait_for(arrived, timeout_s)
+        except asyncio.TimeoutError:
+            self.warnings.append(f"context {self.name}: the observer did not confirm a flush within "
+                                 f"{timeout_s:.0f} s; 'pending before' an op may miss late writes")
+        finally:
+            self._flush_waiters.pop(token, None)
 
     # -- time ---------------------------------------------------------------------------
     async def run_clock(self, ms: int, mode: str = "run") -> None:
