@@ -102,11 +102,15 @@ class VirtualClock:
                 due = min(target, self.now + FALLBACK_SLICE_MS)
             horizon = min(d for d in (held.due, target) if d is not None)
             stop = min(d for d in (due, horizon) if d is not None)
-            if held.due is not None and held.due == stop and due == stop and stop > self.now:
-                stop = horizon = stop - 1  # a held answer and a timer due at once: the answer wins the tie by 1 ms
+            # A held answer and a timer due at once: the answer wins the tie by 1 ms — pages run to the
+            # millisecond before and the answer goes there (waiting for page time to reach it would
+            # meet the same tie again at every stop and never move).
+            tie = held.due is not None and held.due == stop and due == stop and stop > self.now
+            if tie:
+                stop = horizon = stop - 1
             await self._run_to(stop, horizon)
-            if held.due is not None and self.now >= held.due:
-                self.release_due(self.now)
+            if held.due is not None and self.now >= held.due - (1 if tie else 0):
+                self.release_due(max(self.now, held.due))
             due = await self.settle()
             if self.now >= target and (due is None or due > target):
                 return

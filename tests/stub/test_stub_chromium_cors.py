@@ -16,7 +16,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--no-first-run"]
 
 SEND_ALL = """async (url) => {
-  const ev = (eid) => JSON.stringify({s: "site-a", u: location.href, ec: "conversion", ea: "phone_call",
+  const ev = (eid) => JSON.stringify({s: "site-a", sm: "2026-01-01", u: location.href, ec: "conversion", ea: "phone_call",
                                       meta: {eid}});
   const headers = {"Content-Type": "application/json"};
   const failed = await fetch(url + "?_tank_via=fetch", {method: "POST", body: ev("f0"), headers, keepalive: true});
