@@ -1,6 +1,6 @@
 """Page time against wall time: what a run costs, measured in one run (figures, never asserted).
 
-Three parts, each printed with its figures and ratios:
+Four parts (breakdown only when asked), each printed with its figures and ratios:
 
 1. matrix — every bundled scenario (memory ingest) against the reference build with ``--workers N``
    (default: the CLI's default), then the same with one worker: wall seconds, simulated page
@@ -16,8 +16,12 @@ harness and its browsers: on a shared machine wall time follows the load, CPU ti
    visitors, events with a fate, page hours per wall second, peak memory (PSS, sampled during the
    run) of the harness and its child processes. Target: under 60 s. ``--visitors N`` (repeatable)
    overrides the visitor count and prints CPU-s per visitor, and per added visitor between counts.
+4. breakdown — every matrix scenario alone, one after another in one world: its wall against the
+   CPU of the whole process tree, and the wall spent inside the clock's waits (settle, quiet), page
+   calls (bulk runs, steps, probes), context opening and closing, stub start and stop. Wall beyond
+   CPU is time nothing computed: a real-time wait (or the machine's other load).
 
-    .venv/bin/python bench/pagetime.py [--part matrix|storm|soak ...] [--workers N] [--no-serial]
+    .venv/bin/python bench/pagetime.py [--part matrix|storm|soak|breakdown ...] [--workers N] [--no-serial]
                                        [--visitors N ...] [--parallel N] [--chromium-arg FLAG ...]
 
 (From another checkout: ``PYTHONPATH=. python bench/pagetime.py``, or the installed harness is measured.)
@@ -36,6 +40,7 @@ from pathlib import Path
 from harness.builds import load_build
 from harness.contract.adapter import Adapter
 from harness.driver import visitors as visitors_mod
+from harness.run import suite as suite_mod
 from harness.run.pool import default_workers
 from harness.run.scenario import run_scenario
 from harness.run.suite import run_suite, select
@@ -88,6 +93,64 @@ def own_cpu_s() -> float:
     return own.ru_utime + own.ru_stime
 
 
+def tree_cpu_s(root: int | None = None) -> float:
+    """CPU seconds of a live process tree (/proc: the harness, the Playwright driver, its browsers,
+    with what their finished children used): unlike ``cpu_s`` it moves while the world is open,
+    so a scenario's share can be read while the browsers still run."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry)] = fields
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    total, todo = 0, [root or os.getpid()]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, ()))
+        fields = stats.get(pid)
+        if fields is not None:  # utime, stime, cutime, cstime
+            total += sum(int(f) for f in fields[11:15])
+    return total / tick
+
+
+class WallIn:
+    """Wall seconds spent inside chosen coroutine functions, per scenario (serial runs only: with
+    one scenario at a time the figures are that scenario's). Inclusive: a settle inside an advance
+    counts in both."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self._undo: list[tuple[object, str, object]] = []
+
+    def wrap(self, owner: object, attr: str, label: str) -> None:
+        original = getattr(owner, attr)
+
+        async def timed(*args: object, **kwargs: object) -> object:
+            t0 = time.monotonic()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                self.spent[label] = self.spent.get(label, 0.0) + time.monotonic() - t0
+
+        setattr(owner, attr, timed)
+        self._undo.append((owner, attr, original))
+
+    def take(self) -> dict[str, float]:
+        out, self.spent = self.spent, {}
+        return out
+
+    def undo(self) -> None:
+        for owner, attr, original in reversed(self._undo):
+            setattr(owner, attr, original)
+
+
 def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
@@ -117,6 +180,14 @@ async def matrix(workers: int, serial: bool) -> None:
     scenarios = select(load_scenarios([ROOT / "scenarios"]), [], [], "memory")
     scenarios = [s for s in scenarios if "soak" not in s.tags]
     walls = {}
+    started: dict[str, float] = {}
+    original = suite_mod.run_scenario_or_error
+
+    async def noted(world: World, scenario, *args, **kwargs):  # type: ignore[no-untyped-def]
+        started[scenario.name] = time.monotonic()  # when its worker took it: the tail is read from it
+        return await original(world, scenario, *args, **kwargs)
+
+    suite_mod.run_scenario_or_error = noted  # type: ignore[assignment]
     for n in ([workers, 1] if serial and workers != 1 else [workers]):
         t0, c0, h0 = time.monotonic(), cpu_s(), own_cpu_s()
         report, results = await run_suite(load_build("reference"), scenarios, Adapter(), WorldOptions(ingest="memory"),
@@ -135,8 +206,61 @@ async def matrix(workers: int, serial: bool) -> None:
         print(f"matrix  workers={n}: longest {longest.scenario.name} {longest.wall_s:.1f} s; "
               f"cpu / {os.cpu_count()} cores {cpu / (os.cpu_count() or 1):.1f} s; slowest five: "
               + ", ".join(f"{r.scenario.name} {r.wall_s:.1f}" for r in sorted(results, key=lambda r: -r.wall_s)[:5]))
+        # The tail: the last to end, with when they started (seconds from the run's start).
+        ends = sorted(results, key=lambda r: -(started[r.scenario.name] + r.wall_s))[:5]
+        print(f"matrix  workers={n}: last to end (start -> end s): "
+              + ", ".join(f"{r.scenario.name} {started[r.scenario.name] - t0:.1f} -> "
+                          f"{started[r.scenario.name] + r.wall_s - t0:.1f}" for r in ends))
+    suite_mod.run_scenario_or_error = original
     if len(walls) == 2:
         print(f"matrix  speed-up of {workers} workers over 1: {walls[1] / walls[workers]:.2f}x")
+
+
+async def breakdown() -> None:
+    """Every matrix scenario alone, one after another in one world: wall against the CPU of the
+    whole process tree, and the wall spent inside the waits and calls a scenario is made of. Wall
+    beyond CPU is time nothing computed: real-time waits (or the machine's other load)."""
+    from harness.run import clock as clock_mod
+    from harness.run import pagetime as pagetime_mod
+    from harness.run import scenario as scenario_mod
+    from harness.run import state as state_mod
+    from harness.world import context as context_mod
+    from server_stub import app as stub_mod
+
+    scenarios = select(load_scenarios([ROOT / "scenarios"]), [], [], "memory")
+    scenarios = [s for s in scenarios if "soak" not in s.tags]
+    walls = WallIn()
+    vc = clock_mod.VirtualClock
+    for owner, attr, label in [(vc, "settle", "settle"), (vc, "quiet", "quiet"), (vc, "advance", "advance"),
+                               (pagetime_mod, "run_bulk", "bulk"), (pagetime_mod, "run_to", "run_to"),
+                               (state_mod.ScenarioRun, "session", "open ctx"), (state_mod.ScenarioRun, "flush", "flush"),
+                               (scenario_mod, "_final_read", "final read"), (scenario_mod, "_close_sessions", "close ctx"),
+                               (stub_mod.StubServer, "start", "stub start"), (stub_mod.StubServer, "stop", "stub stop"),
+                               (scenario_mod, "_delete_proxy", "proxy del"),
+                               (context_mod.ContextSession, "probe_detail", "probe")]:
+        walls.wrap(owner, attr, label)
+    rows = []
+    build = load_build("reference")
+    try:
+        async with World(WorldOptions(ingest="memory")) as world:
+            for scenario in scenarios:
+                l0 = os.getloadavg()[0]
+                t0, c0, h0 = time.monotonic(), tree_cpu_s(), own_cpu_s()
+                r = await run_scenario(world, scenario, build, Adapter())
+                wall, cpu, own = time.monotonic() - t0, tree_cpu_s() - c0, own_cpu_s() - h0
+                rows.append((scenario.name, wall, cpu, own, walls.take(), l0, r))
+    finally:
+        walls.undo()
+    labels = ["advance", "settle", "quiet", "bulk", "run_to", "probe", "flush", "open ctx", "final read",
+              "close ctx", "stub start", "stub stop", "proxy del"]
+    print("breakdown  scenario  wall  cpu(tree)  cpu(harness)  idle=wall-cpu  | wall inside: " + "  ".join(labels))
+    for name, wall, cpu, own, spent, l0, r in sorted(rows, key=lambda row: -row[1]):
+        print(f"breakdown  {name:28} {wall:6.2f} {cpu:6.2f} {own:6.2f} {wall - cpu:6.2f} | "
+              + "  ".join(f"{spent.get(k, 0.0):5.2f}" for k in labels)
+              + f"  (load {l0:.1f}, stops {r.history.meta.get('clock_steps')}, {'ok' if r.verdict.passed and not r.error else 'FAIL'})")
+    tw, tc, th = (sum(row[i] for row in rows) for i in (1, 2, 3))
+    print(f"breakdown  total: wall {tw:.1f} s  cpu {tc:.1f} s (harness {th:.1f})  wall beyond cpu {tw - tc:.1f} s  "
+          + "  ".join(f"{k} {sum(row[4].get(k, 0.0) for row in rows):.1f}" for k in labels))
 
 
 async def one(world: World, path: Path, tracker: str) -> tuple[float, object]:
@@ -197,7 +321,7 @@ async def soak(counts: list[int], parallel: int | None) -> None:
 
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", action="append", choices=["matrix", "storm", "soak"], default=[])
+    ap.add_argument("--part", action="append", choices=["matrix", "storm", "soak", "breakdown"], default=[])
     ap.add_argument("--workers", type=int, default=default_workers())
     ap.add_argument("--no-serial", action="store_true", help="matrix: skip the one-worker run")
     ap.add_argument("--visitors", type=int, action="append", default=[], metavar="N",
@@ -206,13 +330,15 @@ async def main() -> None:
     ap.add_argument("--chromium-arg", action="append", default=[], metavar="FLAG",
                     help="an extra Chromium flag for every part (repeatable): measure what a flag costs or saves")
     args = ap.parse_args()
-    parts = args.part or ["matrix", "storm", "soak"]
+    parts = args.part or ["matrix", "storm", "soak"]  # breakdown only when asked
     browser.LAUNCH_ARGS.extend(args.chromium_arg)
     if args.chromium_arg:
         print(f"extra Chromium flags: {' '.join(args.chromium_arg)}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if "matrix" in parts:
         await matrix(args.workers, not args.no_serial)
+    if "breakdown" in parts:
+        await breakdown()
     if "storm" in parts:
         await storm()
     if "soak" in parts:

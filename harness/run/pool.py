@@ -28,11 +28,27 @@ def expected_cost(scenario: "m.Scenario") -> float:
     opens, clicks or stops the clock a few times) and per visitor, plus ten per hour of page time
     run timer by timer (a build's heartbeats and retries fire all along; ``jump`` fires none).
 
+    Two things cost far more than their page time says. Under a toxic the clock steps every timer
+    and every held slice of bytes (a bandwidth trickle stops it every 100 ms of page time) and each
+    stop waits for the toxic's holds: ten per page minute run and ten per ``advance`` run under a
+    toxic. ``restart_browser`` launches a second Chromium with a profile on disk: forty.
+    (Measured alone: bandwidth_slicer 9-17 s and browser_restart 5-9 s against 1-3 s for most
+    scenarios; ranked 5th and 15th by steps and page time, they ended the matrix late.)
+
     Only the order of the runs follows it, never a result. Started last, a 26-hour scenario alone
     outlasts the rest of the matrix (longest-processing-time-first scheduling)."""
     run_ms = sum(s.ms for s in scenario.steps if isinstance(s, m.Advance) and s.mode == "run") + scenario.settle_ms
     visitors = scenario.visitors.count * len(scenario.visitors.actions) if scenario.visitors is not None else 0
-    return len(scenario.steps) + visitors + 10 * run_ms / 3_600_000
+    toxics, toxic_ms, toxic_runs, restarts = 0, 0, 0, 0
+    for step in scenario.steps:
+        if isinstance(step, m.Toxic):
+            toxics = max(0, toxics + {"add": 1, "remove": -1}.get(step.op, 0))
+        elif isinstance(step, m.RestartBrowser):
+            restarts += 1
+        elif isinstance(step, m.Advance) and step.mode == "run" and toxics:
+            toxic_ms, toxic_runs = toxic_ms + step.ms, toxic_runs + 1
+    return (len(scenario.steps) + visitors + 10 * run_ms / 3_600_000
+            + 10 * toxic_ms / 60_000 + 10 * toxic_runs + 40 * restarts)
 
 
 def runs_alone(scenario: "m.Scenario") -> bool:

@@ -66,6 +66,22 @@ async def test_the_longest_scenario_starts_first_and_results_keep_input_order() 
     assert started[0] == "long" and started[-1] == "d0"
 
 
+def test_time_under_a_toxic_and_a_browser_restart_rank_a_scenario_early() -> None:
+    """Under a toxic the clock steps every timer and every 100 ms slice of bytes; a restart launches
+    a second Chromium: a few minutes of that outlast an hour run in bulk (measured alone:
+    bandwidth_slicer 9-17 s, browser_restart 5-9 s, most scenarios 1-3 s)."""
+    hour = parse_scenario("judges: [no_loss]\nsteps:\n  - open: home\n  - advance: 1h\n", "hour.yaml")
+    trickle = parse_scenario("judges: [no_loss]\nsteps:\n  - open: home\n"
+                             "  - toxic: {add: {type: bandwidth, stream: downstream, attributes: {rate: 20}}}\n"
+                             "  - advance: 6m\n", "trickle.yaml")
+    healed = parse_scenario("judges: [no_loss]\nsteps:\n  - open: home\n"
+                            "  - toxic: {add: {type: bandwidth, stream: downstream, attributes: {rate: 20}}}\n"
+                            "  - toxic: {remove: bandwidth_downstream}\n  - advance: 6m\n", "healed.yaml")
+    restart = parse_scenario("judges: [no_loss]\nsteps:\n  - open: home\n  - advance: 10s\n"
+                             "  - restart_browser: true\n  - open: home\n  - advance: 5s\n", "restart.yaml")
+    assert expected_cost(trickle) > expected_cost(restart) > expected_cost(hour) > expected_cost(healed)
+
+
 async def test_a_failure_cancels_the_others() -> None:
     started: list[str] = []
 
