@@ -53,11 +53,10 @@ HOUR_MS = 3_600_000
 SOAK_BUDGET_S = 1800.0
 
 
-def tree_pss_mb(root: int) -> float:
-    """Proportional memory (PSS, /proc/PID/smaps_rollup) of a process and all its descendants, in
-    MiB: pages the ~300 Chromium processes share are counted once in all, not once per process
-    (summed RSS counted them hundreds of times)."""
+def tree_stats(root: int) -> dict[int, list[str]]:
+    """/proc/PID/stat fields (after the command name) of a process and all its descendants."""
     children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -66,11 +65,23 @@ def tree_pss_mb(root: int) -> float:
                 fields = fh.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
+        stats[int(entry)] = fields
         children.setdefault(int(fields[1]), []).append(int(entry))
-    total_kb, todo = 0, [root]
+    tree, todo = {}, [root]
     while todo:
         pid = todo.pop()
         todo.extend(children.get(pid, ()))
+        if pid in stats:
+            tree[pid] = stats[pid]
+    return tree
+
+
+def tree_pss_mb(root: int) -> float:
+    """Proportional memory (PSS, /proc/PID/smaps_rollup) of a process and all its descendants, in
+    MiB: pages the ~300 Chromium processes share are counted once in all, not once per process
+    (summed RSS counted them hundreds of times)."""
+    total_kb = 0
+    for pid in tree_stats(root):
         try:
             with open(f"/proc/{pid}/smaps_rollup") as fh:
                 total_kb += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
@@ -94,30 +105,12 @@ def own_cpu_s() -> float:
 
 
 def tree_cpu_s(root: int | None = None) -> float:
-    """CPU seconds of a live process tree (/proc: the harness, the Playwright driver, its browsers,
-    with what their finished children used): unlike ``cpu_s`` it moves while the world is open,
-    so a scenario's share can be read while the browsers still run."""
-    tick = os.sysconf("SC_CLK_TCK")
-    children: dict[int, list[int]] = {}
-    stats: dict[int, list[str]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stats[int(entry)] = fields
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    total, todo = 0, [root or os.getpid()]
-    while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, ()))
-        fields = stats.get(pid)
-        if fields is not None:  # utime, stime, cutime, cstime
-            total += sum(int(f) for f in fields[11:15])
-    return total / tick
+    """CPU seconds of a live process tree (the harness, the Playwright driver, its browsers, with
+    what their finished children used): unlike ``cpu_s`` it moves while the world is open, so a
+    scenario's share can be read while the browsers still run."""
+    ticks = sum(sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+                for fields in tree_stats(root or os.getpid()).values())
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class WallIn:
