@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Page
 
+from harness.history.pagecall import parse_result, require, returning_json
+
 if TYPE_CHECKING:
     from server_stub.journal import Journal
 
@@ -124,6 +126,12 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys]) => {
 }"""
 
 
+# What the harness evaluates: the same functions, returning JSON text (harness/history/pagecall.py).
+RUN_TO_CALL = returning_json(RUN_TO_JS, is_async=True)
+RUN_BULK_CALL = returning_json(RUN_BULK_JS, is_async=True)
+RUN_KEYS = ("t", "fired", "errors")
+
+
 @dataclass
 class PageRun:
     """What one page's clock did: where it stopped, timers fired, why it returned, timer errors."""
@@ -137,20 +145,28 @@ class PageRun:
 async def run_to(page: Page, to: int) -> PageRun | None:
     """Fire the page's timers due up to ``to``; None when the page is gone or has no readable clock."""
     try:
-        r: Any = await page.evaluate(RUN_TO_JS, to)
+        raw = await page.evaluate(RUN_TO_CALL, to)
     except Exception:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log
         return None
-    return None if r is None else PageRun(int(r["t"]), int(r["fired"]), "done", [tuple(e) for e in r["errors"]])  # type: ignore[misc]
+    r: Any = parse_result(raw, "the page clock's run")
+    if r is None:
+        return None
+    require(r, "the page clock's run", RUN_KEYS)
+    return PageRun(int(r["t"]), int(r["fired"]), "done", [tuple(e) for e in r["errors"]])  # type: ignore[misc]
 
 
 async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0,
                    slice_ms: float = 1000.0) -> PageRun | None:
     """Run the page's timers in bulk up to ``to`` (see the module docstring)."""
     try:
-        r: Any = await page.evaluate(RUN_BULK_JS, [to, budget_ms, slice_ms, keys])
+        raw = await page.evaluate(RUN_BULK_CALL, [to, budget_ms, slice_ms, keys])
     except Exception:  # noqa: BLE001
         return None
-    return None if r is None else PageRun(int(r["t"]), int(r["fired"]), str(r["why"]), [tuple(e) for e in r["errors"]])
+    r: Any = parse_result(raw, "the page clock's bulk run")
+    if r is None:
+        return None
+    require(r, "the page clock's bulk run", (*RUN_KEYS, "why"))
+    return PageRun(int(r["t"]), int(r["fired"]), str(r["why"]), [tuple(e) for e in r["errors"]])
 
 
 def log_script(now_ms: int) -> str:

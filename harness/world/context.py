@@ -19,6 +19,7 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 from playwright.async_api import Error as PlaywrightError
 
 from harness.contract.adapter import Adapter
+from harness.history.pagecall import parse_result, require, returning_json
 from harness.history.recorder import Recorder
 from harness.history.seal import ReportGate, config_script
 from harness.world.browser import BrowserChoice
@@ -59,6 +60,9 @@ PROBE_DETAIL_JS = """() => {
   return [window.__tankInflight || 0, window.__tankLocks || 0, due, window.__tankLockWaits || {},
           window.__tankLocksHeld || {}];
 }"""
+PROBE_CALL = returning_json(PROBE_JS)  # what is evaluated: JSON text (harness/history/pagecall.py)
+PROBE_DETAIL_CALL = returning_json(PROBE_DETAIL_JS)
+
 STAMP_KEY = "__tank_t"  # the writing page's time, written just before each watched write (instrument.js)
 
 READ_KEYS_JS = "(keys) => keys.map((k) => localStorage.getItem(k))"
@@ -353,18 +357,20 @@ def _url(page: Page | None) -> str | None:
 
 async def _probe_page(page: Page) -> tuple[int, int | None]:
     try:
-        busy, due = await page.evaluate(PROBE_JS)
+        raw = await page.evaluate(PROBE_CALL)
     except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
         return 0, None
+    busy, due = require(parse_result(raw, "a clock probe"), "a clock probe", length=2)
     return int(busy), (None if due is None else int(due))
 
 
 async def _probe_detail(page: Page) -> tuple[int, int, int | None, dict[str, int], dict[str, int]]:
     """(sends in flight, Web Locks pending, next due timer, lock names waiting, lock names held)."""
     try:
-        inflight, locks, due, waits, held = await page.evaluate(PROBE_DETAIL_JS)
+        raw = await page.evaluate(PROBE_DETAIL_CALL)
     except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
         return 0, 0, None, {}, {}
+    inflight, locks, due, waits, held = require(parse_result(raw, "a clock probe"), "a clock probe", length=5)
     return int(inflight), int(locks), (None if due is None else int(due)), dict(waits or {}), dict(held or {})
 
 

@@ -6,6 +6,31 @@
 (() => {
   if (window.__tankInstrumented) return;
   window.__tankInstrumented = true;
+  // What the harness's page calls return: JSON text, never an object. Playwright serializes an
+  // object result with the page's own builtins (Object.keys, Array.prototype.push, Map), which a
+  // build may patch after this script ran; a string crosses untouched. The encoder is made of
+  // builtins captured here, before any page script, and walks plain data itself (a native
+  // stringify of an object would consult a toJSON the page may put on Object.prototype). It is a
+  // frozen, non-writable, non-configurable property: a page can call it, not replace it.
+  const encodeStr = JSON.stringify, ownKeys = Object.keys, arrayCheck = Array.isArray;
+  const encode = (v) => {
+    if (v === null || typeof v !== "object") {
+      return typeof v === "function" || typeof v === "symbol" || v === undefined ? "null" : encodeStr(v);
+    }
+    let out = "";
+    if (arrayCheck(v)) {
+      for (let i = 0; i < v.length; i++) out += (i ? "," : "") + encode(v[i]);
+      return "[" + out + "]";
+    }
+    const keys = ownKeys(v);
+    for (let i = 0; i < keys.length; i++) {
+      const item = v[keys[i]];
+      if (item === undefined || typeof item === "function") continue;
+      out += (out ? "," : "") + encodeStr(keys[i]) + ":" + encode(item);
+    }
+    return "{" + out + "}";
+  };
+  Object.defineProperty(window, "__tankJSON", { value: Object.freeze(encode), writable: false, configurable: false, enumerable: false });
   const cfg = window.__tankConfig || {};
   const syncPrefix = cfg.syncUrl || "";
   window.__tankInflight = 0;  // sends not yet settled
@@ -115,7 +140,7 @@
     if (typeof send !== "function" || typeof seal !== "function") return;
     try {
       sent += 1;
-      const message = load + "|" + sent + "|" + stringify({ ...rec, load });
+      const message = load + "|" + sent + "|" + encode({ ...rec, load });
       send(message, seal(message)).catch(() => {});
     } catch (e) { /* page closing: the journal is the server-side truth */ }
   };
@@ -143,17 +168,26 @@
     }
     catch (e) { return url; }
   };
+  // Plain loops over captured builtins (parseJSON, isArray: below), not Array.prototype methods a
+  // page may patch: what a report says a send carried must come from the body alone.
   const parseBody = (text) => {
     try {
       const o = parseJSON(text);
-      const evs = Array.isArray(o) ? o : (o && (o.events || o.batch)) || [o];
-      return Array.isArray(evs) ? evs.filter((e) => e && typeof e === "object") : [];
+      const evs = isArray(o) ? o : (o && (o.events || o.batch)) || [o];
+      const out = [];
+      if (isArray(evs)) for (let i = 0; i < evs.length; i++) if (evs[i] && typeof evs[i] === "object") out[out.length] = evs[i];
+      return out;
     } catch (e) { return []; }
   };
-  const describe = (events) => ({
-    ids: events.map((e) => e.meta && e.meta.eid).filter((x) => typeof x === "string"),
-    payloads: events.map((e) => ({ ec: e.ec, ea: e.ea, el: e.el, eid: e.meta && e.meta.eid })),
-  });
+  const describe = (events) => {
+    const ids = [], payloads = [];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i], eid = e.meta && e.meta.eid;
+      if (typeof eid === "string") ids[ids.length] = eid;
+      payloads[i] = { ec: e.ec, ea: e.ea, el: e.el, eid };
+    }
+    return { ids, payloads };
+  };
   const bodyText = (body) => {
     if (body == null) return Promise.resolve("");
     if (typeof body === "string") return Promise.resolve(body);
@@ -251,10 +285,8 @@
   const outboxAtSend = (body) => (typeof body === "string" && !idless(parseBody(body)) ? null : readOutbox());
   const record = (text, raw) => {
     const events = parseBody(text);
-    const rec = describe(events);
     const c = carried(events, raw);
-    if (c !== undefined) rec.carried = c;
-    return rec;
+    return c === undefined ? describe(events) : { ...describe(events), carried: c };
   };
 
   const origFetch = window.fetch;

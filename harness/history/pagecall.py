@@ -1,0 +1,52 @@
+"""Results of the harness's own calls into a tracker page, read as JSON text.
+
+A build shares its page's JavaScript world with the harness and may patch builtins after it
+loaded. Playwright serializes an object returned by ``page.evaluate`` with the page's builtins
+(``Object.keys``, ``Array.prototype.push``, ``Map``), so such a build could change what the harness
+reads — a clock run that fired nothing, a probe with no work open. The instrumentation
+(js/instrument.js) captures an encoder before any page script runs (``window.__tankJSON``); a call
+wrapped by ``returning_json`` returns the text it makes, a string crosses untouched, and Python
+parses it. A result that is not that text means the page broke something the harness relies on:
+``PageResultError`` names it instead of the run going on with a wrong reading.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+ENCODE = "(globalThis.__tankJSON || JSON.stringify)"  # pages without the instrumentation: plain JSON
+
+
+class PageResultError(RuntimeError):
+    """A harness page call returned something other than the instrumentation's JSON text."""
+
+
+def returning_json(function_js: str, is_async: bool = False) -> str:
+    """Wrap a page function (``(arg) => value``) so it returns its value as JSON text."""
+    if is_async:
+        return f"async (arg) => {ENCODE}(await ({function_js})(arg))"
+    return f"(arg) => {ENCODE}(({function_js})(arg))"
+
+
+def parse_result(raw: object, what: str) -> Any:
+    """The value a wrapped call returned, parsed; a clear error when the page did not return JSON text."""
+    if not isinstance(raw, str):
+        raise PageResultError(f"{what}: the page returned {type(raw).__name__} instead of JSON text: the build "
+                              "replaced page builtins the harness reads its results through")
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise PageResultError(f"{what}: the page returned text that is not JSON ({raw[:80]!r}): the build "
+                              "replaced page builtins the harness reads its results through") from exc
+
+
+def require(value: Any, what: str, keys: tuple[str, ...] = (), length: int | None = None) -> Any:
+    """``value`` if it has the shape the page function returns (an object with ``keys``, or a list of
+    ``length``); else ``PageResultError``."""
+    if keys and not (isinstance(value, dict) and all(k in value for k in keys)):
+        raise PageResultError(f"{what}: the page's answer lacks {', '.join(keys)} ({str(value)[:80]}): the build "
+                              "changed what the harness reads")
+    if length is not None and not (isinstance(value, list) and len(value) == length):
+        raise PageResultError(f"{what}: the page's answer is not a list of {length} ({str(value)[:80]}): the build "
+                              "changed what the harness reads")
+    return value

@@ -1,0 +1,83 @@
+"""A build is untrusted code: one that patches the page's builtins after it loaded (Object.keys,
+JSON, Array.prototype, Map, Promise.prototype.then, Function.prototype.toString; fixture
+tracker_js/hostile/patch_builtins.js) must not steer what the harness reads from its pages. The
+harness's page calls return JSON text made by an encoder captured before any page script, so the
+reference with its builtins patched gets the reference's verdict, fates and send records, and no
+clock run or probe of a live page is lost."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.builds import load_build
+from harness.history.pagecall import PageResultError, parse_result, require, returning_json
+from harness.run import pagetime
+from harness.world import context as ctx
+from tests.harness.e2e import bundled_scenarios
+
+ROOT = Path(__file__).resolve().parents[2]
+PATCHER = ROOT / "tracker_js" / "hostile" / "patch_builtins.js"
+
+
+def _fates(verdict: Any) -> dict[str, int]:
+    return {k: v for k, v in verdict.counts.items() if v}
+
+
+@pytest.mark.browser
+def test_patched_builtins_change_no_verdict_and_lose_no_page_call(tank_worlds, monkeypatch) -> None:
+    reference = load_build("reference")
+    hostile = dataclasses.replace(reference, name="hostile:patch_builtins",
+                                  source=reference.source + "\n" + PATCHER.read_text())
+    sc = next(s for s in bundled_scenarios() if s.name == "retry_503")  # bulk runs, steps and probes
+    world = tank_worlds.get("memory")
+    honest = world.run(reference, sc)
+
+    lost: list[str] = []  # a clock run that came back empty from a live page (before: every bulk run)
+
+    def watch(name: str, call: Any) -> Any:
+        async def wrapped(page: Any, *args: Any, **kwargs: Any) -> Any:
+            result = await call(page, *args, **kwargs)
+            if result is None and not page.is_closed():
+                lost.append(f"{name} on {page.url}")
+            return result
+        return wrapped
+
+    monkeypatch.setattr(pagetime, "run_bulk", watch("run_bulk", pagetime.run_bulk))
+    monkeypatch.setattr(pagetime, "run_to", watch("run_to", pagetime.run_to))
+    patched = world.run(hostile, sc)
+    assert honest.error is None, honest.error
+    assert patched.error is None, patched.error
+    assert lost == [], lost[:5]
+    assert patched.verdict.passed == honest.verdict.passed
+    assert {g: r.status for g, r in patched.verdict.guarantees.items()} == \
+        {g: r.status for g, r in honest.verdict.guarantees.items()}
+    assert _fates(patched.verdict) == _fates(honest.verdict)
+    assert [(a.via, a.outcome, a.status, sorted(a.ids)) for a in patched.history.attempts] == \
+        [(a.via, a.outcome, a.status, sorted(a.ids)) for a in honest.history.attempts]
+
+
+def test_a_wrapped_call_returns_its_value_as_text() -> None:
+    assert returning_json("() => 1") == "(arg) => (globalThis.__tankJSON || JSON.stringify)((() => 1)(arg))"
+    assert returning_json("async (x) => x", is_async=True).startswith("async (arg) => ")
+    assert parse_result('{"t": 5, "fired": 1, "errors": []}', "run") == {"t": 5, "fired": 1, "errors": []}
+    assert parse_result("null", "run") is None
+    assert ctx.PROBE_CALL.endswith("(arg))") and pagetime.RUN_BULK_CALL.startswith("async ")
+
+
+@pytest.mark.parametrize("raw", [{"t": 1}, [1, 2], None, 7])
+def test_an_answer_that_is_not_text_is_a_clear_error(raw: object) -> None:
+    with pytest.raises(PageResultError, match="instead of JSON text: the build replaced page builtins"):
+        parse_result(raw, "the page clock's run")
+
+
+def test_text_that_is_not_json_or_lacks_a_field_is_a_clear_error() -> None:
+    with pytest.raises(PageResultError, match="not JSON"):
+        parse_result("[object Object]", "a clock probe")
+    with pytest.raises(PageResultError, match="lacks t, fired"):
+        require({"why": "done"}, "the page clock's run", ("t", "fired"))
+    with pytest.raises(PageResultError, match="not a list of 2"):
+        require([1], "a clock probe", length=2)
+    assert require([1, None], "a clock probe", length=2) == [1, None]

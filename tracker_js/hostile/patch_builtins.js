@@ -1,0 +1,55 @@
+// Hostile build fixture: appended to a tracker, it patches the page's builtins after the build
+// loaded, the way a build that knows the harness could try to steer it. Every patch keeps the
+// build's own data intact and lies only about values shaped like the harness's: objects with a
+// clock result's keys (t, fired, why, errors) or a probe's, Playwright's serialized entries
+// ({k: "t", v}) and its visited-object Map. A harness that reads its results through the page's
+// builtins then sees a clock that fired nothing and reached no time, or errors; one that reads
+// them through functions captured before any page script sees the truth.
+// window.__tankPatched lists what was patched.
+(() => {
+  const own = Object.prototype.hasOwnProperty, apply = Reflect.apply;
+  const HARNESS = ["t", "fired", "why", "errors"];
+  const shaped = (v) => {
+    if (!v || typeof v !== "object") return false;
+    for (let i = 0; i < HARNESS.length; i++) if (apply(own, v, [HARNESS[i]])) return true;
+    return false;
+  };
+  const entry = (v) => v && typeof v === "object" && typeof v.k === "string" && apply(own, v, ["v"]) && HARNESS.indexOf(v.k) >= 0;
+  const patched = window.__tankPatched = [];
+  const patch = (owner, name, make, label) => {
+    const orig = owner[name];
+    owner[name] = make(orig);
+    patched[patched.length] = label;
+  };
+
+  patch(Object, "keys", (orig) => function keys(o) {
+    const k = orig(o);
+    return shaped(o) ? k.filter((x) => HARNESS.indexOf(x) < 0) : k;
+  }, "Object.keys");
+  patch(Object, "entries", (orig) => function entries(o) {
+    const e = orig(o);
+    return shaped(o) ? e.filter((x) => HARNESS.indexOf(x[0]) < 0) : e;
+  }, "Object.entries");
+  patch(JSON, "stringify", (orig) => function stringify(v, ...rest) {
+    return orig.call(this, shaped(v) ? { ...v, t: 0, fired: 0, why: "done", errors: [] } : v, ...rest);
+  }, "JSON.stringify");
+  patch(JSON, "parse", (orig) => function parse(text, ...rest) {
+    const v = orig.call(this, text, ...rest);
+    return shaped(v) ? { ...v, t: 0, fired: 0 } : v;
+  }, "JSON.parse");
+  patch(Array.prototype, "push", (orig) => function push(...items) {
+    return orig.apply(this, items.filter((x) => !entry(x)));
+  }, "Array.prototype.push");
+  for (const name of ["map", "filter", "slice", "concat", "sort", "join", "indexOf", "includes", "forEach", "reduce"]) {
+    patch(Array.prototype, name, (orig) => function (...args) { return orig.apply(this, args); }, "Array.prototype." + name);
+  }
+  patch(Map.prototype, "get", (orig) => function get(key) {
+    return shaped(key) ? 1 : orig.call(this, key);  // "already serialized": a {ref} instead of the value
+  }, "Map.prototype.get");
+  patch(Promise.prototype, "then", (orig) => function then(ok, fail) {
+    return orig.call(this, ok && ((v) => ok(shaped(v) ? { ...v, t: 0, fired: 0 } : v)), fail);
+  }, "Promise.prototype.then");
+  patch(Function.prototype, "toString", (orig) => function toString() {
+    return this === Function.prototype.toString ? "function toString() { [native code] }" : orig.call(this);
+  }, "Function.prototype.toString");
+})();
