@@ -6,6 +6,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -69,19 +70,25 @@ def _counts(s: ScenarioEntry) -> list[Text]:
 def matrices(report: RunReport, console: Console | None = None) -> list[Table]:
     """Rows: scenarios. Columns: guarantees (✓ ✗ ~ ·), then fate counts — one table when the
     console is wide enough, else a guarantee table and a fate-count table."""
-    one = _matrices(report, split=False)
     if console is None:
-        return one
+        return _matrices(report, split=False)
+    return layout(report, console)[0]
+
+
+def layout(report: RunReport, console: Console) -> tuple[list[Table], bool]:
+    """The matrix tables for ``console`` and whether they all fit it (else the report is a list).
+    Each table is measured once: measuring lays out every cell of the matrix."""
+    one = _matrices(report, split=False)
     if fits(one[0], console):
-        return one
-    return _matrices(report, split=True)
+        return one, True
+    two = _matrices(report, split=True)
+    return two, all(fits(t, console) for t in two)
 
 
 def fits(table: Table, console: Console) -> bool:
-    """The table, rendered at its natural width, fits the console (so no column is cropped)."""
+    """The table at its natural width fits the console (so no column is cropped)."""
     probe = Console(file=io.StringIO(), width=100_000, color_system=None)
-    lines = probe.render_lines(table, probe.options, pad=False)
-    return max((sum(seg.cell_length for seg in line) for line in lines), default=0) <= console.width
+    return Measurement.get(probe, probe.options, table).maximum <= console.width
 
 
 ORDER = {"fail": 0, "vacuous": 1, "pass": 2}
@@ -221,8 +228,8 @@ def render_notes(report: RunReport, console: Console) -> None:
 def render_run(report: RunReport, console: Console) -> None:
     """The whole terminal report of a run."""
     _header(report, console)
-    tables = matrices(report, console)
-    if all(fits(t, console) for t in tables):
+    tables, fit = layout(report, console)
+    if fit:
         for table in tables:
             console.print(table)
         console.print(Text(_legend(report), style="dim"))

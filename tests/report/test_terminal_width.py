@@ -83,3 +83,27 @@ def test_an_aborted_fetch_shows_its_abort_at_the_page_time_it_happened() -> None
     assert [(r[0], r[1]) for r in rows] == [("+0.000s", "enqueued"), ("+0.000s", "attempt"), ("≈+1.200s", "arrived"),
                                            ("+5.000s", "→"), ("+7.000s", "attempt"), ("+7.020s", "→")]
     assert rows[3][2] == "abort" and "after_ms=5000" in rows[3]
+
+
+def _rendered_width(table) -> int:  # noqa: ANN001
+    probe = Console(file=io.StringIO(), width=100_000, color_system=None)
+    lines = probe.render_lines(table, probe.options, pad=False)
+    return max(sum(seg.cell_length for seg in line) for line in lines)
+
+
+@pytest.mark.parametrize("width", [80, 100, 130, 200])
+def test_each_table_is_measured_once(width: int, monkeypatch) -> None:
+    from harness.report import table as t
+    measured: list[int] = []
+    fits = t.fits
+    monkeypatch.setattr(t, "fits", lambda table, console: measured.append(id(table)) or fits(table, console))
+    render_run(bundled_report(), Console(file=io.StringIO(), width=width, color_system=None))
+    assert measured and len(measured) == len(set(measured)), "a table was measured twice"
+
+
+def test_fits_says_what_rendering_says() -> None:
+    from harness.report.table import _matrices, fits
+    for table in [*_matrices(bundled_report(), split=False), *_matrices(bundled_report(), split=True)]:
+        natural = _rendered_width(table)
+        for width in (natural - 1, natural, natural + 1):
+            assert fits(table, Console(file=io.StringIO(), width=width)) == (natural <= width)
