@@ -3,7 +3,10 @@
 Entries are immutable ``JournalEntry`` values. A request is journaled when it *arrives* (outcome
 ``in_flight``, or ``hung`` once a hang fault holds it) so a test can wait for it, and the entry is
 replaced (``dataclasses.replace``) as the request progresses and when it ends (``t_done`` set).
-With a path, each finished entry is appended to a JSONL file with its full body.
+With a path, each finished entry is appended to a JSONL file with its full body — one line per
+request, written once: while the harness may still correct an entry's page times (``hold``; a
+bulk clock run learns them only when it returns) finished entries wait, and ``release`` writes them
+as they are then.
 """
 from __future__ import annotations
 
@@ -44,6 +47,7 @@ class Journal:
         self._listeners: list[Listener] = []
         self._changed = asyncio.Event()
         self._file: TextIO | None = None
+        self._held: dict[int, bytes | None] | None = None  # finished while held: seq -> full body
         self.page_clock: Callable[[], int] | None = None  # set by the harness: page time for ``t_page_done``
 
     # -- recording (used by the Sync app) ------------------------------------------------
@@ -102,8 +106,25 @@ class Journal:
             changes["t_page_done"] = max(self.page_clock(), current.t_page or 0)
         entry = self.update(seq, **changes)
         if entry is not None:
-            self._write(entry, body)
+            if self._held is not None:
+                self._held[seq] = body
+            else:
+                self._write(entry, body)
         return entry
+
+    def hold(self) -> None:
+        """Keep the file lines of requests that finish from now on until ``release``: their page
+        times may still be corrected (``update``), and a line once written stays as it is."""
+        if self._held is None:
+            self._held = {}
+
+    def release(self) -> None:
+        """Write the lines held back, with each entry as it is now (arrival order)."""
+        held, self._held = self._held, None
+        for seq, body in sorted((held or {}).items()):
+            entry = self.get(seq)
+            if entry is not None:
+                self._write(entry, body)
 
     def _within_budget(self, events: tuple[Any, ...]) -> tuple[Any, ...]:
         """An unprocessed request's event records, as many as the journal's budget still allows."""
@@ -154,6 +175,7 @@ class Journal:
 
     def clear(self) -> None:
         """Forget entries in memory (``seq`` keeps counting; the file is not truncated)."""
+        self.release()
         self._entries.clear()
         self._index.clear()
         self._rejected_kept = 0
@@ -181,6 +203,7 @@ class Journal:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def close(self) -> None:
+        self.release()
         if self._file is not None:
             self._file.close()
             self._file = None

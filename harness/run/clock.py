@@ -56,9 +56,10 @@ class VirtualClock:
     settle_max_s: float = 3.0  # pending Web Locks (no request open): real time waited before page time moves
     travel_max_s: float = 30.0  # a request no fault holds (on its way): real time waited before giving up
     bulk: bool = True  # run a lone page's timers in bulk
-    # Told before a bulk run which context runs; the function it returns is called with the page
-    # time a bulk run stopped at because a request started (``now`` lags the page until then).
-    on_bulk: Callable[[str], Callable[[int], None]] = lambda context: lambda t: None
+    # Told before a bulk run which context runs; the function it returns is called when the run
+    # returns, with the page time it stopped at because a request started (``now`` lags the page
+    # until then), else None.
+    on_bulk: Callable[[str], Callable[[int | None], None]] = lambda context: lambda t: None
     steps: int = 0  # clock stops (Python round trips)
     timers: int = 0  # page timers fired
     fallback_used: bool = False
@@ -134,9 +135,8 @@ class VirtualClock:
             budget = 30.0 if held.can_hold else self.settle_max_s * 1000
             caught_up = self.on_bulk(session.name)
             run = await pagetime.run_bulk(page, limit, session.adapter.watched_keys(), budget_ms=budget)
+            caught_up(run.t if run is not None and run.why == "request" else None)
             if run is not None:
-                if run.why == "request":
-                    caught_up(run.t)
                 bulk_ran = id(session)
                 self._record(session, tab, run)
                 if run.why == "unstamped":

@@ -175,16 +175,21 @@ def log_script(now_ms: int) -> str:
             f"{int(now_ms)});")
 
 
-def journal_catch_up(journal: "Journal", context: str) -> Callable[[int], None]:
-    """Before a bulk run of ``context``: a function that gives the requests it ended the page time
-    they were made at. The stub journals a request's end with the harness clock's ``now``, which lags
-    the page until the run returns; a run returns right after the instant a request started (page
-    time stands still while it is open), so that instant is the time of every request it ended."""
+def journal_catch_up(journal: "Journal", context: str) -> Callable[[int | None], None]:
+    """Before a bulk run of ``context``: a function to call when it returns, with the page time it
+    returned at when it stopped for a request (else None), that gives the requests it ended the page
+    time they were made at. The stub journals a request's end with the harness clock's ``now``, which
+    lags the page until the run returns; a run returns right after the instant a request started
+    (page time stands still while it is open), so that instant is the time of every request it
+    ended. The journal file's lines of requests ending meanwhile wait for the correction."""
     entries = journal.entries()
     mark = entries[-1].seq if entries else 0
+    journal.hold()
 
-    def caught_up(t: int) -> None:
-        for e in journal.since(mark):
-            if e.context == context and e.t_done is not None:
-                journal.update(e.seq, t_page_done=max(t, e.t_page or 0))
+    def caught_up(t: int | None) -> None:
+        if t is not None:
+            for e in journal.since(mark):
+                if e.context == context and e.t_done is not None:
+                    journal.update(e.seq, t_page_done=max(t, e.t_page or 0))
+        journal.release()
     return caught_up

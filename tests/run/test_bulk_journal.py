@@ -92,3 +92,46 @@ async def test_page_time_is_set_before_timers_fire_so_their_requests_are_stamped
     monkeypatch.setattr(pagetime, "run_to", run_to)
     await c._run_to(START + 5_000, START + 60_000)
     assert {journal.get(s).t_page_done for s in seqs} == {START + 5_000}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("why", ["request", "done", "gone"])
+async def test_the_journal_file_keeps_the_corrected_page_time(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any, why: str) -> None:
+    """The JSONL line of a request ended during a bulk run is written after the correction, once;
+    whatever the run returned with, no line is held back after it."""
+    from server_stub.journal_codec import read_jsonl
+    journal = Journal(tmp_path / "j.jsonl")
+    c = make_clock(journal)
+    seqs: list[int] = []
+
+    async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0) -> pagetime.PageRun | None:
+        seqs.append(stub_answers(journal, "c1"))
+        return None if why == "gone" else pagetime.PageRun(REQUEST_AT, fired=60, why=why)
+
+    async def run_to(page: Page, to: int) -> pagetime.PageRun:
+        return pagetime.PageRun(to)
+
+    monkeypatch.setattr(pagetime, "run_bulk", run_bulk)
+    monkeypatch.setattr(pagetime, "run_to", run_to)
+    await c._run_to(START + 7_200_000, START + 7_200_000)
+    lines = (tmp_path / "j.jsonl").read_text().splitlines()  # before close: nothing held back
+    assert len(lines) == 1
+    [(entry, _)] = read_jsonl(tmp_path / "j.jsonl")
+    assert entry.seq == seqs[0]
+    assert entry.t_page_done == journal.get(seqs[0]).t_page_done  # type: ignore[union-attr]
+    assert entry.t_page_done == (REQUEST_AT if why == "request" else START)
+    journal.close()
+
+
+def test_lines_held_back_are_written_on_release_close_or_clear(tmp_path: Any) -> None:
+    for end in ("release", "close", "clear"):
+        path = tmp_path / f"{end}.jsonl"
+        journal = Journal(path)
+        journal.hold()
+        seq = stub_answers(journal, "c1")
+        journal.update(seq, t_page_done=42)
+        assert not path.exists() or path.read_text() == ""
+        getattr(journal, end)()
+        [line] = path.read_text().splitlines()
+        assert '"t_page_done": 42' in line
+        journal.close()
