@@ -11,6 +11,7 @@ as they are then.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import dataclasses
 import json
 import logging
@@ -166,8 +167,15 @@ class Journal:
         return list(self._entries)
 
     def since(self, seq: int) -> list[JournalEntry]:
-        """Entries with ``seq`` greater than the given one (0 = all)."""
-        return [e for e in self._entries if e.seq > seq]
+        """Entries with ``seq`` greater than the given one (0 = all); found by bisection (entries are
+        in ``seq`` order), so a caller asking for the last few does not scan the whole journal."""
+        return self._entries[bisect.bisect_right(self._entries, seq, key=lambda e: e.seq):]
+
+    @property
+    def received(self) -> int:
+        """Requests received since the journal started (``clear`` does not reset it): read at every
+        watchdog tick, so it costs nothing however long the journal."""
+        return self._seq
 
     def get(self, seq: int) -> JournalEntry | None:
         pos = self._index.get(seq)

@@ -182,8 +182,7 @@ def journal_catch_up(journal: "Journal", context: str) -> Callable[[int | None],
     lags the page until the run returns; a run returns right after the instant a request started
     (page time stands still while it is open), so that instant is the time of every request it
     ended. The journal file's lines of requests ending meanwhile wait for the correction."""
-    entries = journal.entries()
-    mark = entries[-1].seq if entries else 0
+    mark = journal.received
     journal.hold()
 
     def caught_up(t: int | None) -> None:

@@ -133,7 +133,7 @@ class ScenarioRun:
 
     def activity(self) -> int:
         """A number that moves whenever a fact arrives (journal entry, write, attempt)."""
-        return len(self.stub.journal.entries()) + len(self.recorder.writes) + len(self.recorder.attempts)
+        return self.stub.journal.received + len(self.recorder.writes) + len(self.recorder.attempts)
 
     async def flush(self) -> None:
         for s in self.live_sessions():

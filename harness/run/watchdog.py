@@ -98,7 +98,7 @@ class Watchdog:
         return self._flood(now) or self._timer_storm(now) or await self._busy(now)
 
     def _flood(self, now: float) -> str | None:
-        count = len(self.run.stub.journal.entries())
+        count = self.run.stub.journal.received
         t0, n0 = self._journal_mark
         if now - t0 >= 2.0:
             self._journal_mark = (now, count)
@@ -122,7 +122,7 @@ class Watchdog:
         return None
 
     async def _busy(self, now: float) -> str | None:
-        steps, requests, facts = self.run.clock.steps, len(self.run.stub.journal.entries()), self.run.activity()
+        steps, requests, facts = self.run.clock.steps, self.run.stub.journal.received, self.run.activity()
         for page in [p for p in self.pages() if not p.is_closed()]:
             ping = self._pings.get(id(page))
             if ping is None or ping.task.done():  # answered (or first seen): ask again, in a while

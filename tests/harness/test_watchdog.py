@@ -80,13 +80,24 @@ class _Page:
         return 1
 
 
+class _Journal:
+    """What the watchdog reads of the stub's journal: a count, never a copy."""
+
+    def __init__(self, requests: list[int]) -> None:
+        self.requests = requests
+
+    @property
+    def received(self) -> int:
+        return len(self.requests)
+
+
 def _checks(page: _Page, for_s: float, requests_per_tick: int = 0, writes_per_tick: int = 0) -> str | None:
     """Run the watchdog's checks every tick for ``for_s`` seconds against one page, clock standing
     still, the Sync endpoint receiving ``requests_per_tick`` and the recorder ``writes_per_tick``."""
     journal: list[int] = []
     writes: list[int] = []
     run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0), activity=lambda: len(journal) + len(writes),
-                          stub=SimpleNamespace(journal=SimpleNamespace(entries=lambda: journal)))
+                          stub=SimpleNamespace(journal=_Journal(journal)))
     dog = watchdog.Watchdog(run, 300.0, lambda: [page])
 
     async def requests() -> None:
@@ -136,3 +147,23 @@ def test_a_silent_page_whose_writes_keep_arriving_is_not_a_busy_loop(monkeypatch
     monkeypatch.setattr(watchdog, "STALL_S", 1.0)
     monkeypatch.setattr(watchdog, "TICK_S", 0.05)
     assert _checks(_Page(None), 2.5, writes_per_tick=1) is None
+
+
+def test_a_watchdog_tick_counts_the_journal_without_copying_it() -> None:
+    """A tick reads how many requests arrived (flood, busy page), never a copy of the journal: a
+    day-long run's journal grows to thousands of entries and the watchdog ticks every 0.5 s."""
+    from server_stub.journal import Journal
+
+    class NoCopies(Journal):
+        def entries(self):  # noqa: ANN202
+            raise AssertionError("the watchdog copied the journal")
+
+    journal = NoCopies()
+    for _ in range(3):
+        journal.begin(method="POST", path="/api/sync")
+    run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0), activity=lambda: journal.received,
+                          stub=SimpleNamespace(journal=journal))
+    dog = watchdog.Watchdog(run, 300.0, lambda: [])
+    dog._journal_mark = (dog._journal_mark[0] - 10.0, 0)  # the flood check's window is due
+    assert asyncio.run(dog.check()) is None
+    assert dog._journal_mark[1] == 3

@@ -38,6 +38,19 @@ def test_since_and_clear_keep_counting(tmp_path: Path) -> None:
     journal.clear()
     assert journal.entries() == [] and journal.update(2, status=1) is None
     assert journal.begin(method="POST", path="/x").seq == 4
+    assert journal.received == 4  # requests received, not entries kept
+
+
+def test_since_bisects_in_seq_order_through_updates_and_clear() -> None:
+    journal = Journal()
+    for _ in range(6):
+        journal.begin(method="POST", path="/api/sync")
+    journal.finish(4, outcome="ok", status=200)  # replaced in place: the order stays
+    assert [[e.seq for e in journal.since(s)] for s in (0, 3, 5, 6, 99)] == [[1, 2, 3, 4, 5, 6], [4, 5, 6], [6], [], []]
+    assert journal.since(3)[0].status == 200
+    journal.clear()
+    journal.begin(method="POST", path="/api/sync")
+    assert [e.seq for e in journal.since(0)] == [7] and [e.seq for e in journal.since(6)] == [7]
 
 
 def test_sample_is_truncated_but_the_file_has_the_whole_body(tmp_path: Path) -> None:
