@@ -68,6 +68,17 @@ class _PendingAttempt:
     carried: tuple[Carried, ...] | None = None
 
 
+def seen_at(w: Any) -> float:
+    """The wall time of an observed write: when the observer saw it (its real clock, ``w`` ms),
+    not when its batch reached Python. Date.now() has 1 ms steps, so 1 ms is added: the time is
+    never before the write, which comes after any answer the page had before it (the checker asks
+    which answers came before a removal). Never later than now; without ``w``, now."""
+    now = time.time()
+    if isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0:
+        return min(now, w / 1000 + 0.001)
+    return now
+
+
 def _carried(raw: Any) -> tuple[Carried, ...] | None:
     """The send record of a report (js/instrument.js ``carried``); ``None`` when there is none."""
     if not isinstance(raw, list):
@@ -131,16 +142,17 @@ class Recorder:
             return
         key = str(msg["key"])
         t_page = int(msg.get("t") or 0)
+        t_wall = seen_at(msg.get("w"))
         if msg.get("cleared"):
             removed = tuple(self.state(context, key))
             if not removed:
                 return
-            self._apply(OutboxWrite(self._next(), t_page, time.time(), context, key, url=msg.get("url"),
+            self._apply(OutboxWrite(self._next(), t_page, t_wall, context, key, url=msg.get("url"),
                                     removed=removed, length=0))
             return
         envs = lambda items: tuple(e for e in (Envelope.from_json(x) for x in items or ()) if e is not None)  # noqa: E731
         self._apply(OutboxWrite(
-            seq=self._next(), t_page=t_page, t_wall=time.time(), context=context, key=key,
+            seq=self._next(), t_page=t_page, t_wall=t_wall, context=context, key=key,
             url=msg.get("url"), added=envs(msg.get("added")), changed=envs(msg.get("changed")),
             removed=tuple(str(i) for i in msg.get("removed") or ()), length=msg.get("length"),
             parse_error=msg.get("parse_error"), raw_sample=msg.get("raw_sample"),

@@ -153,8 +153,12 @@ class ContextSession:
         for stale in list(context.pages):  # a persistent context opens with a blank tab
             await stale.close()
         session.observer = await context.new_page()
-        # Only the observer page gets the storage channel, and only its reports are taken.
-        await session.observer.expose_binding("__tankStorage", session._on_storage)
+        # Only the observer page gets the storage channel: a raw CDP binding on its target alone
+        # (no reply, no promise to resolve in the page: the cheapest way out of a renderer).
+        cdp = await context.new_cdp_session(session.observer)
+        cdp.on("Runtime.bindingCalled", session._on_storage_call)
+        await cdp.send("Runtime.enable")
+        await cdp.send("Runtime.addBinding", {"name": "__tankStorage"})
         await session.observer.goto(f"{site_url}/__tank/observer")
         keys = adapter.watched_keys()
         values = await session.observer.evaluate(OBSERVER_START_JS, [keys, SYNC_KEY, STAMP_KEY])
@@ -172,13 +176,18 @@ class ContextSession:
         if record is not None:
             self.recorder.on_attempt(self.name, self.page_name(source.get("page")), record)
 
-    async def _on_storage(self, source: dict[str, Any], message: Any = None, *_: Any) -> None:
+    def _on_storage_call(self, params: dict[str, Any]) -> None:
+        """``Runtime.bindingCalled`` on the observer's CDP session (no other page has the binding)."""
+        if params.get("name") == "__tankStorage":
+            self._take_storage(params.get("payload"))
+
+    def _take_storage(self, message: Any) -> None:
+        """A batch of the observer's messages; anything else counts as forged."""
         try:  # observer.js sends its messages in order, batched, as JSON text
             batch = json.loads(message) if isinstance(message, str) else None
         except ValueError:
             batch = None
-        if source.get("page") is not self.observer or source.get("frame") is not self.observer.main_frame \
-                or not isinstance(batch, list) or not all(isinstance(m, dict) for m in batch):
+        if not isinstance(batch, list) or not all(isinstance(m, dict) for m in batch):
             self.gate.forged += 1
             return
         for msg in batch:

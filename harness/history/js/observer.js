@@ -69,21 +69,31 @@
              parse_error: unidentified > 0 ? unidentified + " entries without an id" : null, raw_sample: null };
   };
 
-  // Messages go out in order, one binding call at a time: what arrives while a call is out goes in
-  // the next one, so a burst of writes (a day of bulk timers) costs a few round trips, not one per
-  // write, and a quiet page still reports each write at once. JSON text, because Playwright checks
-  // a binding's object arguments field by field in Python (hundreds of checks for one delta).
+  // Messages go out in order, as JSON text, over a raw CDP binding (context.py): one event per call,
+  // with nothing sent back (a Playwright binding costs a round trip through the driver and an
+  // evaluate into the page to resolve its promise). Writes are gathered for WINDOW_MS of real time,
+  // so a burst (a day of bulk timers) is a few calls, not one per write; a flush token goes at once
+  // with everything before it. Each message carries the real time it was seen (`w`, ms): Python
+  // dates the write by it, not by when the batch arrived.
   const send = window.__tankStorage;
-  let queue = [], out = false;
+  const embedder = globalThis.__pwClock && globalThis.__pwClock.controller && globalThis.__pwClock.controller._embedder;
+  const realNow = embedder ? () => embedder.dateNow() : () => Date.now();  // the page clock is fake
+  const later = embedder ? (f, ms) => embedder.setTimeout(f, ms) : (f, ms) => setTimeout(f, ms);
+  const WINDOW_MS = 10;  // well under VirtualClock.quiet's 50-80 ms: an unload write is still seen in time
+  let queue = [], due = false;
   const pump = () => {
-    if (out || queue.length === 0) return;
+    due = false;
+    if (queue.length === 0) return;
     const batch = queue;
     queue = [];
-    out = true;
-    const done = () => { out = false; pump(); };
-    Promise.resolve().then(() => send(JSON.stringify(batch))).then(done, done);
+    try { send(JSON.stringify(batch)); } catch (e) { /* page closing */ }
   };
-  const report = (msg) => { queue.push(msg); pump(); };
+  const report = (msg) => {
+    msg.w = realNow();
+    queue.push(msg);
+    if (msg.sync !== undefined) pump();
+    else if (!due) { due = true; later(pump, WINDOW_MS); }
+  };
   // The writing page's time and its page load ("time|tab#load|n"), written just before its watched
   // write (instrument.js).
   let stamp = null, writer = null;
