@@ -262,9 +262,9 @@ async def one(world: World, path: Path, tracker: str) -> tuple[float, object]:
     return time.monotonic() - t0, result
 
 
-async def storm() -> None:
+async def storm(trackers: list[str]) -> None:
     walls = {}
-    for tracker in ("mutant:retry_storm", "reference"):
+    for tracker in trackers or ["mutant:retry_storm", "reference"]:
         c0 = cpu_s()
         async with World(WorldOptions(ingest="memory")) as world:  # a world each: its browsers' CPU is counted
             wall, r = await one(world, ROOT / "scenarios" / "outage_26h_overflow.yaml", tracker)
@@ -274,7 +274,8 @@ async def storm() -> None:
               f"clock stops {meta.get('clock_steps')}  timers {meta.get('clock_timers')}  "
               f"requests {len(r.history.journal)}  "  # type: ignore[attr-defined]
               f"{r.sim_ms / HOUR_MS / wall:.1f} page-h per wall-s  ({load()})  error {r.error}")  # type: ignore[attr-defined]
-    print(f"storm   retry storm / reference wall: {walls['mutant:retry_storm'] / walls['reference']:.1f}x")
+    if len(walls) == 2:
+        print(f"storm   retry storm / reference wall: {walls['mutant:retry_storm'] / walls['reference']:.1f}x")
 
 
 async def soak(counts: list[int], parallel: int | None) -> None:
@@ -316,6 +317,8 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", action="append", choices=["matrix", "storm", "soak", "breakdown"], default=[])
     ap.add_argument("--workers", type=int, default=default_workers())
+    ap.add_argument("--storm-build", action="append", default=[], choices=["mutant:retry_storm", "reference"],
+                    help="storm: run only this build (repeatable; default: both)")
     ap.add_argument("--no-serial", action="store_true", help="matrix: skip the one-worker run")
     ap.add_argument("--visitors", type=int, action="append", default=[], metavar="N",
                     help="soak: run with N visitors instead of the file's count (repeat for several runs)")
@@ -333,7 +336,7 @@ async def main() -> None:
     if "breakdown" in parts:
         await breakdown()
     if "storm" in parts:
-        await storm()
+        await storm(args.storm_build)
     if "soak" in parts:
         await soak(args.visitors, args.parallel)
 
