@@ -23,6 +23,8 @@ from harness.world.context import ContextSession
 
 MAX_STEPS = 2_000_000
 FALLBACK_SLICE_MS = 250  # when the page clock's timer queue cannot be read
+TRAVEL_WAIT_MS = 50  # a settle's probe while a request is on its way: the page answers when its work changes, or after this
+HELD_WATCH_S = 0.002  # meanwhile, how often the fault places are asked whether they now hold the request
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class VirtualClock:
     orphan_wait_s: float = 1.0
     _seen: dict[int, tuple[int, int, int | None, int]] = field(default_factory=dict, repr=False)  # last probe per context
     _unchanged: set[int] = field(default_factory=set, repr=False)  # contexts not stepped since their last probe
+    _probes: int = field(default=0, repr=False)  # probes of the whole run begun: a left waiting one records nothing
 
     async def advance(self, ms: int, mode: str = "run") -> None:
         """Move page time forward by ``ms``: ``run`` fires timers one by one, ``jump`` like a sleeping laptop."""
@@ -204,10 +207,16 @@ class VirtualClock:
                     continue
                 self._logged[id(s.context)] = self.now
 
-    async def _probe(self) -> tuple[int, int, int | None, int]:
+    async def _probe(self, wait_ms: int = 0) -> tuple[int, int, int | None, int]:
         sessions = list(self.sessions())
         fresh = [s for s in sessions if id(s) not in self._unchanged or id(s) not in self._seen]
-        for s, r in zip(fresh, await asyncio.gather(*(s.probe_detail() for s in fresh))):
+        self._probes += 1
+        mine = self._probes
+        answers = await asyncio.gather(*(s.probe_detail(wait_ms, self.held_in(s.name).fetches if wait_ms else 0)
+                                         for s in fresh))
+        if mine != self._probes:  # a waiting probe left for a newer one (``_ask``): what it saw is older
+            return 0, 0, None, 0
+        for s, r in zip(fresh, answers):
             self._seen[id(s)] = r
         results = [self._seen[id(s)] for s in sessions]
         inflight = sum(r[0] for r in results)
@@ -242,8 +251,10 @@ class VirtualClock:
         orphan_since: float | None = None
         probe, held_now, activity = self._scope(session)
         orphans = self._orphans if session is None else self._orphans_in.get(session.name, 0)
+        travelling = False  # the last probe saw a request or lock grant on its way: the next one waits in the page
         while True:
-            inflight, locks, due, granting = await probe()
+            inflight, locks, due, granting = await self._ask(probe, held_now, TRAVEL_WAIT_MS if travelling else 0)
+            travelling = False
             if session is None:
                 self._open = inflight + locks > 0
             held = held_now()
@@ -269,6 +280,7 @@ class VirtualClock:
                 last, since = mark, now
             if (inflight > holding and not held.real_time) or granting:
                 if now - started < self.travel_max_s:
+                    travelling = True
                     await asyncio.sleep(0.002)
                     continue
                 self._travel_note(max(0, inflight - holding) + granting, now - started)
@@ -281,13 +293,36 @@ class VirtualClock:
                 return due
             await asyncio.sleep(0.002)
 
+    @staticmethod
+    async def _ask(probe: Callable[[int], Awaitable[tuple[int, int, int | None, int]]], held_now: Callable[[], Held],
+                   wait_ms: int) -> tuple[int, int, int | None, int]:
+        """A probe; with ``wait_ms``, one the pages answer when their work changes (a request on its
+        way: one round trip instead of one every few ms). A request the fault places take hold of
+        meanwhile changes nothing in the page: then the waiting answer is left and the pages are
+        asked again at once (a held request ends a settle as soon as it did with plain probes)."""
+        if not wait_ms:
+            return await probe(0)
+        answer = asyncio.ensure_future(probe(wait_ms))
+        mark = held_now()
+        while True:
+            done, _ = await asyncio.wait({answer}, timeout=HELD_WATCH_S)
+            if done:
+                return answer.result()
+            if held_now() != mark:
+                answer.add_done_callback(lambda t: t.cancelled() or t.exception())  # nobody waits for it
+                return await probe(0)
+
     def _scope(self, session: ContextSession | None) -> tuple[
-            Callable[[], Awaitable[tuple[int, int, int | None, int]]], Callable[[], Held], Callable[[], int]]:
+            Callable[[int], Awaitable[tuple[int, int, int | None, int]]], Callable[[], Held], Callable[[], int]]:
         """What a settle probes, asks the fault places and watches: the whole run, or one context."""
         if session is None:
             return self._probe, self.held, self.activity
         name = session.name
-        return session.probe_detail, lambda: self.held_in(name), lambda: self.activity_in(name)
+
+        def probe(wait_ms: int) -> Awaitable[tuple[int, int, int | None, int]]:
+            return session.probe_detail(wait_ms, self.held_in(name).fetches if wait_ms else 0)
+
+        return probe, lambda: self.held_in(name), lambda: self.activity_in(name)
 
     def _keep_orphans(self, session: ContextSession | None, orphans: int) -> None:
         if session is None:

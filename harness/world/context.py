@@ -53,15 +53,33 @@ PROBE_JS = """() => {
 
 # The same, with sends in flight and pending Web Locks apart: the clock compares sends with held
 # requests. Also lock requests waiting for their grant and locks held (instrument.js).
-PROBE_DETAIL_JS = """() => {
+# With ``waitMs`` > 0, while more sends are in flight than ``held`` (the fault places hold that many
+# of this context's requests) or a lock grant is on its way, the page first waits (real time, its
+# own 1 ms timers, no round trip to the harness) until its sends in flight, locks pending or lock
+# waits change, or ``waitMs`` passed: a request on its way is then one round trip instead of one
+# every few ms. The answer is read at a task boundary after the change, as a fresh probe would be.
+PROBE_DETAIL_JS = """async ([waitMs, held]) => {
   const c = globalThis.__pwClock && globalThis.__pwClock.controller;
+  const e = c && c._embedder;
+  const waits = () => {
+    let n = 0;
+    const w = window.__tankLockWaits || {};
+    for (const k in w) n += Number(w[k]) || 0;
+    return n;
+  };
+  const mark = () => (window.__tankInflight || 0) + "|" + (window.__tankLocks || 0) + "|" + waits();
+  const travelling = () => (window.__tankInflight || 0) > held || waits() > 0;
+  if (waitMs > 0 && travelling() && e && typeof e.setTimeout === "function" && typeof e.performanceNow === "function") {
+    const first = mark(), end = e.performanceNow() + waitMs;
+    while (mark() === first && e.performanceNow() < end) await new Promise((r) => e.setTimeout(r, 1));
+  }
   const due = (!c || typeof c._firstTimer !== "function") ? -1 : (() => {
     const t = c._firstTimer(); return t ? c._now.time + (t.callAt - c._now.ticks) : null; })();
   return [window.__tankInflight || 0, window.__tankLocks || 0, due, window.__tankLockWaits || {},
           window.__tankLocksHeld || {}];
 }"""
 PROBE_CALL = returning_json(PROBE_JS)  # what is evaluated: JSON text (harness/history/pagecall.py)
-PROBE_DETAIL_CALL = returning_json(PROBE_DETAIL_JS)
+PROBE_DETAIL_CALL = returning_json(PROBE_DETAIL_JS, is_async=True)
 
 STAMP_KEY = "__tank_t"  # the writing page's time, written just before each watched write (instrument.js)
 
@@ -327,11 +345,14 @@ class ContextSession:
             self.recorder.on_page_message(self.name, tab, "pageerror", "error", text, stack=stack or None,
                                           page_url=_url(self.tabs.get(tab)), t_page=self.recorder.clock() + ms)
 
-    async def probe_detail(self) -> tuple[int, int, int | None, int]:
+    async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
         """(sends in flight, Web Locks pending, next due timer, grants on their way) over this
         context's tabs; due -1: unknown. Grants on their way: lock requests waiting for a name no
-        tab of the context holds (nothing of the build's blocks them: the grant is coming)."""
-        results = await asyncio.gather(*(_probe_detail(p) for p in self.live_tabs()))
+        tab of the context holds (nothing of the build's blocks them: the grant is coming).
+        ``wait_ms``: a tab with more sends in flight than ``held`` (what the fault places hold of
+        this context's requests) or a lock grant on its way answers once its open work changed, or
+        after that much real time."""
+        results = await asyncio.gather(*(_probe_detail(p, wait_ms, held) for p in self.live_tabs()))
         dues = [r[2] for r in results if r[2] is not None]
         due = -1 if -1 in dues else (min(dues) if dues else None)
         held = {name for r in results for name in r[4]}
@@ -373,14 +394,15 @@ async def _probe_page(page: Page) -> tuple[int, int | None]:
     return int(busy), (None if due is None else int(due))
 
 
-async def _probe_detail(page: Page) -> tuple[int, int, int | None, dict[str, int], dict[str, int]]:
+async def _probe_detail(page: Page, wait_ms: int = 0,
+                        held: int = 0) -> tuple[int, int, int | None, dict[str, int], dict[str, int]]:
     """(sends in flight, Web Locks pending, next due timer, lock names waiting, lock names held)."""
     try:
-        raw = await page.evaluate(PROBE_DETAIL_CALL)
+        raw = await page.evaluate(PROBE_DETAIL_CALL, [wait_ms, held])
     except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
         return 0, 0, None, {}, {}
-    inflight, locks, due, waits, held = require(parse_result(raw, "a clock probe"), "a clock probe", length=5)
-    return int(inflight), int(locks), (None if due is None else int(due)), dict(waits or {}), dict(held or {})
+    inflight, locks, due, waits, held_locks = require(parse_result(raw, "a clock probe"), "a clock probe", length=5)
+    return int(inflight), int(locks), (None if due is None else int(due)), dict(waits or {}), dict(held_locks or {})
 
 
 def merge_probes(results: "list[tuple[int, int | None]] | tuple[tuple[int, int | None], ...]") -> tuple[int, int | None]:

@@ -28,7 +28,7 @@ class Session:
     adapter: Any = None
     recorder: Any = None
 
-    async def probe_detail(self) -> tuple[int, int, int | None, int]:
+    async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
         return 0, 0, None, 0
 
 

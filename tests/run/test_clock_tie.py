@@ -20,7 +20,7 @@ class Context:
     def __init__(self) -> None:
         self.clock: VirtualClock | None = None
 
-    async def probe_detail(self) -> tuple[int, int, int | None, int]:
+    async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
         assert self.clock is not None
         return 0, 0, (DUE if self.clock.now < DUE else None), 0
 

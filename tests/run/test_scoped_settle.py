@@ -19,7 +19,7 @@ class Session:
     def __init__(self, name: str, world: World) -> None:
         self.name, self.world, self.probes = name, world, 0
 
-    async def probe_detail(self) -> tuple[int, int, int | None, int]:
+    async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
         self.probes += 1
         return self.world.probe()
 

@@ -30,10 +30,12 @@ class World:
 
 
 class Session:
+    name = "page"
+
     def __init__(self, world: World) -> None:
         self.world = world
 
-    async def probe_detail(self) -> tuple[int, int, int | None, int]:
+    async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
         return self.world.probe()
 
 
@@ -121,3 +123,28 @@ async def test_a_held_lock_with_nothing_in_flight_does_not_stop_page_time() -> N
     world = World(locks=1)
     world.land_at = asyncio.get_running_loop().time() + 10
     assert await timed(clock(world)) <= SLACK_S
+
+
+class WaitingSession(Session):
+    """A page that, asked to wait, answers only when its work changes (here: never within the test)."""
+
+    async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
+        if wait_ms and self.world.inflight > held:
+            await asyncio.sleep(60)
+        return self.world.probe()
+
+
+async def test_a_request_held_while_the_page_waits_ends_the_settle_without_the_pages_answer() -> None:
+    world = World(inflight=1, held=Held(can_hold=True))
+    c = VirtualClock(0, lambda: [WaitingSession(world)], held=lambda: world.held,  # type: ignore[list-item]
+                     held_in=lambda name: world.held)
+    c.settle_max_s, c.orphan_wait_s = 0.02, 0.02
+
+    async def hold_it() -> None:
+        await asyncio.sleep(0.05)
+        world.held = Held(fetches=1, due=3000, can_hold=True)
+
+    holder = asyncio.ensure_future(hold_it())
+    await asyncio.wait_for(c.settle(), 25)  # the waiting answer would take 60 s
+    await holder
+    assert world.inflight == 1 and c.notes == []
