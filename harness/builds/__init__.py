@@ -12,13 +12,14 @@ import difflib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
-from harness.builds.profile import Profile
-from harness.checker.guarantees import GUARANTEES, check_ids
 from harness.contract.errors import UsageProblem
+
+if TYPE_CHECKING:  # harness.builds.profile loads the scenario format: the CLI imports this package
+    from harness.builds.profile import Profile
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRACKER_DIR = REPO_ROOT / "tracker_js"
@@ -144,6 +145,8 @@ def read_mutant(path: Path) -> Mutant:
     breaks = data.get("breaks")
     if not isinstance(breaks, list) or not breaks or not all(isinstance(b, str) for b in breaks):
         raise BuildError(f"{where}: 'breaks' must be a non-empty list of guarantee ids, got {breaks!r}")
+    from harness.checker.guarantees import GUARANTEES, check_ids  # the checker package loads the whole checker
+
     bad = check_ids(breaks)
     if bad:
         raise BuildError(

@@ -25,6 +25,9 @@ Known deviations of the embedded server from Toxiproxy 2.x (everything else is m
 """
 from __future__ import annotations
 
-from .server import EmbeddedToxiproxy, ToxiproxyServer, serve
+from harness.lazy import exported, lazy_attributes
 
-__all__ = ["EmbeddedToxiproxy", "ToxiproxyServer", "serve"]
+# On first use: the scenario format imports the toxic classes (``spec``), not the server and aiohttp.
+EXPORTS = {"harness.toxiproxy.server": ("EmbeddedToxiproxy", "ToxiproxyServer", "serve")}
+__getattr__ = lazy_attributes(__name__, EXPORTS)
+__all__ = exported(EXPORTS)
