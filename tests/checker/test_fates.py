@@ -195,6 +195,23 @@ def test_overflow_record_is_dropped_policy():
     assert v.counts["dropped_policy"] == 1
 
 
+def test_a_shed_at_the_cap_recorded_as_overflow_is_a_policy_drop_like_tagqs():
+    """SPEC §4: a build may shed at its cap (heartbeats first) when every shed envelope is recorded
+    with its reason; such a drop is dropped_policy, reason overflow — the reference's sheds and
+    tagq's (tracker_js/foreign/tagq.js: {id, ts, payload, attempts, reason, status, at} in its dead
+    list) alike. A heartbeat shed a day into an outage, never sent (attempts 0), is overflow, not ttl;
+    one the build sheds without a record is lost."""
+    b = HB()
+    shed, silent = b.env(ec="system", ea="heartbeat"), b.env(ec="system", ea="heartbeat")
+    b.add(shed, silent)
+    b.advance(25 * HOUR)
+    b.dead(b.env(shed.id, "system", "heartbeat", attempts=0, ts=shed.ts, status=None, at=b.now), "overflow")
+    b.remove(shed.id, silent.id)
+    v, f = fates(b.build())
+    assert (f[shed.id].fate, f[shed.id].reason_code) == ("dropped_policy", "overflow")
+    assert f[silent.id].fate == "lost"
+
+
 def test_malformed_record_needs_a_malformed_envelope():
     b = HB()
     bad = b.env(attempts=None)
