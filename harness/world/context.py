@@ -11,6 +11,7 @@ import contextlib
 import json
 import shutil
 import tempfile
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from harness.history.pagecall import parse_result, require, returning_json
 from harness.history.recorder import Recorder
 from harness.history.seal import ReportGate, config_script
 from harness.world.browser import BrowserChoice
+from server_stub.sync_app import PAGE_TIME_PARAM
 
 JS_DIR = Path(__file__).resolve().parent.parent / "history" / "js"
 INSTRUMENT_JS = (JS_DIR / "instrument.js").read_text()
@@ -231,8 +233,8 @@ class ContextSession:
             return
         loc = msg.location or {}
         source = f"{loc.get('url')}:{loc.get('lineNumber')}:{loc.get('columnNumber')}" if loc.get("url") else None
-        self.recorder.on_page_message(self.name, tab, "console", msg.type, msg.text,
-                                      page_url=_url(msg.page), source=source)
+        self.recorder.on_page_message(self.name, tab, "console", msg.type, msg.text, page_url=_url(msg.page),
+                                      source=source, t_page=message_time(loc.get("url"), self.recorder.clock()))
 
     def _on_web_error(self, error: WebError) -> None:
         exc = error.error
@@ -376,6 +378,17 @@ class ContextSession:
             pass
         if remove_profile and self.profile_dir is not None:
             shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+
+def message_time(url: str | None, now: int) -> int:
+    """The page time of a console message: ``now``, or — for a message about a request whose URL
+    carries the page time it was sent at (a failed load of a Sync URL) — at least that time: during a
+    bulk clock run ``now`` lags the page, and page time stands still while a request is open."""
+    try:
+        raw = urllib.parse.parse_qs(urllib.parse.urlsplit(url or "").query).get(PAGE_TIME_PARAM, [""])[-1]
+    except ValueError:
+        return now
+    return max(now, int(raw)) if raw.isdigit() and len(raw) <= 16 else now
 
 
 def _url(page: Page | None) -> str | None:

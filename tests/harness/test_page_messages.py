@@ -68,3 +68,14 @@ def test_messages_are_capped_per_page() -> None:
     dropped = [m for m in msgs if m.kind == "dropped"]
     assert len(dropped) == 1 and dropped[0].text.startswith("7 more")
     assert len(next(m for m in msgs if m.page == "other").text) < 4100
+
+
+def test_a_message_about_a_sync_request_is_not_earlier_than_the_request() -> None:
+    """During a bulk clock run the harness's ``now`` lags the page; a failed load of a Sync URL
+    carries the page time it was sent at, and the message cannot be earlier than that."""
+    from harness.world.context import message_time
+    sync = "http://127.0.0.1:1/api/sync?_tank_via=fetch&_tank_ctx=main&_tank_t=1773133204526&_tank_a=x.3"
+    assert message_time(sync, 1773133200000) == 1773133204526  # lagging: the request's time
+    assert message_time(sync, 1773133209000) == 1773133209000  # a held answer released later: now
+    for other in (None, "", "http://127.0.0.1:1/", "http://127.0.0.1:1/x?_tank_t=soon", "http://[::1"):
+        assert message_time(other, 5) == 5
