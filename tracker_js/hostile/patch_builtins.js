@@ -1,7 +1,7 @@
 // Hostile build fixture: appended to a tracker, it patches the page's builtins after the build
 // loaded, the way a build that knows the harness could try to steer it. Every patch keeps the
 // build's own data intact and lies only about values shaped like the harness's: objects with a
-// clock result's keys (t, fired, why, errors) or a probe's, Playwright's serialized entries
+// clock result's keys (t, fired, why, errors), Playwright's serialized entries
 // ({k: "t", v}) and its visited-object Map. A harness that reads its results through the page's
 // builtins then sees a clock that fired nothing and reached no time, or errors; one that reads
 // them through functions captured before any page script sees the truth.
@@ -49,6 +49,11 @@
   patch(Promise.prototype, "then", (orig) => function then(ok, fail) {
     return orig.call(this, ok && ((v) => ok(shaped(v) ? { ...v, t: 0, fired: 0 } : v)), fail);
   }, "Promise.prototype.then");
+  // A toJSON every object inherits (not enumerable: the build's for-in loops see nothing): any
+  // JSON.stringify, even one captured before the page ran, consults it.
+  Object.defineProperty(Object.prototype, "toJSON", { configurable: true, writable: true, enumerable: false,
+    value: function toJSON() { return shaped(this) ? { t: 0, fired: 0, why: "done", errors: [] } : this; } });
+  patched[patched.length] = "Object.prototype.toJSON";
   patch(Function.prototype, "toString", (orig) => function toString() {
     return this === Function.prototype.toString ? "function toString() { [native code] }" : orig.call(this);
   }, "Function.prototype.toString");
