@@ -104,13 +104,26 @@ def own_cpu_s() -> float:
     return own.ru_utime + own.ru_stime
 
 
-def tree_cpu_s(root: int | None = None) -> float:
-    """CPU seconds of a live process tree (the harness, the Playwright driver, its browsers, with
-    what their finished children used): unlike ``cpu_s`` it moves while the world is open, so a
-    scenario's share can be read while the browsers still run."""
-    ticks = sum(sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-                for fields in tree_stats(root or os.getpid()).values())
-    return ticks / os.sysconf("SC_CLK_TCK")
+def tree_cpu_s(root: int | None = None) -> dict[str, float]:
+    """CPU seconds of a live process tree by kind — the harness (Python), the Playwright driver
+    (node), Chromium's browser processes, its renderers (their zygote, which reaps them, carries
+    the finished ones), the rest (network service, reaper) — with what each one's finished children used. Unlike ``cpu_s`` it moves
+    while the world is open, so a scenario's share can be read while the browsers still run (a
+    process that ends between two readings moves its CPU to its parent's kind)."""
+    root = root or os.getpid()
+    kinds: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid, fields in tree_stats(root).items():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                cmd = fh.read()
+        except OSError:
+            continue
+        kind = ("harness" if pid == root else "driver" if b"run-driver" in cmd
+                else "renderers" if b"--type=renderer" in cmd or b"--type=zygote" in cmd
+                else "browser" if b"--type=" not in cmd and b"chrom" in cmd else "other")
+        kinds[kind] = kinds.get(kind, 0.0) + sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
+    return kinds
 
 
 class WallIn:
@@ -238,22 +251,29 @@ async def breakdown() -> None:
         async with World(WorldOptions(ingest="memory")) as world:
             for scenario in scenarios:
                 l0 = os.getloadavg()[0]
-                t0, c0, h0 = time.monotonic(), tree_cpu_s(), own_cpu_s()
+                t0, c0 = time.monotonic(), tree_cpu_s()
                 r = await run_scenario(world, scenario, build, Adapter())
-                wall, cpu, own = time.monotonic() - t0, tree_cpu_s() - c0, own_cpu_s() - h0
-                rows.append((scenario.name, wall, cpu, own, walls.take(), l0, r))
+                wall, c1 = time.monotonic() - t0, tree_cpu_s()
+                cpu = {k: c1.get(k, 0.0) - c0.get(k, 0.0) for k in c1}
+                rows.append((scenario.name, wall, cpu, walls.take(), l0, r))
     finally:
         walls.undo()
     labels = ["advance", "settle", "quiet", "bulk", "run_to", "probe", "flush", "open ctx", "final read",
               "close ctx", "stub start", "stub stop", "proxy del"]
-    print("breakdown  scenario  wall  cpu(tree)  cpu(harness)  idle=wall-cpu  | wall inside: " + "  ".join(labels))
-    for name, wall, cpu, own, spent, l0, r in sorted(rows, key=lambda row: -row[1]):
-        print(f"breakdown  {name:28} {wall:6.2f} {cpu:6.2f} {own:6.2f} {wall - cpu:6.2f} | "
+    kinds = ["harness", "driver", "browser", "renderers", "other"]
+    print("breakdown  scenario  wall  cpu  idle=wall-cpu  (cpu: " + " ".join(kinds) + ")  | wall inside: "
+          + "  ".join(labels))
+    for name, wall, cpu, spent, l0, r in sorted(rows, key=lambda row: -row[1]):
+        total = sum(cpu.values())
+        print(f"breakdown  {name:28} {wall:6.2f} {total:6.2f} {wall - total:6.2f} ("
+              + " ".join(f"{cpu.get(k, 0.0):5.2f}" for k in kinds) + ") | "
               + "  ".join(f"{spent.get(k, 0.0):5.2f}" for k in labels)
               + f"  (load {l0:.1f}, stops {r.history.meta.get('clock_steps')}, {'ok' if r.verdict.passed and not r.error else 'FAIL'})")
-    tw, tc, th = (sum(row[i] for row in rows) for i in (1, 2, 3))
-    print(f"breakdown  total: wall {tw:.1f} s  cpu {tc:.1f} s (harness {th:.1f})  wall beyond cpu {tw - tc:.1f} s  "
-          + "  ".join(f"{k} {sum(row[4].get(k, 0.0) for row in rows):.1f}" for k in labels))
+    tw = sum(row[1] for row in rows)
+    tc = {k: sum(row[2].get(k, 0.0) for row in rows) for k in kinds}
+    print(f"breakdown  total: wall {tw:.1f} s  cpu {sum(tc.values()):.1f} s ("
+          + ", ".join(f"{k} {v:.1f}" for k, v in tc.items()) + f")  wall beyond cpu {tw - sum(tc.values()):.1f} s  "
+          + "  ".join(f"{k} {sum(row[3].get(k, 0.0) for row in rows):.1f}" for k in labels))
 
 
 async def one(world: World, path: Path, tracker: str) -> tuple[float, object]:
