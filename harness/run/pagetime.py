@@ -14,6 +14,10 @@ the cost of a run follows its network exchanges, not its timers, and ``journal_c
 requests that ended meanwhile their page time), when lock work stays open past the budget, after a
 real-time slice (progress), or when the page wrote a watched key without the instrumentation's time
 stamp (the observer would stamp it late; the harness falls back to stepping).
+
+While it runs, the page arbitrates its own Web Locks (``localLocks`` in instrument.js): it is the
+only page of its context with work, so no grant needs a round trip to the browser process (two per
+timer were most of a retry storm's cost); the real locks stay held for other pages meanwhile.
 """
 from __future__ import annotations
 
@@ -75,7 +79,7 @@ RUN_TO_JS = """async (to) => {
   return { t: c._now.time, fired, errors, why: "done" };
 }"""
 
-RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys]) => {
+RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
   const c = globalThis.__pwClock && globalThis.__pwClock.controller;
   if (!c || typeof c._firstTimer !== "function") return null;
   """ + FIRE_INSTANT_JS + """
@@ -89,7 +93,10 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys]) => {
   const ticks = c._now.ticks + (to - c._now.time);
   const begin = real(), errors = [];
   let fired = 0, last = read(), stamps = window.__tankStamps || 0, sends = window.__tankSends || 0;
-  const out = (why) => ({ t: c._now.time, fired, errors, why });
+  // The page arbitrates its own Web Locks while it runs alone (instrument.js localLocks); every
+  // return hands the real ones back (a document that goes away releases them with it).
+  const locks = localLocks && typeof window.__tankLocalLocks === "function" ? window.__tankLocalLocks : () => false;
+  const out = (why) => { locks(false); return { t: c._now.time, fired, errors, why }; };
   // Wait (real time, up to the budget) until no work is open; then a task boundary before the clock
   // moves: idle resolves in the instrumentation's own reaction to the settled send, and the build's
   // reactions (a .then chain that reads Date.now() to schedule its retry) are later microtasks;
@@ -110,6 +117,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys]) => {
     }
     return true;
   };
+  locks(true);
   while (true) {
     if (busy() > 0 && !(await settle())) return out("held");
     if (sent()) return out("request");  // page time stops where a request starts: the harness clock takes it
@@ -156,10 +164,11 @@ async def run_to(page: Page, to: int) -> PageRun | None:
 
 
 async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0,
-                   slice_ms: float = 1000.0) -> PageRun | None:
-    """Run the page's timers in bulk up to ``to`` (see the module docstring)."""
+                   slice_ms: float = 1000.0, local_locks: bool = True) -> PageRun | None:
+    """Run the page's timers in bulk up to ``to`` (see the module docstring); ``local_locks``: the
+    page arbitrates its own Web Locks meanwhile (False: every grant goes through the browser)."""
     try:
-        raw = await page.evaluate(RUN_BULK_CALL, [to, budget_ms, slice_ms, keys])
+        raw = await page.evaluate(RUN_BULK_CALL, [to, budget_ms, slice_ms, keys, local_locks])
     except Exception:  # noqa: BLE001
         return None
     r: Any = parse_result(raw, "the page clock's bulk run")

@@ -312,6 +312,179 @@
     return p;
   };
 
+  // In-page lock arbitration while the harness runs this page's timers in bulk (pagetime.py): the
+  // page is then the only one of its browser context with work (VirtualClock._lone), so nothing
+  // else can contend for its locks, and a grant need not travel to the browser process and back
+  // (two round trips per timer were most of a retry storm's cost). Same semantics as the browser's
+  // lock manager for what is arbitrated here: exclusive mode, FIFO per name, ifAvailable, steal,
+  // signal, the callback's result settling the request and releasing the lock, the callback run in
+  // a task of its own, query(). For every name in use the real lock is taken (one round trip per
+  // name per bulk run) and held, so another page of the origin (a tab opened later) sees it held;
+  // when the bulk run ends, names nobody holds are released at once and the others when their last
+  // holder releases. Anything else goes to the browser: shared mode, a request made outside a bulk
+  // run, calls the browser would refuse (it says why), a page with frames (they share its locks),
+  // and every request for a name once one of these went to the browser while the name was held here.
+  const localLocks = (realRequest, realQuery) => {
+    const names = new Map();  // name -> { state: "none"|"acquiring"|"held", release, held: [], queue: [], real }
+    let on = false;
+    const ch = new MessageChannel(), tasks = [], post = MessagePort.prototype.postMessage;
+    ch.port1.onmessage = () => { const f = tasks.shift(); if (f) f(); };
+    const inTask = (f) => { tasks.push(f); apply(post, ch.port2, [null]); };
+    const LockProto = typeof Lock === "function" ? Lock.prototype : Object.prototype;
+    const lockOf = (name) => Object.create(LockProto, {
+      name: { value: name, enumerable: true }, mode: { value: "exclusive", enumerable: true } });
+    const stolen = () => new DOMException("Lock broken by another request with the 'steal' option.", "AbortError");
+    const entry = (name) => {
+      let e = names.get(name);
+      if (!e) { e = { name, state: "none", release: null, held: [], queue: [], real: false }; names.set(name, e); }
+      return e;
+    };
+    const settle = (r, ok, value) => {
+      if (r.done) return;
+      r.done = true;
+      if (r.unabort) r.unabort();
+      (ok ? r.resolve : r.reject)(value);
+    };
+    const drop = (list, r) => { const i = list.indexOf(r); if (i >= 0) list.splice(i, 1); return i >= 0; };
+    // Answer with null (ifAvailable, not available): the callback runs without a lock.
+    const refuse = (r) => inTask(() => {
+      let out;
+      try { out = apply(r.callback, undefined, [null]); } catch (err) { settle(r, false, err); return; }
+      Promise.resolve(out).then((v) => settle(r, true, v), (err) => settle(r, false, err));
+    });
+    const grant = (e, r) => {
+      e.held.push(r);
+      inTask(() => {
+        let out;
+        try { out = apply(r.callback, undefined, [lockOf(e.name)]); } catch (err) { out = Promise.reject(err); }
+        Promise.resolve(out).then((v) => release(e, r, true, v), (err) => release(e, r, false, err));
+      });
+    };
+    const release = (e, r, ok, value) => {
+      drop(e.held, r);
+      settle(r, ok, value);  // a stolen request was settled at the steal
+      pump(e);
+    };
+    const letGo = (e) => {  // hand the real lock back
+      const free = e.release;
+      e.release = null; e.state = "none";
+      names.delete(e.name);
+      if (free) free();
+    };
+    // The real lock, held by a promise only this manager settles. ifAvailable: not taken when held elsewhere.
+    const acquire = (e, ifAvailable) => {
+      e.state = "acquiring";
+      let got = false;
+      const hold = (lock) => {
+        if (!lock) return undefined;
+        got = true;
+        return new Promise((free) => { e.release = free; e.state = "held"; pump(e); });
+      };
+      const lost = (err) => {
+        if (got) {  // stolen by another page: so are the locks held here
+          e.state = "none"; e.release = null;
+          for (const h of e.held.splice(0)) settle(h, false, err);
+          pump(e);
+          return;
+        }
+        e.state = "none";  // the browser refused: so it would have refused each request
+        for (const r of e.queue.splice(0)) settle(r, false, err);
+        names.delete(e.name);
+      };
+      let p;
+      try { p = realRequest(e.name, ifAvailable ? { ifAvailable: true } : {}, hold); }
+      catch (err) { lost(err); return; }
+      p.then(() => {
+        if (got || e.state !== "acquiring") return;
+        e.state = "none";  // not available: the ifAvailable requests get null, the others wait for it
+        for (const r of e.queue.filter((q) => q.ifAvailable)) { drop(e.queue, r); refuse(r); }
+        pump(e);
+      }, lost);
+    };
+    const pump = (e) => {
+      if (e.state === "none") {
+        if (e.queue.length) acquire(e, e.queue.every((r) => r.ifAvailable));
+        else if (!e.held.length && names.get(e.name) === e) names.delete(e.name);
+        return;
+      }
+      if (e.state !== "held") return;
+      while (e.queue.length && !e.held.length) {
+        grant(e, e.queue.shift());
+      }
+      for (const r of e.queue.filter((q) => q.ifAvailable)) { drop(e.queue, r); refuse(r); }
+      if (!on && !e.held.length && !e.queue.length) letGo(e);
+    };
+    const options = (args) => (args.length === 3 ? args[1] : undefined);
+    // Whether this manager arbitrates a request: only what it can answer exactly as the browser would.
+    const takes = (args) => {
+      const name = args[0];
+      const e = typeof name === "string" ? names.get(name) : undefined;
+      const real = () => {  // the browser decides; while this manager holds the name, it decides all
+        if (!e) return false;
+        if (e.state === "held" && !e.held.length && !e.queue.length) letGo(e); else e.real = true;
+        return false;
+      };
+      if (!on || window.length > 0 || (e && e.real)) return real();
+      if ((args.length !== 2 && args.length !== 3) || typeof name !== "string" || name.startsWith("-")) return real();
+      if (typeof args[args.length - 1] !== "function") return real();
+      const o = options(args);
+      if (o === undefined || o === null) return true;
+      if (typeof o !== "object") return real();
+      if (o.mode !== undefined && o.mode !== "exclusive") return real();
+      if (o.steal && (o.ifAvailable || o.signal !== undefined)) return real();
+      if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) return real();
+      if (o.ifAvailable && o.signal !== undefined) return real();
+      return true;
+    };
+    const request = (args) => new Promise((resolve, reject) => {
+      const o = options(args) || {};
+      const r = { callback: args[args.length - 1], resolve, reject, ifAvailable: !!o.ifAvailable, done: false, unabort: null };
+      const signal = o.signal;
+      if (signal && signal.aborted) { reject(signal.reason); return; }
+      const e = entry(args[0]);
+      if (o.steal) {
+        for (const h of e.held.splice(0)) settle(h, false, stolen());
+        e.queue.unshift(r);
+      } else if (r.ifAvailable) {
+        if (e.state === "acquiring" || e.queue.length || e.held.length) { refuse(r); return; }
+        e.queue.push(r);
+      } else {
+        e.queue.push(r);
+      }
+      if (signal) {
+        const abort = () => { if (drop(e.queue, r)) { settle(r, false, signal.reason); pump(e); } };
+        signal.addEventListener("abort", abort);
+        r.unabort = () => signal.removeEventListener("abort", abort);
+      }
+      pump(e);
+    });
+    // The browser's answer with the real locks held for this manager replaced by what it holds and queues.
+    const query = realQuery && (async () => {
+      const snap = await realQuery();
+      if (!names.size) return snap;
+      const held = [], pending = [];
+      const client = {};
+      for (const l of snap.held || []) {
+        const e = names.get(l.name);
+        if (e && e.state === "held" && !(l.name in client)) { client[l.name] = l.clientId; continue; }
+        held.push(l);
+      }
+      for (const e of names.values()) {
+        const id = client[e.name];
+        for (const _ of e.held) held.push({ name: e.name, mode: "exclusive", clientId: id });
+        for (const _ of e.queue) pending.push({ name: e.name, mode: "exclusive", clientId: id });
+      }
+      return { held, pending: pending.concat(snap.pending || []) };
+    });
+    // Bulk runs switch arbitration on and off; off hands back every real lock nobody holds here.
+    Object.defineProperty(window, "__tankLocalLocks", { value: (state) => {
+      on = !!state && window.length === 0;
+      if (!on) for (const e of [...names.values()]) pump(e);
+      return on;
+    } });
+    return { takes, request, query };
+  };
+
   // A build that serialises its outbox work with Web Locks finishes it in later tasks; the clock
   // must not move on before it has (see harness/clock.py).
   // Lock names still waiting for their grant and names granted and not yet released, apart: a
@@ -320,6 +493,7 @@
   const bump = (m, k, d) => { m[k] = (m[k] || 0) + d; if (!m[k]) delete m[k]; };
   if (navigator.locks && typeof navigator.locks.request === "function") {
     const origRequest = navigator.locks.request.bind(navigator.locks);
+    const local = localLocks(origRequest, typeof navigator.locks.query === "function" ? navigator.locks.query.bind(navigator.locks) : null);
     navigator.locks.request = function (...args) {
       window.__tankLocks++;
       const last = args.length - 1, callback = args[last], name = String(args[0]);
@@ -336,10 +510,11 @@
         done("__tankLocks");
       };
       let p;
-      try { p = origRequest(...args); } catch (e) { end(); throw e; }
+      try { p = local.takes(args) ? local.request(args) : origRequest(...args); } catch (e) { end(); throw e; }
       Promise.resolve(p).then(end, end);
       return p;
     };
+    if (local.query) navigator.locks.query = function query() { return local.query(); };
   }
 
   // Each write to a watched key is preceded by a write of this page's time to "__tank_t": the
