@@ -125,7 +125,9 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
     if (stamps === (window.__tankStamps || 0) && now.some((v, i) => v !== last[i])) return out("unstamped");
     last = now; stamps = window.__tankStamps || 0;
     if (real() - begin > sliceMs) return out("slice");
+    locks("firing");
     const n = await fireInstant(c, ticks, errors);
+    locks("fired");
     if (!n) break;
     fired += n;
   }

@@ -326,10 +326,15 @@
   // and every request for a name once one of these went to the browser while the name was held here.
   const localLocks = (realRequest, realQuery) => {
     const names = new Map();  // name -> { state: "none"|"acquiring"|"held", release, held: [], queue: [], real }
-    let on = false;
-    const ch = new MessageChannel(), tasks = [], post = MessagePort.prototype.postMessage;
+    let on = false, firing = false;
+    const ch = new MessageChannel(), tasks = [], later = [], post = MessagePort.prototype.postMessage;
     ch.port1.onmessage = () => { const f = tasks.shift(); if (f) f(); };
-    const inTask = (f) => { tasks.push(f); apply(post, ch.port2, [null]); };
+    // A grant (or an ifAvailable refusal) comes in a task of its own. The browser's comes back from
+    // its process after the timers already due have run: while the bulk runner fires the timers of
+    // one instant, grants wait for the last of them (a timer then finds the work the one before it
+    // started still waiting for its lock, as in a browser, and a build coalescing such work does so
+    // here too).
+    const inTask = (f) => { if (firing) { later.push(f); return; } tasks.push(f); apply(post, ch.port2, [null]); };
     const LockProto = typeof Lock === "function" ? Lock.prototype : Object.prototype;
     const lockOf = (name) => Object.create(LockProto, {
       name: { value: name, enumerable: true }, mode: { value: "exclusive", enumerable: true } });
@@ -477,7 +482,15 @@
       return { held, pending: pending.concat(snap.pending || []) };
     });
     // Bulk runs switch arbitration on and off; off hands back every real lock nobody holds here.
+    // "firing" / "fired": the runner fires the timers of one instant / has fired them.
     Object.defineProperty(window, "__tankLocalLocks", { value: (state) => {
+      if (state === "firing" || state === "fired") {
+        firing = state === "firing";
+        if (!firing) for (const f of later.splice(0)) inTask(f);
+        return on;
+      }
+      firing = false;
+      for (const f of later.splice(0)) inTask(f);
       on = !!state && window.length === 0;
       if (!on) for (const e of [...names.values()]) pump(e);
       return on;
