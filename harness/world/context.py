@@ -211,7 +211,10 @@ class ContextSession:
             self.gate.forged += 1
             return
         for msg in batch:
-            self.recorder.on_storage(self.name, msg)
+            try:  # called from the driver connection's event dispatch: nothing may escape into it
+                self.recorder.on_storage(self.name, msg)
+            except (KeyError, TypeError, ValueError):
+                self.gate.forged += 1
         waiter = self._flush_waiters.get(self.recorder.sync_marks.get(self.name, ""))
         if waiter is not None and not waiter.done():
             waiter.set_result(None)

@@ -88,7 +88,7 @@ def test_the_recorder_takes_the_observers_time_for_a_batch_that_arrives_late() -
 
 def test_anything_but_a_batch_of_messages_counts_as_forged() -> None:
     session = _session()
-    for payload in ("not json", json.dumps({"key": "outbox"}), json.dumps([1, 2]), None):
+    for payload in ("not json", json.dumps({"key": "outbox"}), json.dumps([1, 2]), None, json.dumps([{"t": 1}])):
         session._on_storage_call({"name": "__tankStorage", "payload": payload})
     session._on_storage_call({"name": "somethingElse", "payload": "[]"})  # another binding's call: not ours
-    assert session.gate.forged == 4 and not session.recorder.writes
+    assert session.gate.forged == 5 and not session.recorder.writes
