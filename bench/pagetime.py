@@ -16,6 +16,8 @@ harness and its browsers: on a shared machine wall time follows the load, CPU ti
    visitors, events with a fate, page hours per wall second, peak memory (PSS, sampled during the
    run) of the harness and its child processes. Target: under 60 s. ``--visitors N`` (repeatable)
    overrides the visitor count and prints CPU-s per visitor, and per added visitor between counts.
+   The arrivals (page time stands still while every visitor opens and clicks) are printed apart:
+   their wall and CPU by process kind, and the wall of the rest (clock stops, settles, closing).
 4. breakdown — every matrix scenario alone, one after another in one world: its wall against the
    CPU of the whole process tree, and the wall spent inside the clock's waits (settle, quiet), page
    calls (bulk runs, steps, probes), context opening and closing, stub start and stop. Wall beyond
@@ -40,6 +42,7 @@ from pathlib import Path
 from harness.builds import load_build
 from harness.contract.adapter import Adapter
 from harness.driver import visitors as visitors_mod
+from harness.run import scenario as scenario_mod
 from harness.run import suite as suite_mod
 from harness.run.pool import default_workers
 from harness.run.scenario import run_scenario
@@ -308,6 +311,15 @@ async def soak(counts: list[int], parallel: int | None) -> None:
     if parallel is not None:
         visitors_mod.PARALLEL = parallel
     print(f"soak    visitors arriving at once: {visitors_mod.PARALLEL}")
+    arrivals: dict[str, object] = {}
+    arrive = scenario_mod.arrive
+
+    async def timed_arrive(*args: object, **kwargs: object) -> None:  # the arrivals apart from what follows
+        t0, c0 = time.monotonic(), tree_cpu_s()
+        await arrive(*args, **kwargs)  # type: ignore[arg-type]
+        arrivals.update(wall=time.monotonic() - t0, cpu={k: v - c0.get(k, 0.0) for k, v in tree_cpu_s().items()})
+
+    scenario_mod.arrive = timed_arrive  # type: ignore[assignment]
     per: list[tuple[int, float]] = []
     for count in counts or [base.visitors.count]:
         scenario = dataclasses.replace(base, visitors=dataclasses.replace(base.visitors, count=count))
@@ -328,6 +340,13 @@ async def soak(counts: list[int], parallel: int | None) -> None:
               f"{r.sim_ms / HOUR_MS / wall:.3f} page-h per wall-s  peak memory {mem.peak:.0f} MiB  "
               f"(load {l0:.1f} -> {os.getloadavg()[0]:.1f})  "
               f"verdict {'STOPPED' if r.error else ('PASS' if v.passed else 'FAIL')}  error {r.error}")
+        if arrivals:  # page time stands still while visitors arrive; the clock's stops come after
+            kinds = arrivals["cpu"]  # type: ignore[assignment]
+            print(f"soak    {count} visitors: arrivals wall {arrivals['wall']:.1f} s  cpu {sum(kinds.values()):.1f} s ("
+                  + " ".join(f"{k} {c:.1f}" for k, c in sorted(kinds.items(), key=lambda kc: -kc[1]))
+                  + f"); the rest (clock stops, settle, close) wall {wall - arrivals['wall']:.1f} s")  # type: ignore[operator]
+            arrivals.clear()
+    scenario_mod.arrive = arrive  # type: ignore[assignment]
     for (n0, c0_), (n1, c1) in zip(per, per[1:]):
         if n1 != n0:
             print(f"soak    {n0} -> {n1} visitors: {(c1 - c0_) / (n1 - n0):.2f} cpu-s per added visitor")
