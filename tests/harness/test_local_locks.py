@@ -38,7 +38,9 @@ SCRIPT = """async (local) => {
   // FIFO, the lock object, results, a throwing callback, ifAvailable while held, a task per grant.
   const [holdA, openA] = gate(), [inA, enteredA] = gate();
   const a = L.request("t.one", async (lock) => {
-    log.push("A " + lock.name + " " + lock.mode + " " + (lock instanceof Lock)); enteredA(); await holdA; return "a"; });
+    log.push("A " + lock.name + " " + lock.mode + " " + (lock instanceof Lock) + " " + JSON.stringify(lock)
+             + " " + Object.keys(lock).length + " " + String(lock));
+    enteredA(); await holdA; return "a"; });
   Promise.resolve().then(() => log.push("microtask after A's request"));
   await inA;
   const b = L.request("t.one", () => { log.push("B"); return "b"; });

@@ -336,8 +336,8 @@
     // here too).
     const inTask = (f) => { if (firing) { later.push(f); return; } tasks.push(f); apply(post, ch.port2, [null]); };
     const LockProto = typeof Lock === "function" ? Lock.prototype : Object.prototype;
-    const lockOf = (name) => Object.create(LockProto, {
-      name: { value: name, enumerable: true }, mode: { value: "exclusive", enumerable: true } });
+    // Like the browser's Lock: name and mode read through it, nothing of its own to list or serialise.
+    const lockOf = (name) => Object.create(LockProto, { name: { value: name }, mode: { value: "exclusive" } });
     const stolen = () => new DOMException("Lock broken by another request with the 'steal' option.", "AbortError");
     const entry = (name) => {
       let e = names.get(name);
