@@ -96,7 +96,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
   // The page arbitrates its own Web Locks while it runs alone (instrument.js localLocks); every
   // return hands the real ones back (a document that goes away releases them with it).
   const locks = localLocks && typeof window.__tankLocalLocks === "function" ? window.__tankLocalLocks : () => false;
-  const out = (why) => { locks(false); return { t: c._now.time, fired, errors, why }; };
+  const out = (why) => ({ t: c._now.time, fired, errors, why });
   // Wait (real time, up to the budget) until no work is open; then a task boundary before the clock
   // moves: idle resolves in the instrumentation's own reaction to the settled send, and the build's
   // reactions (a .then chain that reads Date.now() to schedule its retry) are later microtasks;
@@ -118,6 +118,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
     return true;
   };
   locks(true);
+  try {  // whatever ends the run (a return, or a throw from a builtin the build patched) hands the locks back
   while (true) {
     if (busy() > 0 && !(await settle())) return out("held");
     if (sent()) return out("request");  // page time stops where a request starts: the harness clock takes it
@@ -133,6 +134,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
   }
   c._advanceNow(ticks);
   return out("done");
+  } finally { locks(false); }
 }"""
 
 

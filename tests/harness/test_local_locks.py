@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from harness.run import pagetime
 from harness.world.browser import find_browser
 from harness.world.context import INSTRUMENT_JS
 
@@ -206,5 +207,60 @@ async def test_another_tab_sees_a_lock_the_page_holds_during_and_after_a_bulk_ru
         await two.evaluate("() => window.endTwo()")
         await one.evaluate("() => window.again")
         assert await one.evaluate("() => window.order") == ["one"]
+    finally:
+        await context.close()
+
+
+START = 1_000_000_000  # page time, ms since epoch
+
+# A timer takes the lock exclusively, then asks for it in shared mode (the browser decides that one):
+# the browser grants it once the exclusive holder releases, so the run goes on to its target.
+SHARED_AFTER_EXCLUSIVE_JS = """window.log = [];
+setTimeout(() => {
+  navigator.locks.request("t.rw", async () => { log.push("write@" + Date.now()); await null; });
+  navigator.locks.request("t.rw", { mode: "shared" }, () => { log.push("read@" + Date.now()); });
+}, 1000);
+setTimeout(() => log.push("later@" + Date.now()), 2000);"""
+
+# A builtin the build patched throws inside the bulk runner once the build has taken its lock.
+THROWS_IN_RUNNER_JS = """window.log = []; let armed = false;
+const some = Array.prototype.some;
+Array.prototype.some = function (...a) { if (armed && this.length === 0) throw new Error("patched"); return some.apply(this, a); };
+setTimeout(() => navigator.locks.request("t.out", () => { log.push("flushed"); armed = true; }), 1000);"""
+
+
+async def _clocked(browser: Browser, url: str, build: str) -> tuple[BrowserContext, Page]:
+    context = await _context(browser)
+    await context.clock.install(time=START / 1000)  # seconds
+    await context.clock.pause_at(START / 1000)
+    page = await context.new_page()
+    await page.goto(url)
+    await page.evaluate(build)
+    return context, page
+
+
+async def test_a_shared_request_after_a_local_grant_is_granted_when_the_holder_releases(origin: tuple[Browser, str]) -> None:
+    browser, url = origin
+    for local in (False, True):
+        context, page = await _clocked(browser, url, SHARED_AFTER_EXCLUSIVE_JS)
+        try:
+            # A budget far above a grant's round trip: a request left waiting for the run's end hits it.
+            run = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=5_000, local_locks=local)
+            assert run is not None and (run.why, run.t) == ("done", START + 5_000), local
+            assert await page.evaluate("log") == [f"write@{START + 1000}", f"read@{START + 1000}", f"later@{START + 2000}"]
+        finally:
+            await context.close()
+
+
+async def test_a_run_that_throws_still_hands_the_page_locks_back(origin: tuple[Browser, str]) -> None:
+    browser, url = origin
+    context, page = await _clocked(browser, url, THROWS_IN_RUNNER_JS)
+    try:
+        await pagetime.run_bulk(page, START + 5_000, [], budget_ms=5_000, local_locks=True)
+        assert await page.evaluate("log") == ["flushed"]
+        two = await context.new_page()
+        await two.goto(url)
+        assert await two.evaluate(OTHER_JS, "t.out") == [True, 0]
+        assert await page.evaluate("window.__tankLocalLocks('fired')") is False  # arbitration is off
     finally:
         await context.close()

@@ -417,7 +417,9 @@
         grant(e, e.queue.shift());
       }
       for (const r of e.queue.filter((q) => q.ifAvailable)) { drop(e.queue, r); refuse(r); }
-      if (!on && !e.held.length && !e.queue.length) letGo(e);
+      // Handed back when the run is over, or at once when a request the browser decides waits for it
+      // (shared mode, a frame): the browser grants it as soon as the last holder here releases.
+      if ((!on || e.real) && !e.held.length && !e.queue.length) letGo(e);
     };
     const options = (args) => (args.length === 3 ? args[1] : undefined);
     // Whether this manager arbitrates a request: only what it can answer exactly as the browser would.
