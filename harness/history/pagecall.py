@@ -12,9 +12,26 @@ parses it. A result that is not that text means the page broke something the har
 from __future__ import annotations
 
 import json
+import time
+import weakref
 from typing import Any
 
 ENCODE = "(globalThis.__tankJSON || JSON.stringify)"  # pages without the instrumentation: plain JSON
+
+
+# When each page last answered one of the harness's calls (clock run, probe): a page that answers
+# is not stalled, and the watchdog need not ping it (harness/run/watchdog.py).
+_answers: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
+
+
+def answered(page: Any) -> None:
+    """Note that ``page`` just answered a harness call."""
+    _answers[page] = time.monotonic()
+
+
+def last_answer(page: Any) -> float | None:
+    """When ``page`` last answered a harness call (``time.monotonic()``), or None."""
+    return _answers.get(page)
 
 
 class PageResultError(RuntimeError):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Page
 
-from harness.history.pagecall import parse_result, require, returning_json
+from harness.history.pagecall import answered, parse_result, require, returning_json
 
 if TYPE_CHECKING:
     from server_stub.journal import Journal
@@ -160,6 +160,7 @@ async def run_to(page: Page, to: int) -> PageRun | None:
         raw = await page.evaluate(RUN_TO_CALL, to)
     except Exception:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log
         return None
+    answered(page)
     r: Any = parse_result(raw, "the page clock's run")
     if r is None:
         return None
@@ -175,6 +176,7 @@ async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0
         raw = await page.evaluate(RUN_BULK_CALL, [to, budget_ms, slice_ms, keys, local_locks])
     except Exception:  # noqa: BLE001
         return None
+    answered(page)
     r: Any = parse_result(raw, "the page clock's bulk run")
     if r is None:
         return None

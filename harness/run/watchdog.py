@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.history.pagecall import last_answer
+
 # Seen on a 2-core machine at load average ~20: legitimate work (an observer page catching up on a
 # 1,000-entry outbox, a page issuing thousands of fetches) kept a page silent for 10 s.
 STALL_S = 30.0
@@ -128,6 +130,9 @@ class Watchdog:
             if ping is None or ping.task.done():  # answered (or first seen): ask again, in a while
                 if ping is not None and now - ping.sent < STALL_S / PINGS_PER_STALL:
                     continue
+                answer = last_answer(page)
+                if answer is not None and now - answer < STALL_S / PINGS_PER_STALL:
+                    continue  # it answered a clock run or probe meanwhile: not stalled
                 self._pings[id(page)] = _Ping(asyncio.ensure_future(_ping(page)), now, steps, requests, facts, now)
                 continue
             if steps != ping.steps:  # a long clock call keeps it busy, not a loop

@@ -20,7 +20,7 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 from playwright.async_api import Error as PlaywrightError
 
 from harness.contract.adapter import Adapter
-from harness.history.pagecall import parse_result, require, returning_json
+from harness.history.pagecall import answered, parse_result, require, returning_json
 from harness.history.recorder import Recorder
 from harness.history.seal import ReportGate, config_script
 from harness.world.browser import BrowserChoice
@@ -309,6 +309,7 @@ class ContextSession:
                 )
             except Exception:  # noqa: BLE001 - page navigating or crashed: nothing to flush there
                 continue
+            answered(page)
             if not wrote:
                 continue
             await self._confirmed(token, timeout_s)
@@ -406,6 +407,7 @@ async def _probe_page(page: Page) -> tuple[int, int | None]:
         raw = await page.evaluate(PROBE_CALL)
     except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
         return 0, None
+    answered(page)
     busy, due = require(parse_result(raw, "a clock probe"), "a clock probe", length=2)
     return int(busy), (None if due is None else int(due))
 
@@ -417,6 +419,7 @@ async def _probe_detail(page: Page, wait_ms: int = 0,
         raw = await page.evaluate(PROBE_DETAIL_CALL, [wait_ms, held])
     except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
         return 0, 0, None, {}, {}
+    answered(page)
     inflight, locks, due, waits, held_locks = require(parse_result(raw, "a clock probe"), "a clock probe", length=5)
     return int(inflight), int(locks), (None if due is None else int(due)), dict(waits or {}), dict(held_locks or {})
 

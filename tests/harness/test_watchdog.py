@@ -167,3 +167,45 @@ def test_a_watchdog_tick_counts_the_journal_without_copying_it() -> None:
     dog._journal_mark = (dog._journal_mark[0] - 10.0, 0)  # the flood check's window is due
     assert asyncio.run(dog.check()) is None
     assert dog._journal_mark[1] == 3
+
+
+def test_a_page_that_answers_the_harness_is_not_pinged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page that answered a clock run or probe within the ping interval is not stalled: no ping
+    (each is a protocol round trip through the harness, the driver and the page). Once its answers
+    stop, it is pinged again and a page that never answers is still named."""
+    from harness.history import pagecall
+
+    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.05)
+
+    class Counted(_Page):
+        def __init__(self, delay_s: float | None) -> None:
+            super().__init__(delay_s)
+            self.pings = 0
+
+        async def evaluate(self, _script: str) -> int:
+            self.pings += 1
+            return await super().evaluate(_script)
+
+    busy = Counted(None)  # answers the harness's calls, never a ping
+
+    async def harness_calls() -> None:
+        while True:
+            pagecall.answered(busy)
+            await asyncio.sleep(0.05)
+
+    async def watch() -> None:
+        calls = asyncio.ensure_future(harness_calls())
+        run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0), activity=lambda: 0,
+                              stub=SimpleNamespace(journal=_Journal([])))
+        try:
+            await watchdog.Watchdog(run, 300.0, lambda: [busy]).guard(asyncio.sleep(2.5))
+        finally:
+            calls.cancel()
+
+    asyncio.run(watch())
+    assert busy.pings == 0
+    silent = Counted(None)
+    pagecall.answered(silent)  # answered once, then nothing: pinged after the interval, then named
+    cause = _checks(silent, 5.0)
+    assert silent.pings >= 1 and cause is not None and "stopped answering" in cause, cause
