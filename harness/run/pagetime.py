@@ -33,33 +33,50 @@ from harness.history.pagecall import answered, parse_result, require, returning_
 if TYPE_CHECKING:
     from server_stub.journal import Journal
 
+# The builtins the clock runs use, captured by the instrumentation before any page script
+# (``window.__tankBuiltins``, frozen and non-writable): a build patching Array.prototype.push, sort,
+# Map or Promise after it loaded cannot drop a timer's error, reorder or skip timers, or hide an
+# unstamped write. A page without the instrumentation gets its own builtins, as before.
+BUILTINS_JS = """
+const B = globalThis.__tankBuiltins || { apply: Reflect.apply, push: Array.prototype.push,
+  sort: Array.prototype.sort, mapGet: Map.prototype.get, mapDelete: Map.prototype.delete,
+  mapValues: Map.prototype.values, mapIterNext: Object.getPrototypeOf(new Map().values()).next,
+  then: Promise.prototype.then, Promise,
+  getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null };
+"""
+
 # Fire every timer due at the first due instant up to ``ticks``, in Playwright's order, each in its
 # own task: like ``runFor``, but one scan of the timer list per instant rather than per timer,
 # which is what keeps a build with a thousand parallel timer chains cheap.
-FIRE_INSTANT_JS = """
+FIRE_INSTANT_JS = BUILTINS_JS + """
+const byOrder = (a, b) =>
+  ((a.type === "Immediate") === (b.type === "Immediate") ? 0 : (a.type === "Immediate" ? -1 : 1))
+  || (a.createdAt - b.createdAt) || (a.id - b.id);
 const fireInstant = async (c, ticks, errors) => {
   const first = c._firstTimer(ticks);
   if (!first) return 0;
-  const at = first.callAt;
-  const due = [...c._timers.values()].filter((t) => t.callAt === at).sort((a, b) =>
-    ((a.type === "Immediate") === (b.type === "Immediate") ? 0 : (a.type === "Immediate" ? -1 : 1))
-    || (a.createdAt - b.createdAt) || (a.id - b.id));
+  const at = first.callAt, due = [], it = B.apply(B.mapValues, c._timers, []);
+  for (let n = B.apply(B.mapIterNext, it, []); !n.done; n = B.apply(B.mapIterNext, it, [])) {
+    if (n.value.callAt === at) B.apply(B.push, due, [n.value]);
+  }
+  B.apply(B.sort, due, [byOrder]);
   c._advanceNow(at);
   let fired = 0;
-  for (const timer of due) {
-    if (c._timers.get(timer.id) !== timer || timer.callAt !== at) continue;  // cleared by an earlier one
-    if (timer.type === "Interval") timer.callAt += timer.delay; else c._timers.delete(timer.id);
+  for (let i = 0; i < due.length; i++) {
+    const timer = due[i];
+    if (B.apply(B.mapGet, c._timers, [timer.id]) !== timer || timer.callAt !== at) continue;  // cleared by an earlier one
+    if (timer.type === "Interval") timer.callAt += timer.delay; else B.apply(B.mapDelete, c._timers, [timer.id]);
     c._duringTick = true;
     try {
       if (typeof timer.func === "function") {
-        timer.func.apply(null, timer.type === "AnimationFrame" ? [c._now.ticks]
+        B.apply(timer.func, null, timer.type === "AnimationFrame" ? [c._now.ticks]
           : timer.type === "IdleCallback" ? [{ didTimeout: false, timeRemaining: () => 0 }] : timer.args);
       } else { globalThis.eval(timer.func); }
     } catch (e) {
-      errors.push([c._now.time, e && e.name ? e.name + ": " + e.message : String(e), String(e && e.stack || "")]);
+      B.apply(B.push, errors, [[c._now.time, e && e.name ? e.name + ": " + e.message : String(e), String(e && e.stack || "")]]);
     } finally { c._duringTick = false; }
     fired++;
-    await new Promise((f) => c._embedder.postTask(f));  // a task per timer, as in a browser
+    await new B.Promise((f) => c._embedder.postTask(f));  // a task per timer, as in a browser
   }
   return fired;
 };
@@ -87,9 +104,18 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
   const real = () => c._embedder.performanceNow();
   // A task boundary: a MessageChannel task (Playwright's own between timers), not a 1 ms timer,
   // which a loaded machine stretches to several ms — once per instant, it was a third of a storm's cost.
-  const task = () => new Promise((r) => c._embedder.postTask(r));
+  const task = () => new B.Promise((r) => c._embedder.postTask(r));
   const busy = () => (window.__tankInflight || 0) + (window.__tankLocks || 0);
-  const read = () => keys.map((k) => { try { return localStorage.getItem(k); } catch (e) { return null; } });
+  const read = () => {
+    const out = [];
+    for (let i = 0; i < keys.length; i++) {
+      let v = null;
+      try { v = B.apply(B.getItem, localStorage, [keys[i]]); } catch (e) { /* private mode */ }
+      B.apply(B.push, out, [v]);
+    }
+    return out;
+  };
+  const changed = (now) => { for (let i = 0; i < now.length; i++) if (now[i] !== last[i]) return true; return false; };
   const ticks = c._now.ticks + (to - c._now.time);
   const begin = real(), errors = [];
   let fired = 0, last = read(), stamps = window.__tankStamps || 0, sends = window.__tankSends || 0;
@@ -108,10 +134,10 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
       const left = budgetMs - (real() - start);
       if (left <= 0) return false;
       let cancel;
-      const timeout = new Promise((r) => { cancel = c._embedder.setTimeout(r, Math.max(1, left)); });
+      const timeout = new B.Promise((r) => { cancel = c._embedder.setTimeout(r, Math.max(1, left)); });
       const idle = typeof window.__tankIdle === "function" ? window.__tankIdle()
-        : new Promise((r) => c._embedder.setTimeout(r, 1));  // no instrumentation: poll
-      await Promise.race([idle, timeout]);
+        : new B.Promise((r) => c._embedder.setTimeout(r, 1));  // no instrumentation: poll
+      await new B.Promise((r) => { B.apply(B.then, idle, [r, r]); B.apply(B.then, timeout, [r, r]); });
       cancel();
       await task();
     }
@@ -123,7 +149,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
     if (busy() > 0 && !(await settle())) return out("held");
     if (sent()) return out("request");  // page time stops where a request starts: the harness clock takes it
     const now = read();
-    if (stamps === (window.__tankStamps || 0) && now.some((v, i) => v !== last[i])) return out("unstamped");
+    if (stamps === (window.__tankStamps || 0) && changed(now)) return out("unstamped");
     last = now; stamps = window.__tankStamps || 0;
     if (real() - begin > sliceMs) return out("slice");
     locks("firing");

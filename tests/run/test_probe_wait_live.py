@@ -28,18 +28,29 @@ steps:
 async def probe(run: ScenarioRun) -> None:
     session = await run.session("a")
     page = session.live_tabs()[0]
-    pretend = "(d) => { window.__tankInflight = (window.__tankInflight || 0) + d; }"  # a send starting or ending
+    # A send on its way: the page's own (instrumented) fetch of the Sync URL, held at a route until
+    # it lands. The page's counters cannot be written from outside the instrumentation.
+    held: asyncio.Queue = asyncio.Queue()
+    await page.route(lambda url: "_tank_probe=" in url, held.put)
+
+    async def send() -> None:
+        await page.evaluate("(u) => { fetch(u).catch(() => null); }", run.sync_url + "?_tank_probe=1")
+
+    async def land() -> None:
+        route = await asyncio.wait_for(held.get(), GUARD_S)
+        await route.fulfill(status=204, headers={"access-control-allow-origin": "*"})
+
     SEEN["idle"] = await asyncio.wait_for(session.probe_detail(CAP_MS), GUARD_S)
-    await page.evaluate(pretend, 1)
+    await send()
     waiting = asyncio.ensure_future(session.probe_detail(CAP_MS))
     await page.evaluate("1")  # the page has begun the probe (messages to a page run in order)
     SEEN["before_landing"] = waiting.done()
-    await page.evaluate(pretend, -1)  # it lands
+    await land()
     SEEN["landed"] = await asyncio.wait_for(waiting, GUARD_S)
-    await page.evaluate(pretend, 1)
+    await send()
     SEEN["held"] = await asyncio.wait_for(session.probe_detail(CAP_MS, 1), GUARD_S)  # the one send is held
     SEEN["capped"] = await asyncio.wait_for(session.probe_detail(20), GUARD_S)  # nothing changes: the cap
-    await page.evaluate(pretend, -1)
+    await land()
 
 
 def test_the_waiting_probe_answers_when_the_pages_work_changes(tank_worlds) -> None:

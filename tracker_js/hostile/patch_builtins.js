@@ -2,9 +2,11 @@
 // loaded, the way a build that knows the harness could try to steer it. Every patch keeps the
 // build's own data intact and lies only about values shaped like the harness's: objects with a
 // clock result's keys (t, fired, why, errors), Playwright's serialized entries
-// ({k: "t", v}) and its visited-object Map. A harness that reads its results through the page's
-// builtins then sees a clock that fired nothing and reached no time, or errors; one that reads
-// them through functions captured before any page script sees the truth.
+// ({k: "t", v}) and its visited-object Map, the clock's timers (own callAt and func), a timer's
+// error as the clock run lists it ([time, "TypeError: …", stack]) and a Web Lock request the
+// in-page arbiter queues (own unabort). A harness that reads its results through the page's
+// builtins then sees a clock that fired nothing and reached no time, or errors, skips timers or
+// loses lock grants; one that uses functions captured before any page script sees the truth.
 // window.__tankPatched lists what was patched.
 (() => {
   const own = Object.prototype.hasOwnProperty, apply = Reflect.apply;
@@ -15,6 +17,9 @@
     return false;
   };
   const entry = (v) => v && typeof v === "object" && typeof v.k === "string" && apply(own, v, ["v"]) && HARNESS.indexOf(v.k) >= 0;
+  const lockRequest = (v) => v && typeof v === "object" && apply(own, v, ["unabort"]);
+  const timerError = (v) => Array.isArray(v) && v.length === 3 && typeof v[0] === "number" && /^\w*Error: /.test(String(v[1]));
+  const timers = (a) => a.length > 0 && a[0] && typeof a[0] === "object" && apply(own, a[0], ["callAt"]) && apply(own, a[0], ["func"]);
   const patched = window.__tankPatched = [];
   const patch = (owner, name, make, label) => {
     const orig = owner[name];
@@ -38,9 +43,16 @@
     return shaped(v) ? { ...v, t: 0, fired: 0 } : v;
   }, "JSON.parse");
   patch(Array.prototype, "push", (orig) => function push(...items) {
-    return orig.apply(this, items.filter((x) => !entry(x)));
+    return orig.apply(this, items.filter((x) => !entry(x) && !lockRequest(x) && !timerError(x)));
   }, "Array.prototype.push");
-  for (const name of ["map", "filter", "slice", "concat", "sort", "join", "indexOf", "includes", "forEach", "reduce"]) {
+  patch(Array.prototype, "filter", (orig) => function filter(...args) {
+    return timers(this) ? [] : orig.apply(this, args);  // the clock's due timers: none
+  }, "Array.prototype.filter");
+  patch(Array.prototype, "sort", (orig) => function sort(...args) {
+    const out = orig.apply(this, args);
+    return timers(this) ? out.reverse() : out;  // the clock's due timers: last created first
+  }, "Array.prototype.sort");
+  for (const name of ["map", "slice", "concat", "join", "indexOf", "includes", "forEach", "reduce"]) {
     patch(Array.prototype, name, (orig) => function (...args) { return orig.apply(this, args); }, "Array.prototype." + name);
   }
   patch(Map.prototype, "get", (orig) => function get(key) {

@@ -31,20 +31,58 @@
     return "{" + out + "}";
   };
   Object.defineProperty(window, "__tankJSON", { value: Object.freeze(encode), writable: false, configurable: false, enumerable: false });
+  // The builtins the harness's own page code needs (the Web Lock arbiter below, the clock runs in
+  // harness/run/pagetime.py), captured for the same reason: a build that patches
+  // Array.prototype.push or Promise.prototype.then later would otherwise drop a lock request or a
+  // timer error. Called through the captured Reflect.apply; frozen and non-writable like the encoder.
+  const apply = Reflect.apply, ArrayProto = Array.prototype, MapProto = Map.prototype;
+  const mapIterNext = Object.getPrototypeOf(new Map().values()).next;
+  const B = Object.freeze({
+    apply, push: ArrayProto.push, shift: ArrayProto.shift, unshift: ArrayProto.unshift,
+    splice: ArrayProto.splice, sort: ArrayProto.sort,
+    mapGet: MapProto.get, mapSet: MapProto.set, mapDelete: MapProto.delete, mapValues: MapProto.values,
+    mapSize: Object.getOwnPropertyDescriptor(MapProto, "size").get, mapIterNext,
+    then: Promise.prototype.then, Promise, resolve: Promise.resolve, create: Object.create,
+    getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null,
+  });
+  Object.defineProperty(window, "__tankBuiltins", { value: B, writable: false, configurable: false, enumerable: false });
+  const push = (list, x) => { apply(B.push, list, [x]); };
+  const thenOf = (p, ok, fail) => apply(B.then, p, [ok, fail]);
+  const promiseOf = (v) => apply(B.resolve, B.Promise, [v]);
+  const valuesOf = (map) => {  // a Map's values as an array, through the captured iterator
+    const it = apply(B.mapValues, map, []), out = [];
+    for (let n = apply(mapIterNext, it, []); !n.done; n = apply(mapIterNext, it, [])) push(out, n.value);
+    return out;
+  };
   const cfg = window.__tankConfig || {};
   const syncPrefix = cfg.syncUrl || "";
-  window.__tankInflight = 0;  // sends not yet settled
-  window.__tankLocks = 0;  // Web Locks requests not yet released: the build's async bookkeeping
+  // The counters the clock reads (harness/run/pagetime.py, the probes in harness/world/context.py)
+  // live in this closure; window shows them through getters only, non-configurable: a build
+  // setting window.__tankInflight = 0 cannot steer the clock.
+  let inflight = 0;  // sends not yet settled
+  let locks = 0;  // Web Locks requests not yet released: the build's async bookkeeping
+  let sendCount = 0, stampCount = 0;  // Sync sends started, stamps written (pagetime.py compares them)
+  // Per lock name: requests waiting for their grant, locks held. No prototype: nothing a build puts
+  // on Object.prototype shows in them; a reader gets a copy, which is all a build could change.
+  const lockWaits = B.create(null), locksHeld = B.create(null);
+  const copyOf = (m) => { const out = B.create(null), k = ownKeys(m); for (let i = 0; i < k.length; i++) out[k[i]] = m[k[i]]; return out; };
+  const reading = (name, get) => Object.defineProperty(window, name, { get, configurable: false, enumerable: false });
   // Resolves when no send is in flight and no lock pending (the clock's bulk runner waits on it).
   let idleWaiters = [];
-  const done = (counter) => {
-    window[counter]--;
-    if (window.__tankInflight + window.__tankLocks > 0 || !idleWaiters.length) return;
+  const done = () => {
+    if (inflight + locks > 0 || !idleWaiters.length) return;
     const waiters = idleWaiters; idleWaiters = [];
-    for (const w of waiters) w();
+    for (let i = 0; i < waiters.length; i++) waiters[i]();
   };
-  window.__tankIdle = () => (window.__tankInflight + window.__tankLocks === 0) ? Promise.resolve()
-    : new Promise((resolve) => idleWaiters.push(resolve));
+  const idle = () => (inflight + locks === 0) ? promiseOf(undefined)
+    : new B.Promise((resolve) => push(idleWaiters, resolve));
+  reading("__tankInflight", () => inflight);
+  reading("__tankLocks", () => locks);
+  reading("__tankSends", () => sendCount);
+  reading("__tankStamps", () => stampCount);
+  reading("__tankLockWaits", () => copyOf(lockWaits));
+  reading("__tankLocksHeld", () => copyOf(locksHeld));
+  reading("__tankIdle", () => idle);
 
   // Reproducible runs that never share randomness: Math.random, crypto.randomUUID and
   // crypto.getRandomValues draw from streams seeded by (scenario seed, context and its generation,
@@ -208,7 +246,7 @@
   const getItem = typeof Storage !== "undefined" ? Storage.prototype.getItem : null;
   let store = null;
   try { store = window.localStorage; } catch (e) { /* opaque origin: no record */ }
-  const apply = Reflect.apply, parseJSON = JSON.parse, keysOf = Object.keys, isArray = Array.isArray;
+  const parseJSON = JSON.parse, keysOf = Object.keys, isArray = Array.isArray;
   const sortArr = Array.prototype.sort, StringOf = String;
   const readOutbox = () => {
     if (!outboxKey || !store || !getItem) return null;
@@ -294,7 +332,7 @@
     const url = typeof input === "string" || input instanceof URL ? String(input) : input && input.url;
     if (!isSync(url)) return origFetch.apply(this, arguments);
     const id = ++seq;
-    window.__tankSends = (window.__tankSends || 0) + 1;  // the bulk clock stops where a request starts
+    sendCount++;  // the bulk clock stops where a request starts
     const t0 = Date.now();
     const raw = outboxAtSend(init && init.body !== undefined ? init.body : undefined);
     const isRequest = !(typeof input === "string" || input instanceof URL);
@@ -302,12 +340,12 @@
       : isRequest ? input.clone().text().catch(() => "") : Promise.resolve("");
     body.then((text) => report({ type: "start", id, via: "fetch", t: t0, page: location.pathname, ...record(text, raw) }));
     let p;
-    window.__tankInflight++;
+    inflight++;
     try { p = origFetch.call(this, isRequest ? new Request(tag(url, "fetch", id), input) : tag(url, "fetch", id), init); }
-    catch (e) { done("__tankInflight"); report({ type: "end", id, t: Date.now(), outcome: "network_error", error: String(e) }); throw e; }
-    p.then(
-      (r) => { done("__tankInflight"); report({ type: "end", id, t: Date.now(), outcome: r.ok ? "ok" : "http_error", status: r.status }); },
-      (e) => { done("__tankInflight"); report({ type: "end", id, t: Date.now(), outcome: e && e.name === "AbortError" ? "abort" : "network_error", error: String(e && e.message || e) }); },
+    catch (e) { inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: "network_error", error: String(e) }); throw e; }
+    thenOf(p,
+      (r) => { inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: r.ok ? "ok" : "http_error", status: r.status }); },
+      (e) => { inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: e && e.name === "AbortError" ? "abort" : "network_error", error: String(e && e.message || e) }); },
     );
     return p;
   };
@@ -325,23 +363,31 @@
   // run, calls the browser would refuse (it says why), a page with frames (they share its locks),
   // and every request for a name once one of these went to the browser while the name was held here.
   const localLocks = (realRequest, realQuery) => {
+    // Every builtin below is captured (B, push, thenOf, ...): a build patching Array.prototype, Map or
+    // Promise.prototype.then must not make a request vanish or a grant never run.
     const names = new Map();  // name -> { state: "none"|"acquiring"|"held", release, held: [], queue: [], real }
+    const P = B.Promise, create = B.create, Exception = DOMException;
+    const nameOf = (name) => apply(B.mapGet, names, [name]);
+    const forget = (name) => apply(B.mapDelete, names, [name]);
+    const shift = (list) => apply(B.shift, list, []);
+    const takeAll = (list) => apply(B.splice, list, [0]);
+    const ifAvailables = (list) => { const out = []; for (let i = 0; i < list.length; i++) if (list[i].ifAvailable) push(out, list[i]); return out; };
     let on = false, firing = false;
     const ch = new MessageChannel(), tasks = [], later = [], post = MessagePort.prototype.postMessage;
-    ch.port1.onmessage = () => { const f = tasks.shift(); if (f) f(); };
+    ch.port1.onmessage = () => { const f = shift(tasks); if (f) f(); };
     // A grant (or an ifAvailable refusal) comes in a task of its own. The browser's comes back from
     // its process after the timers already due have run: while the bulk runner fires the timers of
     // one instant, grants wait for the last of them (a timer then finds the work the one before it
     // started still waiting for its lock, as in a browser, and a build coalescing such work does so
     // here too).
-    const inTask = (f) => { if (firing) { later.push(f); return; } tasks.push(f); apply(post, ch.port2, [null]); };
+    const inTask = (f) => { if (firing) { push(later, f); return; } push(tasks, f); apply(post, ch.port2, [null]); };
     const LockProto = typeof Lock === "function" ? Lock.prototype : Object.prototype;
     // Like the browser's Lock: name and mode read through it, nothing of its own to list or serialise.
-    const lockOf = (name) => Object.create(LockProto, { name: { value: name }, mode: { value: "exclusive" } });
-    const stolen = () => new DOMException("Lock broken by another request with the 'steal' option.", "AbortError");
+    const lockOf = (name) => create(LockProto, { name: { value: name }, mode: { value: "exclusive" } });
+    const stolen = () => new Exception("Lock broken by another request with the 'steal' option.", "AbortError");
     const entry = (name) => {
-      let e = names.get(name);
-      if (!e) { e = { name, state: "none", release: null, held: [], queue: [], real: false }; names.set(name, e); }
+      let e = nameOf(name);
+      if (!e) { e = { name, state: "none", release: null, held: [], queue: [], real: false }; apply(B.mapSet, names, [name, e]); }
       return e;
     };
     const settle = (r, ok, value) => {
@@ -350,19 +396,22 @@
       if (r.unabort) r.unabort();
       (ok ? r.resolve : r.reject)(value);
     };
-    const drop = (list, r) => { const i = list.indexOf(r); if (i >= 0) list.splice(i, 1); return i >= 0; };
+    const drop = (list, r) => {
+      for (let i = 0; i < list.length; i++) if (list[i] === r) { apply(B.splice, list, [i, 1]); return true; }
+      return false;
+    };
     // Answer with null (ifAvailable, not available): the callback runs without a lock.
     const refuse = (r) => inTask(() => {
       let out;
       try { out = apply(r.callback, undefined, [null]); } catch (err) { settle(r, false, err); return; }
-      Promise.resolve(out).then((v) => settle(r, true, v), (err) => settle(r, false, err));
+      thenOf(promiseOf(out), (v) => settle(r, true, v), (err) => settle(r, false, err));
     });
     const grant = (e, r) => {
-      e.held.push(r);
+      push(e.held, r);
       inTask(() => {
         let out;
-        try { out = apply(r.callback, undefined, [lockOf(e.name)]); } catch (err) { out = Promise.reject(err); }
-        Promise.resolve(out).then((v) => release(e, r, true, v), (err) => release(e, r, false, err));
+        try { out = apply(r.callback, undefined, [lockOf(e.name)]); } catch (err) { thenOf(promiseOf(undefined), () => release(e, r, false, err)); return; }
+        thenOf(promiseOf(out), (v) => release(e, r, true, v), (err) => release(e, r, false, err));
       });
     };
     const release = (e, r, ok, value) => {
@@ -373,7 +422,7 @@
     const letGo = (e) => {  // hand the real lock back
       const free = e.release;
       e.release = null; e.state = "none";
-      names.delete(e.name);
+      forget(e.name);
       if (free) free();
     };
     // The real lock, held by a promise only this manager settles. ifAvailable: not taken when held elsewhere.
@@ -383,40 +432,44 @@
       const hold = (lock) => {
         if (!lock) return undefined;
         got = true;
-        return new Promise((free) => { e.release = free; e.state = "held"; pump(e); });
+        return new P((free) => { e.release = free; e.state = "held"; pump(e); });
       };
       const lost = (err) => {
         if (got) {  // stolen by another page: so are the locks held here
           e.state = "none"; e.release = null;
-          for (const h of e.held.splice(0)) settle(h, false, err);
+          const held = takeAll(e.held);
+          for (let i = 0; i < held.length; i++) settle(held[i], false, err);
           pump(e);
           return;
         }
         e.state = "none";  // the browser refused: so it would have refused each request
-        for (const r of e.queue.splice(0)) settle(r, false, err);
-        names.delete(e.name);
+        const queue = takeAll(e.queue);
+        for (let i = 0; i < queue.length; i++) settle(queue[i], false, err);
+        forget(e.name);
       };
       let p;
       try { p = realRequest(e.name, ifAvailable ? { ifAvailable: true } : {}, hold); }
       catch (err) { lost(err); return; }
-      p.then(() => {
+      thenOf(p, () => {
         if (got || e.state !== "acquiring") return;
         e.state = "none";  // not available: the ifAvailable requests get null, the others wait for it
-        for (const r of e.queue.filter((q) => q.ifAvailable)) { drop(e.queue, r); refuse(r); }
+        const refused = ifAvailables(e.queue);
+        for (let i = 0; i < refused.length; i++) { drop(e.queue, refused[i]); refuse(refused[i]); }
         pump(e);
       }, lost);
     };
     const pump = (e) => {
       if (e.state === "none") {
-        if (e.queue.length) acquire(e, e.queue.every((r) => r.ifAvailable));
-        else if (!e.held.length && names.get(e.name) === e) names.delete(e.name);
+        if (e.queue.length) acquire(e, ifAvailables(e.queue).length === e.queue.length);
+        else if (!e.held.length && nameOf(e.name) === e) forget(e.name);
         return;
       }
       if (e.state !== "held") return;
       while (e.queue.length && !e.held.length) {
-        grant(e, e.queue.shift());
+        grant(e, shift(e.queue));
       }
-      for (const r of e.queue.filter((q) => q.ifAvailable)) { drop(e.queue, r); refuse(r); }
+      const refused = ifAvailables(e.queue);
+      for (let i = 0; i < refused.length; i++) { drop(e.queue, refused[i]); refuse(refused[i]); }
       // Handed back when the run is over, or at once when a request the browser decides waits for it
       // (shared mode, a frame): the browser grants it as soon as the last holder here releases.
       if ((!on || e.real) && !e.held.length && !e.queue.length) letGo(e);
@@ -425,7 +478,7 @@
     // Whether this manager arbitrates a request: only what it can answer exactly as the browser would.
     const takes = (args) => {
       const name = args[0];
-      const e = typeof name === "string" ? names.get(name) : undefined;
+      const e = typeof name === "string" ? nameOf(name) : undefined;
       const real = () => {  // the browser decides; while this manager holds the name, it decides all
         if (!e) return false;
         if (e.state === "held" && !e.held.length && !e.queue.length) letGo(e); else e.real = true;
@@ -443,20 +496,21 @@
       if (o.ifAvailable && o.signal !== undefined) return real();
       return true;
     };
-    const request = (args) => new Promise((resolve, reject) => {
+    const request = (args) => new P((resolve, reject) => {
       const o = options(args) || {};
       const r = { callback: args[args.length - 1], resolve, reject, ifAvailable: !!o.ifAvailable, done: false, unabort: null };
       const signal = o.signal;
       if (signal && signal.aborted) { reject(signal.reason); return; }
       const e = entry(args[0]);
       if (o.steal) {
-        for (const h of e.held.splice(0)) settle(h, false, stolen());
-        e.queue.unshift(r);
+        const held = takeAll(e.held);
+        for (let i = 0; i < held.length; i++) settle(held[i], false, stolen());
+        apply(B.unshift, e.queue, [r]);
       } else if (r.ifAvailable) {
         if (e.state === "acquiring" || e.queue.length || e.held.length) { refuse(r); return; }
-        e.queue.push(r);
+        push(e.queue, r);
       } else {
-        e.queue.push(r);
+        push(e.queue, r);
       }
       if (signal) {
         const abort = () => { if (drop(e.queue, r)) { settle(r, false, signal.reason); pump(e); } };
@@ -466,35 +520,54 @@
       pump(e);
     });
     // The browser's answer with the real locks held for this manager replaced by what it holds and queues.
+    // A name still "acquiring" has this manager's real request among the browser's pending ones: it
+    // stands for the requests queued here, so it is left out and lends them its clientId (this
+    // page's, once seen; else the first pending one of that name).
+    let ownClient = null;
     const query = realQuery && (async () => {
       const snap = await realQuery();
-      if (!names.size) return snap;
-      const held = [], pending = [];
+      if (!apply(B.mapSize, names, [])) return snap;
+      const held = [], pending = [], rest = [];
       const client = {};
-      for (const l of snap.held || []) {
-        const e = names.get(l.name);
-        if (e && e.state === "held" && !(l.name in client)) { client[l.name] = l.clientId; continue; }
-        held.push(l);
+      const snapHeld = snap.held || [], snapPending = snap.pending || [];
+      for (let i = 0; i < snapHeld.length; i++) {
+        const l = snapHeld[i], e = nameOf(l.name);
+        if (e && e.state === "held" && !(l.name in client)) { client[l.name] = ownClient = l.clientId; continue; }
+        push(held, l);
       }
-      for (const e of names.values()) {
-        const id = client[e.name];
-        for (const _ of e.held) held.push({ name: e.name, mode: "exclusive", clientId: id });
-        for (const _ of e.queue) pending.push({ name: e.name, mode: "exclusive", clientId: id });
+      const mine = {};  // acquiring name -> index of its real request in snapPending
+      for (let i = 0; i < snapPending.length; i++) {
+        const l = snapPending[i], e = nameOf(l.name);
+        if (!e || e.state !== "acquiring") continue;
+        if (!(l.name in mine) || (ownClient !== null && l.clientId === ownClient && snapPending[mine[l.name]].clientId !== ownClient)) mine[l.name] = i;
       }
-      return { held, pending: pending.concat(snap.pending || []) };
+      for (let i = 0; i < snapPending.length; i++) {
+        const l = snapPending[i];
+        if (l.name in mine && mine[l.name] === i) { client[l.name] = l.clientId; continue; }
+        push(rest, l);
+      }
+      const all = valuesOf(names);
+      for (let k = 0; k < all.length; k++) {
+        const e = all[k], id = client[e.name];
+        for (let i = 0; i < e.held.length; i++) push(held, { name: e.name, mode: "exclusive", clientId: id });
+        for (let i = 0; i < e.queue.length; i++) push(pending, { name: e.name, mode: "exclusive", clientId: id });
+      }
+      for (let i = 0; i < rest.length; i++) push(pending, rest[i]);
+      return { held, pending };
     });
     // Bulk runs switch arbitration on and off; off hands back every real lock nobody holds here.
     // "firing" / "fired": the runner fires the timers of one instant / has fired them.
     Object.defineProperty(window, "__tankLocalLocks", { value: (state) => {
       if (state === "firing" || state === "fired") {
         firing = state === "firing";
-        if (!firing) for (const f of later.splice(0)) inTask(f);
+        if (!firing) { const due = takeAll(later); for (let i = 0; i < due.length; i++) inTask(due[i]); }
         return on;
       }
       firing = false;
-      for (const f of later.splice(0)) inTask(f);
+      const due = takeAll(later);
+      for (let i = 0; i < due.length; i++) inTask(due[i]);
       on = !!state && window.length === 0;
-      if (!on) for (const e of [...names.values()]) pump(e);
+      if (!on) { const all = valuesOf(names); for (let i = 0; i < all.length; i++) pump(all[i]); }
       return on;
     } });
     return { takes, request, query };
@@ -504,29 +577,28 @@
   // must not move on before it has (see harness/clock.py).
   // Lock names still waiting for their grant and names granted and not yet released, apart: a
   // grant no held lock blocks is on its way (progressing); a held lock may wait for page time.
-  const lockWaits = window.__tankLockWaits = {}, locksHeld = window.__tankLocksHeld = {};
   const bump = (m, k, d) => { m[k] = (m[k] || 0) + d; if (!m[k]) delete m[k]; };
   if (navigator.locks && typeof navigator.locks.request === "function") {
     const origRequest = navigator.locks.request.bind(navigator.locks);
     const local = localLocks(origRequest, typeof navigator.locks.query === "function" ? navigator.locks.query.bind(navigator.locks) : null);
     navigator.locks.request = function (...args) {
-      window.__tankLocks++;
+      locks++;
       const last = args.length - 1, callback = args[last], name = String(args[0]);
       let granted = false;
       if (typeof callback === "function") {
         bump(lockWaits, name, 1);
         args[last] = function (...a) {
           if (!granted) { granted = true; bump(lockWaits, name, -1); bump(locksHeld, name, 1); }
-          return callback.apply(this, a);
+          return apply(callback, this, a);
         };
       }
       const end = () => {
         if (typeof callback === "function") bump(granted ? locksHeld : lockWaits, name, -1);
-        done("__tankLocks");
+        locks--; done();
       };
       let p;
-      try { p = local.takes(args) ? local.request(args) : origRequest(...args); } catch (e) { end(); throw e; }
-      Promise.resolve(p).then(end, end);
+      try { p = local.takes(args) ? local.request(args) : apply(origRequest, undefined, args); } catch (e) { end(); throw e; }
+      thenOf(promiseOf(p), end, end);
       return p;
     };
     if (local.query) navigator.locks.query = function query() { return local.query(); };
@@ -553,7 +625,7 @@
     const writer = () => (typeof window.__tankTab === "string" ? window.__tankTab : "?") + "#" + load;
     const stamped = (area, key, write, args) => {
       const on = mark(area, key, String(Date.now()) + "|" + writer() + "|" + (++stamps));
-      if (on) window.__tankStamps = (window.__tankStamps || 0) + 1;
+      if (on) stampCount++;
       try { return write.apply(area, args); }
       catch (e) { if (on) mark(area, key, "0000000000000"); throw e; }  // no write: no stamp pending
     };
@@ -567,7 +639,7 @@
       if (!isSync(url)) return origBeacon(url, data);
       const t = Date.now();
       const raw = outboxAtSend(data);
-      window.__tankSends = (window.__tankSends || 0) + 1;
+      sendCount++;
       const ok = origBeacon(tag(url, "beacon"), data);
       const id = ++seq;
       if (typeof data === "string") {
