@@ -72,11 +72,13 @@ class ProxyPlace:
         if context is not None:
             return Held(real_time=bool(types), can_hold=bool(types))
         fetches, due = clock.held()
+        moving = clock.moving()
         # Page-time holds give the clock its dues; but a request behind a toxic is only counted as
         # held once its bytes reach the hold, so with any toxic in place a request that makes no
         # progress still counts as held after the quiet time (as with real-time toxics) rather
-        # than being waited for: ten visitors behind a 5 ms latency waited 30 s per clock stop.
-        return Held(fetches, due, real_time=bool(types), can_hold=bool(types))
+        # than being waited for: ten visitors behind a 5 ms latency waited 30 s per clock stop. A
+        # request whose bytes the proxy is carrying between two holds is moving, not stalled.
+        return Held(fetches, due, real_time=bool(types), can_hold=bool(types), moving=moving)
 
     def release_due(self, run: "ScenarioRun", now: int) -> int:
         return 0 if run.proxy_clock is None else run.proxy_clock.release_due(now)

@@ -226,6 +226,7 @@ class Link:
         self._buffered = 0
         self._dest_paused = False
         self._source_paused = False
+        self._carrying = False  # told to the page clock: bytes inside the toxic chain
 
     @property
     def page_clock(self) -> PageClock | None:
@@ -244,6 +245,7 @@ class Link:
         self._buffered += len(data)
         head.push(Chunk(data, self.loop.time(), None if clock is None else clock.now()))
         self._flow()
+        self._carry()
 
     def feed_eof(self) -> None:
         if self._eof_fed:
@@ -265,10 +267,22 @@ class Link:
         if not self.finished:
             self.dest.write(item.data)
         self._flow()
+        self._carry()
 
     def discarded(self, size: int) -> None:
         self._buffered -= size
         self._flow()
+        self._carry()
+
+    def _carry(self, on: bool | None = None) -> None:
+        """Tell the page clock whether this link's chain holds bytes (``PageClock.moving``)."""
+        on = self._buffered > 0 if on is None else on
+        clock = self.page_clock
+        if on == self._carrying or clock is None:
+            return
+        self._carrying = on
+        conn = self.source.conn
+        clock.carrying(self, conn, lambda: not (conn.client.lost or conn.client.eof), on)
 
     def reset_connection(self) -> None:
         self.finished = True
@@ -355,3 +369,4 @@ class Link:
             if stage is not None:
                 stage.stop()
         self.head = None
+        self._carry(False)

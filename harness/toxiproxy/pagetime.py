@@ -44,6 +44,7 @@ class PageClock:
         self.now = now  # page ms since epoch; read from the proxy thread (an int attribute read)
         self._lock = threading.Lock()
         self._holds: set[Hold] = set()
+        self._carrying: dict[object, tuple[object, Callable[[], bool]]] = {}  # link -> (connection, waited)
 
     def hold(self, due: int | None, owner: object, via: str = "unknown",
              waited: Callable[[], bool] = lambda: True, request: bool = True) -> Hold | None:
@@ -82,6 +83,25 @@ class PageClock:
             holds = list(self._holds)
         fetches = len({h.owner for h in holds if h.request and h.via != "beacon" and h.waited()})
         return fetches, min((h.due for h in holds if h.due is not None), default=None)
+
+    def carrying(self, link: object, owner: object, waited: Callable[[], bool], on: bool) -> None:
+        """A link of connection ``owner`` has bytes inside its toxic chain (``on``) or none any more
+        (called on the proxy's loop)."""
+        with self._lock:
+            if on:
+                self._carrying[link] = (owner, waited)
+            else:
+                self._carrying.pop(link, None)
+
+    def moving(self) -> int:
+        """Connections the browser waits for whose bytes are in a toxic chain with no hold on them:
+        read and not yet at their hold, or let go by :meth:`release_due` and not yet passed on. They
+        are moving in real time; under load the proxy's loop may take well over 0.1 s to get there,
+        and page time must not move meanwhile (a page abort would fire first)."""
+        with self._lock:
+            held = {h.owner for h in self._holds}
+            carrying = list(self._carrying.values())
+        return len({owner for owner, waited in carrying if owner not in held and waited()})
 
     def release_due(self, now: int) -> int:
         """Let every hold due at or before ``now`` go; returns how many."""

@@ -80,6 +80,16 @@ async def test_under_a_real_time_fault_a_stalled_request_counts_as_held() -> Non
     assert await timed(clock(world, quiet_s=0.05)) <= 0.05 + SLACK_S
 
 
+async def test_under_a_toxic_a_request_the_proxy_is_carrying_is_waited_for() -> None:
+    # Its bytes are between two page-time holds (read, or let go and not yet passed on): however
+    # long the loaded machine takes to get them there, page time waits (it ran on to the page's
+    # 5 s abort: bandwidth_slicer's "duplicated 1" under load).
+    world = World(inflight=1, held=Held(real_time=True, can_hold=True, moving=1))
+    world.land_at = asyncio.get_running_loop().time() + LAND_S
+    waited = await timed(clock(world, quiet_s=0.02))
+    assert world.inflight == 0 and LAND_S - 0.01 <= waited <= LAND_S + SLACK_S, waited
+
+
 async def test_the_cap_moves_page_time_on_with_a_note() -> None:
     world = World(inflight=1)
     c = clock(world, travel_max_s=0.1)

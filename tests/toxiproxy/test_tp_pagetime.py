@@ -6,6 +6,7 @@ page clock; the short real sleeps only show that real time changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
@@ -82,6 +83,38 @@ async def test_a_closed_connection_ends_its_hold() -> None:
         await _held_until(clock, 1)
         writer.close()  # the page aborted: the browser closes the connection
         await _held_until(clock, 0)
+
+
+async def test_bytes_between_two_holds_are_moving_not_held() -> None:
+    """The proxy tells the settle which connections it is carrying: bytes let go by the clock and
+    not yet passed on (the proxy's loop may be slow to run them), and none once they have gone."""
+    now = [1_000_000]
+    clock = PageClock(lambda: now[0])
+    async with _through_toxic(clock, "bandwidth", {"rate": 1}) as (upstream, _reader, writer):
+        writer.write(REQUEST)
+        await _held_until(clock, 1)
+        assert clock.moving() == 0  # at its hold
+        (proxy_loop,) = {h.loop for h in clock._holds}
+        busy = threading.Event()
+        proxy_loop.call_soon_threadsafe(busy.wait, SHORT)  # the proxy's loop is slow (a loaded box)
+        now[0] += len(REQUEST)
+        clock.release_due(now[0])
+        assert clock.moving() == 1  # let go, not yet passed on: on its way, not stalled
+        busy.set()
+        assert await _received(upstream, len(REQUEST)) == REQUEST
+        assert clock.moving() == 0 and clock.held() == (0, None)
+        writer.close()
+
+
+def test_moving_counts_carried_connections_without_a_hold_that_the_browser_waits_for() -> None:
+    clock = PageClock(lambda: 0)
+    clock.carrying("up", "conn", lambda: True, True)
+    clock.carrying("down", "conn", lambda: True, True)
+    clock.carrying("other", "gone", lambda: False, True)  # its browser closed the connection
+    assert clock.moving() == 1
+    clock.carrying("up", "conn", lambda: True, False)
+    clock.carrying("down", "conn", lambda: True, False)
+    assert clock.moving() == 0
 
 
 async def test_bandwidth_trickles_in_page_time() -> None:
@@ -196,6 +229,9 @@ def test_the_proxy_place_says_which_toxics_hold_in_real_time() -> None:
     assert real.real_time and real.can_hold and real.fetches == 0 and real.due is None
     page = place.held(_run({"latency_downstream": "latency"}, PageClock(lambda: 0)))
     assert page.real_time and page.can_hold  # dues in page time; a stalled request still counts as held after the quiet time
+    carrying = PageClock(lambda: 0)
+    carrying.carrying("link", "conn", lambda: True, True)
+    assert place.held(_run({"latency_downstream": "latency"}, carrying)).moving == 1  # on its way, not stalled
     mixed = place.held(_run({"latency_downstream": "latency", "s": "limit_data"}, PageClock(lambda: 0)))
     assert mixed.real_time
     assert not place.held(_run({}, PageClock(lambda: 0))).can_hold
