@@ -116,6 +116,9 @@ class Recorder:
     sync_marks: dict[str, str] = field(default_factory=dict)
     page_messages: list[PageMessage] = field(default_factory=list)
     clock: Callable[[], int] = lambda: 0  # the scenario's page time, for facts that carry none
+    # The scenario's page time at a wall time (time.time()): a write the observer saw without the
+    # writer's stamp is dated by when it was seen (None: the page time now).
+    clock_at: Callable[[float], int] | None = None
     _message_counts: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def _next(self) -> int:
@@ -141,8 +144,8 @@ class Recorder:
             self.sync_marks[context] = str(msg["sync"])
             return
         key = str(msg["key"])
-        t_page = int(msg.get("t") or 0)
         t_wall = seen_at(msg.get("w"))
+        t_page = int(msg["t"]) if msg.get("t") else self._page_time_at(t_wall)
         if msg.get("cleared"):
             removed = tuple(self.state(context, key))
             if not removed:
@@ -158,6 +161,9 @@ class Recorder:
             parse_error=msg.get("parse_error"), raw_sample=msg.get("raw_sample"),
             writer=str(msg["writer"]) if msg.get("writer") else None,
         ))
+
+    def _page_time_at(self, wall: float) -> int:
+        return self.clock() if self.clock_at is None else self.clock_at(wall)
 
     def on_read(self, context: str, key: str, raw: str | None, t_page: int, kind: str = "snapshot") -> None:
         """The harness read (or seeded) a key: record whatever differs from the folded state."""

@@ -15,6 +15,9 @@ timer. Nothing waits real seconds for a tracker timer.
 from __future__ import annotations
 
 import asyncio
+import bisect
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +25,7 @@ from harness.run import pagetime
 from harness.world.context import ContextSession
 
 MAX_STEPS = 2_000_000
+MOVES_KEPT = 4096  # page-time moves kept for dating writes (a batch arrives within ms of its writes)
 FALLBACK_SLICE_MS = 250  # when the page clock's timer queue cannot be read
 TRAVEL_WAIT_MS = 50  # a settle's probe while a request is on its way: the page answers when its work changes, or after this
 HELD_WATCH_S = 0.002  # meanwhile, how often the fault places are asked whether they now hold the request
@@ -79,6 +83,24 @@ class VirtualClock:
     _seen: dict[int, tuple[int, int, int | None, int]] = field(default_factory=dict, repr=False)  # last probe per context
     _unchanged: set[int] = field(default_factory=set, repr=False)  # contexts not stepped since their last probe
     _probes: int = field(default=0, repr=False)  # probes of the whole run begun: a left waiting one records nothing
+    # (wall time, page time) each time ``now`` moved: dates a storage write the observer saw without
+    # the writer's stamp (``page_time_at``); the observer page's own clock is not stepped.
+    _moves: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=MOVES_KEPT), repr=False)
+
+    def __post_init__(self) -> None:
+        self._moves.append((time.time(), self.now))
+
+    def _move(self, t: int) -> None:
+        """Page time is ``t`` from now on (wall time noted)."""
+        if t != self.now:
+            self.now = t
+            self._moves.append((time.time(), t))
+
+    def page_time_at(self, wall: float) -> int:
+        """The page time at wall time ``wall`` (``time.time()``): where ``now`` stood then (the
+        oldest kept, for a time before it)."""
+        i = bisect.bisect_right(self._moves, wall, key=lambda m: m[0])
+        return self._moves[max(0, i - 1)][1]
 
     async def advance(self, ms: int, mode: str = "run") -> None:
         """Move page time forward by ``ms``: ``run`` fires timers one by one, ``jump`` like a sleeping laptop."""
@@ -88,7 +110,7 @@ class VirtualClock:
         if mode == "jump":
             await self.log_time()
             await asyncio.gather(*(s.run_clock(ms, "jump") for s in self.sessions()))
-            self.now = target
+            self._move(target)
             self._logged.clear()  # Playwright logged the jump itself
             await self.settle()
             return
@@ -154,9 +176,9 @@ class VirtualClock:
         # Only contexts with work due by ``stop`` are stepped; the others stay behind and the next
         # probes reuse what they said. A stop at the horizon brings every context to it.
         due = {id(s) for s in sessions if stop >= horizon or id(s) == bulk_ran or self._has_work(s, stop)}
-        self.now = max(self.now, stop)  # before the timers fire: a request they start is stamped with their time
-        runs = await asyncio.gather(*(self._page_to(s, name, p, stop) for s, name, p in
-                                      [(s, "", s.observer) for s in sessions] + tabs if id(s) in due))
+        self._move(max(self.now, stop))  # before the timers fire: a request they start is stamped with their time
+        # The tabs only: the observer page runs no timers and dates nothing by its own clock.
+        runs = await asyncio.gather(*(self._page_to(s, name, p, stop) for s, name, p in tabs if id(s) in due))
         self.timers += sum(r.fired for r in runs if r is not None)
         self._unchanged = {id(s) for s in sessions} - due
 

@@ -117,6 +117,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         if on_clock is not None:
             on_clock(run.clock)
         recorder.clock = lambda: run.clock.now
+        recorder.clock_at = run.clock.page_time_at
         stack.push_async_callback(_close_sessions, run)
         progress = Progress()
         watchdog = Watchdog(run, world.options.scenario_timeout_s, lambda: _pages(run))

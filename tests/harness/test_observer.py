@@ -47,3 +47,45 @@ def test_every_write_is_recorded_including_unload(tank_worlds) -> None:
     assert recorded == expected
     # The final read of the real storage found nothing the observer had not seen.
     assert [w for w in writes if w.kind == "snapshot"] == []
+
+
+UNSTAMPED = """
+(() => {
+  const KEY = "opsmantik_outbox_v2";
+  const add = (tag, stamped) => {
+    const list = JSON.parse(localStorage.getItem(KEY) || "[]");
+    list.push({ id: tag, ts: Date.now(), attempts: 0, payload: { ec: "test", ea: tag, meta: {} } });
+    if (stamped) localStorage.setItem(KEY, JSON.stringify(list));
+    else localStorage[KEY] = JSON.stringify(list);  // not through setItem: the observer gets no stamp
+  };
+  window.opmantik = { send: (category, action) => add(action, true) };
+  add("load", true);
+  setTimeout(() => add("early", false), 60000);  // found in a bulk run: the timers are stepped from here
+  setTimeout(() => add("late", false), 3600000);
+})();
+"""
+
+UNSTAMPED_SCENARIO = """
+name: observer_unstamped
+judges: [no_loss]
+settle: 0
+heal: false
+steps:
+  - open: home
+  - advance: 1h
+"""
+
+
+@pytest.mark.browser
+def test_a_write_without_the_writers_stamp_gets_the_page_time_it_was_made_at(tank_worlds) -> None:
+    """The observer page's clock is not stepped with the tabs: a write it sees without a stamp is
+    dated by the harness clock's page time when the observer saw it (a build writing
+    ``localStorage[key] = …``: once a bulk run finds such a write, its timers are stepped one by
+    one, each stop at the timer's time)."""
+    from harness.builds import Build
+
+    build = Build(name="file:unstamped.js", source=UNSTAMPED, kind="file", path=None)
+    result = tank_worlds.get("memory").run(build, scenario_from_text(UNSTAMPED_SCENARIO))  # it never sends: an error
+    at = {e.id: w.t_page for w in result.history.writes if w.key == "opsmantik_outbox_v2" and w.kind == "write"
+          for e in w.added}
+    assert at["late"] - at["load"] == 3_600_000, at

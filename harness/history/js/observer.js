@@ -95,9 +95,11 @@
     else if (!due) { due = true; later(pump, WINDOW_MS); }
   };
   // The writing page's time and its page load ("time|tab#load|n"), written just before its watched
-  // write (instrument.js).
+  // write (instrument.js). A write without a stamp (not through setItem/removeItem, or clear())
+  // goes with t null: Python dates it by the page time when the observer saw it (`w`). This page's
+  // own clock is not stepped with the tabs (one round trip per clock stop): its Date.now() lags.
   let stamp = null, writer = null;
-  const when = () => { const t = stamp !== null ? stamp : Date.now(); stamp = null; return t; };
+  const when = () => { const t = stamp; stamp = null; return t; };
   const who = () => { const w = writer; writer = null; return w; };
   window.addEventListener("storage", (e) => {
     if (e.storageArea !== window.localStorage) return;
@@ -108,9 +110,9 @@
       writer = t > 0 && rest.length ? rest[0] : null;  // "tab#load"; rest[1] only keeps the stamp new
       return;
     }
-    if (e.key === syncKey) { report({ sync: e.newValue, t: Date.now() }); return; }
+    if (e.key === syncKey) { report({ sync: e.newValue }); return; }
     if (e.key === null) {  // localStorage.clear(): Python knows what was there
-      for (const key of watched) report({ key, t: Date.now(), url: e.url, cleared: true });
+      for (const key of watched) report({ key, t: null, url: e.url, cleared: true });
       return;
     }
     if (!watched.has(e.key)) return;
