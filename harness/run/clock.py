@@ -70,6 +70,9 @@ class VirtualClock:
     # returns, with the page time it stopped at because a request started (``now`` lags the page
     # until then), else None.
     on_bulk: Callable[[str], Callable[[int | None], None]] = lambda context: lambda t: None
+    # Whether a step still to come may open a document (a tab, a navigation, a reload): without
+    # one, ``log_time`` adds no init script (each piles up, and every later document runs them all).
+    opens_later: Callable[[], bool] = lambda: True
     steps: int = 0  # clock stops (Python round trips)
     timers: int = 0  # page timers fired
     fallback_used: bool = False
@@ -223,8 +226,11 @@ class VirtualClock:
                                              stack=stack or None, t_page=int(t))
 
     async def log_time(self) -> None:
-        """Documents opened from now on start at the current page time (one init script per advance)."""
+        """Documents opened from now on start at the current page time (one init script per advance,
+        when a step still to come may open one)."""
         self._unchanged.clear()  # the run is over: steps and faults may change any context now
+        if not self.opens_later():
+            return
         for s in self.sessions():
             if self._logged.get(id(s.context)) != self.now:
                 try:

@@ -71,6 +71,9 @@ async def hook(run: ScenarioRun, step: m.Hook) -> None:
 
 
 HANDLERS: dict[type, Any] = {**driver.HANDLERS, **nemesis.HANDLERS, m.Hook: hook}
+# Steps that may open a document in a context (the clock logs its time for them, ``log_time``): a
+# tab, a navigation or reload, a click (its target may navigate), a new browser, a hook, visitors.
+OPENS_DOCUMENTS = (m.Open, m.Navigate, m.Reload, m.Click, m.RestartBrowser, m.Hook, VisitorArrivals)
 
 
 async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapter: Adapter,
@@ -247,13 +250,16 @@ async def _act(run: ScenarioRun, progress: Progress) -> None:
     """The scenario's steps, then heal and settle; ``progress`` says how far it got."""
     steps = scenario_steps(run.scenario)
     progress.total = len(steps) + 1
+    opens = [isinstance(s, OPENS_DOCUMENTS) for s in steps]
     for i, step in enumerate(steps, 1):
         progress.step, progress.line, progress.what = i, getattr(step, "line", None), type(step).__name__.lower()
+        run.clock.opens_later = (lambda later=any(opens[i - 1:]): later)
         if isinstance(step, VisitorArrivals):
             await arrive(run, step, HANDLERS)
         else:
             await HANDLERS[type(step)](run, step)
     progress.step, progress.line, progress.what = len(steps) + 1, None, "heal and settle"
+    run.clock.opens_later = lambda: False
     await _heal_and_settle(run)
 
 

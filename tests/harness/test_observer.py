@@ -65,15 +65,9 @@ UNSTAMPED = """
 })();
 """
 
-UNSTAMPED_SCENARIO = """
-name: observer_unstamped
-judges: [no_loss]
-settle: 0
-heal: false
-steps:
-  - open: home
-  - advance: 1h
-"""
+# One tab opened, then the steps given.
+TAB_THEN = "name: {name}\njudges: [no_loss]\nsettle: 0\nheal: false\nsteps:\n  - open: home\n{steps}"
+UNSTAMPED_SCENARIO = TAB_THEN.format(name="observer_unstamped", steps="  - advance: 1h\n")
 
 
 @pytest.mark.browser
@@ -89,3 +83,17 @@ def test_a_write_without_the_writers_stamp_gets_the_page_time_it_was_made_at(tan
     at = {e.id: w.t_page for w in result.history.writes if w.key == "opsmantik_outbox_v2" and w.kind == "write"
           for e in w.added}
     assert at["late"] - at["load"] == 3_600_000, at
+
+
+RELOAD_SCENARIO = TAB_THEN.format(name="reload_after_advance",
+                                  steps="  - advance: 1h\n  - advance: 1m\n  - reload: true\n")
+
+
+@pytest.mark.browser
+def test_a_document_opened_after_advances_starts_at_the_page_time_reached(tank_worlds) -> None:
+    """The clock logs its time for new documents only while a step still to come may open one
+    (here the reload): the reloaded page starts at +1 h 1 min, not at the time the tab opened."""
+    result = tank_worlds.get("memory").run(load_build(str(WRITER)), scenario_from_text(RELOAD_SCENARIO))
+    loads = [e.ts for w in result.history.writes if w.key == "opsmantik_outbox_v2" and w.kind == "write"
+             for e in w.added if e.id.startswith("load-")]
+    assert len(loads) == 2 and loads[1] - loads[0] == 3_660_000, loads
