@@ -127,3 +127,27 @@ async def test_query_lists_a_request_waiting_for_the_real_lock_once(origin: tupl
         await two.evaluate("() => window.free()")
     finally:
         await context.close()
+
+
+PROTO_NAME_JS = """async (local) => {
+  window.__tankLocalLocks(local);
+  let free;
+  const held = navigator.locks.request("toString", () => new Promise((r) => { free = r; }));
+  while (!free) await new Promise((r) => setTimeout(r, 1));
+  const s = await navigator.locks.query();
+  free(); await held;
+  window.__tankLocalLocks(false);
+  return s.held.filter((l) => l.name === "toString").map((l) => typeof l.clientId);
+}"""
+
+
+async def test_query_under_local_arbitration_lists_a_lock_named_like_an_object_property_once(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    browser, url = origin
+    context = await _context(browser)
+    try:
+        page = await context.new_page()
+        await page.goto(url)
+        assert await page.evaluate(PROTO_NAME_JS, False) == ["string"]
+        assert await page.evaluate(PROTO_NAME_JS, True) == ["string"]  # was listed twice, once without an id
+    finally:
+        await context.close()

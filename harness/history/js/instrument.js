@@ -528,14 +528,14 @@
       const snap = await realQuery();
       if (!apply(B.mapSize, names, [])) return snap;
       const held = [], pending = [], rest = [];
-      const client = {};
+      const client = B.create(null);  // no prototype: a lock named "toString" is a name like any other
       const snapHeld = snap.held || [], snapPending = snap.pending || [];
       for (let i = 0; i < snapHeld.length; i++) {
         const l = snapHeld[i], e = nameOf(l.name);
         if (e && e.state === "held" && !(l.name in client)) { client[l.name] = ownClient = l.clientId; continue; }
         push(held, l);
       }
-      const mine = {};  // acquiring name -> index of its real request in snapPending
+      const mine = B.create(null);  // acquiring name -> index of its real request in snapPending
       for (let i = 0; i < snapPending.length; i++) {
         const l = snapPending[i], e = nameOf(l.name);
         if (!e || e.state !== "acquiring") continue;
