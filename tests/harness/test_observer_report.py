@@ -92,3 +92,20 @@ def test_anything_but_a_batch_of_messages_counts_as_forged() -> None:
         session._on_storage_call({"name": "__tankStorage", "payload": payload})
     session._on_storage_call({"name": "somethingElse", "payload": "[]"})  # another binding's call: not ours
     assert session.gate.forged == 5 and not session.recorder.writes
+
+
+def test_an_observer_that_reports_counts_as_answering() -> None:
+    """The observer page answers no clock run or probe: its reports tell the watchdog it is alive
+    (it is not pinged meanwhile); a forged message does not."""
+    from harness.history.pagecall import last_answer
+
+    class Page:
+        """Stands for the observer page (weakly referenced, as Playwright's pages are)."""
+
+    session = _session()
+    session.observer = Page()  # type: ignore[assignment]
+    session._on_storage_call({"name": "__tankStorage", "payload": "not json"})
+    assert last_answer(session.observer) is None
+    before = time.monotonic()
+    session._on_storage_call({"name": "__tankStorage", "payload": json.dumps([{"sync": "00000001"}])})
+    assert before <= last_answer(session.observer) <= time.monotonic()
