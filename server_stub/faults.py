@@ -29,10 +29,20 @@ class Decision:
 
 @dataclass
 class _RandomRule:
+    """One sequence of draws per sending context: with many visitors sending at once, the order
+    their requests reach the stub is real-time order, and one shared sequence would hand a
+    visitor's k-th request a different fate from run to run."""
+
     p: float
     fault: Fault
     seed: int
-    rng: random.Random = field(repr=False, default_factory=random.Random)
+    rngs: dict[str | None, random.Random] = field(repr=False, default_factory=dict)
+
+    def draw(self, context: str | None) -> bool:
+        rng = self.rngs.get(context)
+        if rng is None:  # untagged requests share the seed's own sequence
+            rng = self.rngs[context] = random.Random(self.seed if context is None else f"{self.seed}/{context}")
+        return rng.random() < self.p
 
 
 ACTION_KEYS = ("clear", "default", "random", "push", "release")  # what FaultPlan.apply takes, in order
@@ -43,8 +53,9 @@ class FaultPlan:
 
     Precedence: the first *matching* queued fault (consumed), else the default, else the random
     rule, else none (healthy). The random rule draws one number for every request it matches,
-    whether or not a queued/default fault wins, so request k's fate depends only on the seed and
-    k — reproducible however the other rules are scripted.
+    whether or not a queued/default fault wins, from a sequence of the sending context's own
+    (``_tank_ctx``), so the fate of a context's k-th request depends only on the seed, the context
+    and k — reproducible however the other rules are scripted and however many contexts send at once.
     """
 
     def __init__(self, seed: int = 1) -> None:
@@ -83,7 +94,7 @@ class FaultPlan:
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise FaultSpecError(f"seed: must be an integer, got {seed!r}")
         seed = self._seed if seed is None else seed
-        self._random = _RandomRule(float(p), parse_fault(fault), seed, random.Random(seed))
+        self._random = _RandomRule(float(p), parse_fault(fault), seed)
 
     def apply(self, actions: Mapping[str, Any], source: str = "scenario") -> int:
         """Apply a ``/faults`` body or a scenario's ``stub:`` step, keys in ``ACTION_KEYS`` order.
@@ -136,12 +147,12 @@ class FaultPlan:
         return [c for c in self.changes if c[1] != "scenario"]
 
     # -- deciding ------------------------------------------------------------------------
-    def decide(self, method: str, via: str) -> Decision | None:
-        """Choose (and consume) the fault for one arriving request."""
+    def decide(self, method: str, via: str, context: str | None = None) -> Decision | None:
+        """Choose (and consume) the fault for one arriving request of ``context`` (its sender)."""
         drawn = False
         rnd = self._random
         if rnd is not None and rnd.fault.matches(method, via):
-            drawn = rnd.rng.random() < rnd.p
+            drawn = rnd.draw(context)
         for i, fault in enumerate(self._queue):
             if fault.matches(method, via):
                 del self._queue[i]

@@ -140,7 +140,7 @@ class SyncApp:
         return self._answer(ex, 200, side.ANSWER)
 
     def _decide(self, ex: _Exchange, method: str, via: str) -> Fault | None:
-        decision: Decision | None = self.faults.decide(method, via)
+        decision: Decision | None = self.faults.decide(method, via, ex.context)
         if decision is None:
             return None
         self.journal.update(ex.seq, fault=decision.label())

@@ -124,6 +124,26 @@ def test_seeded_random_is_reproducible_and_independent_of_other_rules() -> None:
     assert run(7, queued=5)[5:] == first[5:]  # the queue does not shift the random sequence
 
 
+def test_each_context_draws_its_own_sequence_whatever_the_arrival_order() -> None:
+    """Ten visitors' requests reach the stub in real-time order: a visitor's k-th request gets the
+    same fate however the others' interleave (one shared sequence handed fates out by arrival)."""
+    def fates(order: list[str]) -> dict[str, list[bool]]:
+        plan = FaultPlan(seed=5)
+        plan.random(0.2, {"status": 503}, seed=5)
+        out: dict[str, list[bool]] = {}
+        for ctx in order:
+            out.setdefault(ctx, []).append(plan.decide("POST", "fetch", ctx) is not None)
+        return out
+
+    contexts = [f"visitor{i}" for i in range(1, 11)]
+    round_robin = [c for _ in range(20) for c in contexts]
+    one_after_another = [c for c in contexts for _ in range(20)]
+    assert fates(round_robin) == fates(one_after_another)
+    drawn = fates(round_robin)
+    assert len({tuple(v) for v in drawn.values()}) == 10  # contexts are not handed one sequence
+    assert 20 <= sum(sum(v) for v in drawn.values()) <= 60  # p=0.2 of 200: mean 40, sd ~5.7
+
+
 def test_random_seed_defaults_to_the_plan_seed_and_none_clears() -> None:
     a, b = FaultPlan(seed=3), FaultPlan(seed=3)
     a.random(0.5, {"close": True})
