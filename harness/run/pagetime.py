@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 BUILTINS_JS = """
 const B = globalThis.__tankBuiltins || { apply: Reflect.apply, push: Array.prototype.push,
   sort: Array.prototype.sort, mapGet: Map.prototype.get, mapDelete: Map.prototype.delete,
-  mapValues: Map.prototype.values, mapIterNext: Object.getPrototypeOf(new Map().values()).next,
+  mapForEach: Map.prototype.forEach,
   then: Promise.prototype.then, Promise,
   getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null };
 """
@@ -55,10 +55,8 @@ const byOrder = (a, b) =>
 const fireInstant = async (c, ticks, errors) => {
   const first = c._firstTimer(ticks);
   if (!first) return 0;
-  const at = first.callAt, due = [], it = B.apply(B.mapValues, c._timers, []);
-  for (let n = B.apply(B.mapIterNext, it, []); !n.done; n = B.apply(B.mapIterNext, it, [])) {
-    if (n.value.callAt === at) B.apply(B.push, due, [n.value]);
-  }
+  const at = first.callAt, due = [];
+  B.apply(B.mapForEach, c._timers, [(t) => { if (t.callAt === at) due[due.length] = t; }]);  // no iterator a build could patch
   B.apply(B.sort, due, [byOrder]);
   c._advanceNow(at);
   let fired = 0;

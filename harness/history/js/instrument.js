@@ -40,7 +40,7 @@
   const B = Object.freeze({
     apply, push: ArrayProto.push, shift: ArrayProto.shift, unshift: ArrayProto.unshift,
     splice: ArrayProto.splice, sort: ArrayProto.sort,
-    mapGet: MapProto.get, mapSet: MapProto.set, mapDelete: MapProto.delete, mapValues: MapProto.values,
+    mapGet: MapProto.get, mapSet: MapProto.set, mapDelete: MapProto.delete, mapValues: MapProto.values, mapForEach: MapProto.forEach,
     mapSize: Object.getOwnPropertyDescriptor(MapProto, "size").get, mapIterNext,
     then: Promise.prototype.then, Promise, resolve: Promise.resolve, create: Object.create,
     getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null,
