@@ -142,6 +142,20 @@ async def _context(browser: Browser) -> BrowserContext:
     return context
 
 
+# A steal settles two things at once: the holder's request rejects and the stealer's callback runs.
+# Chromium's own manager logs them in either order (its two answers take separate IPC paths: 3-6 of
+# 30 runs put "H stole" first), so only the order within that pair is free.
+STEAL_PAIR = {"H stole", "F err AbortError"}
+
+
+def _steal_pair_sorted(log: list[str]) -> list[str]:
+    out = list(log)
+    for i in range(len(out) - 1):
+        if {out[i], out[i + 1]} == STEAL_PAIR:
+            out[i:i + 2] = sorted(out[i:i + 2])
+    return out
+
+
 async def test_a_page_sees_the_same_lock_semantics_with_its_own_arbitration(origin: tuple[Browser, str]) -> None:
     browser, url = origin
     context = await _context(browser)
@@ -153,7 +167,7 @@ async def test_a_page_sees_the_same_lock_semantics_with_its_own_arbitration(orig
         await page.reload()
         local = await page.evaluate(SCRIPT, True)
         assert local["on"] is True and real["on"] is False
-        assert local["log"] == real["log"]
+        assert _steal_pair_sorted(local["log"]) == _steal_pair_sorted(real["log"])
         # One real request per lock name (five), plus the four the browser refuses: the rest were
         # arbitrated in the page.
         assert (through_browser, await page.evaluate("window.__realLockCalls")) == (19, 9)
