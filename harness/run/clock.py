@@ -244,8 +244,7 @@ class VirtualClock:
         fresh = [s for s in sessions if id(s) not in self._unchanged or id(s) not in self._seen]
         self._probes += 1
         mine = self._probes
-        answers = await asyncio.gather(*(s.probe_detail(wait_ms, self.held_in(s.name).fetches if wait_ms else 0)
-                                         for s in fresh))
+        answers = await asyncio.gather(*(self._probe_one(s, wait_ms) for s in fresh))
         if mine != self._probes:  # a waiting probe left for a newer one (``_ask``): what it saw is older
             return 0, 0, None, 0
         for s, r in zip(fresh, answers):
@@ -353,11 +352,13 @@ class VirtualClock:
         if session is None:
             return self._probe, self.held, self.activity
         name = session.name
+        return (lambda wait_ms: self._probe_one(session, wait_ms), lambda: self.held_in(name),
+                lambda: self.activity_in(name))
 
-        def probe(wait_ms: int) -> Awaitable[tuple[int, int, int | None, int]]:
-            return session.probe_detail(wait_ms, self.held_in(name).fetches if wait_ms else 0)
-
-        return probe, lambda: self.held_in(name), lambda: self.activity_in(name)
+    def _probe_one(self, session: ContextSession, wait_ms: int) -> Awaitable[tuple[int, int, int | None, int]]:
+        """One context's probe; a waiting one is told how many of its requests the places hold
+        (those need not be waited for)."""
+        return session.probe_detail(wait_ms, self.held_in(session.name).fetches if wait_ms else 0)
 
     def _keep_orphans(self, session: ContextSession | None, orphans: int) -> None:
         if session is None:
