@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser
 
 from harness.run import pagetime
-from tests.harness.test_local_locks import START, _clocked, _context, origin  # noqa: F401 - the fixture
+from tests.harness.test_local_locks import START, _clocked, _context, _two_tabs, origin  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
@@ -118,9 +118,7 @@ async def test_query_lists_a_request_waiting_for_the_real_lock_once(origin: tupl
     browser, url = origin
     context = await _context(browser)
     try:
-        one, two = await context.new_page(), await context.new_page()
-        await one.goto(url)
-        await two.goto(url)
+        one, two = await _two_tabs(context, url)
         await two.evaluate("() => { navigator.locks.request('t.q', () => new Promise((r) => { window.free = r; })); }")
         await two.wait_for_function("() => (window.__tankLocksHeld || {})['t.q'] === 1")
         assert await one.evaluate(QUERY_JS) == {"held": 1, "pending": ["string"]}  # was twice, once without an id

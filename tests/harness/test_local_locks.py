@@ -142,6 +142,14 @@ async def _context(browser: Browser) -> BrowserContext:
     return context
 
 
+async def _two_tabs(context: BrowserContext, url: str) -> tuple[Page, Page]:
+    """Two tabs of the origin, loaded: the lock manager's other client."""
+    one, two = await context.new_page(), await context.new_page()
+    await one.goto(url)
+    await two.goto(url)
+    return one, two
+
+
 # A steal settles two things at once: the holder's request rejects and the stealer's callback runs.
 # Chromium's own manager logs them in either order (its two answers take separate IPC paths: 3-6 of
 # 30 runs put "H stole" first), so only the order within that pair is free.
@@ -197,9 +205,7 @@ async def test_another_tab_sees_a_lock_the_page_holds_during_and_after_a_bulk_ru
     browser, url = origin
     context = await _context(browser)
     try:
-        one, two = await context.new_page(), await context.new_page()
-        await one.goto(url)
-        await two.goto(url)
+        one, two = await _two_tabs(context, url)
         await one.evaluate("() => { window.__tankLocalLocks(true); "
                            "window.during = navigator.locks.request('t.x', () => new Promise((r) => { window.endX = r; })); }")
         await one.wait_for_function("() => (window.__tankLocksHeld || {})['t.x'] === 1")
