@@ -55,3 +55,34 @@ def test_lost_envelope_is_found_in_the_html_report(tank_worlds, tmp_path: Path) 
             browser.close()
     assert (tmp_path / "lost.png").stat().st_size > 10_000
     assert errors == [] and requests == [html.as_uri()]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("mode", ["fail", "warn"])
+def test_declared_deviations_are_shown_and_say_whether_they_fail_the_run(tmp_path: Path, mode: str) -> None:
+    """Every scenario passed, but the profile declares deviations: with ``--deviations fail`` the run
+    exits 1, and the page must not show only 'all passed'."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.report.conftest import META, passing
+
+    meta = {**META, "profile": {"name": "tagq", "path": "profiles/tagq.yaml", "sha256": "0" * 64,
+                                "deviations": ["timeout 8 s (contract 5 s)", "batches of at most 25 event(s) (contract 20)"]},
+            "run": {"deviations": mode}}
+    report = RunReport(meta, [ScenarioEntry("happy", passing(), 1.0, 60_000, None, ["no_loss"])])
+    html = write_html(report, tmp_path / "report.html")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**find_browser(p).launch_kwargs())  # type: ignore[arg-type]
+        try:
+            page = browser.new_page()
+            page.goto(html.as_uri())
+            page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+            assert page.locator("#summary .verdict-pass").inner_text() == "all 1 scenario(s) passed"
+            box = page.locator("#deviations")
+            assert box.get_attribute("data-mode") == mode
+            assert box.locator("li").all_inner_texts() == meta["profile"]["deviations"]  # type: ignore[index]
+            head = box.locator("p").inner_text()
+            assert head.startswith("DEVIATIONS declared by profile tagq (profiles/tagq.yaml), --deviations " + mode)
+            assert head.endswith(": the run fails") == (mode == "fail")
+        finally:
+            browser.close()

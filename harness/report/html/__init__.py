@@ -45,9 +45,14 @@ def html_document(report: RunReport) -> str:
     """The report as one HTML document."""
     meta = describe_meta(report.meta)
     build = report.meta.get("build") if isinstance(report.meta.get("build"), dict) else {}
+    profile = report.meta.get("profile") if isinstance(report.meta.get("profile"), dict) else {}
+    run = report.meta.get("run") if isinstance(report.meta.get("run"), dict) else {}
     ids = guarantee_ids([g for s in report.scenarios if s.verdict for g in s.verdict.guarantees])
     data = {
         "meta": {**meta, "build_sha256": build.get("sha256")},
+        # The profile's declared differences from the contract, and whether they fail the run (--deviations).
+        "deviations": {"profile": profile.get("name"), "path": profile.get("path"),
+                       "list": [str(d) for d in profile.get("deviations") or []], "mode": run.get("deviations")},
         "guarantees": [{"id": g, "title": GUARANTEES.get(g, g)} for g in ids],
         "scenarios": [_scenario(s, report.meta) for s in report.scenarios],
     }

@@ -28,9 +28,22 @@
     $("#facts").innerHTML = ["build sha256 " + (m.build_sha256 || "?").slice(0, 16) + "…", "browser " + m.browser, "proxy " + m.proxy,
       "store " + m.store, "seed " + m.seed, "started " + m.started].map((f) => "<span>" + esc(f) + "</span>").join("");
     const n = DATA.scenarios.length, failed = DATA.scenarios.filter((s) => !s.passed).length;
-    $("#summary").innerHTML = failed
+    $("#summary").innerHTML = (failed
       ? `<p class="verdict-fail">${failed} of ${n} scenario(s) failed</p>`
-      : `<p class="verdict-pass">all ${n} scenario(s) passed</p>`;
+      : `<p class="verdict-pass">all ${n} scenario(s) passed</p>`) + deviations(DATA.deviations || {});
+  }
+
+  // What the terminal prints as DEVIATIONS: the differences from the contract the build's profile
+  // declares. With --deviations fail (run's default) they fail the run even when every scenario
+  // passed, so the page says so rather than showing only a green line.
+  function deviations(d) {
+    const list = d.list || [];
+    if (!list.length) return "";
+    const mode = d.mode || "";
+    const cls = mode === "fail" ? "verdict-fail" : "muted";
+    return `<div id="deviations" data-mode="${esc(mode)}"><p class="${cls}">DEVIATIONS declared by profile ${esc(d.profile)} (${esc(d.path)})`
+      + (mode ? `, --deviations ${esc(mode)}${mode === "fail" ? ": the run fails" : ""}` : "") + `</p><ul>`
+      + list.map((d) => `<li>${esc(d)}</li>`).join("") + `</ul></div>`;
   }
 
   function matrix() {
