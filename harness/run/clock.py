@@ -31,6 +31,11 @@ TRAVEL_WAIT_MS = 50  # a settle's probe while a request is on its way: the page 
 HELD_WATCH_S = 0.002  # meanwhile, how often the fault places are asked whether they now hold the request
 
 
+class ProbeSuperseded(Exception):
+    """A whole-run probe a newer one replaced (``_ask`` leaves a waiting probe when the fault places
+    change): what it saw is older than the newer probe's answer, so it has no answer to give."""
+
+
 @dataclass(frozen=True)
 class Held:
     """What fault places hold now: page fetches, the first page-time due, whether some end in real
@@ -246,7 +251,7 @@ class VirtualClock:
         mine = self._probes
         answers = await asyncio.gather(*(self._probe_one(s, wait_ms) for s in fresh))
         if mine != self._probes:  # a waiting probe left for a newer one (``_ask``): what it saw is older
-            return 0, 0, None, 0
+            raise ProbeSuperseded(f"probe {mine} replaced by probe {self._probes}")
         for s, r in zip(fresh, answers):
             self._seen[id(s)] = r
         results = [self._seen[id(s)] for s in sessions]

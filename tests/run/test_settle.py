@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from harness.run.clock import Held, VirtualClock
+import pytest
+
+from harness.run.clock import Held, ProbeSuperseded, VirtualClock
 
 LAND_S = 0.25  # real time a scripted request takes to arrive: far beyond the Web Lock budget below
 SLACK_S = 2.0  # tolerance on real-time waits: a loaded 2-core box stalls the loop for 0.5 s at times; "at once" cases still end far before their 10 s landing
@@ -158,3 +160,23 @@ async def test_a_request_held_while_the_page_waits_ends_the_settle_without_the_p
     await asyncio.wait_for(c.settle(), 25)  # the waiting answer would take 60 s
     await holder
     assert world.inflight == 1 and c.notes == []
+
+
+async def test_a_probe_a_newer_one_replaced_cannot_read_as_idle() -> None:
+    # the page has a request in flight; the waiting probe is replaced by a newer one while it waits
+    world = World(inflight=1)
+    gate = asyncio.Event()
+
+    class Slow(Session):
+        async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
+            if wait_ms:
+                await gate.wait()
+            return self.world.probe()
+
+    c = VirtualClock(0, lambda: [Slow(world)])  # type: ignore[list-item]
+    old = asyncio.ensure_future(c._probe(50))
+    await asyncio.sleep(0)
+    assert await c._probe(0) == (1, 0, None, 0)
+    gate.set()
+    with pytest.raises(ProbeSuperseded):
+        await old
