@@ -18,6 +18,23 @@ from typing import Any
 
 ENCODE = "(globalThis.__tankJSON || JSON.stringify)"  # pages without the instrumentation: plain JSON
 
+# The page clock's next due timer (at or before ``beforeTick`` when given), as Playwright's
+# ``_firstTimer`` finds it but without its ``for (… of this._timers.values())``: that walks the
+# page's Map iterator, which a build may patch (the clock would then see no timer due and move
+# past them all). ``B.mapForEach`` is the instrumentation's captured ``Map.prototype.forEach``.
+FIRST_TIMER_JS = """
+const firstTimer = (c, beforeTick, B) => {
+  let first = null;
+  const earlier = (a, b) => a.callAt - b.callAt
+    || ((a.type === "Immediate") === (b.type === "Immediate") ? 0 : (a.type === "Immediate" ? -1 : 1))
+    || (a.createdAt - b.createdAt) || (a.id - b.id);
+  B.apply(B.mapForEach, c._timers, [(t) => {
+    if ((beforeTick === undefined || t.callAt <= beforeTick) && (!first || earlier(t, first) < 0)) first = t;
+  }]);
+  return first;
+};
+"""
+
 
 # When each page last answered one of the harness's calls (clock run, probe): a page that answers
 # is not stalled, and the watchdog need not ping it (harness/run/watchdog.py).

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Page
 
-from harness.history.pagecall import answered, parse_result, require, returning_json
+from harness.history.pagecall import FIRST_TIMER_JS, answered, parse_result, require, returning_json
 
 if TYPE_CHECKING:
     from server_stub.journal import Journal
@@ -36,14 +36,16 @@ if TYPE_CHECKING:
 # The builtins the clock runs use, captured by the instrumentation before any page script
 # (``window.__tankBuiltins``, frozen and non-writable): a build patching Array.prototype.push, sort,
 # Map or Promise after it loaded cannot drop a timer's error, reorder or skip timers, or hide an
-# unstamped write. A page without the instrumentation gets its own builtins, as before.
+# unstamped write; lists are filled with ``B.put`` (a defined slot: an index setter a build puts on
+# Array.prototype takes nothing). A page without the instrumentation gets its own builtins.
 BUILTINS_JS = """
 const B = globalThis.__tankBuiltins || { apply: Reflect.apply, push: Array.prototype.push,
+  put: (list, i, x) => { list[i] = x; },
   sort: Array.prototype.sort, mapGet: Map.prototype.get, mapDelete: Map.prototype.delete,
   mapForEach: Map.prototype.forEach,
   then: Promise.prototype.then, Promise,
   getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null };
-"""
+""" + FIRST_TIMER_JS
 
 # Fire every timer due at the first due instant up to ``ticks``, in Playwright's order, each in its
 # own task: like ``runFor``, but one scan of the timer list per instant rather than per timer,
@@ -53,10 +55,10 @@ const byOrder = (a, b) =>
   ((a.type === "Immediate") === (b.type === "Immediate") ? 0 : (a.type === "Immediate" ? -1 : 1))
   || (a.createdAt - b.createdAt) || (a.id - b.id);
 const fireInstant = async (c, ticks, errors) => {
-  const first = c._firstTimer(ticks);
+  const first = firstTimer(c, ticks, B);
   if (!first) return 0;
   const at = first.callAt, due = [];
-  B.apply(B.mapForEach, c._timers, [(t) => { if (t.callAt === at) due[due.length] = t; }]);  // no iterator a build could patch
+  B.apply(B.mapForEach, c._timers, [(t) => { if (t.callAt === at) B.put(due, due.length, t); }]);  // no iterator a build could patch
   B.apply(B.sort, due, [byOrder]);
   c._advanceNow(at);
   let fired = 0;
@@ -71,7 +73,7 @@ const fireInstant = async (c, ticks, errors) => {
           : timer.type === "IdleCallback" ? [{ didTimeout: false, timeRemaining: () => 0 }] : timer.args);
       } else { globalThis.eval(timer.func); }
     } catch (e) {
-      B.apply(B.push, errors, [[c._now.time, e && e.name ? e.name + ": " + e.message : String(e), String(e && e.stack || "")]]);
+      B.put(errors, errors.length, [c._now.time, e && e.name ? e.name + ": " + e.message : String(e), String(e && e.stack || "")]);
     } finally { c._duringTick = false; }
     fired++;
     await new B.Promise((f) => c._embedder.postTask(f));  // a task per timer, as in a browser
@@ -109,7 +111,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
     for (let i = 0; i < keys.length; i++) {
       let v = null;
       try { v = B.apply(B.getItem, localStorage, [keys[i]]); } catch (e) { /* private mode */ }
-      B.apply(B.push, out, [v]);
+      B.put(out, out.length, v);
     }
     return out;
   };

@@ -20,7 +20,7 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 from playwright.async_api import Error as PlaywrightError
 
 from harness.contract.adapter import Adapter
-from harness.history.pagecall import answered, parse_result, require, returning_json
+from harness.history.pagecall import FIRST_TIMER_JS, answered, parse_result, require, returning_json
 from harness.history.recorder import Recorder
 from harness.history.seal import ReportGate, config_script
 from harness.world.browser import BrowserChoice
@@ -45,11 +45,15 @@ PRIVATE_MODE_JS = """
 
 # One round trip per page per clock step: how much async work is open, and the next due timer
 # (page time, ms; null: none; -1: Playwright's clock internals are not readable).
-PROBE_JS = """() => {
+# The next timer is found with the instrumentation's captured Map.prototype.forEach (FIRST_TIMER_JS).
+PROBE_FIRST_TIMER_JS = """
+const B = globalThis.__tankBuiltins || { apply: Reflect.apply, mapForEach: Map.prototype.forEach };
+""" + FIRST_TIMER_JS
+PROBE_JS = """() => {""" + PROBE_FIRST_TIMER_JS + """
   const busy = (window.__tankInflight || 0) + (window.__tankLocks || 0);
   const c = globalThis.__pwClock && globalThis.__pwClock.controller;
   if (!c || typeof c._firstTimer !== "function") return [busy, -1];
-  const t = c._firstTimer();
+  const t = firstTimer(c, undefined, B);
   return [busy, t ? c._now.time + (t.callAt - c._now.ticks) : null];
 }"""
 
@@ -60,7 +64,7 @@ PROBE_JS = """() => {
 # own 1 ms timers, no round trip to the harness) until its sends in flight, locks pending or lock
 # waits change, or ``waitMs`` passed: a request on its way is then one round trip instead of one
 # every few ms. The answer is read at a task boundary after the change, as a fresh probe would be.
-PROBE_DETAIL_JS = """async ([waitMs, held]) => {
+PROBE_DETAIL_JS = """async ([waitMs, held]) => {""" + PROBE_FIRST_TIMER_JS + """
   const c = globalThis.__pwClock && globalThis.__pwClock.controller;
   const e = c && c._embedder;
   const waits = () => {
@@ -76,7 +80,7 @@ PROBE_DETAIL_JS = """async ([waitMs, held]) => {
     while (mark() === first && e.performanceNow() < end) await new Promise((r) => e.setTimeout(r, 1));
   }
   const due = (!c || typeof c._firstTimer !== "function") ? -1 : (() => {
-    const t = c._firstTimer(); return t ? c._now.time + (t.callAt - c._now.ticks) : null; })();
+    const t = firstTimer(c, undefined, B); return t ? c._now.time + (t.callAt - c._now.ticks) : null; })();
   return [window.__tankInflight || 0, window.__tankLocks || 0, due, window.__tankLockWaits || {},
           window.__tankLocksHeld || {}];
 }"""

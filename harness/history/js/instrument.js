@@ -37,16 +37,34 @@
   // timer error. Called through the captured Reflect.apply; frozen and non-writable like the encoder.
   const apply = Reflect.apply, ArrayProto = Array.prototype, MapProto = Map.prototype;
   const mapIterNext = Object.getPrototypeOf(new Map().values()).next;
+  const define = Object.defineProperty;
+  // A slot on a list, defined rather than assigned: `list[i] = x` and Array.prototype.push look
+  // `i` up on the prototype chain when the list has no own slot there, so a setter a build puts on
+  // Array.prototype ("0", "1", …) would take the value and leave the list empty.
+  const put = (list, i, x) => { define(list, i, { value: x, writable: true, enumerable: true, configurable: true }); };
   const B = Object.freeze({
     apply, push: ArrayProto.push, shift: ArrayProto.shift, unshift: ArrayProto.unshift,
-    splice: ArrayProto.splice, sort: ArrayProto.sort,
+    splice: ArrayProto.splice, sort: ArrayProto.sort, define, put,
     mapGet: MapProto.get, mapSet: MapProto.set, mapDelete: MapProto.delete, mapValues: MapProto.values, mapForEach: MapProto.forEach,
     mapSize: Object.getOwnPropertyDescriptor(MapProto, "size").get, mapIterNext,
     then: Promise.prototype.then, Promise, resolve: Promise.resolve, create: Object.create,
     getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null,
   });
+  // What the arbiter's choice of what it handles and the send hooks read (not in B: nothing else uses
+  // them): a build patching String.prototype.startsWith, AbortSignal's Symbol.hasInstance,
+  // EventTarget listeners or window.length (replaceable) must not change what is arbitrated or recorded.
+  const getter = (proto, name) => { const d = Object.getOwnPropertyDescriptor(proto, name); return d && d.get; };
+  const startsWith = String.prototype.startsWith, StringOf = String;
+  const signalAborted = getter(AbortSignal.prototype, "aborted"), signalReason = getter(AbortSignal.prototype, "reason");
+  const listen = EventTarget.prototype.addEventListener, unlisten = EventTarget.prototype.removeEventListener;
+  const framesGet = getter(window, "length");
+  const frames = () => (framesGet ? apply(framesGet, window, []) : window.length);
+  const isSignal = (s) => { try { apply(signalAborted, s, []); return true; } catch (e) { return false; } };
+  const URLOf = URL, hrefGet = getter(URL.prototype, "href"), paramsGet = getter(URL.prototype, "searchParams");
+  const paramSet = URLSearchParams.prototype.set, setHas = Set.prototype.has;
+  const isURL = (x) => { try { apply(hrefGet, x, []); return true; } catch (e) { return false; } };
   Object.defineProperty(window, "__tankBuiltins", { value: B, writable: false, configurable: false, enumerable: false });
-  const push = (list, x) => { apply(B.push, list, [x]); };
+  const push = (list, x) => { put(list, list.length, x); };
   const thenOf = (p, ok, fail) => apply(B.then, p, [ok, fail]);
   const promiseOf = (v) => apply(B.resolve, B.Promise, [v]);
   const valuesOf = (map) => {  // a Map's values as an array, through the captured iterator
@@ -183,7 +201,7 @@
     } catch (e) { /* page closing: the journal is the server-side truth */ }
   };
   const isSync = (url) => {
-    try { return syncPrefix && new URL(String(url), location.href).href.startsWith(syncPrefix); }
+    try { return syncPrefix && apply(startsWith, apply(hrefGet, new URLOf(StringOf(url), location.href), []), [syncPrefix]); }
     catch (e) { return false; }
   };
   // The transport, and (only where the scenario sets stub faults) the page time it was sent at:
@@ -192,17 +210,18 @@
   // would then hit the preflight, not the POST. Scenarios without stub faults keep stable URLs.
   const tag = (url, via, id) => {
     try {
-      const u = new URL(String(url), location.href);
-      u.searchParams.set("_tank_via", via);
+      const u = new URLOf(StringOf(url), location.href), params = apply(paramsGet, u, []);
+      const set = (k, v) => { apply(paramSet, params, [k, v]); };
+      set("_tank_via", via);
       // The sender's context: the journal attributes a body to that context's outbox, so two
       // contexts' byte-identical payloads are never credited to each other. Constant per context,
       // whose network stack (and preflight cache) is its own: it changes no preflight.
-      if (cfg.context) u.searchParams.set("_tank_ctx", cfg.context);
+      if (cfg.context) set("_tank_ctx", cfg.context);
       if (cfg.pageTimeTags) {
-        u.searchParams.set("_tank_t", String(Date.now()));
-        if (id) u.searchParams.set("_tank_a", load + "." + id);  // its abort ends a hold at the stub
+        set("_tank_t", StringOf(Date.now()));
+        if (id) set("_tank_a", load + "." + id);  // its abort ends a hold at the stub
       }
-      return u.href;
+      return apply(hrefGet, u, []);
     }
     catch (e) { return url; }
   };
@@ -213,7 +232,7 @@
       const o = parseJSON(text);
       const evs = isArray(o) ? o : (o && (o.events || o.batch)) || [o];
       const out = [];
-      if (isArray(evs)) for (let i = 0; i < evs.length; i++) if (evs[i] && typeof evs[i] === "object") out[out.length] = evs[i];
+      if (isArray(evs)) for (let i = 0; i < evs.length; i++) if (evs[i] && typeof evs[i] === "object") push(out, evs[i]);
       return out;
     } catch (e) { return []; }
   };
@@ -221,18 +240,18 @@
     const ids = [], payloads = [];
     for (let i = 0; i < events.length; i++) {
       const e = events[i], eid = e.meta && e.meta.eid;
-      if (typeof eid === "string") ids[ids.length] = eid;
-      payloads[i] = { ec: e.ec, ea: e.ea, el: e.el, eid };
+      if (typeof eid === "string") push(ids, eid);
+      put(payloads, i, { ec: e.ec, ea: e.ea, el: e.el, eid });
     }
     return { ids, payloads };
   };
   const bodyText = (body) => {
-    if (body == null) return Promise.resolve("");
-    if (typeof body === "string") return Promise.resolve(body);
+    if (body == null) return promiseOf("");
+    if (typeof body === "string") return promiseOf(body);
     if (body instanceof Blob) return body.text();
-    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return Promise.resolve(new TextDecoder().decode(body));
-    if (body instanceof URLSearchParams) return Promise.resolve(body.toString());
-    return Promise.resolve("");
+    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return promiseOf(new TextDecoder().decode(body));
+    if (body instanceof URLSearchParams) return promiseOf(body.toString());
+    return promiseOf("");
   };
 
   // The send record: which outbox entries each send carried. A build without meta.eid sends
@@ -247,7 +266,7 @@
   let store = null;
   try { store = window.localStorage; } catch (e) { /* opaque origin: no record */ }
   const parseJSON = JSON.parse, keysOf = Object.keys, isArray = Array.isArray;
-  const sortArr = Array.prototype.sort, StringOf = String;
+  const sortArr = Array.prototype.sort;
   const readOutbox = () => {
     if (!outboxKey || !store || !getItem) return null;
     try { return apply(getItem, store, [outboxKey]); } catch (e) { return null; }
@@ -270,12 +289,12 @@
   };
   const payloadKey = (p) => {  // without meta.eid, and without a meta left empty
     if (p === null || typeof p !== "object" || isArray(p)) return canon(p);
-    const copy = {};
+    const copy = B.create(null);  // no prototype: a setter a build puts on Object.prototype takes nothing
     const keys = keysOf(p);
     for (let i = 0; i < keys.length; i++) copy[keys[i]] = p[keys[i]];
     const meta = copy.meta;
     if (meta && typeof meta === "object" && !isArray(meta)) {
-      const rest = {}, mk = keysOf(meta);
+      const rest = B.create(null), mk = keysOf(meta);
       let n = 0;
       for (let i = 0; i < mk.length; i++) if (mk[i] !== "eid") { rest[mk[i]] = meta[mk[i]]; n++; }
       if (n) copy.meta = rest; else delete copy.meta;
@@ -284,14 +303,14 @@
   };
   const MAX_CARRIED = 5000;  // entries listed per send, at most
   const carried = (events, raw) => {
-    const groups = {}, order = [];
+    const groups = B.create(null), order = [];
     for (let i = 0; i < events.length; i++) {
       const e = events[i], meta = e.meta;
       if (meta && typeof meta === "object" && typeof meta.eid === "string") continue;
       const k = payloadKey(e);
-      if (!(k in groups)) { groups[k] = { events: [], entries: [], positions: [] }; order[order.length] = k; }
+      if (!(k in groups)) { groups[k] = { events: [], entries: [], positions: [] }; push(order, k); }
       const g = groups[k];
-      g.events[g.events.length] = i;
+      push(g.events, i);
     }
     if (!order.length) return undefined;  // every event names its envelope: no record needed
     let list = [];
@@ -304,12 +323,12 @@
       const k = payloadKey(item.payload);
       if (!(k in groups)) continue;
       const g = groups[k];
-      g.entries[g.entries.length] = StringOf(item.id);
-      g.positions[g.positions.length] = pos;
+      push(g.entries, StringOf(item.id));
+      push(g.positions, pos);
       listed++;
     }
     const out = [];
-    for (let i = 0; i < order.length; i++) out[i] = groups[order[i]];
+    for (let i = 0; i < order.length; i++) put(out, i, groups[order[i]]);
     return out;
   };
   const idless = (events) => {
@@ -329,19 +348,19 @@
 
   const origFetch = window.fetch;
   window.fetch = function (input, init) {
-    const url = typeof input === "string" || input instanceof URL ? String(input) : input && input.url;
-    if (!isSync(url)) return origFetch.apply(this, arguments);
+    const url = typeof input === "string" ? input : isURL(input) ? apply(hrefGet, input, []) : input && input.url;
+    if (!isSync(url)) return apply(origFetch, this, arguments);
     const id = ++seq;
     sendCount++;  // the bulk clock stops where a request starts
     const t0 = Date.now();
     const raw = outboxAtSend(init && init.body !== undefined ? init.body : undefined);
-    const isRequest = !(typeof input === "string" || input instanceof URL);
+    const isRequest = !(typeof input === "string" || isURL(input));
     const body = init && init.body !== undefined ? bodyText(init.body)
-      : isRequest ? input.clone().text().catch(() => "") : Promise.resolve("");
-    body.then((text) => report({ type: "start", id, via: "fetch", t: t0, page: location.pathname, ...record(text, raw) }));
+      : isRequest ? thenOf(input.clone().text(), undefined, () => "") : promiseOf("");
+    thenOf(body, (text) => report({ type: "start", id, via: "fetch", t: t0, page: location.pathname, ...record(text, raw) }));
     let p;
     inflight++;
-    try { p = origFetch.call(this, isRequest ? new Request(tag(url, "fetch", id), input) : tag(url, "fetch", id), init); }
+    try { p = apply(origFetch, this, [isRequest ? new Request(tag(url, "fetch", id), input) : tag(url, "fetch", id), init]); }
     catch (e) { inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: "network_error", error: String(e) }); throw e; }
     thenOf(p,
       (r) => { inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: r.ok ? "ok" : "http_error", status: r.status }); },
@@ -370,7 +389,10 @@
     const nameOf = (name) => apply(B.mapGet, names, [name]);
     const forget = (name) => apply(B.mapDelete, names, [name]);
     const shift = (list) => apply(B.shift, list, []);
-    const takeAll = (list) => apply(B.splice, list, [0]);
+    // Moved slot by slot (defined, see put): Array.prototype.splice builds its result through
+    // Array[Symbol.species] and unshift assigns past the end, both of which a build can redefine.
+    const takeAll = (list) => { const out = []; for (let i = 0; i < list.length; i++) put(out, i, list[i]); list.length = 0; return out; };
+    const unshift = (list, x) => { for (let i = list.length; i > 0; i--) put(list, i, list[i - 1]); put(list, 0, x); };
     const ifAvailables = (list) => { const out = []; for (let i = 0; i < list.length; i++) if (list[i].ifAvailable) push(out, list[i]); return out; };
     let on = false, firing = false;
     const ch = new MessageChannel(), tasks = [], later = [], post = MessagePort.prototype.postMessage;
@@ -397,7 +419,7 @@
       (ok ? r.resolve : r.reject)(value);
     };
     const drop = (list, r) => {
-      for (let i = 0; i < list.length; i++) if (list[i] === r) { apply(B.splice, list, [i, 1]); return true; }
+      for (let i = 0; i < list.length; i++) if (list[i] === r) { for (let j = i + 1; j < list.length; j++) put(list, j - 1, list[j]); list.length -= 1; return true; }
       return false;
     };
     // Answer with null (ifAvailable, not available): the callback runs without a lock.
@@ -484,15 +506,15 @@
         if (e.state === "held" && !e.held.length && !e.queue.length) letGo(e); else e.real = true;
         return false;
       };
-      if (!on || window.length > 0 || (e && e.real)) return real();
-      if ((args.length !== 2 && args.length !== 3) || typeof name !== "string" || name.startsWith("-")) return real();
+      if (!on || frames() > 0 || (e && e.real)) return real();
+      if ((args.length !== 2 && args.length !== 3) || typeof name !== "string" || name[0] === "-") return real();
       if (typeof args[args.length - 1] !== "function") return real();
       const o = options(args);
       if (o === undefined || o === null) return true;
       if (typeof o !== "object") return real();
       if (o.mode !== undefined && o.mode !== "exclusive") return real();
       if (o.steal && (o.ifAvailable || o.signal !== undefined)) return real();
-      if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) return real();
+      if (o.signal !== undefined && !isSignal(o.signal)) return real();
       if (o.ifAvailable && o.signal !== undefined) return real();
       return true;
     };
@@ -500,12 +522,12 @@
       const o = options(args) || {};
       const r = { callback: args[args.length - 1], resolve, reject, ifAvailable: !!o.ifAvailable, done: false, unabort: null };
       const signal = o.signal;
-      if (signal && signal.aborted) { reject(signal.reason); return; }
+      if (signal && apply(signalAborted, signal, [])) { reject(apply(signalReason, signal, [])); return; }
       const e = entry(args[0]);
       if (o.steal) {
         const held = takeAll(e.held);
         for (let i = 0; i < held.length; i++) settle(held[i], false, stolen());
-        apply(B.unshift, e.queue, [r]);
+        unshift(e.queue, r);
       } else if (r.ifAvailable) {
         if (e.state === "acquiring" || e.queue.length || e.held.length) { refuse(r); return; }
         push(e.queue, r);
@@ -513,9 +535,9 @@
         push(e.queue, r);
       }
       if (signal) {
-        const abort = () => { if (drop(e.queue, r)) { settle(r, false, signal.reason); pump(e); } };
-        signal.addEventListener("abort", abort);
-        r.unabort = () => signal.removeEventListener("abort", abort);
+        const abort = () => { if (drop(e.queue, r)) { settle(r, false, apply(signalReason, signal, [])); pump(e); } };
+        apply(listen, signal, ["abort", abort]);
+        r.unabort = () => apply(unlisten, signal, ["abort", abort]);
       }
       pump(e);
     });
@@ -566,7 +588,7 @@
       firing = false;
       const due = takeAll(later);
       for (let i = 0; i < due.length; i++) inTask(due[i]);
-      on = !!state && window.length === 0;
+      on = !!state && frames() === 0;
       if (!on) { const all = valuesOf(names); for (let i = 0; i < all.length; i++) pump(all[i]); }
       return on;
     } });
@@ -583,7 +605,7 @@
     const local = localLocks(origRequest, typeof navigator.locks.query === "function" ? navigator.locks.query.bind(navigator.locks) : null);
     navigator.locks.request = function (...args) {
       locks++;
-      const last = args.length - 1, callback = args[last], name = String(args[0]);
+      const last = args.length - 1, callback = args[last], name = StringOf(args[0]);
       let granted = false;
       if (typeof callback === "function") {
         bump(lockWaits, name, 1);
@@ -612,10 +634,10 @@
   if (watchedKeys.size && typeof Storage !== "undefined") {
     const proto = Storage.prototype, origSet = proto.setItem, origRemove = proto.removeItem;
     const mark = (area, key, value) => {
-      if (!watchedKeys.has(String(key))) return false;
+      if (!apply(setHas, watchedKeys, [StringOf(key)])) return false;
       try {
-        if (area !== window.localStorage) return false;
-        origSet.call(area, "__tank_t", value);
+        if (area !== store) return false;
+        apply(origSet, area, ["__tank_t", value]);
         return true;
       } catch (e) { return false; /* private mode: the observer's own time is used */ }
     };
@@ -624,9 +646,9 @@
     let stamps = 0;
     const writer = () => (typeof window.__tankTab === "string" ? window.__tankTab : "?") + "#" + load;
     const stamped = (area, key, write, args) => {
-      const on = mark(area, key, String(Date.now()) + "|" + writer() + "|" + (++stamps));
+      const on = mark(area, key, StringOf(Date.now()) + "|" + writer() + "|" + (++stamps));
       if (on) stampCount++;
-      try { return write.apply(area, args); }
+      try { return apply(write, area, args); }
       catch (e) { if (on) mark(area, key, "0000000000000"); throw e; }  // no write: no stamp pending
     };
     proto.setItem = function (key, value) { return stamped(this, key, origSet, arguments); };
@@ -645,7 +667,7 @@
       if (typeof data === "string") {
         report({ type: "beacon", id, via: "beacon", t, page: location.pathname, outcome: ok ? "queued" : "refused", ...record(data, raw) });
       } else {
-        bodyText(data).then((text) => report({ type: "beacon", id, via: "beacon", t, page: location.pathname, outcome: ok ? "queued" : "refused", ...record(text, raw) }));
+        thenOf(bodyText(data), (text) => report({ type: "beacon", id, via: "beacon", t, page: location.pathname, outcome: ok ? "queued" : "refused", ...record(text, raw) }));
       }
       return ok;
     };

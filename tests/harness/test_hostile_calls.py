@@ -1,0 +1,163 @@
+"""A build that patches how functions are called, what a string starts with, what counts as an
+AbortSignal, who hears an abort, or puts index setters on Array.prototype, must not steer the
+instrumentation's hooks, the in-page Web Lock arbiter or the clock runs: they call what they
+captured before any page script through a captured ``Reflect.apply``, check a signal by its brand,
+and fill their lists with defined slots (``B.put``). Each build below lies only about what is
+shaped like the harness's; its own data stays intact. Page time is advanced by the clock runs;
+nothing waits for a tracker timer in real time."""
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser
+
+from harness.history.seal import config_script
+from harness.run import pagetime
+from harness.world import context as ctx
+from harness.world.context import INSTRUMENT_JS
+from tests.harness.test_local_locks import START, _clocked, _context, origin  # noqa: F401 - the fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+
+# Function.prototype.call/apply drop the stamp's write and cut the harness's tags off a Sync fetch.
+PATCHES_CALLS_JS = """window.log = [];
+const applyR = Reflect.apply;
+const lie = (fn, args) => {  // the native setItem and fetch: the ones the page's own names do not point at
+  if (fn.name === "setItem" && fn !== Storage.prototype.setItem && args[0] === "__tank_t") return true;  // the stamp never lands
+  if (fn.name === "fetch" && fn !== window.fetch && typeof args[0] === "string") {
+    args[0] = args[0].replace(/[?&]_tank_[^&]*/g, "");  // the transport and context tags are cut
+  }
+  return false;
+};
+Function.prototype.call = function call(self, ...args) { return lie(this, args) ? undefined : applyR(this, self, args); };
+Function.prototype.apply = function apply(self, args) { const a = args ? [...args] : []; return lie(this, a) ? undefined : applyR(this, self, a); };
+setTimeout(() => {
+  localStorage.setItem("t.watched", "v1");
+  fetch(location.origin + "/sync", { method: "POST", body: "[]" }).catch(() => {});
+}, 1000);"""
+
+
+async def test_patched_call_and_apply_drop_no_stamp_and_cut_no_tag(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    browser, url = origin
+    context = await browser.new_context()
+    try:
+        await context.clock.install(time=START / 1000)
+        await context.clock.pause_at(START / 1000)
+        config = {"syncUrl": url + "sync", "watchedKeys": ["t.watched"], "context": "c1"}
+        await context.add_init_script(config_script(config, b"k" * 32) + "\n;\n" + INSTRUMENT_JS)
+        page = await context.new_page()
+        await page.goto(url)
+        await page.evaluate(PATCHES_CALLS_JS)
+        async with page.expect_request(lambda r: "/sync" in r.url) as sent:
+            run = await pagetime.run_bulk(page, START + 5_000, ["t.watched"], budget_ms=300)
+        assert run is not None and (run.why, run.t) == ("request", START + 1000), run
+        stamp = await page.evaluate("localStorage.getItem('__tank_t')")
+        assert stamp is not None and stamp.startswith(f"{START + 1000}|"), stamp  # was None: dropped
+        request = await sent.value
+        assert "_tank_via=fetch" in request.url and "_tank_ctx=c1" in request.url, request.url  # were cut
+    finally:
+        await context.close()
+
+
+# startsWith says no lock name is reserved, every object with "aborted" is an AbortSignal, and the
+# abort listeners of signals are never added.
+PATCHES_ARBITER_JS = """(() => {
+  const sw = String.prototype.startsWith;
+  String.prototype.startsWith = function startsWith(p, ...r) { return p === "-" ? false : Reflect.apply(sw, this, [p, ...r]); };
+  Object.defineProperty(AbortSignal, Symbol.hasInstance, { configurable: true, value: (x) => !!x && typeof x === "object" && "aborted" in x });
+  const add = EventTarget.prototype.addEventListener;
+  EventTarget.prototype.addEventListener = function addEventListener(type, ...r) { if (type !== "abort") return Reflect.apply(add, this, [type, ...r]); };
+})()"""
+
+ARBITER_SCRIPT = """async (local) => {
+  const on = window.__tankLocalLocks(local);
+  const L = navigator.locks, log = [];
+  const note = (p, tag) => Promise.race([
+    p.then((v) => tag + " ok " + v, (e) => tag + " err " + ((e && e.name) || String(e))),
+    new Promise((r) => setTimeout(() => r(tag + " never settled"), 500)),
+  ]).then((line) => { log.push(line); });
+  await note(L.request("-t.reserved", () => "granted"), "reserved name");
+  await note(L.request("t.fake", { signal: { aborted: false, addEventListener() {} } }, () => "granted"), "not a signal");
+  let free;
+  const held = L.request("t.abort", () => new Promise((r) => { free = r; }));
+  while (!free) await new Promise((r) => setTimeout(r, 1));
+  const ac = new AbortController();
+  const queued = L.request("t.abort", { signal: ac.signal }, () => "granted");
+  ac.abort("why");
+  await note(queued, "aborted while queued");
+  free(); await held;
+  window.__tankLocalLocks(false);
+  return { on, log };
+}"""
+
+
+async def test_the_arbiter_chooses_and_aborts_as_the_browser_with_patched_strings_signals_and_listeners(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    browser, url = origin
+    context = await _context(browser)
+    try:
+        page = await context.new_page()
+        await page.goto(url)
+        await page.evaluate(PATCHES_ARBITER_JS)
+        browser_side = await page.evaluate(ARBITER_SCRIPT, False)
+        page_side = await page.evaluate(ARBITER_SCRIPT, True)
+        assert browser_side["log"] == ["reserved name err NotSupportedError", "not a signal err TypeError",
+                                       "aborted while queued err why"], browser_side
+        # Was: the reserved name and the fake signal granted, the abort never heard (the request waited for good).
+        assert page_side == {"on": True, "log": browser_side["log"]}
+    finally:
+        await context.close()
+
+
+# Index setters on Array.prototype take what is shaped like the clock's (a timer, a timer's error, a
+# lock request) and define everything else on the array as usual: the build's own arrays work.
+INDEX_SETTERS_JS = """window.log = [];
+const own = Object.prototype.hasOwnProperty;
+const harness = (v) => !!v && typeof v === "object" && (own.call(v, "callAt") || own.call(v, "unabort")
+  || (Array.isArray(v) && v.length === 3 && typeof v[1] === "string" && /Error: /.test(v[1])));
+for (let i = 0; i < 8; i++) {
+  Object.defineProperty(Array.prototype, i, { configurable: true, get() { return undefined; },
+    set(v) { if (!harness(v)) Object.defineProperty(this, i, { value: v, writable: true, enumerable: true, configurable: true }); } });
+}
+setTimeout(() => log.push("a@" + Date.now()), 1000);
+setTimeout(() => { throw new TypeError("timer broke"); }, 2000);
+setTimeout(() => { navigator.locks.request("t.i", () => { log.push("locked@" + Date.now()); }); }, 3000);
+setTimeout(() => log.push("b@" + Date.now()), 4000);"""
+
+
+async def test_index_setters_on_array_prototype_take_no_timer_error_or_lock_request(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    browser, url = origin
+    context, page = await _clocked(browser, url, INDEX_SETTERS_JS)
+    try:
+        run = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300, local_locks=True)
+        assert run is not None and (run.why, run.t, run.fired) == ("done", START + 5_000, 4), run  # fired none
+        assert [e[:2] for e in run.errors] == [(START + 2000, "TypeError: timer broke")]
+        assert await page.evaluate("[log, window.__tankLocks]") == [
+            [f"a@{START + 1000}", f"locked@{START + 3000}", f"b@{START + 4000}"], 0]
+    finally:
+        await context.close()
+
+
+# Map's values/entries/iterator hide the clock's timers (the page's own maps iterate as usual):
+# Playwright's _firstTimer walks `this._timers.values()` and would find no timer due.
+MAP_ITERATOR_JS = """window.log = [];
+const values = Map.prototype.values, entries = Map.prototype.entries, own = Object.prototype.hasOwnProperty;
+const timers = (m) => { for (const v of Reflect.apply(values, m, [])) return !!v && typeof v === "object" && own.call(v, "callAt"); return false; };
+const empty = () => [][Symbol.iterator]();
+Map.prototype.values = function values_() { return timers(this) ? empty() : Reflect.apply(values, this, []); };
+Map.prototype.entries = Map.prototype[Symbol.iterator] = function entries_() { return timers(this) ? empty() : Reflect.apply(entries, this, []); };
+setTimeout(() => log.push("a@" + Date.now()), 1000);
+setTimeout(() => log.push("b@" + Date.now()), 2000);
+setTimeout(() => log.push("c@" + Date.now()), 6000);"""
+
+
+async def test_a_patched_map_iterator_hides_no_timer_from_the_clock(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    browser, url = origin
+    context, page = await _clocked(browser, url, MAP_ITERATOR_JS)
+    try:
+        assert await ctx._probe_page(page) == (0, START + 1000)  # was (0, None): no timer due
+        bulk = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300)
+        assert bulk is not None and (bulk.why, bulk.t, bulk.fired) == ("done", START + 5_000, 2), bulk  # fired none
+        stepped = await pagetime.run_to(page, START + 9_000)
+        assert stepped is not None and stepped.fired == 1, stepped
+        assert await page.evaluate("log") == [f"a@{START + 1000}", f"b@{START + 2000}", f"c@{START + 6000}"]
+    finally:
+        await context.close()
