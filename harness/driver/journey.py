@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from harness.contract import site
 from harness.contract.history import Intent
+from harness.driver import pointer
 from harness.run.state import ScenarioRun, StepFailed
 from harness.scenario import model as m
 from harness.world.context import ContextSession
@@ -141,13 +142,13 @@ async def click(run: ScenarioRun, step: m.Click) -> None:
         run.op("navigate", session=session, tab=step.tab, detail={"click": step.target},
                intents=_view(run, session, step.tab))
         async with page.expect_navigation(wait_until="load"):
-            await page.click(step.selector)
+            await pointer.click(page, step.selector)
         await _after_unload(run, session)
         return
     event = CLICK_EVENTS.get(step.target)
     intents = (run.intent(session, step.tab, *event),) if event else ()
     run.op("click", session=session, tab=step.tab, detail={"target": step.target}, intents=intents)
-    await page.click(step.selector)
+    await pointer.click(page, step.selector)
     await run.clock.settle(session)
 
 
