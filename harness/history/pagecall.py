@@ -55,6 +55,64 @@ class PageResultError(RuntimeError):
     """A harness page call returned something other than the instrumentation's JSON text."""
 
 
+# What a failed call says when the page navigated, closed or crashed: no diagnosis is needed.
+GONE = ("Execution context was destroyed", "has been closed", "Target closed", "Frame was detached",
+        "frame was detached", "Cannot find context with specified id", "Navigation", "crashed")
+TAMPERED_JS = "typeof __tankTampered === 'function' ? __tankTampered() : null"
+
+
+async def tampered(page: Any) -> list[str] | None:
+    """The builtins the build replaced among those the instrumentation watches (instrument.js
+    ``__tankTampered``), asked over CDP: ``Runtime.evaluate`` returns the list by value, serialized by
+    the browser itself, while Playwright's own evaluation may be what the build broke. None when the
+    page cannot be asked (gone, not Chromium)."""
+    cdp = None
+    try:
+        cdp = await page.context.new_cdp_session(page)
+        answer = await cdp.send("Runtime.evaluate", {"expression": TAMPERED_JS, "returnByValue": True})
+        value = answer.get("result", {}).get("value")
+        return [str(x) for x in value] if isinstance(value, list) else None
+    except Exception:  # noqa: BLE001 - closing, or a browser without CDP
+        return None
+    finally:
+        if cdp is not None:
+            try:
+                await cdp.detach()
+            except Exception:  # noqa: BLE001 - the page went meanwhile
+                pass
+
+
+def _tampering(what: str, failure: str, names: list[str]) -> PageResultError:
+    return PageResultError(f"{what}: {failure}: the build replaced {', '.join(names)} — Playwright evaluates the "
+                           "harness's calls, and its clock runs, on the page's own builtins, so this page cannot be "
+                           "driven or read")
+
+
+async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[bool, Any]:
+    """Evaluate a ``returning_json`` call in ``page``: (True, parsed value), or (False, None) when the
+    page is navigating, closing or gone. A call that fails otherwise, or answers with anything but
+    the instrumentation's JSON text, on a page whose build replaced builtins Playwright or the
+    harness rely on is a ``PageResultError`` naming them, not a page taken for one that navigated."""
+    try:
+        raw = await page.evaluate(function_js, arg)
+    except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log
+        message = str(exc)
+        if page.is_closed() or any(g in message for g in GONE):
+            return False, None
+        names = await tampered(page)
+        if names:
+            raise _tampering(what, "the call failed (" + message.splitlines()[0][:160] + ")", names) from exc
+        return False, None
+    answered(page)
+    try:
+        return True, parse_result(raw, what)
+    except PageResultError as exc:
+        names = await tampered(page)
+        if names:
+            raise _tampering(what, "the page answered " + type(raw).__name__ + " instead of JSON text", names) from exc
+        raise
+
+
 def returning_json(function_js: str, is_async: bool = False) -> str:
     """Wrap a page function (``(arg) => value``) so it returns its value as JSON text."""
     if is_async:

@@ -24,11 +24,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from playwright.async_api import Page
 
-from harness.history.pagecall import FIRST_TIMER_JS, answered, parse_result, require, returning_json
+from harness.history.pagecall import FIRST_TIMER_JS, call_page, require, returning_json
 
 if TYPE_CHECKING:
     from server_stub.journal import Journal
@@ -84,6 +84,7 @@ const fireInstant = async (c, ticks, errors) => {
 
 # Fire due timers up to page time ``to`` (ms since epoch); report errors of timers that threw.
 RUN_TO_JS = """async (to) => {
+  if (typeof to !== "number") throw new TypeError("the harness's argument arrived as " + typeof to);  // Playwright's parsing broken
   const c = globalThis.__pwClock && globalThis.__pwClock.controller;
   if (!c || typeof c._firstTimer !== "function") return null;
   """ + FIRE_INSTANT_JS + """
@@ -182,13 +183,8 @@ class PageRun:
 
 async def run_to(page: Page, to: int) -> PageRun | None:
     """Fire the page's timers due up to ``to``; None when the page is gone or has no readable clock."""
-    try:
-        raw = await page.evaluate(RUN_TO_CALL, to)
-    except Exception:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log
-        return None
-    answered(page)
-    r: Any = parse_result(raw, "the page clock's run")
-    if r is None:
+    ok, r = await call_page(page, RUN_TO_CALL, to, "the page clock's run")
+    if not ok or r is None:  # navigating, closing or crashed: its new document replays the log
         return None
     require(r, "the page clock's run", RUN_KEYS)
     return PageRun(int(r["t"]), int(r["fired"]), "done", [tuple(e) for e in r["errors"]])  # type: ignore[misc]
@@ -198,13 +194,8 @@ async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0
                    slice_ms: float = 1000.0, local_locks: bool = True) -> PageRun | None:
     """Run the page's timers in bulk up to ``to`` (see the module docstring); ``local_locks``: the
     page arbitrates its own Web Locks meanwhile (False: every grant goes through the browser)."""
-    try:
-        raw = await page.evaluate(RUN_BULK_CALL, [to, budget_ms, slice_ms, keys, local_locks])
-    except Exception:  # noqa: BLE001
-        return None
-    answered(page)
-    r: Any = parse_result(raw, "the page clock's bulk run")
-    if r is None:
+    ok, r = await call_page(page, RUN_BULK_CALL, [to, budget_ms, slice_ms, keys, local_locks], "the page clock's bulk run")
+    if not ok or r is None:
         return None
     require(r, "the page clock's bulk run", (*RUN_KEYS, "why"))
     return PageRun(int(r["t"]), int(r["fired"]), str(r["why"]), [tuple(e) for e in r["errors"]])

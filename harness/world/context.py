@@ -20,7 +20,15 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 from playwright.async_api import Error as PlaywrightError
 
 from harness.contract.adapter import Adapter
-from harness.history.pagecall import FIRST_TIMER_JS, answered, parse_result, require, returning_json
+from harness.history.pagecall import (
+    FIRST_TIMER_JS,
+    PageResultError,
+    answered,
+    call_page,
+    require,
+    returning_json,
+    tampered,
+)
 from harness.history.recorder import Recorder
 from harness.history.seal import ReportGate, config_script
 from harness.world.browser import BrowserChoice
@@ -85,6 +93,30 @@ PROBE_DETAIL_JS = """async ([waitMs, held]) => {""" + PROBE_FIRST_TIMER_JS + """
           window.__tankLocksHeld || {}];
 }"""
 PROBE_CALL = returning_json(PROBE_JS)  # what is evaluated: JSON text (harness/history/pagecall.py)
+
+# After a jump (Playwright's ``fast_forward``) no timer is due before the page's time: Playwright
+# moves every overdue one to the target and fires it. One still overdue was skipped — Playwright's
+# clock finds its timers through the page's Map iterator (``_firstTimer``, ``_innerFastForwardTo``),
+# which a build can patch, and the harness cannot run that clock on captured builtins.
+OVERDUE_JS = """() => {""" + PROBE_FIRST_TIMER_JS + """
+  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
+  if (!c || typeof c._firstTimer !== "function") return 0;
+  let n = 0;
+  B.apply(B.mapForEach, c._timers, [(t) => { if (t.callAt < c._now.ticks) n++; }]);
+  return n;
+}"""
+OVERDUE_CALL = returning_json(OVERDUE_JS)
+
+
+async def check_jump(page: Page) -> None:
+    """``PageResultError`` when Playwright's jump left due timers unfired on ``page`` (a build that
+    patched what its clock iterates with), naming what the build replaced."""
+    ok, overdue = await call_page(page, OVERDUE_CALL, None, "the page clock's jump")
+    if ok and overdue:
+        names = await tampered(page)
+        raise PageResultError(f"the page clock's jump: Playwright's clock passed {int(overdue)} due timer(s) without "
+                              "firing them" + (f": the build replaced {', '.join(names)} (its clock finds due timers "
+                                               "through the page's Map iterator)" if names else ""))
 PROBE_DETAIL_CALL = returning_json(PROBE_DETAIL_JS, is_async=True)
 
 STAMP_KEY = "__tank_t"  # the writing page's time, written just before each watched write (instrument.js)
@@ -356,6 +388,9 @@ class ContextSession:
             tab = live[0] if len(live) == 1 else "?"  # the clock does not say which page threw
             self.recorder.on_page_message(self.name, tab, "pageerror", "error", text, stack=stack or None,
                                           page_url=_url(self.tabs.get(tab)), t_page=self.recorder.clock() + ms)
+        if mode == "jump":
+            for page in self.live_tabs():
+                await check_jump(page)
 
     async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
         """(sends in flight, Web Locks pending, next due timer, grants on their way) over this
@@ -409,24 +444,20 @@ def _url(page: Page | None) -> str | None:
 
 
 async def _probe_page(page: Page) -> tuple[int, int | None]:
-    try:
-        raw = await page.evaluate(PROBE_CALL)
-    except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
+    ok, answer = await call_page(page, PROBE_CALL, None, "a clock probe")
+    if not ok:  # navigating, closing or crashed: nothing to wait for
         return 0, None
-    answered(page)
-    busy, due = require(parse_result(raw, "a clock probe"), "a clock probe", length=2)
+    busy, due = require(answer, "a clock probe", length=2)
     return int(busy), (None if due is None else int(due))
 
 
 async def _probe_detail(page: Page, wait_ms: int = 0,
                         held: int = 0) -> tuple[int, int, int | None, dict[str, int], dict[str, int]]:
     """(sends in flight, Web Locks pending, next due timer, lock names waiting, lock names held)."""
-    try:
-        raw = await page.evaluate(PROBE_DETAIL_CALL, [wait_ms, held])
-    except Exception:  # noqa: BLE001 - navigating, closing or crashed: nothing to wait for
+    ok, answer = await call_page(page, PROBE_DETAIL_CALL, [wait_ms, held], "a clock probe")
+    if not ok:  # navigating, closing or crashed: nothing to wait for
         return 0, 0, None, {}, {}
-    answered(page)
-    inflight, locks, due, waits, held_locks = require(parse_result(raw, "a clock probe"), "a clock probe", length=5)
+    inflight, locks, due, waits, held_locks = require(answer, "a clock probe", length=5)
     return int(inflight), int(locks), (None if due is None else int(due)), dict(waits or {}), dict(held_locks or {})
 
 

@@ -81,3 +81,15 @@ def test_text_that_is_not_json_or_lacks_a_field_is_a_clear_error() -> None:
     with pytest.raises(PageResultError, match="not a list of 2"):
         require([1], "a clock probe", length=2)
     assert require([1, None], "a clock probe", length=2) == [1, None]
+
+
+@pytest.mark.browser
+def test_a_build_breaking_playwrights_evaluation_is_a_scenario_error_naming_it(tank_worlds) -> None:
+    """Was: every harness call to the page threw, the page was taken for one navigating away, its
+    timers stopped, and the verdict described a page that stopped sending."""
+    reference = load_build("reference")
+    breaks = "\nsetTimeout(() => { window.eval = function eval() { throw new EvalError('no eval here'); }; }, 1500);\n"
+    hostile = dataclasses.replace(reference, name="hostile:breaks_eval", source=reference.source + breaks)
+    sc = next(s for s in bundled_scenarios() if s.name == "retry_503")
+    result = tank_worlds.get("memory").run(hostile, sc)
+    assert result.error is not None and "the build replaced eval" in result.error, result.error

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser
 
+from harness.history.pagecall import PageResultError
 from harness.history.seal import config_script
 from harness.run import pagetime
 from harness.world import context as ctx
@@ -159,5 +160,48 @@ async def test_a_patched_map_iterator_hides_no_timer_from_the_clock(origin: tupl
         stepped = await pagetime.run_to(page, START + 9_000)
         assert stepped is not None and stepped.fired == 1, stepped
         assert await page.evaluate("log") == [f"a@{START + 1000}", f"b@{START + 2000}", f"c@{START + 6000}"]
+    finally:
+        await context.close()
+
+
+async def test_a_jump_past_timers_the_patched_map_iterator_hid_is_an_error_naming_it(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    browser, url = origin
+    context, page = await _clocked(browser, url, MAP_ITERATOR_JS)
+    try:
+        await context.clock.fast_forward(5_000)  # Playwright's own jump: it walks the page's Map iterator
+        assert await page.evaluate("log") == []  # it fired neither due timer (the harness cannot prevent that)
+        with pytest.raises(PageResultError, match=r"passed 2 due timer\(s\) without firing them: the build replaced "
+                                                  r"Map\.prototype\.values, Map\.prototype\.entries, Map\.prototype\[Symbol\.iterator\]"):
+            await ctx.check_jump(page)
+    finally:
+        await context.close()
+
+
+# Breaks what Playwright evaluates the harness's calls with (eval: every call; slice: the arguments
+# of a call arrive as null), once the build has run a while.
+BREAKS_EVALUATION = {
+    "eval": ("""setTimeout(() => { window.eval = function eval() { throw new EvalError("no eval here"); };
+                               Object.is = () => false; }, 1000);""", r"the build replaced eval, Object\.is"),
+    "slice": ("""setTimeout(() => { Array.prototype.slice = function slice() { return []; }; }, 1000);""",
+              r"the build replaced Array\.prototype\.slice"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BREAKS_EVALUATION))
+async def test_a_build_breaking_playwrights_evaluation_is_an_error_naming_what_it_replaced(origin: tuple[Browser, str], case: str) -> None:  # noqa: F811
+    browser, url = origin
+    build, named = BREAKS_EVALUATION[case]
+    context, page = await _clocked(browser, url, build)
+    try:
+        run = await pagetime.run_bulk(page, START + 2_000, [], budget_ms=300)
+        assert run is not None and run.fired == 1, run
+        # Was: None, as for a page navigating away — its timers stopped and the verdict described a stopped page.
+        with pytest.raises(PageResultError, match=named):
+            await pagetime.run_to(page, START + 3_000)
+        if case == "eval":
+            with pytest.raises(PageResultError, match=named):
+                await ctx._probe_page(page)
+        else:  # a call without arguments still works: the probe is answered
+            assert await ctx._probe_page(page) == (0, None)
     finally:
         await context.close()

@@ -64,6 +64,46 @@
   const paramSet = URLSearchParams.prototype.set, setHas = Set.prototype.has;
   const isURL = (x) => { try { apply(hrefGet, x, []); return true; } catch (e) { return false; } };
   Object.defineProperty(window, "__tankBuiltins", { value: B, writable: false, configurable: false, enumerable: false });
+  // Which builtins the build replaced, among those Playwright evaluates the harness's calls with and
+  // its clock runs on (and the harness's own page code uses): asked only when a harness call failed
+  // or answered wrongly (harness/history/pagecall.py, over CDP: no page builtin serializes the
+  // answer), so the error names the tampering instead of reading as a page that navigated away.
+  // Index accessors a build puts on Array.prototype are named too.
+  const describeOwn = Object.getOwnPropertyDescriptor, namesOf = Object.getOwnPropertyNames;
+  const arrayIter = Object.getPrototypeOf([][Symbol.iterator]()), iterProto = Object.getPrototypeOf(arrayIter);
+  const mapIter = Object.getPrototypeOf(new Map().values());
+  const watched = [
+    ["eval", window, "eval"], ["Reflect.apply", Reflect, "apply"], ["Object.is", Object, "is"],
+    ["Object.keys", Object, "keys"], ["Object.defineProperty", Object, "defineProperty"],
+    ["Object.getOwnPropertyDescriptor", Object, "getOwnPropertyDescriptor"], ["Array.isArray", Array, "isArray"],
+    ["JSON.stringify", JSON, "stringify"], ["JSON.parse", JSON, "parse"],
+    ["Function.prototype.apply", Function.prototype, "apply"], ["Function.prototype.call", Function.prototype, "call"],
+    ["Function.prototype.bind", Function.prototype, "bind"], ["Promise.prototype.then", Promise.prototype, "then"],
+    ["the array iterator (Array.prototype[Symbol.iterator])", ArrayProto, Symbol.iterator],
+    ["the array iterator's next", arrayIter, "next"], ["the iterator prototype's Symbol.iterator", iterProto, Symbol.iterator],
+    ["Map.prototype.values", MapProto, "values"], ["Map.prototype.entries", MapProto, "entries"],
+    ["Map.prototype[Symbol.iterator]", MapProto, Symbol.iterator], ["the Map iterator's next", mapIter, "next"],
+    ["Map.prototype.get", MapProto, "get"], ["Map.prototype.set", MapProto, "set"], ["Map.prototype.has", MapProto, "has"],
+    ["Map.prototype.delete", MapProto, "delete"], ["Map.prototype.forEach", MapProto, "forEach"],
+    ["Set.prototype.has", Set.prototype, "has"], ["Set.prototype.add", Set.prototype, "add"],
+  ];
+  for (const name of ["push", "pop", "shift", "slice", "splice", "map", "filter", "forEach", "indexOf", "includes", "join", "concat", "sort", "some", "every", "reduce"]) {
+    watched[watched.length] = ["Array.prototype." + name, ArrayProto, name];
+  }
+  const was = [];
+  for (let i = 0; i < watched.length; i++) was[i] = describeOwn(watched[i][1], watched[i][2]);
+  const same = (a, b) => (!a && !b) || (!!a && !!b && a.value === b.value && a.get === b.get && a.set === b.set);
+  const tampered = () => {
+    const out = [];
+    for (let i = 0; i < watched.length; i++) if (!same(was[i], describeOwn(watched[i][1], watched[i][2]))) put(out, out.length, watched[i][0]);
+    const own = namesOf(ArrayProto);
+    for (let i = 0; i < own.length; i++) {
+      const k = own[i];
+      if (k !== "length" && StringOf(+k >>> 0) === k) put(out, out.length, "Array.prototype[" + k + "] (an index " + (describeOwn(ArrayProto, k).set ? "setter" : "property") + ")");
+    }
+    return out;
+  };
+  Object.defineProperty(window, "__tankTampered", { value: Object.freeze(tampered), writable: false, configurable: false, enumerable: false });
   const push = (list, x) => { put(list, list.length, x); };
   const thenOf = (p, ok, fail) => apply(B.then, p, [ok, fail]);
   const promiseOf = (v) => apply(B.resolve, B.Promise, [v]);
