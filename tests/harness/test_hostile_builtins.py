@@ -1,6 +1,7 @@
 """A build is untrusted code: one that patches the page's builtins after it loaded (Object.keys,
-JSON, Array.prototype, Map, Promise.prototype.then, Function.prototype.toString; fixture
-tracker_js/hostile/patch_builtins.js) must not steer what the harness reads from its pages. The
+JSON, Array.prototype, Map, Promise.prototype.then, Function.prototype.toString/call/apply, index
+setters on Array.prototype, the Map iterator; fixture tracker_js/hostile/patch_builtins.js) must
+not steer what the harness reads from its pages. The
 harness's page calls return JSON text made by an encoder captured before any page script, so the
 reference with its builtins patched gets the reference's verdict, fates and send records, and no
 clock run or probe of a live page is lost."""

@@ -70,3 +70,32 @@
     return this === Function.prototype.toString ? "function toString() { [native code] }" : orig.call(this);
   }, "Function.prototype.toString");
 })();
+// How functions are called, index setters and the Map iterator (the later holes): the stamp's write
+// and the Sync fetch's tags go through Function.prototype.call/apply; fresh lists the harness fills
+// (a clock run's due timers and errors, the arbiter's queues, a send's event list) through
+// Array.prototype index setters; Playwright's clock finds due timers through Map.prototype.values.
+(() => {
+  const applyR = Reflect.apply, own = Object.prototype.hasOwnProperty, patched = window.__tankPatched;
+  const call = (fn, self, args) => {
+    if (fn.name === "setItem" && fn !== Storage.prototype.setItem && args[0] === "__tank_t") return undefined;  // no stamp
+    if (fn.name === "fetch" && fn !== window.fetch && typeof args[0] === "string") args[0] = args[0].replace(/[?&]_tank_[^&]*/g, "");
+    return applyR(fn, self, args);
+  };
+  Function.prototype.call = function call_(self, ...args) { return call(this, self, args); };
+  Function.prototype.apply = function apply_(self, args) { return call(this, self, args ? [...args] : []); };
+  patched[patched.length] = "Function.prototype.call"; patched[patched.length] = "Function.prototype.apply";
+  const shaped = (v) => !!v && typeof v === "object" && (own.call(v, "callAt") || own.call(v, "unabort")
+    || (typeof v.ec === "string" && typeof v.ea === "string")  // a Sync event the send record lists
+    || (Array.isArray(v) && v.length === 3 && typeof v[0] === "number" && /^\w*Error: /.test(String(v[1]))));
+  for (let i = 0; i < 8; i++) {
+    Object.defineProperty(Array.prototype, i, { configurable: true, get() { return undefined; },
+      set(v) { if (!shaped(v)) Object.defineProperty(this, i, { value: v, writable: true, enumerable: true, configurable: true }); } });
+  }
+  patched[patched.length] = "Array.prototype[0..7] (index setters)";
+  const values = Map.prototype.values, entries = Map.prototype.entries;
+  const timers = (m) => { for (const v of applyR(values, m, [])) return !!v && typeof v === "object" && own.call(v, "callAt"); return false; };
+  const empty = () => [][Symbol.iterator]();
+  Map.prototype.values = function values_() { return timers(this) ? empty() : applyR(values, this, []); };
+  Map.prototype.entries = Map.prototype[Symbol.iterator] = function entries_() { return timers(this) ? empty() : applyR(entries, this, []); };
+  patched[patched.length] = "Map.prototype.values/entries/[Symbol.iterator]";
+})();
