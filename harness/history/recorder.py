@@ -181,18 +181,24 @@ class Recorder:
                                     parse_error=error))
 
     # -- attempts -----------------------------------------------------------------------
-    def on_attempt(self, context: str, page: str, msg: dict[str, Any]) -> None:
-        """A record from the instrumentation (see js/instrument.js)."""
+    def next_seq(self) -> int:
+        """A place in the history's order, taken now and given later (a send's marker arrived
+        before its report: ``on_attempt(..., seq=)``)."""
+        return self._next()
+
+    def on_attempt(self, context: str, page: str, msg: dict[str, Any], seq: int | None = None) -> None:
+        """A record from the instrumentation (see js/instrument.js); ``seq``: its place, taken
+        earlier with ``next_seq`` (default: now)."""
         kind = msg.get("type")
         key = (context, f"{page}#{msg.get('load', '')}", int(msg.get("id") or 0))
         ids = tuple(str(i) for i in msg.get("ids") or ())
         payloads = tuple(p for p in msg.get("payloads") or () if isinstance(p, dict))
         carried = _carried(msg.get("carried"))
         if kind == "beacon":
-            self.attempts.append(Attempt(self._next(), context, page, "beacon", int(msg["t"]), int(msg["t"]),
+            self.attempts.append(Attempt(seq or self._next(), context, page, "beacon", int(msg["t"]), int(msg["t"]),
                                          str(msg.get("outcome")), ids=ids, payloads=payloads, carried=carried))
         elif kind == "start":
-            pending = _PendingAttempt(self._next(), context, page, "fetch", int(msg["t"]), ids, payloads, carried)
+            pending = _PendingAttempt(seq or self._next(), context, page, "fetch", int(msg["t"]), ids, payloads, carried)
             early = self._early_ends.pop(key, None)
             if early is not None:
                 self._close(pending, early)

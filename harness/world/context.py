@@ -31,6 +31,7 @@ from harness.history.pagecall import (
 )
 from harness.history.recorder import Recorder
 from harness.history.seal import ReportGate, config_script
+from harness.history.sendorder import SendOrder, is_marker
 from harness.world.browser import BrowserChoice
 from server_stub.sync_app import PAGE_TIME_PARAM
 
@@ -162,6 +163,10 @@ class ContextSession:
     _sync_counter: int = 0
     _flush_waiters: dict[str, asyncio.Future[None]] = field(default_factory=dict)  # flush tokens awaited
     gate: ReportGate = field(default_factory=ReportGate)  # opens sealed reports, counts forged ones
+    sends: SendOrder = field(init=False)  # numbers each send report at its marker's place
+
+    def __post_init__(self) -> None:
+        self.sends = SendOrder(self.recorder, self.name)
 
     # -- creation -----------------------------------------------------------------------
     @classmethod
@@ -230,7 +235,7 @@ class ContextSession:
     async def _on_report(self, source: dict[str, Any], message: Any = None, mac: Any = None, *_: Any) -> None:
         record = self.gate.open(message, mac)
         if record is not None:
-            self.recorder.on_attempt(self.name, self.page_name(source.get("page")), record)
+            self.sends.report(self.page_name(source.get("page")), record)
 
     def _on_storage_call(self, params: dict[str, Any]) -> None:
         """``Runtime.bindingCalled`` on the observer's CDP session (no other page has the binding)."""
@@ -249,6 +254,9 @@ class ContextSession:
         if self.observer is not None:  # a page that sends is not stalled: the watchdog need not ping it
             answered(self.observer)
         for msg in batch:
+            if is_marker(msg.get("sync")):  # where a send started among the writes (sendorder.py)
+                self.sends.marker(msg["sync"])
+                continue
             try:  # called from the driver connection's event dispatch: nothing may escape into it
                 self.recorder.on_storage(self.name, msg)
             except (KeyError, TypeError, ValueError):
@@ -316,6 +324,7 @@ class ContextSession:
         """Read every watched key (in one round trip) and record what the observer did not see."""
         keys = self.adapter.watched_keys()
         self._record_reads(keys, await self.observer.evaluate(READ_KEYS_JS, keys), t_page, kind)
+        self.sends.release()
 
     def _record_reads(self, keys: list[str], values: list[str | None], t_page: int, kind: str) -> None:
         for key, value in zip(keys, values, strict=True):
@@ -335,8 +344,10 @@ class ContextSession:
         """Make sure every write the tabs made so far has reached the recorder.
 
         Each live tab writes a sentinel value; storage events from one writer arrive in order,
-        so once the observer reports the sentinel, that tab's earlier writes are in.
+        so once the observer reports the sentinel, that tab's earlier writes are in (and the
+        markers of its sends: a send report still waiting for one is numbered then).
         """
+        waiting = self.sends.waiting()
         for page in self.live_tabs():
             self._sync_counter += 1
             token = f"{self._sync_counter:08d}"
@@ -351,6 +362,7 @@ class ContextSession:
             if not wrote:
                 continue
             await self._confirmed(token, timeout_s)
+        self.sends.release(waiting)
 
     async def _confirmed(self, token: str, timeout_s: float) -> None:
         """Wait until the observer has reported flush ``token`` (woken by its report, not polled:
@@ -413,6 +425,7 @@ class ContextSession:
 
     # -- the end ------------------------------------------------------------------------
     async def close(self, remove_profile: bool = True) -> None:
+        self.sends.release()
         if self.trace_path is not None:  # --trace: written before the context goes
             with contextlib.suppress(Exception):  # the browser may be gone (restart, crash): no trace then
                 self.trace_path.parent.mkdir(parents=True, exist_ok=True)
