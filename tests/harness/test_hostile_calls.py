@@ -205,3 +205,37 @@ async def test_a_build_breaking_playwrights_evaluation_is_an_error_naming_what_i
             assert await ctx._probe_page(page) == (0, None)
     finally:
         await context.close()
+
+
+# The build replaces Playwright's clock controller with one that fires nothing and says it reached
+# any time asked, or shadows the real one's _advanceNow so page time never moves.
+FAKE_CLOCK_JS = {
+    "replaced": """window.log = [];
+setTimeout(() => log.push("a@" + Date.now()), 1000);
+setTimeout(() => log.push("b@" + Date.now()), 2000);
+const now = { time: 0, ticks: 0 };
+window.__pwClock = { controller: { _now: now, _timers: new Map(), _embedder: __pwClock.controller._embedder,
+  _firstTimer() { return null; }, _replayLogOnce() {}, _advanceNow(ticks) { now.time = now.ticks = ticks; } } };""",
+    "shadowed": """window.log = [];
+setTimeout(() => log.push("a@" + Date.now()), 1000);
+setTimeout(() => log.push("b@" + Date.now()), 2000);
+__pwClock.controller._advanceNow = function _advanceNow() {};""",
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAKE_CLOCK_JS))
+async def test_a_build_cannot_replace_or_shadow_playwrights_clock_controller(origin: tuple[Browser, str], case: str) -> None:  # noqa: F811
+    browser, url = origin
+    context = await browser.new_context()
+    try:
+        await context.clock.install(time=START / 1000)  # first, as ContextSession.create does
+        await context.clock.pause_at(START / 1000)
+        await context.add_init_script(INSTRUMENT_JS)
+        page = await context.new_page()
+        await page.goto(url)
+        await page.evaluate(FAKE_CLOCK_JS[case])
+        run = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300)
+        assert run is not None and (run.t, run.fired) == (START + 5_000, 2), run  # was: none fired, or at START
+        assert await page.evaluate("log") == [f"a@{START + 1000}", f"b@{START + 2000}"]
+    finally:
+        await context.close()

@@ -64,6 +64,23 @@
   const paramSet = URLSearchParams.prototype.set, setHas = Set.prototype.has;
   const isURL = (x) => { try { apply(hrefGet, x, []); return true; } catch (e) { return false; } };
   Object.defineProperty(window, "__tankBuiltins", { value: B, writable: false, configurable: false, enumerable: false });
+  // Playwright's clock controller, installed by an init script that runs before this one
+  // (ContextSession.create installs the clock first): the harness's clock runs and probes read it at
+  // window.__pwClock, a writable property with writable fields. Pinned here so a build can neither
+  // put a fake controller there nor shadow the methods and fields the runs use; Playwright never
+  // reassigns them (it installs only `if (!globalThis.__pwClock)` and mutates _now's fields only).
+  const pw = globalThis.__pwClock, pc = pw && typeof pw === "object" ? pw.controller : null;
+  if (pc && typeof pc === "object") {
+    try {
+      define(globalThis, "__pwClock", { value: pw, writable: false, configurable: false, enumerable: true });
+      define(pw, "controller", { value: pc, writable: false, configurable: false, enumerable: true });
+      const pinned = ["_timers", "_now", "_embedder", "_firstTimer", "_advanceNow", "_replayLogOnce", "log"];
+      for (let i = 0; i < pinned.length; i++) {
+        define(pc, pinned[i], { value: pc[pinned[i]], writable: false, configurable: false, enumerable: false });
+      }
+      if (pc._embedder && typeof pc._embedder === "object") Object.freeze(pc._embedder);
+    } catch (e) { /* a clock installed differently: left as it is */ }
+  }
   // Which builtins the build replaced, among those Playwright evaluates the harness's calls with and
   // its clock runs on (and the harness's own page code uses): asked only when a harness call failed
   // or answered wrongly (harness/history/pagecall.py, over CDP: no page builtin serializes the
