@@ -3,6 +3,7 @@ port) with a JSON fetch, a JSON-Blob beacon (credentialed: needs the echoed Orig
 Allow-Credentials, else Chromium drops it silently) and a text/plain beacon — all processed."""
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -58,3 +59,26 @@ async def test_cross_origin_fetch_and_beacons_arrive_processed(tmp_path: Path) -
     assert all(p.headers["Origin"] == stub.site_url for p in posts.values())
     assert any(e.method == "OPTIONS" and e.status == 204 for e in stub.journal.entries())
     assert sorted(r.eid or "" for r in await stub.store.rows()) == ["b1", "b2", "f1"]
+
+
+POST_ONE = """async (url) => (await fetch(url + "?_tank_via=fetch", {method: "POST", headers: {"Content-Type": "application/json"},
+  body: JSON.stringify({s: "site-a", sm: "2026-01-01", u: location.href, ec: "system", ea: "heartbeat"})})).status"""
+
+
+async def test_a_stable_url_is_preflighted_once_however_long_the_run_takes(tmp_path: Path) -> None:
+    """Chromium keeps a preflight for Access-Control-Max-Age seconds of *real* time (5 s without
+    one): with a short max-age, whether a POST is preceded by a preflight depended on how fast the
+    machine ran the page time in between (the 26 h outage made 19 to 21 requests from run to run).
+    Waits 5.5 s of real time: the only clock this cache reads."""
+    async with StubServer(tracker_source="/* no tracker */", site_id="site-a", site_dir=tmp_path) as stub, \
+            async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(stub.site_url + "/")
+            assert await page.evaluate(POST_ONE, stub.direct_sync_url) == 200
+            await asyncio.sleep(5.5)  # past Chromium's default and the stub's old max-age (5 s)
+            assert await page.evaluate(POST_ONE, stub.direct_sync_url) == 200
+        finally:
+            await browser.close()
+    assert [e.method for e in stub.journal.entries()] == ["OPTIONS", "POST", "POST"]

@@ -163,7 +163,7 @@ async def test_preflight_allows_post_and_content_type(stub: StubServer, http: ai
         assert resp.headers["Access-Control-Allow-Credentials"] == "true"
         assert "POST" in resp.headers["Access-Control-Allow-Methods"]
         assert resp.headers["Access-Control-Allow-Headers"].lower() == "content-type"
-        assert 0 < int(resp.headers["Access-Control-Max-Age"]) <= 60
+        assert int(resp.headers["Access-Control-Max-Age"]) == 7200  # Chromium's cap: no real-time expiry within a run
         assert "Origin" in resp.headers["Vary"]
     [entry] = stub.journal.entries()
     assert (entry.method, entry.status, entry.processed, entry.events, entry.via) == \
