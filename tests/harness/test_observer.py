@@ -2,6 +2,7 @@
 beforeunload and pagehide of a closing or navigating page (NOTES: CDP misses those)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,46 @@ def test_a_document_opened_after_advances_starts_at_the_page_time_reached(tank_w
     loads = [e.ts for w in result.history.writes if w.key == "opsmantik_outbox_v2" and w.kind == "write"
              for e in w.added if e.id.startswith("load-")]
     assert len(loads) == 2 and loads[1] - loads[0] == 3_660_000, loads
+
+
+# Values written one after another, made to mislead an observer that reuses the items of a key's
+# last value: an item's text inside another item's string, items moved and changed, the same value
+# spelled with other whitespace, a broken value made of two known items, the key removed.
+A = '{"id":"a","ts":1,"attempts":0,"payload":{"ec":"x","ea":"y"}}'
+B = '{"id":"b","ts":2,"attempts":0,"payload":{"ec":"x","ea":"z,]"}}'
+C = '{"id":3,"ts":3,"attempts":1,"payload":{"ec":"x","ea":"\\"]}"}}'
+A2 = '{"id":"a","ts":1,"attempts":1,"payload":{"ec":"x","ea":"y"}}'
+D = '{"id":"d","ts":4,"attempts":0,"payload":{"ec":"x","ea":' + json.dumps(B) + "}}"
+CRAFTED = [f"[{A},{B},{C}]", f"[{B},{C},{A2}]", f"[{C},{A2},{D}]", f"[{A2}}}{D}]", f"[{A},{B}]",
+           f" [ {A} ,\n{B} , {C} ] ", f"[{A},{B.replace(':', ': ')},{C}]", f"[{A},{B}] x", f"[{A},{B}]", "[]", None, f"[{D}]"]
+CRAFTED_JS = """(() => {
+  const KEY = "opsmantik_outbox_v2", VALUES = %s;
+  window.opmantik = { send: () => {} };
+  for (const v of VALUES) { if (v === null) localStorage.removeItem(KEY); else localStorage.setItem(KEY, v); }
+})();""" % json.dumps(CRAFTED)
+
+
+@pytest.mark.browser
+def test_values_written_to_mislead_the_observers_item_reuse_are_recorded_as_written(tank_worlds) -> None:
+    """The observer reads a value item by item, reusing the parsed items of the key's last value
+    (js/observer.js). What it keeps comes from the storage events alone, so a page writing crafted
+    values gets, for each write, the delta Python computes from the values themselves."""
+    from harness.builds import Build
+    from harness.history.recorder import diff_states, parse_outbox
+
+    build = Build(name="file:crafted.js", source=CRAFTED_JS, kind="file", path=None)
+    result = tank_worlds.get("memory").run(build, scenario_from_text(TAB_THEN.format(name="crafted", steps="")))
+    got = [(sorted(e.id for e in w.added), sorted(e.id for e in w.changed), sorted(w.removed), w.length, bool(w.parse_error))
+           for w in result.history.writes if w.key == "opsmantik_outbox_v2" and w.kind == "write"]
+    want, state = [], {}
+    for value in CRAFTED:
+        envs, error = parse_outbox(value)
+        if envs is None:
+            want.append(([], [], sorted(state), None, True))
+            state = {}
+            continue
+        added, changed, removed = diff_states(state, envs)
+        want.append((sorted(e.id for e in added), sorted(e.id for e in changed), sorted(removed), len(envs), bool(error)))
+        state = {e.id: e for e in envs}
+    assert got == want
+    assert [w for w in result.history.writes if w.kind == "snapshot"] == []

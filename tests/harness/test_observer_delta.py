@@ -52,3 +52,131 @@ def test_the_cached_delta_says_what_reparsing_says() -> None:
             browser.close()
     differ = [(pair, mine, ref) for pair, (mine, ref) in zip(pairs, got) if mine != ref]
     assert not differ, json.dumps(differ[:3])
+
+
+# Values a build could write, generated in the page from a seed: items keep their exact text from
+# one value to the next unless edited (what the observer reuses), with JSON whitespace, number
+# spellings and escapes varied, strings holding ',', ']', '}', quotes and backslashes, duplicate and
+# numeric ids, items moved, and broken values (cut, junk after the array, a trailing comma, an item
+# that is a known item's text with more after it, two items joined by something else than a comma)
+# between good ones.
+FUZZ = """(seed) => {
+  let s = seed >>> 0;
+  const rnd = (n) => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return (s >>> 8) % n; };
+  const pick = (xs) => xs[rnd(xs.length)];
+  const ws = () => pick(["", "", "", " ", "\\n", "\\t ", "\\r\\n"]);
+  const str = () => pick(['"a"', '"a,b"', '"]"', '"}{"', '"\\\\"', '"\\\\\\""', '"\\\\u0041"', '"x\\\\\\\\"', '"\\u00e7\\u011f"',
+                          '"\\\\/"', '"[1,2]"', '"{\\\\"id\\\\":1}"', '""']);
+  const num = () => pick(["1", "1.0", "1e0", "-0", "0", "12", "-3.5", "1E2"]);
+  const val = (d) => d > 2 ? pick([str(), num(), "true", "null"]) : pick([
+    str(), num(), "true", "false", "null",
+    () => "[" + ws() + Array.from({ length: rnd(3) }, () => val(d + 1)).join(ws() + "," + ws()) + ws() + "]",
+    () => "{" + ws() + Array.from({ length: rnd(3) }, (_, i) => '"k' + i + '"' + ws() + ":" + ws() + val(d + 1)).join("," + ws()) + ws() + "}"]);
+  const text = (v) => typeof v === "function" ? v() : v;
+  const deep = (d) => { const v = val(d); return typeof v === "function" ? v() : v; };
+  const item = () => {
+    const id = pick(['"a"', '"b"', '"c"', '"d"', "1", '"1"', '"2"', "2", '""', "null", "{}"]);
+    const fields = ['"id"' + ws() + ":" + ws() + id, '"attempts":' + num(), '"payload":' + deep(0)];
+    if (rnd(4) === 0) fields.reverse();
+    if (rnd(6) === 0) return text(deep(0));  // not an envelope
+    return "{" + ws() + fields.join(ws() + "," + ws()) + ws() + "}";
+  };
+  let items = [];
+  const out = [];
+  for (let step = 0; step < 400; step++) {
+    const op = rnd(10);
+    if (op < 3 || items.length === 0) items.splice(rnd(items.length + 1), 0, item());
+    else if (op < 5) items.splice(rnd(items.length), 1);
+    else if (op === 5) items[rnd(items.length)] = item();
+    else if (op === 6) items.push(items[rnd(items.length)]);
+    else if (op === 7 && items.length > 1) { const i = rnd(items.length), j = rnd(items.length); [items[i], items[j]] = [items[j], items[i]]; }
+    else if (op === 8) items.splice(0, rnd(3));
+    if (items.length > 12) items.splice(0, items.length - 12);
+    let v = ws() + "[" + ws() + items.map((x) => ws() + x + ws()).join(",") + ws() + "]" + ws();
+    if (items.length === 0 && rnd(2)) v = "[]";
+    const bad = rnd(12);
+    if (bad === 0) v = v.slice(0, rnd(v.length));
+    else if (bad === 1) v = v + pick(["x", ",", "]", "[]", "0"]);
+    else if (bad === 2 && items.length) v = v.replace(/\\]\\s*$/, ",]");
+    else if (bad === 3 && items.length) v = "[" + items[0] + pick(["x", " 1", "}", "{}", ":1"]) + "]";
+    else if (bad === 4) v = pick(["", "null", "{}", '"[]"', "[", "]", "\\ufeff[]", "[,]", "[1 2]", "[1}", "[1}2]", "[1]2]"]);
+    else if (bad === 5 && items.length) v = "[" + items[0] + pick(["}", "]", ":", " ", "]["]) + items[items.length - 1] + "]";
+    out.push(v);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.browser
+def test_item_by_item_reading_says_what_reparsing_says_on_generated_values() -> None:
+    """The observer reuses the parsed item of an exact item text of the key's last value and parses
+    the rest: whatever a build writes, the delta (and a broken value's error) is the plain rule's."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**find_browser(p).launch_kwargs())  # type: ignore[arg-type]
+        try:
+            page = browser.new_page()
+            page.evaluate("() => { window.__tankStorage = async () => {}; }")
+            page.evaluate("() => {" + OBSERVER_JS + "}")
+            differ = page.evaluate("""([fuzz, plain, seeds]) => { const gen = eval(fuzz), ref = eval(plain);
+                const errOf = (v) => { try { const x = JSON.parse(v); return Array.isArray(x) ? null : "array"; }
+                                       catch (e) { return "not JSON: " + String(e.message || e); } };
+                const differ = [];
+                for (const seed of seeds) {
+                  const values = gen(seed);
+                  // Two keys in turn: each event's old value is the key's previous new value (cached),
+                  // and every fifth event's old value is another value of the run (a miss).
+                  const last = { k0: null, k1: null };
+                  values.forEach((v, i) => {
+                    const key = "k" + (i % 2), old = i % 5 === 4 ? values[(i * 7) % values.length] : last[key];
+                    const d = window.__tankDelta(old, v, key);
+                    const mine = JSON.stringify([d.added, d.changed, d.removed, d.length]);
+                    const want = JSON.stringify(Object.values(ref(old, v)));
+                    const err = errOf(v);
+                    if (mine !== want || (err !== null && err !== "array" && d.parse_error !== err)) differ.push([seed, i, old, v, mine, want]);
+                    last[key] = v;
+                  });
+                }
+                return differ.slice(0, 3);
+            }""", [FUZZ, PLAIN, list(range(1, 26))])
+        finally:
+            browser.close()
+    assert not differ, json.dumps(differ)
+
+
+@pytest.mark.browser
+def test_a_write_that_changes_one_entry_parses_only_that_entry() -> None:
+    """What makes a day-long run cheap: a 100-entry outbox written again with one entry shed in the
+    middle, the oldest dead letter dropped and one entry added parses the added entry alone."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**find_browser(p).launch_kwargs())  # type: ignore[arg-type]
+        try:
+            page = browser.new_page()
+            page.evaluate("() => { window.__tankStorage = async () => {}; }")
+            page.evaluate("() => {" + OBSERVER_JS + "}")
+            counts = page.evaluate("""() => {
+                const parse = JSON.parse;
+                let parsed = 0;
+                JSON.parse = function (text) { parsed++; return parse.apply(this, arguments); };
+                const env = (i) => ({ id: "e" + i, ts: 1000 + i, attempts: 0, payload: { ec: "system", ea: "heartbeat", ev: i } });
+                let list = Array.from({ length: 100 }, (_, i) => env(i)), old = null, next = 100;
+                const counts = [];
+                for (let step = 0; step < 20; step++) {
+                  list.splice(step % 2 ? 3 : 0, 1);
+                  list.push(env(next++));
+                  const value = JSON.stringify(list);
+                  parsed = 0;
+                  const d = window.__tankDelta(old, value, "outbox");
+                  counts.push([parsed, d.added.length, d.removed.length]);
+                  old = value;
+                }
+                JSON.parse = parse;
+                return counts;
+            }""")
+        finally:
+            browser.close()
+    assert counts[0] == [100, 100, 0]  # the first value: every entry
+    assert counts[1:] == [[1, 1, 1]] * 19

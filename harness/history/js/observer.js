@@ -15,13 +15,8 @@
       return { list: v, error: null };
     } catch (e) { return { list: null, error: "not JSON: " + String(e.message || e) }; }
   };
-  const byId = (list) => {
-    const m = new Map();
-    for (const item of list || []) {
-      if (item && typeof item === "object" && item.id !== undefined && item.id !== null && item.id !== "") m.set(String(item.id), item);
-    }
-    return m;
-  };
+  const idOf = (item) =>
+    item && typeof item === "object" && item.id !== undefined && item.id !== null && item.id !== "" ? String(item.id) : null;
   // Same JSON value, keys in the same order: what comparing JSON.stringify of two parsed items
   // says, without building the strings.
   const same = (x, y) => {
@@ -39,26 +34,111 @@
     for (let i = 0; i < kx.length; i++) if (kx[i] !== ky[i] || !same(x[kx[i]], y[kx[i]])) return false;
     return true;
   };
-  // The last value seen of each key, parsed: a day-long run writes a 100-entry outbox thousands of
-  // times, and each event's old value is the previous event's new value (parsed again if it is not).
+
+  // Reading a value item by item. A day-long run writes a 100-entry outbox thousands of times, each
+  // write one entry different from the last: an item whose text is exactly an item text of the
+  // key's last value is that item (the same text parses to the same value), and only the others
+  // are parsed. The texts come from the storage events alone, so whatever a page writes, an item is
+  // reused only for its own exact text; a value read this way is the array JSON.parse reads, and
+  // anything else (not an array, not JSON) goes to JSON.parse, which also words the error.
+  const isSpace = (c) => c === 32 || c === 10 || c === 13 || c === 9;  // JSON's whitespace, no other
+  // Where the item starting at ``p`` ends: the index of the ',' or ']' after it at its own depth
+  // (strings skipped); -1 when there is none. Brackets are only counted: the item's parse checks them.
+  const itemEnd = (text, p) => {
+    let depth = 0;
+    for (let i = p; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 34) {  // '"': to the closing quote, one not escaped by an odd run of backslashes
+        for (;;) {
+          i = text.indexOf('"', i + 1);
+          if (i < 0) return -1;
+          let k = i - 1;
+          while (text.charCodeAt(k) === 92) k--;
+          if ((i - 1 - k) % 2 === 0) break;
+        }
+      } else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) { if (depth === 0) return c === 93 ? i : -1; depth--; }
+      else if (c === 44 && depth === 0) return i;
+    }
+    return -1;
+  };
+  // The items of a JSON array text ({ list, texts }), reusing ``last``'s items (the key's last
+  // value read); null when the text is not read this way. Each item is either a text of ``last``
+  // found whole at its place, followed by ',' or ']', or a text up to the next ',' or ']' that
+  // JSON.parse accepts; the text is then '[' item ',' ... item ']' with JSON whitespace around:
+  // exactly an array JSON.parse reads, to the same items.
+  const itemsOf = (text, last) => {
+    const n = text.length, texts = [], list = [];
+    let p = 0;
+    while (p < n && isSpace(text.charCodeAt(p))) p++;
+    if (text.charCodeAt(p) !== 91) return null;
+    let q = p + 1;
+    while (q < n && isSpace(text.charCodeAt(q))) q++;
+    if (text.charCodeAt(q) === 93) p = q;  // []
+    else {
+      const known = last && last.texts ? last.texts : [], items = last && last.texts ? last.list : [];
+      let k = 0;  // the next of the last value's items expected here (one may have gone: k + 1 is tried too)
+      for (p++; ;) {
+        let end = -1, item;
+        for (let d = 0; d < 2 && end < 0; d++) {
+          const t = known[k + d];
+          if (t !== undefined && text.slice(p, p + t.length) === t) {
+            const c = text.charCodeAt(p + t.length);
+            if (c === 44 || c === 93) { end = p + t.length; item = items[k + d]; k += d + 1; }
+          }
+        }
+        if (end < 0) {  // new or changed: parsed; the last value's item of its id, if any, says where to go on
+          end = itemEnd(text, p);
+          if (end < 0) return null;
+          try { item = JSON.parse(text.slice(p, end)); } catch (e) { return null; }
+          const at = last && last.at ? last.at.get(idOf(item)) : undefined;
+          if (at !== undefined) k = at + 1;
+        }
+        texts.push(text.slice(p, end));
+        list.push(item);
+        p = end;
+        if (text.charCodeAt(end) === 93) break;
+        p++;
+      }
+    }
+    for (let i = p + 1; i < n; i++) if (!isSpace(text.charCodeAt(i))) return null;
+    return { list, texts };
+  };
+  // The last value read of each key: { value, list, texts, ids (id -> item), at (id -> index) }.
+  // An event's old value is the previous event's new value: read once.
   const lastOf = new Map();
-  const parsedIds = (key, value) => {
+  const EMPTY = { value: null, list: [], error: null, texts: null, ids: new Map(), at: null };
+  // A value of ``key`` read: { list (null: not an array), error, ids, ... }.
+  const readValue = (key, value) => {
+    if (value === null || value === undefined) return EMPTY;
     const last = lastOf.get(key);
-    if (last !== undefined && value === last.value) return [last.parsed, last.ids];
-    const p = parse(value);
-    return [p, p.list === null ? null : byId(p.list)];
+    if (last !== undefined && value === last.value) return last;
+    const items = itemsOf(value, last);
+    const read = items !== null ? { value, list: items.list, error: null, texts: items.texts }
+      : { value, texts: null, ...parse(value) };
+    read.ids = read.at = null;
+    if (read.list !== null) {
+      read.ids = new Map();
+      read.at = new Map();
+      for (let i = 0; i < read.list.length; i++) {
+        const id = idOf(read.list[i]);
+        if (id !== null) { read.ids.set(id, read.list[i]); read.at.set(id, i); }
+      }
+    }
+    return read;
   };
   const delta = (oldValue, newValue, key) => {
-    const [before, a0] = parsedIds(key, oldValue);
-    const after = parse(newValue);
+    const before = readValue(key, oldValue);
+    const after = readValue(key, newValue);
+    const a = before.ids || new Map();
     if (after.list === null) {
       lastOf.delete(key);
-      return { added: [], changed: [], removed: [...(a0 || byId(before.list)).keys()], length: null,
+      return { added: [], changed: [], removed: [...a.keys()], length: null,
                parse_error: after.error, raw_sample: String(newValue).slice(0, 200) };
     }
-    const a = a0 || new Map(), b = byId(after.list);
-    lastOf.set(key, { value: newValue, parsed: after, ids: b });
-    const added = [], changed = [], removed = [];
+    if (after !== EMPTY) lastOf.set(key, after);
+    else lastOf.delete(key);
+    const b = after.ids, added = [], changed = [], removed = [];
     for (const [id, item] of b) {
       if (!a.has(id)) added.push(item);
       else if (!same(a.get(id), item)) changed.push(item);
