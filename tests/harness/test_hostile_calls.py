@@ -8,7 +8,7 @@ nothing waits for a tracker timer in real time."""
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, BrowserContext, Page
 
 from harness.history.pagecall import PageResultError
 from harness.history.seal import config_script
@@ -18,6 +18,18 @@ from harness.world.context import INSTRUMENT_JS
 from tests.harness.test_local_locks import START, _clocked, _context, origin  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+
+async def _as_in_a_run(browser: Browser, url: str, init: str) -> tuple[BrowserContext, Page]:
+    """A loaded page whose clock is installed before the instrumentation, as ContextSession.create
+    does (``_clocked`` installs it after)."""
+    context = await browser.new_context()
+    await context.clock.install(time=START / 1000)
+    await context.clock.pause_at(START / 1000)
+    await context.add_init_script(init)
+    page = await context.new_page()
+    await page.goto(url)
+    return context, page
+
 
 # Function.prototype.call/apply drop the stamp's write and cut the harness's tags off a Sync fetch.
 PATCHES_CALLS_JS = """window.log = [];
@@ -39,14 +51,9 @@ setTimeout(() => {
 
 async def test_patched_call_and_apply_drop_no_stamp_and_cut_no_tag(origin: tuple[Browser, str]) -> None:  # noqa: F811
     browser, url = origin
-    context = await browser.new_context()
+    config = {"syncUrl": url + "sync", "watchedKeys": ["t.watched"], "context": "c1"}
+    context, page = await _as_in_a_run(browser, url, config_script(config, b"k" * 32) + "\n;\n" + INSTRUMENT_JS)
     try:
-        await context.clock.install(time=START / 1000)
-        await context.clock.pause_at(START / 1000)
-        config = {"syncUrl": url + "sync", "watchedKeys": ["t.watched"], "context": "c1"}
-        await context.add_init_script(config_script(config, b"k" * 32) + "\n;\n" + INSTRUMENT_JS)
-        page = await context.new_page()
-        await page.goto(url)
         await page.evaluate(PATCHES_CALLS_JS)
         async with page.expect_request(lambda r: "/sync" in r.url) as sent:
             run = await pagetime.run_bulk(page, START + 5_000, ["t.watched"], budget_ms=300)
@@ -226,13 +233,8 @@ __pwClock.controller._advanceNow = function _advanceNow() {};""",
 @pytest.mark.parametrize("case", sorted(FAKE_CLOCK_JS))
 async def test_a_build_cannot_replace_or_shadow_playwrights_clock_controller(origin: tuple[Browser, str], case: str) -> None:  # noqa: F811
     browser, url = origin
-    context = await browser.new_context()
+    context, page = await _as_in_a_run(browser, url, INSTRUMENT_JS)
     try:
-        await context.clock.install(time=START / 1000)  # first, as ContextSession.create does
-        await context.clock.pause_at(START / 1000)
-        await context.add_init_script(INSTRUMENT_JS)
-        page = await context.new_page()
-        await page.goto(url)
         await page.evaluate(FAKE_CLOCK_JS[case])
         run = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300)
         assert run is not None and (run.t, run.fired) == (START + 5_000, 2), run  # was: none fired, or at START
