@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 SEAL_JS = (Path(__file__).resolve().parent / "js" / "seal.js").read_text()
+MAC_CHARS = 64  # a report on the wire is the MAC (hex) followed by the message
 
 
 def config_script(config: dict[str, Any], key: bytes) -> str:
@@ -65,5 +66,6 @@ class ReportGate:
                        "were not made by the instrumentation (a page script forged or replayed them) and were ignored")
         if self.missing:
             out.append(f"isolation: context {context}: {self.missing} report(s) of the instrumentation never arrived "
-                       "(a page script interfered with the reporting channel); the journal is the server-side truth")
+                       "(a page script interfered with the reporting channel, or a page the harness did not open — a "
+                       "popup — sent before its channel was there); the journal is the server-side truth")
         return out

@@ -30,7 +30,7 @@ from harness.history.pagecall import (
     tampered,
 )
 from harness.history.recorder import Recorder
-from harness.history.seal import ReportGate, config_script
+from harness.history.seal import MAC_CHARS, ReportGate, config_script
 from harness.history.sendorder import SendOrder, is_marker
 from harness.world.browser import BrowserChoice
 from server_stub.sync_app import PAGE_TIME_PARAM
@@ -164,6 +164,7 @@ class ContextSession:
     _flush_waiters: dict[str, asyncio.Future[None]] = field(default_factory=dict)  # flush tokens awaited
     gate: ReportGate = field(default_factory=ReportGate)  # opens sealed reports, counts forged ones
     sends: SendOrder = field(init=False)  # numbers each send report at its marker's place
+    _channels: set[asyncio.Task[None]] = field(default_factory=set)  # report channels of popups being set up
 
     def __post_init__(self) -> None:
         self.sends = SendOrder(self.recorder, self.name)
@@ -197,8 +198,6 @@ class ContextSession:
         recorder.sync_marks.pop(name, None)  # a restarted context counts its flush tokens from 1 again
         await context.clock.install(time=(now_ms - 1000) / 1000)
         await context.clock.pause_at(now_ms / 1000)
-        # The binding first: the instrumentation captures it (and removes it from window) at init.
-        await context.expose_binding("__tankReport", session._on_report)
         config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation,
                   "watchedKeys": adapter.watched_keys(), "outboxKey": adapter.outbox_key,
                   "pageTimeTags": page_time_tags}
@@ -232,10 +231,32 @@ class ContextSession:
             return "?"
         return self._page_names.get(id(page), "?")
 
-    async def _on_report(self, source: dict[str, Any], message: Any = None, mac: Any = None, *_: Any) -> None:
-        record = self.gate.open(message, mac)
+    async def _report_channel(self, page: Page, tab: str) -> None:
+        """The tab's send reports: a raw CDP binding on a CDP session of its own (one one-way event
+        per report; a Playwright binding costs about four messages). Added before the tab loads
+        anything, it is on window before any init script of every document the tab loads
+        (navigation, reload, back: Chromium adds it as each document's context is made); the
+        instrumentation captures it and removes it from window. Runtime must be enabled for it."""
+        cdp = await self.context.new_cdp_session(page)
+        cdp.on("Runtime.bindingCalled", lambda params: self._on_report_call(tab, params))
+        await asyncio.gather(cdp.send("Runtime.enable"), cdp.send("Runtime.addBinding", {"name": "__tankReport"}))
+
+    def _on_popup(self, page: Page) -> None:
+        """A page a tab opened itself: its first document ran before its channel was there; its
+        reports that could not go show as a gap (js/instrument.js)."""
+        task = asyncio.ensure_future(self._report_channel(page, self.page_name(page)))
+        self._channels.add(task)
+        task.add_done_callback(lambda t: (self._channels.discard(t), t.cancelled() or t.exception()))
+
+    def _on_report_call(self, tab: str, params: dict[str, Any]) -> None:
+        """``Runtime.bindingCalled`` on a tab's CDP session: "mac" + "load|n|json"."""
+        if params.get("name") != "__tankReport":
+            return
+        payload = params.get("payload")
+        text = payload if isinstance(payload, str) else ""
+        record = self.gate.open(text[MAC_CHARS:] if text else None, text[:MAC_CHARS])
         if record is not None:
-            self.sends.report(self.page_name(source.get("page")), record)
+            self.sends.report(tab, record)
 
     def _on_storage_call(self, params: dict[str, Any]) -> None:
         """``Runtime.bindingCalled`` on the observer's CDP session (no other page has the binding)."""
@@ -298,11 +319,13 @@ class ContextSession:
     # -- tabs ---------------------------------------------------------------------------
     async def new_tab(self, tab: str) -> Page:
         page = await self.context.new_page()
-        await page.add_init_script(f"window.__tankTab = {json.dumps(tab)};")  # seeds its randomness
+        await asyncio.gather(page.add_init_script(f"window.__tankTab = {json.dumps(tab)};"),  # seeds its randomness
+                             self._report_channel(page, tab))
         self.tabs[tab] = page
         self._page_names[id(page)] = tab
         page.on("close", lambda p: self._forget(tab, p))
         page.on("crash", lambda p: self._on_crash(tab, p))
+        page.on("popup", self._on_popup)
         return page
 
     def _forget(self, tab: str, page: Page) -> None:

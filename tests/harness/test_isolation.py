@@ -170,7 +170,9 @@ def test_a_build_that_scans_loopback_and_calls_every_api_changes_nothing_and_is_
         and refused["by_api"].get("proxy", 0) >= 50, refused["by_api"]
     note = next(n for n in result.verdict.notes if n.startswith("isolation:") and "control APIs refused" in n)
     assert "file:scan_loopback.js" in note and "nothing was changed" in note, note
-    assert any("were not made by the instrumentation" in n for n in result.verdict.notes), result.verdict.notes
+    # The reporting channels are out of the page's reach (each a raw CDP binding, removed from window
+    # before any page script, in every frame): nothing forged reached them, nothing went missing.
+    assert not any("report(s)" in n for n in result.verdict.notes), result.verdict.notes
 
 
 @pytest.mark.browser
@@ -213,6 +215,11 @@ FORGER_JS = r"""
     const ctl = window.__playwright__binding__controller__;
     const raw = window.__playwright__binding__;
     try { window.__tankReport(attempt); } catch (e) { tries.push("named report: " + e.message); }
+    try {  // a fresh frame of the page's own: the instrumentation ran there too and took the binding
+      const f = document.createElement("iframe");
+      document.body.appendChild(f);
+      f.contentWindow.__tankReport("00".repeat(32) + "forged|1|" + JSON.stringify(attempt));
+    } catch (e) { tries.push("frame report: " + e.message); }
     try { window.__tankStorage(storage); } catch (e) { tries.push("named storage: " + e.message); }
     for (const name of ["__tankReport", "__tankStorage"]) {
       for (const args of [[storage], [attempt], ["forged|1|" + JSON.stringify(attempt), "00".repeat(32)]]) {
@@ -249,7 +256,10 @@ def test_a_build_calling_the_reporting_channel_forges_nothing(tank_worlds) -> No
     attempted = {i for a in result.history.attempts for i in a.ids}
     assert "forged-0001" not in written | attempted
     assert len(result.history.attempts) == len(reference.history.attempts)
-    assert any("were not made by the instrumentation" in n for n in result.verdict.notes), result.verdict.notes
+    # Out of the page's reach: the named binding is a raw CDP binding of the tab, removed from window
+    # before any page script, in every frame; a forged or replayed report is counted by the gate
+    # (tests/harness/test_send_order.py), here none reached it, and none of the genuine ones is missing.
+    assert not any("report(s)" in n for n in result.verdict.notes), result.verdict.notes
 
 
 def test_the_refusal_note_names_the_build_and_counts_per_api() -> None:

@@ -1,9 +1,8 @@
 """Send reports numbered at their markers' places among the storage writes (harness/history/sendorder.py,
-ContextSession._on_report): the order the id-less matcher reads (``Touches.after``) is the
+ContextSession._on_report_call): the order the id-less matcher reads (``Touches.after``) is the
 page's, whichever of the tab's report and the observer's batch arrives first."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -19,10 +18,10 @@ def _session() -> ContextSession:
 
 
 def _report(session: ContextSession, n: int, record: dict[str, Any], load: str = "L") -> None:
-    """What the tab's binding delivers: "load|n|json" and its MAC."""
+    """What the tab's binding delivers: the MAC, then "load|n|json"."""
     message = f"{load}|{n}|{json.dumps({**record, 'load': load})}"
     mac = hmac.new(session.gate.key, message.encode(), hashlib.sha256).hexdigest()
-    asyncio.run(session._on_report({}, message, mac))
+    session._on_report_call("main", {"name": "__tankReport", "payload": mac + message})
 
 
 def _observer(session: ContextSession, *msgs: dict[str, Any]) -> None:
@@ -78,3 +77,13 @@ def test_the_end_of_a_held_start_closes_it_once_the_start_is_placed() -> None:
     _observer(session, {"sync": "s0000abc", "w": 1.0})
     [attempt] = session.recorder.history(t_page_end=0).attempts
     assert (attempt.outcome, attempt.status, attempt.t_page_end) == ("ok", 200, 9)
+
+
+def test_a_report_without_a_valid_seal_counts_as_forged_and_a_skipped_n_as_missing() -> None:
+    session = _session()
+    for payload in (None, "", "0" * 64 + "L|1|{}", 42):
+        session._on_report_call("main", {"name": "__tankReport", "payload": payload})
+    session._on_report_call("main", {"name": "somethingElse", "payload": "x"})  # not ours
+    assert session.gate.forged == 4
+    _report(session, 3, {**START, "mark": None})
+    assert session.gate.missing == 2 and len(session.recorder.history(t_page_end=0).attempts) == 1

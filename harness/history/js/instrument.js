@@ -243,18 +243,30 @@
 
   // The reporting channel is taken out of the page's reach: the binding and the config (with the
   // sealing function, see seal.js) are captured here and removed from window before any page
-  // script runs. Each report is "load|n|json" sealed with a MAC the page cannot compute, so a page
-  // calling the binding (or Playwright's raw one) forges nothing, and a dropped report leaves a
-  // gap in n.
-  const send = window.__tankReport, seal = cfg.seal, stringify = JSON.stringify;
+  // script runs. The binding is a raw CDP binding of this tab (Runtime.addBinding on the tab's own
+  // CDP session, harness/world/context.py): one one-way message per report, nothing answered.
+  // Each report is "mac" + "load|n|json", sealed with a MAC the page cannot compute, so a page
+  // calling the binding forges nothing, and a dropped report leaves a gap in n. A page the harness
+  // did not open itself (a popup) gets its binding once the harness hears of it: its reports count
+  // from the start, so the first one that gets through shows those that could not as a gap.
+  let send = window.__tankReport;
+  const seal = cfg.seal, stringify = JSON.stringify;
   try { delete window.__tankReport; delete window.__tankConfig; } catch (e) {}
+  if (typeof send !== "function") send = null;
+  const channel = () => {
+    const late = window.__tankReport;
+    if (typeof late !== "function") return null;
+    try { delete window.__tankReport; } catch (e) {}
+    return late;
+  };
   let sent = 0;
   const report = (rec) => {
-    if (typeof send !== "function" || typeof seal !== "function") return;
+    if (typeof seal !== "function") return;
+    sent += 1;
+    if (send === null && (send = channel()) === null) return;
     try {
-      sent += 1;
       const message = load + "|" + sent + "|" + encode({ ...rec, load });
-      send(message, seal(message)).catch(() => {});
+      send(seal(message) + message);
     } catch (e) { /* page closing: the journal is the server-side truth */ }
   };
   const isSync = (url) => {
