@@ -9,7 +9,8 @@ With ``--cdp`` the driver logs its CDP traffic (``DEBUG=pw:protocol``) and those
 counted by the same phases (the driver writes them as they happen; phases are marked in the same
 stream; ``KEEP_LOG=1`` keeps that log). ``--matrix`` runs every bundled scenario once instead.
 CPU by phase is exact for phases that run alone; contexts closed side by side each count the
-whole tree while they overlap. The harness's own CPU leaves out the /proc walks that measure it.
+whole tree while they overlap, and a close is read 0.3 s after it returns (a renderer read while
+it exits is missed by one reading and counted by the next). The harness's own CPU leaves out the /proc walks that measure it.
 
 What it showed (one context, its observer and one tab; load 9-17): create 0.19-0.21 CPU-s, the
 tab 0.08-0.10, its first load 0.10-0.12, close 0.04-0.08; a bare Playwright context with one page
@@ -44,6 +45,7 @@ from harness.world.context import ContextSession
 from harness.world.world import World, WorldOptions
 
 ROOT = Path(__file__).resolve().parent.parent
+CLOSE_SETTLE_S = 0.3
 OPEN_HOME = "name: open_home\ndescription: one visitor opens the home page\njudges: [no_loss]\nsteps:\n  - open: home\n  - advance: 10s\n"
 
 
@@ -105,7 +107,14 @@ def instrument(phases: Phases) -> None:
 
     create = ContextSession.create.__func__  # type: ignore[attr-defined]
     ContextSession.create = classmethod(_phase_wrapped(create, phases, "create"))  # type: ignore[assignment,method-assign]
-    ContextSession.close = _phase_wrapped(ContextSession.close, phases, "close")  # type: ignore[method-assign]
+    close = ContextSession.close
+
+    async def counted_close(self: ContextSession, *args: Any, **kwargs: Any) -> None:
+        async with phases.phase("close"):
+            await close(self, *args, **kwargs)
+            await asyncio.sleep(CLOSE_SETTLE_S)  # the renderers' exit, read while they die, came out negative
+
+    ContextSession.close = counted_close  # type: ignore[method-assign]
     tabs: set[int] = set()  # pages made by new_tab whose first load is still to come
     new_tab, goto = ContextSession.new_tab, Page.goto
 

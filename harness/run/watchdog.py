@@ -69,6 +69,7 @@ class Watchdog:
         self.pages = pages
         self.started = time.monotonic()
         self._pings: dict[int, _Ping] = {}  # page → its unanswered evaluation
+        self._seen: dict[int, float] = {}  # page → when the watchdog first saw it
         self._clock_mark = (time.monotonic(), -1, -1)  # (wall, steps, page time) when time last moved
         self._journal_mark = (time.monotonic(), 0)
 
@@ -130,8 +131,11 @@ class Watchdog:
             if ping is None or ping.task.done():  # answered (or first seen): ask again, in a while
                 if ping is not None and now - ping.sent < STALL_S / PINGS_PER_STALL:
                     continue
-                answer = last_answer(page)
-                if answer is not None and now - answer < STALL_S / PINGS_PER_STALL:
+                # A page just opened counts as answering when first seen: it is asked first a ping
+                # interval later, if nothing of the harness's reached it meanwhile (an evaluation
+                # per page opened — every visitor's observer and tab — went mostly for nothing).
+                answer = max(last_answer(page) or 0.0, self._seen.setdefault(id(page), now))
+                if now - answer < STALL_S / PINGS_PER_STALL:
                     continue  # it answered a clock run or probe meanwhile: not stalled
                 self._pings[id(page)] = _Ping(asyncio.ensure_future(_ping(page)), now, steps, requests, facts, now)
                 continue

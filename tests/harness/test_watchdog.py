@@ -80,6 +80,18 @@ class _Page:
         return 1
 
 
+class _Counted(_Page):
+    """A ``_Page`` that counts the watchdog's pings."""
+
+    def __init__(self, delay_s: float | None) -> None:
+        super().__init__(delay_s)
+        self.pings = 0
+
+    async def evaluate(self, _script: str) -> int:
+        self.pings += 1
+        return await super().evaluate(_script)
+
+
 class _Journal:
     """What the watchdog reads of the stub's journal: a count, never a copy."""
 
@@ -178,16 +190,7 @@ def test_a_page_that_answers_the_harness_is_not_pinged(monkeypatch: pytest.Monke
     monkeypatch.setattr(watchdog, "STALL_S", 1.0)
     monkeypatch.setattr(watchdog, "TICK_S", 0.05)
 
-    class Counted(_Page):
-        def __init__(self, delay_s: float | None) -> None:
-            super().__init__(delay_s)
-            self.pings = 0
-
-        async def evaluate(self, _script: str) -> int:
-            self.pings += 1
-            return await super().evaluate(_script)
-
-    busy = Counted(None)  # answers the harness's calls, never a ping
+    busy = _Counted(None)  # answers the harness's calls, never a ping
 
     async def harness_calls() -> None:
         while True:
@@ -205,7 +208,19 @@ def test_a_page_that_answers_the_harness_is_not_pinged(monkeypatch: pytest.Monke
 
     asyncio.run(watch())
     assert busy.pings == 0
-    silent = Counted(None)
+    silent = _Counted(None)
     pagecall.answered(silent)  # answered once, then nothing: pinged after the interval, then named
     cause = _checks(silent, 5.0)
     assert silent.pings >= 1 and cause is not None and "stopped answering" in cause, cause
+
+
+def test_a_page_just_opened_is_not_pinged_before_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page first seen counts as answering then: its first ping comes a ping interval later (one
+    evaluation per page opened — every visitor's observer and tab — went for nothing). A page that
+    never answers is still named: test_a_page_that_never_answers_is_a_busy_loop."""
+    monkeypatch.setattr(watchdog, "STALL_S", 6.0)  # a ping interval of 1 s against 0.1 s watched
+    monkeypatch.setattr(watchdog, "TICK_S", 0.02)
+
+    fresh = _Counted(None)
+    assert _checks(fresh, 0.1) is None
+    assert fresh.pings == 0
