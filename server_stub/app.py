@@ -51,7 +51,7 @@ class StubServer:
         self.adapter = adapter or Adapter()
         self.store: Store = store if store is not None else MemoryStore({site_id})
         self.journal = Journal(journal_path)
-        self.faults = FaultPlan(seed)
+        self.faults = FaultPlan(seed, run_values=(site_id,))
         self.control_token = control_token or new_token()  # the control app answers only its holder
         self.refusals: list[Refusal] = []  # control requests refused (a page or process that tried)
         self._sync_url_override = _check_url(sync_url) if sync_url is not None else None

@@ -5,7 +5,9 @@ Fault specs (the dict spelling shared by scenarios, the control app and Python) 
 """
 from __future__ import annotations
 
+import hashlib
 import random
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -29,20 +31,37 @@ class Decision:
 
 @dataclass
 class _RandomRule:
-    """One sequence of draws per sending context: with many visitors sending at once, the order
-    their requests reach the stub is real-time order, and one shared sequence would hand a
-    visitor's k-th request a different fate from run to run."""
+    """Draws keyed by what a request is, not by when it arrives: its sending context and its body.
+
+    Many visitors send at once, and one visitor's page sends several requests at one page time (a
+    view, the batch of the page it left, a beacon): the order they reach the stub is real-time
+    order. A shared sequence gave a visitor's 503s to different visitors from run to run; one
+    sequence per context still gave them to different requests of the visitor (pg_many_visitors:
+    duplicated 128 vs 139). So a request's draw comes from (seed, context, a hash of its body, how
+    many requests of that context carried the same body before): the same request gets the same
+    fate whichever arrives first. A request without a body (a preflight) draws from its context's
+    own sequence, in arrival order. What differs between two runs of the same scenario is left out
+    of the body first (``FaultPlan.body_key``): the site id and the loopback ports."""
 
     p: float
     fault: Fault
     seed: int
     rngs: dict[str | None, random.Random] = field(repr=False, default_factory=dict)
+    sent: dict[tuple[str | None, str], int] = field(repr=False, default_factory=dict)
 
-    def draw(self, context: str | None) -> bool:
-        rng = self.rngs.get(context)
-        if rng is None:  # untagged requests share the seed's own sequence
-            rng = self.rngs[context] = random.Random(self.seed if context is None else f"{self.seed}/{context}")
-        return rng.random() < self.p
+    def draw(self, context: str | None, body: str | None = None) -> bool:
+        if body is None:
+            rng = self.rngs.get(context)
+            if rng is None:  # untagged requests share the seed's own sequence
+                rng = self.rngs[context] = random.Random(self.seed if context is None else f"{self.seed}/{context}")
+            return rng.random() < self.p
+        key = (context, body)
+        n = self.sent.get(key, 0)
+        self.sent[key] = n + 1
+        return random.Random(f"{self.seed}/{context}/{body}/{n}").random() < self.p
+
+
+LOOPBACK_PORT = re.compile(rb"(127\.0\.0\.1|localhost|\[::1\]):\d+")  # an ephemeral port: new every run
 
 
 ACTION_KEYS = ("clear", "default", "random", "push", "release")  # what FaultPlan.apply takes, in order
@@ -53,13 +72,16 @@ class FaultPlan:
 
     Precedence: the first *matching* queued fault (consumed), else the default, else the random
     rule, else none (healthy). The random rule draws one number for every request it matches,
-    whether or not a queued/default fault wins, from a sequence of the sending context's own
-    (``_tank_ctx``), so the fate of a context's k-th request depends only on the seed, the context
-    and k — reproducible however the other rules are scripted and however many contexts send at once.
+    whether or not a queued/default fault wins, keyed by the sending context (``_tank_ctx``) and
+    the request's body (``_RandomRule``), so a request's fate depends only on the seed, its
+    context, its body and how often that context sent the same body before — reproducible however
+    the other rules are scripted and in whatever order concurrent requests arrive.
     """
 
-    def __init__(self, seed: int = 1) -> None:
+    def __init__(self, seed: int = 1, run_values: tuple[str, ...] = ()) -> None:
         self._seed = seed
+        # Strings a body carries that are new in every run (the site id): not part of what it is.
+        self._run_values = tuple(v.encode() for v in run_values if v)
         self._queue: list[Fault] = []
         self._default: Fault | None = None
         self._random: _RandomRule | None = None
@@ -147,12 +169,13 @@ class FaultPlan:
         return [c for c in self.changes if c[1] != "scenario"]
 
     # -- deciding ------------------------------------------------------------------------
-    def decide(self, method: str, via: str, context: str | None = None) -> Decision | None:
-        """Choose (and consume) the fault for one arriving request of ``context`` (its sender)."""
+    def decide(self, method: str, via: str, context: str | None = None, body: bytes | None = None) -> Decision | None:
+        """Choose (and consume) the fault for one arrived request of ``context`` (its sender), with
+        its ``body`` once read (a POST) — ``None`` for a request without one (a preflight)."""
         drawn = False
         rnd = self._random
         if rnd is not None and rnd.fault.matches(method, via):
-            drawn = rnd.draw(context)
+            drawn = rnd.draw(context, None if body is None else self.body_key(body))
         for i, fault in enumerate(self._queue):
             if fault.matches(method, via):
                 del self._queue[i]
@@ -162,6 +185,13 @@ class FaultPlan:
         if drawn and rnd is not None:
             return Decision(rnd.fault, "random")
         return None
+
+    def body_key(self, body: bytes) -> str:
+        """What a body carries, the same in two runs of a scenario: its hash without the run's site
+        id and loopback ports (a page URL names the site origin's ephemeral port)."""
+        for value in self._run_values:
+            body = body.replace(value, b"<site>")
+        return hashlib.sha256(LOOPBACK_PORT.sub(rb"\1:<port>", body)).hexdigest()
 
     # -- holding -----------------------------------------------------------------------
     def holding(self) -> bool:

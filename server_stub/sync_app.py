@@ -121,7 +121,7 @@ class SyncApp:
         if request.method != "POST":
             return self._answer(ex, 405, {"ok": False, "error": f"method {request.method} not allowed"},
                                 error="method not allowed", headers={"Allow": "POST, OPTIONS"})
-        return await self._post(ex, self._decide(ex, "POST", via))
+        return await self._post(ex, via)
 
     async def _side(self, ex: _Exchange) -> web.StreamResponse:
         """A declared side endpoint: its preflight is allowed as asked, any other request is read
@@ -139,8 +139,8 @@ class SyncApp:
         self.journal.set_body(ex.seq, raw)
         return self._answer(ex, 200, side.ANSWER)
 
-    def _decide(self, ex: _Exchange, method: str, via: str) -> Fault | None:
-        decision: Decision | None = self.faults.decide(method, via, ex.context)
+    def _decide(self, ex: _Exchange, method: str, via: str, body: bytes | None = None) -> Fault | None:
+        decision: Decision | None = self.faults.decide(method, via, ex.context, body)
         if decision is None:
             return None
         self.journal.update(ex.seq, fault=decision.label())
@@ -153,7 +153,7 @@ class SyncApp:
                 return early
         return self._answer(ex, 204, None, headers=cors.preflight_headers(ex.request.headers))
 
-    async def _post(self, ex: _Exchange, fault: Fault | None) -> web.StreamResponse:
+    async def _post(self, ex: _Exchange, via: str) -> web.StreamResponse:
         try:
             async with asyncio.timeout(self.body_timeout_s):
                 raw, parsed = await self._read(ex)
@@ -163,6 +163,10 @@ class SyncApp:
             return web.Response(status=400)
         self.journal.set_body(ex.seq, raw)
         self.journal.update(ex.seq, events=parsed.events, error=parsed.error)
+        # Decided once the body is here: the random rule draws by what the request carries, not by
+        # when it arrived (concurrent requests arrive in real-time order). A request whose body
+        # never came whole takes no fault.
+        fault = self._decide(ex, "POST", via, raw)
         late = fault is not None and fault.kind in ("delay", "process_then_fail")
         if fault is not None and not late:
             early = await self._before(ex, fault)

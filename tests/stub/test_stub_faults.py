@@ -144,6 +144,44 @@ def test_each_context_draws_its_own_sequence_whatever_the_arrival_order() -> Non
     assert 20 <= sum(sum(v) for v in drawn.values()) <= 60  # p=0.2 of 200: mean 40, sd ~5.7
 
 
+def test_a_contexts_concurrent_requests_get_their_fates_whatever_the_arrival_order() -> None:
+    """One visitor's page sends several requests at one page time (a view, the batch of the page it
+    left, a retry): they reach the stub in real-time order. Each gets the fate of what it carries;
+    the same body sent again draws afresh (a retry is not doomed to its first fate)."""
+    bodies = [f'{{"events": [{{"meta": {{"eid": "e{i}"}}}}]}}'.encode() for i in range(12)]
+    resent = [bodies[0]] * 12  # one batch retried
+
+    def fates(order: list[bytes]) -> dict[bytes, list[bool]]:
+        plan = FaultPlan(seed=5)
+        plan.random(0.5, {"status": 503}, seed=5)
+        out: dict[bytes, list[bool]] = {}
+        for body in order:
+            out.setdefault(body, []).append(plan.decide("POST", "fetch", "visitor1", body) is not None)
+        return out
+
+    forward = fates(bodies)
+    assert forward == fates(bodies[::-1])
+    assert 1 <= sum(v for [v] in forward.values()) <= 11  # p=0.5 of 12
+    assert forward != fates([b"x" + b for b in bodies])  # the body decides
+    again = fates(resent)[bodies[0]]
+    assert True in again and False in again
+
+
+def test_two_runs_draw_alike_though_their_site_id_and_ports_differ() -> None:
+    """A body names the run's fresh site id and the site origin's ephemeral port: neither is part
+    of what the request is (the second run of pg_many_visitors otherwise drew anew)."""
+    def fates(site: str, port: int) -> list[bool]:
+        plan = FaultPlan(seed=5, run_values=(site,))
+        plan.random(0.5, {"status": 503}, seed=5)
+        return [plan.decide("POST", "fetch", "visitor1",
+                            f'{{"s": "{site}", "u": "http://127.0.0.1:{port}/?e={i}"}}'.encode()) is not None
+                for i in range(16)]
+
+    first = fates("site-a-5-18c97f", 46077)
+    assert first == fates("site-a-5-9f93f8", 34447)
+    assert True in first and False in first
+
+
 def test_random_seed_defaults_to_the_plan_seed_and_none_clears() -> None:
     a, b = FaultPlan(seed=3), FaultPlan(seed=3)
     a.random(0.5, {"close": True})
@@ -305,9 +343,10 @@ async def test_preflight_fault_only_when_asked(stub: StubServer, http: aiohttp.C
 
 async def test_seeded_random_over_http_matches_the_plan(stub: StubServer, http: aiohttp.ClientSession,
                                                         event: EventFactory) -> None:
-    expected_plan = FaultPlan()
+    expected_plan = FaultPlan(run_values=(stub.site_id,))
     expected_plan.random(0.5, {"status": 503}, seed=42)
-    expected = [503 if expected_plan.decide("POST", "fetch") else 200 for _ in range(16)]
+    bodies = [json.dumps(event(f"e{i}")).encode() for i in range(16)]  # as aiohttp sends json=
+    expected = [503 if expected_plan.decide("POST", "fetch", None, b) else 200 for b in bodies]
     stub.faults.random(0.5, {"status": 503}, seed=42)
     got = [(await send(http, stub, event(f"e{i}")))[0] for i in range(16)]
     assert got == expected and 503 in got and 200 in got
