@@ -233,8 +233,8 @@ class ContextSession:
 
     async def _report_channel(self, page: Page, tab: str) -> None:
         """The tab's send reports: a raw CDP binding on a CDP session of its own (one one-way event
-        per report; a Playwright binding costs about four messages). Added before the tab loads
-        anything, it is on window before any init script of every document the tab loads
+        per report; a Playwright binding cost five messages: the call, its object made and disposed,
+        the answer and its reply). Added before the tab loads anything, it is on window before any init script of every document the tab loads
         (navigation, reload, back: Chromium adds it as each document's context is made); the
         instrumentation captures it and removes it from window. Runtime must be enabled for it."""
         cdp = await self.context.new_cdp_session(page)
@@ -242,8 +242,9 @@ class ContextSession:
         await asyncio.gather(cdp.send("Runtime.enable"), cdp.send("Runtime.addBinding", {"name": "__tankReport"}))
 
     def _on_popup(self, page: Page) -> None:
-        """A page a tab opened itself: its first document ran before its channel was there; its
-        reports that could not go show as a gap (js/instrument.js)."""
+        """A page a tab opened itself: its channel comes once the harness hears of it — in time
+        while the popup still loads its document, else its reports before it show as a gap
+        (js/instrument.js)."""
         task = asyncio.ensure_future(self._report_channel(page, self.page_name(page)))
         self._channels.add(task)
         task.add_done_callback(lambda t: (self._channels.discard(t), t.cancelled() or t.exception()))
