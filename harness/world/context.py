@@ -234,9 +234,10 @@ class ContextSession:
     async def _report_channel(self, page: Page, tab: str) -> None:
         """The tab's send reports: a raw CDP binding on a CDP session of its own (one one-way event
         per report; a Playwright binding cost five messages: the call, its object made and disposed,
-        the answer and its reply). Added before the tab loads anything, it is on window before any init script of every document the tab loads
-        (navigation, reload, back: Chromium adds it as each document's context is made); the
-        instrumentation captures it and removes it from window. Runtime must be enabled for it."""
+        the answer and its reply). Added before the tab loads anything, it is on window before any
+        init script of every document the tab loads (navigation, reload, back: Chromium adds it as
+        each document's context is made); the instrumentation captures it and removes it from
+        window. Runtime must be enabled for it."""
         cdp = await self.context.new_cdp_session(page)
         cdp.on("Runtime.bindingCalled", lambda params: self._on_report_call(tab, params))
         await asyncio.gather(cdp.send("Runtime.enable"), cdp.send("Runtime.addBinding", {"name": "__tankReport"}))
