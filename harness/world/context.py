@@ -235,7 +235,7 @@ class ContextSession:
         """The tab's send reports: a raw CDP binding on a CDP session of its own (one one-way event
         per report; a Playwright binding cost five messages: the call, its object made and disposed,
         the answer and its reply). Added before the tab loads anything, it is on window before any
-        init script of every document the tab loads (navigation, reload, back: Chromium adds it as
+        init script of every document the tab loads (measured: first load, navigation, reload; Chromium adds it as
         each document's context is made); the instrumentation captures it and removes it from
         window. Runtime must be enabled for it."""
         cdp = await self.context.new_cdp_session(page)
