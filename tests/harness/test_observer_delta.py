@@ -4,6 +4,7 @@ items structurally: it must say exactly what re-parsing both values and comparin
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -31,25 +32,30 @@ VALUES = [None, '[{"id":1,"a":{"x":1,"y":2}}]', '[{"id":1,"a":{"y":2,"x":1}}]', 
           '[{"id":2,"b":"0"},{"id":"3","t":true}]', '[{"id":2,"b":"0"},{"id":"3","t":false}]', None]
 
 
-@pytest.mark.browser
-def test_the_cached_delta_says_what_reparsing_says() -> None:
+def _in_observer_page(script: str, arg: Any = None) -> Any:
+    """``script`` evaluated in a blank page running observer.js (its delta is ``window.__tankDelta``)."""
     from playwright.sync_api import sync_playwright
 
-    # Chained per key (the cached path), keys interleaved, and every pair out of order (a miss).
-    pairs = [(VALUES[i - 1], VALUES[i], k) for i in range(1, len(VALUES)) for k in ("outbox", "dead")]
-    pairs += [(VALUES[j], VALUES[i], "outbox") for i in range(len(VALUES)) for j in range(len(VALUES)) if j not in (i - 1, i)]
     with sync_playwright() as p:
         browser = p.chromium.launch(**find_browser(p).launch_kwargs())  # type: ignore[arg-type]
         try:
             page = browser.new_page()
             page.evaluate("() => { window.__tankStorage = async () => {}; }")
             page.evaluate("() => {" + OBSERVER_JS + "}")
-            got = page.evaluate("""([pairs, plain]) => { const ref = eval(plain);
+            return page.evaluate(script, arg)
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_the_cached_delta_says_what_reparsing_says() -> None:
+    # Chained per key (the cached path), keys interleaved, and every pair out of order (a miss).
+    pairs = [(VALUES[i - 1], VALUES[i], k) for i in range(1, len(VALUES)) for k in ("outbox", "dead")]
+    pairs += [(VALUES[j], VALUES[i], "outbox") for i in range(len(VALUES)) for j in range(len(VALUES)) if j not in (i - 1, i)]
+    got = _in_observer_page("""([pairs, plain]) => { const ref = eval(plain);
                 return pairs.map(([o, n, k]) => { const d = window.__tankDelta(o, n, k);
                     return [JSON.stringify([d.added, d.changed, d.removed, d.length]),
                             JSON.stringify(Object.values(ref(o, n)))]; }); }""", [pairs, PLAIN])
-        finally:
-            browser.close()
     differ = [(pair, mine, ref) for pair, (mine, ref) in zip(pairs, got) if mine != ref]
     assert not differ, json.dumps(differ[:3])
 
@@ -111,15 +117,7 @@ FUZZ = """(seed) => {
 def test_item_by_item_reading_says_what_reparsing_says_on_generated_values() -> None:
     """The observer reuses the parsed item of an exact item text of the key's last value and parses
     the rest: whatever a build writes, the delta (and a broken value's error) is the plain rule's."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(**find_browser(p).launch_kwargs())  # type: ignore[arg-type]
-        try:
-            page = browser.new_page()
-            page.evaluate("() => { window.__tankStorage = async () => {}; }")
-            page.evaluate("() => {" + OBSERVER_JS + "}")
-            differ = page.evaluate("""([fuzz, plain, seeds]) => { const gen = eval(fuzz), ref = eval(plain);
+    differ = _in_observer_page("""([fuzz, plain, seeds]) => { const gen = eval(fuzz), ref = eval(plain);
                 const errOf = (v) => { try { const x = JSON.parse(v); return Array.isArray(x) ? null : "array"; }
                                        catch (e) { return "not JSON: " + String(e.message || e); } };
                 const differ = [];
@@ -140,8 +138,6 @@ def test_item_by_item_reading_says_what_reparsing_says_on_generated_values() -> 
                 }
                 return differ.slice(0, 3);
             }""", [FUZZ, PLAIN, list(range(1, 26))])
-        finally:
-            browser.close()
     assert not differ, json.dumps(differ)
 
 
@@ -149,15 +145,7 @@ def test_item_by_item_reading_says_what_reparsing_says_on_generated_values() -> 
 def test_a_write_that_changes_one_entry_parses_only_that_entry() -> None:
     """What makes a day-long run cheap: a 100-entry outbox written again with one entry shed in the
     middle, the oldest dead letter dropped and one entry added parses the added entry alone."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(**find_browser(p).launch_kwargs())  # type: ignore[arg-type]
-        try:
-            page = browser.new_page()
-            page.evaluate("() => { window.__tankStorage = async () => {}; }")
-            page.evaluate("() => {" + OBSERVER_JS + "}")
-            counts = page.evaluate("""() => {
+    counts = _in_observer_page("""() => {
                 const parse = JSON.parse;
                 let parsed = 0;
                 JSON.parse = function (text) { parsed++; return parse.apply(this, arguments); };
@@ -176,7 +164,5 @@ def test_a_write_that_changes_one_entry_parses_only_that_entry() -> None:
                 JSON.parse = parse;
                 return counts;
             }""")
-        finally:
-            browser.close()
     assert counts[0] == [100, 100, 0]  # the first value: every entry
     assert counts[1:] == [[1, 1, 1]] * 19
