@@ -31,6 +31,7 @@ class SendOrder:
     context: str
     _held: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # marker -> report waiting for it
     _places: dict[str, int] = field(default_factory=dict)  # marker -> its place, the report not there yet
+    released: int = 0  # reports numbered by arrival because their marker never came
 
     def report(self, tab: str, record: dict[str, Any]) -> None:
         """A send report of ``tab``: numbered now, at its marker's place, or when the marker comes."""
@@ -58,11 +59,22 @@ class SendOrder:
         """The markers of the reports held now."""
         return frozenset(self._held)
 
-    def release(self, marks: frozenset[str] | None = None) -> None:
+    def release(self, marks: frozenset[str] | None = None) -> int:
         """Number the held reports (``marks``: those of them; default: all) whose marker never came
         (the observer gone): in arrival order, now. Called once every page's writes up to their
         sends are in: after a flush (for the reports held when it began: a send started during the
         flush may still have its marker on the way), the final read, the close."""
-        for mark in [m for m in self._held if marks is None or m in marks]:
+        due = [m for m in self._held if marks is None or m in marks]
+        for mark in due:
             tab, record = self._held.pop(mark)
             self.recorder.on_attempt(self.context, tab, record)
+        self.released += len(due)
+        return len(due)
+
+    def note(self) -> str | None:
+        """What the report should say when sends were numbered without their marker."""
+        if not self.released:
+            return None
+        return (f"context {self.context}: {self.released} send report(s) numbered by arrival: their storage "
+                "marker never reached the observer (the page's storage events stopped); an id-less build's "
+                "sends may be credited to a neighbouring identical outbox entry")

@@ -145,6 +145,8 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                 run.notes.extend(await asyncio.wait_for(capture_pages(run.live_sessions(), staging), FINAL_READ_S))
             except asyncio.TimeoutError:
                 run.notes.append("screenshots could not be taken (a page stopped answering)")
+        for session in run.live_sessions():  # no send report waits for a marker past this point
+            session.sends.release()
         run.notes.extend(run.clock.notes)
         run.notes.extend(w for s in run.live_sessions() for w in s.notes())
         rows, rows_source, rows_problem = await _read_rows(store, site_id)

@@ -290,7 +290,8 @@ class ContextSession:
 
     def notes(self) -> list[str]:
         """Warnings plus what the reporting channels refused."""
-        return [*self.warnings, *self.gate.notes(self.name)]
+        order = self.sends.note()
+        return [*self.warnings, *self.gate.notes(self.name), *([order] if order else [])]
 
     # -- page console and errors ----------------------------------------------------------
     def _message_page(self, page: Page | None) -> str | None:

@@ -70,6 +70,20 @@ def test_without_a_marker_a_report_is_numbered_on_arrival_and_a_lost_one_at_the_
     assert _order(session) == ["send fetch", "write b", "send fetch"]
 
 
+def test_a_report_whose_marker_never_comes_is_kept_and_named_in_the_notes() -> None:
+    """The end of a run releases every held report (a failed final read must not drop an attempt),
+    and the report says that those sends were numbered by arrival."""
+    session = _session()
+    assert session.notes() == []
+    _report(session, 1, START)  # the observer stopped: its marker never comes
+    assert not session.recorder.history(t_page_end=0).attempts
+    assert session.sends.release() == 1
+    assert [a.via for a in session.recorder.history(t_page_end=0).attempts] == ["fetch"]
+    [note] = session.notes()
+    assert "1 send report(s) numbered by arrival" in note and note.startswith("context c:")
+    assert session.sends.release() == 0  # nothing is numbered twice
+
+
 def test_the_end_of_a_held_start_closes_it_once_the_start_is_placed() -> None:
     session = _session()
     _report(session, 1, START)
