@@ -186,9 +186,26 @@ class VirtualClock:
         due = {id(s) for s in sessions if stop >= horizon or id(s) == bulk_ran or self._has_work(s, stop)}
         self._move(max(self.now, stop))  # before the timers fire: a request they start is stamped with their time
         # The tabs only: the observer page runs no timers and dates nothing by its own clock.
-        runs = await asyncio.gather(*(self._page_to(s, name, p, stop) for s, name, p in tabs if id(s) in due))
+        stepped = [(s, name, p) for s, name, p in tabs if id(s) in due]
+        runs = await asyncio.gather(*(self._page_to(s, name, p, stop) for s, name, p in stepped))
         self.timers += sum(r.fired for r in runs if r is not None)
-        self._unchanged = {id(s) for s in sessions} - due
+        self._unchanged = ({id(s) for s in sessions} - due) | self._left_idle(tabs, stepped, runs)
+
+    def _left_idle(self, tabs: list, stepped: list, runs: list) -> set[int]:  # noqa: ANN001
+        """Contexts of one tab whose run left nothing open: what the run read at its end is their
+        probe (``PageRun.probe``, read after the last timer's task, as the next probe would), so
+        the settle that follows does not ask them again — one page call per context and stop
+        instead of two. A context with work open, or with two tabs (one tab's run may start work
+        in the other through storage events), is probed as before."""
+        tabs_of: dict[int, int] = {}
+        for s, _, _ in tabs:
+            tabs_of[id(s)] = tabs_of.get(id(s), 0) + 1
+        idle: set[int] = set()
+        for (s, _, _), run in zip(stepped, runs):
+            if run is not None and run.idle and run.probe is not None and tabs_of[id(s)] == 1:
+                self._seen[id(s)] = run.probe
+                idle.add(id(s))
+        return idle
 
     def _lone(self, sessions: list[ContextSession], tabs: list, stop: int,  # noqa: ANN001
               horizon: int) -> tuple[tuple | None, int]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Page
 
@@ -94,7 +94,13 @@ RUN_TO_JS = """async (to) => {
   let fired = 0, n;
   while ((n = await fireInstant(c, ticks, errors)) > 0) fired += n;
   c._advanceNow(ticks);
-  return { t: c._now.time, fired, errors, why: "done" };
+  // What a probe right after would read (the last timer's task has ended): the clock skips that
+  // round trip for a page left with nothing open (``PageRun.probe``).
+  const next = firstTimer(c, undefined, B);
+  const probe = [window.__tankInflight || 0, window.__tankLocks || 0,
+                 next ? c._now.time + (next.callAt - c._now.ticks) : null,
+                 window.__tankLockWaits || {}, window.__tankLocksHeld || {}];
+  return { t: c._now.time, fired, errors, why: "done", probe };
 }"""
 
 RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
@@ -179,6 +185,14 @@ class PageRun:
     fired: int = 0
     why: str = "done"
     errors: list[tuple[int, str, str]] = field(default_factory=list)
+    # (sends in flight, Web Locks pending, next due timer, lock grants on their way) read at the
+    # end of a ``run_to``, as a probe of the page would read them then; None when not read.
+    probe: tuple[int, int, int | None, int] | None = None
+
+    @property
+    def idle(self) -> bool:
+        """The run left nothing open in the page (no send, lock or lock grant): known without a probe."""
+        return self.probe is not None and self.probe[0] + self.probe[1] + self.probe[3] == 0
 
 
 async def run_to(page: Page, to: int) -> PageRun | None:
@@ -187,7 +201,18 @@ async def run_to(page: Page, to: int) -> PageRun | None:
     if not ok or r is None:  # navigating, closing or crashed: its new document replays the log
         return None
     require(r, "the page clock's run", RUN_KEYS)
-    return PageRun(int(r["t"]), int(r["fired"]), "done", [tuple(e) for e in r["errors"]])  # type: ignore[misc]
+    return PageRun(int(r["t"]), int(r["fired"]), "done", [tuple(e) for e in r["errors"]],  # type: ignore[misc]
+                   _probe(r.get("probe")))
+
+
+def _probe(raw: Any) -> tuple[int, int, int | None, int] | None:
+    """A run's closing probe as ``ContextSession.probe_detail`` sums one tab: a grant is on its way
+    for a lock name waited for that the tab does not hold. None when it is not that shape."""
+    if not (isinstance(raw, list) and len(raw) == 5 and isinstance(raw[3], dict) and isinstance(raw[4], dict)):
+        return None
+    inflight, locks, due, waits, held = raw
+    granting = sum(int(n) for name, n in waits.items() if name not in held)
+    return int(inflight), int(locks), (None if due is None else int(due)), granting
 
 
 async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0,
