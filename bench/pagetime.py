@@ -191,6 +191,35 @@ class WallIn:
             setattr(owner, attr, original)
 
 
+class Messages:
+    """Messages the harness sends to the Playwright driver, by method (``Frame.evaluateExpression``
+    is a page evaluation: clock runs, probes, flushes), counted while the block runs. Counts move
+    with what a change does, not with the machine's load."""
+
+    def __enter__(self) -> "Messages":
+        from playwright._impl.connection import Connection  # the one door every call goes through
+
+        self.counts: dict[str, int] = {}
+        self._owner, self._send = Connection, Connection.send_message_to_server
+
+        def counted(conn: object, obj: object, method: str, *args: object, **kwargs: object) -> object:
+            key = f"{type(obj).__name__}.{method}"
+            self.counts[key] = self.counts.get(key, 0) + 1
+            return self._send(conn, obj, method, *args, **kwargs)
+
+        Connection.send_message_to_server = counted  # type: ignore[method-assign,assignment]
+        return self
+
+    def take(self) -> tuple[int, int]:
+        """(messages, page evaluations) since the last take."""
+        out = (sum(self.counts.values()), self.counts.get("Frame.evaluateExpression", 0))
+        self.counts = {}
+        return out
+
+    def __exit__(self, *exc: object) -> None:
+        self._owner.send_message_to_server = self._send  # type: ignore[method-assign]
+
+
 def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
@@ -347,20 +376,23 @@ async def soak(counts: list[int], parallel: int | None) -> None:
 
     async def timed_arrive(*args: object, **kwargs: object) -> None:  # the arrivals apart from what follows
         t0, c0 = time.monotonic(), tree_cpu_s()
+        messages.take()
         await arrive(*args, **kwargs)  # type: ignore[arg-type]
-        arrivals.update(wall=time.monotonic() - t0, cpu={k: v - c0.get(k, 0.0) for k, v in tree_cpu_s().items()})
+        arrivals.update(wall=time.monotonic() - t0, cpu={k: v - c0.get(k, 0.0) for k, v in tree_cpu_s().items()},
+                        messages=messages.take())
 
     scenario_mod.arrive = timed_arrive  # type: ignore[assignment]
     per: list[tuple[int, float]] = []
     for count in counts or [base.visitors.count]:
         scenario = dataclasses.replace(base, visitors=dataclasses.replace(base.visitors, count=count))
         c0, l0 = cpu_s(), os.getloadavg()[0]
-        with PeakMemory() as mem:
+        with PeakMemory() as mem, Messages() as messages:
             # A budget past the target: on a loaded machine the figure is still measured, not cut off.
             async with World(WorldOptions(ingest="memory", scenario_timeout_s=SOAK_BUDGET_S)) as world:
                 t0 = time.monotonic()
                 r = await run_scenario(world, scenario, load_build("reference"), Adapter())
                 wall = time.monotonic() - t0
+                rest = messages.take()
         cpu = cpu_s() - c0
         per.append((count, cpu))
         v = r.verdict
@@ -373,9 +405,11 @@ async def soak(counts: list[int], parallel: int | None) -> None:
               f"verdict {'STOPPED' if r.error else ('PASS' if v.passed else 'FAIL')}  error {r.error}")
         if arrivals:  # page time stands still while visitors arrive; the clock's stops come after
             kinds = arrivals["cpu"]  # type: ignore[assignment]
+            sent, evals = arrivals["messages"]  # type: ignore[misc]
             print(f"soak    {count} visitors: arrivals wall {arrivals['wall']:.1f} s  cpu {sum(kinds.values()):.1f} s ("
                   + " ".join(f"{k} {c:.1f}" for k, c in sorted(kinds.items(), key=lambda kc: -kc[1]))
-                  + f"); the rest (clock stops, settle, close) wall {wall - arrivals['wall']:.1f} s")  # type: ignore[operator]
+                  + f")  driver messages {sent} (page evaluations {evals}); the rest (clock stops, settle, close) "
+                  f"wall {wall - arrivals['wall']:.1f} s  driver messages {rest[0]} (page evaluations {rest[1]})")  # type: ignore[operator]
             arrivals.clear()
     scenario_mod.arrive = arrive  # type: ignore[assignment]
     for (n0, c0_), (n1, c1) in zip(per, per[1:]):
