@@ -4,7 +4,7 @@ Playwright's ``page.click`` proves the element visible, enabled, stable and the 
 centre in several round trips between the driver, the browser and the page (~25 ms of CPU a click
 on this machine, against ~9 ms for one page call and the mouse events): at a hundred visitors with
 five clicks each that is most of a visitor's click cost. Here one page call finds the element,
-scrolls it into view if it is not, and checks it the same way — a box, visible, not disabled, and
+scrolls it into view if it is not, and checks it the same way — a box, visible, not disabled (nor aria-disabled), and
 the element (or a child of it) is what sits at its centre — then the browser's own input pipeline
 presses and releases the mouse there (``Input.dispatchMouseEvent``: ``isTrusted`` events, the
 page's default actions, as a person's click). Anything else — no such element yet, hidden, covered,
@@ -19,7 +19,8 @@ from harness.history.pagecall import answered, parse_result, returning_json
 
 LOCATE_JS = """(selector) => {
   const el = document.querySelector(selector);
-  if (!el || !el.isConnected || el.matches(":disabled")) return null;
+  // Playwright's enabled check also reads aria-disabled (on the element or an ancestor): left to it.
+  if (!el || !el.isConnected || el.matches(":disabled") || el.closest('[aria-disabled="true"]')) return null;
   if (typeof el.checkVisibility === "function" && !el.checkVisibility({ visibilityProperty: true })) return null;
   let r = el.getBoundingClientRect();
   if (!(r.width > 0 && r.height > 0)) return null;

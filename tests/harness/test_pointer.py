@@ -17,6 +17,8 @@ pytestmark = pytest.mark.browser
 HTML = """<html><body style="margin:0">
 <a id="tel" href="#called">+90 555 000 00 00</a>
 <button id="off" disabled>off</button>
+<a id="aria" href="#a" aria-disabled="true">aria-disabled</a>
+<div aria-disabled="true"><a id="inaria" href="#b">inside aria-disabled</a></div>
 <button id="hidden" style="visibility:hidden">hidden</button>
 <div style="position:relative"><button id="covered">covered</button>
   <div style="position:absolute;inset:0;background:#fff"></div></div>
@@ -56,7 +58,8 @@ async def test_a_target_below_the_fold_is_scrolled_into_view_then_clicked(page: 
 
 
 @pytest.mark.asyncio(loop_scope="module")
-@pytest.mark.parametrize("selector", ["#nothing", "#off", "#hidden", "#covered", "div >> text=x"])
+@pytest.mark.parametrize("selector", ["#nothing", "#off", "#aria", "#inaria", "#hidden", "#covered",
+                                      "div >> text=x"])
 async def test_what_the_quick_check_cannot_vouch_for_is_left_to_playwright(page: Page, selector: str) -> None:
     assert await pointer.locate(page, selector) is None
 
