@@ -17,7 +17,7 @@ from harness.contract.history import Intent
 from harness.driver import pointer
 from harness.run.state import ScenarioRun, StepFailed
 from harness.scenario import model as m
-from harness.world.context import ContextSession
+from harness.world.context import SYNC_KEY, ContextSession
 
 # What a click on a named target must make the build enqueue (SPEC §2 auto events), and the
 # named links that leave the page: both declared with the site in ``harness.contract.site``.
@@ -137,18 +137,24 @@ async def click(run: ScenarioRun, step: m.Click) -> None:
         await run.flush()
         run.op("advance", detail={"ms": gap, "mode": "run", "human_gap": True})
         await run.clock.advance(gap, "run")
-    await session.flush()
+    found: list[object] = ["scroll"]  # what the clicked tab's flush write found (default: locate again)
+
+    async def locate_marking(token: str) -> bool | None:  # the flush and the click's locate: one page call
+        wrote, found[0] = await pointer.locate_marking(page, step.selector, (SYNC_KEY, token))
+        return wrote
+
+    await session.flush(via=page, write=locate_marking)
     if step.target in NAVIGATING_CLICKS:
         run.op("navigate", session=session, tab=step.tab, detail={"click": step.target},
                intents=_view(run, session, step.tab))
         async with page.expect_navigation(wait_until="load"):
-            await pointer.click(page, step.selector)
+            await pointer.click(page, step.selector, found[0])
         await _after_unload(run, session)
         return
     event = CLICK_EVENTS.get(step.target)
     intents = (run.intent(session, step.tab, *event),) if event else ()
     run.op("click", session=session, tab=step.tab, detail={"target": step.target}, intents=intents)
-    await pointer.click(page, step.selector)
+    await pointer.click(page, step.selector, found[0])
     await run.clock.settle(session)
 
 

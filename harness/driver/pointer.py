@@ -13,18 +13,26 @@ errors are unchanged.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.async_api import Page
 
 from harness.history.pagecall import answered, parse_result, returning_json
 
-LOCATE_JS = """(selector) => {
-  const el = document.querySelector(selector);
+LOCATE_JS = """([selector, mark]) => {
+  // A flush sentinel written first (see locate_marking): the step's op is recorded only after it.
+  let wrote = null;
+  if (mark) { try { localStorage.setItem(mark[0], mark[1]); wrote = true; } catch (e) { wrote = false; } }
+  const point = ((el) => {  // a selector querySelector refuses (Playwright's own syntax): null, Playwright decides
   // Playwright's enabled check also reads aria-disabled (on the element or an ancestor): left to it.
   if (!el || !el.isConnected || el.matches(":disabled") || el.closest('[aria-disabled="true"]')) return null;
   if (typeof el.checkVisibility === "function" && !el.checkVisibility({ visibilityProperty: true })) return null;
   let r = el.getBoundingClientRect();
   if (!(r.width > 0 && r.height > 0)) return null;
   if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) {
+    // A scroll's events come after the sentinel and could be recorded before the step's op:
+    // with a sentinel, scrolling is left to the plain locate after the op.
+    if (mark) return "scroll";
     el.scrollIntoView({ block: "center", inline: "center" });  // as Playwright does, only when needed
     r = el.getBoundingClientRect();
   }
@@ -32,6 +40,8 @@ LOCATE_JS = """(selector) => {
   if (!(x >= 0 && y >= 0 && x < innerWidth && y < innerHeight)) return null;
   const hit = document.elementFromPoint(x, y);
   return hit && (hit === el || el.contains(hit)) ? [x, y] : null;
+  })((() => { try { return document.querySelector(selector); } catch (e) { return null; } })());
+  return [wrote, point];
 }"""
 LOCATE_CALL = returning_json(LOCATE_JS)
 
@@ -39,21 +49,37 @@ LOCATE_CALL = returning_json(LOCATE_JS)
 async def locate(page: Page, selector: str) -> tuple[float, float] | None:
     """Where a person would click ``selector`` (viewport pixels), or None when the quick check
     cannot say (the caller then lets Playwright wait and decide)."""
+    return (await _locate(page, selector, None))[1]
+
+
+async def locate_marking(page: Page, selector: str, mark: tuple[str, str]) -> tuple[bool | None, Any]:
+    """Write the flush sentinel ``mark`` (key, token) in the page and locate ``selector`` in the same
+    page call: the flush before a click costs no round trip of its own in the clicked tab. Returns
+    whether the sentinel was written (None: the call failed, the page is navigating) and the point,
+    or ``"scroll"`` when the target must be scrolled to first — done by :func:`click` after the step's
+    op is recorded, as without a sentinel (its scroll events are the click's)."""
+    return await _locate(page, selector, mark)
+
+
+async def _locate(page: Page, selector: str, mark: tuple[str, str] | None) -> tuple[bool | None, Any]:
     try:
-        raw = await page.evaluate(LOCATE_CALL, selector)
-        found = parse_result(raw, "a click target")
+        raw = await page.evaluate(LOCATE_CALL, [selector, list(mark) if mark else None])
+        wrote, found = parse_result(raw, "a click target")
     except Exception:  # noqa: BLE001 - a bad selector, a navigating page, patched builtins: Playwright decides
-        return None
+        return None, None
     answered(page)
+    if found == "scroll" and mark:
+        return wrote, "scroll"
     if not (isinstance(found, list) and len(found) == 2 and all(isinstance(v, (int, float)) for v in found)):
-        return None
-    return float(found[0]), float(found[1])
+        return wrote, None
+    return wrote, (float(found[0]), float(found[1]))
 
 
-async def click(page: Page, selector: str) -> None:
+async def click(page: Page, selector: str, located: Any = "scroll") -> None:
     """Click ``selector`` with trusted mouse events where a person would; Playwright's own click
-    (auto-waiting, actionability checks, its errors) when the quick check does not find it clickable."""
-    point = await locate(page, selector)
+    (auto-waiting, actionability checks, its errors) when the quick check does not find it clickable.
+    ``located``: what :func:`locate_marking` found just before (default: locate now)."""
+    point = await locate(page, selector) if located == "scroll" else located
     if point is None:
         await page.click(selector)
         return

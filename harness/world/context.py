@@ -12,6 +12,7 @@ import json
 import shutil
 import tempfile
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -366,8 +367,13 @@ class ContextSession:
             FILLER_PREFIX,
         )
 
-    async def flush(self, timeout_s: float = 2.0) -> None:
+    async def flush(self, timeout_s: float = 2.0, via: Page | None = None,
+                    write: Callable[[str], Awaitable[bool | None]] | None = None) -> None:
         """Make sure every write the tabs made so far has reached the recorder.
+
+        ``write(token)`` writes tab ``via``'s sentinel in a page call the step makes anyway (a
+        click's locate: ``pointer.locate_marking``) and says whether it wrote (None: it failed, the
+        ordinary write is made).
 
         Each live tab writes a sentinel value; storage events from one writer arrive in order,
         so once the observer reports the sentinel, that tab's earlier writes are in (and the
@@ -377,11 +383,13 @@ class ContextSession:
         for page in self.live_tabs():
             self._sync_counter += 1
             token = f"{self._sync_counter:08d}"
+            wrote = await write(token) if write is not None and page is via else None
             try:
-                wrote = await page.evaluate(
-                    "([k, v]) => { try { localStorage.setItem(k, v); return true; } catch (e) { return false; } }",
-                    [SYNC_KEY, token],
-                )
+                if wrote is None:  # the ordinary write (also when the folded call failed)
+                    wrote = await page.evaluate(
+                        "([k, v]) => { try { localStorage.setItem(k, v); return true; } catch (e) { return false; } }",
+                        [SYNC_KEY, token],
+                    )
             except Exception:  # noqa: BLE001 - page navigating or crashed: nothing to flush there
                 continue
             answered(page)

@@ -72,3 +72,38 @@ async def test_a_page_whose_dom_methods_lie_is_left_to_playwright(page: Page) ->
     assert await pointer.locate(page, "#tel") is None
     await pointer.click(page, "#tel")  # Playwright's own click
     assert await page.evaluate("clicks") == [["tel", True, 1]]
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def site_page(browser: Browser) -> AsyncIterator[Page]:
+    """The same page at an http origin (localStorage works there, not on about:blank)."""
+    context = await browser.new_context()
+    try:
+        await context.route("http://tank.test/**", lambda route: route.fulfill(body=HTML, content_type="text/html"))
+        page = await context.new_page()
+        await page.goto("http://tank.test/")
+        yield page
+    finally:
+        await context.close()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_flush_sentinel_folded_into_the_locate_is_written_and_a_scroll_is_left_for_after(
+        site_page: Page) -> None:
+    """The flush before a click writes its sentinel in the click's locate call; a target that needs
+    scrolling is not scrolled there (its scroll events would come after the sentinel, before the op)."""
+    wrote, point = await pointer.locate_marking(site_page, "#tel", ("__tank_sync", "00000001"))
+    assert wrote is True and isinstance(point, tuple)
+    assert await site_page.evaluate("localStorage.getItem('__tank_sync')") == "00000001"
+    wrote, found = await pointer.locate_marking(site_page, "#far", ("__tank_sync", "00000002"))
+    assert (wrote, found) == (True, "scroll")
+    assert await site_page.evaluate("[scrollY, localStorage.getItem('__tank_sync')]") == [0, "00000002"]
+    await pointer.click(site_page, "#far", found)  # located after the op: scrolled, then clicked
+    assert await site_page.evaluate("clicks") == [["far", True, 1]]
+    assert await site_page.evaluate("scrollY") > 0
+    assert await pointer.locate_marking(site_page, "div >> text=x", ("__tank_sync", "00000003")) == (True, None)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_page_refusing_storage_says_the_sentinel_was_not_written(page: Page) -> None:
+    assert (await pointer.locate_marking(page, "#nothing", ("__tank_sync", "1")))[0] is False
