@@ -129,7 +129,6 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
   // The page arbitrates its own Web Locks while it runs alone (instrument.js localLocks); every
   // return hands the real ones back (a document that goes away releases them with it).
   const locks = localLocks && typeof window.__tankLocalLocks === "function" ? window.__tankLocalLocks : () => false;
-  const out = (why) => ({ t: c._now.time, fired, errors, why });
   // Wait (real time, up to the budget) until no work is open; then a task boundary before the clock
   // moves: idle resolves in the instrumentation's own reaction to the settled send, and the build's
   // reactions (a .then chain that reads Date.now() to schedule its retry) are later microtasks;
@@ -150,24 +149,34 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
     }
     return true;
   };
+  const body = async () => {
+    while (true) {
+      if (busy() > 0 && !(await settle())) return "held";
+      if (sent()) return "request";  // page time stops where a request starts: the harness clock takes it
+      const now = read();
+      if (stamps === (window.__tankStamps || 0) && changed(now)) return "unstamped";
+      last = now; stamps = window.__tankStamps || 0;
+      if (real() - begin > sliceMs) return "slice";
+      locks("firing");
+      const n = await fireInstant(c, ticks, errors);
+      locks("fired");
+      if (!n) break;
+      fired += n;
+    }
+    c._advanceNow(ticks);
+    return "done";
+  };
+  let why;
   locks(true);
-  try {  // whatever ends the run (a return, or a throw from a builtin the build patched) hands the locks back
-  while (true) {
-    if (busy() > 0 && !(await settle())) return out("held");
-    if (sent()) return out("request");  // page time stops where a request starts: the harness clock takes it
-    const now = read();
-    if (stamps === (window.__tankStamps || 0) && changed(now)) return out("unstamped");
-    last = now; stamps = window.__tankStamps || 0;
-    if (real() - begin > sliceMs) return out("slice");
-    locks("firing");
-    const n = await fireInstant(c, ticks, errors);
-    locks("fired");
-    if (!n) break;
-    fired += n;
-  }
-  c._advanceNow(ticks);
-  return out("done");
-  } finally { locks(false); }
+  // Whatever ends the run (a return, or a throw from a builtin the build patched) hands the locks back.
+  try { why = await body(); } finally { locks(false); }
+  // What a probe right after would read, the locks handed back (as ``RUN_TO_JS`` reads it): the
+  // clock needs no run to this time when no timer is due by it (``PageRun.due_after``).
+  const next = firstTimer(c, undefined, B);
+  const probe = [window.__tankInflight || 0, window.__tankLocks || 0,
+                 next ? c._now.time + (next.callAt - c._now.ticks) : null,
+                 window.__tankLockWaits || {}, window.__tankLocksHeld || {}];
+  return { t: c._now.time, fired, errors, why, probe };
 }"""
 
 
@@ -193,6 +202,14 @@ class PageRun:
     def idle(self) -> bool:
         """The run left nothing open in the page (no send, lock or lock grant): known without a probe."""
         return self.probe is not None and self.probe[0] + self.probe[1] + self.probe[3] == 0
+
+    @property
+    def due_after(self) -> bool:
+        """The run left no timer due at the time it reached, and no Web Lock pending or on its way:
+        a run of the page to that time would fire nothing (only a request's answer may run page code
+        before it, in real time)."""
+        return (self.probe is not None and self.probe[1] + self.probe[3] == 0
+                and (self.probe[2] is None or self.probe[2] > self.t))
 
 
 async def run_to(page: Page, to: int) -> PageRun | None:
@@ -223,7 +240,8 @@ async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0
     if not ok or r is None:
         return None
     require(r, "the page clock's bulk run", (*RUN_KEYS, "why"))
-    return PageRun(int(r["t"]), int(r["fired"]), str(r["why"]), [tuple(e) for e in r["errors"]])
+    return PageRun(int(r["t"]), int(r["fired"]), str(r["why"]), [tuple(e) for e in r["errors"]],
+                   _probe(r.get("probe")))
 
 
 def log_script(now_ms: int) -> str:
