@@ -30,7 +30,8 @@ def test_failed_scenario_leaves_trace_screenshot_and_console(tmp_path: Path) -> 
         assert {"trace.trace", "trace.network"} <= names
         events = [json.loads(line) for line in z.read("trace.trace").decode().splitlines() if line.strip()]
     actions = [(e.get("class"), e.get("method")) for e in events if e.get("type") == "before"]
-    assert ("Frame", "goto") in actions and ("Frame", "click") in actions  # open, click: tel
+    # open, click: tel (a trusted mouse click at the target, harness/driver/pointer.py)
+    assert ("Frame", "goto") in actions and ("Page", "mouseClick") in actions
     gotos = [e["params"]["url"] for e in events if e.get("type") == "before" and e.get("method") == "goto"]
     assert any(u.endswith("/") and "__tank" not in u for u in gotos), gotos  # the scenario's `open: home`
     assert (kept / "main-main.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
