@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -200,9 +200,7 @@ class VirtualClock:
         the settle that follows does not ask them again — one page call per context and stop
         instead of two. A context with work open, or with two tabs (one tab's run may start work
         in the other through storage events), is probed as before."""
-        tabs_of: dict[int, int] = {}
-        for s, _, _ in tabs:
-            tabs_of[id(s)] = tabs_of.get(id(s), 0) + 1
+        tabs_of = Counter(id(s) for s, _, _ in tabs)
         idle: set[int] = set()
         for (s, _, _), run in zip(stepped, runs):
             if run is not None and run.idle and run.probe is not None and tabs_of[id(s)] == 1:

@@ -45,7 +45,15 @@ const B = globalThis.__tankBuiltins || { apply: Reflect.apply, push: Array.proto
   mapForEach: Map.prototype.forEach,
   then: Promise.prototype.then, Promise,
   getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null };
-""" + FIRST_TIMER_JS
+""" + FIRST_TIMER_JS + """
+// What a probe of the page would read now (``PageRun.probe``; the fields of PROBE_DETAIL_JS).
+const probeRead = (c) => {
+  const next = firstTimer(c, undefined, B);
+  return [window.__tankInflight || 0, window.__tankLocks || 0,
+          next ? c._now.time + (next.callAt - c._now.ticks) : null,
+          window.__tankLockWaits || {}, window.__tankLocksHeld || {}];
+};
+"""
 
 # Fire every timer due at the first due instant up to ``ticks``, in Playwright's order, each in its
 # own task: like ``runFor``, but one scan of the timer list per instant rather than per timer,
@@ -96,11 +104,7 @@ RUN_TO_JS = """async (to) => {
   c._advanceNow(ticks);
   // What a probe right after would read (the last timer's task has ended): the clock skips that
   // round trip for a page left with nothing open (``PageRun.probe``).
-  const next = firstTimer(c, undefined, B);
-  const probe = [window.__tankInflight || 0, window.__tankLocks || 0,
-                 next ? c._now.time + (next.callAt - c._now.ticks) : null,
-                 window.__tankLockWaits || {}, window.__tankLocksHeld || {}];
-  return { t: c._now.time, fired, errors, why: "done", probe };
+  return { t: c._now.time, fired, errors, why: "done", probe: probeRead(c) };
 }"""
 
 RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
@@ -172,11 +176,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
   try { why = await body(); } finally { locks(false); }
   // What a probe right after would read, the locks handed back (as ``RUN_TO_JS`` reads it): the
   // clock needs no run to this time when no timer is due by it (``PageRun.due_after``).
-  const next = firstTimer(c, undefined, B);
-  const probe = [window.__tankInflight || 0, window.__tankLocks || 0,
-                 next ? c._now.time + (next.callAt - c._now.ticks) : null,
-                 window.__tankLockWaits || {}, window.__tankLocksHeld || {}];
-  return { t: c._now.time, fired, errors, why, probe };
+  return { t: c._now.time, fired, errors, why, probe: probeRead(c) };
 }"""
 
 

@@ -95,6 +95,7 @@ PROBE_DETAIL_JS = """async ([waitMs, held]) => {""" + PROBE_FIRST_TIMER_JS + """
           window.__tankLocksHeld || {}];
 }"""
 PROBE_CALL = returning_json(PROBE_JS)  # what is evaluated: JSON text (harness/history/pagecall.py)
+PROBE_DETAIL_CALL = returning_json(PROBE_DETAIL_JS, is_async=True)
 
 # After a jump (Playwright's ``fast_forward``) no timer is due before the page's time: Playwright
 # moves every overdue one to the target and fires it. One still overdue was skipped — Playwright's
@@ -119,7 +120,6 @@ async def check_jump(page: Page) -> None:
         raise PageResultError(f"the page clock's jump: Playwright's clock passed {int(overdue)} due timer(s) without "
                               "firing them" + (f": the build replaced {', '.join(names)} (its clock finds due timers "
                                                "through the page's Map iterator)" if names else ""))
-PROBE_DETAIL_CALL = returning_json(PROBE_DETAIL_JS, is_async=True)
 
 STAMP_KEY = "__tank_t"  # the writing page's time, written just before each watched write (instrument.js)
 
