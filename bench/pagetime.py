@@ -25,7 +25,10 @@ machine wall time follows the load, CPU time much less.
    CPU is time nothing computed: a real-time wait (or the machine's other load).
 
     .venv/bin/python bench/pagetime.py [--part matrix|storm|soak|breakdown ...] [--workers N] [--no-serial]
-                                       [--visitors N ...] [--parallel N] [--chromium-arg FLAG ...]
+                                       [--visitors N ...] [--parallel N] [--chromium-arg FLAG ...] [--json]
+
+``--json`` adds, after each printed figure line, one machine-readable line ``FIGURES {json}`` (part,
+label, and the figures by name) for tools that compare runs (bench/ab.py) instead of reading prose.
 
 (From another checkout: ``PYTHONPATH=. python bench/pagetime.py``, or the installed harness is measured.)
 """
@@ -36,6 +39,7 @@ import asyncio
 import contextlib
 import ctypes
 import dataclasses
+import json
 import os
 import resource
 import threading
@@ -224,6 +228,16 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
 
+FIGURES_PREFIX = "FIGURES "
+EMIT_JSON = False  # --json
+
+
+def figures(part: str, label: str, **values: float | int | str | None) -> None:
+    """With ``--json``: one ``FIGURES {json}`` line with a run's figures by name (bench/ab.py reads it)."""
+    if EMIT_JSON:
+        print(FIGURES_PREFIX + json.dumps({"part": part, "label": label, **values}, sort_keys=True), flush=True)
+
+
 class PeakMemory:
     """The process tree's peak PSS (the harness, the Playwright driver, the browsers, PostgreSQL if
     any), watched from a thread while the block runs.
@@ -294,6 +308,8 @@ async def matrix(workers: int, serial: bool) -> None:
               f"(harness {harness_cpu:.1f}, driver and browsers {cpu - harness_cpu:.1f})  "
               f"clock stops {steps}  page {page_h:.1f} h  {page_h / walls[n]:.2f} page-h per wall-s  ({load()})  "
               f"failed: {', '.join(failed) or 'none'}")
+        figures("matrix", f"workers={n}", wall_s=walls[n], cpu_s=cpu, harness_cpu_s=harness_cpu, clock_stops=steps,
+                page_h_per_wall_s=page_h / walls[n], failed=len(failed))
         # The wall cannot beat the longest scenario nor the CPU spread over the cores.
         print(f"matrix  workers={n}: longest {longest.scenario.name} {longest.wall_s:.1f} s; "
               f"cpu / {os.cpu_count()} cores {cpu / (os.cpu_count() or 1):.1f} s; slowest five: "
@@ -372,14 +388,21 @@ async def storm(trackers: list[str]) -> None:
     walls = {}
     for tracker in trackers or ["mutant:retry_storm", "reference"]:
         c0 = cpu_s()
-        async with World(WorldOptions(ingest="memory")) as world:  # a world each: its browsers' CPU is counted
-            wall, r = await one(world, ROOT / "scenarios" / "outage_26h_overflow.yaml", tracker)
+        with Messages() as messages:
+            async with World(WorldOptions(ingest="memory")) as world:  # a world each: its browsers' CPU is counted
+                messages.take()
+                wall, r = await one(world, ROOT / "scenarios" / "outage_26h_overflow.yaml", tracker)
+                sent, evals = messages.take()
+        cpu = cpu_s() - c0
         walls[tracker] = wall
         meta = r.history.meta  # type: ignore[attr-defined]
-        print(f"storm   {tracker:20} 26 h outage: wall {wall:.1f} s  cpu (with world start) {cpu_s() - c0:.1f} s  "
+        print(f"storm   {tracker:20} 26 h outage: wall {wall:.1f} s  cpu (with world start) {cpu:.1f} s  "
               f"clock stops {meta.get('clock_steps')}  timers {meta.get('clock_timers')}  "
-              f"requests {len(r.history.journal)}  "  # type: ignore[attr-defined]
+              f"requests {len(r.history.journal)}  driver messages {sent} (page evaluations {evals})  "  # type: ignore[attr-defined]
               f"{r.sim_ms / HOUR_MS / wall:.1f} page-h per wall-s  ({load()})  error {r.error}")  # type: ignore[attr-defined]
+        figures("storm", tracker, wall_s=wall, cpu_s=cpu, clock_stops=meta.get("clock_steps"),
+                timers=meta.get("clock_timers"), requests=len(r.history.journal),  # type: ignore[attr-defined]
+                messages=sent, evaluations=evals, error=None if r.error is None else str(r.error))  # type: ignore[attr-defined]
     if len(walls) == 2:
         print(f"storm   retry storm / reference wall: {walls['mutant:retry_storm'] / walls['reference']:.1f}x")
 
@@ -426,14 +449,21 @@ async def soak(counts: list[int], parallel: int | None) -> None:
               f"{r.sim_ms / HOUR_MS / wall:.3f} page-h per wall-s  peak memory {mem.peak:.0f} MiB PSS "
               f"({mem.reads} reads, sampler {mem.cpu:.1f} cpu-s)  (load {l0:.1f} -> {os.getloadavg()[0]:.1f})  "
               f"verdict {'STOPPED' if r.error else ('PASS' if v.passed else 'FAIL')}  error {r.error}")
+        soak_figures = dict(wall_s=wall, cpu_s=cpu, cpu_s_per_visitor=cpu / count, events=len(v.fates),
+                            clock_stops=r.history.meta.get("clock_steps"), peak_mib=mem.peak,
+                            verdict="STOPPED" if r.error else ("PASS" if v.passed else "FAIL"))
         if arrivals:  # page time stands still while visitors arrive; the clock's stops come after
             kinds = arrivals["cpu"]  # type: ignore[assignment]
             sent, evals = arrivals["messages"]  # type: ignore[misc]
+            soak_figures.update(arrivals_wall_s=arrivals["wall"], arrivals_cpu_s=sum(kinds.values()),
+                                arrivals_evaluations=evals, after_wall_s=wall - arrivals["wall"],  # type: ignore[operator]
+                                after_evaluations=rest[1])
             print(f"soak    {count} visitors: arrivals wall {arrivals['wall']:.1f} s  cpu {sum(kinds.values()):.1f} s ("
                   + " ".join(f"{k} {c:.1f}" for k, c in sorted(kinds.items(), key=lambda kc: -kc[1]))
                   + f")  driver messages {sent} (page evaluations {evals}); the rest (clock stops, settle, close) "
                   f"wall {wall - arrivals['wall']:.1f} s  driver messages {rest[0]} (page evaluations {rest[1]})")  # type: ignore[operator]
             arrivals.clear()
+        figures("soak", f"visitors={count}", **soak_figures)  # type: ignore[arg-type]
     scenario_mod.arrive = arrive  # type: ignore[assignment]
     for (n0, c0_), (n1, c1) in zip(per, per[1:]):
         if n1 != n0:
@@ -452,7 +482,11 @@ async def main() -> None:
     ap.add_argument("--parallel", type=int, help="soak: visitors arriving at once (default: the harness's)")
     ap.add_argument("--chromium-arg", action="append", default=[], metavar="FLAG",
                     help="an extra Chromium flag for every part (repeatable): measure what a flag costs or saves")
+    ap.add_argument("--json", action="store_true",
+                    help="after each figure line, a FIGURES {json} line with the same figures (for bench/ab.py)")
     args = ap.parse_args()
+    global EMIT_JSON
+    EMIT_JSON = args.json
     adopt_orphans()
     parts = args.part or ["matrix", "storm", "soak"]  # breakdown only when asked
     browser.LAUNCH_ARGS.extend(args.chromium_arg)
