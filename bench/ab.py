@@ -14,7 +14,8 @@ listed with it. Anything after the options below is passed to the bench unchange
     PYTHONPATH=. python bench/ab.py --base main --part soak --visitors 10
     PYTHONPATH=. python bench/ab.py --base main --part matrix --no-serial
 
-``--head`` defaults to this checkout as it is on disk (uncommitted changes included). The
+``--head`` defaults to this checkout as it is on disk when ab.py starts (uncommitted and untracked
+files included, ignored ones not; copied, so later edits do not reach its runs). The
 temporary trees are removed on success, failure, Ctrl-C and SIGTERM; a running bench is stopped
 first (SIGINT, so its worlds close their browsers and databases; then SIGTERM, then SIGKILL).
 Each run's whole output is kept in ``--log-dir`` when given.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -153,6 +155,17 @@ def extract(commit: str, into: Path) -> None:
         raise SystemExit(f"git archive {commit} failed (exit {proc.returncode})")
 
 
+def snapshot(into: Path) -> None:
+    """This checkout's files as they are now — tracked and untracked, not ignored — into ``into``:
+    edits made while the runs go on do not reach the head's later runs."""
+    listed = git("ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
+    for name in dict.fromkeys(n for n in listed if n):
+        source = ROOT / name
+        if source.is_file():  # a tracked file deleted on disk is listed too
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into / name)
+
+
 def check_imports(tree: Path) -> None:
     """The tree's own ``harness`` must be the one imported (an installed copy must not win)."""
     got = subprocess.run([sys.executable, "-c", "import harness, sys; sys.stdout.write(harness.__file__)"],
@@ -214,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                  allow_abbrev=False)
     ap.add_argument("--base", required=True, help="commit-ish of the old version (e.g. c226d82, main)")
-    ap.add_argument("--head", help="commit-ish of the new version (default: this checkout as it is on disk)")
+    ap.add_argument("--head", help="commit-ish of the new version (default: a copy of this checkout as it is on disk)")
     ap.add_argument("--rounds", type=int, default=3, help="runs of each side (default 3)")
     ap.add_argument("--order", choices=["abba", "ab"], default="abba", help="who runs first in each round")
     ap.add_argument("--log-dir", type=Path, help="keep each run's whole output here")
@@ -228,18 +241,17 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="tank-ab-") as tmp:
         trees = {}
         for side, ref in (("base", args.base), ("head", args.head)):
+            trees[side] = Path(tmp) / side
+            trees[side].mkdir()
             if ref is None:
-                trees[side] = ROOT
+                snapshot(trees[side])
                 continue
             commit = git("rev-parse", "--verify", f"{ref}^{{commit}}")
             names[side] = f"{ref} ({commit[:7]})" if not commit.startswith(ref) else commit[:7]
-            trees[side] = Path(tmp) / side
-            trees[side].mkdir()
             extract(commit, trees[side])
         bench = (trees["head"] / BENCH).read_bytes()
         for side in SIDES:
-            if trees[side] != ROOT:
-                (trees[side] / BENCH).write_bytes(bench)  # both measured by the head's bench file
+            (trees[side] / BENCH).write_bytes(bench)  # both measured by the head's bench file
             check_imports(trees[side])
         print(f"base {names['base']} in {trees['base']}; head {names['head']} in {trees['head']}; "
               f"bench file: the head's {BENCH}; {args.rounds} round(s), order {args.order}", flush=True)
