@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 ENCODE = "(globalThis.__tankJSON || JSON.stringify)"  # pages without the instrumentation: plain JSON
@@ -40,14 +41,18 @@ const firstTimer = (c, beforeTick, B) => {
 # is not stalled, and the watchdog need not ping it (harness/run/watchdog.py).
 _answers: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
 
+# The real-time clock answers are stamped with; the watchdog reads them against the same one. A
+# test replaces it (and gives the watchdog the same) to tell a slow page from a stalled one exactly.
+clock: Callable[[], float] = time.monotonic
+
 
 def answered(page: Any) -> None:
     """Note that ``page`` just answered a harness call."""
-    _answers[page] = time.monotonic()
+    _answers[page] = clock()
 
 
 def last_answer(page: Any) -> float | None:
-    """When ``page`` last answered a harness call (``time.monotonic()``), or None."""
+    """When ``page`` last answered a harness call (on ``clock``), or None."""
     return _answers.get(page)
 
 

@@ -20,12 +20,11 @@ The run's history up to that point is judged as usual; the scenario is reported 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.history.pagecall import last_answer
+from harness.history import pagecall
 
 # Seen on a 2-core machine at load average ~20: legitimate work (an observer page catching up on a
 # 1,000-entry outbox, a page issuing thousands of fetches) kept a page silent for 10 s.
@@ -63,15 +62,20 @@ class Stopped(Exception):
 class Watchdog:
     """Watches one scenario: ``run.pages()``, ``run.clock`` and the stub's journal."""
 
-    def __init__(self, run: Any, budget_s: float, pages: Callable[[], list[Any]]) -> None:
+    def __init__(self, run: Any, budget_s: float, pages: Callable[[], list[Any]],
+                 clock: Callable[[], float] | None = None) -> None:
         self.run = run
         self.budget_s = budget_s
         self.pages = pages
-        self.started = time.monotonic()
+        # Real time, on the clock the harness's page calls are stamped with (pagecall.clock): a test
+        # gives both a fake one and calls ``check`` itself, so a slow page and a stalled one differ
+        # by exactly what the thresholds say, whatever the machine's load.
+        self.clock = clock or pagecall.clock
+        self.started = self.clock()
         self._pings: dict[int, _Ping] = {}  # page → its unanswered evaluation
         self._seen: dict[int, float] = {}  # page → when the watchdog first saw it
-        self._clock_mark = (time.monotonic(), -1, -1)  # (wall, steps, page time) when time last moved
-        self._journal_mark = (time.monotonic(), 0)
+        self._clock_mark = (self.started, -1, -1)  # (wall, steps, page time) when time last moved
+        self._journal_mark = (self.started, 0)
 
     async def guard(self, work: Awaitable[None]) -> None:
         """Run ``work``; raise :class:`Stopped` (work cancelled) when the watchdog fires."""
@@ -93,7 +97,7 @@ class Watchdog:
                 ping.task.cancel()
 
     async def check(self) -> str | None:
-        now = time.monotonic()
+        now = self.clock()
         if now - self.started > self.budget_s:
             clock = self.run.clock
             return (f"the scenario's wall budget of {self.budget_s:g} s (--scenario-timeout) was spent; the clock "
@@ -134,7 +138,7 @@ class Watchdog:
                 # A page just opened counts as answering when first seen: it is asked first a ping
                 # interval later, if nothing of the harness's reached it meanwhile (an evaluation
                 # per page opened — every visitor's observer and tab — went mostly for nothing).
-                answer = max(last_answer(page) or 0.0, self._seen.setdefault(id(page), now))
+                answer = max(pagecall.last_answer(page) or 0.0, self._seen.setdefault(id(page), now))
                 if now - answer < STALL_S / PINGS_PER_STALL:
                     continue  # it answered a clock run or probe meanwhile: not stalled
                 self._pings[id(page)] = _Ping(asyncio.ensure_future(_ping(page)), now, steps, requests, facts, now)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
 
 from harness.builds import Build, load_build
+from harness.history import pagecall
 from harness.run import watchdog
 from tests.harness.e2e import scenario_from_text
 
@@ -64,32 +66,55 @@ def test_a_runaway_build_is_stopped_with_its_cause(name: str, tank_worlds, quick
     assert elapsed < BUDGET_S + 30, f"{name}: took {elapsed:.0f} s"
 
 
+
+
+class _Time:
+    """Real time as the test says it passes: the watchdog's clock and pagecall's (the page-answer
+    stamps), so a slow page and a stalled one differ by exactly the thresholds, whatever the load.
+    Ticks of 1/16 s add up exactly in binary floating point."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> _Time:
+    clock = _Time()
+    monkeypatch.setattr(pagecall, "clock", clock)  # the watchdog takes pagecall's clock by default
+    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 1 / 16)
+    return clock
+
+
 class _Page:
-    """A page whose trivial evaluation answers after ``delay_s`` (``None``: never, a busy loop)."""
+    """A page whose trivial evaluation answers ``delay_s`` of the test's time after it was asked
+    (``None``: never, a busy loop); it counts the watchdog's pings."""
 
     url = "http://127.0.0.1/fake"
 
-    def __init__(self, delay_s: float | None) -> None:
-        self.delay_s = delay_s
+    def __init__(self, clock: _Time, delay_s: float | None) -> None:
+        self.clock, self.delay_s = clock, delay_s
+        self.pings = 0
+        self._due: list[tuple[float, asyncio.Future[None]]] = []
 
     def is_closed(self) -> bool:
         return False
 
     async def evaluate(self, _script: str) -> int:
-        await asyncio.sleep(self.delay_s if self.delay_s is not None else 3600)
+        self.pings += 1
+        answer = asyncio.get_running_loop().create_future()
+        if self.delay_s is not None:
+            self._due.append((self.clock.now + self.delay_s, answer))
+        await answer
         return 1
 
-
-class _Counted(_Page):
-    """A ``_Page`` that counts the watchdog's pings."""
-
-    def __init__(self, delay_s: float | None) -> None:
-        super().__init__(delay_s)
-        self.pings = 0
-
-    async def evaluate(self, _script: str) -> int:
-        self.pings += 1
-        return await super().evaluate(_script)
+    def answer_due(self) -> None:
+        for at, answer in [d for d in self._due if d[0] <= self.clock.now]:
+            answer.set_result(None)
+        self._due = [d for d in self._due if d[0] > self.clock.now]
 
 
 class _Journal:
@@ -103,70 +128,98 @@ class _Journal:
         return len(self.requests)
 
 
-def _checks(page: _Page, for_s: float, requests_per_tick: int = 0, writes_per_tick: int = 0) -> str | None:
-    """Run the watchdog's checks every tick for ``for_s`` seconds against one page, clock standing
-    still, the Sync endpoint receiving ``requests_per_tick`` and the recorder ``writes_per_tick``."""
+def _checks(page: _Page, clock: _Time, for_s: float, requests_per_tick: int = 0, writes_per_tick: int = 0,
+            pages: Callable[[], list[_Page]] | None = None) -> tuple[str | None, float]:
+    """The watchdog's check at every tick of the test's time for ``for_s`` seconds, clock standing
+    still, the Sync endpoint receiving ``requests_per_tick`` and the recorder ``writes_per_tick``
+    between two ticks, the page answering what is due: (the cause named or None, when)."""
     journal: list[int] = []
     writes: list[int] = []
+
     def activity() -> int:
-        # Writes arrive between any two ticks, however late a loaded machine runs them (a writer on
-        # its own timer could lose the race to a tick delayed past STALL_S).
-        writes.extend(range(writes_per_tick))
         return len(journal) + len(writes)
 
     run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0), activity=activity,
                           stub=SimpleNamespace(journal=_Journal(journal)))
-    dog = watchdog.Watchdog(run, 300.0, lambda: [page])
 
-    async def requests() -> None:
-        while True:
-            journal.extend(range(requests_per_tick))
-            await asyncio.sleep(watchdog.TICK_S)
-
-    async def watch() -> str | None:
-        sender = asyncio.ensure_future(requests())
+    async def watch() -> tuple[str | None, float]:
+        dog = watchdog.Watchdog(run, 300.0, pages or (lambda: [page]))
+        start = clock.now
         try:
-            await dog.guard(asyncio.sleep(for_s))
-        except watchdog.Stopped as exc:
-            return exc.cause
+            while clock.now - start < for_s:
+                clock.now += watchdog.TICK_S
+                journal.extend(range(requests_per_tick))
+                writes.extend(range(writes_per_tick))
+                page.answer_due()
+                for _ in range(3):  # the answered pings' tasks end (nothing else runs in this loop)
+                    await asyncio.sleep(0)
+                cause = await dog.check()
+                await asyncio.sleep(0)  # a ping just sent reaches its page
+                if cause is not None:
+                    return cause, clock.now - start
+            return None, clock.now - start
         finally:
-            sender.cancel()
-        return None
+            for ping in dog._pings.values():
+                ping.task.cancel()
 
     return asyncio.run(watch())
 
 
-def test_a_slow_page_is_not_a_busy_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A starved CPU: every evaluation answers late (here 0.4 s, on a loaded machine seconds), but answers."""
-    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
-    monkeypatch.setattr(watchdog, "TICK_S", 0.05)
-    assert _checks(_Page(0.4), 2.5) is None
+@pytest.mark.parametrize("delay_s", [0.4, 0.9375])
+def test_a_slow_page_is_not_a_busy_loop(fake_time: _Time, delay_s: float) -> None:
+    """A starved CPU: every evaluation answers late (on a loaded machine seconds), but answers
+    within the stall threshold (1 s here; one tick under it at the most)."""
+    page = _Page(fake_time, delay_s)
+    assert _checks(page, fake_time, 10.0) == (None, 10.0)
+    assert page.pings >= 5  # asked again and again, answered each time
 
 
-def test_a_page_that_never_answers_is_a_busy_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
-    monkeypatch.setattr(watchdog, "TICK_S", 0.05)
-    cause = _checks(_Page(None), 60.0)  # named after ~1.2 s; the rest is slack for a loaded machine
+def test_a_page_that_never_answers_is_a_busy_loop(fake_time: _Time) -> None:
+    """Named once a ping has gone unanswered for the stall threshold: first sight (the first tick)
+    counts as an answer, the first ping goes a ping interval (1/6 s) later, at the fourth tick, and
+    the page is named 1 s after it."""
+    page = _Page(fake_time, None)
+    cause, at = _checks(page, fake_time, 60.0)
     assert cause is not None and "stopped answering for 1 s" in cause, cause
+    assert at == 4 / 16 + 1.0 and page.pings == 1
 
 
-def test_a_page_that_stops_answering_while_requests_pour_in_is_a_flood(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On a starved CPU a flooding page stops answering before the flood rate is reached."""
-    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
-    monkeypatch.setattr(watchdog, "TICK_S", 0.05)
-    monkeypatch.setattr(watchdog, "FLOOD_PER_S", 1000)  # 20 per 50 ms tick: 400/s, under the rate
-    cause = _checks(_Page(None), 60.0, requests_per_tick=20)  # ends when named
-    assert cause is not None and cause.startswith("request flood: the page") and "stopped answering" in cause, cause
+@pytest.mark.parametrize(("per_tick", "flood"), [(7, True), (6, False)])
+def test_a_page_that_stops_answering_while_requests_pour_in_is_a_flood(fake_time: _Time, monkeypatch: pytest.MonkeyPatch,
+                                                                       per_tick: int, flood: bool) -> None:
+    """On a starved CPU a flooding page stops answering before the flood rate is reached: a silent
+    page while requests arrive at a tenth of the rate or more is a flood (7 per 1/16 s tick =
+    112/s against 100/s; the rate itself, 1000/s, is never reached). Under it (6 per tick = 96/s)
+    the requests are facts arriving: a slow page, not named."""
+    monkeypatch.setattr(watchdog, "FLOOD_PER_S", 1000)
+    cause, at = _checks(_Page(fake_time, None), fake_time, 60.0, requests_per_tick=per_tick)
+    if flood:
+        assert cause is not None and cause.startswith("request flood: the page") and "stopped answering" in cause, cause
+        assert at == 4 / 16 + 1.0
+    else:
+        assert cause is None
 
 
-def test_a_silent_page_whose_writes_keep_arriving_is_not_a_busy_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("per_tick", "flood"), [(63, True), (62, False)])
+def test_requests_past_the_rate_are_a_flood_whoever_answers(fake_time: _Time, monkeypatch: pytest.MonkeyPatch,
+                                                            per_tick: int, flood: bool) -> None:
+    """More than FLOOD_PER_S requests per second over the flood window (2 s) is a flood even while
+    every page answers: 63 per 1/16 s tick = 1,008/s against 1000/s; 62 = 992/s is not."""
+    monkeypatch.setattr(watchdog, "FLOOD_PER_S", 1000)
+    cause, at = _checks(_Page(fake_time, 0.0), fake_time, 10.0, requests_per_tick=per_tick)
+    if flood:
+        assert cause is not None and cause.startswith("request flood: the build sent 1008 requests/s"), cause
+        assert at == 2.0
+    else:
+        assert cause is None
+
+
+def test_a_silent_page_whose_writes_keep_arriving_is_not_a_busy_loop(fake_time: _Time) -> None:
     """An observer page catching up on a backlog of outbox writes answers nothing else for a while."""
-    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
-    monkeypatch.setattr(watchdog, "TICK_S", 0.05)
-    assert _checks(_Page(None), 2.5, writes_per_tick=1) is None
+    assert _checks(_Page(fake_time, None), fake_time, 10.0, writes_per_tick=1) == (None, 10.0)
 
 
-def test_a_watchdog_tick_counts_the_journal_without_copying_it() -> None:
+def test_a_watchdog_tick_counts_the_journal_without_copying_it(fake_time: _Time) -> None:
     """A tick reads how many requests arrived (flood, busy page), never a copy of the journal: a
     day-long run's journal grows to thousands of entries and the watchdog ticks every 0.5 s."""
     from server_stub.journal import Journal
@@ -181,50 +234,64 @@ def test_a_watchdog_tick_counts_the_journal_without_copying_it() -> None:
     run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0), activity=lambda: journal.received,
                           stub=SimpleNamespace(journal=journal))
     dog = watchdog.Watchdog(run, 300.0, lambda: [])
-    dog._journal_mark = (dog._journal_mark[0] - 10.0, 0)  # the flood check's window is due
+    fake_time.now += 2.0  # the flood check's window is due
     assert asyncio.run(dog.check()) is None
-    assert dog._journal_mark[1] == 3
+    assert dog._journal_mark == (fake_time.now, 3)
 
 
-def test_a_page_that_answers_the_harness_is_not_pinged(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_page_that_answers_the_harness_is_not_pinged(fake_time: _Time) -> None:
     """A page that answered a clock run or probe within the ping interval is not stalled: no ping
     (each is a protocol round trip through the harness, the driver and the page). Once its answers
     stop, it is pinged again and a page that never answers is still named."""
-    from harness.history import pagecall
+    busy = _Page(fake_time, None)  # answers the harness's calls, never a ping
 
-    monkeypatch.setattr(watchdog, "STALL_S", 1.0)
-    monkeypatch.setattr(watchdog, "TICK_S", 0.05)
-
-    busy = _Counted(None)  # answers the harness's calls, never a ping
-
-    def pages() -> list[_Page]:
-        # The page answers a harness call between any two ticks, however late a loaded machine
-        # runs them (a call answered every 50 ms of real time lost the race to a tick delayed by
-        # more than the 0.17 s ping interval and was pinged).
-        pagecall.answered(busy)
+    def answering() -> list[_Page]:
+        pagecall.answered(busy)  # a harness call answered just before this tick
         return [busy]
 
-    async def watch() -> None:
-        run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0), activity=lambda: 0,
-                              stub=SimpleNamespace(journal=_Journal([])))
-        await watchdog.Watchdog(run, 300.0, pages).guard(asyncio.sleep(2.5))
-
-    asyncio.run(watch())
+    assert _checks(busy, fake_time, 10.0, pages=answering) == (None, 10.0)
     assert busy.pings == 0
-    silent = _Counted(None)
+    silent = _Page(fake_time, None)
     pagecall.answered(silent)  # answered once, then nothing: pinged after the interval, then named
-    cause = _checks(silent, 60.0)  # named after ~1.2 s; the rest is slack for a loaded machine
-    assert silent.pings >= 1 and cause is not None and "stopped answering" in cause, cause
+    cause, at = _checks(silent, fake_time, 60.0)
+    assert cause is not None and "stopped answering" in cause, cause
+    assert silent.pings == 1 and at == 4 / 16 + 1.0
 
 
-def test_a_page_just_opened_is_not_pinged_before_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A page first seen counts as answering then: its first ping comes a ping interval later (one
-    evaluation per page opened — every visitor's observer and tab — went for nothing). A page that
-    never answers is still named: test_a_page_that_never_answers_is_a_busy_loop."""
-    monkeypatch.setattr(watchdog, "STALL_S", 60.0)  # a ping interval of 10 s against 0.1 s watched: a
-    # loaded machine may hold the process for seconds between two ticks
-    monkeypatch.setattr(watchdog, "TICK_S", 0.02)
-
-    fresh = _Counted(None)
-    assert _checks(fresh, 0.1) is None
+def test_a_page_just_opened_is_not_pinged_before_the_interval(fake_time: _Time) -> None:
+    """A page first seen counts as answering then: its first ping comes a ping interval (1/6 s)
+    later (one evaluation per page opened — every visitor's observer and tab — went for nothing).
+    A page that never answers is still named: test_a_page_that_never_answers_is_a_busy_loop."""
+    fresh = _Page(fake_time, None)
+    assert _checks(fresh, fake_time, 3 / 16) == (None, 3 / 16)  # seen at the first tick, 2/16 s watched
     assert fresh.pings == 0
+    late = _Page(fake_time, None)
+    assert _checks(late, fake_time, 4 / 16) == (None, 4 / 16)  # 3/16 s after first sight: past 1/6 s
+    assert late.pings == 1
+
+
+def test_guard_returns_the_work_and_stops_it_with_the_cause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``guard`` (real time, no threshold involved): the work's own end is returned; a cause from a
+    check stops it, cancelled, as ``Stopped``."""
+    monkeypatch.setattr(watchdog, "TICK_S", 0.01)
+    run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0), activity=lambda: 0,
+                          stub=SimpleNamespace(journal=_Journal([])))
+    asyncio.run(watchdog.Watchdog(run, 300.0, lambda: []).guard(asyncio.sleep(0)))
+
+    async def named() -> str:
+        return "a named cause"
+
+    dog = watchdog.Watchdog(run, 300.0, lambda: [])
+    monkeypatch.setattr(dog, "check", named)
+    work_cancelled = []
+
+    async def forever() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            work_cancelled.append(True)
+            raise
+
+    with pytest.raises(watchdog.Stopped, match="a named cause"):
+        asyncio.run(dog.guard(forever()))
+    assert work_cancelled == [True]
