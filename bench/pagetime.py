@@ -391,7 +391,9 @@ async def storm(trackers: list[str]) -> None:
         with Messages() as messages:
             async with World(WorldOptions(ingest="memory")) as world:  # a world each: its browsers' CPU is counted
                 messages.take()
+                k0 = tree_cpu_s()
                 wall, r = await one(world, ROOT / "scenarios" / "outage_26h_overflow.yaml", tracker)
+                kinds = {k: v - k0.get(k, 0.0) for k, v in tree_cpu_s().items()}
                 sent, evals = messages.take()
         cpu = cpu_s() - c0
         walls[tracker] = wall
@@ -402,7 +404,11 @@ async def storm(trackers: list[str]) -> None:
               f"{r.sim_ms / HOUR_MS / wall:.1f} page-h per wall-s  ({load()})  error {r.error}")  # type: ignore[attr-defined]
         figures("storm", tracker, wall_s=wall, cpu_s=cpu, clock_stops=meta.get("clock_steps"),
                 timers=meta.get("clock_timers"), requests=len(r.history.journal),  # type: ignore[attr-defined]
-                messages=sent, evaluations=evals, error=None if r.error is None else str(r.error))  # type: ignore[attr-defined]
+                messages=sent, evaluations=evals, error=None if r.error is None else str(r.error),  # type: ignore[attr-defined]
+                scenario_cpu_s=sum(kinds.values()), outbox_writes=len(r.history.writes))  # type: ignore[attr-defined]
+        print(f"storm   {tracker:20} scenario cpu {sum(kinds.values()):.2f} s ("
+              + " ".join(f"{k} {c:.2f}" for k, c in sorted(kinds.items(), key=lambda kc: -kc[1]))
+              + f")  outbox writes {len(r.history.writes)}")  # type: ignore[attr-defined]
     if len(walls) == 2:
         print(f"storm   retry storm / reference wall: {walls['mutant:retry_storm'] / walls['reference']:.1f}x")
 
