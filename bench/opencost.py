@@ -18,7 +18,29 @@ on a data: URL costs 0.15, so two pages are most of it. The observer's first eva
 its own CDP session instead of Playwright's evaluate (no utility script in its document) was
 within noise.
 
-    PYTHONPATH=. python bench/opencost.py [--scenario FILE | --matrix] [--runs N] [--cdp] [--methods]
+``--arrivals N`` runs N soak visitors (bench/soak_100_visitors.yaml's actions, no faults) one at a
+time and counts each visitor's arrival by step: ``open`` (its tab opened and first load, which
+holds ``new_tab`` and ``goto``), ``click`` (tel, WhatsApp, the form: no document), ``nav_click``
+(page2 and back home: a click that loads a document). ``--variant`` removes or replaces one part
+of the harness's per-document work for an A/B (what it leaves out may change fates; only cost is
+read); several variants alternate run by run in one world (``--runs`` rounds), so the host's
+speed of the minute weighs on each alike. Variants ``playwright`` and ``playwright_observer`` are
+not the harness: the same visitors in plain Playwright (``plain_arrivals``), Chromium's floor.
+
+What ``--arrivals`` showed (6 visitors, 2 rounds alternated, load 14-16): a harness arrival costs
+0.80 CPU-s per visitor, the same visitors in plain Playwright 0.83 with a blank observer page and
+0.68 without; a navigating click 0.131 CPU-s in the harness against 0.136-0.138 plain. Leaving out
+the instrumentation, the tabs' report channel (CDP session, ``Runtime.enable``, binding),
+Playwright's clock, the console subscription or Playwright's navigation waiter (10.4 -> 4.0
+messages per navigating click) changed a visitor's arrival by no more than the run-to-run spread
+(5 visitors, 2 rounds, load 8-17: 0.92 base; 0.86 without instrumentation, which also sends
+nothing; 0.91, 0.92, 0.91, 0.91), and 30 extra init scripts per document (the clock's logged
+times; a one-off plain-Playwright run, load 15) left the renderers at 0.30 CPU-s per visitor.
+What a visitor costs is Chromium's: its pages and documents; the harness's own share of it is its
+second page.
+
+    PYTHONPATH=. python bench/opencost.py [--scenario FILE | --matrix | --arrivals N] [--runs N] [--cdp] [--methods]
+                                          [--variant base|no_instrument|no_report_channel|no_clock|no_console|load_event|playwright|playwright_observer ...]
 """
 from __future__ import annotations
 
@@ -26,6 +48,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import os
 import tempfile
 import time
@@ -37,12 +60,18 @@ from playwright.async_api import Page
 
 from bench.pagetime import adopt_orphans, load, own_cpu_s, tree_cpu_s
 from harness.builds import load_build
+from harness.contract import site
 from harness.contract.adapter import Adapter
+from harness.driver.visitors import VisitorArrivals, page_vars
+from harness.run import scenario as scenario_mod
 from harness.run.scenario import run_scenario
 from harness.run.suite import select
 from harness.scenario import load_scenario, load_scenarios
+from harness.scenario import model as m
+from harness.world import context as context_mod
 from harness.world.context import ContextSession
 from harness.world.world import World, WorldOptions
+from server_stub.app import StubServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOSE_SETTLE_S = 0.3
@@ -53,12 +82,20 @@ class Phases:
     """The phase now running, and what each phase sent, received and cost."""
 
     def __init__(self, marker_fd: int | None) -> None:
+        self.tag = ""  # the variant running (``--variant``): phases are counted per variant
         self._active: list[str] = []  # phases running now (contexts close side by side), latest last
         self.sent: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.events: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.cpu: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.calls: collections.Counter[str] = collections.Counter()
+        self.walks = 0.0  # the harness's CPU spent walking /proc for phases so far
         self._fd = marker_fd
+
+    def _walk(self) -> dict[str, float]:
+        h0 = own_cpu_s()
+        out = tree_cpu_s()
+        self.walks += own_cpu_s() - h0
+        return out
 
     @property
     def now(self) -> str:
@@ -66,19 +103,20 @@ class Phases:
 
     @contextlib.asynccontextmanager
     async def phase(self, name: str) -> Any:
+        name = self.tag + name
         self._active.append(name)
         self.calls[name] += 1
         self._mark(name)
-        c0 = tree_cpu_s()
-        h0 = own_cpu_s()  # the walks' own CPU (~10-60 ms each on a busy box) is left out of the harness's
-        try:
+        c0 = self._walk()
+        h0, w0 = own_cpu_s(), self.walks  # the walks' own CPU (~10-60 ms each on a busy box), nested
+        try:                               # phases' too, is left out of the harness's
             yield
         finally:
-            h1 = own_cpu_s()
-            c1 = tree_cpu_s()
+            h1, w1 = own_cpu_s(), self.walks
+            c1 = self._walk()
             for k, v in c1.items():
                 self.cpu[name][k] += v - c0.get(k, 0.0)
-            self.cpu[name]["harness"] += (h1 - h0) - (c1.get("harness", 0.0) - c0.get("harness", 0.0))
+            self.cpu[name]["harness"] += (h1 - h0 - (w1 - w0)) - (c1.get("harness", 0.0) - c0.get("harness", 0.0))
             self._active.remove(name)
             self._mark(self.now)
 
@@ -135,6 +173,145 @@ def instrument(phases: Phases) -> None:
     Page.goto = counted_goto  # type: ignore[method-assign]
 
 
+NAVIGATING = {n for n, t in site.CLICK_TARGETS.items() if t.navigates_to}
+ARRIVAL_PHASES = ["arrival", "open", "new_tab", "goto", "click", "nav_click", "create", "close", "rest"]
+
+
+def arrivals_scenario(count: int) -> str:
+    """The soak file's visitors (count ``count``) with no fault: one advance after they arrived."""
+    return (f"name: arrivals\ndescription: {count} soak visitors arrive\njudges: [no_loss]\nseed: 11\n"
+            f"visitors: {{count: {count}, seed: 11, actions: [view, tel, whatsapp, page2, form]}}\n"
+            "steps:\n  - advance: 1s\n")
+
+
+def instrument_arrivals(phases: Phases) -> None:
+    """Visitors arrive one at a time (phases do not overlap), each step counted in its phase."""
+    arrive = scenario_mod.arrive
+
+    def wrapped(kind: str, handler: Any) -> Any:
+        async def counted(run: Any, step: Any) -> None:
+            name = "nav_click" if kind == "click" and step.target in NAVIGATING else kind
+            async with phases.phase(name):
+                await handler(run, step)
+        return counted
+
+    async def one_by_one(run: Any, arrivals: VisitorArrivals, handlers: Any) -> None:
+        steps = {**handlers, m.Open: wrapped("open", handlers[m.Open]), m.Click: wrapped("click", handlers[m.Click])}
+        async with phases.phase("arrival"):
+            await arrive(run, dataclasses.replace(arrivals, parallel=1), steps)
+
+    scenario_mod.arrive = one_by_one  # type: ignore[assignment]
+
+
+async def _no_report_channel(self: ContextSession, page: Page, tab: str) -> None:
+    return None
+
+
+class _LoadAfterNavigation:
+    """``expect_navigation(wait_until="load")`` without Playwright's waiter: the main frame's next
+    navigation, then its load event, heard from events the driver sends anyway."""
+
+    def __init__(self, page: Page, timeout_s: float = 30.0) -> None:
+        self._page, self._timeout = page, timeout_s
+
+    async def __aenter__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._done: asyncio.Future[None] = loop.create_future()
+        self._navigated = False
+        main = self._page.main_frame
+
+        def on_nav(frame: Any) -> None:
+            if frame == main:
+                self._navigated = True
+
+        def on_load(_: Any) -> None:
+            if self._navigated and not self._done.done():
+                self._done.set_result(None)
+
+        self._on_nav, self._on_load = on_nav, on_load
+        self._page.on("framenavigated", on_nav)
+        self._page.on("load", on_load)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        try:
+            if exc[0] is None:
+                await asyncio.wait_for(self._done, self._timeout)
+        finally:
+            self._page.remove_listener("framenavigated", self._on_nav)
+            self._page.remove_listener("load", self._on_load)
+
+
+PLAIN = ("playwright", "playwright_observer")  # not the harness: the same visitors in plain Playwright
+
+
+async def plain_arrivals(world: World, count: int, observer: bool, phases: Phases) -> None:
+    """``count`` visitors doing what a soak visitor does, in plain Playwright against the same site
+    (the reference build): a context with Playwright's clock, an observer page when ``observer``
+    (a blank document on the site, nothing watching), one tab — home, tel, WhatsApp, page 2 and
+    back, the form, with Playwright's clicks. Chromium's floor under a harness arrival."""
+    stub = StubServer(tracker_source=load_build("reference").source, site_id="plain", page_vars=page_vars(11))
+    await stub.start()
+    try:
+        async with phases.phase("arrival"):
+            for _ in range(count):
+                context = await world.browser.new_context(timezone_id="UTC", locale="tr-TR", service_workers="block")
+                await context.clock.install(time=1_700_000_000)
+                await context.clock.pause_at(1_700_000_001)
+                if observer:
+                    await (await context.new_page()).goto(f"{stub.site_url}/__tank/observer")
+                async with phases.phase("open"):
+                    page = await context.new_page()
+                    await page.goto(f"{stub.site_url}/?gclid=x", wait_until="load")
+                for target in ("tel", "whatsapp", "page2_link", "home_link", "form"):
+                    t = site.CLICK_TARGETS[target]
+                    async with phases.phase("nav_click" if t.navigates_to else "click"):
+                        if t.navigates_to:
+                            async with page.expect_navigation(wait_until="load"):
+                                await page.click(t.selector)
+                        else:
+                            await page.click(t.selector)
+                await context.close()
+    finally:
+        await stub.stop()
+
+
+def variant(name: str) -> contextlib.AbstractContextManager[None]:
+    """Patch one part of the harness's per-document work out (or replace it) while the block runs."""
+    from playwright.async_api import BrowserContext
+    from playwright.async_api._generated import Clock
+    patches: list[tuple[Any, str, Any]] = []
+    if name == "no_instrument":  # no instrumentation script in any document (nothing is recorded)
+        patches.append((context_mod, "INSTRUMENT_JS", ""))
+    elif name == "no_report_channel":  # no CDP session, Runtime.enable or binding per tab
+        patches.append((ContextSession, "_report_channel", _no_report_channel))
+    elif name == "no_clock":  # no Playwright clock in any document (timers run in real time)
+        async def nothing(self: Any, *a: Any, **k: Any) -> None:
+            return None
+        patches += [(Clock, "install", nothing), (Clock, "pause_at", nothing)]
+    elif name == "no_console":  # no console/weberror listener on the context (no subscription)
+        on = BrowserContext.on
+
+        def on_but_console(self: Any, event: str, f: Any) -> Any:
+            return self if event in ("console", "weberror") else on(self, event, f)
+        patches.append((BrowserContext, "on", on_but_console))
+    elif name == "load_event":  # a navigating click waits for the main frame's navigation and load itself
+        patches.append((Page, "expect_navigation", lambda self, **kw: _LoadAfterNavigation(self)))
+    elif name not in ("base", *PLAIN):
+        raise SystemExit(f"unknown variant {name!r}")
+
+    @contextlib.contextmanager
+    def applied() -> Any:
+        saved = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in patches]
+        for owner, attr, value in patches:
+            setattr(owner, attr, value)
+        try:
+            yield
+        finally:
+            for owner, attr, value in saved:
+                setattr(owner, attr, value)
+    return applied()
+
+
 def _phase_wrapped(func: Any, phases: Phases, name: str) -> Any:
     async def wrapped(*args: Any, **kwargs: Any) -> Any:
         async with phases.phase(name):
@@ -160,6 +337,8 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenario", type=Path, help="scenario file (default: open the home page, advance 10 s)")
     ap.add_argument("--matrix", action="store_true", help="every bundled scenario once instead (memory ingest, no soak)")
+    ap.add_argument("--arrivals", type=int, metavar="N", help="N soak visitors arriving one at a time, by step")
+    ap.add_argument("--variant", action="append", default=[], help="a part left out or replaced (repeat: alternated)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cdp", action="store_true", help="count the driver's CDP messages too")
     ap.add_argument("--methods", action="store_true", help="list the counts by method")
@@ -168,10 +347,13 @@ async def main() -> None:
     path = args.scenario
     if path is None:
         path = Path(tempfile.mkdtemp(prefix="tank-opencost-")) / "open_home.yaml"
-        path.write_text(OPEN_HOME)
-    scenarios = [load_scenario(path)] * args.runs
+        path.write_text(arrivals_scenario(args.arrivals) if args.arrivals else OPEN_HOME)
+    scenarios = [load_scenario(path)]
     if args.matrix:
         scenarios = [sc for sc in select(load_scenarios([ROOT / "scenarios"]), [], [], "memory") if "soak" not in sc.tags]
+    variants = args.variant or ["base"]
+    for name in variants:
+        variant(name)  # an unknown name stops here, before the world starts
     log = Path(tempfile.mkstemp(prefix="tank-opencost-", suffix=".log")[1]) if args.cdp else None
     saved_fd = None
     if log is not None:  # the driver inherits stderr: its protocol log and our phase marks share one file
@@ -182,45 +364,68 @@ async def main() -> None:
         os.close(fd)
     phases = Phases(2 if log is not None else None)
     instrument(phases)
+    if args.arrivals:
+        instrument_arrivals(phases)
     build = load_build("reference")
-    verdicts: list[str] = []
-    steps = requests = 0
+    verdicts: dict[str, list[str]] = collections.defaultdict(list)
+    steps: collections.Counter[str] = collections.Counter()
+    requests: collections.Counter[str] = collections.Counter()
+    total: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     t0, l0 = time.monotonic(), load()
     try:
         async with World(WorldOptions(ingest="memory")) as world:
-            c0 = tree_cpu_s()
-            for scenario in scenarios:
-                r = await run_scenario(world, scenario, build, Adapter())
-                verdicts.append("PASS" if r.verdict.passed and not r.error else f"FAIL {r.error}")
-                steps += int(r.history.meta.get("clock_steps") or 0)
-                requests += len(r.history.journal)
-            c1 = tree_cpu_s()
+            for _ in range(1 if args.matrix else args.runs):
+                for name in variants:  # alternated: each variant meets the host's speed of the minute alike
+                    phases.tag = "" if len(variants) == 1 else f"{name}:"
+                    if name in PLAIN:
+                        c0, w0 = tree_cpu_s(), phases.walks
+                        await plain_arrivals(world, args.arrivals or 1, name == "playwright_observer", phases)
+                        for k, v in tree_cpu_s().items():
+                            total[name][k] += v - c0.get(k, 0.0)
+                        total[name]["harness"] -= phases.walks - w0
+                        verdicts[name].append("-")
+                        continue
+                    with variant(name):
+                        for scenario in scenarios:
+                            c0, w0 = tree_cpu_s(), phases.walks
+                            r = await run_scenario(world, scenario, build, Adapter())
+                            for k, v in tree_cpu_s().items():
+                                total[name][k] += v - c0.get(k, 0.0)
+                            total[name]["harness"] -= phases.walks - w0  # the phases' /proc walks
+                            verdicts[name].append("PASS" if r.verdict.passed and not r.error else f"FAIL {r.error}")
+                            steps[name] += int(r.history.meta.get("clock_steps") or 0)
+                            requests[name] += len(r.history.journal)
     finally:
         if saved_fd is not None:
             os.dup2(saved_fd, 2)
-    n = len(scenarios)
-    print(f"opencost  {'matrix' if args.matrix else scenarios[0].name} x{n}  wall {time.monotonic() - t0:.1f} s  ({l0} at start, {load()} at end)  "
-          f"verdicts {dict(collections.Counter(verdicts))}  clock stops {steps / n:.1f} per run  Sync requests {requests / n:.1f} per run")
-    total = {k: (v - c0.get(k, 0.0)) / n for k, v in c1.items()}
-    print(f"opencost  a run: cpu {sum(total.values()):.3f} s (" + " ".join(f"{k} {v:.3f}" for k, v in sorted(total.items())) + ")")
+    print(f"opencost  {'matrix' if args.matrix else scenarios[0].name}  wall {time.monotonic() - t0:.1f} s  ({l0} at start, {load()} at end)")
     cdp = cdp_counts(log) if log is not None else {}
-    for name in ["create", "new_tab", "goto", "close", "rest"]:
-        calls = phases.calls[name] or n
-        sent, events = phases.sent[name], phases.events[name]
-        evals = sum(v for k, v in sent.items() if "evaluate" in k.lower())
-        cpu = phases.cpu[name]
-        line = (f"opencost  {name:8} {phases.calls[name]:4} calls; per call ({calls / n:.2f} per run): sent {sum(sent.values()) / calls:6.1f}  "
-                f"events {sum(events.values()) / calls:6.1f}  evaluations {evals / calls:4.1f}")
-        if cdp:
-            line += (f"  cdp send {sum(v for k, v in cdp[name].items() if k.startswith('send')) / calls:6.1f}"
-                     f" recv {sum(v for k, v in cdp[name].items() if k.startswith('recv')) / calls:6.1f}")
-        if name != "rest":
-            line += (f"  cpu {sum(cpu.values()) / calls:.3f} s (" + " ".join(f"{k} {v / calls:.3f}" for k, v in sorted(cpu.items())) + ")")
-        print(line)
-        if args.methods:
-            for k, v in sorted({**{f"> {k}": v for k, v in sent.items()}, **{f"< {k}": v for k, v in events.items()},
-                                **{f"cdp {k}": v for k, v in cdp.get(name, {}).items()}}.items(), key=lambda kv: -kv[1]):
-                print(f"opencost      {v / calls:7.2f}  {k}")
+    names = ARRIVAL_PHASES if args.arrivals else ["create", "new_tab", "goto", "close", "rest"]
+    for vname in variants:
+        n = len(verdicts[vname])
+        tag = "" if len(variants) == 1 else f"{vname}:"
+        print(f"opencost  [{vname}] x{n}  verdicts {dict(collections.Counter(verdicts[vname]))}  clock stops {steps[vname] / n:.1f} "
+              f"per run  Sync requests {requests[vname] / n:.1f} per run")
+        print(f"opencost  [{vname}] a run: cpu {sum(total[vname].values()) / n:.3f} s ("
+              + " ".join(f"{k} {v / n:.3f}" for k, v in sorted(total[vname].items())) + ")")
+        for name in names:
+            key = tag + name
+            calls = phases.calls[key] or n
+            sent, events = phases.sent[key], phases.events[key]
+            evals = sum(v for k, v in sent.items() if "evaluate" in k.lower())
+            cpu = phases.cpu[key]
+            line = (f"opencost  [{vname}] {name:9} {phases.calls[key]:4} calls; per call ({calls / n:.2f} per run): sent {sum(sent.values()) / calls:6.1f}  "
+                    f"events {sum(events.values()) / calls:6.1f}  evaluations {evals / calls:4.1f}")
+            if cdp:
+                line += (f"  cdp send {sum(v for k, v in cdp[key].items() if k.startswith('send')) / calls:6.1f}"
+                         f" recv {sum(v for k, v in cdp[key].items() if k.startswith('recv')) / calls:6.1f}")
+            if name != "rest":
+                line += (f"  cpu {sum(cpu.values()) / calls:.3f} s (" + " ".join(f"{k} {v / calls:.3f}" for k, v in sorted(cpu.items())) + ")")
+            print(line)
+            if args.methods:
+                for k, v in sorted({**{f"> {k}": v for k, v in sent.items()}, **{f"< {k}": v for k, v in events.items()},
+                                    **{f"cdp {k}": v for k, v in cdp.get(key, {}).items()}}.items(), key=lambda kv: -kv[1]):
+                    print(f"opencost      {v / calls:7.2f}  {k}")
     if log is not None and not os.environ.get("KEEP_LOG"):
         log.unlink()
     elif log is not None:
