@@ -447,11 +447,45 @@
     try { p = apply(origFetch, this, [isRequest ? new Request(tag(url, "fetch", id), input) : tag(url, "fetch", id), init]); }
     catch (e) { inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: "network_error", error: String(e) }); throw e; }
     thenOf(p,
-      (r) => { inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: r.ok ? "ok" : "http_error", status: r.status }); },
+      (r) => { syncAnswer(r); inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: r.ok ? "ok" : "http_error", status: r.status }); },
       (e) => { inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: e && e.name === "AbortError" ? "abort" : "network_error", error: String(e && e.message || e) }); },
     );
     return p;
   };
+
+  // Reading a Sync answer's body is the network still at work: fetch resolves with the headers, and
+  // the body arrives later in real time. A build that reads it before it clears its abort timer
+  // (most do: `await res.json()` inside the try whose finally clears it) would otherwise look idle
+  // to the clock, which then runs that timer — or the next request's, started when the body came —
+  // and aborts a send the server already processed, or not, by the machine's speed. So a read of a
+  // Sync answer's body (or of its clone) counts as a send in flight until it settles; the decrement
+  // runs before the build's own reaction to the read (registered first), so the build's next step
+  // (a lock request, the next fetch) is counted before any probe can look. Reads through
+  // `res.body`'s stream are not counted.
+  const answers = new WeakSet(), answerAdd = WeakSet.prototype.add, answerHas = WeakSet.prototype.has;
+  const syncAnswer = (r) => { try { apply(answerAdd, answers, [r]); } catch (e) { /* not an object */ } };
+  const ResponseProto = typeof Response === "function" ? Response.prototype : null;
+  const bodyReads = ["arrayBuffer", "blob", "bytes", "formData", "json", "text"];
+  for (let i = 0; ResponseProto && i < bodyReads.length; i++) {
+    const read = ResponseProto[bodyReads[i]];
+    if (typeof read !== "function") continue;
+    ResponseProto[bodyReads[i]] = function () {
+      const p = apply(read, this, arguments);
+      if (!apply(answerHas, answers, [this])) return p;
+      inflight++;
+      const end = () => { inflight--; done(); };
+      thenOf(p, end, end);
+      return p;
+    };
+  }
+  const clone = ResponseProto && ResponseProto.clone;
+  if (typeof clone === "function") {
+    ResponseProto.clone = function () {
+      const copy = apply(clone, this, arguments);
+      if (apply(answerHas, answers, [this])) syncAnswer(copy);
+      return copy;
+    };
+  }
 
   // In-page lock arbitration while the harness runs this page's timers in bulk (pagetime.py): the
   // page is then the only one of its browser context with work (VirtualClock._lone), so nothing
