@@ -68,14 +68,21 @@ class Holds:
     def hung_count(self) -> int:
         return sum(1 for h in self._held if not h.future.done() and h.due is None)
 
-    def next_due(self) -> int | None:
-        """The earliest page time a held request is due, or None."""
-        dues = [h.due for h in self._held if h.due is not None and not h.future.done()]
+    def next_due(self, context: str | None = None) -> int | None:
+        """The earliest page time a held request is due (of one browser context's requests when
+        ``context`` is given: a context whose clock runs ahead of the others stops at its own), or None."""
+        dues = [h.due for h in self._held if h.due is not None and not h.future.done()
+                and (context is None or h.context == context)]
         return min(dues) if dues else None
 
-    def release_due(self, now: int) -> int:
-        """Let every request due at or before ``now`` proceed; returns how many."""
-        return self._wake([h for h in self._held if h.due is not None and h.due <= now], "released")
+    def release_due(self, now: int, context: str | None = None) -> int:
+        """Let every request due at or before ``now`` proceed (of ``context`` only when given); returns how many."""
+        return self._wake([h for h in self._held if h.due is not None and h.due <= now
+                           and (context is None or h.context == context)], "released")
+
+    def contexts(self) -> set[str | None]:
+        """The browser contexts whose requests are held now (None: a request without a context tag)."""
+        return {h.context for h in self._held if not h.future.done()}
 
     def release_hung(self) -> int:
         """Let every request held until released proceed."""

@@ -49,7 +49,11 @@ class Journal:
         self._changed = asyncio.Event()
         self._file: TextIO | None = None
         self._held: dict[int, bytes | None] | None = None  # finished while held: seq -> full body
+        self._holders = 0  # ``hold`` calls not yet released (contexts running apart each hold)
         self.page_clock: Callable[[], int] | None = None  # set by the harness: page time for ``t_page_done``
+        # The page time of one browser context (the entry's ``context`` tag), when contexts' clocks
+        # run apart (set by the harness); ``page_clock`` dates entries without a tag.
+        self.page_clock_in: Callable[[str], int] | None = None
 
     # -- recording (used by the Sync app) ------------------------------------------------
     def begin(self, *, method: str, path: str, via: str = "unknown", headers: dict[str, str] | None = None,
@@ -104,7 +108,9 @@ class Journal:
             changes["events"] = events if processed else self._within_budget(events)
         if self.page_clock is not None and current is not None:
             # Page time stands still while a request is exchanged, unless the clock released it later.
-            changes["t_page_done"] = max(self.page_clock(), current.t_page or 0)
+            now = (self.page_clock_in(current.context) if self.page_clock_in is not None and current.context is not None
+                   else self.page_clock())
+            changes["t_page_done"] = max(now, current.t_page or 0)
         entry = self.update(seq, **changes)
         if entry is not None:
             if self._held is not None:
@@ -115,12 +121,18 @@ class Journal:
 
     def hold(self) -> None:
         """Keep the file lines of requests that finish from now on until ``release``: their page
-        times may still be corrected (``update``), and a line once written stays as it is."""
+        times may still be corrected (``update``), and a line once written stays as it is. Holds
+        nest: the lines are written at the last ``release``."""
+        self._holders += 1
         if self._held is None:
             self._held = {}
 
     def release(self) -> None:
-        """Write the lines held back, with each entry as it is now (arrival order)."""
+        """Write the lines held back, with each entry as it is now (arrival order), once every
+        ``hold`` is released."""
+        self._holders = max(0, self._holders - 1)
+        if self._holders:
+            return
         held, self._held = self._held, None
         for seq, body in sorted((held or {}).items()):
             entry = self.get(seq)

@@ -119,6 +119,10 @@ class Recorder:
     # The scenario's page time at a wall time (time.time()): a write the observer saw without the
     # writer's stamp is dated by when it was seen (None: the page time now).
     clock_at: Callable[[float], int] | None = None
+    # The same for one browser context, whose clock may run ahead of the others' inside one advance
+    # (``VirtualClock.now_in``, ``page_time_at``); None: the scenario's page time serves every context.
+    clock_in: Callable[[str], int] | None = None
+    clock_at_in: Callable[[float, str], int] | None = None
     _message_counts: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def _next(self) -> int:
@@ -145,7 +149,7 @@ class Recorder:
             return
         key = str(msg["key"])
         t_wall = seen_at(msg.get("w"))
-        t_page = int(msg["t"]) if msg.get("t") else self._page_time_at(t_wall)
+        t_page = int(msg["t"]) if msg.get("t") else self._page_time_at(t_wall, context)
         if msg.get("cleared"):
             removed = tuple(self.state(context, key))
             if not removed:
@@ -162,8 +166,14 @@ class Recorder:
             writer=str(msg["writer"]) if msg.get("writer") else None,
         ))
 
-    def _page_time_at(self, wall: float) -> int:
+    def _page_time_at(self, wall: float, context: str) -> int:
+        if self.clock_at_in is not None:
+            return self.clock_at_in(wall, context)
         return self.clock() if self.clock_at is None else self.clock_at(wall)
+
+    def now_in(self, context: str) -> int:
+        """The page time of ``context`` now (the scenario's, unless its clock runs apart)."""
+        return self.clock() if self.clock_in is None else self.clock_in(context)
 
     def on_read(self, context: str, key: str, raw: str | None, t_page: int, kind: str = "snapshot") -> None:
         """The harness read (or seeded) a key: record whatever differs from the folded state."""
@@ -228,7 +238,7 @@ class Recorder:
         if count > MAX_MESSAGES_PER_PAGE:
             return
         self.page_messages.append(PageMessage(
-            self._next(), self.clock() if t_page is None else t_page, time.time(), context, page, kind, level,  # type: ignore[arg-type]
+            self._next(), self.now_in(context) if t_page is None else t_page, time.time(), context, page, kind, level,  # type: ignore[arg-type]
             _clip(text), page_url=page_url, source=source, stack=_clip(stack) if stack else None))
 
     def _dropped_messages(self) -> list[PageMessage]:

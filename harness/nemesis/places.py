@@ -1,10 +1,12 @@
 """Where faults live — browser, proxy, stub, database — behind one small protocol.
 
-Each place answers three questions: heal what the scenario left (``heal``); which page fetches it
+Each place answers four questions: heal what the scenario left (``heal``); which page fetches it
 holds now — of every context, or of one (``context``: a visitor's step settles its own context
-only) — and when the first of them is due in page time (``held``); and lets due ones go
-(``release_due``). The step handlers apply faults; healing, the clock's "is this request held on
-purpose?" and its "when must I stop?" all come from here, so a new kind of fault is one class.
+only) — and when the first of them is due in page time (``held``); lets due ones go
+(``release_due``, of one context when asked); and whether what is in place ties the contexts
+together in page time (``couples``: then one clock stop brings all of them to the same time). The
+step handlers apply faults; healing, the clock's "is this request held on purpose?", its "when
+must I stop?" and its "may contexts run apart?" all come from here, so a new kind of fault is one class.
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ class Place(Protocol):
 
     def held(self, run: "ScenarioRun", context: str | None = None) -> Held: ...
 
-    def release_due(self, run: "ScenarioRun", now: int) -> int: ...
+    def release_due(self, run: "ScenarioRun", now: int, context: str | None = None) -> int: ...
+
+    def couples(self, run: "ScenarioRun") -> str | None: ...
 
     async def heal(self, run: "ScenarioRun") -> None: ...
 
@@ -43,8 +47,11 @@ class BrowserPlace:
     def held(self, run: "ScenarioRun", context: str | None = None) -> Held:
         return Held()
 
-    def release_due(self, run: "ScenarioRun", now: int) -> int:
+    def release_due(self, run: "ScenarioRun", now: int, context: str | None = None) -> int:
         return 0
+
+    def couples(self, run: "ScenarioRun") -> str | None:
+        return None  # an offline context refuses at once, whatever the others' page time
 
     async def heal(self, run: "ScenarioRun") -> None:
         for session in run.live_sessions():
@@ -80,8 +87,19 @@ class ProxyPlace:
         # request whose bytes the proxy is carrying between two holds is moving, not stalled.
         return Held(fetches, due, real_time=bool(types), can_hold=bool(types), moving=moving)
 
-    def release_due(self, run: "ScenarioRun", now: int) -> int:
+    def release_due(self, run: "ScenarioRun", now: int, context: str | None = None) -> int:
+        if context is not None:
+            return 0  # bytes, not contexts: never asked while contexts run apart (``couples``)
         return 0 if run.proxy_clock is None else run.proxy_clock.release_due(now)
+
+    def couples(self, run: "ScenarioRun") -> str | None:
+        """A toxic dates the bytes of every context by one clock (the proxy's ``PageClock``, or real
+        time): a context running ahead would push its neighbours' bytes past their hold."""
+        if run.faults.toxics:
+            return "a toxic is in place on the proxy"
+        if run.proxy_clock is not None and run.proxy_clock.held() != (0, None):
+            return "the proxy holds bytes"
+        return None
 
     async def heal(self, run: "ScenarioRun") -> None:
         client = run.world.proxy_client
@@ -104,11 +122,26 @@ class StubPlace:
     def held(self, run: "ScenarioRun", context: str | None = None) -> Held:
         holds = run.stub.faults.holds
         holds.abandon(run.recorder.ended_sends)  # a send its page aborted is not held any more
-        return Held(holds.count("fetch", context), holds.next_due(), real_time=not holds.page_clock and holds.count() > 0,
-                    can_hold=run.stub.faults.holding())
+        return Held(holds.count("fetch", context), holds.next_due(context),
+                    real_time=not holds.page_clock and holds.count() > 0, can_hold=run.stub.faults.holding())
 
-    def release_due(self, run: "ScenarioRun", now: int) -> int:
-        return run.stub.faults.holds.release_due(now)
+    def release_due(self, run: "ScenarioRun", now: int, context: str | None = None) -> int:
+        return run.stub.faults.holds.release_due(now, context)
+
+    def couples(self, run: "ScenarioRun") -> str | None:
+        """Queued faults go to requests in arrival order (a context ahead would take its neighbour's);
+        delays without a page clock are real time; a held request of no live context (closed, or
+        untagged) is due by the run's clock. The default and the random rule draw by what a request
+        is, whenever it comes."""
+        plan = run.stub.faults
+        if plan.state()["queue"]:
+            return "stub faults are queued (they go to requests in arrival order)"
+        holds = plan.holds
+        if holds.count() and not holds.page_clock:
+            return "the stub holds requests in real time"
+        if holds.contexts() - {s.name for s in run.live_sessions()}:
+            return "the stub holds a request of no open context"
+        return None
 
     async def heal(self, run: "ScenarioRun") -> None:
         run.stub.faults.clear()
@@ -123,8 +156,15 @@ class DatabasePlace:
     def held(self, run: "ScenarioRun", context: str | None = None) -> Held:
         return Held()
 
-    def release_due(self, run: "ScenarioRun", now: int) -> int:
+    def release_due(self, run: "ScenarioRun", now: int, context: str | None = None) -> int:
         return 0
+
+    def couples(self, run: "ScenarioRun") -> str | None:
+        """A rate limit is one bucket for every context's requests (a stopped database answers 503
+        at once, whichever context asks)."""
+        if getattr(run.stub.store, "rate_limited", False):
+            return "the ingest store rate-limits requests"
+        return None
 
     async def heal(self, run: "ScenarioRun") -> None:
         if run.faults.db_stopped:
@@ -151,8 +191,15 @@ def held(run: "ScenarioRun", context: str | None = None) -> Held:
     return total
 
 
-def release_due(run: "ScenarioRun", now: int) -> int:
-    return sum(place.release_due(run, now) for place in PLACES)
+def release_due(run: "ScenarioRun", now: int, context: str | None = None) -> int:
+    """Let held requests due by ``now`` go (of one browser context's requests when ``context`` is given)."""
+    return sum(place.release_due(run, now, context) for place in PLACES)
+
+
+def couples(run: "ScenarioRun") -> str | None:
+    """Why the contexts must share one clock stop now (the first place that says so), or None:
+    nothing in place ties one context's page time to another's."""
+    return next((why for place in PLACES if (why := place.couples(run)) is not None), None)
 
 
 async def heal(run: "ScenarioRun") -> None:

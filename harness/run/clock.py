@@ -11,6 +11,17 @@ a held answer is released when page time reaches its due, before the timers of t
 With one page running a build, its timers run in bulk inside the page (``pagetime.run_bulk``):
 each timer's work still settles before the next fires, but without a Python round trip per
 timer. Nothing waits real seconds for a tracker timer.
+
+Contexts apart: browser contexts share nothing a page can see but the network, so when nothing in
+place ties one context's page time to another's (``couples``: no toxic dating every context's bytes
+by one clock, no queued stub faults taken in arrival order, no rate limit shared by all), an
+advance gives each context a clock of its own (a child ``VirtualClock`` over that one session, its
+own held answers, activity and journal catch-up) and runs them side by side to the target: a
+lone tab runs its timers in bulk even while other contexts have work, and no context stops where
+another's request starts. The run's ``now`` is the least page time any context has reached; what
+dates a fact of one context (the journal's ``t_page_done``, console messages, unstamped writes)
+reads that context's own clock (``now_in``, ``page_time_at``). Otherwise the advance runs in
+lockstep, one clock stop for all; ``modes`` counts which ran (the history's notes and meta say so).
 """
 from __future__ import annotations
 
@@ -24,11 +35,21 @@ from dataclasses import dataclass, field
 from harness.run import pagetime
 from harness.world.context import ContextSession
 
+APART = True  # contexts may run apart inside an advance when nothing couples them (tests switch it off to compare)
 MAX_STEPS = 2_000_000
 MOVES_KEPT = 4096  # page-time moves kept for dating writes (a batch arrives within ms of its writes)
 FALLBACK_SLICE_MS = 250  # when the page clock's timer queue cannot be read
 TRAVEL_WAIT_MS = 50  # a settle's probe while a request is on its way: the page answers when its work changes, or after this
 HELD_WATCH_S = 0.002  # meanwhile, how often the fault places are asked whether they now hold the request
+
+
+ONE_CONTEXT = "one context"  # an advance with fewer than two contexts: lockstep and apart are the same
+
+
+def _at(moves: deque[tuple[float, int]], wall: float) -> int:
+    """Where page time stood at wall time ``wall`` by a list of (wall, page) moves."""
+    i = bisect.bisect_right(moves, wall, key=lambda m: m[0])
+    return moves[max(0, i - 1)][1]
 
 
 class ProbeSuperseded(Exception):
@@ -78,6 +99,14 @@ class VirtualClock:
     # Whether a step still to come may open a document (a tab, a navigation, a reload): without
     # one, ``log_time`` adds no init script (each piles up, and every later document runs them all).
     opens_later: Callable[[], bool] = lambda: True
+    # Per context, for contexts running apart: let that context's held requests due by then go.
+    release_due_in: Callable[[str, int], int] = lambda context, now: 0
+    # Why the contexts must share one clock stop now (the fault places' ``couples``), or None. The
+    # default keeps lockstep: a clock that was not told what couples contexts assumes something does.
+    couples: Callable[[], str | None] = lambda: "the clock was not told what couples contexts"
+    apart: bool = field(default_factory=lambda: APART)  # False: always lockstep
+    modes: Counter[str] = field(default_factory=Counter)  # advances of several contexts: "apart", or why lockstep
+    parent: "VirtualClock | None" = field(default=None, repr=False)  # the run's clock, for a context's own
     steps: int = 0  # clock stops (Python round trips)
     timers: int = 0  # page timers fired
     fallback_used: bool = False
@@ -94,6 +123,8 @@ class VirtualClock:
     # (wall time, page time) each time ``now`` moved: dates a storage write the observer saw without
     # the writer's stamp (``page_time_at``); the observer page's own clock is not stepped.
     _moves: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=MOVES_KEPT), repr=False)
+    _moves_in: dict[str, deque[tuple[float, int]]] = field(default_factory=dict, repr=False)  # the same, per context apart
+    _children: dict[str, "VirtualClock"] = field(default_factory=dict, repr=False)  # contexts running apart now
 
     def __post_init__(self) -> None:
         self._moves.append((time.time(), self.now))
@@ -103,12 +134,27 @@ class VirtualClock:
         if t != self.now:
             self.now = t
             self._moves.append((time.time(), t))
+            if self.parent is not None:
+                self.parent._follow()
 
-    def page_time_at(self, wall: float) -> int:
+    def _follow(self) -> None:
+        """A context running apart moved: the run's page time is the least any context reached."""
+        if self._children:
+            self._move(min(c.now for c in self._children.values()))
+
+    def now_in(self, context: str) -> int:
+        """The page time of ``context`` now: its own clock's while contexts run apart, else ``now``."""
+        child = self._children.get(context)
+        return self.now if child is None else child.now
+
+    def page_time_at(self, wall: float, context: str | None = None) -> int:
         """The page time at wall time ``wall`` (``time.time()``): where ``now`` stood then (the
-        oldest kept, for a time before it)."""
-        i = bisect.bisect_right(self._moves, wall, key=lambda m: m[0])
-        return self._moves[max(0, i - 1)][1]
+        oldest kept, for a time before it) — of ``context``, where its clock ran ahead of ``now``."""
+        at = _at(self._moves, wall)
+        mine = self._moves_in.get(context) if context is not None else None
+        if mine and wall >= mine[0][0]:  # its own clock is never behind the run's
+            at = max(at, _at(mine, wall))
+        return at
 
     async def advance(self, ms: int, mode: str = "run") -> None:
         """Move page time forward by ``ms``: ``run`` fires timers one by one, ``jump`` like a sleeping laptop."""
@@ -122,10 +168,71 @@ class VirtualClock:
             self._logged.clear()  # Playwright logged the jump itself
             await self.settle()
             return
+        why = self._lockstep_why()
+        if why is not None and why != ONE_CONTEXT:
+            self.modes[why] += 1
         try:
-            await self._run_until(target)
+            if why is None:
+                self.modes["apart"] += 1
+                await self._run_apart(target)
+            else:
+                await self._run_until(target)
         finally:
             await self.log_time()
+
+    def _lockstep_why(self) -> str | None:
+        """Why this advance must bring every context to each clock stop together, or None when each
+        context may run on its own clock (see the module docstring)."""
+        tabbed = [s for s in self.sessions() if any(not p.is_closed() for p in s.tabs.values())]
+        if len(tabbed) < 2:
+            return ONE_CONTEXT
+        if not self.apart:
+            return "per-context clocks are off"
+        return self.couples()
+
+    async def _run_apart(self, target: int) -> None:
+        """Each context on a clock of its own to ``target``, side by side; then the run's clock is
+        there too, with the contexts' stops, timers and notes counted in it."""
+        self._children = {s.name: self._child(s) for s in self.sessions()}
+        children = list(self._children.values())
+        tasks = [asyncio.ensure_future(c._run_until(target)) for c in children]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._children = {}
+            for c in children:
+                self.timers += c.timers
+                self.fallback_used |= c.fallback_used
+                self.notes.extend(c.notes)
+                self._seen.update(c._seen)
+                self._orphans_in[c.sessions()[0].name] = c._orphans
+            self._move(min((c.now for c in children), default=target))
+
+    def _child(self, session: ContextSession) -> "VirtualClock":
+        """A clock over one context: its own page time, held answers, activity and journal catch-up."""
+        name = session.name
+        child = VirtualClock(
+            self.now, lambda: [session], activity=lambda: self.activity_in(name), held=lambda: self.held_in(name),
+            release_due=lambda now: self.release_due_in(name, now), held_in=self.held_in, activity_in=self.activity_in,
+            quiet_s=self.quiet_s, settle_max_s=self.settle_max_s, travel_max_s=self.travel_max_s, bulk=self.bulk,
+            on_bulk=self.on_bulk, opens_later=self.opens_later, apart=False, parent=self,
+            orphan_wait_s=self.orphan_wait_s,
+            _moves=self._moves_in.setdefault(name, deque(maxlen=MOVES_KEPT)))
+        child._no_bulk = self._no_bulk  # a build found writing without setItem is stepped in every mode
+        child._orphans = child._orphans_in[name] = self._orphans_in.get(name, 0)
+        return child
+
+    def mode_notes(self) -> list[str]:
+        """What the history says of how advances of several contexts ran (none for one context)."""
+        if not self.modes:
+            return []
+        apart = self.modes.get("apart", 0)
+        why = [f"{n} because {reason}" for reason, n in self.modes.items() if reason != "apart"]
+        return [f"clock: {apart} advance(s) of several contexts ran with a clock per context (contexts apart)"
+                + (f", {sum(self.modes.values()) - apart} in lockstep: " + "; ".join(why) if why else "")]
 
     async def _run_until(self, target: int) -> None:
         due = await self.settle()
@@ -156,6 +263,8 @@ class VirtualClock:
     async def _run_to(self, stop: int, horizon: int) -> None:
         """Bring every page to ``stop``; in bulk, a lone page runs towards ``horizon`` until a request stays open."""
         self.steps += 1
+        if self.parent is not None:
+            self.parent.steps += 1  # counted live: progress and the watchdog read the run's clock
         if self.steps > MAX_STEPS or self.timers > MAX_STEPS:
             raise RuntimeError(f"the page clock stopped more than {MAX_STEPS} times in one run: a timer loop?")
         sessions = list(self.sessions())

@@ -117,10 +117,12 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             run.proxy_clock = PageClock(lambda: run.clock.now)
             await asyncio.to_thread(world.proxy_embedded.attach_page_clock, proxy_name, run.proxy_clock)
         stub.journal.page_clock = lambda: run.clock.now
+        stub.journal.page_clock_in = run.clock.now_in  # contexts apart: each its own page time
         if on_clock is not None:
             on_clock(run.clock)
         recorder.clock = lambda: run.clock.now
         recorder.clock_at = run.clock.page_time_at
+        recorder.clock_in, recorder.clock_at_in = run.clock.now_in, run.clock.page_time_at
         stack.push_async_callback(_close_sessions, run)
         progress = Progress()
         watchdog = Watchdog(run, world.options.scenario_timeout_s, lambda: _pages(run))
@@ -148,6 +150,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         for session in run.live_sessions():  # no send report waits for a marker past this point
             session.sends.release()
         run.notes.extend(run.clock.notes)
+        run.notes.extend(run.clock.mode_notes())
         run.notes.extend(w for s in run.live_sessions() for w in s.notes())
         rows, rows_source, rows_problem = await _read_rows(store, site_id)
         if rows_problem is not None:
@@ -160,7 +163,8 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             t_page_end=run.clock.now, journal=list(stub.journal.entries()), at_rest=rows, at_rest_source=rows_source,
             site_shared=world.options.site_id is not None, notes=run.notes, error=error,
             meta={"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps, "clock_timers": run.clock.timers,
-                  "clock_fallback": run.clock.fallback_used, "refused": refusal_records(refused),
+                  "clock_fallback": run.clock.fallback_used,
+                  "clock_modes": dict(run.clock.modes), "refused": refusal_records(refused),
                   **provenance.stamp(scenario_sha256=sha256_file(scenario.path), build_sha256=sha256_text(build.source),
                                      seed=seed, shard=world.options.shard)})
     problem = start_problem(history, adapter)

@@ -85,7 +85,8 @@ class ScenarioRun:
                                  held=lambda: places.held(run), release_due=lambda now: places.release_due(run, now),
                                  on_bulk=lambda context: pagetime.journal_catch_up(stub.journal, context),
                                  held_in=lambda context: places.held(run, context),
-                                 activity_in=ContextActivity(run))
+                                 release_due_in=lambda context, now: places.release_due(run, now, context),
+                                 couples=lambda: places.couples(run), activity_in=ContextActivity(run))
         return run
 
     @property

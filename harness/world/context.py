@@ -308,7 +308,7 @@ class ContextSession:
         loc = msg.location or {}
         source = f"{loc.get('url')}:{loc.get('lineNumber')}:{loc.get('columnNumber')}" if loc.get("url") else None
         self.recorder.on_page_message(self.name, tab, "console", msg.type, msg.text, page_url=_url(msg.page),
-                                      source=source, t_page=message_time(loc.get("url"), self.recorder.clock()))
+                                      source=source, t_page=message_time(loc.get("url"), self.recorder.now_in(self.name)))
 
     def _on_web_error(self, error: WebError) -> None:
         exc = error.error

@@ -149,6 +149,11 @@ class PostgresStore:
         """
         self._limiter = TokenBucket(per_s, clock=clock or time.monotonic) if per_s is not None else None
 
+    @property
+    def rate_limited(self) -> bool:
+        """A rate limit is on: one bucket for every request, whichever browser context sent it."""
+        return self._limiter is not None
+
     def set_down(self, down: bool) -> None:
         """The database was stopped on purpose: answer 503 at once rather than wait for the pool.
 

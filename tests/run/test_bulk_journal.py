@@ -135,3 +135,22 @@ def test_lines_held_back_are_written_on_release_close_or_clear(tmp_path: Any) ->
         [line] = path.read_text().splitlines()
         assert '"t_page_done": 42' in line
         journal.close()
+
+
+def test_holds_nest_and_each_context_dates_its_own_requests() -> None:
+    """Contexts running apart each hold the journal's lines through their bulk runs: the lines wait
+    for the last release; a request ends at its own context's page time."""
+    journal = Journal()
+    written: list[int] = []
+    journal._write = lambda entry, body: written.append(entry.seq)  # type: ignore[method-assign]
+    journal.page_clock = lambda: START
+    journal.page_clock_in = {"c1": START + 5_000, "c2": START + 9_000}.get  # type: ignore[assignment]
+    journal.hold()
+    journal.hold()
+    one, two = stub_answers(journal, "c1"), stub_answers(journal, "c2")
+    untagged = stub_answers(journal, None)
+    journal.release()
+    assert written == []  # the other context still corrects its requests' times
+    journal.release()
+    assert written == [one, two, untagged]
+    assert [journal.get(s).t_page_done for s in (one, two, untagged)] == [START + 5_000, START + 9_000, START]  # type: ignore[union-attr]

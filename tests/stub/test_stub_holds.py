@@ -48,3 +48,19 @@ async def test_held_requests_are_counted_per_browser_context() -> None:
     assert holds.count(context="visitor3") == 0
     holds.release_all()
     assert {await a, await b, await untagged} == {"released"} and holds.count(context="visitor1") == 0
+
+
+async def test_dues_are_found_and_released_per_browser_context() -> None:
+    """A context whose clock runs ahead of the others stops at its own held answers and lets only
+    those go: another context's answer due earlier waits for that context's clock."""
+    holds = Holds()
+    holds.follow_page_clock()
+    a = asyncio.ensure_future(holds.delay(1_000, 3_000, key="a.1", context="visitor1"))
+    b = asyncio.ensure_future(holds.delay(1_000, 2_000, key="b.1", context="visitor2"))
+    await asyncio.sleep(0)
+    assert holds.next_due() == 3_000 and holds.next_due("visitor1") == 4_000 and holds.next_due("visitor3") is None
+    assert holds.contexts() == {"visitor1", "visitor2"}
+    assert holds.release_due(10_000, "visitor1") == 1 and await a == "released" and not b.done()
+    assert holds.next_due() == 3_000 and holds.next_due("visitor1") is None
+    assert holds.release_due(2_999, "visitor2") == 0 and holds.release_due(3_000, "visitor2") == 1
+    assert await b == "released" and holds.contexts() == set()

@@ -1,0 +1,103 @@
+"""Contexts running apart in page time (a clock per context inside one advance) give the same
+fates, event by event, as lockstep (one clock stop for all): same fate, reason, deliveries and
+duplicates, and the same page times on every envelope's timeline. Each scenario runs in both modes
+in one world; the apart run must really have run apart (else the comparison proves nothing)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.run import clock
+from tests.harness.e2e import scenario_from_text
+
+# Three contexts opened at different page times, so their timers and retries interleave; 503s
+# drawn by request, answers late in page time, each held answer due in its own context's time; a
+# refused connection in between. (Answers past the page's 5 s abort and two tabs of one context
+# racing for their outbox give duplicates that vary from run to run in lockstep alone.)
+SEVERAL_CONTEXTS = """
+name: apart_several_contexts
+judges: [no_loss, exactly_once, nothing_unexpected, retry]
+seed: 3
+steps:
+  - stub: {random: {p: 0.3, fault: {status: 503, retry_after: 2}, seed: 3}}
+  - open: home
+    context: a
+  - click: tel
+    context: a
+  - advance: 1500ms
+  - open: home
+    context: b
+  - click: whatsapp
+    context: b
+  - open: page2
+    context: c
+  - click: tel
+    context: c
+  - advance: 20s
+  - stub: {random: {p: 0.5, fault: {delay_ms: 3s}, seed: 4}}
+  - click: tel
+    context: b
+  - click: whatsapp
+    context: a
+  - advance: 40s
+  - proxy: {enabled: false}
+  - click: tel
+    context: c
+  - advance: 30s
+  - proxy: {enabled: true}
+  - stub: {default: {delay_ms: 2s}}
+  - click: tel
+    context: a
+  - advance: 1m
+"""
+
+VISITORS = """
+name: apart_visitors
+judges: [no_loss, exactly_once, nothing_unexpected, retry]
+seed: 11
+visitors: {count: 5, seed: 11, actions: [view, tel, whatsapp, page2, form]}
+steps:
+  - stub: {random: {p: 0.2, fault: {status: 503, retry_after: 2}, seed: 11}}
+  - advance: 30s
+  - stub: {random: {p: 0.3, fault: {delay_ms: 2s}, seed: 12}}
+  - advance: 1m
+  - proxy: {enabled: false}
+  - advance: 1m
+  - proxy: {enabled: true}
+  - stub: {random: {p: 0.2, fault: {delay_ms: 4s}, seed: 13}}
+  - advance: 1m
+"""
+
+
+def per_event(result: Any) -> dict[tuple, tuple]:
+    """Each event's fate and the exact page times of its timeline, keyed by what it is and where it
+    began (envelope ids are new in every run). Arrivals are left out: the checker dates them
+    approximately, by wall time against every context's facts (``detail.approx``)."""
+    out: dict[tuple, tuple] = {}
+    for f in result.verdict.fates:
+        key = (f.context, f.ec, f.ea, f.el, f.first_seen)
+        n = sum(1 for k in out if k[:5] == key)
+        out[(*key, n)] = (f.fate, f.reason_code, f.deliveries, f.duplicates, f.removed,
+                          tuple((e.t_page, e.what) for e in f.timeline if not e.detail.get("approx")))
+    return out
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("text", [SEVERAL_CONTEXTS, VISITORS], ids=["several_contexts", "visitors"])
+def test_contexts_apart_give_the_fates_of_lockstep(tank_run, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    scenario = scenario_from_text(text)
+    monkeypatch.setattr(clock, "APART", False)
+    lockstep = tank_run(scenario, build="reference")
+    monkeypatch.setattr(clock, "APART", True)
+    apart = tank_run(scenario, build="reference")
+    assert lockstep.history.error is None and apart.history.error is None
+    assert apart.history.meta["clock_modes"].get("apart", 0) >= 3, apart.history.meta["clock_modes"]
+    assert "apart" not in lockstep.history.meta["clock_modes"]
+    assert any("clock per context" in n for n in apart.history.notes)
+    assert {g: v.status for g, v in apart.verdict.guarantees.items()} == \
+        {g: v.status for g, v in lockstep.verdict.guarantees.items()}
+    mine, theirs = per_event(apart), per_event(lockstep)
+    assert len(mine) >= 10
+    differ = {k: (mine.get(k), theirs.get(k)) for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k)}
+    assert not differ, "\n".join(f"{k}:\n  apart    {a}\n  lockstep {b}" for k, (a, b) in sorted(differ.items(), key=str))
