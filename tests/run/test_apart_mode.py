@@ -209,3 +209,31 @@ async def test_what_couples_contexts() -> None:
     assert places.held(run, "v1").due == 3000 and places.held(run, "v2").due is None
     assert places.release_due(run, 3000, "v2") == 0 and places.release_due(run, 3000, "v1") == 1
     assert await mine == "released"
+
+
+async def test_stops_of_contexts_ahead_are_counted_when_the_advance_ends(calls: Calls) -> None:
+    """The watchdog names a timer storm by stops against the run's page time (the least any context
+    reached): only the stops of the context holding it back count while the advance runs."""
+    a = Session("a", [START + 1_000 * i for i in range(1, 9)])
+    b = Session("b", [START + 9_000])
+    c = make_clock(calls, [a, b])
+    live: list[int] = []
+    real_bulk = pagetime.run_bulk
+    a_done = asyncio.Event()
+
+    async def one_timer_at_a_time(page: Page, to: int, keys: list[str], budget_ms: float = 30.0) -> pagetime.PageRun:
+        live.append(c.steps)
+        if calls.owner[id(page)] == "b":
+            await a_done.wait()  # b's page answers slowly: b holds the run's page time back meanwhile
+            return await real_bulk(page, to, keys, budget_ms)
+        to = min(to, page.timers[0]) if page.timers else to  # a stops at each of its timers (as at each request)
+        run = await real_bulk(page, to, keys, budget_ms)
+        if not page.timers:
+            a_done.set()
+        return run
+
+    pagetime.run_bulk = one_timer_at_a_time  # type: ignore[assignment]  # restored by the fixture's monkeypatch
+    await c.advance(10_000)
+    assert c.now == START + 10_000 and c.timers == 9
+    assert c.steps == sum(1 for _ in calls)  # every stop, in the end
+    assert max(live) <= 3 < 10 == c.steps  # a's stops ahead of b were not counted while b lagged
