@@ -232,6 +232,11 @@ FIGURES_PREFIX = "FIGURES "
 EMIT_JSON = False  # --json
 
 
+def fate_counts(verdict: object) -> dict[str, int]:
+    """A verdict's count of each fate (``fate_delivered``, ``fate_duplicated``…), zeros included."""
+    return {f"fate_{k}": n for k, n in verdict.counts.items()}  # type: ignore[attr-defined]
+
+
 def figures(part: str, label: str, **values: float | int | str | None) -> None:
     """With ``--json``: one ``FIGURES {json}`` line with a run's figures by name (bench/ab.py reads it)."""
     if EMIT_JSON:
@@ -405,7 +410,8 @@ async def storm(trackers: list[str]) -> None:
         figures("storm", tracker, wall_s=wall, cpu_s=cpu, clock_stops=meta.get("clock_steps"),
                 timers=meta.get("clock_timers"), requests=len(r.history.journal),  # type: ignore[attr-defined]
                 messages=sent, evaluations=evals, error=None if r.error is None else str(r.error),  # type: ignore[attr-defined]
-                scenario_cpu_s=sum(kinds.values()), outbox_writes=len(r.history.writes))  # type: ignore[attr-defined]
+                scenario_cpu_s=sum(kinds.values()), outbox_writes=len(r.history.writes),  # type: ignore[attr-defined]
+                **fate_counts(r.verdict))  # type: ignore[attr-defined]
         print(f"storm   {tracker:20} scenario cpu {sum(kinds.values()):.2f} s ("
               + " ".join(f"{k} {c:.2f}" for k, c in sorted(kinds.items(), key=lambda kc: -kc[1]))
               + f")  outbox writes {len(r.history.writes)}")  # type: ignore[attr-defined]
@@ -457,7 +463,7 @@ async def soak(counts: list[int], parallel: int | None) -> None:
               f"verdict {'STOPPED' if r.error else ('PASS' if v.passed else 'FAIL')}  error {r.error}")
         soak_figures = dict(wall_s=wall, cpu_s=cpu, cpu_s_per_visitor=cpu / count, events=len(v.fates),
                             clock_stops=r.history.meta.get("clock_steps"), peak_mib=mem.peak,
-                            verdict="STOPPED" if r.error else ("PASS" if v.passed else "FAIL"))
+                            verdict="STOPPED" if r.error else ("PASS" if v.passed else "FAIL"), **fate_counts(v))
         if arrivals:  # page time stands still while visitors arrive; the clock's stops come after
             kinds = arrivals["cpu"]  # type: ignore[assignment]
             sent, evals = arrivals["messages"]  # type: ignore[misc]
