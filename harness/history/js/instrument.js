@@ -42,12 +42,13 @@
   // `i` up on the prototype chain when the list has no own slot there, so a setter a build puts on
   // Array.prototype ("0", "1", …) would take the value and leave the list empty.
   const put = (list, i, x) => { define(list, i, { value: x, writable: true, enumerable: true, configurable: true }); };
+  const create = Object.create, mapSizeGet = Object.getOwnPropertyDescriptor(MapProto, "size").get;
   const B = Object.freeze({
     apply, push: ArrayProto.push, shift: ArrayProto.shift, unshift: ArrayProto.unshift,
     splice: ArrayProto.splice, sort: ArrayProto.sort, define, put,
     mapGet: MapProto.get, mapSet: MapProto.set, mapDelete: MapProto.delete, mapValues: MapProto.values, mapForEach: MapProto.forEach,
-    mapSize: Object.getOwnPropertyDescriptor(MapProto, "size").get, mapIterNext,
-    then: Promise.prototype.then, Promise, resolve: Promise.resolve, create: Object.create,
+    mapSize: mapSizeGet, mapIterNext,
+    then: Promise.prototype.then, Promise, resolve: Promise.resolve, create,
     getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null,
   });
   // What the arbiter's choice of what it handles and the send hooks read (not in B: nothing else uses
@@ -62,6 +63,7 @@
   const isSignal = (s) => { try { apply(signalAborted, s, []); return true; } catch (e) { return false; } };
   const URLOf = URL, hrefGet = getter(URL.prototype, "href"), paramsGet = getter(URL.prototype, "searchParams");
   const paramSet = URLSearchParams.prototype.set, setHas = Set.prototype.has;
+  const responseOk = getter(Response.prototype, "ok"), responseStatus = getter(Response.prototype, "status");
   const isURL = (x) => { try { apply(hrefGet, x, []); return true; } catch (e) { return false; } };
   Object.defineProperty(window, "__tankBuiltins", { value: B, writable: false, configurable: false, enumerable: false });
   // Playwright's clock controller, installed by an init script that runs before this one
@@ -74,13 +76,41 @@
     try {
       define(globalThis, "__pwClock", { value: pw, writable: false, configurable: false, enumerable: true });
       define(pw, "controller", { value: pc, writable: false, configurable: false, enumerable: true });
-      const pinned = ["_timers", "_now", "_embedder", "_firstTimer", "_advanceNow", "_replayLogOnce", "log"];
+      const pinned = ["_timers", "_now", "_embedder", "_log", "_firstTimer", "_advanceNow", "_replayLogOnce", "log", "now",
+        "_syncRealTime", "_innerSetTime", "_innerInstall", "_innerSetFixedTime", "_takeFirstTimer", "_callFirstTimer",
+        "_runTo", "_innerFastForwardTo", "addTimer", "clearTimer", "countTimers"];
       for (let i = 0; i < pinned.length; i++) {
-        define(pc, pinned[i], { value: pc[pinned[i]], writable: false, configurable: false, enumerable: false });
+        if (pc[pinned[i]] !== undefined) define(pc, pinned[i], { value: pc[pinned[i]], writable: false, configurable: false, enumerable: false });
       }
       if (pc._embedder && typeof pc._embedder === "object") Object.freeze(pc._embedder);
+      // Playwright's clock files the page's timers with this._timers.set/get/delete, finds the next due
+      // one with `for (… of this._timers.values())` and replays its log with `for (… of this._log)`:
+      // all looked up on the page's Map and Array prototypes, which a build may patch (to drop or
+      // hide timers, or skip a logged pause). Own, pinned methods over the captured builtins answer
+      // first; an iterator made here has its own next (no prototype), the native one captured.
+      const own = (o, k, v) => define(o, k, { value: v, writable: false, configurable: false, enumerable: false });
+      const iterating = (next) => { const it = create(null); own(it, "next", next); own(it, Symbol.iterator, () => it); return it; };
+      const m = pc._timers, mapHas = MapProto.has;
+      if (m instanceof Map) {
+        own(m, "set", (k, v) => apply(B.mapSet, m, [k, v]));
+        own(m, "get", (k) => apply(B.mapGet, m, [k]));
+        own(m, "has", (k) => apply(mapHas, m, [k]));
+        own(m, "delete", (k) => apply(B.mapDelete, m, [k]));
+        own(m, "values", () => { const it = apply(B.mapValues, m, []); return iterating(() => apply(mapIterNext, it, [])); });
+        define(m, "size", { get: () => apply(mapSizeGet, m, []), configurable: false, enumerable: false });
+      }
+      const log = pc._log;
+      if (arrayCheck(log)) {
+        own(log, "push", (x) => { put(log, log.length, x); return log.length; });
+        own(log, Symbol.iterator, () => { let i = 0; return iterating(() => (i < log.length ? { value: log[i++], done: false } : { value: undefined, done: true })); });
+      }
     } catch (e) { /* a clock installed differently: left as it is */ }
   }
+  // Page time for stamps, Sync URL tags and send reports: the clock controller's own now (pinned
+  // above), not Date.now, which a build may replace to forge when a write or send happened. A page
+  // whose clock was installed after this script (tests) reads Date.now at call time.
+  const pcNow = pc && typeof pc === "object" && typeof pc.now === "function" ? pc.now : null;
+  const pageNow = pcNow ? () => apply(pcNow, pc, []) : () => Date.now();
   // Which builtins the build replaced, among those Playwright evaluates the harness's calls with and
   // its clock runs on (and the harness's own page code uses): asked only when a harness call failed
   // or answered wrongly (harness/history/pagecall.py, over CDP: no page builtin serializes the
@@ -287,7 +317,7 @@
       // whose network stack (and preflight cache) is its own: it changes no preflight.
       if (cfg.context) set("_tank_ctx", cfg.context);
       if (cfg.pageTimeTags) {
-        set("_tank_t", StringOf(Date.now()));
+        set("_tank_t", StringOf(pageNow()));
         if (id) set("_tank_a", load + "." + id);  // its abort ends a hold at the stub
       }
       return apply(hrefGet, u, []);
@@ -435,7 +465,7 @@
     if (!isSync(url)) return apply(origFetch, this, arguments);
     const id = ++seq;
     sendCount++;  // the bulk clock stops where a request starts
-    const t0 = Date.now();
+    const t0 = pageNow();
     const mark = marker();
     const raw = outboxAtSend(init && init.body !== undefined ? init.body : undefined);
     const isRequest = !(typeof input === "string" || isURL(input));
@@ -445,10 +475,10 @@
     let p;
     inflight++;
     try { p = apply(origFetch, this, [isRequest ? new Request(tag(url, "fetch", id), input) : tag(url, "fetch", id), init]); }
-    catch (e) { inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: "network_error", error: String(e) }); throw e; }
+    catch (e) { inflight--; done(); report({ type: "end", id, t: pageNow(), outcome: "network_error", error: StringOf(e) }); throw e; }
     thenOf(p,
-      (r) => { syncAnswer(r); inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: r.ok ? "ok" : "http_error", status: r.status }); },
-      (e) => { inflight--; done(); report({ type: "end", id, t: Date.now(), outcome: e && e.name === "AbortError" ? "abort" : "network_error", error: String(e && e.message || e) }); },
+      (r) => { syncAnswer(r); inflight--; done(); report({ type: "end", id, t: pageNow(), outcome: apply(responseOk, r, []) ? "ok" : "http_error", status: apply(responseStatus, r, []) }); },
+      (e) => { inflight--; done(); report({ type: "end", id, t: pageNow(), outcome: e && e.name === "AbortError" ? "abort" : "network_error", error: StringOf(e && e.message || e) }); },
     );
     return p;
   };
@@ -764,7 +794,7 @@
     let stamps = 0;
     const writer = () => (typeof window.__tankTab === "string" ? window.__tankTab : "?") + "#" + load;
     const stamped = (area, key, write, args) => {
-      const on = mark(area, key, StringOf(Date.now()) + "|" + writer() + "|" + (++stamps));
+      const on = mark(area, key, StringOf(pageNow()) + "|" + writer() + "|" + (++stamps));
       if (on) stampCount++;
       try { return apply(write, area, args); }
       catch (e) { if (on) mark(area, key, "0000000000000"); throw e; }  // no write: no stamp pending
@@ -777,7 +807,7 @@
     const origBeacon = navigator.sendBeacon.bind(navigator);
     navigator.sendBeacon = function (url, data) {
       if (!isSync(url)) return origBeacon(url, data);
-      const t = Date.now();
+      const t = pageNow();
       const mark = marker();
       const raw = outboxAtSend(data);
       sendCount++;
