@@ -118,6 +118,41 @@ async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[b
         raise
 
 
+# Per page: its document (the instrumentation's load id) and the count of page-time changes its
+# clock controller had made when the harness's last run of it returned.
+_left: "weakref.WeakKeyDictionary[Any, tuple[str, int]]" = weakref.WeakKeyDictionary()
+
+
+def forget(page: Any) -> None:
+    """Page time of ``page`` moved by the harness outside its runs (Playwright's jump): the next run
+    does not compare with the last one."""
+    _left.pop(page, None)
+
+
+def check_moves(page: Any, raw: Any, what: str) -> None:
+    """``PageResultError`` when page time of ``page`` changed other than by the harness: a write the
+    instrumentation refused, or a change its controller made that no run of the harness made (during
+    this run, or since the last one of the same document). The page's ``Date.now``, the stamps and
+    reports it makes and the clock's runs then follow the build, not the harness."""
+    if not (isinstance(raw, list) and len(raw) == 6):
+        return
+    doc, m0, m1, own, refused, first = raw
+    name = "window.__pwClock.controller"
+    if refused:
+        raise PageResultError(f"{what}: the build wrote the page clock's time ({name}._now.{first}; {int(refused)} "
+                              "write(s), refused): a build that sets its own page time cannot be run on the harness's clock")
+    last = _left.get(page)
+    if last is not None and last[0] == doc and last[1] != m0:
+        raise PageResultError(f"{what}: page time moved {int(m0) - last[1]} time(s) between the harness's runs: the build "
+                              f"called {name}'s methods itself (setSystemTime, fastForward, _advanceNow …) — its page "
+                              "times and timers no longer follow the harness's clock")
+    if int(m1) - int(m0) != int(own):
+        raise PageResultError(f"{what}: page time moved {int(m1) - int(m0) - int(own)} time(s) during the run besides the "
+                              f"run's own steps: the build called {name}'s methods itself (setSystemTime, fastForward, "
+                              "_advanceNow …) — its page times and timers no longer follow the harness's clock")
+    _left[page] = (str(doc), int(m1))
+
+
 def returning_json(function_js: str, is_async: bool = False) -> str:
     """Wrap a page function (``(arg) => value``) so it returns its value as JSON text."""
     if is_async:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Page
 
-from harness.history.pagecall import FIRST_TIMER_JS, call_page, require, returning_json
+from harness.history.pagecall import FIRST_TIMER_JS, call_page, check_moves, require, returning_json
 
 if TYPE_CHECKING:
     from server_stub.journal import Journal
@@ -62,13 +62,19 @@ FIRE_INSTANT_JS = BUILTINS_JS + """
 const byOrder = (a, b) =>
   ((a.type === "Immediate") === (b.type === "Immediate") ? 0 : (a.type === "Immediate" ? -1 : 1))
   || (a.createdAt - b.createdAt) || (a.id - b.id);
+// The controller's changes of page time (instrument.js ``__tankClockMoves``) and those this run made
+// itself: any other was made by the page (``check_moves``).
+const clockMoves = () => { const m = window.__tankClockMoves; return m ? m[1] : 0; };
+let ownMoves = 0;
+const advance = (c, to) => { const m = clockMoves(); c._advanceNow(to); ownMoves += clockMoves() - m; };
+const moved = (m0) => { const m = window.__tankClockMoves; return m ? [m[0], m0, m[1], ownMoves, m[2], m[3]] : null; };
 const fireInstant = async (c, ticks, errors) => {
   const first = firstTimer(c, ticks, B);
   if (!first) return 0;
   const at = first.callAt, due = [];
   B.apply(B.mapForEach, c._timers, [(t) => { if (t.callAt === at) B.put(due, due.length, t); }]);  // no iterator a build could patch
   B.apply(B.sort, due, [byOrder]);
-  c._advanceNow(at);
+  advance(c, at);
   let fired = 0;
   for (let i = 0; i < due.length; i++) {
     const timer = due[i];
@@ -97,14 +103,15 @@ RUN_TO_JS = """async (to) => {
   if (!c || typeof c._firstTimer !== "function") return null;
   """ + FIRE_INSTANT_JS + """
   c._replayLogOnce();
+  const m0 = clockMoves();
   const ticks = c._now.ticks + (to - c._now.time);
   const errors = [];
   let fired = 0, n;
   while ((n = await fireInstant(c, ticks, errors)) > 0) fired += n;
-  c._advanceNow(ticks);
+  advance(c, ticks);
   // What a probe right after would read (the last timer's task has ended): the clock skips that
   // round trip for a page left with nothing open (``PageRun.probe``).
-  return { t: c._now.time, fired, errors, why: "done", probe: probeRead(c) };
+  return { t: c._now.time, fired, errors, why: "done", probe: probeRead(c), moves: moved(m0) };
 }"""
 
 RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
@@ -112,6 +119,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
   if (!c || typeof c._firstTimer !== "function") return null;
   """ + FIRE_INSTANT_JS + """
   c._replayLogOnce();
+  const m0 = clockMoves();
   const real = () => c._embedder.performanceNow();
   // A task boundary: a MessageChannel task (Playwright's own between timers), not a 1 ms timer,
   // which a loaded machine stretches to several ms — once per instant, it was a third of a storm's cost.
@@ -167,7 +175,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
       if (!n) break;
       fired += n;
     }
-    c._advanceNow(ticks);
+    advance(c, ticks);
     return "done";
   };
   let why;
@@ -176,7 +184,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
   try { why = await body(); } finally { locks(false); }
   // What a probe right after would read, the locks handed back (as ``RUN_TO_JS`` reads it): the
   // clock needs no run to this time when no timer is due by it (``PageRun.due_after``).
-  return { t: c._now.time, fired, errors, why, probe: probeRead(c) };
+  return { t: c._now.time, fired, errors, why, probe: probeRead(c), moves: moved(m0) };
 }"""
 
 
@@ -218,6 +226,7 @@ async def run_to(page: Page, to: int) -> PageRun | None:
     if not ok or r is None:  # navigating, closing or crashed: its new document replays the log
         return None
     require(r, "the page clock's run", RUN_KEYS)
+    check_moves(page, r.get("moves"), "the page clock's run")
     return PageRun(int(r["t"]), int(r["fired"]), "done", [tuple(e) for e in r["errors"]],  # type: ignore[misc]
                    _probe(r.get("probe")))
 
@@ -240,6 +249,7 @@ async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0
     if not ok or r is None:
         return None
     require(r, "the page clock's bulk run", (*RUN_KEYS, "why"))
+    check_moves(page, r.get("moves"), "the page clock's bulk run")
     return PageRun(int(r["t"]), int(r["fired"]), str(r["why"]), [tuple(e) for e in r["errors"]],
                    _probe(r.get("probe")))
 

@@ -30,6 +30,7 @@ from harness.history.pagecall import (
     returning_json,
     tampered,
 )
+from harness.history.pagecall import forget as forget_moves
 from harness.history.recorder import Recorder
 from harness.history.seal import MAC_CHARS, ReportGate, config_script
 from harness.history.sendorder import SendOrder, is_marker
@@ -434,8 +435,9 @@ class ContextSession:
             tab = live[0] if len(live) == 1 else "?"  # the clock does not say which page threw
             self.recorder.on_page_message(self.name, tab, "pageerror", "error", text, stack=stack or None,
                                           page_url=_url(self.tabs.get(tab)), t_page=self.recorder.clock() + ms)
-        if mode == "jump":
-            for page in self.live_tabs():
+        for page in self.live_tabs():
+            forget_moves(page)  # Playwright moved page time: the next clock run starts from there
+            if mode == "jump":
                 await check_jump(page)
 
     async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:

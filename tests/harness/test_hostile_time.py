@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
+from harness.history.pagecall import PageResultError, forget
 from harness.history.seal import config_script
 from harness.run import pagetime
 from harness.world.context import INSTRUMENT_JS
@@ -155,5 +156,53 @@ async def test_a_patched_array_iterator_skips_no_logged_page_time(origin: tuple[
         page = await context.new_page()
         await page.goto(url)
         assert await page.evaluate("window.seen") == START + HOUR  # was START: the pause never replayed
+    finally:
+        await context.close()
+
+
+# The build moves its own page time an hour ahead in a timer, writes and sends (Date.now, stamps
+# and reports would follow), then sets it back: by writing the controller's fields, or by calling
+# its methods.
+MOVES_CLOCK_JS = {
+    "writes _now": """window.log = [];
+const c = __pwClock.controller;
+setTimeout(() => { c._now.time += %(hour)d; log.push("at " + Date.now()); c._now.time -= %(hour)d; }, 1000);""",
+    "calls setSystemTime": """window.log = [];
+const c = __pwClock.controller;
+setTimeout(() => { const t = Date.now(); c.setSystemTime(t + %(hour)d); log.push("at " + Date.now()); c.setSystemTime(t); }, 1000);""",
+}
+
+
+@pytest.mark.parametrize("case", sorted(MOVES_CLOCK_JS))
+@pytest.mark.parametrize("runner", ["bulk", "to"])
+async def test_a_build_moving_its_page_time_in_a_timer_is_refused_or_named(origin: tuple[Browser, str], case: str, runner: str) -> None:  # noqa: F811
+    browser, url = origin
+    context, page = await _as_in_a_run(browser, url, INSTRUMENT_JS)
+    try:
+        await page.evaluate(MOVES_CLOCK_JS[case] % {"hour": HOUR})
+        run = (pagetime.run_bulk(page, START + 5_000, [], budget_ms=300) if runner == "bulk"
+               else pagetime.run_to(page, START + 5_000))
+        named = r"_now\.time = 1003601000; 2 write\(s\), refused" if case == "writes _now" else r"page time moved 2 time\(s\) during the run"
+        with pytest.raises(PageResultError, match=named):  # was: a run that went on, the hour forged
+            await run
+        # A write of the fields is refused: the page saw no hour pass.
+        assert await page.evaluate("log") == [f"at {START + 1000 + (HOUR if case != 'writes _now' else 0)}"]
+    finally:
+        await context.close()
+
+
+async def test_page_time_moved_between_runs_is_named_and_a_jump_is_not(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    browser, url = origin
+    context, page = await _as_in_a_run(browser, url, INSTRUMENT_JS)
+    try:
+        await page.evaluate("setTimeout(() => {}, 1000); setTimeout(() => {}, 9000)")
+        assert (await pagetime.run_to(page, START + 2_000)).t == START + 2_000
+        await context.clock.fast_forward(1_000)  # the harness's own jump (ContextSession.run_clock forgets)
+        forget(page)
+        assert (await pagetime.run_bulk(page, START + 4_000, [], budget_ms=300)).t == START + 4_000
+        # As a network answer's callback would, between two runs: an hour ahead and back.
+        await page.evaluate("(h) => { const c = __pwClock.controller, t = Date.now(); c.setSystemTime(t + h); c.setSystemTime(t); }", HOUR)
+        with pytest.raises(PageResultError, match=r"page time moved 2 time\(s\) between the harness's runs"):
+            await pagetime.run_to(page, START + 5_000)
     finally:
         await context.close()

@@ -72,10 +72,35 @@
   // put a fake controller there nor shadow the methods and fields the runs use; Playwright never
   // reassigns them (it installs only `if (!globalThis.__pwClock)` and mutates _now's fields only).
   const pw = globalThis.__pwClock, pc = pw && typeof pw === "object" ? pw.controller : null;
+  const clockGate = { inside: 0, moves: 0, refused: 0, what: "", pinned: false };
   if (pc && typeof pc === "object") {
     try {
       define(globalThis, "__pwClock", { value: pw, writable: false, configurable: false, enumerable: true });
       define(pw, "controller", { value: pc, writable: false, configurable: false, enumerable: true });
+      // The controller's page time (`_now.time`, `.ticks`, …) is written by its own methods alone:
+      // the fields become accessors that refuse a write made outside the four methods that set
+      // them (the build wrote page time: refused, counted), and every change those methods make is
+      // counted. The harness knows which changes its runs made (pagetime.py): one it did not make —
+      // a build calling the controller's methods itself (setSystemTime, fastForward, _advanceNow)
+      // and even setting time back — shows as a count that moved between or during its runs.
+      const now = pc._now;
+      if (now && typeof now === "object") {
+        const field = (f) => {
+          let v = now[f];
+          define(now, f, { get: () => v, set: (x) => {
+            if (clockGate.inside > 0) { if (x !== v && (f === "time" || f === "ticks")) clockGate.moves++; v = x; }
+            else if (!clockGate.refused++) clockGate.what = f + " = " + (typeof x === "number" ? StringOf(x) : typeof x);
+          }, enumerable: true, configurable: false });
+        };
+        field("time"); field("ticks"); field("isFixedTime"); field("origin");
+        const writers = ["_advanceNow", "_innerSetTime", "_innerInstall", "_innerSetFixedTime"];
+        for (let i = 0; i < writers.length; i++) {
+          const f = pc[writers[i]];
+          if (typeof f !== "function") continue;
+          define(pc, writers[i], { value: function (...a) { clockGate.inside++; try { return apply(f, this, a); } finally { clockGate.inside--; } },
+            writable: false, configurable: false, enumerable: false });
+        }
+      }
       const pinned = ["_timers", "_now", "_embedder", "_log", "_firstTimer", "_advanceNow", "_replayLogOnce", "log", "now",
         "_syncRealTime", "_innerSetTime", "_innerInstall", "_innerSetFixedTime", "_takeFirstTimer", "_callFirstTimer",
         "_runTo", "_innerFastForwardTo", "addTimer", "clearTimer", "countTimers"];
@@ -104,6 +129,7 @@
         own(log, "push", (x) => { put(log, log.length, x); return log.length; });
         own(log, Symbol.iterator, () => { let i = 0; return iterating(() => (i < log.length ? { value: log[i++], done: false } : { value: undefined, done: true })); });
       }
+      clockGate.pinned = true;
     } catch (e) { /* a clock installed differently: left as it is */ }
   }
   // Page time for stamps, Sync URL tags and send reports: the clock controller's own now (pinned
@@ -270,6 +296,9 @@
   // Numbers restart with every page load; the load id keeps a reloaded page's fetch #1 apart from
   // the previous page's (not from Math.random: that one is seeded and would repeat).
   const load = Array.from(realGetRandomValues(new Uint32Array(2)), (n) => n.toString(36)).join("");
+  // What the clock runs compare (pagetime.py): this document, the changes of page time its
+  // controller made, and the writes of page time it refused (the first one described).
+  if (clockGate.pinned) reading("__tankClockMoves", () => [load, clockGate.moves, clockGate.refused, clockGate.what]);
 
   // The reporting channel is taken out of the page's reach: the binding and the config (with the
   // sealing function, see seal.js) are captured here and removed from window before any page
