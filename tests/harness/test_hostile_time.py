@@ -16,7 +16,7 @@ from harness.history.pagecall import PageResultError, forget
 from harness.history.seal import config_script
 from harness.run import pagetime
 from harness.world.context import INSTRUMENT_JS
-from tests.harness.test_hostile_calls import _as_in_a_run
+from tests.harness.test_hostile_calls import MAP_ITERATOR_JS, _as_in_a_run
 from tests.harness.test_local_locks import START, origin  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -110,23 +110,12 @@ async def test_patched_map_methods_neither_drop_nor_keep_a_timer(origin: tuple[B
         await context.close()
 
 
-# The Map iterator hides the clock's timers: Playwright's own jump walks `this._timers.values()`.
-HIDES_TIMERS_JS = """window.log = [];
-const values = Map.prototype.values, entries = Map.prototype.entries, own = Object.prototype.hasOwnProperty;
-const timers = (m) => { for (const v of Reflect.apply(values, m, [])) return !!v && typeof v === "object" && own.call(v, "callAt"); return false; };
-const empty = () => [][Symbol.iterator]();
-Map.prototype.values = function values_() { return timers(this) ? empty() : Reflect.apply(values, this, []); };
-Map.prototype.entries = Map.prototype[Symbol.iterator] = function entries_() { return timers(this) ? empty() : Reflect.apply(entries, this, []); };
-setTimeout(() => log.push("a@" + Date.now()), 1000);
-setTimeout(() => log.push("b@" + Date.now()), 2000);"""
-
-
 async def test_a_jump_fires_the_timers_a_patched_map_iterator_would_hide(origin: tuple[Browser, str]) -> None:  # noqa: F811
     browser, url = origin
     context, page = await _as_in_a_run(browser, url, INSTRUMENT_JS)
     try:
-        await page.evaluate(HIDES_TIMERS_JS)
-        await context.clock.fast_forward(5_000)  # Playwright moves the overdue timers to the target
+        await page.evaluate(MAP_ITERATOR_JS)  # it hides the clock's timers from the Map iterator
+        await context.clock.fast_forward(5_000)  # Playwright's own jump walks `this._timers.values()`
         assert await page.evaluate("log") == [f"a@{START + 5000}", f"b@{START + 5000}"]  # was [] (detected only)
     finally:
         await context.close()
