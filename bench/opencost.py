@@ -27,20 +27,25 @@ read); several variants alternate run by run in one world (``--runs`` rounds), s
 speed of the minute weighs on each alike. Variants ``playwright`` and ``playwright_observer`` are
 not the harness: the same visitors in plain Playwright (``plain_arrivals``), Chromium's floor.
 
-What ``--arrivals`` showed (6 visitors, 2 rounds alternated, load 14-16): a harness arrival costs
-0.80 CPU-s per visitor, the same visitors in plain Playwright 0.83 with a blank observer page and
-0.68 without; a navigating click 0.131 CPU-s in the harness against 0.136-0.138 plain. Leaving out
-the instrumentation, the tabs' report channel (CDP session, ``Runtime.enable``, binding),
-Playwright's clock, the console subscription or Playwright's navigation waiter (10.4 -> 4.0
-messages per navigating click) changed a visitor's arrival by no more than the run-to-run spread
-(5 visitors, 2 rounds, load 8-17: 0.92 base; 0.86 without instrumentation, which also sends
-nothing; 0.91, 0.92, 0.91, 0.91), and 30 extra init scripts per document (the clock's logged
-times; a one-off plain-Playwright run, load 15) left the renderers at 0.30 CPU-s per visitor.
-What a visitor costs is Chromium's: its pages and documents; the harness's own share of it is its
-second page.
+What ``--arrivals`` showed (load 8-17, CPU-s per visitor): a harness arrival costs 0.80, the same
+visitors in plain Playwright 0.83 with a blank observer page and 0.68 without (6 visitors, 2
+rounds); a navigating click 0.131 in the harness against 0.136-0.138 plain. Leaving out the tabs'
+report channel (CDP session, ``Runtime.enable``, binding), Playwright's clock, the console
+subscription or Playwright's navigation waiter (10.4 -> 4.0 messages per navigating click) moved
+an arrival by no more than the run-to-run spread (5 visitors, 2 rounds: 0.92 base; 0.91, 0.92,
+0.91, 0.91), and 30 extra init scripts per document (the clock's logged times; a one-off
+plain-Playwright run, load 15) left the renderers at 0.30. The instrumentation is the one part
+that shows: without it 0.86 against 0.92 (-7%), 0.706 against 0.784 (-10%, 6 visitors, 3 rounds),
+0.694 against 0.792 (-12%, 2 rounds; renderers 0.298 against 0.349); its stamp writes cost 0.031
+(no_stamps 0.761) and its send markers 0.024 (no_markers 0.768), neither in the renderers. A CPU
+profile of the tabs (CDP Profiler, 100 us, 6 visitors, whole run) shows its page functions (the
+fetch, Web Locks and storage wrappers, the reports) at 1-4 ms each per visitor: together ~20 ms,
+not the renderers' 0.05 s; where the rest goes was not found (without the instrumentation the
+run also made 105 Sync requests instead of 114). The rest of a visitor is Chromium's pages and
+documents; of those the harness adds its second page.
 
     PYTHONPATH=. python bench/opencost.py [--scenario FILE | --matrix | --arrivals N] [--runs N] [--cdp] [--methods]
-                                          [--variant base|no_instrument|no_report_channel|no_clock|no_console|load_event|playwright|playwright_observer ...]
+                                          [--variant base|no_instrument|no_stamps|no_markers|no_report_channel|no_clock|no_console|load_event|playwright|playwright_observer ...]
 """
 from __future__ import annotations
 
@@ -241,6 +246,13 @@ class _LoadAfterNavigation:
             self._page.remove_listener("load", self._on_load)
 
 
+# The instrumentation's writes the observer reads: a stamp before each watched write (its page
+# time; without it the observer's own time is used) and a marker before each send (its place
+# among the writes; without it a send is numbered on arrival).
+STORAGE_WRITES = {
+    "no_stamps": ('apply(origSet, area, ["__tank_t", value]);\n        return true;', "return false;"),
+    "no_markers": ('try { apply(setItem, store, ["__tank_sync", v]); return v; }', "try { return undefined; }"),
+}
 PLAIN = ("playwright", "playwright_observer")  # not the harness: the same visitors in plain Playwright
 
 
@@ -282,6 +294,10 @@ def variant(name: str) -> contextlib.AbstractContextManager[None]:
     patches: list[tuple[Any, str, Any]] = []
     if name == "no_instrument":  # no instrumentation script in any document (nothing is recorded)
         patches.append((context_mod, "INSTRUMENT_JS", ""))
+    elif name in ("no_stamps", "no_markers"):  # the instrumentation without its storage writes for the observer
+        old, new = STORAGE_WRITES[name]
+        assert old in context_mod.INSTRUMENT_JS, f"{name}: instrument.js changed, the variant needs updating"
+        patches.append((context_mod, "INSTRUMENT_JS", context_mod.INSTRUMENT_JS.replace(old, new)))
     elif name == "no_report_channel":  # no CDP session, Runtime.enable or binding per tab
         patches.append((ContextSession, "_report_channel", _no_report_channel))
     elif name == "no_clock":  # no Playwright clock in any document (timers run in real time)
