@@ -87,10 +87,25 @@ async def tampered(page: Any) -> list[str] | None:
                 pass
 
 
+class TamperedPageError(PageResultError):
+    """A harness call failed on a page whose build replaced builtins the call relies on (named)."""
+
+
 def _tampering(what: str, failure: str, names: list[str]) -> PageResultError:
-    return PageResultError(f"{what}: {failure}: the build replaced {', '.join(names)} — Playwright evaluates the "
+    return TamperedPageError(f"{what}: {failure}: the build replaced {', '.join(names)} — Playwright evaluates the "
                            "harness's calls, and its clock runs, on the page's own builtins, so this page cannot be "
                            "driven or read")
+
+
+async def tampering(page: Any, exc: BaseException, what: str) -> PageResultError | None:
+    """The error to raise for ``exc``, a harness call ``what`` that failed on ``page``, when the page's
+    build replaced builtins the instrumentation watches (named); None when the page is navigating,
+    closing or gone, or nothing is replaced (the caller decides as before)."""
+    message = str(exc)
+    if page.is_closed() or any(g in message for g in GONE):
+        return None
+    names = await tampered(page)
+    return _tampering(what, "the call failed (" + message.splitlines()[0][:160] + ")", names) if names else None
 
 
 async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[bool, Any]:
@@ -101,12 +116,9 @@ async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[b
     try:
         raw = await page.evaluate(function_js, arg)
     except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log
-        message = str(exc)
-        if page.is_closed() or any(g in message for g in GONE):
-            return False, None
-        names = await tampered(page)
-        if names:
-            raise _tampering(what, "the call failed (" + message.splitlines()[0][:160] + ")", names) from exc
+        named = await tampering(page, exc, what)
+        if named is not None:
+            raise named from exc
         return False, None
     answered(page)
     try:

@@ -22,6 +22,7 @@ from harness.contract import sync
 from harness.contract.adapter import Adapter
 from harness.contract.history import History, StoredEvent, save_history
 from harness.driver.visitors import VisitorArrivals, arrive, page_vars, visitor_arrivals
+from harness.history.pagecall import TamperedPageError
 from harness.history.recorder import Recorder
 from harness.nemesis import places
 from harness.report import provenance
@@ -133,6 +134,8 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                      f"page time +{(run.clock.now - scenario.start_ms) / 1000:g} s — {exc.cause}")
         except StepFailed as exc:
             error = f"{scenario.path}:{exc}"
+        except TamperedPageError as exc:  # the build broke what the harness's page calls run on: the step is named
+            error = f"{scenario.path}: at {progress.describe()}: {exc}"
         except Exception as exc:  # noqa: BLE001 - a broken step must not lose the history
             error = f"{scenario.path}: {describe(exc)}"
             run.notes.append("traceback: " + traceback.format_exc(limit=-6))

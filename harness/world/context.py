@@ -29,6 +29,7 @@ from harness.history.pagecall import (
     require,
     returning_json,
     tampered,
+    tampering,
 )
 from harness.history.pagecall import forget as forget_moves
 from harness.history.recorder import Recorder
@@ -121,6 +122,21 @@ async def check_jump(page: Page) -> None:
         raise PageResultError(f"the page clock's jump: Playwright's clock passed {int(overdue)} due timer(s) without "
                               "firing them" + (f": the build replaced {', '.join(names)} (its clock finds due timers "
                                                "through the page's Map iterator)" if names else ""))
+
+async def write_sentinel(page: Page, token: str) -> bool | None:
+    """Write flush ``token`` in ``page``: whether storage took it, None when the page is navigating or
+    gone. A build that broke what the call runs on (eval, …) makes it an error naming that (a flush
+    skipped in silence would let a step's op be recorded before the writes that preceded it)."""
+    try:
+        return bool(await page.evaluate(
+            "([k, v]) => { try { localStorage.setItem(k, v); return true; } catch (e) { return false; } }",
+            [SYNC_KEY, token]))
+    except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed
+        named = await tampering(page, exc, "the flush before a step")
+        if named is not None:
+            raise named from exc
+        return None
+
 
 STAMP_KEY = "__tank_t"  # the writing page's time, written just before each watched write (instrument.js)
 
@@ -385,14 +401,10 @@ class ContextSession:
             self._sync_counter += 1
             token = f"{self._sync_counter:08d}"
             wrote = await write(token) if write is not None and page is via else None
-            try:
-                if wrote is None:  # the ordinary write (also when the folded call failed)
-                    wrote = await page.evaluate(
-                        "([k, v]) => { try { localStorage.setItem(k, v); return true; } catch (e) { return false; } }",
-                        [SYNC_KEY, token],
-                    )
-            except Exception:  # noqa: BLE001 - page navigating or crashed: nothing to flush there
-                continue
+            if wrote is None:  # the ordinary write (also when the folded call failed)
+                wrote = await write_sentinel(page, token)
+                if wrote is None:  # page navigating or crashed: nothing to flush there
+                    continue
             answered(page)
             if not wrote:
                 continue

@@ -14,10 +14,14 @@ from typing import Any
 import pytest
 
 from harness.builds import load_build
-from harness.history.pagecall import PageResultError, parse_result, require, returning_json
+from harness.driver import pointer
+from harness.history.pagecall import PageResultError, TamperedPageError, parse_result, require, returning_json
 from harness.run import pagetime
 from harness.world import context as ctx
+from harness.world.context import INSTRUMENT_JS
 from tests.harness.e2e import bundled_scenarios
+from tests.harness.test_hostile_calls import _as_in_a_run
+from tests.harness.test_local_locks import origin  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 PATCHER = ROOT / "tracker_js" / "hostile" / "patch_builtins.js"
@@ -84,13 +88,58 @@ def test_text_that_is_not_json_or_lacks_a_field_is_a_clear_error() -> None:
     assert require([1, None], "a clock probe", length=2) == [1, None]
 
 
+BREAKS_EVAL_AT = {  # in a timer (the clock's run meets it), at the visitor's first click (the click's flush or settle)
+    "retry_503": "\nsetTimeout(() => { window.eval = function eval() { throw new EvalError('no eval here'); }; }, 1500);\n",
+    "repeat_clicks": "\ndocument.addEventListener('click', () => { window.eval = function eval() { throw new EvalError('no eval here'); }; }, true);\n",
+}
+
+
 @pytest.mark.browser
-def test_a_build_breaking_playwrights_evaluation_is_a_scenario_error_naming_it(tank_worlds) -> None:
+@pytest.mark.parametrize("scenario", sorted(BREAKS_EVAL_AT))
+def test_a_build_breaking_playwrights_evaluation_is_a_scenario_error_naming_it(tank_worlds, scenario: str) -> None:
     """Was: every harness call to the page threw, the page was taken for one navigating away, its
-    timers stopped, and the verdict described a page that stopped sending."""
+    timers stopped, and the verdict described a page that stopped sending; then the error named no step."""
     reference = load_build("reference")
-    breaks = "\nsetTimeout(() => { window.eval = function eval() { throw new EvalError('no eval here'); }; }, 1500);\n"
-    hostile = dataclasses.replace(reference, name="hostile:breaks_eval", source=reference.source + breaks)
-    sc = next(s for s in bundled_scenarios() if s.name == "retry_503")
+    hostile = dataclasses.replace(reference, name="hostile:breaks_eval", source=reference.source + BREAKS_EVAL_AT[scenario])
+    sc = next(s for s in bundled_scenarios() if s.name == scenario)
     result = tank_worlds.get("memory").run(hostile, sc)
     assert result.error is not None and "the build replaced eval" in result.error, result.error
+    assert ": at step " in result.error and "(line " in result.error, result.error
+
+
+BREAKS_EVAL_JS = """document.body.insertAdjacentHTML("beforeend", "<button id=tank-b onclick='window.hits=(window.hits||0)+1'>b</button>");
+window.eval = function eval() { throw new EvalError("no eval here"); };"""
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_click_or_flush_on_a_page_with_eval_broken_is_an_error_naming_it(origin) -> None:  # noqa: F811
+    """Was: the click's locate failed, Playwright's own click went ahead blind, and the flush's
+    sentinel write failed in silence (as on a page navigating away): every later harness call
+    then failed with Playwright's raw text."""
+    browser, url = origin
+    context, page = await _as_in_a_run(browser, url, INSTRUMENT_JS)
+    try:
+        await page.add_script_tag(content=BREAKS_EVAL_JS)
+        with pytest.raises(TamperedPageError, match=r"the click on #tank-b: the call failed \(.*no eval here\): the build replaced eval"):
+            await pointer.click(page, "#tank-b")
+        with pytest.raises(TamperedPageError, match=r"the click on #tank-b: .*the build replaced eval"):
+            await pointer.locate_marking(page, "#tank-b", ("__tank_sync", "00000001"))
+        with pytest.raises(TamperedPageError, match=r"the flush before a step: .*the build replaced eval"):
+            await ctx.write_sentinel(page, "00000002")
+    finally:
+        await context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_click_or_flush_on_a_page_with_nothing_replaced_still_falls_back(origin) -> None:  # noqa: F811
+    browser, url = origin
+    context, page = await _as_in_a_run(browser, url, INSTRUMENT_JS)
+    try:
+        await page.add_script_tag(content=BREAKS_EVAL_JS.split("\n")[0])
+        assert await ctx.write_sentinel(page, "00000003") is True
+        await pointer.click(page, "#tank-b")
+        assert await page.evaluate("window.hits") == 1
+    finally:
+        await context.close()
