@@ -185,7 +185,7 @@ def stop(proc: subprocess.Popen) -> None:
             return
         proc.send_signal(sig)
         try:
-            proc.wait(wait_s)
+            proc.communicate(timeout=wait_s)  # read what it still prints: a full pipe would hold it up
             return
         except subprocess.TimeoutExpired:
             continue
@@ -201,7 +201,8 @@ def run_bench(tree: Path, side: str, rnd: int, bench_args: list[str], log_dir: P
     lines = []
     proc = subprocess.Popen([sys.executable, str(BENCH), "--json", *bench_args], cwd=tree, env=_env(tree),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)  # Ctrl-C reaches ab.py only; it sends the bench one SIGINT
+                            start_new_session=True,  # Ctrl-C reaches ab.py only; it sends the bench one SIGINT
+                            preexec_fn=_hear_sigint)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -217,6 +218,13 @@ def run_bench(tree: Path, side: str, rnd: int, bench_args: list[str], log_dir: P
         (log_dir / f"round{rnd}-{side}.log").write_text(text)
     run.records = parse_figures(text)
     return run
+
+
+def _hear_sigint() -> None:
+    """In the bench's process before it starts: SIGINT as Python's KeyboardInterrupt, even when
+    ab.py was started with it ignored (a background job of a non-interactive shell), where the
+    bench would inherit that and ``stop`` could not end it gently."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _terminate(signum: int, _frame: object) -> None:
@@ -235,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # heard even if started with it ignored
     names = {"base": args.base, "head": args.head or "worktree"}
     if args.log_dir:
         args.log_dir.mkdir(parents=True, exist_ok=True)
