@@ -16,7 +16,7 @@ from collections.abc import Callable, Container, Iterable
 
 from harness.checker.fold import Track
 from harness.checker.payload import labels
-from harness.contract.history import Attempt, Carried, History, JournalEntry
+from harness.contract.history import Attempt, Carried, History, JournalEntry, Op
 
 NEVER = float("inf")
 SCAN = 64  # page sends looked past for the one a request came from (sends that never arrived)
@@ -36,14 +36,47 @@ def _fits(a: Attempt, e: JournalEntry) -> bool:
     return not (a.via == "fetch" and a.outcome in ("ok", "http_error") and e.status is not None and a.status != e.status)
 
 
+def _path_down(ops: Iterable[Op]) -> Callable[[Attempt], bool]:
+    """Whether a send started while its way to the stub was cut — its context offline, or the
+    proxy disabled — by the ops' order (ops and sends share one sequence). Such a send failing
+    with a network error never reached the stub: the browser refuses at once, the closed
+    listener refuses the connection. Without this, the heartbeats a build sent into an outage
+    (each failing) took the first deliveries after it in the pairing, and each copy delivered
+    later read as lost beside a duplicate (signalq in ``bandwidth_slicer``: 17 and 17)."""
+    proxy: list[tuple[int, bool]] = [(-1, False)]  # (op seq, cut from then on)
+    net: list[tuple[int, str | None, bool]] = []  # (op seq, context or None for all, offline from then on)
+    for o in sorted(ops, key=lambda o: o.seq):
+        if o.kind == "proxy" and "enabled" in o.detail:
+            proxy.append((o.seq, not o.detail["enabled"]))
+        elif o.kind in ("offline", "online"):
+            net.append((o.seq, o.context, o.kind == "offline"))
+        elif o.kind == "heal":
+            proxy.append((o.seq, False))
+            net.append((o.seq, None, False))
+    offline: dict[str, list[tuple[int, bool]]] = {}
+
+    def state(changes: list[tuple[int, bool]], seq: int) -> bool:
+        return changes[bisect.bisect_right(changes, seq, key=lambda c: c[0]) - 1][1]
+
+    def down(a: Attempt) -> bool:
+        if a.outcome != "network_error":
+            return False
+        if a.context not in offline:
+            offline[a.context] = [(-1, False), *((seq, off) for seq, ctx, off in net if ctx in (None, a.context))]
+        return state(proxy, a.seq) or state(offline[a.context], a.seq)
+    return down
+
+
 def link_requests(history: History) -> dict[int, Attempt]:
     """Journal seq → the page send (with a send record) it came from, for requests with id-less events.
 
     Sends and requests are paired in order among those of one context, transport and body labels;
-    a send that never arrived (offline, refused) is skipped by the checks of ``_fits``."""
+    a send that never arrived (offline, refused, started while its way was cut) is skipped: by
+    ``_path_down`` before pairing, by the checks of ``_fits`` during it."""
     sends: dict[tuple, list[Attempt]] = defaultdict(list)
+    down = _path_down(history.ops)
     for a in sorted(history.attempts, key=lambda a: a.seq):
-        if a.carried:
+        if a.carried and not down(a):
             sends[_label_key(a.context, a.via, a.payloads)].append(a)
     if not sends:
         return {}

@@ -121,3 +121,58 @@ def test_a_send_record_naming_no_queued_copy_falls_back_to_the_payload():
     b.remove("e")
     m = build_facts(b.build(), Policy()).m
     assert [h.evidence for h in m.hits["e"]] == ["payload"]
+
+
+def _outage_then_minutes(cut: str, back: str = ""):
+    """A heartbeat ``o`` sent into an outage (fails with a network error), then, the way back,
+    ``o`` delivered and a new heartbeat ``n`` delivered a minute later. ``cut``: the op that cut
+    the way (``proxy``: the proxy disabled; ``offline``: the context offline); ``back``: the op
+    that restores it (default: its opposite; ``heal``: the end-of-run heal)."""
+    b = HB()
+    b.op("proxy", ctx=None, page=None, enabled=False) if cut == "proxy" else b.op("offline", page=None)
+    o = b.env("o", body=dict(HEARTBEAT))
+    b.add(o)
+    b.attempt(o, ids=False, outcome="network_error", status=None, error="Failed to fetch", carried=_record(o))
+    b.bump(o)
+    b.advance(60_000)
+    if back == "heal":
+        b.op("heal", ctx=None, page=None)
+    else:
+        b.op("proxy", ctx=None, page=None, enabled=True) if cut == "proxy" else b.op("online", page=None)
+    b.attempt(o, ids=False, carried=_record(o))
+    b.journal(o, wire_eid=False, ctx="main")
+    b.remove("o")
+    b.advance(60_000)
+    n = b.env("n", body=dict(HEARTBEAT))
+    b.add(n)
+    b.attempt(n, ids=False, carried=_record(n))
+    b.journal(n, wire_eid=False, ctx="main")
+    b.remove("n")
+    b.rows(o, n)
+    return b.build(end_after=60_000)
+
+
+def test_a_send_made_while_the_way_was_cut_is_not_paired_with_a_later_request():
+    """signalq in ``bandwidth_slicer``: the heartbeats it sent while the proxy was disabled took the
+    deliveries after it, one each, and every copy delivered later read as lost beside a
+    duplicate (17 and 17)."""
+    for cut, back in (("proxy", ""), ("offline", ""), ("proxy", "heal"), ("offline", "heal")):
+        h = _outage_then_minutes(cut, back)
+        links = link_requests(h)
+        assert [a.ids or a.carried[0].entries for a in links.values()] == [("o",), ("n",)], (cut, back)
+        assert all(a.outcome == "ok" for a in links.values()), (cut, back)
+        v = judge(h, ["no_loss", "exactly_once"])
+        assert {f.id: f.fate for f in v.fates} == {"o": "delivered", "n": "delivered"}, (cut, back)
+        assert v.guarantees["no_loss"].status == v.guarantees["exactly_once"].status == "pass", (cut, back)
+
+
+def test_a_failed_send_made_with_the_way_open_may_still_be_the_request():
+    """A network error with the way open (a response cut after the server read it): that send is
+    still the one the request came from."""
+    b = HB()
+    o = b.env("o", body=dict(HEARTBEAT))
+    b.add(o)
+    b.attempt(o, ids=False, outcome="network_error", status=None, error="Failed to fetch", carried=_record(o))
+    b.journal(o, wire_eid=False, ctx="main")
+    links = link_requests(b.build(end_after=60_000))
+    assert [a.outcome for a in links.values()] == ["network_error"]
