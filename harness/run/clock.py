@@ -211,6 +211,7 @@ class VirtualClock:
                 self.notes.extend(c.notes)
                 self._seen.update(c._seen)
                 self._orphans_in[c.sessions()[0].name] = c._orphans
+            self._orphans = sum(c._orphans for c in children)  # the whole run's, as a lockstep settle counts them
             self._move(min((c.now for c in children), default=target))
 
     def _child(self, session: ContextSession) -> "VirtualClock":
