@@ -229,5 +229,5 @@ def assign(f: Facts) -> dict[str, EnvelopeFate]:
         ec, ea, el = labels(d.hits[0].event.payload)
         out[d.id] = EnvelopeFate(
             d.id, d.context, fate, reason, n, max(0, n - 1), None if rows is None else rows.get(d.id, 0),
-            ec, ea, el, f.wall_to_page(d.hits[0].entry.t_wall), None, [], code, "direct")
+            ec, ea, el, f.wall_to_page(d.hits[0].entry.t_wall, d.hits[0].entry.context), None, [], code, "direct")
     return out

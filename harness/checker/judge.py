@@ -42,7 +42,7 @@ def _unexpected(f: Facts) -> list[dict]:
         p = h.event.payload if isinstance(h.event.payload, dict) else {}
         e = h.entry
         out.append({"request": e.seq, "index": h.event.index, "eid": h.event.eid, "ec": p.get("ec"),
-                    "ea": p.get("ea"), "el": p.get("el"), "t_wall": e.t_wall, "t_page_approx": f.wall_to_page(e.t_wall),
+                    "ea": p.get("ea"), "el": p.get("el"), "t_wall": e.t_wall, "t_page_approx": f.wall_to_page(e.t_wall, e.context),
                     "via": e.via, "status": e.status, "processed": e.processed, "intent": intent})
     return out
 

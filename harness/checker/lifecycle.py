@@ -138,11 +138,35 @@ class WallToPage:
     facts that carry no page time (journal entries), and marked approximate where shown.
     ``at`` also gives the ``seq`` of the latest fact recorded by then, to place a journal entry
     among the recorder's facts (which share one sequence).
+
+    With ``context`` (the context a journal entry's URL tag names), only that context's facts and
+    the run's own (ops of no context) count: contexts may run apart in page time inside one
+    advance (docs/architecture.md), and a neighbour ahead would date the entry too late — a
+    failed request would read as its own later try.
     """
 
     def __init__(self, history: History) -> None:
-        pairs = sorted([(o.t_wall, o.t_page, o.seq) for o in history.ops] +
-                       [(w.t_wall, w.t_page, w.seq) for w in history.writes])
+        facts = [(o.t_wall, o.t_page, o.seq, o.context) for o in history.ops] + \
+                [(w.t_wall, w.t_page, w.seq, w.context) for w in history.writes]
+        self._all = _Bound(facts)
+        contexts = {c for *_, c in facts if c is not None}
+        self._of = {c: _Bound([f for f in facts if f[3] in (c, None)]) for c in contexts}
+
+    def at(self, t_wall: float, context: str | None = None) -> tuple[int, int] | None:
+        """(page time, seq) of the latest fact recorded at or before ``t_wall`` (of ``context``)."""
+        bound = self._all if context is None else self._of.get(context, self._all)
+        return bound.at(t_wall)
+
+    def __call__(self, t_wall: float, context: str | None = None) -> int | None:
+        found = self.at(t_wall, context)
+        return found[0] if found else None
+
+
+class _Bound:
+    """The running highest page time of some facts, by wall time."""
+
+    def __init__(self, facts: list[tuple[float, int, int, str | None]]) -> None:
+        pairs = sorted((w, p, seq) for w, p, seq, _ in facts)
         self._walls = [w for w, _, _ in pairs]
         self._pages: list[int] = []
         self._seqs: list[int] = []
@@ -153,10 +177,5 @@ class WallToPage:
             self._seqs.append(seq)
 
     def at(self, t_wall: float) -> tuple[int, int] | None:
-        """(page time, seq) of the latest fact recorded at or before ``t_wall``."""
         i = bisect.bisect_right(self._walls, t_wall) - 1
         return (self._pages[i], self._seqs[i]) if i >= 0 else None
-
-    def __call__(self, t_wall: float) -> int | None:
-        found = self.at(t_wall)
-        return found[0] if found else None

@@ -21,7 +21,7 @@ _END = float("inf")
 def _arrival(f: Facts, h: Hit, after: Attempt | None) -> tuple[tuple, TimelineEntry]:
     """A journal hit, placed right after the attempt that caused it when known."""
     e = h.entry
-    at = f.wall_to_page.at(e.t_wall)
+    at = f.wall_to_page.at(e.t_wall, e.context)
     t_page, seq = at if at else (f.t0, -1)
     if after is not None and (after.t_page_start, after.seq) > (t_page, seq):
         t_page, seq = after.t_page_start, after.seq
@@ -114,7 +114,7 @@ def _arrivals(f: Facts, hits: list[Hit], attempts: list[Attempt]) -> list[tuple[
         elif h.entry.status is not None and nf < len(fetches):
             cause, nf = fetches[nf], nf + 1
         if cause is None:  # unanswered (hung, closed): after the latest send started by then
-            est = f.wall_to_page.at(h.entry.t_wall)
+            est = f.wall_to_page.at(h.entry.t_wall, h.entry.context)
             limit = (est[0], est[1]) if est else (f.t0, -1)
             cause = max((a for a in attempts if (a.t_page_start, a.seq) <= (limit[0], float("inf"))),
                         key=lambda a: (a.t_page_start, a.seq), default=None)

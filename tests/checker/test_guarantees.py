@@ -4,7 +4,9 @@ from __future__ import annotations
 from harness.checker import Policy, judge
 from harness.checker.guarantees import GUARANTEES
 
-from .builders import HB, HOUR, payload
+from harness.checker.lifecycle import WallToPage
+
+from .builders import HB, HOUR, T0, payload
 
 ALL = list(GUARANTEES)
 SEC = 1000
@@ -36,6 +38,41 @@ def test_retry_fail_when_never_tried_again():
     e = _failed_fetch(b)
     r = g(b.build(end_after=400 * SEC), "retry")
     assert r.status == "fail" and e.id[:8] in r.violations[0] and "network_error" in r.violations[0]
+
+
+def test_retry_fails_when_another_context_ran_ahead_in_page_time():
+    """Contexts may run apart in page time: a neighbour's facts recorded first, a minute ahead,
+    must not date this context's failed request as its own later try."""
+    for ahead in (0, 60 * SEC):
+        b = HB()
+        e = b.env()
+        b.add(e)
+        b.now = T0 + ahead
+        b.add(b.env(), ctx="other")
+        b.now = T0
+        b.send(e, status=503, ctx="main")
+        b.bump(e)
+        r = g(b.build(end_after=400 * SEC), "retry")
+        assert r.status == "fail", (ahead, r.status, r.violations)
+
+
+def test_wall_to_page_reads_the_entry_context_and_the_run():
+    b = HB()
+    b.add(b.env())
+    b.now = T0 + 60 * SEC
+    b.add(b.env(), ctx="other")
+    b.op("advance", ctx=None, page=None)
+    w2p = WallToPage(b.build())
+    last = b.wall + 1
+    assert w2p(last) == T0 + 60 * SEC  # every fact
+    assert w2p(last, "main") == T0 + 60 * SEC  # the run's op counts for every context
+    b2 = HB()
+    b2.add(b2.env())
+    b2.now = T0 + 60 * SEC
+    b2.add(b2.env(), ctx="other")
+    w2p = WallToPage(b2.build())
+    assert (w2p(b2.wall + 1, "main"), w2p(b2.wall + 1, "other"), w2p(b2.wall + 1)) == (T0, T0 + 60 * SEC, T0 + 60 * SEC)
+    assert w2p(b2.wall + 1, "gone") == T0 + 60 * SEC  # a context with no facts of its own: every fact
 
 
 def test_retry_503_needs_a_retry_and_a_4xx_does_not():

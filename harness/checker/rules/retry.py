@@ -45,7 +45,7 @@ def retry(f: Facts) -> Outcome:
             for h in hits:
                 e = h.entry
                 if e.via != "beacon" and not e.processed and (e.status is None or f.policy.retryable(e.status)):
-                    when = f.wall_to_page(e.t_wall)
+                    when = f.wall_to_page(e.t_wall, e.context)
                     failures.append((f.t0 if when is None else when, t.context, e.seq,
                                      f"request #{e.seq} {e.status or e.outcome}"))
         for when, ctx, seq, what in failures:
@@ -57,7 +57,7 @@ def retry(f: Facts) -> Outcome:
                 continue
             if atts:
                 later = any(a.seq > seq for a in atts) or any(
-                    (p := f.wall_to_page(h.entry.t_wall)) is not None and p > when for h in hits)
+                    (p := f.wall_to_page(h.entry.t_wall, h.entry.context)) is not None and p > when for h in hits)
             else:
                 later = any(h.entry.seq > seq for h in hits)
             if not later:

@@ -98,7 +98,7 @@ def _sent_by_journal(f: Facts, op: Op, within: float, ids: frozenset[str]) -> bo
     for i in ids:
         for h in f.hits(i):
             if h.entry.via != "beacon" and h.entry.t_wall >= op.t_wall:
-                p = f.wall_to_page(h.entry.t_wall)
+                p = f.wall_to_page(h.entry.t_wall, h.entry.context)
                 if p is None or p <= op.t_page + within:
                     return True
     return False

@@ -31,7 +31,7 @@ def nothing_unexpected(f: Facts) -> Outcome:
         why = f" (the {intent} event was sent without being stored first)" if intent else ""
         out.violations.append(
             f"{p.get('ec')}/{p.get('ea')} (eid={h.event.eid}) arrived in request #{e.seq} via {e.via} "
-            f"at ≈{rel(f.wall_to_page(e.t_wall), f.t0)} ({e.status}, {state}) but was never enqueued{why}")
+            f"at ≈{rel(f.wall_to_page(e.t_wall, e.context), f.t0)} ({e.status}, {state}) but was never enqueued{why}")
     for r in f.m.orphan_rows:
         out.violations.append(f"row at rest {r.ec}/{r.ea} (eid={r.eid}) matches no envelope")
     return out

@@ -86,7 +86,7 @@ def build_lanes(history: History) -> Lanes:
                            _clip(label), list(a.ids)])
     wall_to_page = WallToPage(history)
     for e in history.journal:
-        t = wall_to_page(e.t_wall)
+        t = wall_to_page(e.t_wall, e.context)
         ids = [ev.eid for ev in e.events if ev.eid]
         label = (f"request #{e.seq} {e.method} {e.path} via {e.via}: {e.status if e.status is not None else e.outcome}"
                  f"{' processed' if e.processed else ''}, {len(e.events)} event(s)" + (f", fault {e.fault}" if e.fault else ""))
