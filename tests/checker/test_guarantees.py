@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from harness.checker import Policy, judge
 from harness.checker.guarantees import GUARANTEES
-
 from harness.checker.lifecycle import WallToPage
 
 from .builders import HB, HOUR, T0, payload
