@@ -18,7 +18,7 @@ listed with it. Anything after the options below is passed to the bench unchange
 files included, ignored ones not; copied, so later edits do not reach its runs). The
 temporary trees are removed on success, failure, Ctrl-C and SIGTERM; a running bench is stopped
 first (SIGINT, so its worlds close their browsers and databases; then SIGTERM, then SIGKILL).
-Each run's whole output is kept in ``--log-dir`` when given.
+Each run's whole output, and the table, are kept in ``--log-dir`` when given.
 """
 from __future__ import annotations
 
@@ -266,7 +266,10 @@ def main(argv: list[str] | None = None) -> int:
               f"bench file: the head's {BENCH}; {args.rounds} round(s), order {args.order}", flush=True)
         runs = [run_bench(trees[side], side, rnd, bench_args, args.log_dir) for rnd, side in
                 schedule(args.rounds, args.order)]
-    print(table(runs, names))
+    summary = table(runs, names)
+    print(summary)
+    if args.log_dir:
+        (args.log_dir / "summary.txt").write_text(summary + "\n")
     return 1 if any(r.returncode or not r.records for r in runs) else 0
 
 
