@@ -54,12 +54,23 @@ async def timed(c: VirtualClock) -> float:
     return loop.time() - t0
 
 
+async def after_landing(c: VirtualClock, world: World) -> float:
+    """How long after its work landed (``world.land_at``, loop time) the settle returned: not below
+    0 exactly when the settle waited for it. Measured from the landing itself, not from a start a
+    loaded machine may reach late (a 20 ms stall between setting ``land_at`` and settling read as
+    0.23 s waited of 0.25 with two fast suites side by side at load 15-20)."""
+    land = world.land_at
+    assert land is not None
+    await c.settle()
+    return asyncio.get_running_loop().time() - land
+
+
 async def test_a_request_on_its_way_is_waited_for_past_the_lock_budget() -> None:
     world = World(inflight=1)
     world.land_at = asyncio.get_running_loop().time() + LAND_S
     c = clock(world)
-    waited = await timed(c)
-    assert world.inflight == 0 and LAND_S - 0.01 <= waited <= LAND_S + SLACK_S, waited
+    late = await after_landing(c, world)
+    assert world.inflight == 0 and 0 <= late <= SLACK_S, late
     assert c.notes == []
 
 
@@ -72,8 +83,8 @@ async def test_a_held_request_lets_page_time_move_at_once() -> None:
 async def test_a_second_request_on_its_way_is_waited_for_while_another_is_held() -> None:
     world = World(inflight=2, held=Held(fetches=1, due=3000, can_hold=True))
     world.land_at = asyncio.get_running_loop().time() + LAND_S
-    waited = await timed(clock(world))
-    assert LAND_S - 0.01 <= waited <= LAND_S + SLACK_S, waited
+    late = await after_landing(clock(world), world)
+    assert 0 <= late <= SLACK_S, late
 
 
 async def test_under_a_real_time_fault_a_stalled_request_counts_as_held() -> None:
@@ -88,8 +99,8 @@ async def test_under_a_toxic_a_request_the_proxy_is_carrying_is_waited_for() -> 
     # 5 s abort: bandwidth_slicer's "duplicated 1" under load).
     world = World(inflight=1, held=Held(real_time=True, can_hold=True, moving=1))
     world.land_at = asyncio.get_running_loop().time() + LAND_S
-    waited = await timed(clock(world, quiet_s=0.02))
-    assert world.inflight == 0 and LAND_S - 0.01 <= waited <= LAND_S + SLACK_S, waited
+    late = await after_landing(clock(world, quiet_s=0.02), world)
+    assert world.inflight == 0 and 0 <= late <= SLACK_S, late
 
 
 async def test_the_cap_moves_page_time_on_with_a_note() -> None:
@@ -107,8 +118,8 @@ async def test_an_orphan_hold_does_not_pass_for_a_new_request_on_its_way() -> No
     await c.settle()
     # ... then the retry leaves: one fetch in flight, one hold, but the hold is not the fetch's.
     world.inflight, world.land_at = 1, asyncio.get_running_loop().time() + LAND_S
-    waited = await timed(c)
-    assert world.inflight == 0 and LAND_S - 0.01 <= waited <= LAND_S + SLACK_S, waited
+    late = await after_landing(c, world)
+    assert world.inflight == 0 and 0 <= late <= SLACK_S, late
 
 
 async def test_an_orphan_that_ends_stops_counting_as_one() -> None:
@@ -126,8 +137,8 @@ async def test_an_orphan_that_ends_stops_counting_as_one() -> None:
 async def test_a_lock_grant_on_its_way_is_waited_for() -> None:
     world = World(granting=1)
     world.land_at = asyncio.get_running_loop().time() + LAND_S
-    waited = await timed(clock(world))
-    assert LAND_S - 0.01 <= waited <= LAND_S + SLACK_S, waited
+    late = await after_landing(clock(world), world)
+    assert 0 <= late <= SLACK_S, late
 
 
 async def test_a_held_lock_with_nothing_in_flight_does_not_stop_page_time() -> None:
