@@ -11,6 +11,7 @@ parses it. A result that is not that text means the page broke something the har
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import weakref
@@ -91,10 +92,53 @@ class TamperedPageError(PageResultError):
     """A harness call failed on a page whose build replaced builtins the call relies on (named)."""
 
 
-def _tampering(what: str, failure: str, names: list[str]) -> PageResultError:
-    return TamperedPageError(f"{what}: {failure}: the build replaced {', '.join(names)} — Playwright evaluates the "
-                           "harness's calls, and its clock runs, on the page's own builtins, so this page cannot be "
-                           "driven or read")
+# A call through Playwright's evaluation as the harness's calls make it (arguments in, JSON text out):
+# what ``culprits`` retries with some of the replaced builtins put back.
+CHECK_CALL = "async (arg) => (globalThis.__tankJSON || JSON.stringify)(await Promise.resolve(arg))"
+CHECK_ARG = [1, "x", [2]]
+CHECK_S = 5.0  # a call whose answer the build lost never returns
+
+
+async def culprits(page: Any, names: list[str]) -> tuple[list[str], list[str]]:
+    """(the replaced builtins that break a harness call, those that do not): each of ``names`` is
+    left replaced alone, the others put back (instrument.js ``__tankTampered(keep)``), and a harness
+    call is tried; it fails with only a culprit left. When the call works with everything replaced,
+    or fails with everything put back, the page cannot tell: all are named. Each try is undone."""
+    if len(names) < 2:
+        return names, []
+    cdp = None
+    try:
+        cdp = await page.context.new_cdp_session(page)
+
+        async def works(keep: list[str]) -> bool:
+            try:
+                await cdp.send("Runtime.evaluate", {"expression": f"__tankTampered({json.dumps(keep)})", "returnByValue": True})
+                return await asyncio.wait_for(page.evaluate(CHECK_CALL, CHECK_ARG), CHECK_S) == json.dumps(CHECK_ARG, separators=(",", ":"))
+            except Exception:  # noqa: BLE001 - the call failed: that is the answer
+                return False
+            finally:
+                await cdp.send("Runtime.evaluate", {"expression": "__tankTampered(false)", "returnByValue": True})
+
+        if not await works([]) or await works(list(names)):
+            return names, []
+        guilty = [n for n in names if not await works([n])]
+        return (guilty, [n for n in names if n not in guilty]) if guilty else (names, [])
+    except Exception:  # noqa: BLE001 - closing, or a browser without CDP
+        return names, []
+    finally:
+        if cdp is not None:
+            try:
+                await cdp.detach()
+            except Exception:  # noqa: BLE001 - the page went meanwhile
+                pass
+
+
+async def _tampering_named(page: Any, what: str, failure: str, names: list[str]) -> PageResultError:
+    guilty, harmless = await culprits(page, names)
+    also = (f" (also replaced, and the harness's calls work with it: {', '.join(harmless)})" if harmless else "")
+    return TamperedPageError(f"{what}: {failure}: the build replaced {', '.join(guilty)}{also} — Playwright evaluates the "
+                             "harness's calls, and its clock runs, on the page's own builtins, so this page cannot be "
+                             "driven or read")
 
 
 async def tampering(page: Any, exc: BaseException, what: str) -> PageResultError | None:
@@ -105,7 +149,7 @@ async def tampering(page: Any, exc: BaseException, what: str) -> PageResultError
     if page.is_closed() or any(g in message for g in GONE):
         return None
     names = await tampered(page)
-    return _tampering(what, "the call failed (" + message.splitlines()[0][:160] + ")", names) if names else None
+    return await _tampering_named(page, what, "the call failed (" + message.splitlines()[0][:160] + ")", names) if names else None
 
 
 async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[bool, Any]:
@@ -126,7 +170,7 @@ async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[b
     except PageResultError as exc:
         names = await tampered(page)
         if names:
-            raise _tampering(what, "the page answered " + type(raw).__name__ + " instead of JSON text", names) from exc
+            raise await _tampering_named(page, what, "the page answered " + type(raw).__name__ + " instead of JSON text", names) from exc
         raise
 
 

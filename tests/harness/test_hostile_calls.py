@@ -185,12 +185,20 @@ async def test_a_jump_past_timers_the_patched_map_iterator_hid_is_an_error_namin
 
 
 # Breaks what Playwright evaluates the harness's calls with (eval: every call; slice: the arguments
-# of a call arrive as null), once the build has run a while.
+# of a call arrive as null), once the build has run a while, beside a replacement the harness's calls
+# survive (Object.is answering false; a push wrapper that calls through, as analytics code has):
+# named apart (was: "the build replaced eval, Object.is", the harmless one as a cause).
+HARMLESS = "the harness's calls work with it"
 BREAKS_EVALUATION = {
     "eval": ("""setTimeout(() => { window.eval = function eval() { throw new EvalError("no eval here"); };
-                               Object.is = () => false; }, 1000);""", r"the build replaced eval, Object\.is"),
-    "slice": ("""setTimeout(() => { Array.prototype.slice = function slice() { return []; }; }, 1000);""",
-              r"the build replaced Array\.prototype\.slice"),
+                               Object.is = () => false; }, 1000);""",
+             r"the build replaced eval \(also replaced, and " + HARMLESS + r": Object\.is\)"),
+    "slice": ("""setTimeout(() => { Array.prototype.slice = function slice() { return []; };
+                               const push = Array.prototype.push;
+                               Array.prototype.push = function push_(...a) { window.pushes = (window.pushes || 0) + 1; return Reflect.apply(push, this, a); };
+                             }, 1000);""",
+              r"the build replaced Array\.prototype\.slice \(also replaced, and "
+              + HARMLESS + r": Array\.prototype\.push\)"),
 }
 
 
@@ -210,6 +218,11 @@ async def test_a_build_breaking_playwrights_evaluation_is_an_error_naming_what_i
                 await ctx._probe_page(page)
         else:  # a call without arguments still works: the probe is answered
             assert await ctx._probe_page(page) == (0, None)
+        # The diagnosis put back what it restored while it tried: the build's replacements are in place.
+        cdp = await context.new_cdp_session(page)
+        back = await cdp.send("Runtime.evaluate", {"expression": "[Object.is(1, 1), [1, 2].slice().length, eval.name]",
+                                                   "returnByValue": True})
+        assert back["result"]["value"] == ([False, 2, "eval"] if case == "eval" else [True, 0, "eval"])
     finally:
         await context.close()
 

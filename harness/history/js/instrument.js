@@ -166,15 +166,47 @@
   const was = [];
   for (let i = 0; i < watched.length; i++) was[i] = describeOwn(watched[i][1], watched[i][2]);
   const same = (a, b) => (!a && !b) || (!!a && !!b && a.value === b.value && a.get === b.get && a.set === b.set);
-  const tampered = () => {
+  const indexName = (k) => "Array.prototype[" + k + "] (an index " + (describeOwn(ArrayProto, k).set ? "setter" : "property") + ")";
+  // The harness's diagnosis of a failed call (pagecall.py ``culprits``): with a list, every replaced
+  // builtin not in it is put back as captured (index properties removed) until ``false`` undoes
+  // that; which of them a call needs restored tells the cause from a harmless wrapper. Returns the
+  // names it could not put back (a replacement made non-configurable). A page calling it can only
+  // bring natives back for a while.
+  const swapped = [];
+  const undo = () => {
+    for (let i = swapped.length - 1; i >= 0; i--) {
+      try { define(swapped[i][0], swapped[i][1], swapped[i][2]); } catch (e) { /* made non-configurable since */ }
+    }
+    swapped.length = 0;
+  };
+  const restore = (obj, key, original, name, keep, stuck) => {
+    for (let j = 0; j < keep.length; j++) if (keep[j] === name) return;
+    const now = describeOwn(obj, key);
+    try {
+      if (original) define(obj, key, original); else if (!delete obj[key]) throw new TypeError(name);
+      put(swapped, swapped.length, [obj, key, now]);
+    } catch (e) { put(stuck, stuck.length, name); }
+  };
+  const tampered = (keep) => {
+    if (keep === false) { undo(); return []; }
     const out = [];
     for (let i = 0; i < watched.length; i++) if (!same(was[i], describeOwn(watched[i][1], watched[i][2]))) put(out, out.length, watched[i][0]);
     const own = namesOf(ArrayProto);
     for (let i = 0; i < own.length; i++) {
       const k = own[i];
-      if (k !== "length" && StringOf(+k >>> 0) === k) put(out, out.length, "Array.prototype[" + k + "] (an index " + (describeOwn(ArrayProto, k).set ? "setter" : "property") + ")");
+      if (k !== "length" && StringOf(+k >>> 0) === k) put(out, out.length, indexName(k));
     }
-    return out;
+    if (!arrayCheck(keep)) return out;
+    undo();
+    const stuck = [];
+    for (let i = 0; i < watched.length; i++) {
+      if (!same(was[i], describeOwn(watched[i][1], watched[i][2]))) restore(watched[i][1], watched[i][2], was[i], watched[i][0], keep, stuck);
+    }
+    for (let i = 0; i < own.length; i++) {
+      const k = own[i];
+      if (k !== "length" && StringOf(+k >>> 0) === k) restore(ArrayProto, k, undefined, indexName(k), keep, stuck);
+    }
+    return stuck;
   };
   Object.defineProperty(window, "__tankTampered", { value: Object.freeze(tampered), writable: false, configurable: false, enumerable: false });
   const push = (list, x) => { put(list, list.length, x); };
