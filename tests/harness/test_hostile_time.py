@@ -195,3 +195,18 @@ async def test_page_time_moved_between_runs_is_named_and_a_jump_is_not(origin: t
             await pagetime.run_to(page, START + 5_000)
     finally:
         await context.close()
+
+
+async def test_a_build_putting_its_clock_on_real_time_is_named(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    """Playwright reassigns ``_realTime`` itself, so it stays writable: set, every Date.now moves page
+    time by the real time since (through the pinned ``_advanceNow``, so it is counted)."""
+    browser, url = origin
+    context, page = await _as_in_a_run(browser, url, INSTRUMENT_JS)
+    try:
+        await page.evaluate("""const c = __pwClock.controller;
+setTimeout(() => { c._realTime = { startTicks: 0, lastSyncTicks: 0 }; window.seen = Date.now(); c._realTime = undefined; }, 1000);""")
+        with pytest.raises(PageResultError, match=r"page time moved 1 time\(s\) during the run"):
+            await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300)
+        assert await page.evaluate("window.seen") > START + 1000  # the build's own page time did move
+    finally:
+        await context.close()

@@ -79,8 +79,8 @@
       define(pw, "controller", { value: pc, writable: false, configurable: false, enumerable: true });
       // The controller's page time (`_now.time`, `.ticks`, …) is written by its own methods alone:
       // the fields become accessors that refuse a write made outside the four methods that set
-      // them (the build wrote page time: refused, counted), and every change those methods make is
-      // counted. The harness knows which changes its runs made (pagetime.py): one it did not make —
+      // them (the build wrote page time: refused, counted), and every call of those methods that
+      // changed page time is counted. The harness knows which changes its runs made (pagetime.py): one it did not make —
       // a build calling the controller's methods itself (setSystemTime, fastForward, _advanceNow)
       // and even setting time back — shows as a count that moved between or during its runs.
       const now = pc._now;
@@ -88,7 +88,7 @@
         const field = (f) => {
           let v = now[f];
           define(now, f, { get: () => v, set: (x) => {
-            if (clockGate.inside > 0) { if (x !== v && (f === "time" || f === "ticks")) clockGate.moves++; v = x; }
+            if (clockGate.inside > 0) v = x;
             else if (!clockGate.refused++) clockGate.what = f + " = " + (typeof x === "number" ? StringOf(x) : typeof x);
           }, enumerable: true, configurable: false });
         };
@@ -97,8 +97,12 @@
         for (let i = 0; i < writers.length; i++) {
           const f = pc[writers[i]];
           if (typeof f !== "function") continue;
-          define(pc, writers[i], { value: function (...a) { clockGate.inside++; try { return apply(f, this, a); } finally { clockGate.inside--; } },
-            writable: false, configurable: false, enumerable: false });
+          // A move: one outermost call that changed page time (``_innerInstall`` calls ``_innerSetTime``).
+          define(pc, writers[i], { value: function (...a) {
+            const t = now.time, k = now.ticks;
+            clockGate.inside++;
+            try { return apply(f, this, a); } finally { if (--clockGate.inside === 0 && (now.time !== t || now.ticks !== k)) clockGate.moves++; }
+          }, writable: false, configurable: false, enumerable: false });
         }
       }
       const pinned = ["_timers", "_now", "_embedder", "_log", "_firstTimer", "_advanceNow", "_replayLogOnce", "log", "now",
