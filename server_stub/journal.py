@@ -127,10 +127,11 @@ class Journal:
         if self._held is None:
             self._held = {}
 
-    def release(self) -> None:
+    def release(self, *, every: bool = False) -> None:
         """Write the lines held back, with each entry as it is now (arrival order), once every
-        ``hold`` is released."""
-        self._holders = max(0, self._holders - 1)
+        ``hold`` is released; with ``every``, now, whatever holds are left (``clear``, ``close``:
+        a hold a failed run never released must not keep its lines, or the next scenario's, back)."""
+        self._holders = 0 if every else max(0, self._holders - 1)
         if self._holders:
             return
         held, self._held = self._held, None
@@ -194,8 +195,9 @@ class Journal:
         return self._entries[pos] if pos is not None else None
 
     def clear(self) -> None:
-        """Forget entries in memory (``seq`` keeps counting; the file is not truncated)."""
-        self.release()
+        """Forget entries in memory (``seq`` keeps counting; the file is not truncated) after writing
+        the lines still held back."""
+        self.release(every=True)
         self._entries.clear()
         self._index.clear()
         self._rejected_kept = 0
@@ -223,7 +225,7 @@ class Journal:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def close(self) -> None:
-        self.release()
+        self.release(every=True)
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -287,8 +287,11 @@ class VirtualClock:
             # With no fault able to hold a request, work that stays open is slow, not held: wait longer.
             budget = 30.0 if held.can_hold else self.settle_max_s * 1000
             caught_up = self.on_bulk(session.name)
-            run = await pagetime.run_bulk(page, limit, session.adapter.watched_keys(), budget_ms=budget)
-            caught_up(run.t if run is not None and run.why == "request" else None)
+            run = None
+            try:  # released however the run ends: raised, or cancelled with a sibling context's clock
+                run = await pagetime.run_bulk(page, limit, session.adapter.watched_keys(), budget_ms=budget)
+            finally:
+                caught_up(run.t if run is not None and run.why == "request" else None)
             if run is not None:
                 bulk_ran = id(session)
                 self._record(session, tab, run)

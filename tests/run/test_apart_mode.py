@@ -237,3 +237,34 @@ async def test_stops_of_contexts_ahead_are_counted_when_the_advance_ends(calls: 
     assert c.now == START + 10_000 and c.timers == 9
     assert c.steps == sum(1 for _ in calls)  # every stop, in the end
     assert max(live) <= 3 < 10 == c.steps  # a's stops ahead of b were not counted while b lagged
+
+
+async def test_a_context_raising_mid_bulk_leaves_no_hold_on_the_journal(
+        calls: Calls, tmp_path: Any) -> None:
+    """Contexts apart, each holding the journal's file lines through its bulk run: one context's
+    page raises (a hostile build's error), the advance cancels the other mid-run; both holds are
+    released, so the failed scenario's journal file keeps every line after that point."""
+    from server_stub.journal import Journal
+    journal = Journal(tmp_path / "j.jsonl")
+    a, b = Session("a", [START + 1_000]), Session("b", [START + 1_500])
+    c = make_clock(calls, [a, b])
+    c.on_bulk = lambda context: pagetime.journal_catch_up(journal, context)
+    b_running = asyncio.Event()
+    real_bulk = pagetime.run_bulk
+
+    async def raising(page: Page, to: int, keys: list[str], budget_ms: float = 30.0) -> pagetime.PageRun:
+        if calls.owner[id(page)] == "a":
+            await b_running.wait()
+            raise RuntimeError("the build broke its page")
+        b_running.set()
+        await asyncio.Event().wait()  # still running when a raises: cancelled
+        return await real_bulk(page, to, keys, budget_ms)
+
+    pagetime.run_bulk = raising  # type: ignore[assignment]  # restored by the fixture's monkeypatch
+    with pytest.raises(RuntimeError, match="broke its page"):
+        await c.advance(10_000)
+    assert journal._holders == 0 and journal._held is None
+    seq = journal.begin(method="POST", path="/sync", via="fetch").seq
+    journal.finish(seq, outcome="ok", status=200, processed=True)
+    assert len((tmp_path / "j.jsonl").read_text().splitlines()) == 1  # written at once, not held
+    journal.close()

@@ -154,3 +154,21 @@ def test_holds_nest_and_each_context_dates_its_own_requests() -> None:
     journal.release()
     assert written == [one, two, untagged]
     assert [journal.get(s).t_page_done for s in (one, two, untagged)] == [START + 5_000, START + 9_000, START]  # type: ignore[union-attr]
+
+
+def test_clear_and_close_write_what_holds_never_released_kept_back(tmp_path: Any) -> None:
+    """Holds a failed run left (two contexts apart) do not keep lines back past ``clear`` or
+    ``close``, nor the next scenario's lines after ``clear``."""
+    for end in ("close", "clear"):
+        path = tmp_path / f"{end}.jsonl"
+        journal = Journal(path)
+        journal.hold()
+        journal.hold()
+        stub_answers(journal, "c1")
+        getattr(journal, end)()
+        assert len(path.read_text().splitlines()) == 1
+        assert journal._holders == 0 and journal._held is None
+        if end == "clear":
+            stub_answers(journal, "c2")
+            assert len(path.read_text().splitlines()) == 2
+        journal.close()
