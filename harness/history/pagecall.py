@@ -12,10 +12,11 @@ parses it. A result that is not that text means the page broke something the har
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 ENCODE = "(globalThis.__tankJSON || JSON.stringify)"  # pages without the instrumentation: plain JSON
@@ -67,25 +68,31 @@ GONE = ("Execution context was destroyed", "has been closed", "Target closed", "
 TAMPERED_JS = "typeof __tankTampered === 'function' ? __tankTampered() : null"
 
 
+@contextlib.asynccontextmanager
+async def _cdp(page: Any) -> AsyncIterator[Any]:
+    """A CDP session of ``page``, detached after (quietly: the page may have gone meanwhile)."""
+    cdp = await page.context.new_cdp_session(page)
+    try:
+        yield cdp
+    finally:
+        try:
+            await cdp.detach()
+        except Exception:  # noqa: BLE001 - the page went meanwhile
+            pass
+
+
 async def tampered(page: Any) -> list[str] | None:
     """The builtins the build replaced among those the instrumentation watches (instrument.js
     ``__tankTampered``), asked over CDP: ``Runtime.evaluate`` returns the list by value, serialized by
     the browser itself, while Playwright's own evaluation may be what the build broke. None when the
     page cannot be asked (gone, not Chromium)."""
-    cdp = None
     try:
-        cdp = await page.context.new_cdp_session(page)
-        answer = await cdp.send("Runtime.evaluate", {"expression": TAMPERED_JS, "returnByValue": True})
-        value = answer.get("result", {}).get("value")
-        return [str(x) for x in value] if isinstance(value, list) else None
+        async with _cdp(page) as cdp:
+            answer = await cdp.send("Runtime.evaluate", {"expression": TAMPERED_JS, "returnByValue": True})
     except Exception:  # noqa: BLE001 - closing, or a browser without CDP
         return None
-    finally:
-        if cdp is not None:
-            try:
-                await cdp.detach()
-            except Exception:  # noqa: BLE001 - the page went meanwhile
-                pass
+    value = answer.get("result", {}).get("value")
+    return [str(x) for x in value] if isinstance(value, list) else None
 
 
 class TamperedPageError(PageResultError):
@@ -106,31 +113,25 @@ async def culprits(page: Any, names: list[str]) -> tuple[list[str], list[str]]:
     or fails with everything put back, the page cannot tell: all are named. Each try is undone."""
     if len(names) < 2:
         return names, []
-    cdp = None
     try:
-        cdp = await page.context.new_cdp_session(page)
+        async with _cdp(page) as cdp:
 
-        async def works(keep: list[str]) -> bool:
-            try:
-                await cdp.send("Runtime.evaluate", {"expression": f"__tankTampered({json.dumps(keep)})", "returnByValue": True})
-                return await asyncio.wait_for(page.evaluate(CHECK_CALL, CHECK_ARG), CHECK_S) == json.dumps(CHECK_ARG, separators=(",", ":"))
-            except Exception:  # noqa: BLE001 - the call failed: that is the answer
-                return False
-            finally:
-                await cdp.send("Runtime.evaluate", {"expression": "__tankTampered(false)", "returnByValue": True})
+            async def works(keep: list[str]) -> bool:
+                try:
+                    await cdp.send("Runtime.evaluate", {"expression": f"__tankTampered({json.dumps(keep)})", "returnByValue": True})
+                    answer = await asyncio.wait_for(page.evaluate(CHECK_CALL, CHECK_ARG), CHECK_S)
+                    return bool(answer == json.dumps(CHECK_ARG, separators=(",", ":")))
+                except Exception:  # noqa: BLE001 - the call failed: that is the answer
+                    return False
+                finally:
+                    await cdp.send("Runtime.evaluate", {"expression": "__tankTampered(false)", "returnByValue": True})
 
-        if not await works([]) or await works(list(names)):
-            return names, []
-        guilty = [n for n in names if not await works([n])]
-        return (guilty, [n for n in names if n not in guilty]) if guilty else (names, [])
+            if not await works([]) or await works(list(names)):
+                return names, []
+            guilty = [n for n in names if not await works([n])]
     except Exception:  # noqa: BLE001 - closing, or a browser without CDP
         return names, []
-    finally:
-        if cdp is not None:
-            try:
-                await cdp.detach()
-            except Exception:  # noqa: BLE001 - the page went meanwhile
-                pass
+    return (guilty, [n for n in names if n not in guilty]) if guilty else (names, [])
 
 
 async def _tampering_named(page: Any, what: str, failure: str, names: list[str]) -> PageResultError:
