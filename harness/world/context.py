@@ -96,6 +96,8 @@ PROBE_DETAIL_JS = """async ([waitMs, held]) => {""" + PROBE_FIRST_TIMER_JS + """
   return [window.__tankInflight || 0, window.__tankLocks || 0, due, window.__tankLockWaits || {},
           window.__tankLocksHeld || {}];
 }"""
+# A popup's reports made before its channel was attached wait in the page (js/instrument.js).
+DRAIN_REPORTS_JS = "typeof window.__tankReportsWaiting === 'function' && window.__tankReportsWaiting(), 0"
 PROBE_CALL = returning_json(PROBE_JS)  # what is evaluated: JSON text (harness/history/pagecall.py)
 PROBE_DETAIL_CALL = returning_json(PROBE_DETAIL_JS, is_async=True)
 
@@ -249,22 +251,25 @@ class ContextSession:
             return "?"
         return self._page_names.get(id(page), "?")
 
-    async def _report_channel(self, page: Page, tab: str) -> None:
+    async def _report_channel(self, page: Page, tab: str, popup: bool = False) -> None:
         """The tab's send reports: a raw CDP binding on a CDP session of its own (one one-way event
         per report; a Playwright binding cost five messages: the call, its object made and disposed,
         the answer and its reply). Added before the tab loads anything, it is on window before any
         init script of every document the tab loads (measured: first load, navigation, reload; Chromium adds it as
         each document's context is made); the instrumentation captures it and removes it from
-        window. Runtime must be enabled for it."""
+        window. Runtime must be enabled for it. A popup (``popup``) may have run its first scripts
+        before: their reports waited in the page (js/instrument.js) and are let go here."""
         cdp = await self.context.new_cdp_session(page)
         cdp.on("Runtime.bindingCalled", lambda params: self._on_report_call(tab, params))
         await asyncio.gather(cdp.send("Runtime.enable"), cdp.send("Runtime.addBinding", {"name": "__tankReport"}))
+        if popup:  # what its document reported before the channel existed waits in the page: let it go
+            await cdp.send("Runtime.evaluate", {"expression": DRAIN_REPORTS_JS})
 
     def _on_popup(self, page: Page) -> None:
         """A page a tab opened itself: its channel comes once the harness hears of it — in time
         while the popup still loads its document, else its reports before it show as a gap
         (js/instrument.js)."""
-        task = asyncio.ensure_future(self._report_channel(page, self.page_name(page)))
+        task = asyncio.ensure_future(self._report_channel(page, self.page_name(page), popup=True))
         self._channels.add(task)
         task.add_done_callback(lambda t: (self._channels.discard(t), t.cancelled() or t.exception()))
 

@@ -355,14 +355,31 @@
     return late;
   };
   let sent = 0;
+  // Reports made before the channel exists (a popup the harness has not heard of yet) wait here,
+  // in order, up to a bound; they go with the next report, or when the harness, having attached
+  // the popup's channel, calls __tankReportsWaiting (ContextSession._report_channel). Beyond the
+  // bound they are dropped and show as a gap in n.
+  const waiting = [], MAX_WAITING = 1000;
+  const deliver = (message) => {
+    try { send(seal(message) + message); } catch (e) { /* page closing: the journal is the server-side truth */ }
+  };
+  const drain = () => {
+    if (send === null && (send = channel()) === null) return false;
+    for (let i = 0; i < waiting.length; i++) deliver(waiting[i]);
+    waiting.length = 0;
+    return true;
+  };
+  define(window, "__tankReportsWaiting", { value: () => { drain(); return waiting.length; },
+    writable: false, configurable: false, enumerable: false });
   const report = (rec) => {
     if (typeof seal !== "function") return;
     sent += 1;
-    if (send === null && (send = channel()) === null) return;
-    try {
-      const message = load + "|" + sent + "|" + encode({ ...rec, load });
-      send(seal(message) + message);
-    } catch (e) { /* page closing: the journal is the server-side truth */ }
+    let message;
+    try { message = load + "|" + sent + "|" + encode({ ...rec, load }); } catch (e) { return; }
+    if (send === null || waiting.length) {
+      if (!drain()) { if (waiting.length < MAX_WAITING) put(waiting, waiting.length, message); return; }
+    }
+    deliver(message);
   };
   const isSync = (url) => {
     try { return syncPrefix && apply(startsWith, apply(hrefGet, new URLOf(StringOf(url), location.href), []), [syncPrefix]); }
