@@ -83,14 +83,41 @@ def per_event(result: Any) -> dict[tuple, tuple]:
     return out
 
 
+def both_modes(tank_run, monkeypatch: pytest.MonkeyPatch, text: str, build: str) -> tuple[Any, Any]:  # noqa: ANN001
+    """The scenario run in lockstep, then apart, in one world; (lockstep, apart)."""
+    scenario = scenario_from_text(text)
+    monkeypatch.setattr(clock, "APART", False)
+    lockstep = tank_run(scenario, build=build)
+    monkeypatch.setattr(clock, "APART", True)
+    apart = tank_run(scenario, build=build)
+    return lockstep, apart
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("text", [SEVERAL_CONTEXTS, VISITORS], ids=["several_contexts", "visitors"])
 def test_contexts_apart_give_the_fates_of_lockstep(tank_run, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
-    scenario = scenario_from_text(text)
-    monkeypatch.setattr(clock, "APART", False)
-    lockstep = tank_run(scenario, build="reference")
-    monkeypatch.setattr(clock, "APART", True)
-    apart = tank_run(scenario, build="reference")
+    lockstep, apart = both_modes(tank_run, monkeypatch, text, "reference")
+    same_fates(lockstep, apart)
+
+
+# A build breaking a guarantee the scenario exercises fails it in both modes: a verdict that flipped
+# FAIL -> PASS with the mode (the checker dating a context's facts by a neighbour's clock, a retry
+# seen where there was none) would pass the reference's comparison unseen.
+BROKEN = {"no_retry": "retry", "new_id_per_retry": "exactly_once"}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("mutant", sorted(BROKEN))
+def test_a_mutant_fails_the_same_guarantees_apart_and_in_lockstep(
+        tank_run, monkeypatch: pytest.MonkeyPatch, mutant: str) -> None:
+    lockstep, apart = both_modes(tank_run, monkeypatch, SEVERAL_CONTEXTS, f"mutant:{mutant}")
+    assert lockstep.verdict.guarantees[BROKEN[mutant]].status == "fail"
+    same_fates(lockstep, apart)
+
+
+def same_fates(lockstep: Any, apart: Any) -> None:
+    """Both ran, the apart run really ran apart, and every guarantee's status and every event's
+    fate and timeline are the same."""
     assert lockstep.history.error is None and apart.history.error is None
     assert apart.history.meta["clock_modes"].get("apart", 0) >= 3, apart.history.meta["clock_modes"]
     assert "apart" not in lockstep.history.meta["clock_modes"]
