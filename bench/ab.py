@@ -105,6 +105,8 @@ def describe(values: list) -> str:
         return "-"
     if all(_number(v) for v in values):
         med = statistics.median(values)
+        if all(isinstance(v, int) for v in values) and float(med).is_integer():
+            med = int(med)  # counts stay counts: the median of [0, 0] reads 0, not 0.00
         return _fmt(med) if min(values) == max(values) else f"{_fmt(med)} [{_fmt(min(values))}-{_fmt(max(values))}]"
     seen = list(dict.fromkeys("-" if v is None else str(v) for v in values))
     return " / ".join(s[:40] for s in seen)

@@ -62,6 +62,11 @@ def test_a_side_missing_a_figure_shows_no_ratio() -> None:
     assert ab.ratio(by["wall_s"]) == "0.833"
 
 
+def test_counts_stay_counts() -> None:
+    assert ab.describe([0, 0]) == "0" and ab.describe([801, 809]) == "805 [801-809]"
+    assert ab.describe([2, 3]) == "2.50 [2-3]"
+
+
 def test_verdicts_are_listed_not_averaged() -> None:
     assert ab.describe(["PASS", "PASS", "FAIL"]) == "PASS / FAIL"
     assert ab.describe([True, False]) == "True / False"  # booleans are not numbers here
