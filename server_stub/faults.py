@@ -48,16 +48,25 @@ class _RandomRule:
     seed: int
     rngs: dict[str | None, random.Random] = field(repr=False, default_factory=dict)
     sent: dict[tuple[str | None, str], int] = field(repr=False, default_factory=dict)
+    by_send: dict[tuple[str | None, str, str], int] = field(repr=False, default_factory=dict)
 
-    def draw(self, context: str | None, body: str | None = None) -> bool:
+    def draw(self, context: str | None, body: str | None = None, send: str | None = None) -> bool:
+        """``send``: the page's id of the send (``_tank_a``). Chromium re-sends a POST by itself
+        when its reused keep-alive socket closes before an answer (a held answer and the page's
+        abort), as often as real time makes it; a copy of a send the stub has seen takes that send's
+        draw, so how many copies arrived never shifts the draws of the sends after it."""
         if body is None:
             rng = self.rngs.get(context)
             if rng is None:  # untagged requests share the seed's own sequence
                 rng = self.rngs[context] = random.Random(self.seed if context is None else f"{self.seed}/{context}")
             return rng.random() < self.p
         key = (context, body)
-        n = self.sent.get(key, 0)
-        self.sent[key] = n + 1
+        n = self.by_send.get((context, body, send)) if send is not None else None
+        if n is None:
+            n = self.sent.get(key, 0)
+            self.sent[key] = n + 1
+            if send is not None:
+                self.by_send[(context, body, send)] = n
         return random.Random(f"{self.seed}/{context}/{body}/{n}").random() < self.p
 
 
@@ -169,13 +178,15 @@ class FaultPlan:
         return [c for c in self.changes if c[1] != "scenario"]
 
     # -- deciding ------------------------------------------------------------------------
-    def decide(self, method: str, via: str, context: str | None = None, body: bytes | None = None) -> Decision | None:
+    def decide(self, method: str, via: str, context: str | None = None, body: bytes | None = None,
+               send: str | None = None) -> Decision | None:
         """Choose (and consume) the fault for one arrived request of ``context`` (its sender), with
-        its ``body`` once read (a POST) — ``None`` for a request without one (a preflight)."""
+        its ``body`` once read (a POST) — ``None`` for a request without one (a preflight) — and the
+        page's id of the send (a copy the browser re-sent carries its original's)."""
         drawn = False
         rnd = self._random
         if rnd is not None and rnd.fault.matches(method, via):
-            drawn = rnd.draw(context, None if body is None else self.body_key(body))
+            drawn = rnd.draw(context, None if body is None else self.body_key(body), send)
         for i, fault in enumerate(self._queue):
             if fault.matches(method, via):
                 del self._queue[i]

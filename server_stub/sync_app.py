@@ -140,7 +140,7 @@ class SyncApp:
         return self._answer(ex, 200, side.ANSWER)
 
     def _decide(self, ex: _Exchange, method: str, via: str, body: bytes | None = None) -> Fault | None:
-        decision: Decision | None = self.faults.decide(method, via, ex.context, body)
+        decision: Decision | None = self.faults.decide(method, via, ex.context, body, ex.send)
         if decision is None:
             return None
         self.journal.update(ex.seq, fault=decision.label())
