@@ -308,10 +308,40 @@ class VirtualClock:
         self._move(max(self.now, stop))  # before the timers fire: a request they start is stamped with their time
         # The tabs only: the observer page runs no timers and dates nothing by its own clock.
         stepped = [(s, name, p) for s, name, p in tabs if id(s) in due]
-        runs = await asyncio.gather(*(self._reached(reached) if reached and p is reached[0] else self._page_to(s, name, p, stop)
-                                      for s, name, p in stepped))
+        runs = await self._tabs_to(stepped, stop, reached)
         self.timers += sum(r.fired for r in runs if r is not None)
         self._unchanged = ({id(s) for s in sessions} - due) | self._left_idle(tabs, stepped, runs)
+
+    async def _tabs_to(self, stepped: list, stop: int, reached: tuple | None) -> list:  # noqa: ANN001
+        """Run the tabs to ``stop``: contexts side by side, the tabs of one context one after another
+        in the order they opened. Two tabs of a context with timers due at one page time share an
+        outbox: run at once, the one whose timer ran first in real time took the Web Lock, wrote its
+        event first and sent the batch — the batch's order (what a seeded random fault draws by) and
+        the sender changed from run to run. One after another, the first tab's timers have run (and
+        asked for the lock) before the second's start: either order is one a browser may take; this
+        one repeats. Returns the runs in ``stepped``'s order."""
+        async def one(s, name: str, p):  # noqa: ANN001, ANN202
+            return await (self._reached(reached) if reached and p is reached[0] else self._page_to(s, name, p, stop))
+
+        async def in_turn(group: list) -> list:
+            out = []
+            for i, t in enumerate(group):
+                if i:  # the previous tab's lock, writes and send go first, whatever real time does
+                    await self.settle(t[0])
+                out.append(await one(*t))
+            return out
+
+        async def several(groups: list) -> list:  # one scoped settle at a time: a newer probe supersedes
+            return [await in_turn(g) for g in groups]
+
+        groups: dict[int, list] = {}
+        for t in stepped:
+            groups.setdefault(id(t[0]), []).append(t)
+        alone = [g for g in groups.values() if len(g) == 1]
+        shared = [g for g in groups.values() if len(g) > 1]
+        done_alone, done_shared = await asyncio.gather(asyncio.gather(*(in_turn(g) for g in alone)), several(shared))
+        by_tab = {id(t[2]): r for g, rs in zip([*alone, *shared], [*done_alone, *done_shared]) for t, r in zip(g, rs)}
+        return [by_tab[id(p)] for _, _, p in stepped]
 
     def _left_idle(self, tabs: list, stepped: list, runs: list) -> set[int]:  # noqa: ANN001
         """Contexts of one tab whose run left nothing open: what the run read at its end is their

@@ -268,3 +268,34 @@ async def test_a_context_raising_mid_bulk_leaves_no_hold_on_the_journal(
     journal.finish(seq, outcome="ok", status=200, processed=True)
     assert len((tmp_path / "j.jsonl").read_text().splitlines()) == 1  # written at once, not held
     journal.close()
+
+
+class TwoTabs(Session):
+    async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
+        dues = [d for p in self.tabs.values() if (d := p.next_due()) is not None]
+        return 0, 0, min(dues, default=None), 0
+
+
+async def test_two_tabs_of_one_context_due_at_one_stop_run_in_turn(calls: Calls) -> None:
+    """Two tabs sharing an outbox with timers due at one page time: the second runs only after the
+    first's work (its Web Lock, writes, send) has settled, so which tab writes first and sends the
+    batch does not depend on real time (lockstep, two tabs and 7 s delays: duplicated 36 to 39 and
+    other timelines from run to run; the same in five runs after). Another context runs meanwhile."""
+    a, b = TwoTabs("a", []), Session("b", [START + 1_000])
+    c = make_clock(calls, [a, b])
+    a.tabs = {"t1": Page([START + 1_000]), "t2": Page([START + 1_000])}
+    for name, page in a.tabs.items():
+        calls.owner[id(page)] = f"a.{name}"
+    c.apart = False
+    c.bulk = False
+    real_settle = c.settle
+
+    async def settle(session: Any = None) -> int | None:
+        calls.append(("settle", session.name if session is not None else None))
+        return await real_settle(session)
+
+    c.settle = settle  # type: ignore[method-assign]
+    await c.advance(2_000)
+    mine = [x for x in calls if x[0] in ("a.t1", "a.t2") or x == ("settle", "a")]
+    assert mine[:3] == [("a.t1", "to", START + 1_000), ("settle", "a"), ("a.t2", "to", START + 1_000)], calls
+    assert ("b", "to", START + 1_000) in calls and c.now == START + 2_000 and c.timers == 3
