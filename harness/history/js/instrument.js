@@ -573,7 +573,7 @@
   // Sync answer's body (or of its clone) counts as a send in flight until it settles; the decrement
   // runs before the build's own reaction to the read (registered first), so the build's next step
   // (a lock request, the next fetch) is counted before any probe can look. Reads through
-  // `res.body`'s stream are not counted.
+  // `res.body`'s stream are counted below.
   const answers = new WeakSet(), answerAdd = WeakSet.prototype.add, answerHas = WeakSet.prototype.has;
   const syncAnswer = (r) => { try { apply(answerAdd, answers, [r]); } catch (e) { /* not an object */ } };
   const ResponseProto = typeof Response === "function" ? Response.prototype : null;
@@ -597,6 +597,73 @@
       if (apply(answerHas, answers, [this])) syncAnswer(copy);
       return copy;
     };
+  }
+
+  // The same answer's body read as a stream — `res.body.getReader()` read until done, `pipeTo`,
+  // `pipeThrough`, `for await (… of res.body)`, `new Response(res.body).json()` — is the network at
+  // work while a read waits for bytes. `res.body` of a Sync answer is a byte stream of the same
+  // bytes, chunk for chunk, over the native one: each read the build (or the browser, for a pipe or
+  // a new Response) makes pulls one read of the native stream, counted in flight until it settles
+  // (a chunk, the end, an error); cancelling it cancels the native one. Nothing is counted while no
+  // read waits: a stream taken and never read, or read partly and left, is not a send in flight —
+  // the build is then waiting for something else (its own timer, a lock), which the clock must
+  // reach. The native stream is taken (locked) at the first read, not when `res.body` is looked at:
+  // `if (res.body) await res.json()` reads as before. Once the native stream is locked or used
+  // (the build read the body another way), `res.body` is the native stream itself.
+  const RS = typeof ReadableStream === "function" ? ReadableStream : null;
+  const BC = typeof ReadableByteStreamController === "function" ? ReadableByteStreamController.prototype : null;
+  const bodyGet = ResponseProto && getter(ResponseProto, "body");
+  if (RS && BC && bodyGet && typeof ReadableStreamDefaultReader === "function" && typeof ReadableStreamBYOBRequest === "function") {
+    const getReader = RS.prototype.getReader, streamCancel = RS.prototype.cancel, lockedGet = getter(RS.prototype, "locked");
+    const readerRead = ReadableStreamDefaultReader.prototype.read, readerCancel = ReadableStreamDefaultReader.prototype.cancel;
+    const enqueue = BC.enqueue, closeStream = BC.close, errorStream = BC.error, byobGet = getter(BC, "byobRequest");
+    const respond = ReadableStreamBYOBRequest.prototype.respond, isView = ArrayBuffer.isView;
+    const viewLength = getter(Object.getPrototypeOf(Uint8Array.prototype), "byteLength");
+    const wrapped = new WeakMap(), wrappedGet = WeakMap.prototype.get, wrappedSet = WeakMap.prototype.set;
+    const quietly = (f, self, args) => { try { apply(f, self, args); } catch (e) { /* the stream was cancelled meanwhile */ } };
+    const counted = (native) => {
+      let reader = null;
+      // No prototype: the stream reads start, size, autoAllocateChunkSize… off these objects, and a
+      // build may put such names on Object.prototype.
+      const source = B.create(null), strategy = B.create(null);
+      source.type = "bytes";
+      strategy.highWaterMark = 0;  // pull only for a read that waits
+      source.pull = (controller) => {
+        if (reader === null) reader = apply(getReader, native, []);  // throws (locked): the read fails as natively
+        inflight++;
+        const end = () => { inflight--; done(); };
+        const step = () => thenOf(apply(readerRead, reader, []), (r) => {
+          if (r.done) {
+            quietly(closeStream, controller, []);
+            let q = null;
+            try { q = apply(byobGet, controller, []); } catch (e) { /* closed */ }
+            if (q) quietly(respond, q, [0]);  // a BYOB read waiting hears the end
+            end();
+            return undefined;
+          }
+          let size = 1;
+          try { size = apply(isView, ArrayBuffer, [r.value]) ? apply(viewLength, r.value, []) : 1; } catch (e) { /* not a typed array */ }
+          if (size === 0) return step();  // an empty chunk answers no read: read on
+          quietly(enqueue, controller, [r.value]);
+          end();
+          return undefined;
+        }, (e) => { quietly(errorStream, controller, [e]); end(); });
+        return step();
+      };
+      source.cancel = (reason) => (reader === null ? apply(streamCancel, native, [reason]) : apply(readerCancel, reader, [reason]));
+      return new RS(source, strategy);
+    };
+    define(ResponseProto, "body", { get: function () {
+      const native = apply(bodyGet, this, []);
+      if (native === null || typeof native !== "object" || !apply(answerHas, answers, [this])) return native;
+      let out = apply(wrappedGet, wrapped, [native]);
+      if (out === undefined) {
+        if (apply(lockedGet, native, [])) return native;  // read another way (json(), a clone's tee): counted there
+        out = counted(native);
+        apply(wrappedSet, wrapped, [native, out]);
+      }
+      return out;
+    }, set: undefined, enumerable: true, configurable: true });
   }
 
   // In-page lock arbitration while the harness runs this page's timers in bulk (pagetime.py): the
