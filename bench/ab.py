@@ -41,6 +41,7 @@ BENCH = Path("bench") / "pagetime.py"
 PREFIX = "FIGURES "  # bench/pagetime.py FIGURES_PREFIX (not imported: the bench imports the harness)
 SIDES = ("base", "head")
 STOP_WAIT_S = (60.0, 20.0)  # after SIGINT, after SIGTERM
+INPUT_DIRS = ("scenarios", "bench")  # scenario files each side reads from its own tree
 
 
 @dataclass
@@ -181,16 +182,23 @@ def _env(tree: Path) -> dict[str, str]:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Stop a bench run and what it started: SIGINT (its worlds close), then SIGTERM, then SIGKILL."""
-    for sig, wait_s in zip((signal.SIGINT, signal.SIGTERM), STOP_WAIT_S):
-        if proc.poll() is not None:
-            return
-        proc.send_signal(sig)
-        try:
-            proc.communicate(timeout=wait_s)  # read what it still prints: a full pipe would hold it up
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    """Stop a bench run and what it started: SIGINT (its worlds close), then SIGTERM, then SIGKILL.
+    A second Ctrl-C or a SIGTERM while waiting kills it at once (then goes on unwinding): the bench
+    runs in its own session, and left alone it would outlive ab.py with its browsers."""
+    try:
+        for sig, wait_s in zip((signal.SIGINT, signal.SIGTERM), STOP_WAIT_S):
+            if proc.poll() is not None:
+                return
+            proc.send_signal(sig)
+            try:
+                proc.communicate(timeout=wait_s)  # read what it still prints: a full pipe would hold it up
+                return
+            except subprocess.TimeoutExpired:
+                continue
+    except (KeyboardInterrupt, SystemExit):
+        proc.kill()
+        proc.wait()
+        raise
     proc.kill()
     proc.wait()
 
@@ -229,6 +237,15 @@ def _hear_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def differing_inputs(trees: dict[str, Path]) -> list[str]:
+    """Scenario files the two sides do not share byte for byte: each side runs its own tree's, so
+    a figure of such a scenario compares two different scenarios, not two harnesses."""
+    def files(tree: Path) -> dict[str, bytes]:
+        return {str(f.relative_to(tree)): f.read_bytes() for d in INPUT_DIRS for f in sorted((tree / d).glob("*.yaml"))}
+    a, b = (files(trees[side]) for side in SIDES)
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
 def _terminate(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds: the running bench is stopped and the trees removed
 
@@ -264,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         for side in SIDES:
             (trees[side] / BENCH).write_bytes(bench)  # both measured by the head's bench file
             check_imports(trees[side])
+        for name in differing_inputs(trees):
+            print(f"warning: {name} differs between base and head (or exists on one side only): figures of "
+                  "that scenario compare two scenarios", flush=True)
         print(f"base {names['base']} in {trees['base']}; head {names['head']} in {trees['head']}; "
               f"bench file: the head's {BENCH}; {args.rounds} round(s), order {args.order}", flush=True)
         runs = [run_bench(trees[side], side, rnd, bench_args, args.log_dir) for rnd, side in

@@ -436,6 +436,8 @@ async def soak(counts: list[int], parallel: int | None) -> None:
     base = load_scenario(path)
     assert base.visitors is not None
     if parallel is not None:
+        if not hasattr(visitors_mod, "PARALLEL"):  # an older harness (bench/ab.py --base): it would not apply
+            raise SystemExit("--parallel: this harness's visitors module has no PARALLEL to set")
         visitors_mod.PARALLEL = parallel
     print(f"soak    visitors arriving at once: {visitors_mod.PARALLEL}")
     arrivals: dict[str, object] = {}

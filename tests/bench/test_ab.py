@@ -75,3 +75,15 @@ def test_verdicts_are_listed_not_averaged() -> None:
 def test_abba_alternates_who_runs_first() -> None:
     assert ab.schedule(3, "abba") == [(1, "base"), (1, "head"), (2, "head"), (2, "base"), (3, "base"), (3, "head")]
     assert ab.schedule(2, "ab") == [(1, "base"), (1, "head"), (2, "base"), (2, "head")]
+
+
+def test_scenario_files_that_differ_between_the_sides_are_named(tmp_path) -> None:
+    trees = {side: tmp_path / side for side in ab.SIDES}
+    for side, tree in trees.items():
+        (tree / "scenarios").mkdir(parents=True)
+        (tree / "bench").mkdir()
+        (tree / "scenarios" / "same.yaml").write_text("name: same\n")
+        (tree / "scenarios" / "seeded.yaml").write_text(f"name: seeded\nseed: {1 if side == 'base' else 2}\n")
+        (tree / "bench" / "pagetime.py").write_text("# not a scenario\n")
+    (trees["head"] / "bench" / "soak.yaml").write_text("name: soak\n")
+    assert ab.differing_inputs(trees) == ["bench/soak.yaml", "scenarios/seeded.yaml"]
