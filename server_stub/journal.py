@@ -50,10 +50,9 @@ class Journal:
         self._file: TextIO | None = None
         self._held: dict[int, bytes | None] | None = None  # finished while held: seq -> full body
         self._holders = 0  # ``hold`` calls not yet released (contexts running apart each hold)
-        self.page_clock: Callable[[], int] | None = None  # set by the harness: page time for ``t_page_done``
-        # The page time of one browser context (the entry's ``context`` tag), when contexts' clocks
-        # run apart (set by the harness); ``page_clock`` dates entries without a tag.
-        self.page_clock_in: Callable[[str], int] | None = None
+        # Set by the harness: the page time now of a browser context (the entry's ``context`` tag;
+        # contexts' clocks may run apart), or of the run (None: an untagged entry), for ``t_page_done``.
+        self.page_clock: Callable[[str | None], int] | None = None
 
     # -- recording (used by the Sync app) ------------------------------------------------
     def begin(self, *, method: str, path: str, via: str = "unknown", headers: dict[str, str] | None = None,
@@ -108,9 +107,7 @@ class Journal:
             changes["events"] = events if processed else self._within_budget(events)
         if self.page_clock is not None and current is not None:
             # Page time stands still while a request is exchanged, unless the clock released it later.
-            now = (self.page_clock_in(current.context) if self.page_clock_in is not None and current.context is not None
-                   else self.page_clock())
-            changes["t_page_done"] = max(now, current.t_page or 0)
+            changes["t_page_done"] = max(self.page_clock(current.context), current.t_page or 0)
         entry = self.update(seq, **changes)
         if entry is not None:
             if self._held is not None:

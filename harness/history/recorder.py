@@ -116,13 +116,12 @@ class Recorder:
     sync_marks: dict[str, str] = field(default_factory=dict)
     page_messages: list[PageMessage] = field(default_factory=list)
     clock: Callable[[], int] = lambda: 0  # the scenario's page time, for facts that carry none
-    # The scenario's page time at a wall time (time.time()): a write the observer saw without the
-    # writer's stamp is dated by when it was seen (None: the page time now).
-    clock_at: Callable[[float], int] | None = None
-    # The same for one browser context, whose clock may run ahead of the others' inside one advance
-    # (``VirtualClock.now_in``, ``page_time_at``); None: the scenario's page time serves every context.
+    # A browser context's page time at a wall time (time.time()) — its own clock may run ahead of
+    # the others' inside one advance (``VirtualClock.page_time_at``): a write the observer saw
+    # without the writer's stamp is dated by when it was seen (None: the page time now).
+    clock_at: Callable[[float, str], int] | None = None
+    # A browser context's page time now (``VirtualClock.now_in``); None: the scenario's serves every context.
     clock_in: Callable[[str], int] | None = None
-    clock_at_in: Callable[[float, str], int] | None = None
     _message_counts: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def _next(self) -> int:
@@ -167,9 +166,7 @@ class Recorder:
         ))
 
     def _page_time_at(self, wall: float, context: str) -> int:
-        if self.clock_at_in is not None:
-            return self.clock_at_in(wall, context)
-        return self.clock() if self.clock_at is None else self.clock_at(wall)
+        return self.clock() if self.clock_at is None else self.clock_at(wall, context)
 
     def now_in(self, context: str) -> int:
         """The page time of ``context`` now (the scenario's, unless its clock runs apart)."""

@@ -143,8 +143,9 @@ class VirtualClock:
         if self._children:
             self._move(min(c.now for c in self._children.values()))
 
-    def now_in(self, context: str) -> int:
-        """The page time of ``context`` now: its own clock's while contexts run apart, else ``now``."""
+    def now_in(self, context: str | None) -> int:
+        """The page time of ``context`` now: its own clock's while contexts run apart, else (and for
+        None: no context) ``now``."""
         child = self._children.get(context)
         return self.now if child is None else child.now
 

@@ -117,13 +117,11 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         if proxy_name is not None and world.proxy_embedded is not None:  # so are proxy latency and bandwidth
             run.proxy_clock = PageClock(lambda: run.clock.now)
             await asyncio.to_thread(world.proxy_embedded.attach_page_clock, proxy_name, run.proxy_clock)
-        stub.journal.page_clock = lambda: run.clock.now
-        stub.journal.page_clock_in = run.clock.now_in  # contexts apart: each its own page time
+        stub.journal.page_clock = run.clock.now_in  # contexts apart: each its own page time
         if on_clock is not None:
             on_clock(run.clock)
         recorder.clock = lambda: run.clock.now
-        recorder.clock_at = run.clock.page_time_at
-        recorder.clock_in, recorder.clock_at_in = run.clock.now_in, run.clock.page_time_at
+        recorder.clock_in, recorder.clock_at = run.clock.now_in, run.clock.page_time_at
         stack.push_async_callback(_close_sessions, run)
         progress = Progress()
         watchdog = Watchdog(run, world.options.scenario_timeout_s, lambda: _pages(run))

@@ -41,7 +41,7 @@ def make_clock(journal: Journal) -> VirtualClock:
     session = Session(adapter=Adapter())
     c = VirtualClock(START, lambda: [session],  # type: ignore[list-item, return-value]
                      on_bulk=lambda context: pagetime.journal_catch_up(journal, context))
-    journal.page_clock = lambda: c.now
+    journal.page_clock = c.now_in
     return c
 
 
@@ -143,8 +143,7 @@ def test_holds_nest_and_each_context_dates_its_own_requests() -> None:
     journal = Journal()
     written: list[int] = []
     journal._write = lambda entry, body: written.append(entry.seq)  # type: ignore[method-assign]
-    journal.page_clock = lambda: START
-    journal.page_clock_in = {"c1": START + 5_000, "c2": START + 9_000}.get  # type: ignore[assignment]
+    journal.page_clock = {"c1": START + 5_000, "c2": START + 9_000, None: START}.get  # type: ignore[assignment]
     journal.hold()
     journal.hold()
     one, two = stub_answers(journal, "c1"), stub_answers(journal, "c2")
