@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from harness.contract import site
 from harness.contract.history import Intent
 from harness.driver import pointer
-from harness.history.pagecall import tampering
+from harness.history.pagecall import raise_if_tampered
 from harness.run.state import ScenarioRun, StepFailed
 from harness.scenario import model as m
 from harness.world.context import SYNC_KEY, ContextSession
@@ -177,9 +177,7 @@ async def send(run: ScenarioRun, step: m.Send) -> None:
             SEND_JS, [api.shape, run.adapter.send_name, api.method_name(), api.target,
                       api.fill(step.category, step.action, step.label, step.value, step.meta)])
     except Exception as exc:  # a build that broke what the call runs on (eval, …) is named, not Playwright's text
-        named = await tampering(page, exc, f"line {step.line}: the send step")
-        if named is not None:
-            raise named from exc
+        await raise_if_tampered(page, exc, f"line {step.line}: the send step")
         raise
     if error:
         run.notes.append(f"line {step.line}: send failed in the page: {error}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from playwright.async_api import Page
 
-from harness.history.pagecall import answered, parse_result, returning_json, tampering
+from harness.history.pagecall import answered, parse_result, raise_if_tampered, returning_json
 
 LOCATE_JS = """([selector, mark]) => {
   // A flush sentinel written first (see locate_marking): the step's op is recorded only after it.
@@ -68,9 +68,7 @@ async def _locate(page: Page, selector: str, mark: tuple[str, str] | None) -> tu
     except Exception as exc:  # noqa: BLE001 - a bad selector, a navigating page, patched DOM methods: Playwright decides
         # ... unless the build broke what the harness's calls run on (eval, …): the step is an error
         # naming it (window.__tankTampered), not a click made blind while every later call fails.
-        named = await tampering(page, exc, f"the click on {selector}")
-        if named is not None:
-            raise named from exc
+        await raise_if_tampered(page, exc, f"the click on {selector}")
         return None, None
     answered(page)
     if found == "scroll" and mark:

@@ -142,15 +142,16 @@ async def _tampering_named(page: Any, what: str, failure: str, names: list[str])
                              "driven or read")
 
 
-async def tampering(page: Any, exc: BaseException, what: str) -> PageResultError | None:
-    """The error to raise for ``exc``, a harness call ``what`` that failed on ``page``, when the page's
-    build replaced builtins the instrumentation watches (named); None when the page is navigating,
-    closing or gone, or nothing is replaced (the caller decides as before)."""
+async def raise_if_tampered(page: Any, exc: BaseException, what: str) -> None:
+    """Raise, from ``exc`` (a harness call ``what`` that failed on ``page``), the error naming the
+    builtins the page's build replaced among those the instrumentation watches; return when the page
+    is navigating, closing or gone, or nothing is replaced (the caller decides as before)."""
     message = str(exc)
     if page.is_closed() or any(g in message for g in GONE):
-        return None
+        return
     names = await tampered(page)
-    return await _tampering_named(page, what, "the call failed (" + message.splitlines()[0][:160] + ")", names) if names else None
+    if names:
+        raise await _tampering_named(page, what, "the call failed (" + message.splitlines()[0][:160] + ")", names) from exc
 
 
 async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[bool, Any]:
@@ -161,9 +162,7 @@ async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[b
     try:
         raw = await page.evaluate(function_js, arg)
     except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log
-        named = await tampering(page, exc, what)
-        if named is not None:
-            raise named from exc
+        await raise_if_tampered(page, exc, what)
         return False, None
     answered(page)
     try:

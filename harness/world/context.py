@@ -26,10 +26,10 @@ from harness.history.pagecall import (
     PageResultError,
     answered,
     call_page,
+    raise_if_tampered,
     require,
     returning_json,
     tampered,
-    tampering,
 )
 from harness.history.pagecall import forget as forget_moves
 from harness.history.recorder import Recorder
@@ -134,9 +134,7 @@ async def write_sentinel(page: Page, token: str) -> bool | None:
             "([k, v]) => { try { localStorage.setItem(k, v); return true; } catch (e) { return false; } }",
             [SYNC_KEY, token]))
     except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed
-        named = await tampering(page, exc, "the flush before a step")
-        if named is not None:
-            raise named from exc
+        await raise_if_tampered(page, exc, "the flush before a step")
         return None
 
 
