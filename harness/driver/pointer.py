@@ -18,11 +18,11 @@ from typing import Any
 from playwright.async_api import Page
 
 from harness.history.pagecall import answered, parse_result, raise_if_tampered, returning_json
+from harness.world.context import WRITE_SENTINEL_JS
 
 LOCATE_JS = """([selector, mark]) => {
   // A flush sentinel written first (see locate_marking): the step's op is recorded only after it.
-  let wrote = null;
-  if (mark) { try { localStorage.setItem(mark[0], mark[1]); wrote = true; } catch (e) { wrote = false; } }
+  const wrote = mark ? (""" + WRITE_SENTINEL_JS + """)(mark[0], mark[1]) : null;
   const point = ((el) => {  // a selector querySelector refuses (Playwright's own syntax): null, Playwright decides
   // Playwright's enabled check also reads aria-disabled (on the element or an ancestor): left to it.
   if (!el || !el.isConnected || el.matches(":disabled") || el.closest('[aria-disabled="true"]')) return null;

@@ -42,6 +42,9 @@ JS_DIR = Path(__file__).resolve().parent.parent / "history" / "js"
 INSTRUMENT_JS = (JS_DIR / "instrument.js").read_text()
 OBSERVER_JS = (JS_DIR / "observer.js").read_text()
 SYNC_KEY = "__tank_sync"
+# The flush sentinel's write, declared once: the flush writes it alone (write_sentinel) or folded
+# into a click's locate (driver/pointer.py). Whether storage took it; a full or refused storage: false.
+WRITE_SENTINEL_JS = "(k, v) => { try { localStorage.setItem(k, v); return true; } catch (e) { return false; } }"
 FILLER_PREFIX = "__tank_filler_"
 
 # Private browsing in some browsers: any localStorage access throws. Never on the observer page.
@@ -130,9 +133,7 @@ async def write_sentinel(page: Page, token: str) -> bool | None:
     gone. A build that broke what the call runs on (eval, …) makes it an error naming that (a flush
     skipped in silence would let a step's op be recorded before the writes that preceded it)."""
     try:
-        return bool(await page.evaluate(
-            "([k, v]) => { try { localStorage.setItem(k, v); return true; } catch (e) { return false; } }",
-            [SYNC_KEY, token]))
+        return bool(await page.evaluate("([k, v]) => (" + WRITE_SENTINEL_JS + ")(k, v)", [SYNC_KEY, token]))
     except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed
         await raise_if_tampered(page, exc, "the flush before a step")
         return None
