@@ -29,3 +29,13 @@ def run_once(tank_run: Callable[..., Any], scenario: Scenario, build: str, inges
     if key not in _ONCE:
         _ONCE[key] = tank_run(scenario, build=build, ingest=ingest)
     return _ONCE[key]
+
+
+def fail_fast_if_counted(what: str, counted: int, after: str) -> None:
+    """In a hook: stop the scenario at once when ``what`` left ``counted`` sends counted in flight
+    ``after`` it ended. A count that never ends makes every later clock stop of the scenario (the
+    hook's settle, its heal and settle) wait the clock's ``travel_max_s`` for it: the test would hang
+    to the scenario's time budget instead of failing with the way that leaked."""
+    if counted:
+        raise AssertionError(f"{what}: {counted} send(s) still counted in flight after {after} — "
+                             "the instrumentation's count of that read leaks")

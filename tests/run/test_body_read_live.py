@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from harness.run.state import ScenarioRun
-from tests.harness.e2e import scenario_from_text
+from tests.harness.e2e import fail_fast_if_counted, scenario_from_text
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +72,7 @@ async def read_slow_body(run: ScenarioRun) -> None:
         release.set()
         await page.wait_for_function("window.__bodyRead !== 'waiting'", timeout=GUARD_S * 1000)
         SEEN["read"] = await session.probe_detail(0)
+        fail_fast_if_counted("a body read with json()", SEEN["read"][0], "the read ended")
         SEEN["body"] = await page.evaluate("window.__bodyRead")
         # A body nobody reads is not waited for: the send ended with its headers.
         release.clear()
@@ -80,6 +81,7 @@ async def read_slow_body(run: ScenarioRun) -> None:
         await asyncio.wait_for(headers_sent.wait(), GUARD_S)
         await page.wait_for_function("window.__unread === true", timeout=GUARD_S * 1000)
         SEEN["unread"] = await session.probe_detail(0)
+        fail_fast_if_counted("an answer whose body is not read", SEEN["unread"][0], "its headers arrived")
         release.set()
     finally:
         release.set()

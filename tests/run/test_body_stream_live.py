@@ -17,7 +17,7 @@ from aiohttp import web
 from playwright.async_api import Page, Route
 
 from harness.run.state import ScenarioRun
-from tests.harness.e2e import scenario_from_text
+from tests.harness.e2e import fail_fast_if_counted, scenario_from_text
 
 pytestmark = pytest.mark.browser
 
@@ -132,6 +132,7 @@ async def read_streams(run: ScenarioRun) -> None:
             bodies.releases[name].set()
             await page.wait_for_function("window.__state !== 'waiting'", timeout=GUARD_S * 1000)
             SEEN[name] = (state, reading[0], await page.evaluate("window.__state"), (await session.probe_detail(0))[0])
+            fail_fast_if_counted(f"body stream {name!r}", SEEN[name][3], "the stream was read whole")
     finally:
         await page.unroute_all(behavior="ignoreErrors")
         await bodies.stop()
@@ -152,6 +153,7 @@ async def leave_streams(run: ScenarioRun) -> None:
             await run.clock.settle(session)
             SEEN[name] = (await page.evaluate("[window.__state, window.__pending]"), (await session.probe_detail(0))[0],
                           run.clock.notes[notes:], bodies.releases[name].is_set())
+            fail_fast_if_counted(f"body stream {name!r}", SEEN[name][1], "the stream was left")
     finally:
         run.clock.travel_max_s = travel_max
         await page.unroute_all(behavior="ignoreErrors")
