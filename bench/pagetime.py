@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import ctypes
 import dataclasses
 import json
@@ -204,11 +205,15 @@ class Messages:
         from playwright._impl.connection import Connection  # the one door every call goes through
 
         self.counts: dict[str, int] = {}
+        self.evals_by_context: dict[str | None, int] = {}  # page evaluations by the context whose clock asked (AdvanceLog)
         self._owner, self._send = Connection, Connection.send_message_to_server
 
         def counted(conn: object, obj: object, method: str, *args: object, **kwargs: object) -> object:
             key = f"{type(obj).__name__}.{method}"
             self.counts[key] = self.counts.get(key, 0) + 1
+            if method == "evaluateExpression":
+                ctx = CLOCK_CONTEXT.get()
+                self.evals_by_context[ctx] = self.evals_by_context.get(ctx, 0) + 1
             return self._send(conn, obj, method, *args, **kwargs)
 
         Connection.send_message_to_server = counted  # type: ignore[method-assign,assignment]
@@ -222,6 +227,166 @@ class Messages:
 
     def __exit__(self, *exc: object) -> None:
         self._owner.send_message_to_server = self._send  # type: ignore[method-assign]
+
+
+CLOCK_CONTEXT: contextvars.ContextVar[str | None] = contextvars.ContextVar("clock_context", default=None)
+
+
+def _settles(clock: object) -> tuple[dict[str, int], dict[str, float]]:
+    """A clock's settles so far by why they ended, and the real seconds each reason took (an older
+    harness counts none)."""
+    return dict(getattr(clock, "settle_ends", {})), dict(getattr(clock, "settle_wall", {}))
+
+
+def _ends(ends: dict[str, int], walls: dict[str, float]) -> str:
+    """Settles by why they ended, with the real seconds they took, most frequent first."""
+    return " ".join(f"{why} {n} ({walls.get(why, 0.0):.1f} s)" for why, n in sorted(ends.items(), key=lambda kv: -kv[1]))
+
+
+class AdvanceLog:
+    """Where a soak's time goes after the visitors arrive, advance by advance (printed by ``soak``).
+
+    For each ``advance`` of the run's clock: how it ran (``clock_modes``: apart, or why in lockstep),
+    wall, CPU by process kind, clock stops, timers, page evaluations, and why its settles ended
+    with the real seconds each reason took (``VirtualClock.settle_ends``). With contexts apart the
+    advance lasts as long as its slowest context: when each context's clock reached the target
+    (seconds from the advance's start: median, 90th percentile, last) and, for the last ones, their
+    stops, evaluations, bulk runs (by why each returned) and settles. Then the phases after the last
+    advance (final read, closing the contexts, judging). Page evaluations are attributed to a
+    context through a context variable set in its clock's task (``Messages.evals_by_context``)."""
+
+    LAGGARDS = 3
+
+    def __init__(self, messages: Messages) -> None:
+        self.messages = messages
+        self.rows: list[str] = []
+        self.advances = 0
+        self.phases: dict[str, float] = {}
+        self._undo: list[tuple[object, str, object]] = []
+
+    def _patch(self, owner: object, attr: str, new: object) -> None:
+        self._undo.append((owner, attr, getattr(owner, attr)))
+        setattr(owner, attr, new)
+
+    def __enter__(self) -> "AdvanceLog":
+        from harness.run import clock as clock_mod
+        from harness.run import pagetime as pagetime_mod
+
+        from harness.nemesis import places as places_mod
+
+        vc = clock_mod.VirtualClock
+        advance, run_until, run_bulk, held = vc.advance, vc._run_until, pagetime_mod.run_bulk, places_mod.held
+        log = self
+        self.asked = [0, 0.0]  # the fault places asked what they hold: times, harness CPU seconds inside
+        self._current: dict[str, dict] = {}  # context -> its figures in the advance running now
+        self._start = 0.0
+
+        async def logged_advance(clock, ms: int, mode: str = "run") -> None:  # type: ignore[no-untyped-def]
+            if clock.parent is not None:
+                return await advance(clock, ms, mode)
+            log._current, log._start = {}, time.monotonic()
+            modes0, steps0, timers0 = dict(clock.modes), clock.steps, clock.timers
+            ends0, walls0 = _settles(clock)
+            c0, evals0 = tree_cpu_s(), dict(log.messages.evals_by_context)
+            asked0 = list(log.asked)
+            try:
+                return await advance(clock, ms, mode)
+            finally:
+                wall = time.monotonic() - log._start
+                cpu = {k: v - c0.get(k, 0.0) for k, v in tree_cpu_s().items()}
+                evals = sum(log.messages.evals_by_context.values()) - sum(evals0.values())
+                mode_now = [k for k, n in clock.modes.items() if n != modes0.get(k, 0)]
+                ends1, walls1 = _settles(clock)
+                ends = {k: n - ends0.get(k, 0) for k, n in ends1.items() if n != ends0.get(k, 0)}
+                walls = {k: v - walls0.get(k, 0.0) for k, v in walls1.items()}
+                log.advances += 1
+                log.rows.append(
+                    f"advance {log.advances} (+{ms / 1000:g} s, {', '.join(mode_now) or 'one context'}): "
+                    f"wall {wall:.1f} s  cpu {sum(cpu.values()):.1f} s ("
+                    + " ".join(f"{k} {c:.1f}" for k, c in sorted(cpu.items(), key=lambda kc: -kc[1]))
+                    + f")  stops {clock.steps - steps0}  timers {clock.timers - timers0}  page evaluations {evals}  "
+                    f"fault places asked {log.asked[0] - asked0[0]} times ({log.asked[1] - asked0[1]:.1f} cpu-s)"
+                    + (f"  settles: {_ends(ends, walls)}" if ends else ""))
+                log.rows.extend(log._contexts(wall))
+
+        async def logged_run_until(clock, target: int) -> None:  # type: ignore[no-untyped-def]
+            if clock.parent is None:
+                return await run_until(clock, target)
+            name = clock.sessions()[0].name
+            CLOCK_CONTEXT.set(name)
+            e0 = log.messages.evals_by_context.get(name, 0)
+            mine = log._current.setdefault(name, {"bulk": {}})
+            try:
+                return await run_until(clock, target)
+            finally:
+                mine.update(done=time.monotonic() - log._start, stops=clock.steps, timers=clock.timers,
+                            evals=log.messages.evals_by_context.get(name, 0) - e0, ends=_ends(*_settles(clock)))
+
+        async def logged_bulk(page, *args, **kwargs):  # type: ignore[no-untyped-def]
+            run = await run_bulk(page, *args, **kwargs)
+            name = CLOCK_CONTEXT.get()
+            if name is not None and run is not None:
+                why = log._current.setdefault(name, {"bulk": {}})["bulk"]
+                why[run.why] = why.get(run.why, 0) + 1
+            return run
+
+        def counted_held(*args, **kwargs):  # type: ignore[no-untyped-def]
+            t0 = time.thread_time()
+            try:
+                return held(*args, **kwargs)
+            finally:
+                log.asked[0] += 1
+                log.asked[1] += time.thread_time() - t0
+
+        self._patch(places_mod, "held", counted_held)
+        self._patch(vc, "advance", logged_advance)
+        self._patch(vc, "_run_until", logged_run_until)
+        self._patch(pagetime_mod, "run_bulk", logged_bulk)
+        for label, attr in [("final read", "_final_read"), ("close contexts", "_close_sessions"),
+                            ("judge", "judge_history")]:
+            self._patch(scenario_mod, attr, self._timed(label, getattr(scenario_mod, attr)))
+        return self
+
+    def _timed(self, label: str, original):  # type: ignore[no-untyped-def]
+        def add(t0: float) -> None:
+            self.phases[label] = self.phases.get(label, 0.0) + time.monotonic() - t0
+
+        if asyncio.iscoroutinefunction(original):
+            async def timed_async(*args, **kwargs):  # type: ignore[no-untyped-def]
+                t0 = time.monotonic()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    add(t0)
+            return timed_async
+
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            t0 = time.monotonic()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                add(t0)
+        return timed
+
+    def _contexts(self, wall: float) -> list[str]:
+        """The contexts of an advance run apart: when each reached the target, and the last ones."""
+        done = sorted(((c["done"], name, c) for name, c in self._current.items() if "done" in c), key=lambda d: d[0])
+        if not done:
+            return []
+        times = [d[0] for d in done]
+        rows = [f"  {len(done)} contexts apart reached the target at (s from the advance's start) median "
+                f"{times[len(times) // 2]:.1f}, 90% {times[int(len(times) * 0.9)]:.1f}, last {times[-1]:.1f}"
+                f" (advance ended {wall:.1f}); stops per context median {sorted(d[2]['stops'] for d in done)[len(done) // 2]}, "
+                f"evaluations per context median {sorted(d[2]['evals'] for d in done)[len(done) // 2]}"]
+        for t, name, c in done[-self.LAGGARDS:][::-1]:
+            bulk = " ".join(f"{k} {n}" for k, n in sorted(c["bulk"].items()))
+            rows.append(f"  last: {name} at {t:.1f} s  stops {c['stops']}  timers {c['timers']}  "
+                        f"evaluations {c['evals']}  bulk runs ({bulk or 'none'})  settles: {c['ends'] or 'none'}")
+        return rows
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, attr, original in reversed(self._undo):
+            setattr(owner, attr, original)
 
 
 def load() -> str:
@@ -457,7 +622,7 @@ async def soak(counts: list[int], parallel: int | None) -> None:
     for count in counts or [base.visitors.count]:
         scenario = dataclasses.replace(base, visitors=dataclasses.replace(base.visitors, count=count))
         c0, l0 = cpu_s(), os.getloadavg()[0]
-        with PeakMemory() as mem, Messages() as messages:
+        with PeakMemory() as mem, Messages() as messages, AdvanceLog(messages) as advances:
             # A budget past the target: on a loaded machine the figure is still measured, not cut off.
             async with World(WorldOptions(ingest="memory", scenario_timeout_s=SOAK_BUDGET_S)) as world:
                 t0 = time.monotonic()
@@ -488,6 +653,10 @@ async def soak(counts: list[int], parallel: int | None) -> None:
                   + f"; the bench's memory sampler {arrivals['sampler']:.1f} apart)  driver messages {sent} (page evaluations {evals}); the rest (clock stops, settle, close) "
                   f"wall {wall - arrivals['wall']:.1f} s  driver messages {rest[0]} (page evaluations {rest[1]})")  # type: ignore[operator]
             arrivals.clear()
+        for row in advances.rows:
+            print(f"soak    {count} visitors: {row}")
+        print(f"soak    {count} visitors: after the advances: "
+              + "  ".join(f"{k} {v:.1f} s" for k, v in advances.phases.items()))
         figures("soak", f"visitors={count}", **soak_figures)  # type: ignore[arg-type]
     scenario_mod.arrive = arrive  # type: ignore[assignment]
     for (n0, c0_), (n1, c1) in zip(per, per[1:]):

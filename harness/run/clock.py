@@ -111,6 +111,10 @@ class VirtualClock:
     timers: int = 0  # page timers fired
     fallback_used: bool = False
     notes: list[str] = field(default_factory=list)
+    # Why settles ended, and the real seconds they waited, by reason (``settled``): what a slow
+    # advance spent its wall on (bench/pagetime.py prints it per advance and per context).
+    settle_ends: Counter[str] = field(default_factory=Counter)
+    settle_wall: Counter[str] = field(default_factory=Counter)
     _logged: dict[int, int] = field(default_factory=dict, repr=False)  # context id -> time logged for new documents
     _no_bulk: set[int] = field(default_factory=set, repr=False)
     _open: bool = field(default=False, repr=False)  # the last settle left work open (held on purpose)
@@ -209,6 +213,8 @@ class VirtualClock:
                 self.steps += c.steps - c._counted
                 self.timers += c.timers
                 self.fallback_used |= c.fallback_used
+                self.settle_ends.update(c.settle_ends)
+                self.settle_wall.update(c.settle_wall)
                 self.notes.extend(c.notes)
                 self._seen.update(c._seen)
                 self._orphans_in[c.sessions()[0].name] = c._orphans
@@ -463,6 +469,7 @@ class VirtualClock:
         orphan_since: float | None = None
         probe, held_now, activity = self._scope(session)
         orphans = self._orphans if session is None else self._orphans_in.get(session.name, 0)
+        orphan_waited = 0.0
         travelling = False  # the last probe saw a request or lock grant on its way: the next one waits in the page
         while True:
             inflight, locks, due, granting = await self._ask(probe, held_now, TRAVEL_WAIT_MS if travelling else 0)
@@ -477,7 +484,8 @@ class VirtualClock:
                 # yet. Wait for that (briefly, from when it is first seen), or its late answer would
                 # look received.
                 orphan_since = now if orphan_since is None else orphan_since
-                if now - orphan_since < self.orphan_wait_s:
+                orphan_waited = now - orphan_since
+                if orphan_waited < self.orphan_wait_s:
                     await asyncio.sleep(0.002)
                     continue
                 orphans = held.fetches - inflight  # e.g. a keepalive fetch of a closed page
@@ -485,7 +493,7 @@ class VirtualClock:
                 orphan_since = None
             self._keep_orphans(session, orphans)
             if inflight + locks == 0:
-                return due
+                return self._settled("idle", started, orphan_waited, due)
             holding = held.fetches - orphans
             # The quiet rule is for requests a real-time fault may hold; one a place is carrying is
             # on its way (under load its next hold can be 0.1 s of real time away).
@@ -499,14 +507,24 @@ class VirtualClock:
                     await asyncio.sleep(0.002)
                     continue
                 self._travel_note(max(0, inflight - holding) + granting, now - started)
-                return due
+                return self._settled("travel cap", started, orphan_waited, due)
             if now >= deadline:
-                return due
+                return self._settled("lock cap", started, orphan_waited, due)
             if since < now and inflight <= holding:
-                return due
+                return self._settled("held", started, orphan_waited, due)
             if real_time and now - since >= self.quiet_s:
-                return due
+                return self._settled("quiet", started, orphan_waited, due)
             await asyncio.sleep(0.002)
+
+    def _settled(self, why: str, started: float, orphan_waited: float, due: int | None) -> int | None:
+        """Count a settle's end: why it ended and the real seconds it took (the part spent waiting
+        for an aborted request's hold to end apart, as ``orphan wait``). Returns ``due``."""
+        self.settle_ends[why] += 1
+        self.settle_wall[why] += asyncio.get_running_loop().time() - started
+        if orphan_waited:
+            self.settle_ends["orphan wait"] += 1
+            self.settle_wall["orphan wait"] += orphan_waited
+        return due
 
     @staticmethod
     async def _ask(probe: Callable[[int], Awaitable[tuple[int, int, int | None, int]]], held_now: Callable[[], Held],

@@ -191,3 +191,30 @@ async def test_a_probe_a_newer_one_replaced_cannot_read_as_idle() -> None:
     gate.set()
     with pytest.raises(ProbeSuperseded):
         await old
+
+
+async def test_each_settle_counts_why_it_ended() -> None:
+    # bench/pagetime.py prints these per advance and per context: what a slow advance waited on
+    world = World(inflight=1)
+    world.land_at = asyncio.get_running_loop().time() + LAND_S
+    c = clock(world)
+    await c.settle()  # landed: nothing open
+    world.held, world.inflight = Held(fetches=1, due=3000, can_hold=True), 1
+    world.land_at = asyncio.get_running_loop().time() + 10
+    await c.settle()  # held on purpose
+    world.held, world.land_at = Held(real_time=True, can_hold=True), asyncio.get_running_loop().time() + 10
+    c.quiet_s = 0.01
+    await c.settle()  # stalled under a real-time fault
+    world.held, world.inflight, world.locks = Held(), 0, 1
+    await c.settle()  # a lock held with nothing in flight
+    world.locks, world.inflight, c.travel_max_s = 0, 1, 0.01
+    await c.settle()  # on its way past the cap
+    assert dict(c.settle_ends) == {"idle": 1, "held": 2, "quiet": 1, "travel cap": 1}, c.settle_ends
+    assert set(c.settle_wall) == set(c.settle_ends) and c.settle_wall["idle"] >= LAND_S - 0.01, c.settle_wall
+
+
+async def test_an_orphan_wait_is_counted_apart() -> None:
+    world = World(inflight=0, held=Held(fetches=1, can_hold=True))
+    c = clock(world)
+    await c.settle()
+    assert c.settle_ends["orphan wait"] == 1 and c.settle_wall["orphan wait"] >= c.orphan_wait_s - 0.005, c.settle_wall
