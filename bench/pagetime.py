@@ -261,6 +261,7 @@ class AdvanceLog:
         self.messages = messages
         self.rows: list[str] = []
         self.advances = 0
+        self.total = {"wall": 0.0, "cpu": 0.0, "stops": 0, "evaluations": 0}  # over every advance
         self.phases: dict[str, float] = {}
         self._undo: list[tuple[object, str, object]] = []
 
@@ -269,10 +270,9 @@ class AdvanceLog:
         setattr(owner, attr, new)
 
     def __enter__(self) -> "AdvanceLog":
+        from harness.nemesis import places as places_mod
         from harness.run import clock as clock_mod
         from harness.run import pagetime as pagetime_mod
-
-        from harness.nemesis import places as places_mod
 
         vc = clock_mod.VirtualClock
         advance, run_until, run_bulk, held = vc.advance, vc._run_until, pagetime_mod.run_bulk, places_mod.held
@@ -300,6 +300,9 @@ class AdvanceLog:
                 ends = {k: n - ends0.get(k, 0) for k, n in ends1.items() if n != ends0.get(k, 0)}
                 walls = {k: v - walls0.get(k, 0.0) for k, v in walls1.items()}
                 log.advances += 1
+                for key, value in (("wall", wall), ("cpu", sum(cpu.values())), ("stops", clock.steps - steps0),
+                                   ("evaluations", evals)):
+                    log.total[key] += value
                 log.rows.append(
                     f"advance {log.advances} (+{ms / 1000:g} s, {', '.join(mode_now) or 'one context'}): "
                     f"wall {wall:.1f} s  cpu {sum(cpu.values()):.1f} s ("
@@ -645,6 +648,8 @@ async def soak(counts: list[int], parallel: int | None) -> None:
         if arrivals:  # page time stands still while visitors arrive; the clock's stops come after
             kinds = arrivals["cpu"]  # type: ignore[assignment]
             sent, evals = arrivals["messages"]  # type: ignore[misc]
+            soak_figures.update(advances_wall_s=advances.total["wall"], advances_cpu_s=advances.total["cpu"],
+                                advances_evaluations=advances.total["evaluations"])
             soak_figures.update(arrivals_wall_s=arrivals["wall"], arrivals_cpu_s=sum(kinds.values()),
                                 arrivals_evaluations=evals, after_wall_s=wall - arrivals["wall"],  # type: ignore[operator]
                                 after_evaluations=rest[1])
@@ -655,6 +660,10 @@ async def soak(counts: list[int], parallel: int | None) -> None:
             arrivals.clear()
         for row in advances.rows:
             print(f"soak    {count} visitors: {row}")
+        t = advances.total
+        print(f"soak    {count} visitors: every advance: wall {t['wall']:.1f} s  cpu {t['cpu']:.1f} s = "
+              f"{t['cpu'] / count:.2f} cpu-s per visitor  stops {t['stops']}  page evaluations {t['evaluations']} "
+              f"= {t['evaluations'] / count:.1f} per visitor")
         print(f"soak    {count} visitors: after the advances: "
               + "  ".join(f"{k} {v:.1f} s" for k, v in advances.phases.items()))
         figures("soak", f"visitors={count}", **soak_figures)  # type: ignore[arg-type]
