@@ -252,7 +252,8 @@ class AdvanceLog:
     advance lasts as long as its slowest context: when each context's clock reached the target
     (seconds from the advance's start: median, 90th percentile, last) and, for the last ones, their
     stops, evaluations, bulk runs (by why each returned) and settles. Then the phases after the last
-    advance (final read, closing the contexts, judging). Page evaluations are attributed to a
+    advance (final read, closing the contexts, judging) and the flushes of every context before each
+    step's op (in the final read too). Page evaluations are attributed to a
     context through a context variable set in its clock's task (``Messages.evals_by_context``)."""
 
     LAGGARDS = 3
@@ -345,9 +346,13 @@ class AdvanceLog:
         self._patch(vc, "advance", logged_advance)
         self._patch(vc, "_run_until", logged_run_until)
         self._patch(pagetime_mod, "run_bulk", logged_bulk)
-        for label, attr in [("final read", "_final_read"), ("close contexts", "_close_sessions"),
-                            ("judge", "judge_history")]:
-            self._patch(scenario_mod, attr, self._timed(label, getattr(scenario_mod, attr)))
+        from harness.run import state as state_mod
+
+        for owner, label, attr in [(state_mod.ScenarioRun, "flushes of every context", "flush"),
+                                   (scenario_mod, "final read", "_final_read"),
+                                   (scenario_mod, "close contexts", "_close_sessions"),
+                                   (scenario_mod, "judge", "judge_history")]:
+            self._patch(owner, attr, self._timed(label, getattr(owner, attr)))
         return self
 
     def _timed(self, label: str, original):  # type: ignore[no-untyped-def]
@@ -664,7 +669,8 @@ async def soak(counts: list[int], parallel: int | None) -> None:
         print(f"soak    {count} visitors: every advance: wall {t['wall']:.1f} s  cpu {t['cpu']:.1f} s = "
               f"{t['cpu'] / count:.2f} cpu-s per visitor  stops {t['stops']}  page evaluations {t['evaluations']} "
               f"= {t['evaluations'] / count:.1f} per visitor")
-        print(f"soak    {count} visitors: after the advances: "
+        print(f"soak    {count} visitors: besides the advances (flushes: before each step's op, at the heal and "
+              "the final read): "
               + "  ".join(f"{k} {v:.1f} s" for k, v in advances.phases.items()))
         figures("soak", f"visitors={count}", **soak_figures)  # type: ignore[arg-type]
     scenario_mod.arrive = arrive  # type: ignore[assignment]
