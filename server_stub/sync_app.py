@@ -91,7 +91,7 @@ class SyncApp:
         )
         ex = _Exchange(request, entry.seq, entry.via, _page_time(request), request.query.get(SEND_PARAM),
                        request.query.get(CONTEXT_PARAM) or None)
-        tags = {"t_page": ex.t_page, "context": ex.context}
+        tags = {"t_page": ex.t_page, "context": ex.context, "send": ex.send}
         if any(v is not None for v in tags.values()):
             self.journal.update(ex.seq, **{k: v for k, v in tags.items() if v is not None})
         try:

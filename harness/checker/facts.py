@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
+from harness.checker.copies import send_key
 from harness.checker.direct import storage_failures
 from harness.checker.fold import Fold, Track, fold
 from harness.checker.lifecycle import Lifecycle, WallToPage
@@ -51,12 +52,37 @@ class Facts:
         return self.m.attempts.get(sid, [])
 
     @cached_property
-    def _deliveries(self) -> dict[str, int]:
-        return {k: n for k, hs in self.m.hits.items() if (n := sum(h.entry.processed for h in hs))}
+    def _processed(self) -> tuple[dict[str, int], dict[str, int]]:
+        deliveries: dict[str, int] = {}
+        copies: dict[str, int] = {}
+        for sid, hs in self.m.hits.items():
+            sends: set[tuple] = set()
+            n = c = 0
+            for h in hs:
+                if not h.entry.processed:
+                    continue
+                key = send_key(h.entry)
+                if key is not None and (key, h.event.index) in sends:
+                    c += 1
+                    continue
+                n += 1
+                if key is not None:
+                    sends.add((key, h.event.index))
+            if n:
+                deliveries[sid] = n
+            if c:
+                copies[sid] = c
+        return deliveries, copies
 
     def deliveries(self, sid: str) -> int:
-        """Processed journal events of a subject, with multiplicity (counted once for all)."""
-        return self._deliveries.get(sid, 0)
+        """Processed journal events of a subject, with multiplicity, one per page send: the
+        copies the browser re-sent of a send already processed are ``browser_copies``."""
+        return self._processed[0].get(sid, 0)
+
+    def browser_copies(self, sid: str) -> int:
+        """Processed copies of a subject's page sends that the browser re-sent by itself
+        (``checker.copies``): beside its deliveries, never the build's duplicates."""
+        return self._processed[1].get(sid, 0)
 
     @cached_property
     def _writes(self) -> dict[int, OutboxWrite]:

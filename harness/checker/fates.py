@@ -216,18 +216,18 @@ def assign(f: Facts) -> dict[str, EnvelopeFate]:
         removal = t.final_removal
         out[t.id] = EnvelopeFate(
             t.id, t.context, fate, reason, n, max(0, n - 1), None if rows is None else rows.get(t.id, 0),
-            ec, ea, el, t.first_seen.t_page, removal.t_page if removal else None, [], code, "envelope")
+            ec, ea, el, t.first_seen.t_page, removal.t_page if removal else None, [], code, "envelope", f.browser_copies(t.id))
     for s in f.m.intents.values():
         fate, code, reason = decide_intent(f, s)
         n = f.deliveries(s.id)
         out[s.id] = EnvelopeFate(
             s.id, s.intent.context, fate, reason, n, max(0, n - 1), None if rows is None else rows.get(s.id, 0),
-            s.intent.ec, s.intent.ea, s.intent.el, s.intent.t_page, None, [], code, "intent")
+            s.intent.ec, s.intent.ea, s.intent.el, s.intent.t_page, None, [], code, "intent", f.browser_copies(s.id))
     for d in f.m.direct.values():
         fate, code, reason = decide_direct(f, d)
         n = f.deliveries(d.id)
         ec, ea, el = labels(d.hits[0].event.payload)
         out[d.id] = EnvelopeFate(
             d.id, d.context, fate, reason, n, max(0, n - 1), None if rows is None else rows.get(d.id, 0),
-            ec, ea, el, f.wall_to_page(d.hits[0].entry.t_wall, d.hits[0].entry.context), None, [], code, "direct")
+            ec, ea, el, f.wall_to_page(d.hits[0].entry.t_wall, d.hits[0].entry.context), None, [], code, "direct", f.browser_copies(d.id))
     return out

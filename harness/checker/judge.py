@@ -147,6 +147,7 @@ def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdi
     tally = Counter(x.fate for x in verdict.fates)
     verdict.counts = {k: tally.get(k, 0) for k in COUNT_KEYS}
     verdict.counts["duplicated"] = sum(x.duplicates for x in verdict.fates)
+    verdict.counts["browser_copies"] = sum(x.browser_copies for x in verdict.fates)
     verdict.counts["unexpected"] = len(verdict.unexpected)
     verdict.notes = list(f.fold.notes) + declared_notes
     by = f.m.decided_by

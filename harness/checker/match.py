@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from harness.checker.copies import copy_of, send_key
 from harness.checker.direct import match_direct
 from harness.checker.fold import Fold, Track
 from harness.checker.intents import Leftovers, match_intents
@@ -23,7 +24,7 @@ from harness.checker.payload import labels
 from harness.checker.rows import match_rows
 from harness.checker.sendrecord import Touches, group_of, link_requests, pick
 from harness.checker.subjects import DirectSubject, Group, Hit, IntentSubject, PayloadIndex, resolve_eid
-from harness.contract.history import Attempt, History, StoredEvent
+from harness.contract.history import Attempt, History, JournalEntry, StoredEvent
 
 
 @dataclass
@@ -47,13 +48,23 @@ def _match_journal(history: History, fold: Fold, index: PayloadIndex
     unmatched: list[Hit] = []
     delivered: dict[str, int] = defaultdict(int)
     decided: dict[str, int] = defaultdict(int)  # evidence -> delivered id-less events it decided
-    links = link_requests(history)
+    copies = copy_of(history.journal)
+    links = link_requests(history, copies)
+    credited: dict[int, dict[int, tuple[str, str]]] = {}  # a send's first request: event index -> (subject, evidence)
     touches = Touches(fold.tracks)
     examined = 0
     for entry in sorted(history.journal, key=lambda e: e.seq):
+        original = copies.get(entry.seq)
+        if original is not None:  # the browser's copy: its events are its send's, whatever they match
+            examined += len(entry.events)
+            _credit_copy(entry, original, credited.get(original, {}), hits, unmatched, delivered)
+            continue
         sent = links.get(entry.seq)
         taken: set[str] = set()
         spent = (lambda i: delivered[i] > 0) if entry.processed else (lambda i: False)
+        mine: dict[int, tuple[str, str]] = {}
+        if send_key(entry) is not None:
+            credited[entry.seq] = mine
         for ev in entry.events:
             examined += 1
             evidence = "eid"
@@ -72,12 +83,29 @@ def _match_journal(history: History, fold: Fold, index: PayloadIndex
                 unmatched.append(Hit(entry, ev))
                 continue
             taken.add(tid)
+            mine[ev.index] = (tid, evidence)
             hits[tid].append(Hit(entry, ev, evidence))
             if entry.processed:
                 delivered[tid] += 1
                 if evidence != "eid":
                     decided[evidence] += 1
     return hits, unmatched, examined, dict(decided)
+
+
+def _credit_copy(entry: JournalEntry, original: int, credit: dict[int, tuple[str, str]],
+                 hits: dict[str, list[Hit]], unmatched: list[Hit], delivered: dict[str, int]) -> None:
+    """A copy the browser re-sent carries its send's body: each event goes where the send's first
+    request's event of the same index went (an id-less copy matched by payload would otherwise
+    take the next envelope sharing that payload)."""
+    for ev in entry.events:
+        got = credit.get(ev.index)
+        if got is None:
+            unmatched.append(Hit(entry, ev, copy_of=original))
+            continue
+        tid, evidence = got
+        hits[tid].append(Hit(entry, ev, evidence, copy_of=original))
+        if entry.processed:
+            delivered[tid] += 1
 
 
 def _alive(tr: Track, t: int) -> bool:

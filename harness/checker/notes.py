@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from harness.checker.copies import copy_of
 from harness.contract.history import History
 
 
@@ -27,10 +28,12 @@ def history_notes(history: History) -> list[str]:
     no_eid = sum(1 for e in history.journal if e.processed for ev in e.events if ev.eid is None)
     if no_eid:
         notes.append(f"de-duplication was not possible for {no_eid} delivered event(s) without meta.eid")
-    resent = browser_resends(history)
-    if resent:
-        notes.append(f"{resent} request(s) arrived more often than the page sent them: "
-                     "the browser re-sent them by itself (SPEC §3.10), visible only server-side")
+    resent, tagged = browser_resends(history), len(copy_of(history.journal))
+    if resent or tagged:
+        notes.append(f"{max(resent, tagged)} request(s) arrived more often than the page sent them: "
+                     "the browser re-sent them by itself (SPEC §3.10), visible only server-side"
+                     + (f"; {tagged} carried their send's id: their events count as browser_copies, "
+                        "not as the build's duplicates" if tagged else ""))
     if history.at_rest is None:
         notes.append("rows at rest were not observable (tap mode without --tap-query): exactly_once not judged")
     return notes

@@ -67,12 +67,13 @@ def _path_down(ops: Iterable[Op]) -> Callable[[Attempt], bool]:
     return down
 
 
-def link_requests(history: History) -> dict[int, Attempt]:
+def link_requests(history: History, copies: Container[int] = ()) -> dict[int, Attempt]:
     """Journal seq → the page send (with a send record) it came from, for requests with id-less events.
 
     Sends and requests are paired in order among those of one context, transport and body labels;
     a send that never arrived (offline, refused, started while its way was cut) is skipped: by
-    ``_path_down`` before pairing, by the checks of ``_fits`` during it."""
+    ``_path_down`` before pairing, by the checks of ``_fits`` during it. ``copies``: journal seqs of
+    copies the browser re-sent (``checker.copies``) — one page send, paired once, by its first request."""
     sends: dict[tuple, list[Attempt]] = defaultdict(list)
     down = _path_down(history.ops)
     for a in sorted(history.attempts, key=lambda a: a.seq):
@@ -84,7 +85,7 @@ def link_requests(history: History) -> dict[int, Attempt]:
     used: set[int] = set()
     out: dict[int, Attempt] = {}
     for e in sorted(history.journal, key=lambda e: e.seq):
-        if e.method != "POST" or not e.events or all(ev.eid for ev in e.events):
+        if e.method != "POST" or not e.events or all(ev.eid for ev in e.events) or e.seq in copies:
             continue
         key = _label_key(e.context, e.via, (ev.payload for ev in e.events))
         queue = sends.get(key)

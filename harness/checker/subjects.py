@@ -19,6 +19,7 @@ class Hit:
     entry: JournalEntry
     event: JournalEvent
     evidence: str = "eid"  # what credited it: eid | send record | payload (or intent, direct)
+    copy_of: int | None = None  # a copy the browser re-sent: the journal seq of its send's first request
 
 
 @dataclass

@@ -29,6 +29,8 @@ def _arrival(f: Facts, h: Hit, after: Attempt | None) -> tuple[tuple, TimelineEn
                               "outcome": e.outcome, "approx": True}
     if e.fault:
         detail["fault"] = e.fault
+    if h.copy_of is not None:
+        detail["browser_copy_of"] = h.copy_of  # the request of the page's send the browser re-sent
     if h.event.error:
         detail["error"] = h.event.error
     if len(e.events) > 1:
@@ -108,7 +110,9 @@ def _arrivals(f: Facts, hits: list[Hit], attempts: list[Attempt]) -> list[tuple[
     out = []
     for h in hits:
         cause = None
-        if h.entry.via == "beacon":
+        if h.copy_of is not None:
+            pass  # the browser's copy answers no page send of its own
+        elif h.entry.via == "beacon":
             if nb < len(beacons):
                 cause, nb = beacons[nb], nb + 1
         elif h.entry.status is not None and nf < len(fetches):

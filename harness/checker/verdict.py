@@ -10,7 +10,10 @@ from typing import Any
 
 from harness.contract.vocabulary import FATES, STATUSES, Fate, Status, SubjectKind
 
-COUNT_KEYS: tuple[str, ...] = ("delivered", "duplicated", "dropped_policy", "rejected", "pending", "lost", "unexpected")
+COUNT_KEYS: tuple[str, ...] = ("delivered", "duplicated", "browser_copies", "dropped_policy", "rejected", "pending",
+                               "lost", "unexpected")
+"""``duplicated``: the build's deliveries beyond the first; ``browser_copies``: processed copies of a
+page send that the browser re-sent by itself (``checker.copies``) — counted apart, blamed on no build."""
 
 
 @dataclass(slots=True)
@@ -39,7 +42,7 @@ class EnvelopeFate:
     fate: Fate
     reason: str
     deliveries: int = 0
-    duplicates: int = 0
+    duplicates: int = 0  # deliveries beyond the first, by the build's own sends
     at_rest: int | None = None
     ec: str | None = None
     ea: str | None = None
@@ -49,6 +52,7 @@ class EnvelopeFate:
     timeline: list[TimelineEntry] = field(default_factory=list)
     reason_code: str = ""  # the stable first word of ``reason`` (e.g. ``never_enqueued``)
     kind: SubjectKind = "envelope"
+    browser_copies: int = 0  # processed copies of its sends the browser re-sent by itself (not deliveries)
 
     def __post_init__(self) -> None:
         if self.fate not in FATES:
@@ -58,7 +62,7 @@ class EnvelopeFate:
         out: dict[str, Any] = {
             "id": self.id, "kind": self.kind, "context": self.context, "fate": self.fate, "reason": self.reason,
             "reason_code": self.reason_code, "deliveries": self.deliveries, "duplicates": self.duplicates,
-            "at_rest": self.at_rest, "ec": self.ec, "ea": self.ea, "el": self.el,
+            "browser_copies": self.browser_copies, "at_rest": self.at_rest, "ec": self.ec, "ea": self.ea, "el": self.el,
             "first_seen": self.first_seen, "removed": self.removed,
         }
         if with_timeline:
@@ -74,6 +78,7 @@ class EnvelopeFate:
             first_seen=obj.get("first_seen"), removed=obj.get("removed"),
             timeline=[TimelineEntry.from_json(t) for t in obj.get("timeline") or ()],
             reason_code=str(obj.get("reason_code", "")), kind=obj.get("kind", "envelope"),
+            browser_copies=int(obj.get("browser_copies") or 0),
         )
 
 

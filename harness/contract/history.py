@@ -237,6 +237,9 @@ class JournalEntry:
     t_page: int | None = None  # page time the page sent it at (from the instrumentation's URL tag)
     t_page_done: int | None = None  # page time it ended at, when a page clock drives the stub
     context: str | None = None  # the browser context that sent it (the instrumentation's URL tag)
+    # The page's id of the send (the instrumentation's ``_tank_a`` URL tag, fetches where the scenario
+    # sets stub faults): a later request with the same id is a copy the browser re-sent by itself.
+    send: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from harness.gate.compare import GateResult
+from harness.gate.compare import SHOWN_COUNTS, GateResult
 
 STYLE = {"regressed": "bold red", "fixed": "green", "still failing": "yellow", "holds": "dim"}
 
@@ -33,7 +33,9 @@ def render_gate(result: GateResult, console: Console, summary: bool = True) -> N
                     console.print(f"      • {escape(v)}")
         for fate, (bv, cv) in s.counts.items():
             if bv or cv:
-                console.print(f"  {fate}: baseline {bv}, candidate {cv}")
+                why = " (re-sent by the browser itself: not the build's, never a regression)" \
+                    if fate in SHOWN_COUNTS else ""
+                console.print(f"  {fate}: baseline {bv}, candidate {cv}{why}")
         for name, err in s.errors.items():
             if err:
                 console.print(f"  [yellow]{name} error:[/yellow] {escape(err)}")

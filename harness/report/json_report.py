@@ -13,8 +13,8 @@ from harness.checker.verdict import EnvelopeFate, GuaranteeResult, ScenarioVerdi
 from harness.report.model import RunReport, ScenarioEntry, describe_meta
 
 SCHEMA = "tankharness-report/1"
-FATE_COLUMNS = ("id", "kind", "context", "fate", "reason_code", "reason", "deliveries", "duplicates", "at_rest",
-                "ec", "ea", "el", "first_seen", "removed")
+FATE_COLUMNS = ("id", "kind", "context", "fate", "reason_code", "reason", "deliveries", "duplicates", "browser_copies",
+                "at_rest", "ec", "ea", "el", "first_seen", "removed")
 TIMELINE_COLUMNS = ("t_page", "t_wall", "what", "detail")
 
 

@@ -28,15 +28,19 @@ def to_markdown(report: RunReport) -> str:
     verdict = f"❌ {len(failed)} of {len(report.scenarios)} scenario(s) failed" if failed \
         else f"✅ all {len(report.scenarios)} scenario(s) passed"
     strict = " · strict" if report.meta.get("strict") else ""
+    # Copies the browser re-sent by itself: a column only when a scenario had any (not the build's)
+    copies_head = " browser copies |" if any(s.verdict and s.verdict.counts.get("browser_copies")
+                                             for s in report.scenarios) else ""
     lines = [f"## tankharness — {_cell(m['build'])}", "",
              f"**{verdict}** · browser {_cell(m['browser'])} · store {_cell(m['store'])} · seed {_cell(m['seed'])}{strict}", "",
-             "| scenario | verdict | failed | vacuous | passed | lost | duplicated | pending |",
-             "| --- | --- | --- | --- | --- | ---: | ---: | ---: |"]
+             "| scenario | verdict | failed | vacuous | passed | lost | duplicated | pending |" + copies_head,
+             "| --- | --- | --- | --- | --- | ---: | ---: | ---: |" + " ---: |" * bool(copies_head)]
     for s in report.scenarios:
         c = s.verdict.counts if s.verdict else {}
         lines.append(f"| {_cell(s.name)} | {'PASS' if s.passed else '**FAIL**'} | {_by_status(s, 'fail')} | "
                      f"{_by_status(s, 'vacuous')} | {_by_status(s, 'pass')} | {c.get('lost', 0)} | "
-                     f"{c.get('duplicated', 0)} | {c.get('pending', 0)} |")
+                     f"{c.get('duplicated', 0)} | {c.get('pending', 0)} |"
+                     + (f" {c.get('browser_copies', 0)} |" if copies_head else ""))
     for s in failed:
         lines += ["", f"### ❌ {s.name}", ""]
         if s.error:

@@ -18,8 +18,15 @@ from harness.report.model import RunReport, ScenarioEntry, describe_meta
 from harness.report.symbols import STATUS_MARK, STATUS_STYLE, guarantee_ids, short_name
 
 MAX_VIOLATIONS = 20  # per guarantee on screen; the JSON report has them all
-COUNT_HEADERS = {"delivered": "dlv", "duplicated": "dup", "dropped_policy": "drop", "rejected": "rej",
-                 "pending": "pend", "lost": "lost", "unexpected": "unexp"}
+COUNT_HEADERS = {"delivered": "dlv", "duplicated": "dup", "browser_copies": "bcopy", "dropped_policy": "drop",
+                 "rejected": "rej", "pending": "pend", "lost": "lost", "unexpected": "unexp"}
+SHOWN_WHEN_SEEN = frozenset({"browser_copies"})  # a column only when some scenario has any (rare, and no fault)
+
+
+def count_keys(report: RunReport) -> list[str]:
+    """The fate-count columns of a report: every count, but the rare ones only where seen."""
+    seen = {k for s in report.scenarios if s.verdict is not None for k, n in s.verdict.counts.items() if n}
+    return [k for k in COUNT_KEYS if k not in SHOWN_WHEN_SEEN or k in seen]
 
 
 def _header(report: RunReport, console: Console) -> None:
@@ -57,11 +64,11 @@ def _marks(ids: list[str], s: ScenarioEntry) -> list[Text]:
     return out
 
 
-def _counts(s: ScenarioEntry) -> list[Text]:
+def _counts(s: ScenarioEntry, keys: list[str]) -> list[Text]:
     if s.verdict is None:
-        return [Text("?")] * len(COUNT_KEYS)
+        return [Text("?")] * len(keys)
     out = []
-    for key in COUNT_KEYS:
+    for key in keys:
         n = s.verdict.counts.get(key, 0)
         out.append(Text(str(n), style="bold red" if n and key in ("lost", "unexpected") else ("dim" if not n else "")))
     return out
@@ -144,7 +151,8 @@ def _matrices(report: RunReport, split: bool) -> list[Table]:
     ids = _ids(report)
     names = [s.name for s in report.scenarios]
     heads = [short_name(g) for g in ids]
-    counts = [COUNT_HEADERS[k] for k in COUNT_KEYS] + ["wall"]
+    keys = count_keys(report)
+    counts = [COUNT_HEADERS[k] for k in keys] + ["wall"]
     first = _table("Verdicts", names)
     second = _table("Fates", names) if split else first
     for h in heads:
@@ -153,7 +161,7 @@ def _matrices(report: RunReport, split: bool) -> list[Table]:
         second.add_column(h, justify="right", no_wrap=True, min_width=len(h))
     for s in report.scenarios:
         verdict = Text("PASS", style="green") if s.passed else Text("FAIL", style="bold red")
-        tail = [*_counts(s), Text(f"{s.wall_s:.1f}s")]
+        tail = [*_counts(s, keys), Text(f"{s.wall_s:.1f}s")]
         if split:
             first.add_row(s.name, verdict, *_marks(ids, s))
             second.add_row(s.name, verdict, *tail)
@@ -255,7 +263,8 @@ def print_timeline(console: Console, scenario: str, fate: EnvelopeFate, t0: int 
     rest = "" if fate.at_rest is None else f", at rest ×{fate.at_rest}"
     console.print(f"[bold]{fate.id}[/bold] in [bold]{scenario}[/bold] ({fate.context}) "
                   f"{fate.ec}/{fate.ea}: [bold]{fate.fate}[/bold] — {fate.reason}")
-    console.print(f"[dim]deliveries {fate.deliveries}, duplicates {fate.duplicates}{rest}; "
+    copies = f", browser copies {fate.browser_copies}" if fate.browser_copies else ""
+    console.print(f"[dim]deliveries {fate.deliveries}, duplicates {fate.duplicates}{copies}{rest}; "
                   f"times are page time since the run started (≈ approximate, from wall time)[/dim]")
     table = Table(show_header=True, header_style="bold", pad_edge=False)
     table.add_column("page time", justify="right", no_wrap=True)

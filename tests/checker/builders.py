@@ -109,9 +109,10 @@ class HB:
     # -- the server ---------------------------------------------------------------------
     def journal(self, *items: Envelope | dict, status: int | None = 200, processed: bool | None = None,
                 via: str = "fetch", errors: dict[int, str] | None = None, outcome: str = "answered",
-                wire_eid: bool = True, ctx: str | None = None) -> JournalEntry:
+                wire_eid: bool = True, ctx: str | None = None, send: str | None = None) -> JournalEntry:
         """A request carrying ``items`` (envelopes → their payloads, with ``meta.eid`` unless ``wire_eid=False``);
-        ``ctx``: the sender's context tag (``None``: an untagged request)."""
+        ``ctx``: the sender's context tag (``None``: an untagged request); ``send``: the page's id of
+        the send (``_tank_a``; a second request with the same id is a copy the browser re-sent)."""
         self.journal_seq += 1
         _, wall = self._tick()
         self.seq -= 1  # the journal has its own sequence
@@ -130,7 +131,7 @@ class HB:
         if processed is None:
             processed = status is not None and 200 <= status <= 299
         e = JournalEntry(self.journal_seq, wall, "POST", "/api/sync", status, outcome, processed, via,
-                         events=tuple(events), t_done=wall + 0.0001, context=ctx)
+                         events=tuple(events), t_done=wall + 0.0001, context=ctx, send=send)
         self.h.journal.append(e)
         return e
 

@@ -292,7 +292,7 @@ def test_eidless_build_matched_by_payload_in_order():
     b.remove(y.id)
     v, f = fates(b.build())
     assert f["x"].deliveries == 1 and f["y"].deliveries == 2 and f["z"].deliveries == 1
-    assert v.counts == {"delivered": 3, "duplicated": 1, "dropped_policy": 0, "rejected": 0, "pending": 0,
+    assert v.counts == {"delivered": 3, "duplicated": 1, "browser_copies": 0, "dropped_policy": 0, "rejected": 0, "pending": 0,
                         "lost": 0, "unexpected": 0}
 
 

@@ -8,7 +8,7 @@ import pytest
 from harness.gate.compare import compare_runs
 
 
-def report(name: str = "s1", *, fails: tuple[str, ...] = (), lost: int = 0, dup: int = 0,
+def report(name: str = "s1", *, fails: tuple[str, ...] = (), lost: int = 0, dup: int = 0, copies: int = 0,
            fates: tuple[tuple[str, str, str], ...] = (), error: str | None = None, build: str = "b") -> dict[str, Any]:
     judges = ["no_loss", "exactly_once", "backoff"]
     rows = [[i, "envelope", "main", fate, code, code, 1, 0, None, "conversion", "phone_call", "", 0, None]
@@ -17,7 +17,7 @@ def report(name: str = "s1", *, fails: tuple[str, ...] = (), lost: int = 0, dup:
             "scenarios": [{"name": name, "judges": judges, "error": error,
                            "guarantees": {g: {"status": "fail" if g in fails else "pass", "violations": [f"{g} broke"]}
                                           for g in judges},
-                           "counts": {"lost": lost, "duplicated": dup},
+                           "counts": {"lost": lost, "duplicated": dup, "browser_copies": copies},
                            "fates": {"columns": ["id", "kind", "context", "fate", "reason_code", "reason", "deliveries",
                                                  "duplicates", "at_rest", "ec", "ea", "el", "first_seen", "removed"],
                                      "rows": rows}}]}
@@ -86,3 +86,12 @@ def test_differing_events_name_ids_that_share_a_timestamp_prefix_apart():
     lines = compare_runs([base], [cand]).scenarios[0].differing_events
     shown = [line.split()[0] for line in lines]
     assert len(set(shown)) == 2 and "mmkdq63s.19".startswith(shown[0]) and "mmkdq63s.20".startswith(shown[1])
+
+
+def test_browser_copies_are_shown_beside_duplicates_and_never_regress():
+    """Copies the browser re-sent by itself (1 to 3 per held answer, by real time) are not the
+    build's: more of them in the candidate is shown, not a regression; more duplicates still is."""
+    r = compare_runs([report(dup=3, copies=1)], [report(dup=3, copies=4)])
+    assert not r.regressed and r.scenarios[0].counts["browser_copies"] == (1, 4)
+    r = compare_runs([report(dup=3, copies=1)], [report(dup=4, copies=1)])
+    assert r.regressed and any("duplicated: 4" in x for x in r.scenarios[0].regressions)

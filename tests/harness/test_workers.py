@@ -32,9 +32,12 @@ DUPLICATES_VARY: dict[str, str] = {}
 
 
 def outcome(result, name: str) -> tuple:  # noqa: ANN001 - a ScenarioResult or the plugin's Judged
+    """Verdicts and fate counts; ``browser_copies`` left out: how many copies of a send Chromium
+    re-sends by itself is real time's (hung_request_timeout, browser_resend), never the build's."""
     varies = name in DUPLICATES_VARY
     return (result.error is None, {g: v.status for g, v in result.verdict.guarantees.items()},
-            {fate: n for fate, n in result.verdict.counts.items() if not (varies and fate == "duplicated")})
+            {fate: n for fate, n in result.verdict.counts.items()
+             if not (varies and fate == "duplicated") and fate != "browser_copies"})
 
 
 @pytest.mark.browser

@@ -124,3 +124,16 @@ async def test_jsonl_file_round_trips_a_real_session(stub: StubServer, http: aio
     assert [entry for entry, _ in rows] == stub.journal.entries()
     assert [body for _, body in rows] == [*bodies, None]
     assert [e.status for e, _ in rows] == [503, 400, 422, 204]
+
+
+async def test_a_request_journals_the_pages_send_id_and_context(stub: StubServer, http: aiohttp.ClientSession,
+                                                                event: EventFactory) -> None:
+    """The ``_tank_a`` tag names the page's send: a second request with it is a copy the browser
+    re-sent by itself (the checker counts those apart)."""
+    body = json.dumps(event("e1")).encode()
+    for _ in range(2):
+        async with http.post(stub.direct_sync_url + "?_tank_via=fetch&_tank_ctx=a&_tank_a=ld.3", data=body) as resp:
+            await resp.read()
+    async with http.post(stub.direct_sync_url + "?_tank_via=fetch", data=body) as resp:
+        await resp.read()
+    assert [(e.context, e.send) for e in stub.journal.entries()] == [("a", "ld.3"), ("a", "ld.3"), (None, None)]

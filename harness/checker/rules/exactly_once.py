@@ -1,5 +1,10 @@
 """``exactly_once``: every accepted event is stored exactly once at rest (SPEC §4: at-least-once
-transport + idempotent ingest). Counts, not sets: three rows are two duplicates."""
+transport + idempotent ingest). Counts, not sets: three rows are two duplicates.
+
+Rows of copies the browser re-sent by itself (``checker.copies``) are duplicates at rest too: only
+a build whose events carry no ``meta.eid`` gets them, and de-duplicating them by event id is the
+build's part (SPEC §3.10; the ``no_eid`` mutant is shown by ``browser_resend``). The violation
+says how many came from such copies."""
 from __future__ import annotations
 
 from harness.checker.facts import Facts
@@ -20,7 +25,10 @@ def exactly_once(f: Facts) -> Outcome:
             if n == 0:
                 out.violations.append(f"{short(x.id)} {x.ec}/{x.ea} accepted {x.deliveries}× but not stored")
             elif n > 1:
-                out.violations.append(f"{short(x.id)} {x.ec}/{x.ea} stored {n} times at rest ({n - 1} duplicate(s))")
+                copies = min(n - 1, x.browser_copies)
+                but = f", {copies} of them from copies the browser re-sent, which a meta.eid would collapse" \
+                    if copies else ""
+                out.violations.append(f"{short(x.id)} {x.ec}/{x.ea} stored {n} times at rest ({n - 1} duplicate(s){but})")
         elif n > 1:
             out.evidence += 1
             out.violations.append(f"{short(x.id)} {x.ec}/{x.ea} stored {n} times at rest but ended {x.fate}")

@@ -124,7 +124,7 @@
       count.textContent = `${shown.length} of ${rows.length} envelope(s)` + (shown.length > LIMIT ? `, first ${LIMIT} shown` : "");
       table.innerHTML = "<tr><th>id</th><th>fate</th><th>event</th><th>context</th><th>deliveries</th><th>dup</th><th>reason</th></tr>"
         + shown.slice(0, LIMIT).map((r) => `<tr data-id="${esc(r.id)}" data-fate="${esc(r.fate)}"><td>${esc(r.id)}</td><td>${esc(r.fate)}</td><td>${esc((r.ec || "") + "/" + (r.ea || ""))}</td>`
-          + `<td>${esc(r.context || "")}</td><td>${esc(r.deliveries)}</td><td>${esc(r.duplicates)}</td><td>${esc(r.reason)}</td></tr>`).join("");
+          + `<td>${esc(r.context || "")}</td><td>${esc(r.deliveries)}</td><td>${esc(r.duplicates)}${r.browser_copies ? ` <span class="muted" title="copies the browser re-sent by itself of a send already processed: not the build's">+${esc(r.browser_copies)} browser</span>` : ""}</td><td>${esc(r.reason)}</td></tr>`).join("");
     };
     find.addEventListener("input", render);
     table.addEventListener("click", (ev) => { const tr = ev.target.closest("tr[data-id]"); if (tr) select(s, view, tr.dataset.id); });
@@ -262,7 +262,7 @@
     if (tr) tr.classList.add("sel");
     const tl = (s.timelines || {})[id];
     let h = `<span class="close" title="close">✕</span><h3>${esc(id)} <span class="muted">in ${esc(s.name)}</span></h3>`;
-    if (f) h += `<div><b class="fate">${esc(f.fate)}</b> — <span class="reason">${esc(f.reason)}</span> <span class="muted">(${esc((f.ec || "") + "/" + (f.ea || ""))}, context ${esc(f.context)}, deliveries ${f.deliveries}, duplicates ${f.duplicates}${f.at_rest == null ? "" : ", at rest ×" + f.at_rest})</span></div>`;
+    if (f) h += `<div><b class="fate">${esc(f.fate)}</b> — <span class="reason">${esc(f.reason)}</span> <span class="muted">(${esc((f.ec || "") + "/" + (f.ea || ""))}, context ${esc(f.context)}, deliveries ${f.deliveries}, duplicates ${f.duplicates}${f.browser_copies ? ", browser copies " + f.browser_copies : ""}${f.at_rest == null ? "" : ", at rest ×" + f.at_rest})</span></div>`;
     else h += `<div class="muted">no fate for this id (not an envelope the checker followed)</div>`;
     if (among && among.length > 1) h += `<div class="muted">this item carries ${among.length} envelopes: ` + among.slice(0, 30).map((i) => `<a href="#" data-pick="${esc(i)}">${esc(i.slice(0, 8))}</a>`).join(" ") + (among.length > 30 ? " …" : "") + "</div>";
     h += `<div>lanes: <ul class="lanes">${lanes.map((l) => `<li>${esc(l)}</li>`).join("")}</ul></div>`;

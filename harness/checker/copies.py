@@ -1,0 +1,46 @@
+"""Copies the browser made of one page send, told apart from the build's own re-sends.
+
+Chromium re-sends a POST by itself when the reused keep-alive socket it went out on closes before
+an answer — e.g. the stub holds the answer past the page's abort — one to three times as real
+time goes. The page made one send; the stub journals each copy, processes it (a delayed answer
+stores at once) and would count it as a delivery and a duplicate, so duplicate counts moved from
+run to run (soak: 328, 329, 330) and the build was blamed for what the browser did.
+
+A copy carries its send's id: the instrumentation tags each fetch's URL with ``_tank_a`` (a page
+load's random id and the send's number in it, only where the scenario sets stub faults) and the
+stub journals it as ``send``. The first request of a send (by arrival) is the page's; later ones
+are the browser's copies. A build's own retry is a new send with a new id, so it is never taken
+for a copy. Beacons and untagged requests (no stub faults) carry no id: their copies, if any,
+still count as the build's duplicates (docs/scenarios.md says so). At rest nothing changes: a
+copy stored twice is the build's to de-duplicate by event id (SPEC §3.10, ``exactly_once``).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from harness.contract.history import JournalEntry
+
+SendKey = tuple[str | None, str]  # (context, the page's send id)
+
+
+def send_key(entry: JournalEntry) -> SendKey | None:
+    """The page send a POST request came from, or ``None`` when it carries no send id."""
+    if entry.send is None or entry.method != "POST":
+        return None
+    return entry.context, entry.send
+
+
+def copy_of(journal: Iterable[JournalEntry]) -> dict[int, int]:
+    """Journal seq of each copy the browser re-sent → seq of the first request of its send."""
+    first: dict[SendKey, int] = {}
+    out: dict[int, int] = {}
+    for e in sorted(journal, key=lambda e: e.seq):
+        key = send_key(e)
+        if key is None:
+            continue
+        if key in first:
+            out[e.seq] = first[key]
+        else:
+            first[key] = e.seq
+    return out
+

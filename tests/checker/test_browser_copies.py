@@ -1,0 +1,128 @@
+"""Copies the browser re-sent by itself of one page send (same ``send`` id, journaled from the
+``_tank_a`` URL tag) are counted apart as ``browser_copies``: not deliveries, not the build's
+duplicates, so counts repeat however many copies real time let through. The build's own re-sends
+(a new send, a new id) still count, and still fail ``exactly_once`` at rest."""
+from __future__ import annotations
+
+from harness.checker import judge
+from harness.checker.copies import copy_of
+from harness.checker.guarantees import GUARANTEES
+from harness.checker.verdict import EnvelopeFate
+
+from .builders import HB
+
+ALL = list(GUARANTEES)
+
+
+def held_past_abort(copies: int, *, wire_eid: bool = True, rows: int | None = None, own_resend: bool = False):
+    """One click: the page's send is held past its abort (processed, answered late), the browser
+    re-sends it ``copies`` times, the page retries with a new send that gets a 200."""
+    b = HB()
+    e = b.env(ec="conversion", ea="phone_call")
+    b.add(e)
+    b.attempt(e, outcome="abort", status=None, duration=5000, ids=wire_eid)
+    b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.1")
+    for _ in range(copies):
+        b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.1")
+    b.bump(e)
+    b.advance(5000)
+    b.attempt(e, ids=wire_eid)
+    b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.2")
+    if own_resend:
+        b.attempt(e, ids=wire_eid)
+        b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.3")
+    b.remove(e.id)
+    if rows is not None:
+        b.rows(e, times=rows)
+    v = judge(b.build(), ALL)
+    return v, v.fate_of(e.id)
+
+
+def test_copies_are_counted_apart_and_the_counts_repeat():
+    seen = []
+    for copies in (0, 1, 3):
+        v, f = held_past_abort(copies)
+        assert f is not None and f.fate == "delivered"
+        assert (f.deliveries, f.duplicates, f.browser_copies) == (2, 1, copies)
+        assert (v.counts["duplicated"], v.counts["browser_copies"]) == (1, copies)
+        seen.append({k: n for k, n in v.counts.items() if k != "browser_copies"})
+        assert any("count as browser_copies" in n for n in v.notes) == bool(copies)
+    assert seen[0] == seen[1] == seen[2]
+
+
+def test_a_build_re_sending_is_still_its_duplicate():
+    v, f = held_past_abort(2, own_resend=True)
+    assert (f.deliveries, f.duplicates, f.browser_copies) == (3, 2, 2)
+    assert v.counts["duplicated"] == 2
+
+
+def test_exactly_once_still_fails_on_the_rows_of_browser_copies_and_says_so():
+    """An id-less build's every processed request is a row at rest: de-duplicating the browser's
+    copies by event id is the build's part (SPEC §3.10), so they still fail it, named as such."""
+    v, f = held_past_abort(2, wire_eid=False, rows=4)  # the send, two copies, the page's retry
+    g = v.guarantees["exactly_once"]
+    assert f.browser_copies == 2 and g.status == "fail"
+    assert "(3 duplicate(s), 2 of them from copies the browser re-sent" in g.violations[0], g.violations
+    v, f = held_past_abort(2, wire_eid=False, rows=1)  # collapsed at rest
+    assert v.guarantees["exactly_once"].status == "pass"
+    b = HB()  # two rows from two page sends: no copy to name
+    e = b.env()
+    b.add(e)
+    b.journal(e, wire_eid=False, ctx="main", send="load1.1")
+    b.journal(e, wire_eid=False, ctx="main", send="load1.2")
+    b.remove(e.id)
+    b.rows(e, times=2)
+    g = judge(b.build(), ALL).guarantees["exactly_once"]
+    assert g.status == "fail" and "(1 duplicate(s))" in g.violations[0]
+
+
+def test_an_id_less_copy_is_credited_to_its_sends_envelope_not_a_twin():
+    """Byte-identical payloads: matched by payload, a copy took the next envelope sharing it."""
+    b = HB()
+    p = {"ec": "system", "ea": "heartbeat"}
+    one, two = b.env(**p), b.env(**p)
+    two = type(two)(two.id, two.ts, two.attempts, dict(one.payload or {}), two.extra)
+    b.add(one, two)
+    b.journal(one, wire_eid=False, ctx="main", send="load1.1")
+    b.journal(one, wire_eid=False, ctx="main", send="load1.1")  # the browser's copy
+    b.remove(one.id)
+    v = judge(b.build(), ALL)
+    f1, f2 = v.fate_of(one.id), v.fate_of(two.id)
+    assert (f1.fate, f1.deliveries, f1.browser_copies) == ("delivered", 1, 1)
+    assert (f2.fate, f2.deliveries) == ("pending", 0)
+
+
+def test_a_copy_of_a_send_not_processed_delivers():
+    b = HB()
+    e = b.env()
+    b.add(e)
+    b.journal(e, status=None, processed=False, outcome="client_gone", ctx="main", send="load1.1")
+    b.journal(e, ctx="main", send="load1.1")
+    b.remove(e.id)
+    v = judge(b.build(), ALL)
+    f = v.fate_of(e.id)
+    assert (f.fate, f.deliveries, f.duplicates, f.browser_copies) == ("delivered", 1, 0, 0)
+
+
+def test_the_same_send_id_in_another_context_or_untagged_is_no_copy():
+    b = HB()
+    e = b.env()
+    b.add(e)
+    first = b.journal(e, ctx="main", send="x.1")
+    other = b.journal(e, ctx="b", send="x.1")
+    untagged = b.journal(e, ctx="main")
+    again = b.journal(e, ctx="main", send="x.1")
+    b.remove(e.id)
+    h = b.build()
+    assert copy_of(h.journal) == {again.seq: first.seq}
+    assert other.seq not in copy_of(h.journal) and untagged.seq not in copy_of(h.journal)
+    f = judge(h, ALL).fate_of(e.id)
+    assert (f.deliveries, f.duplicates, f.browser_copies) == (3, 2, 1)
+
+
+def test_the_timeline_names_a_copy_and_the_count_survives_json():
+    v, f = held_past_abort(2)
+    copies = [t for t in f.timeline if t.what == "arrived" and "browser_copy_of" in t.detail]
+    assert len(copies) == 2 and {t.detail["browser_copy_of"] for t in copies} == {1}
+    back = EnvelopeFate.from_json(f.to_json())
+    assert back.browser_copies == 2 and back.to_json() == f.to_json()
