@@ -9,7 +9,10 @@ run to run (soak: 328, 329, 330) and the build was blamed for what the browser d
 A copy carries its send's id: the instrumentation tags each fetch's URL with ``_tank_a`` (a page
 load's random id and the send's number in it, only where the scenario sets stub faults) and the
 stub journals it as ``send``. The first request of a send (by arrival) is the page's; later ones
-are the browser's copies. A build's own retry is a new send with a new id, so it is never taken
+are the browser's copies. Whether a copy comes is real time's, so a copy never makes a delivery or
+a duplicate (``Facts.deliveries``): with a hung send the page aborted and then retried, the copy
+would otherwise count as the first delivery and the retry as a duplicate in some runs only — unless
+a copy is all that got an event stored, which then is its one delivery. A build's own retry is a new send with a new id, so it is never taken
 for a copy. Beacons and untagged requests (no stub faults) carry no id: their copies, if any,
 still count as the build's duplicates (docs/scenarios.md says so). At rest nothing changes: a
 copy stored twice is the build's to de-duplicate by event id (SPEC §3.10, ``exactly_once``).

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
-from harness.checker.copies import send_key
 from harness.checker.direct import storage_failures
 from harness.checker.fold import Fold, Track, fold
 from harness.checker.lifecycle import Lifecycle, WallToPage
@@ -56,32 +55,26 @@ class Facts:
         deliveries: dict[str, int] = {}
         copies: dict[str, int] = {}
         for sid, hs in self.m.hits.items():
-            sends: set[tuple] = set()
-            n = c = 0
-            for h in hs:
-                if not h.entry.processed:
-                    continue
-                key = send_key(h.entry)
-                if key is not None and (key, h.event.index) in sends:
-                    c += 1
-                    continue
-                n += 1
-                if key is not None:
-                    sends.add((key, h.event.index))
-            if n:
-                deliveries[sid] = n
-            if c:
-                copies[sid] = c
+            page = sum(1 for h in hs if h.entry.processed and h.copy_of is None)
+            copied = sum(1 for h in hs if h.entry.processed and h.copy_of is not None)
+            if not page and copied:  # only the browser's copy got it stored: that is its one delivery
+                page, copied = 1, copied - 1
+            if page:
+                deliveries[sid] = page
+            if copied:
+                copies[sid] = copied
         return deliveries, copies
 
     def deliveries(self, sid: str) -> int:
-        """Processed journal events of a subject, with multiplicity, one per page send: the
-        copies the browser re-sent of a send already processed are ``browser_copies``."""
+        """Processed journal events of a subject from the page's own sends, with multiplicity
+        (counted once for all). Copies the browser re-sent by itself are ``browser_copies``: how
+        many arrive is real time's, so they never make a delivery or a duplicate — unless a copy
+        is all that got the event stored, which then is its one delivery."""
         return self._processed[0].get(sid, 0)
 
     def browser_copies(self, sid: str) -> int:
-        """Processed copies of a subject's page sends that the browser re-sent by itself
-        (``checker.copies``): beside its deliveries, never the build's duplicates."""
+        """Processed events of a subject in copies of page sends the browser re-sent by itself
+        (``checker.copies``), beside its deliveries; never the build's duplicates."""
         return self._processed[1].get(sid, 0)
 
     @cached_property

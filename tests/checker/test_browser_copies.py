@@ -126,3 +126,26 @@ def test_the_timeline_names_a_copy_and_the_count_survives_json():
     assert len(copies) == 2 and {t.detail["browser_copy_of"] for t in copies} == {1}
     back = EnvelopeFate.from_json(f.to_json())
     assert back.browser_copies == 2 and back.to_json() == f.to_json()
+
+
+def test_a_hung_send_the_browser_re_sent_makes_no_duplicate_of_the_pages_retry():
+    """The stub holds a send without processing it; the page aborts; Chromium usually re-sends
+    it (stored) and the page retries (stored). Whether the copy came is real time's: the counts
+    of deliveries and duplicates are the same either way."""
+    seen = []
+    for copy in (False, True):
+        b = HB()
+        e = b.env()
+        b.add(e)
+        b.attempt(e, outcome="abort", status=None, duration=5000)
+        b.journal(e, status=None, processed=False, outcome="client_gone", ctx="main", send="ld.1")
+        if copy:
+            b.journal(e, ctx="main", send="ld.1")
+        b.bump(e)
+        b.advance(5000)
+        b.send(e, ctx="main", send="ld.2")
+        b.remove(e.id)
+        f = judge(b.build(), ALL).fate_of(e.id)
+        seen.append((f.fate, f.deliveries, f.duplicates))
+        assert f.browser_copies == int(copy)
+    assert seen == [("delivered", 1, 0)] * 2
