@@ -14,6 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING, Protocol
 
 from harness.run.clock import Held
+from harness.toxiproxy.pagetime import PAGE_TIME_TOXICS
 
 if TYPE_CHECKING:
     from harness.run.state import ScenarioRun
@@ -80,12 +81,15 @@ class ProxyPlace:
             return Held(real_time=bool(types), can_hold=bool(types))
         fetches, due = clock.held()
         moving = clock.moving()
-        # Page-time holds give the clock its dues; but a request behind a toxic is only counted as
-        # held once its bytes reach the hold, so with any toxic in place a request that makes no
-        # progress still counts as held after the quiet time (as with real-time toxics) rather
-        # than being waited for: ten visitors behind a 5 ms latency waited 30 s per clock stop. A
-        # request whose bytes the proxy is carrying between two holds is moving, not stalled.
-        return Held(fetches, due, real_time=bool(types), can_hold=bool(types), moving=moving)
+        # Page-time holds give the clock its dues, and a request whose bytes the proxy is carrying
+        # between two holds is moving. A request no place holds (in the browser, or in the stub)
+        # is on its way: page time waits for it, as with no toxic — unless a held connection no
+        # page waits for any more is counted (a keepalive fetch of a page that navigated away):
+        # the proxy counts connections, not sends, so the count cannot say whose a hold is
+        # (``by_count``; trusting it made ten visitors behind a 5 ms latency wait the 30 s cap at
+        # every clock stop). A toxic with no page-time duration (limit_data) keeps the quiet rule.
+        return Held(fetches, due, real_time=bool(types - PAGE_TIME_TOXICS), can_hold=bool(types), moving=moving,
+                    by_count=bool(types))
 
     def release_due(self, run: "ScenarioRun", now: int, context: str | None = None) -> int:
         if context is not None:

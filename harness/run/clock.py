@@ -70,11 +70,16 @@ class Held:
     # at a hold, or let go and not yet passed on): moving in real time, so never "quiet" however
     # slow the machine is.
     moving: int = 0
+    # Some of ``fetches`` are known only by count, not by send (the embedded proxy holds bytes of
+    # connections): a held one no page waits for any more (an orphan) cannot be told from one a page
+    # waits for, so while the settle counts an orphan, a request that makes no progress counts as
+    # held after the quiet time (as under ``real_time``); with no orphan it is on its way.
+    by_count: bool = False
 
     def __add__(self, other: "Held") -> "Held":
         dues = [d for d in (self.due, other.due) if d is not None]
         return Held(self.fetches + other.fetches, min(dues) if dues else None, self.real_time or other.real_time,
-                    self.can_hold or other.can_hold, self.moving + other.moving)
+                    self.can_hold or other.can_hold, self.moving + other.moving, self.by_count or other.by_count)
 
 
 @dataclass
@@ -495,9 +500,10 @@ class VirtualClock:
             if inflight + locks == 0:
                 return self._settled("idle", started, orphan_waited, due)
             holding = held.fetches - orphans
-            # The quiet rule is for requests a real-time fault may hold; one a place is carrying is
-            # on its way (under load its next hold can be 0.1 s of real time away).
-            real_time = held.real_time and not held.moving
+            # The quiet rule is for requests a real-time fault may hold, or a hold known only by
+            # count may hide (an orphan counted); one a place is carrying is on its way (under
+            # load its next hold can be 0.1 s of real time away).
+            real_time = (held.real_time or (held.by_count and orphans > 0)) and not held.moving
             mark = (inflight, locks, held.fetches, activity())
             if mark != last:
                 last, since = mark, now

@@ -228,7 +228,11 @@ def test_the_proxy_place_says_which_toxics_hold_in_real_time() -> None:
     real = place.held(_run({"latency_downstream": "latency"}, None))  # a real Toxiproxy: no page clock
     assert real.real_time and real.can_hold and real.fetches == 0 and real.due is None
     page = place.held(_run({"latency_downstream": "latency"}, PageClock(lambda: 0)))
-    assert page.real_time and page.can_hold  # dues in page time; a stalled request still counts as held after the quiet time
+    # Dues in page time; a request outside the proxy is on its way (no quiet rule) unless the settle
+    # counts a held connection no page waits for: the proxy knows its holds by count only.
+    assert not page.real_time and page.by_count and page.can_hold
+    one = place.held(_run({"latency_downstream": "latency"}, PageClock(lambda: 0)), "visitor1")
+    assert one.real_time  # per context the proxy names no held fetch: a step's settle keeps the quiet rule
     carrying = PageClock(lambda: 0)
     carrying.carrying("link", "conn", lambda: True, True)
     assert place.held(_run({"latency_downstream": "latency"}, carrying)).moving == 1  # on its way, not stalled
