@@ -56,7 +56,8 @@ steps:
 # goes): duplicates and timelines varied from run to run in lockstep itself until the stub drew by
 # send and a context's tabs ran in turn. Those copies are processed (a delay stores at once): how
 # many arrive is Chromium's, by real time, in either mode — under load lockstep made one delivery
-# more than apart (10 vs 9) with every timeline the same. Here the counts of deliveries are left out.
+# more than apart (10 vs 9) with every timeline the same. The checker counts them apart
+# (``browser_copies``, left out here), so deliveries and duplicates are compared exactly.
 TWO_TABS = (SEVERAL_CONTEXTS.replace("name: apart_several_contexts", "name: apart_two_tabs")
             .replace("delay_ms: 3s", "delay_ms: 7s").replace("delay_ms: 2s}", "delay_ms: 7s}")
             .replace("  - open: page2\n    context: c\n", "  - open: page2\n    context: a\n    tab: t2\n")
@@ -80,16 +81,16 @@ steps:
 """
 
 
-def per_event(result: Any, counts: bool = True) -> dict[tuple, tuple]:
-    """Each event's fate and the exact page times of its timeline, keyed by what it is and where it
-    began (envelope ids are new in every run). Arrivals are left out: the checker dates them
-    approximately, by wall time against every context's facts (``detail.approx``). ``counts``:
-    with its deliveries and duplicates."""
+def per_event(result: Any) -> dict[tuple, tuple]:
+    """Each event's fate, deliveries and duplicates, and the exact page times of its timeline,
+    keyed by what it is and where it began (envelope ids are new in every run). Arrivals are left
+    out: the checker dates them approximately, by wall time against every context's facts
+    (``detail.approx``); so are the copies the browser re-sent by itself (``browser_copies``)."""
     out: dict[tuple, tuple] = {}
     for f in result.verdict.fates:
         key = (f.context, f.ec, f.ea, f.el, f.first_seen)
         n = sum(1 for k in out if k[:5] == key)
-        out[(*key, n)] = (f.fate, f.reason_code, *((f.deliveries, f.duplicates) if counts else ()), f.removed,
+        out[(*key, n)] = (f.fate, f.reason_code, f.deliveries, f.duplicates, f.removed,
                           tuple((e.t_page, e.what) for e in f.timeline if not e.detail.get("approx")))
     return out
 
@@ -105,12 +106,10 @@ def both_modes(tank_run, monkeypatch: pytest.MonkeyPatch, text: str, build: str)
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("text", "counts"), [(SEVERAL_CONTEXTS, True), (TWO_TABS, False), (VISITORS, True)],
-                         ids=["several_contexts", "two_tabs", "visitors"])
-def test_contexts_apart_give_the_fates_of_lockstep(tank_run, monkeypatch: pytest.MonkeyPatch, text: str,
-                                                   counts: bool) -> None:
+@pytest.mark.parametrize("text", [SEVERAL_CONTEXTS, TWO_TABS, VISITORS], ids=["several_contexts", "two_tabs", "visitors"])
+def test_contexts_apart_give_the_fates_of_lockstep(tank_run, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     lockstep, apart = both_modes(tank_run, monkeypatch, text, "reference")
-    same_fates(lockstep, apart, counts)
+    same_fates(lockstep, apart)
 
 
 # A build breaking a guarantee the scenario exercises fails it in both modes: a verdict that flipped
@@ -128,16 +127,16 @@ def test_a_mutant_fails_the_same_guarantees_apart_and_in_lockstep(
     same_fates(lockstep, apart)
 
 
-def same_fates(lockstep: Any, apart: Any, counts: bool = True) -> None:
+def same_fates(lockstep: Any, apart: Any) -> None:
     """Both ran, the apart run really ran apart, and every guarantee's status and every event's
-    fate and timeline (and, with ``counts``, its deliveries and duplicates) are the same."""
+    fate, deliveries, duplicates and timeline are the same."""
     assert lockstep.history.error is None and apart.history.error is None
     assert apart.history.meta["clock_modes"].get("apart", 0) >= 3, apart.history.meta["clock_modes"]
     assert "apart" not in lockstep.history.meta["clock_modes"]
     assert any("clock per context" in n for n in apart.history.notes)
     assert {g: v.status for g, v in apart.verdict.guarantees.items()} == \
         {g: v.status for g, v in lockstep.verdict.guarantees.items()}
-    mine, theirs = per_event(apart, counts), per_event(lockstep, counts)
+    mine, theirs = per_event(apart), per_event(lockstep)
     assert len(mine) >= 10
     differ = {k: (mine.get(k), theirs.get(k)) for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k)}
     assert not differ, "\n".join(f"{k}:\n  apart    {a}\n  lockstep {b}" for k, (a, b) in sorted(differ.items(), key=str))
