@@ -196,6 +196,9 @@ class WallIn:
             setattr(owner, attr, original)
 
 
+WATCHDOG_PING = "1"  # what harness/run/watchdog.py evaluates in a page it has not heard from
+
+
 class Messages:
     """Messages the harness sends to the Playwright driver, by method (``Frame.evaluateExpression``
     is a page evaluation: clock runs, probes, flushes), counted while the block runs. Counts move
@@ -206,6 +209,7 @@ class Messages:
 
         self.counts: dict[str, int] = {}
         self.evals_by_context: dict[str | None, int] = {}  # page evaluations by the context whose clock asked (AdvanceLog)
+        self.pings = 0  # the watchdog's "is this page still answering?" evaluations (among the evaluations)
         self._owner, self._send = Connection, Connection.send_message_to_server
 
         def counted(conn: object, obj: object, method: str, *args: object, **kwargs: object) -> object:
@@ -214,6 +218,9 @@ class Messages:
             if method == "evaluateExpression":
                 ctx = CLOCK_CONTEXT.get()
                 self.evals_by_context[ctx] = self.evals_by_context.get(ctx, 0) + 1
+                params = args[0] if args and isinstance(args[0], dict) else {}
+                if params.get("expression") == WATCHDOG_PING:
+                    self.pings += 1
             return self._send(conn, obj, method, *args, **kwargs)
 
         Connection.send_message_to_server = counted  # type: ignore[method-assign,assignment]
@@ -262,7 +269,7 @@ class AdvanceLog:
         self.messages = messages
         self.rows: list[str] = []
         self.advances = 0
-        self.total = {"wall": 0.0, "cpu": 0.0, "stops": 0, "evaluations": 0}  # over every advance
+        self.total = {"wall": 0.0, "cpu": 0.0, "stops": 0, "evaluations": 0, "pings": 0}  # over every advance
         self.phases: dict[str, float] = {}
         self._undo: list[tuple[object, str, object]] = []
 
@@ -289,7 +296,7 @@ class AdvanceLog:
             modes0, steps0, timers0 = dict(clock.modes), clock.steps, clock.timers
             ends0, walls0 = _settles(clock)
             c0, evals0 = tree_cpu_s(), dict(log.messages.evals_by_context)
-            asked0 = list(log.asked)
+            asked0, pings0 = list(log.asked), log.messages.pings
             try:
                 return await advance(clock, ms, mode)
             finally:
@@ -302,13 +309,14 @@ class AdvanceLog:
                 walls = {k: v - walls0.get(k, 0.0) for k, v in walls1.items()}
                 log.advances += 1
                 for key, value in (("wall", wall), ("cpu", sum(cpu.values())), ("stops", clock.steps - steps0),
-                                   ("evaluations", evals)):
+                                   ("evaluations", evals), ("pings", log.messages.pings - pings0)):
                     log.total[key] += value
                 log.rows.append(
                     f"advance {log.advances} (+{ms / 1000:g} s, {', '.join(mode_now) or 'one context'}): "
                     f"wall {wall:.1f} s  cpu {sum(cpu.values()):.1f} s ("
                     + " ".join(f"{k} {c:.1f}" for k, c in sorted(cpu.items(), key=lambda kc: -kc[1]))
                     + f")  stops {clock.steps - steps0}  timers {clock.timers - timers0}  page evaluations {evals}  "
+                    f"(watchdog pings {log.messages.pings - pings0})  "
                     f"fault places asked {log.asked[0] - asked0[0]} times ({log.asked[1] - asked0[1]:.1f} cpu-s)"
                     + (f"  settles: {_ends(ends, walls)}" if ends else ""))
                 log.rows.extend(log._contexts(wall))
@@ -668,7 +676,7 @@ async def soak(counts: list[int], parallel: int | None) -> None:
         t = advances.total
         print(f"soak    {count} visitors: every advance: wall {t['wall']:.1f} s  cpu {t['cpu']:.1f} s = "
               f"{t['cpu'] / count:.2f} cpu-s per visitor  stops {t['stops']}  page evaluations {t['evaluations']} "
-              f"= {t['evaluations'] / count:.1f} per visitor")
+              f"= {t['evaluations'] / count:.1f} per visitor (watchdog pings {t['pings']})")
         print(f"soak    {count} visitors: besides the advances (flushes: before each step's op, at the heal and "
               "the final read): "
               + "  ".join(f"{k} {v:.1f} s" for k, v in advances.phases.items()))
