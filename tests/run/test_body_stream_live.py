@@ -38,6 +38,15 @@ WAYS = {
     "forAwait": """async (r) => { const dec = new TextDecoder(); let s = "";
       for await (const c of r.body) s += dec.decode(c, { stream: true }); return s; }""",
     "newResponse": """(r) => new Response(r.body).json().then((b) => JSON.stringify(b))""",
+    # A build replacing the readers (configurable, as natively) reaches only the counted ones: its own
+    # json() over res.body, its own body getter over the one it found. Last: the replacements stay.
+    "replacedJson": """async (r) => { Object.defineProperty(Response.prototype, "json", { configurable: true, writable: true, value: async function () {
+      const rd = this.body.getReader(), dec = new TextDecoder(); let s = "";
+      for (;;) { const { done, value } = await rd.read(); if (done) return JSON.parse(s); s += dec.decode(value, { stream: true }); } } });
+      return JSON.stringify(await r.json()); }""",
+    "redefinedBody": """async (r) => { const d = Object.getOwnPropertyDescriptor(Response.prototype, "body");
+      Object.defineProperty(Response.prototype, "body", { configurable: true, get() { return d.get.call(this); } });
+      return new Response(r.body).text(); }""",
 }
 
 # Ways of leaving a stream with the rest of the body still held: none may count once it is left.
