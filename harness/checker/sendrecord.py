@@ -36,35 +36,61 @@ def _fits(a: Attempt, e: JournalEntry) -> bool:
     return not (a.via == "fetch" and a.outcome in ("ok", "http_error") and e.status is not None and a.status != e.status)
 
 
-def _path_down(ops: Iterable[Op]) -> Callable[[Attempt], bool]:
-    """Whether a send started while its way to the stub was cut — its context offline, or the
-    proxy disabled — by the ops' order (ops and sends share one sequence). Such a send failing
-    with a network error never reached the stub: the browser refuses at once, the closed
-    listener refuses the connection. Without this, the heartbeats a build sent into an outage
-    (each failing) took the first deliveries after it in the pairing, and each copy delivered
-    later read as lost beside a duplicate (signalq in ``bandwidth_slicer``: 17 and 17)."""
-    proxy: list[tuple[int, bool]] = [(-1, False)]  # (op seq, cut from then on)
-    net: list[tuple[int, str | None, bool]] = []  # (op seq, context or None for all, offline from then on)
-    for o in sorted(ops, key=lambda o: o.seq):
-        if o.kind == "proxy" and "enabled" in o.detail:
-            proxy.append((o.seq, not o.detail["enabled"]))
-        elif o.kind in ("offline", "online"):
-            net.append((o.seq, o.context, o.kind == "offline"))
-        elif o.kind == "heal":
-            proxy.append((o.seq, False))
-            net.append((o.seq, None, False))
-    offline: dict[str, list[tuple[int, bool]]] = {}
+class _Way:
+    """Whether the way from a context to the stub was cut — its context offline, or the proxy
+    disabled — by the ops' order (ops and sends share one sequence), and when it opened again."""
 
-    def state(changes: list[tuple[int, bool]], seq: int) -> bool:
+    def __init__(self, ops: Iterable[Op]) -> None:
+        self._ops = sorted(ops, key=lambda o: o.seq)
+        self._proxy: list[tuple[int, bool]] = [(-1, False)]  # (op seq, cut from then on)
+        self._net: list[tuple[int, str | None, bool]] = []  # (op seq, context or None for all, offline from then on)
+        for o in self._ops:
+            if o.kind == "proxy" and "enabled" in o.detail:
+                self._proxy.append((o.seq, not o.detail["enabled"]))
+            elif o.kind in ("offline", "online"):
+                self._net.append((o.seq, o.context, o.kind == "offline"))
+            elif o.kind == "heal":
+                self._proxy.append((o.seq, False))
+                self._net.append((o.seq, None, False))
+        self._offline: dict[str | None, list[tuple[int, bool]]] = {}
+        self._turns: dict[str | None, list[tuple[int, float, bool]]] = {}
+
+    def _offline_of(self, context: str | None) -> list[tuple[int, bool]]:
+        if context not in self._offline:
+            self._offline[context] = [(-1, False), *((seq, off) for seq, ctx, off in self._net
+                                                     if ctx is None or ctx == context)]
+        return self._offline[context]
+
+    @staticmethod
+    def _state(changes: list[tuple[int, bool]], seq: int) -> bool:
         return changes[bisect.bisect_right(changes, seq, key=lambda c: c[0]) - 1][1]
 
-    def down(a: Attempt) -> bool:
-        if a.outcome != "network_error":
-            return False
-        if a.context not in offline:
-            offline[a.context] = [(-1, False), *((seq, off) for seq, ctx, off in net if ctx in (None, a.context))]
-        return state(proxy, a.seq) or state(offline[a.context], a.seq)
-    return down
+    def cut(self, context: str | None, seq: int) -> bool:
+        return self._state(self._proxy, seq) or self._state(self._offline_of(context), seq)
+
+    def down(self, a: Attempt) -> bool:
+        """A send started while its way was cut and failing with a network error: it never reached
+        the stub (the browser refuses at once, the closed listener refuses the connection) — but for
+        one started in the moment between the op and the cut taking effect (``window``). Without
+        this, the heartbeats a build sent into an outage (each failing) took the first deliveries
+        after it in the pairing, and each copy delivered later read as lost beside a duplicate
+        (signalq in ``bandwidth_slicer``: 17 and 17)."""
+        return a.outcome == "network_error" and self.cut(a.context, a.seq)
+
+    def window(self, context: str | None, seq: int) -> tuple[float, float]:
+        """Wall times of the op that cut ``context``'s way before ``seq`` and of the first op after it
+        from which the way is open again (NEVER: it stays cut). The stub can receive nothing from
+        that context in between, but for a request that got through before the cut took effect."""
+        if context not in self._turns:
+            turns: list[tuple[int, float, bool]] = []  # (op seq, wall, cut from then on): each change
+            for o in self._ops:
+                now = self.cut(context, o.seq)
+                if now != (turns[-1][2] if turns else False):
+                    turns.append((o.seq, o.t_wall, now))
+            self._turns[context] = turns
+        turns = self._turns[context]
+        i = bisect.bisect_right(turns, seq, key=lambda t: t[0])
+        return (turns[i - 1][1] if i and turns[i - 1][2] else -NEVER), (turns[i][1] if i < len(turns) else NEVER)
 
 
 def link_requests(history: History, copies: Container[int] = ()) -> dict[int, Attempt]:
@@ -72,15 +98,20 @@ def link_requests(history: History, copies: Container[int] = ()) -> dict[int, At
 
     Sends and requests are paired in order among those of one context, transport and body labels;
     a send that never arrived (offline, refused, started while its way was cut) is skipped: by
-    ``_path_down`` before pairing, by the checks of ``_fits`` during it. ``copies``: journal seqs of
-    copies the browser re-sent (``checker.copies``) — one page send, paired once, by its first request."""
+    ``_Way.down`` before pairing, by the checks of ``_fits`` during it. A send started while its way
+    was cut may still be the request that arrived before the way opened again (by the ops' wall
+    time): the op is recorded just before the proxy refuses or the context goes offline, and a
+    request started in between reaches the stub and then fails. ``copies``: journal seqs of copies
+    the browser re-sent (``checker.copies``) — one page send, paired once, by its first request."""
     sends: dict[tuple, list[Attempt]] = defaultdict(list)
-    down = _path_down(history.ops)
+    cut: dict[tuple, list[Attempt]] = defaultdict(list)  # sends started while cut, failing: rarely a request
+    way = _Way(history.ops)
     for a in sorted(history.attempts, key=lambda a: a.seq):
-        if a.carried and not down(a):
-            sends[_label_key(a.context, a.via, a.payloads)].append(a)
-    if not sends:
+        if a.carried:
+            (cut if way.down(a) else sends)[_label_key(a.context, a.via, a.payloads)].append(a)
+    if not sends and not cut:
         return {}
+    windows = {key: [way.window(a.context, a.seq) for a in queue] for key, queue in cut.items()}
     nxt: dict[tuple, int] = defaultdict(int)
     used: set[int] = set()
     out: dict[int, Attempt] = {}
@@ -88,14 +119,18 @@ def link_requests(history: History, copies: Container[int] = ()) -> dict[int, At
         if e.method != "POST" or not e.events or all(ev.eid for ev in e.events) or e.seq in copies:
             continue
         key = _label_key(e.context, e.via, (ev.payload for ev in e.events))
-        queue = sends.get(key)
-        if not queue:
-            continue
+        queue = sends.get(key, [])
         i = nxt[key]
         while i < len(queue) and queue[i].seq in used:
             i += 1
         nxt[key] = i
-        for a in queue[i:i + SCAN]:
+        cands = queue[i:i + SCAN]
+        if key in cut:  # those whose way was cut when this request arrived (windows are in seq order)
+            lo = bisect.bisect_right(windows[key], e.t_wall, key=lambda w: w[1])
+            hi = bisect.bisect_right(windows[key], e.t_wall, key=lambda w: w[0])
+            late = [a for a in cut[key][lo:hi] if a.seq not in used][:SCAN]
+            cands = sorted([*cands, *late], key=lambda a: a.seq) if late else cands
+        for a in cands:
             if a.seq not in used and _fits(a, e):
                 used.add(a.seq)
                 out[e.seq] = a

@@ -176,3 +176,64 @@ def test_a_failed_send_made_with_the_way_open_may_still_be_the_request():
     b.journal(o, wire_eid=False, ctx="main")
     links = link_requests(b.build(end_after=60_000))
     assert [a.outcome for a in links.values()] == ["network_error"]
+
+
+def _cut_while_sending(cut: str, through: bool):
+    """Heartbeat ``w`` sent just after the op that cut the way (``proxy`` disabled or the context
+    ``offline``), failing with a network error — with ``through``, its request reached the stub
+    first (the op is recorded just before the cut takes effect). ``o`` is sent into the outage and
+    never arrives. The way back, ``w`` and then ``o`` are sent again and delivered."""
+    b = HB()
+    w = b.env("w", body=dict(HEARTBEAT))
+    b.add(w)
+    b.op("proxy", ctx=None, page=None, enabled=False) if cut == "proxy" else b.op("offline", page=None)
+    first = b.attempt(w, ids=False, outcome="network_error", status=None, error="Failed to fetch", carried=_record(w))
+    window = b.journal(w, wire_eid=False, ctx="main") if through else None  # processed; its answer never came
+    b.bump(w)
+    b.advance(60_000)
+    o = b.env("o", body=dict(HEARTBEAT))
+    b.add(o)
+    into = b.attempt(o, ids=False, outcome="network_error", status=None, error="Failed to fetch", carried=_record(w, o))
+    b.bump(o)
+    b.advance(60_000)
+    b.op("proxy", ctx=None, page=None, enabled=True) if cut == "proxy" else b.op("online", page=None)
+    sent = []
+    for e, queued in ((w, (w, o)), (o, (o,))):
+        a = b.attempt(e, ids=False, carried=_record(*queued))
+        sent.append((b.journal(e, wire_eid=False, ctx="main"), a))
+        b.remove(e.id)
+        b.advance(60_000)
+    b.rows(*([w] if through else []), w, o)
+    return b.build(end_after=60_000), first, window, into, sent
+
+
+def test_a_request_that_got_through_as_the_way_was_cut_is_paired_with_its_send():
+    """The edge of the rule above: a send started between the op that cut the way and the cut
+    taking effect reached the stub, then failed. Its request arrived while the ops say the way was
+    cut, which only such a send can explain: it is paired with it, and the requests after the
+    outage with their own sends (before: it took the first send after the outage, and every later
+    request the next one)."""
+    for cut in ("proxy", "offline"):
+        h, first, window, into, sent = _cut_while_sending(cut, through=True)
+        links = link_requests(h)
+        assert links == {window.seq: first, **{j.seq: a for j, a in sent}}, cut
+        assert into.seq not in {a.seq for a in links.values()}, cut  # sent into the outage: never arrived
+        v = judge(h, ["no_loss"])
+        assert {f.id: f.fate for f in v.fates} == {"w": "delivered", "o": "delivered"}, cut
+        assert v.guarantees["no_loss"].status == "pass", cut
+
+
+def test_a_send_into_the_cut_is_not_paired_with_a_request_that_arrived_before_or_after_it():
+    """Without a request in the window, the sends made while the way was cut stay unpaired: a
+    request that arrived before the op (no page send recorded for it: a page unloading) or after
+    the way opened again is not theirs."""
+    for cut in ("proxy", "offline"):
+        h, first, _, into, sent = _cut_while_sending(cut, through=False)
+        assert link_requests(h) == {j.seq: a for j, a in sent}, cut
+        b = HB()
+        e = b.env("e", body=dict(HEARTBEAT))
+        b.add(e)
+        early = b.journal(e, wire_eid=False, ctx="main")  # its send was not recorded
+        b.op("proxy", ctx=None, page=None, enabled=False) if cut == "proxy" else b.op("offline", page=None)
+        b.attempt(e, ids=False, outcome="network_error", status=None, error="Failed to fetch", carried=_record(e))
+        assert early.seq not in link_requests(b.build(end_after=60_000)), cut
