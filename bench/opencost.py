@@ -47,7 +47,14 @@ open 1.9 -> 1.2), so its cost is its page code, the settle's waits for the sends
 stamps and markers — what recording needs. The rest of a visitor is Chromium's pages and
 documents; of those the harness adds its second page.
 
+``--flags="FLAG FLAG"`` (repeatable; with ``=``, as the value starts with ``--``) adds Chromium launch flags: each set gets its own world (the
+browser launched with ``harness.world.browser.LAUNCH_ARGS`` plus the set; ``""`` is the harness's
+own flags) and the sets alternate round by round, each running every variant. Renderer processes
+seen per run (by the phases' /proc walks: a renderer living through a phase boundary is seen) are
+printed beside the CPU, so a process-model flag's effect shows.
+
     PYTHONPATH=. python bench/opencost.py [--scenario FILE | --matrix | --arrivals N] [--runs N] [--cdp] [--methods]
+                                          [--flags="FLAG ..." ...]
                                           [--variant base|no_instrument|no_stamps|no_markers|no_report_channel|no_clock|no_console|load_event|playwright|playwright_observer ...]
 """
 from __future__ import annotations
@@ -66,7 +73,7 @@ from typing import Any
 from playwright._impl import connection as pw_connection
 from playwright.async_api import Page
 
-from bench.pagetime import adopt_orphans, load, own_cpu_s, tree_cpu_s
+from bench.pagetime import _KINDS, adopt_orphans, load, own_cpu_s, tree_cpu_s
 from harness.builds import load_build
 from harness.contract import site
 from harness.contract.adapter import Adapter
@@ -76,6 +83,7 @@ from harness.run.scenario import run_scenario
 from harness.run.suite import select
 from harness.scenario import load_scenario, load_scenarios
 from harness.scenario import model as m
+from harness.world import browser as browser_mod
 from harness.world import context as context_mod
 from harness.world.context import ContextSession
 from harness.world.world import World, WorldOptions
@@ -341,6 +349,11 @@ def _phase_wrapped(func: Any, phases: Phases, name: str) -> Any:
     return wrapped
 
 
+def _renderers_seen() -> int:
+    """Renderer processes the /proc walks have met so far (bench.pagetime keeps each one's kind)."""
+    return sum(1 for kind in _KINDS.values() if kind == "renderers")
+
+
 def cdp_counts(log: Path) -> dict[str, collections.Counter[str]]:
     """CDP messages the driver logged, by phase marker: ``SEND ►`` to Chromium, ``◀ RECV`` back."""
     out: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
@@ -364,6 +377,8 @@ async def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cdp", action="store_true", help="count the driver's CDP messages too")
     ap.add_argument("--methods", action="store_true", help="list the counts by method")
+    ap.add_argument("--flags", action="append", default=[], metavar="'FLAG ...'",
+                    help="extra Chromium launch flags, one set per use ('' = none); sets alternate round by round")
     args = ap.parse_args()
     adopt_orphans()
     path = args.scenario
@@ -393,42 +408,65 @@ async def main() -> None:
     steps: collections.Counter[str] = collections.Counter()
     requests: collections.Counter[str] = collections.Counter()
     total: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    flagsets = [tuple(f.split()) for f in args.flags] or [()]
+    base_args = list(browser_mod.LAUNCH_ARGS)
+    renderers: collections.Counter[str] = collections.Counter()  # renderer processes seen, per label
+    per_run: dict[str, list[float]] = collections.defaultdict(list)  # each run's CPU-s, per label
+    labels: list[str] = []
     t0, l0 = time.monotonic(), load()
     try:
-        async with World(WorldOptions(ingest="memory")) as world:
-            for _ in range(1 if args.matrix else args.runs):
-                for name in variants:  # alternated: each variant meets the host's speed of the minute alike
-                    phases.tag = "" if len(variants) == 1 else f"{name}:"
-                    if name in PLAIN:
-                        c0, w0 = tree_cpu_s(), phases.walks
-                        await plain_arrivals(world, args.arrivals or 1, name == "playwright_observer", phases)
-                        for k, v in tree_cpu_s().items():
-                            total[name][k] += v - c0.get(k, 0.0)
-                        total[name]["harness"] -= phases.walks - w0
-                        verdicts[name].append("-")
-                        continue
-                    with variant(name):
-                        for scenario in scenarios:
-                            c0, w0 = tree_cpu_s(), phases.walks
-                            r = await run_scenario(world, scenario, build, Adapter())
-                            for k, v in tree_cpu_s().items():
-                                total[name][k] += v - c0.get(k, 0.0)
-                            total[name]["harness"] -= phases.walks - w0  # the phases' /proc walks
-                            verdicts[name].append("PASS" if r.verdict.passed and not r.error else f"FAIL {r.error}")
-                            steps[name] += int(r.history.meta.get("clock_steps") or 0)
-                            requests[name] += len(r.history.journal)
+        for _ in range(1 if args.matrix else args.runs):
+            for flags in flagsets:  # one world per flag set, alternated: each meets the host's speed alike
+                browser_mod.LAUNCH_ARGS[:] = base_args + list(flags)
+                try:
+                    async with World(WorldOptions(ingest="memory")) as world:
+                        tree_cpu_s()  # meet the browser's zygotes now: they are not a variant's renderers
+                        for name in variants:
+                            label = name if len(flagsets) == 1 else f"{name} {' '.join(flags) or '(harness flags)'}"
+                            if label not in labels:
+                                labels.append(label)
+                            phases.tag = "" if len(variants) * len(flagsets) == 1 else f"{label}:"
+                            seen0 = _renderers_seen()
+                            if name in PLAIN:
+                                c0, w0 = tree_cpu_s(), phases.walks
+                                await plain_arrivals(world, args.arrivals or 1, name == "playwright_observer", phases)
+                                c1 = tree_cpu_s()
+                                for k, v in c1.items():
+                                    total[label][k] += v - c0.get(k, 0.0)
+                                total[label]["harness"] -= phases.walks - w0
+                                per_run[label].append(sum(c1.values()) - sum(c0.values()) - (phases.walks - w0))
+                                verdicts[label].append("-")
+                                renderers[label] += _renderers_seen() - seen0
+                                continue
+                            with variant(name):
+                                for scenario in scenarios:
+                                    c0, w0 = tree_cpu_s(), phases.walks
+                                    r = await run_scenario(world, scenario, build, Adapter())
+                                    c1 = tree_cpu_s()
+                                    for k, v in c1.items():
+                                        total[label][k] += v - c0.get(k, 0.0)
+                                    total[label]["harness"] -= phases.walks - w0  # the phases' /proc walks
+                                    per_run[label].append(sum(c1.values()) - sum(c0.values()) - (phases.walks - w0))
+                                    verdicts[label].append("PASS" if r.verdict.passed and not r.error else f"FAIL {r.error}")
+                                    steps[label] += int(r.history.meta.get("clock_steps") or 0)
+                                    requests[label] += len(r.history.journal)
+                            renderers[label] += _renderers_seen() - seen0
+                finally:
+                    browser_mod.LAUNCH_ARGS[:] = base_args
     finally:
         if saved_fd is not None:
             os.dup2(saved_fd, 2)
     print(f"opencost  {'matrix' if args.matrix else scenarios[0].name}  wall {time.monotonic() - t0:.1f} s  ({l0} at start, {load()} at end)")
     cdp = cdp_counts(log) if log is not None else {}
     names = ARRIVAL_PHASES if args.arrivals else ["create", "new_tab", "goto", "close", "rest"]
-    for vname in variants:
+    for vname in labels:
         n = len(verdicts[vname])
-        tag = "" if len(variants) == 1 else f"{vname}:"
+        tag = "" if len(labels) == 1 else f"{vname}:"
         print(f"opencost  [{vname}] x{n}  verdicts {dict(collections.Counter(verdicts[vname]))}  clock stops {steps[vname] / n:.1f} "
-              f"per run  Sync requests {requests[vname] / n:.1f} per run")
-        print(f"opencost  [{vname}] a run: cpu {sum(total[vname].values()) / n:.3f} s ("
+              f"per run  Sync requests {requests[vname] / n:.1f} per run  renderer processes seen {renderers[vname] / n:.1f} per run")
+        runs = sorted(per_run[vname])
+        print(f"opencost  [{vname}] a run: cpu {sum(total[vname].values()) / n:.3f} s, median {runs[len(runs) // 2]:.3f} "
+              f"[{runs[0]:.3f}-{runs[-1]:.3f}] ("
               + " ".join(f"{k} {v / n:.3f}" for k, v in sorted(total[vname].items())) + ")")
         for name in names:
             key = tag + name
