@@ -14,6 +14,9 @@ COUNT_KEYS: tuple[str, ...] = ("delivered", "duplicated", "browser_copies", "dro
                                "lost", "unexpected")
 """``duplicated``: the build's deliveries beyond the first; ``browser_copies``: processed copies of a
 page send that the browser re-sent by itself (``checker.copies``) — counted apart, blamed on no build."""
+BY_REAL_TIME: frozenset[str] = frozenset({"browser_copies"})
+"""Counts of what the browser did by itself as real time went: two runs of one build may differ in
+them and nowhere else, so comparisons of runs (workers against serial, a remote browser) leave them out."""
 
 
 @dataclass(slots=True)

@@ -1,11 +1,14 @@
 """The gate's decision on hand-written reports: only regressions fail, noise is told apart."""
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from harness.gate.compare import compare_runs
+from harness.gate.render import render_gate
 
 
 def report(name: str = "s1", *, fails: tuple[str, ...] = (), lost: int = 0, dup: int = 0, copies: int = 0,
@@ -95,3 +98,11 @@ def test_browser_copies_are_shown_beside_duplicates_and_never_regress():
     assert not r.regressed and r.scenarios[0].counts["browser_copies"] == (1, 4)
     r = compare_runs([report(dup=3, copies=1)], [report(dup=4, copies=1)])
     assert r.regressed and any("duplicated: 4" in x for x in r.scenarios[0].regressions)
+
+
+def test_the_gate_says_browser_copies_are_not_the_builds() -> None:
+    buf = io.StringIO()
+    render_gate(compare_runs([report(copies=1)], [report(copies=4)]), Console(file=buf, width=200, color_system=None))
+    out = buf.getvalue()
+    assert "browser_copies: baseline 1, candidate 4 (re-sent by the browser itself: not the build's, never a regression)" in out
+    assert "gate: no regression" in out

@@ -14,6 +14,7 @@ import asyncio
 import pytest
 
 from harness.builds import load_build
+from harness.checker.verdict import BY_REAL_TIME
 from harness.contract.adapter import Adapter
 from harness.run.suite import run_suite
 from harness.world.world import WorldOptions
@@ -32,12 +33,12 @@ DUPLICATES_VARY: dict[str, str] = {}
 
 
 def outcome(result, name: str) -> tuple:  # noqa: ANN001 - a ScenarioResult or the plugin's Judged
-    """Verdicts and fate counts; ``browser_copies`` left out: how many copies of a send Chromium
-    re-sends by itself is real time's (hung_request_timeout, browser_resend), never the build's."""
+    """Verdicts and fate counts; ``browser_copies`` left out (``BY_REAL_TIME``): how many copies of a
+    send Chromium re-sends by itself is real time's (hung_request_timeout, browser_resend)."""
     varies = name in DUPLICATES_VARY
     return (result.error is None, {g: v.status for g, v in result.verdict.guarantees.items()},
             {fate: n for fate, n in result.verdict.counts.items()
-             if not (varies and fate == "duplicated") and fate != "browser_copies"})
+             if not (varies and fate == "duplicated") and fate not in BY_REAL_TIME})
 
 
 @pytest.mark.browser
