@@ -55,7 +55,7 @@ printed beside the CPU, so a process-model flag's effect shows.
 
     PYTHONPATH=. python bench/opencost.py [--scenario FILE | --matrix | --arrivals N] [--runs N] [--cdp] [--methods]
                                           [--flags="FLAG ..." ...]
-                                          [--variant base|no_instrument|no_stamps|no_markers|no_report_channel|no_clock|no_console|load_event|playwright|playwright_observer ...]
+                                          [--variant base|no_instrument|no_stamps|no_markers|no_report_channel|no_clock|no_console|load_event|small_viewport|playwright|playwright_observer ...]
 """
 from __future__ import annotations
 
@@ -326,6 +326,13 @@ def variant(name: str) -> contextlib.AbstractContextManager[None]:
         patches.append((BrowserContext, "on", on_but_console))
     elif name == "load_event":  # a navigating click waits for the main frame's navigation and load itself
         patches.append((Page, "expect_navigation", lambda self, **kw: _LoadAfterNavigation(self)))
+    elif name == "small_viewport":  # every context's pages drawn at 640x360 instead of Playwright's 1280x720
+        from playwright.async_api import Browser
+        new_context = Browser.new_context
+
+        async def smaller(self: Any, **kw: Any) -> Any:
+            return await new_context(self, **{"viewport": {"width": 640, "height": 360}, **kw})
+        patches.append((Browser, "new_context", smaller))
     elif name not in ("base", *PLAIN):
         raise SystemExit(f"unknown variant {name!r}")
 
@@ -415,13 +422,14 @@ async def main() -> None:
     labels: list[str] = []
     t0, l0 = time.monotonic(), load()
     try:
-        for _ in range(1 if args.matrix else args.runs):
+        for round_ in range(1 if args.matrix else args.runs):
             for flags in flagsets:  # one world per flag set, alternated: each meets the host's speed alike
                 browser_mod.LAUNCH_ARGS[:] = base_args + list(flags)
                 try:
                     async with World(WorldOptions(ingest="memory")) as world:
                         tree_cpu_s()  # meet the browser's zygotes now: they are not a variant's renderers
-                        for name in variants:
+                        # the first variant in a fresh world pays the driver's warm-up: the order turns each round
+                        for name in (variants if round_ % 2 == 0 else variants[::-1]):
                             label = name if len(flagsets) == 1 else f"{name} {' '.join(flags) or '(harness flags)'}"
                             if label not in labels:
                                 labels.append(label)
