@@ -11,6 +11,7 @@ import pytest
 
 from harness.builds import Build, load_build
 from harness.history import pagecall
+from harness.run import scenario as scenario_module
 from harness.run import watchdog
 from tests.harness.e2e import scenario_from_text
 
@@ -45,8 +46,11 @@ STORM_BUDGET_S = 8.0
 
 @pytest.fixture
 def quick_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Thresholds a busy 2-core CI machine reaches quickly; the budget caps whatever slips through."""
+    """Thresholds a busy 2-core CI machine reaches quickly; the budget caps whatever slips through.
+    The final outbox read after a stop is bounded the same way at 3 s instead of 15: a page in a busy
+    loop never answers it, and the busy cases spent most of their time there."""
     monkeypatch.setattr(watchdog, "STALL_S", 3.0)
+    monkeypatch.setattr(scenario_module, "FINAL_READ_S", 3.0)
     monkeypatch.setattr(watchdog, "FLOOD_PER_S", 40)
     original = watchdog.Watchdog.__init__
 
@@ -69,6 +73,8 @@ def test_a_runaway_build_is_stopped_with_its_cause(name: str, tank_worlds, quick
     # A storm the clock still gets through slowly ends at the budget, which says how the clock fared.
     assert cause in result.error or (name == "timer_storm" and "had stepped" in result.error), result.error
     assert "stopped after" in result.error and "step " in result.error
+    if cause == "stopped answering":  # and what came after the stop was bounded too: the looping page never answers
+        assert any(n.startswith("the final outbox could not be read within 3 s") for n in result.notes), result.notes
     assert elapsed < (STORM_BUDGET_S if name == "timer_storm" else BUDGET_S) + 30, f"{name}: took {elapsed:.0f} s"
 
 
