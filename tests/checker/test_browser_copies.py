@@ -149,3 +149,35 @@ def test_a_hung_send_the_browser_re_sent_makes_no_duplicate_of_the_pages_retry()
         seen.append((f.fate, f.deliveries, f.duplicates))
         assert f.browser_copies == int(copy)
     assert seen == [("delivered", 1, 0)] * 2
+
+
+def test_a_copy_the_browser_re_sent_is_no_retry_of_the_builds():
+    """Every answer hangs; the page aborts its send and never tries again; Chromium re-sends the
+    aborted POST by itself, later in page time. That copy is not the build retrying."""
+    b = HB()
+    e = b.env()
+    b.add(e)
+    b.attempt(e, outcome="abort", status=None, duration=5000)
+    b.journal(e, status=None, processed=False, outcome="hung", ctx="main", send="ld.1")
+    b.bump(e)
+    b.advance(6000)
+    b.op("advance", ctx=None, page=None)
+    b.journal(e, status=None, processed=False, outcome="hung", ctx="main", send="ld.1")
+    r = judge(b.build(end_after=400_000), ["retry"]).guarantees["retry"]
+    assert r.status == "fail" and "never tried again" in r.violations[0], (r.status, r.violations)
+
+
+def test_a_copy_is_no_send_on_load_of_the_builds():
+    """Without instrumentation, the journal says whether a page load sent what was queued: a copy
+    of the previous page's send arriving after the load is not that send."""
+    b = HB()
+    e = b.env()
+    b.add(e)
+    b.journal(e, status=None, processed=False, outcome="hung", ctx="main", send="ld.1")
+    b.advance(1000)
+    b.op("reload", intents=())
+    b.journal(e, status=None, processed=False, outcome="hung", ctx="main", send="ld.1")
+    b.advance(60_000)
+    b.op("advance", ctx=None, page=None)
+    v = judge(b.build(end_after=60_000), ["trigger_load"])
+    assert v.guarantees["trigger_load"].status == "fail", v.guarantees["trigger_load"]

@@ -32,7 +32,7 @@ def retry(f: Facts) -> Outcome:
     for t in f.tracks.values():
         x = f.fates[t.id]
         atts = f.attempts(t.id)
-        hits = f.hits(t.id)
+        hits = [h for h in f.hits(t.id) if h.copy_of is None]  # a copy the browser re-sent is no try of the build's
         # (page time of the failure, its context, how to find a later try, description)
         failures: list[tuple[int, str, int, str]] = []
         if atts:

@@ -97,7 +97,7 @@ def _sent_by_journal(f: Facts, op: Op, within: float, ids: frozenset[str]) -> bo
     """Fallback without instrumentation: a non-beacon request after the op, in page time ≤ op + within."""
     for i in ids:
         for h in f.hits(i):
-            if h.entry.via != "beacon" and h.entry.t_wall >= op.t_wall:
+            if h.entry.via != "beacon" and h.entry.t_wall >= op.t_wall and h.copy_of is None:
                 p = f.wall_to_page(h.entry.t_wall, h.entry.context)
                 if p is None or p <= op.t_page + within:
                     return True
