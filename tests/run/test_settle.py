@@ -222,6 +222,9 @@ async def test_each_settle_counts_why_it_ended() -> None:
     world = World(inflight=1)
     world.land_at = asyncio.get_running_loop().time() + LAND_S
     c = clock(world)
+    # No settle here may end at the lock cap: with the usual 0.02 s, a loaded loop's 2 ms sleep can
+    # pass it before the quiet rule's 0.01 s (or the held rule's second look) is reached
+    c.settle_max_s = 30.0
     await c.settle()  # landed: nothing open
     world.held, world.inflight = Held(fetches=1, due=3000, can_hold=True), 1
     world.land_at = asyncio.get_running_loop().time() + 10
