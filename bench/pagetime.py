@@ -19,6 +19,10 @@ machine wall time follows the load, CPU time much less.
    overrides the visitor count and prints CPU-s per visitor, and per added visitor between counts.
    The arrivals (page time stands still while every visitor opens and clicks) are printed apart:
    their wall and CPU by process kind, and the wall of the rest (clock stops, settles, closing).
+   After them, each advance on a line of its own (``AdvanceLog``: clock mode, wall, CPU by kind,
+   stops, evaluations, why settles ended; with contexts apart when each context reached the
+   target, and the last ones), every advance summed per visitor (compare with ``--visitors 1``: a
+   lone visitor), and the flushes, final read, closing and judging.
 4. breakdown — every matrix scenario alone, one after another in one world: its wall against the
    CPU of the whole process tree, and the wall spent inside the clock's waits (settle, quiet), page
    calls (bulk runs, steps, probes), context opening and closing, stub start and stop. Wall beyond
