@@ -55,10 +55,12 @@ def _match_journal(history: History, fold: Fold, index: PayloadIndex
     examined = 0
     for entry in sorted(history.journal, key=lambda e: e.seq):
         original = copies.get(entry.seq)
-        if original is not None:  # the browser's copy: its events are its send's, whatever they match
+        if original is not None and credited.get(original):  # the browser's copy: its events are its send's
             examined += len(entry.events)
-            _credit_copy(entry, original, credited.get(original, {}), hits, unmatched, delivered)
+            _credit_copy(entry, original, credited[original], hits, unmatched, delivered)
             continue
+        # (a copy whose first request brought no body that matched — the client went away while
+        # sending — is matched as the page's request: it is the send's only arrival with its events)
         sent = links.get(entry.seq)
         taken: set[str] = set()
         spent = (lambda i: delivered[i] > 0) if entry.processed else (lambda i: False)

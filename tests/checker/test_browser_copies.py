@@ -181,3 +181,18 @@ def test_a_copy_is_no_send_on_load_of_the_builds():
     b.op("advance", ctx=None, page=None)
     v = judge(b.build(end_after=60_000), ["trigger_load"])
     assert v.guarantees["trigger_load"].status == "fail", v.guarantees["trigger_load"]
+
+
+def test_a_copy_after_a_first_request_without_its_body_is_matched_as_the_send():
+    """The first request of a send journaled no events (the client went away while sending): the
+    copy is the only arrival with the send's body, matched and counted as the page's delivery."""
+    b = HB()
+    e = b.env()
+    b.add(e)
+    b.journal(status=None, processed=False, outcome="client_gone", ctx="main", send="ld.1")
+    b.journal(e, ctx="main", send="ld.1")
+    b.remove(e.id)
+    v = judge(b.build(), ALL)
+    f = v.fate_of(e.id)
+    assert (f.fate, f.deliveries, f.browser_copies) == ("delivered", 1, 0)
+    assert v.counts["unexpected"] == 0
