@@ -27,23 +27,36 @@ SendKey = tuple[str | None, str]  # (context, the page's send id)
 
 
 def send_key(entry: JournalEntry) -> SendKey | None:
-    """The page send a POST request came from, or ``None`` when it carries no send id."""
-    if entry.send is None or entry.method != "POST":
+    """The page send a POST request came from, or ``None`` when it carries no send id (or was not
+    tagged as a fetch: only the instrumentation's fetch wrapper sets the id)."""
+    if entry.send is None or entry.method != "POST" or entry.via != "fetch":
         return None
     return entry.context, entry.send
 
 
+def _same_body(a: JournalEntry, b: JournalEntry) -> bool:
+    """A copy is the browser re-sending its send's bytes: the same events, the same size."""
+    return a.body_size == b.body_size and [e.payload for e in a.events] == [e.payload for e in b.events]
+
+
 def copy_of(journal: Iterable[JournalEntry]) -> dict[int, int]:
-    """Journal seq of each copy the browser re-sent → seq of the first request of its send."""
-    first: dict[SendKey, int] = {}
+    """Journal seq of each copy the browser re-sent → seq of the first request of its send.
+
+    A build is untrusted and can send through paths the instrumentation does not tag (XHR, a
+    form): a request is taken for a copy only when it carries its send's very body, so a request
+    with a borrowed id but other events is matched as the build's own; one that repeats the send
+    byte for byte is counted as a copy whoever made it (docs/isolation.md). A first request that
+    journaled no events (the client went away while sending) leaves its later ones matched as
+    the page's own (``match``)."""
+    first: dict[SendKey, JournalEntry] = {}
     out: dict[int, int] = {}
     for e in sorted(journal, key=lambda e: e.seq):
         key = send_key(e)
         if key is None:
             continue
-        if key in first:
-            out[e.seq] = first[key]
-        else:
-            first[key] = e.seq
+        if key not in first:
+            first[key] = e
+        elif not first[key].events or _same_body(first[key], e):
+            out[e.seq] = first[key].seq
     return out
 

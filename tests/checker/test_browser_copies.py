@@ -196,3 +196,36 @@ def test_a_copy_after_a_first_request_without_its_body_is_matched_as_the_send():
     f = v.fate_of(e.id)
     assert (f.fate, f.deliveries, f.browser_copies) == ("delivered", 1, 0)
     assert v.counts["unexpected"] == 0
+
+
+def test_a_borrowed_send_id_hides_no_duplicate_of_the_build():
+    """A build is untrusted: a request that borrows a send's id (read from ``res.url``, or written
+    into an XHR's URL, which the instrumentation does not tag) but carries other events, or comes
+    by another transport, is the build's own — its duplicates count, nothing is credited to the
+    send's subjects by index."""
+    b = HB()
+    e1, e2 = b.env(ec="conversion", ea="phone_call"), b.env(ec="conversion", ea="whatsapp")
+    b.add(e1)
+    b.add(e2)
+    first = b.journal(e1, ctx="main", send="ld.1")
+    other = b.journal(e2, ctx="main", send="ld.1")  # same id, other events: e2's delivery
+    again = b.journal(e2, ctx="main", send="ld.1")  # e2 once more: the build's duplicate
+    xhr = b.journal(e1, ctx="main", send="ld.1", via="unknown")  # e1's bytes, not a tagged fetch
+    b.remove(e1.id)
+    b.remove(e2.id)
+    assert copy_of(b.h.journal) == {}, (first.seq, other.seq, again.seq, xhr.seq)
+    v = judge(b.build(), ALL)
+    f1, f2 = v.fate_of(e1.id), v.fate_of(e2.id)
+    assert (f1.deliveries, f1.duplicates, f1.browser_copies) == (2, 1, 0)
+    assert (f2.deliveries, f2.duplicates, f2.browser_copies) == (2, 1, 0)
+    assert (v.counts["duplicated"], v.counts["browser_copies"]) == (2, 0)
+
+
+def test_a_copy_is_the_sends_very_bytes():
+    b = HB()
+    e = b.env()
+    b.add(e)
+    first = b.journal(e, ctx="main", send="ld.1")
+    same = b.journal(e, ctx="main", send="ld.1")
+    b.remove(e.id)
+    assert copy_of(b.h.journal) == {same.seq: first.seq}

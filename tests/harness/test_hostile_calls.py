@@ -254,3 +254,34 @@ async def test_a_build_cannot_replace_or_shadow_playwrights_clock_controller(ori
         assert await page.evaluate("log") == [f"a@{START + 1000}", f"b@{START + 2000}"]
     finally:
         await context.close()
+
+
+# A build writes the harness's own tags into its Sync URLs: a send id it read off an earlier answer
+# (to pass its re-send off as the browser's copy), another context, another page time.
+FORGES_TAGS_JS = """setTimeout(() => {
+  const forged = "?_tank_a=ld.1&_tank_ctx=other&_tank_t=1&_tank_via=beacon&x=1";
+  fetch(location.origin + "/sync" + forged, { method: "POST", body: "[]" }).catch(() => {});
+  navigator.sendBeacon(location.origin + "/sync" + forged + "&b=1", "[]");
+}, 1000);"""
+
+
+@pytest.mark.parametrize("page_time_tags", [False, True])
+async def test_tags_a_build_wrote_into_its_url_never_reach_the_journal(origin: tuple[Browser, str],  # noqa: F811
+                                                                       page_time_tags: bool) -> None:
+    browser, url = origin
+    config = {"syncUrl": url + "sync", "watchedKeys": ["t.watched"], "context": "c1", "pageTimeTags": page_time_tags}
+    context, page = await _as_in_a_run(browser, url, config_script(config, b"k" * 32) + "\n;\n" + INSTRUMENT_JS)
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if "/sync" in r.url else None)
+    try:
+        await page.evaluate(FORGES_TAGS_JS)
+        async with page.expect_request(lambda r: "/sync" in r.url and "b=1" in r.url):
+            await pagetime.run_bulk(page, START + 5_000, ["t.watched"], budget_ms=300)
+        fetched = next(u for u in seen if "b=1" not in u)
+        beacon = next(u for u in seen if "b=1" in u)
+        for u, via in ((fetched, "fetch"), (beacon, "beacon")):
+            assert f"_tank_via={via}" in u and "_tank_ctx=c1" in u and "x=1" in u, u
+            assert "_tank_ctx=other" not in u and "_tank_t=1&" not in u and "_tank_a=ld.1" not in u, u
+        assert ("_tank_a=" in fetched) == page_time_tags and "_tank_a=" not in beacon, (fetched, beacon)
+    finally:
+        await context.close()

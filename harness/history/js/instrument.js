@@ -62,7 +62,7 @@
   const frames = () => (framesGet ? apply(framesGet, window, []) : window.length);
   const isSignal = (s) => { try { apply(signalAborted, s, []); return true; } catch (e) { return false; } };
   const URLOf = URL, hrefGet = getter(URL.prototype, "href"), paramsGet = getter(URL.prototype, "searchParams");
-  const paramSet = URLSearchParams.prototype.set, setHas = Set.prototype.has;
+  const paramSet = URLSearchParams.prototype.set, paramDelete = URLSearchParams.prototype.delete, setHas = Set.prototype.has;
   const responseOk = getter(Response.prototype, "ok"), responseStatus = getter(Response.prototype, "status");
   const isURL = (x) => { try { apply(hrefGet, x, []); return true; } catch (e) { return false; } };
   Object.defineProperty(window, "__tankBuiltins", { value: B, writable: false, configurable: false, enumerable: false });
@@ -393,6 +393,10 @@
     try {
       const u = new URLOf(StringOf(url), location.href), params = apply(paramsGet, u, []);
       const set = (k, v) => { apply(paramSet, params, [k, v]); };
+      // Tags a build wrote into its own URL are dropped: only the instrumentation's reach the
+      // journal (a forged send id would pass the build's own re-send off as the browser's copy,
+      // a forged context would credit its body to another context's outbox)
+      apply(paramDelete, params, ["_tank_ctx"]); apply(paramDelete, params, ["_tank_t"]); apply(paramDelete, params, ["_tank_a"]);
       set("_tank_via", via);
       // The sender's context: the journal attributes a body to that context's outbox, so two
       // contexts' byte-identical payloads are never credited to each other. Constant per context,
