@@ -40,7 +40,13 @@ MAX_STEPS = 2_000_000
 MOVES_KEPT = 4096  # page-time moves kept for dating writes (a batch arrives within ms of its writes)
 FALLBACK_SLICE_MS = 250  # when the page clock's timer queue cannot be read
 TRAVEL_WAIT_MS = 50  # a settle's probe while a request is on its way: the page answers when its work changes, or after this
-HELD_WATCH_S = 0.002  # meanwhile, how often the fault places are asked whether they now hold the request
+HELD_WATCH_S = 0.002  # meanwhile, how soon the fault places are first asked whether they now hold the request
+# ... and then ever less often, to this: a hundred contexts with requests on their way each asking
+# every 2 ms took the harness's process (where the stub and the proxy run) with ~12,000 asks a
+# second, so requests stayed on their way longer and more contexts asked — one advance of the
+# 100-visitor soak in most runs spent 35-50 s of wall and 20 CPU-s asking (bench/pagetime.py's
+# "fault places asked"). A hold is noticed at most this late, in real time: page time stands.
+HELD_WATCH_MAX_S = 0.032
 
 
 ONE_CONTEXT = "one context"  # an advance with fewer than two contexts: lockstep and apart are the same
@@ -543,10 +549,12 @@ class VirtualClock:
             return await probe(0)
         answer = asyncio.ensure_future(probe(wait_ms))
         mark = held_now()
+        watch = HELD_WATCH_S
         while True:
-            done, _ = await asyncio.wait({answer}, timeout=HELD_WATCH_S)
+            done, _ = await asyncio.wait({answer}, timeout=watch)
             if done:
                 return answer.result()
+            watch = min(2 * watch, HELD_WATCH_MAX_S)
             if held_now() != mark:
                 answer.add_done_callback(lambda t: t.cancelled() or t.exception())  # nobody waits for it
                 return await probe(0)
