@@ -141,11 +141,16 @@ class ScenarioRun:
         """Every context's writes so far reached the recorder (before a step's op). Contexts side by
         side: each waits for its own observer's round trip, and one after another a hundred
         visitors' flushes took seconds of real time before every step. The first failure, in the
-        contexts' order, is raised once all have ended."""
-        done = await asyncio.gather(*(s.flush() for s in self.live_sessions()), return_exceptions=True)
-        for outcome in done:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        contexts' order, is raised once all have ended, the others' named on it (a second context's
+        tampering would otherwise go unsaid)."""
+        sessions = self.live_sessions()
+        done = await asyncio.gather(*(s.flush() for s in sessions), return_exceptions=True)
+        failed = [(s.name, o) for s, o in zip(sessions, done) if isinstance(o, BaseException)]
+        if failed:
+            first = failed[0][1]
+            for name, other in failed[1:]:
+                first.add_note(f"context {name}'s flush failed too: {type(other).__name__}: {other}")
+            raise first
 
 
 class StepFailed(Exception):

@@ -51,6 +51,7 @@ async def test_every_context_flushes_side_by_side_and_the_first_failure_is_raise
         await asyncio.sleep(0)
     assert log == ["start a", "start b", "start c", "start d"]  # none waited for another's round trip
     gate.set()
-    with pytest.raises(RuntimeError, match="b failed"):
+    with pytest.raises(RuntimeError, match="b failed") as raised:
         await flushing
     assert sorted(log[4:]) == ["end a", "end b", "end c", "end d"]
+    assert raised.value.__notes__ == ["context c's flush failed too: RuntimeError: c failed"]  # not dropped
