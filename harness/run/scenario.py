@@ -134,8 +134,10 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             error = f"{scenario.path}:{exc}"
         except TamperedPageError as exc:  # the build broke what the harness's page calls run on: the step is named
             error = f"{scenario.path}: at {progress.describe()}: {exc}"
+            run.notes.extend(getattr(exc, "__notes__", ()))  # e.g. other contexts' failed flushes
         except Exception as exc:  # noqa: BLE001 - a broken step must not lose the history
             error = f"{scenario.path}: {describe(exc)}"
+            run.notes.extend(getattr(exc, "__notes__", ()))
             run.notes.append("traceback: " + traceback.format_exc(limit=-6))
         try:
             run.notes.extend(await asyncio.wait_for(_final_read(run), FINAL_READ_S))
