@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Container, Iterable
 
 from harness.checker.fold import Track
-from harness.checker.payload import labels
+from harness.checker.payload import canonical, labels
 from harness.contract.history import Attempt, Carried, History, JournalEntry, Op
 
 NEVER = float("inf")
@@ -54,6 +54,7 @@ class _Way:
                 self._net.append((o.seq, None, False))
         self._offline: dict[str | None, list[tuple[int, bool]]] = {}
         self._turns: dict[str | None, list[tuple[int, float, bool]]] = {}
+        self._seqs = [o.seq for o in self._ops]
 
     def _offline_of(self, context: str | None) -> list[tuple[int, bool]]:
         if context not in self._offline:
@@ -77,6 +78,13 @@ class _Way:
         (signalq in ``bandwidth_slicer``: 17 and 17)."""
         return a.outcome == "network_error" and self.cut(a.context, a.seq)
 
+    def at_the_cut(self, context: str | None, seq: int) -> bool:
+        """Whether no op came between the op that cut ``context``'s way and ``seq``: the moment
+        before the cut takes effect lasts milliseconds, inside the cutting step. A send made after
+        a later step (an advance, a click) went into a cut way and never arrived."""
+        i = bisect.bisect_left(self._seqs, seq)
+        return i > 0 and self.cut(context, self._seqs[i - 1]) and (i == 1 or not self.cut(context, self._seqs[i - 2]))
+
     def window(self, context: str | None, seq: int) -> tuple[float, float]:
         """Wall times of the op that cut ``context``'s way before ``seq`` and of the first op after it
         from which the way is open again (NEVER: it stays cut). The stub can receive nothing from
@@ -93,6 +101,42 @@ class _Way:
         return (turns[i - 1][1] if i and turns[i - 1][2] else -NEVER), (turns[i][1] if i < len(turns) else NEVER)
 
 
+class _Carried:
+    """The payloads of the outbox entries a send carried, as the outbox held them when it started.
+
+    A request that arrived while the way was cut is taken for a cut send only when it carries these
+    very payloads: a send record lists labels, and another page's event with the same labels (its own
+    send record lost, a page unloading) would otherwise be credited to the send and hide its loss."""
+
+    def __init__(self, history: History) -> None:
+        self._history = history
+        self._states: dict[tuple[str, str], list[tuple[int, str]]] | None = None
+
+    def _payload(self, context: str, tid: str, seq: int) -> str | None:
+        if self._states is None:
+            self._states = defaultdict(list)
+            for w in sorted(self._history.writes, key=lambda w: w.seq):
+                if w.key == self._history.outbox_key:
+                    for env in (*w.added, *w.changed):
+                        self._states[(w.context, env.id)].append((w.seq, canonical(env.payload)))
+        states = self._states.get((context, tid), [])
+        i = bisect.bisect_left(states, seq, key=lambda s: s[0])
+        return states[i - 1][1] if i else None
+
+    def same(self, a: Attempt, e: JournalEntry) -> bool:
+        """Whether each id-less event of request ``e`` has the payload of the entries ``a`` carried for it."""
+        if len(e.events) != len(a.payloads):
+            return False
+        for ev in e.events:
+            g = group_of(a, ev.index)
+            if g is None:
+                continue
+            want = canonical(ev.payload)
+            if not any(self._payload(a.context, tid, a.seq) == want for tid in g.entries):
+                return False
+        return True
+
+
 def link_requests(history: History, copies: Container[int] = ()) -> dict[int, Attempt]:
     """Journal seq → the page send (with a send record) it came from, for requests with id-less events.
 
@@ -101,17 +145,24 @@ def link_requests(history: History, copies: Container[int] = ()) -> dict[int, At
     ``_Way.down`` before pairing, by the checks of ``_fits`` during it. A send started while its way
     was cut may still be the request that arrived before the way opened again (by the ops' wall
     time): the op is recorded just before the proxy refuses or the context goes offline, and a
-    request started in between reaches the stub and then fails. ``copies``: journal seqs of copies
+    request started in between reaches the stub and then fails — only a send made right after the
+    cutting op (``_Way.at_the_cut``) whose outbox entries held the request's very payloads
+    (``_Carried``). ``copies``: journal seqs of copies
     the browser re-sent (``checker.copies``) — one page send, paired once, by its first request."""
     sends: dict[tuple, list[Attempt]] = defaultdict(list)
     cut: dict[tuple, list[Attempt]] = defaultdict(list)  # sends started while cut, failing: rarely a request
     way = _Way(history.ops)
     for a in sorted(history.attempts, key=lambda a: a.seq):
-        if a.carried:
-            (cut if way.down(a) else sends)[_label_key(a.context, a.via, a.payloads)].append(a)
+        if not a.carried:
+            continue
+        if not way.down(a):
+            sends[_label_key(a.context, a.via, a.payloads)].append(a)
+        elif way.at_the_cut(a.context, a.seq):
+            cut[_label_key(a.context, a.via, a.payloads)].append(a)
     if not sends and not cut:
         return {}
     windows = {key: [way.window(a.context, a.seq) for a in queue] for key, queue in cut.items()}
+    carried = _Carried(history) if cut else None
     nxt: dict[tuple, int] = defaultdict(int)
     used: set[int] = set()
     out: dict[int, Attempt] = {}
@@ -128,7 +179,7 @@ def link_requests(history: History, copies: Container[int] = ()) -> dict[int, At
         if key in cut:  # those whose way was cut when this request arrived (windows are in seq order)
             lo = bisect.bisect_right(windows[key], e.t_wall, key=lambda w: w[1])
             hi = bisect.bisect_right(windows[key], e.t_wall, key=lambda w: w[0])
-            late = [a for a in cut[key][lo:hi] if a.seq not in used][:SCAN]
+            late = [a for a in cut[key][lo:hi] if a.seq not in used and carried is not None and carried.same(a, e)][:SCAN]
             cands = sorted([*cands, *late], key=lambda a: a.seq) if late else cands
         for a in cands:
             if a.seq not in used and _fits(a, e):

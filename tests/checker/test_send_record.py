@@ -237,3 +237,50 @@ def test_a_send_into_the_cut_is_not_paired_with_a_request_that_arrived_before_or
         b.op("proxy", ctx=None, page=None, enabled=False) if cut == "proxy" else b.op("offline", page=None)
         b.attempt(e, ids=False, outcome="network_error", status=None, error="Failed to fetch", carried=_record(e))
         assert early.seq not in link_requests(b.build(end_after=60_000)), cut
+
+
+def _lost_beside_a_window_request(step_between: bool = False, same_payload: bool = False):
+    """X and Y: conversion/phone_call on two pages (other payloads, the same labels). The proxy is
+    disabled; X's send fails with a network error and the build drops X. A request carrying Y (its
+    send record lost: a page unloading) arrives while the way is cut; after the way opens Y is sent
+    again and delivered. ``step_between``: an op between the cutting op and X's send;
+    ``same_payload``: X carries Y's very payload (then nothing but the timing tells them apart)."""
+    b = HB()
+    py = payload("conversion", "phone_call", u="http://127.0.0.1/b")
+    x = b.env("x", body=dict(py) if same_payload else payload("conversion", "phone_call", u="http://127.0.0.1/a"))
+    y = b.env("y", body=dict(py))
+    b.add(x, y)
+    b.op("proxy", ctx=None, page=None, enabled=False)
+    if step_between:
+        b.advance(5_000)
+        b.op("advance", ctx=None, page=None, ms=5_000)
+    sent = b.attempt(x, ids=False, page="a", outcome="network_error", status=None, error="Failed to fetch",
+              carried=_record(x, y) if same_payload else _record(x))
+    b.remove("x")  # the build drops X
+    window = b.journal(y, wire_eid=False, ctx="main", status=None, outcome="hung")
+    b.advance(60_000)
+    b.op("proxy", ctx=None, page=None, enabled=True)
+    b.attempt(y, ids=False, page="b", carried=_record(y))
+    b.journal(y, wire_eid=False, ctx="main")
+    b.remove("y")
+    b.rows(y)
+    return b.build(end_after=60_000), window, sent
+
+
+def test_a_window_request_with_another_payload_does_not_hide_a_loss():
+    """A cut send is a window request's candidate only when the request carries the very payloads
+    of the outbox entries the send carried: Y's request does not make X delivered."""
+    h, window, x = _lost_beside_a_window_request()
+    assert link_requests(h).get(window.seq) != x
+    v = judge(h, ["no_loss"])
+    assert {f.id: f.fate for f in v.fates}["x"] == "lost"
+    assert v.guarantees["no_loss"].status == "fail"
+
+
+def test_a_send_a_step_after_the_cut_is_not_a_window_request():
+    """The moment between the op and the cut taking effect lies inside the cutting step: a send
+    made after another op came into a cut way and never arrived, whatever the request carries."""
+    h, window, x = _lost_beside_a_window_request(step_between=True, same_payload=True)
+    assert link_requests(h).get(window.seq) != x
+    h, window, x = _lost_beside_a_window_request(same_payload=True)
+    assert link_requests(h).get(window.seq) == x  # right after the op, the same bytes: it may have got through
