@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import dataclasses
+import hashlib
 import json
 import logging
 import time
@@ -76,9 +77,10 @@ class Journal:
         return entry
 
     def set_body(self, seq: int, body: bytes) -> JournalEntry | None:
-        """Record the body read for a request (size, sample; the full body goes to the file)."""
+        """Record the body read for a request (size, hash, sample; the full body goes to the file)."""
         self._bodies[seq] = body
-        return self.update(seq, body_size=len(body), body_sample=self.sample(body))
+        return self.update(seq, body_size=len(body), body_sha256=hashlib.sha256(body).hexdigest(),
+                           body_sample=self.sample(body))
 
     def update(self, seq: int, **changes: Any) -> JournalEntry | None:
         """Replace an entry with changed fields; ``None`` when it was cleared meanwhile."""

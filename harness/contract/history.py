@@ -240,6 +240,10 @@ class JournalEntry:
     # The page's id of the send (the instrumentation's ``_tank_a`` URL tag, fetches where the scenario
     # sets stub faults): a later request with the same id is a copy the browser re-sent by itself.
     send: str | None = None
+    # SHA-256 (hex) of the raw body as read, beside ``body_size``: an unprocessed request keeps whole
+    # payloads for 4 KB only, so a browser copy of a large batch is told by its bytes (None: no body
+    # read, or an older history).
+    body_sha256: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,15 @@ duplicates, so counts repeat however many copies real time let through. The buil
 (a new send, a new id) still count, and still fail ``exactly_once`` at rest."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+
 from harness.checker import judge
 from harness.checker.copies import copy_of
 from harness.checker.guarantees import GUARANTEES
 from harness.checker.verdict import EnvelopeFate
+from server_stub.journal_bounds import bound_events
 
 from .builders import HB
 
@@ -229,3 +234,63 @@ def test_a_copy_is_the_sends_very_bytes():
     same = b.journal(e, ctx="main", send="ld.1")
     b.remove(e.id)
     assert copy_of(b.h.journal) == {same.seq: first.seq}
+
+
+def _batch_hung_then_retried(copy: bool, *, hashed: bool = True):
+    """A 20-event batch (~9 KB) the stub holds unprocessed; the page aborts and retries with a new
+    send; with ``copy``, Chromium re-sends the held POST by itself and that copy is processed. The
+    held request keeps whole payloads for 4 KB only (``journal_bounds``), its copy keeps them all.
+    ``hashed``: the stub journaled each body's hash (older histories did not)."""
+    b = HB()
+    envs = [b.env(ec="conversion", ea="phone_call", el=f"tel:+90{i:03d}" + "x" * 360) for i in range(20)]
+    b.add(*envs)
+    raw = json.dumps({"events": [e.payload for e in envs]}).encode()
+    assert len(raw) > 8_000
+    stamp = {"body_size": len(raw), "body_sha256": hashlib.sha256(raw).hexdigest() if hashed else None}
+
+    def journal(**kw):
+        e = b.journal(*envs, ctx="main", **kw)
+        if not e.processed:
+            e = dataclasses.replace(e, events=bound_events(e.events, processed=False))
+        b.h.journal[-1] = dataclasses.replace(e, **stamp)
+        return b.h.journal[-1]
+
+    b.attempt(*envs, outcome="abort", status=None, duration=5000)
+    held = journal(status=None, processed=False, outcome="hung", send="ld.1")
+    assert held.events[-1].payload == {} and held.events[0].payload  # trimmed past the budget
+    if copy:
+        journal(send="ld.1")
+    b.bump(envs[0])
+    b.advance(5000)
+    b.attempt(*envs)
+    journal(send="ld.2")
+    b.remove(*(e.id for e in envs))
+    return judge(b.build(), ALL)
+
+
+def test_a_copy_of_a_large_batch_whose_first_request_was_trimmed_is_a_copy():
+    """The held request's payloads were trimmed, so they never equal its copy's: the stub's hash of
+    the raw body and its size tell the copy (before: duplicated 20, browser_copies 0)."""
+    seen = []
+    for copy in (False, True):
+        v = _batch_hung_then_retried(copy)
+        assert (v.counts["duplicated"], v.counts["browser_copies"]) == (0, 20 if copy else 0), v.counts
+        seen.append({k: n for k, n in v.counts.items() if k != "browser_copies"})
+    assert seen[0] == seen[1]
+
+
+def test_without_a_hash_a_trimmed_first_request_leaves_its_copy_the_builds():
+    """An older history (no ``body_sha256``) falls back to the payloads, as before."""
+    v = _batch_hung_then_retried(True, hashed=False)
+    assert (v.counts["duplicated"], v.counts["browser_copies"]) == (20, 0), v.counts
+
+
+def test_a_hash_of_other_bytes_is_no_copy():
+    """Same send id, same size, same journaled events, but other bytes: the build's own request."""
+    b = HB()
+    e = b.env()
+    b.add(e)
+    first = dataclasses.replace(b.journal(e, ctx="main", send="ld.1"), body_size=10, body_sha256="a" * 64)
+    other = dataclasses.replace(b.journal(e, ctx="main", send="ld.1"), body_size=10, body_sha256="b" * 64)
+    same = dataclasses.replace(b.journal(e, ctx="main", send="ld.1"), body_size=10, body_sha256="a" * 64)
+    assert copy_of([first, other, same]) == {same.seq: first.seq}

@@ -2,6 +2,7 @@
 codec is generic — a field added to a declaration is saved and loaded with no codec change."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -37,6 +38,7 @@ def rich_history() -> History:
     b.deliver(a)
     b.rows(a, times=2)
     h = b.build(end_after=1000)
+    h.journal[0] = dataclasses.replace(h.journal[0], body_size=12, body_sha256="0f" * 32, send="ld.1")
     h.page_messages = [PageMessage(99, b.now, b.wall, "main", "main", "pageerror", "error", "boom", source="t.js:1:2")]
     h.judges, h.policy, h.notes, h.error = ("no_loss", "retry"), {"timeout_ms": 1000}, ["a note"], "line 3: failed"
     h.meta = {"site_id": "s", "notes": ["n1"], "clock_steps": 3, "clock_fallback": False}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +65,9 @@ def test_sample_is_truncated_but_the_file_has_the_whole_body(tmp_path: Path) -> 
     text_entry, binary_entry = journal.entries()
     assert text_entry.body_sample == "é" * 16 and text_entry.body_size == 80
     assert binary_entry.body_sample.startswith("\\xff\\xfe\x00\x01")
+    # the raw body's hash: how a browser copy of a batch whose journaled payloads were trimmed is told
+    assert [e.body_sha256 for e in (text_entry, binary_entry)] == [hashlib.sha256(b).hexdigest()
+                                                                    for b in (text_body, binary_body)]
     journal.close()
     rows = read_jsonl(tmp_path / "j.jsonl")
     assert [(entry, body) for entry, body in rows] == [(text_entry, text_body), (binary_entry, binary_body)]
