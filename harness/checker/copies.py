@@ -8,8 +8,8 @@ run to run (soak: 328, 329, 330) and the build was blamed for what the browser d
 
 A copy carries its send's id: the instrumentation tags each fetch's URL with ``_tank_a`` (a page
 load's random id and the send's number in it, only where the scenario sets stub faults) and the
-stub journals it as ``send``. The first request of a send (by arrival) is the page's; later ones
-are the browser's copies. Whether a copy comes is real time's, so a copy never makes a delivery or
+stub journals it as ``send``. The first request of a send (by arrival) with its events is the
+page's; later ones are the browser's copies. Whether a copy comes is real time's, so a copy never makes a delivery or
 a duplicate (``Facts.deliveries``): with a hung send the page aborted and then retried, the copy
 would otherwise count as the first delivery and the retry as a duplicate in some runs only — unless
 a copy is all that got an event stored, which then is its one delivery. A build's own retry is a new send with a new id, so it is never taken
@@ -52,18 +52,18 @@ def copy_of(journal: Iterable[JournalEntry]) -> dict[int, int]:
     A build is untrusted and can send through paths the instrumentation does not tag (XHR, a
     form): a request is taken for a copy only when it carries its send's very body, so a request
     with a borrowed id but other events is matched as the build's own; one that repeats the send
-    byte for byte is counted as a copy whoever made it (docs/isolation.md). A first request that
-    journaled no events (the client went away while sending) leaves its later ones matched as
-    the page's own (``match``)."""
+    byte for byte is counted as a copy whoever made it (docs/isolation.md). When the first request
+    journaled no events (the client went away while sending), the first later one with events is
+    the send's arrival, matched as the page's own, and the ones after it are its copies."""
     first: dict[SendKey, JournalEntry] = {}
     out: dict[int, int] = {}
     for e in sorted(journal, key=lambda e: e.seq):
         key = send_key(e)
         if key is None:
             continue
-        if key not in first:
-            first[key] = e
-        elif not first[key].events or _same_body(first[key], e):
+        if key not in first or (not first[key].events and e.events):
+            first[key] = e  # a first request without events anchors nothing: the first with them does
+        elif _same_body(first[key], e):
             out[e.seq] = first[key].seq
     return out
 

@@ -59,8 +59,8 @@ def _match_journal(history: History, fold: Fold, index: PayloadIndex
             examined += len(entry.events)
             _credit_copy(entry, original, credited[original], hits, unmatched, delivered)
             continue
-        # (a copy whose first request brought no body that matched — the client went away while
-        # sending — is matched as the page's request: it is the send's only arrival with its events)
+        # (a copy whose first request credited none of its events is matched as the page's request;
+        # a first request without events is no anchor at all: ``copy_of`` takes the next with them)
         sent = links.get(entry.seq)
         taken: set[str] = set()
         spent = (lambda i: delivered[i] > 0) if entry.processed else (lambda i: False)

@@ -294,3 +294,23 @@ def test_a_hash_of_other_bytes_is_no_copy():
     other = dataclasses.replace(b.journal(e, ctx="main", send="ld.1"), body_size=10, body_sha256="b" * 64)
     same = dataclasses.replace(b.journal(e, ctx="main", send="ld.1"), body_size=10, body_sha256="a" * 64)
     assert copy_of([first, other, same]) == {same.seq: first.seq}
+
+
+def test_after_a_first_request_without_its_body_the_first_with_it_is_the_page_s_and_the_rest_copies():
+    """The first request of a send journaled no events; then the browser's copies arrive. The first
+    with the body is the page's arrival, the later ones its copies: one copy or two, deliveries 1
+    and no duplicate of the build's (before, with two: deliveries 2, duplicated 1)."""
+    for n in (1, 2, 3):
+        b = HB()
+        e = b.env()
+        b.add(e)
+        b.journal(status=None, processed=False, outcome="client_gone", ctx="main", send="ld.1")
+        anchor = b.journal(e, ctx="main", send="ld.1")
+        later = [b.journal(e, ctx="main", send="ld.1") for _ in range(n - 1)]
+        b.remove(e.id)
+        h = b.build()
+        assert copy_of(h.journal) == {c.seq: anchor.seq for c in later}, n
+        v = judge(h, ALL)
+        f = v.fate_of(e.id)
+        assert (f.fate, f.deliveries, f.duplicates, f.browser_copies) == ("delivered", 1, 0, n - 1), n
+        assert v.counts["duplicated"] == 0 and v.counts["unexpected"] == 0, n
