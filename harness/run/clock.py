@@ -47,6 +47,10 @@ HELD_WATCH_S = 0.002  # meanwhile, how soon the fault places are first asked whe
 # 100-visitor soak in most runs spent 35-50 s of wall and 20 CPU-s asking (bench/pagetime.py's
 # "fault places asked"). A hold is noticed at most this late, in real time: page time stands.
 HELD_WATCH_MAX_S = 0.032
+# Chromium opens at most this many connections to one host per browser context (its socket pool's
+# per-group limit); a further fetch waits inside the browser, where no fault place sees it. When the
+# places hold every connection the contexts' fetches can have open, the rest wait behind the holds.
+CONNECTIONS_PER_HOST = 6
 
 
 ONE_CONTEXT = "one context"  # an advance with fewer than two contexts: lockstep and apart are the same
@@ -134,6 +138,8 @@ class VirtualClock:
     orphan_wait_s: float = 1.0
     _seen: dict[int, tuple[int, int, int | None, int]] = field(default_factory=dict, repr=False)  # last probe per context
     _unchanged: set[int] = field(default_factory=set, repr=False)  # contexts not stepped since their last probe
+    # Sends in flight per context, as the last whole-run probe saw them (``_behind_holds``).
+    _inflight_by_context: list[int] = field(default_factory=list, repr=False)
     _probes: int = field(default=0, repr=False)  # probes of the whole run begun: a left waiting one records nothing
     # (wall time, page time) each time ``now`` moved: dates a storage write the observer saw without
     # the writer's stamp (``page_time_at``); the observer page's own clock is not stepped.
@@ -448,6 +454,7 @@ class VirtualClock:
         for s, r in zip(fresh, answers):
             self._seen[id(s)] = r
         results = [self._seen[id(s)] for s in sessions]
+        self._inflight_by_context = [r[0] for r in results]
         inflight = sum(r[0] for r in results)
         locks = sum(r[1] for r in results)
         dues = [r[2] for r in results if r[2] is not None]
@@ -463,7 +470,8 @@ class VirtualClock:
         settles on its own and the next clock stop waits for all of it.
 
         Settled: no send in flight and no Web Lock pending in any page; or every fetch in flight
-        is held on purpose by a fault place (twice in a row, nothing moving); or, while a place
+        is held on purpose by a fault place, or queued in the browser behind held connections
+        (``_behind_holds``), twice in a row with nothing moving; or, while a place
         holds requests in real time (toxics), nothing has moved for ``quiet_s``. Work that is
         always progressing is waited for however slow the machine is — up to ``travel_max_s``, and
         a note says so if that cap is ever hit: a page fetch no place holds while no real-time
@@ -506,6 +514,8 @@ class VirtualClock:
             if inflight + locks == 0:
                 return self._settled("idle", started, orphan_waited, due)
             holding = held.fetches - orphans
+            if not held.moving:  # bytes on the wire: a connection no place holds
+                holding = self._behind_holds(holding, inflight, session)
             # The quiet rule is for requests a real-time fault may hold, or a hold known only by
             # count may hide (an orphan counted); one a place is carrying is on its way (under
             # load its next hold can be 0.1 s of real time away).
@@ -527,6 +537,20 @@ class VirtualClock:
             if real_time and now - since >= self.quiet_s:
                 return self._settled("quiet", started, orphan_waited, due)
             await asyncio.sleep(0.002)
+
+    def _behind_holds(self, holding: int, inflight: int, session: ContextSession | None) -> int:
+        """Fetches held, counting those that wait inside the browser behind the holds: a context
+        opens at most ``CONNECTIONS_PER_HOST`` connections to the stub, so when the places hold as
+        many fetches as the contexts can have on the wire (each context's in flight, up to that
+        limit), every other fetch in flight is queued in the browser for a held connection — held
+        too, not on its way (ten parallel fetches with six held waited the 30 s cap at every stop).
+        While fewer are held, a fetch on the wire may be one no place holds: it is waited for."""
+        if session is None:
+            per_context = self._inflight_by_context  # as the probe that gave ``inflight`` saw them
+        else:
+            per_context = [inflight]
+        wire = sum(min(n, CONNECTIONS_PER_HOST) for n in per_context)
+        return inflight if holding >= wire and inflight > holding else holding
 
     def _settled(self, why: str, started: float, orphan_waited: float, due: int | None) -> int | None:
         """Count a settle's end: why it ended and the real seconds it took (the part spent waiting

@@ -135,6 +135,39 @@ async def test_the_cap_moves_page_time_on_with_a_note() -> None:
     assert len(c.notes) == 1 and "still on their way" in c.notes[0], c.notes
 
 
+async def test_fetches_queued_in_the_browser_behind_held_connections_count_as_held() -> None:
+    # Chromium opens at most six connections to one host per context: ten parallel fetches under a
+    # stub delay (or a page-time toxic) have six held and four waiting inside the browser, where no
+    # place sees them. They wait behind the holds: page time moves on at once (before, the settle
+    # waited the 30 s cap at every clock stop and blamed a slow machine).
+    for held in (Held(fetches=6, due=1000, can_hold=True), Held(fetches=6, due=5, can_hold=True, by_count=True)):
+        world = World(inflight=10, held=held)
+        world.land_at = asyncio.get_running_loop().time() + 10
+        c = clock(world, travel_max_s=5)
+        assert await timed(c) <= SLACK_S
+        assert c.notes == [] and c.settle_ends["held"] == 1, (c.notes, c.settle_ends)
+
+
+async def test_with_fewer_held_than_a_context_has_connections_the_rest_is_on_its_way() -> None:
+    # Four of ten held: two more may be on the wire, unheld — waited for until they land.
+    world = World(inflight=10, held=Held(fetches=4, due=1000, can_hold=True))
+    world.land_at = asyncio.get_running_loop().time() + LAND_S
+    late = await after_landing(clock(world), world)
+    assert world.inflight == 0 and 0 <= late <= SLACK_S, late
+
+
+async def test_another_contexts_fetch_is_on_its_way_while_one_context_waits_behind_its_holds() -> None:
+    # Six held are all of the first context's connections; the second context's fetch holds none.
+    full, other = World(inflight=10), World(inflight=1)
+    other.land_at = asyncio.get_running_loop().time() + LAND_S
+    c = VirtualClock(0, lambda: [Session(full), Session(other)],  # type: ignore[list-item]
+                     held=lambda: Held(fetches=6, due=1000, can_hold=True))
+    c.settle_max_s, c.orphan_wait_s = 0.02, 0.02
+    late = await after_landing(c, other)
+    assert other.inflight == 0 and 0 <= late <= SLACK_S, late
+    assert c.notes == []
+
+
 async def test_an_orphan_hold_does_not_pass_for_a_new_request_on_its_way() -> None:
     # A hold no page waits for (its page aborted it; the stub has not heard yet) ...
     world = World(inflight=0, held=Held(fetches=1, can_hold=True))
