@@ -162,7 +162,7 @@ def link_requests(history: History, copies: Container[int] = ()) -> dict[int, At
     if not sends and not cut:
         return {}
     windows = {key: [way.window(a.context, a.seq) for a in queue] for key, queue in cut.items()}
-    carried = _Carried(history) if cut else None
+    carried = _Carried(history)  # lazy: the outbox states are read only if a cut send is a candidate
     nxt: dict[tuple, int] = defaultdict(int)
     used: set[int] = set()
     out: dict[int, Attempt] = {}
@@ -179,7 +179,7 @@ def link_requests(history: History, copies: Container[int] = ()) -> dict[int, At
         if key in cut:  # those whose way was cut when this request arrived (windows are in seq order)
             lo = bisect.bisect_right(windows[key], e.t_wall, key=lambda w: w[1])
             hi = bisect.bisect_right(windows[key], e.t_wall, key=lambda w: w[0])
-            late = [a for a in cut[key][lo:hi] if a.seq not in used and carried is not None and carried.same(a, e)][:SCAN]
+            late = [a for a in cut[key][lo:hi] if a.seq not in used and carried.same(a, e)][:SCAN]
             cands = sorted([*cands, *late], key=lambda a: a.seq) if late else cands
         for a in cands:
             if a.seq not in used and _fits(a, e):

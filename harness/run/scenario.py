@@ -137,8 +137,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             run.notes.extend(getattr(exc, "__notes__", ()))  # e.g. other contexts' failed flushes
         except Exception as exc:  # noqa: BLE001 - a broken step must not lose the history
             error = f"{scenario.path}: {describe(exc)}"
-            run.notes.extend(getattr(exc, "__notes__", ()))
-            run.notes.append("traceback: " + traceback.format_exc(limit=-6))
+            run.notes.append("traceback: " + traceback.format_exc(limit=-6))  # ends with the exception's notes
         try:
             run.notes.extend(await asyncio.wait_for(_final_read(run), FINAL_READ_S))
         except asyncio.TimeoutError:
