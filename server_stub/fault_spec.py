@@ -14,7 +14,7 @@ spelling, validated by ``parse_fault``. Exactly one *kind* key, plus modifiers:
 - ``{"close": true}`` / ``{"close": "rst"}`` — close the connection without an answer (FIN / RST);
 - ``{"process_then_fail": true | 502 | "close" | "rst"}`` — handle normally (store the events),
   then answer 500 / that status, or close without an answer (after ``delay_ms``, if given).
-Modifiers: ``via: fetch|beacon`` (only requests with that transport tag), ``method: POST|OPTIONS``
+Modifiers: ``via: fetch|beacon|xhr`` (only requests with that transport tag), ``method: POST|OPTIONS``
 (default POST: preflights pass through unless a fault names them).
 """
 from __future__ import annotations
@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from harness.contract.vocabulary import TRANSPORTS
 
 FaultKind = Literal["ok", "status", "delay", "hang", "close", "process_then_fail"]
 CloseMode = Literal["fin", "rst"]
@@ -123,8 +125,8 @@ def parse_fault(spec: Any) -> Fault:
     if method not in ("POST", "OPTIONS"):
         raise FaultSpecError(f"method: must be 'POST' or 'OPTIONS', got {method!r}")
     via = spec.get("via")
-    if via is not None and via not in ("fetch", "beacon"):
-        raise FaultSpecError(f"via: must be 'fetch' or 'beacon', got {via!r}")
+    if via is not None and via not in TRANSPORTS:
+        raise FaultSpecError(f"via: must be {', '.join(map(repr, TRANSPORTS[:-1]))} or {TRANSPORTS[-1]!r}, got {via!r}")
     if not kinds:
         if "delay_ms" not in spec:
             raise FaultSpecError(f"a fault needs one of {', '.join(KIND_KEYS)} or delay_ms; got {dict(spec)!r}")

@@ -24,6 +24,7 @@ from aiohttp.web_protocol import RequestPayloadError
 from multidict import CIMultiDictProxy
 
 from harness.contract import sync
+from harness.contract.vocabulary import TRANSPORTS
 from server_stub import cors, side
 from server_stub.faults import Decision, Fault, FaultPlan
 from server_stub.journal import IN_FLIGHT, Journal
@@ -86,7 +87,7 @@ class SyncApp:
         entry = self.journal.begin(
             method=request.method,
             path=request.path,
-            via=via if via in ("fetch", "beacon") else "unknown",
+            via=via if via in TRANSPORTS else "unknown",
             headers=_journaled(request.headers),
         )
         ex = _Exchange(request, entry.seq, entry.via, _page_time(request), request.query.get(SEND_PARAM),

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from harness.contract.history import JournalEntry
+from harness.contract.vocabulary import ANSWERED
 
 SendKey = tuple[str | None, str]  # (context, the page's send id)
 
@@ -29,7 +30,7 @@ SendKey = tuple[str | None, str]  # (context, the page's send id)
 def send_key(entry: JournalEntry) -> SendKey | None:
     """The page send a POST request came from, or ``None`` when it carries no send id (or was not
     tagged as a fetch: only the instrumentation's fetch wrapper sets the id)."""
-    if entry.send is None or entry.method != "POST" or entry.via != "fetch":
+    if entry.send is None or entry.method != "POST" or entry.via not in ANSWERED:
         return None
     return entry.context, entry.send
 

@@ -22,7 +22,7 @@ from harness.checker.policy import Policy, ok_status
 from harness.checker.scope import own_run
 from harness.checker.verdict import EnvelopeFate
 from harness.contract.history import Attempt, History, JournalEntry, OutboxWrite
-from harness.contract.vocabulary import OpKind
+from harness.contract.vocabulary import ANSWERED, OpKind
 
 SNAPSHOT_KINDS: frozenset[OpKind] = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
 
@@ -171,7 +171,7 @@ class Facts:
                     return None
             return last.status
         for a in reversed(self.attempts(t.id)):
-            if a.via == "fetch" and (a.outcome == "http_error" or (a.status is not None and not ok_status(a.status))) \
+            if a.via in ANSWERED and (a.outcome == "http_error" or (a.status is not None and not ok_status(a.status))) \
                     and (a.t_page_end if a.t_page_end is not None else a.t_page_start) <= removal.t_page:
                 return a.status
         return None

@@ -9,6 +9,7 @@ from collections import Counter
 
 from harness.checker.copies import copy_of
 from harness.contract.history import History
+from harness.contract.vocabulary import ANSWERED
 
 
 def browser_resends(history: History) -> int:
@@ -16,8 +17,8 @@ def browser_resends(history: History) -> int:
 
     Chromium re-sends a POST on a reused keep-alive socket that was reset (docs/contract.md,
     weak spot 10); only the server sees it."""
-    sent = Counter(i for a in history.attempts if a.via == "fetch" for i in a.ids)
-    arrived = Counter(ev.eid for e in history.journal if e.method == "POST" and e.via == "fetch"
+    sent = Counter(i for a in history.attempts if a.via in ANSWERED for i in a.ids)
+    arrived = Counter(ev.eid for e in history.journal if e.method == "POST" and e.via in ANSWERED
                       for ev in e.events if ev.eid is not None)
     return sum(max(0, n - sent[i]) for i, n in arrived.items() if i in sent)
 

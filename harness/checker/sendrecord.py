@@ -17,6 +17,7 @@ from collections.abc import Callable, Container, Iterable
 from harness.checker.fold import Track
 from harness.checker.payload import canonical, labels
 from harness.contract.history import Attempt, Carried, History, JournalEntry, Op
+from harness.contract.vocabulary import ANSWERED
 
 NEVER = float("inf")
 SCAN = 64  # page sends looked past for the one a request came from (sends that never arrived)
@@ -33,7 +34,7 @@ def _fits(a: Attempt, e: JournalEntry) -> bool:
         return False
     if a.outcome == "refused":
         return False
-    return not (a.via == "fetch" and a.outcome in ("ok", "http_error") and e.status is not None and a.status != e.status)
+    return not (a.via in ANSWERED and a.outcome in ("ok", "http_error") and e.status is not None and a.status != e.status)
 
 
 class _Way:

@@ -215,7 +215,7 @@ class JournalEntry:
     ``processed``: the events were recorded as received (stored / handed to ingest) — true for
     2xx answers and for the ``process_then_fail`` fault, false otherwise. ``status`` is what was
     answered (``None`` when no answer was sent: hang, close). ``via`` comes from the transport
-    tag the instrumentation adds to the URL (``fetch``/``beacon``), ``unknown`` otherwise.
+    tag the instrumentation adds to the URL (``fetch``/``beacon``/``xhr``), ``unknown`` otherwise.
     """
 
     seq: int

@@ -26,11 +26,13 @@ WriteKind = Literal["write", "seed", "snapshot"]
 """``OutboxWrite.kind``: a storage event, a harness pre-seed, or a harness read that differed."""
 WRITE_KINDS: tuple[str, ...] = get_args(WriteKind)
 
-Transport = Literal["fetch", "beacon"]
-"""How a page sent (``Attempt.via``)."""
+Transport = Literal["fetch", "beacon", "xhr"]
+"""How a page sent (``Attempt.via``): ``fetch``, ``navigator.sendBeacon`` or ``XMLHttpRequest``."""
 TRANSPORTS: tuple[str, ...] = get_args(Transport)
+ANSWERED: tuple[Transport, ...] = ("fetch", "xhr")
+"""Transports whose answer the page awaits (a status, a timeout, a retry): a beacon's is never seen."""
 
-JournalVia = Literal["fetch", "beacon", "unknown"]
+JournalVia = Literal["fetch", "beacon", "xhr", "unknown"]
 """``JournalEntry.via``: the transport tag the instrumentation adds to the Sync URL, if present."""
 
 AttemptOutcome = Literal["ok", "http_error", "network_error", "abort", "pending", "queued", "refused"]

@@ -111,7 +111,7 @@ class Recorder:
     _state: dict[tuple[str, str], dict[str, Envelope]] = field(default_factory=dict)
     _open: dict[tuple[str, str, int], _PendingAttempt] = field(default_factory=dict)  # (context, tab#load, id)
     _early_ends: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
-    ended_sends: set[str] = field(default_factory=set)  # "load.id" of fetches that ended (the stub ends their holds)
+    ended_sends: set[str] = field(default_factory=set)  # "load.id" of fetches and XHRs that ended (the stub ends their holds)
     _seq: int = 0
     sync_marks: dict[str, str] = field(default_factory=dict)
     page_messages: list[PageMessage] = field(default_factory=list)
@@ -205,7 +205,8 @@ class Recorder:
             self.attempts.append(Attempt(seq or self._next(), context, page, "beacon", int(msg["t"]), int(msg["t"]),
                                          str(msg.get("outcome")), ids=ids, payloads=payloads, carried=carried))
         elif kind == "start":
-            pending = _PendingAttempt(seq or self._next(), context, page, "fetch", int(msg["t"]), ids, payloads, carried)
+            via = "xhr" if msg.get("via") == "xhr" else "fetch"  # a request whose answer the page awaits
+            pending = _PendingAttempt(seq or self._next(), context, page, via, int(msg["t"]), ids, payloads, carried)
             early = self._early_ends.pop(key, None)
             if early is not None:
                 self._close(pending, early)
@@ -220,7 +221,7 @@ class Recorder:
                 self._close(pending, msg)
 
     def _close(self, p: _PendingAttempt, end: dict[str, Any]) -> None:
-        self.attempts.append(Attempt(p.seq, p.context, p.page, "fetch", p.t_start, int(end["t"]),  # type: ignore[arg-type]
+        self.attempts.append(Attempt(p.seq, p.context, p.page, p.via, p.t_start, int(end["t"]),  # type: ignore[arg-type]
                                      str(end.get("outcome")), status=end.get("status"), error=end.get("error"),
                                      ids=p.ids, payloads=p.payloads, carried=p.carried))
 
@@ -263,7 +264,7 @@ class Recorder:
         attempts as ``pending``), plus what the run read at the end from the Sync journal and
         the store, and its notes. The only place a ``History`` of a run is made."""
         for p in sorted(self._open.values(), key=lambda p: p.seq):
-            self.attempts.append(Attempt(p.seq, p.context, p.page, "fetch", p.t_start, None, "pending",  # type: ignore[arg-type]
+            self.attempts.append(Attempt(p.seq, p.context, p.page, p.via, p.t_start, None, "pending",  # type: ignore[arg-type]
                                          ids=p.ids, payloads=p.payloads, carried=p.carried))
         self._open.clear()
         self.attempts.sort(key=lambda a: a.seq)

@@ -29,7 +29,7 @@ class Hold:
     """One wait of one connection's stream; ``future`` is woken when page time reaches ``due``."""
 
     due: int | None  # None: held until dropped (a ``timeout: 0`` toxic hangs until removed)
-    via: str  # "fetch" or "beacon" (sniffed from the request's _tank_via tag), "unknown" else
+    via: str  # "fetch", "beacon" or "xhr" (sniffed from the request's _tank_via tag), "unknown" else
     owner: object  # the connection: one page request at a time per connection (HTTP/1.1)
     waited: Callable[[], bool]  # the browser still waits for it (its socket is open)
     request: bool  # it holds a page request's bytes (False: only a close is late)
@@ -126,7 +126,7 @@ def sniff_via(data: bytes) -> str | None:
     line = data[:4096].split(b"\r\n", 1)[0]
     if b" HTTP/" not in line:
         return None
-    for via in (b"fetch", b"beacon"):
+    for via in (b"fetch", b"beacon", b"xhr"):
         if b"_tank_via=" + via in line:
             return via.decode()
     return "unknown"

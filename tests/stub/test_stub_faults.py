@@ -65,7 +65,7 @@ def test_shorthands() -> None:
     ({"ok": False}, "ok: must be true, got False"),
     ({"close": "slow"}, "close: must be true, 'fin' or 'rst', got 'slow'"),
     ({"process_then_fail": 200}, "process_then_fail: must be true, a status 400–599, 'close' or 'rst', got 200"),
-    ({"status": 503, "via": "xhr"}, "via: must be 'fetch' or 'beacon', got 'xhr'"),
+    ({"status": 503, "via": "ajax"}, "via: must be 'fetch', 'beacon' or 'xhr', got 'ajax'"),
     ({"status": 503, "method": "GET"}, "method: must be 'POST' or 'OPTIONS', got 'GET'"),
     ({"process_then_fail": True, "method": "OPTIONS"}, "a preflight has nothing to process"),
 ])

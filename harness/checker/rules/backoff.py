@@ -27,7 +27,7 @@ from harness.checker.facts import Facts
 from harness.checker.fmt import dur, rel, short
 from harness.checker.rules.base import Outcome
 from harness.contract.history import Attempt, JournalEntry
-from harness.contract.vocabulary import FAILED_SEND, OpKind
+from harness.contract.vocabulary import ANSWERED, FAILED_SEND, OpKind
 
 TRIGGER_KINDS: frozenset[OpKind] = frozenset({"open", "navigate", "reload", "online", "restart", "storage"})
 RETRY_AFTER_STATUSES = (429, 503)
@@ -96,7 +96,7 @@ class _Busy:
         self._by_ctx: dict[str, list[Attempt]] = defaultdict(list)
         self._longest: dict[str, float] = defaultdict(float)
         for a in f.history.attempts:
-            if a.via == "fetch":
+            if a.via in ANSWERED:
                 self._by_ctx[a.context].append(a)
                 ended = f.history.t_page_end if a.t_page_end is None else a.t_page_end
                 self._longest[a.context] = max(self._longest[a.context], ended - a.t_page_start)
@@ -174,7 +174,7 @@ def backoff(f: Facts) -> Outcome:
         t = f.tracks.get(sid)
         if t is None:
             continue
-        fetches = sorted((a for a in atts if a.via == "fetch"), key=lambda a: (a.t_page_start, a.seq))
+        fetches = sorted((a for a in atts if a.via in ANSWERED), key=lambda a: (a.t_page_start, a.seq))
         if len(fetches) < 2:
             continue  # no gap to judge
         if f.has_twins(t) and any(sid not in a.ids for a in fetches):
@@ -271,7 +271,7 @@ def _queue_backoff(f: Facts) -> Outcome:
     answers: dict[str, _RetryAfters] = {}
     by_ctx: dict[str, list[Attempt]] = defaultdict(list)
     for a in f.history.attempts:
-        if a.via == "fetch":
+        if a.via in ANSWERED:
             by_ctx[a.context].append(a)
     exempt: Counter[str] = Counter()
     for ctx, lst in sorted(by_ctx.items()):

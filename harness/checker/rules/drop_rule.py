@@ -17,6 +17,7 @@ from harness.checker.fold import Track
 from harness.checker.policy import Policy
 from harness.checker.rules.base import Outcome
 from harness.contract.history import Attempt
+from harness.contract.vocabulary import ANSWERED
 
 _OTHER_REASONS = ("overflow", "malformed")
 
@@ -72,7 +73,7 @@ def _kept_past_the_rule(f: Facts, t: Track) -> list[str]:
     x = f.fates[t.id]
     out: list[str] = []
     shared = f.has_twins(t)
-    resent = [a for a in f.attempts(t.id) if a.via == "fetch" and (t.id in a.ids or not shared)
+    resent = [a for a in f.attempts(t.id) if a.via in ANSWERED and (t.id in a.ids or not shared)
               and _past_rule(p, t, a.seq, a.t_page_start) is not None]
     if resent:
         a = resent[0]
@@ -93,4 +94,4 @@ def _kept_past_the_rule(f: Facts, t: Track) -> list[str]:
 def _later_fetch(f: Facts, context: str, since: int) -> Attempt | None:
     """A fetch of this context that started at or after ``since``: proof the build ran a pass."""
     return next((a for a in f.history.attempts
-                 if a.via == "fetch" and a.context == context and a.t_page_start >= since), None)
+                 if a.via in ANSWERED and a.context == context and a.t_page_start >= since), None)

@@ -11,13 +11,13 @@ from harness.checker.facts import Facts
 from harness.checker.fmt import rel, short
 from harness.checker.rules.base import Outcome
 from harness.contract.history import Attempt
-from harness.contract.vocabulary import FAILED_SEND
+from harness.contract.vocabulary import ANSWERED, FAILED_SEND
 
 _SETTLED = ("delivered", "rejected", "dropped_policy")
 
 
 def _failed(f: Facts, a: Attempt) -> bool:
-    if a.via != "fetch":
+    if a.via not in ANSWERED:
         return False
     if a.outcome in FAILED_SEND:
         return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 from harness.checker.facts import Facts
 from harness.checker.fmt import dur, rel
 from harness.checker.rules.base import Outcome
+from harness.contract.vocabulary import ANSWERED
 
 
 def timeout(f: Facts) -> Outcome:
@@ -17,7 +18,7 @@ def timeout(f: Facts) -> Outcome:
     out = Outcome()
     gone = 0
     for a in sorted(f.history.attempts, key=lambda a: a.seq):
-        if a.via != "fetch":
+        if a.via not in ANSWERED:
             continue
         at = rel(a.t_page_start, f.t0)
         if a.outcome == "pending" or a.t_page_end is None:

@@ -13,7 +13,7 @@ from harness.checker.facts import Facts
 from harness.checker.fmt import rel, short
 from harness.checker.rules.base import Outcome
 from harness.contract.history import Attempt, Op
-from harness.contract.vocabulary import OpKind
+from harness.contract.vocabulary import ANSWERED, OpKind
 
 UNLOAD_KINDS: tuple[OpKind, ...] = ("close", "navigate", "reload")
 LOAD_KINDS: tuple[OpKind, ...] = ("open", "navigate", "reload", "restart")
@@ -75,7 +75,7 @@ class _FetchIndex:
         self.carried = carried
         self.by_ctx: dict[str, list[Attempt]] = defaultdict(list)
         for a in f.history.attempts:
-            if a.via == "fetch":
+            if a.via in ANSWERED:
                 self.by_ctx[a.context].append(a)
         self.starts: dict[str, list[int]] = {}
         for c, lst in self.by_ctx.items():
