@@ -1,5 +1,5 @@
 // Harness instrumentation, injected into every page of a browser context before any page script.
-// It records each send the page makes to the Sync URL (fetch and sendBeacon) with page-clock
+// It records each send the page makes to the Sync URL (fetch, sendBeacon, XMLHttpRequest) with page-clock
 // times, and tags the URL with _tank_via so the Sync journal knows the transport. It never
 // changes the body, method, headers or mode of a request. Config arrives as window.__tankConfig
 // (an init script added just before this one, removed here).
@@ -568,6 +568,114 @@
     );
     return p;
   };
+
+  // XMLHttpRequest to the Sync URL: a send like a fetch. Its URL is tagged at open() (_tank_via=xhr,
+  // the context, page time and send id; tags the build wrote are dropped); send() reports it and
+  // counts it in flight until loadend (an XHR reads the answer's body before load, so the body is
+  // included). Its `timeout` runs in page time: the build's value is kept here and shown by the
+  // getter, the native one stays 0 while the send travels, and the page clock's timer at the
+  // deadline sets the native timeout to 1 ms — already past, so Chromium times the request out
+  // itself: readystatechange (readyState 4), timeout, loadend, status 0, trusted events, as when
+  // its own real-time timeout fires. A synchronous XHR blocks the page: it is tagged and reported,
+  // never counted in flight (nothing can probe a blocked page; see docs/isolation.md).
+  const XP = typeof XMLHttpRequest === "function" ? XMLHttpRequest.prototype : null;
+  const timeoutOf = XP && describeOwn(XP, "timeout");
+  if (XP && timeoutOf && timeoutOf.get && timeoutOf.set) {
+    const xOpen = XP.open, xSend = XP.send, xStatus = getter(XP, "status"), xState = getter(XP, "readyState");
+    const tGet = timeoutOf.get, tSet = timeoutOf.set;
+    const pageTimer = window.setTimeout, pageClear = window.clearTimeout;  // the page clock's: installed before this script
+    const states = new WeakMap(), stateGet = WeakMap.prototype.get, stateSet = WeakMap.prototype.set;
+    const stateOf = (x) => apply(stateGet, states, [x]);
+    const disarm = (s) => { if (s.timer !== null) { apply(pageClear, window, [s.timer]); s.timer = null; } };
+    const finish = (s, outcome, extra) => {
+      if (!s.active) return;
+      s.active = false;
+      disarm(s);
+      if (s.counted) { s.counted = false; inflight--; done(); }
+      report({ type: "end", id: s.id, t: pageNow(), outcome, ...extra });
+    };
+    // The deadline in page time from send(); a timeout set while the send travels counts from
+    // send() too, as natively.
+    const arm = (x, s) => {
+      disarm(s);
+      if (!s.active || !s.counted || !(s.limit > 0)) return;
+      const left = s.t0 + s.limit - pageNow();
+      s.timer = apply(pageTimer, window, [() => { s.timer = null; if (s.active) apply(tSet, x, [1]); }, left > 0 ? left : 0]);
+    };
+    const watch = (x, s) => {
+      const how = (kind) => () => { s.how = kind; };
+      apply(listen, x, ["load", how("load")]);
+      apply(listen, x, ["error", how("error")]);
+      apply(listen, x, ["abort", how("abort")]);
+      apply(listen, x, ["timeout", how("timeout")]);
+      apply(listen, x, ["loadend", () => ended(x, s)]);
+    };
+    const ended = (x, s) => {
+      if (s.how === "load") {
+        const status = apply(xStatus, x, []);
+        finish(s, status >= 200 && status < 300 ? "ok" : "http_error", { status });
+      } else if (s.how === "timeout") {
+        finish(s, "abort", { error: "TimeoutError: the XMLHttpRequest's timeout (" + StringOf(s.limit) + " ms)" });
+      } else if (s.how === "abort") {
+        finish(s, "abort", { error: "AbortError: XMLHttpRequest.abort()" });
+      } else {
+        finish(s, "network_error", { error: "NetworkError: the XMLHttpRequest failed" });
+      }
+    };
+    XP.open = function (method, url) {
+      let s = stateOf(this);
+      if (s && s.active) finish(s, "abort", { error: "AbortError: XMLHttpRequest.open() while sending" });
+      // The native timeout is the build's value again while open() checks it (a synchronous
+      // request in a window may have none).
+      if (s && s.limit !== undefined) { apply(tSet, this, [s.limit]); s.limit = undefined; }
+      if (arguments.length < 2 || !isSync(url)) {
+        if (s) s.sync = false;
+        return apply(xOpen, this, arguments);
+      }
+      if (!s) {
+        s = create(null);
+        s.sync = false; s.active = false; s.counted = false; s.timer = null; s.limit = undefined; s.watched = false;
+        s.how = ""; s.id = 0; s.t0 = 0; s.async = true;
+        apply(stateSet, states, [this, s]);
+      }
+      const args = [];
+      for (let i = 0; i < arguments.length; i++) put(args, i, arguments[i]);
+      const id = ++seq;
+      args[1] = tag(url, "xhr", id);
+      const out = apply(xOpen, this, args);  // throws as natively: nothing changed yet
+      s.sync = true; s.id = id; s.async = arguments.length < 3 || !!arguments[2];
+      if (s.async) { s.limit = apply(tGet, this, []); apply(tSet, this, [0]); }
+      return out;
+    };
+    define(XP, "timeout", { get: function () {
+      const s = stateOf(this);
+      return s && s.limit !== undefined ? s.limit : apply(tGet, this, []);
+    }, set: function (v) {
+      const s = stateOf(this);
+      if (!s || s.limit === undefined) { apply(tSet, this, [v]); return; }
+      s.limit = (+v) >>> 0;  // WebIDL unsigned long, as the native setter converts it
+      arm(this, s);
+    }, enumerable: true, configurable: true });
+    XP.send = function (body) {
+      const s = stateOf(this);
+      if (!s || !s.sync || s.active || apply(xState, this, []) !== 1) return apply(xSend, this, arguments);
+      sendCount++;  // the bulk clock stops where a request starts
+      const t0 = pageNow();
+      const mark = marker();
+      const data = body === undefined ? null : body;
+      const raw = outboxAtSend(data);
+      if (!s.watched) { watch(this, s); s.watched = true; }
+      s.how = ""; s.t0 = t0; s.active = true; s.counted = s.async;
+      const id = s.id;
+      thenOf(bodyText(data), (text) => report({ type: "start", id, via: "xhr", t: t0, mark, page: location.pathname, ...record(text, raw) }));
+      if (s.counted) inflight++;
+      arm(this, s);
+      try { apply(xSend, this, arguments); }
+      catch (e) { finish(s, "network_error", { error: StringOf(e) }); throw e; }
+      if (!s.async && s.active) ended(this, s);  // a synchronous send is over when send() returns
+      return undefined;
+    };
+  }
 
   // Reading a Sync answer's body is the network still at work: fetch resolves with the headers, and
   // the body arrives later in real time. A build that reads it before it clears its abort timer

@@ -1,0 +1,197 @@
+"""An XMLHttpRequest to the Sync URL is a send like a fetch (instrument.js): tagged ``_tank_via=xhr``
+with the harness's own tags only, reported, in flight for the clock from send() to loadend, and its
+``timeout`` runs in page time. A page-time timeout must look to the build exactly as Chromium's own
+real-time one: the same events in the same order, readyState 4 and status 0 after it. The native
+order is taken from the same script in the same browser (a 50 ms native timeout on a held path
+outside the Sync URL); page time is moved by Playwright's clock, never waited for."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from harness.history.seal import config_script
+from harness.world.browser import find_browser
+from harness.world.context import INSTRUMENT_JS
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+START = 1_767_225_600_000  # page time the clock is installed at
+
+# Each XHR logs what its listeners see (target, event, readyState, status); ``x.done`` resolves at loadend.
+XHR_JS = """([path, timeout, forged]) => {
+  const x = new XMLHttpRequest(), log = [];
+  const note = (who) => (e) => log.push(`${who}:${e.type} ${x.readyState} ${x.status} ${e.isTrusted}`);
+  for (const n of ["readystatechange", "loadstart", "progress", "abort", "error", "load", "timeout", "loadend"]) x.addEventListener(n, note("x"));
+  for (const n of ["loadstart", "progress", "abort", "error", "load", "timeout", "loadend"]) x.upload.addEventListener(n, note("u"));
+  x.open("POST", location.origin + path + (forged ? "?_tank_a=ld.1&_tank_ctx=other&_tank_t=1&_tank_via=beacon&x=1" : ""));
+  x.setRequestHeader("Content-Type", "application/json");
+  x.timeout = timeout;
+  window.__x = x; window.__log = log;
+  x.send('{"events":[{"ec":"conversion","ea":"phone_call","el":"1","meta":{"eid":"e1"}}]}');
+  window.__done = new Promise((r) => x.addEventListener("loadend", () => r([log, x.readyState, x.status, x.timeout, x.responseText])));
+}"""
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def served() -> AsyncIterator[tuple[Browser, str, dict[str, Any]]]:
+    """A page, a Sync path and a path outside it; both hold each POST until the test releases it."""
+    state: dict[str, Any] = {"release": asyncio.Event(), "urls": []}
+
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(text="<html><body>xhr</body></html>", content_type="text/html")
+
+    async def held(request: web.Request) -> web.Response:
+        state["urls"].append(str(request.url))
+        await request.read()
+        await state["release"].wait()
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    app.router.add_post("/sync", held)
+    app.router.add_post("/slow", held)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(**find_browser(pw).launch_kwargs())
+        try:
+            yield browser, f"http://127.0.0.1:{port}/", state
+        finally:
+            state["release"].set()
+            await browser.close()
+            await runner.cleanup()
+
+
+async def _page(browser: Browser, url: str, page_time_tags: bool = True) -> tuple[BrowserContext, Page, list[dict[str, Any]]]:
+    """A page as in a run: the clock installed (paused) before the instrumentation; reports collected."""
+    reports: list[dict[str, Any]] = []
+    context = await browser.new_context()
+    await context.clock.install(time=START / 1000)
+    await context.clock.pause_at(START / 1000)
+
+    def on_report(_: Any, message: str) -> None:
+        m = re.search(r"\|\d+\|(\{.*\})$", message)
+        if m:
+            reports.append(json.loads(m.group(1)))
+    await context.expose_binding("__tankReport", on_report)
+    config = {"syncUrl": url + "sync", "watchedKeys": [], "context": "c1", "pageTimeTags": page_time_tags}
+    await context.add_init_script(config_script(config, b"k" * 32) + "\n;\n" + INSTRUMENT_JS)
+    page = await context.new_page()
+    await page.goto(url)
+    return context, page, reports
+
+
+async def _native_timeout(page: Page, state: dict[str, Any]) -> list[str]:
+    """Chromium's own (real-time) timeout of a held request outside the Sync URL."""
+    await page.evaluate(XHR_JS, ["/slow", 50, False])
+    log, ready, status, _, text = await page.evaluate("window.__done")
+    return [*_own(log), f"after {ready} {status} {text!r}"]
+
+
+def _own(log: list[str]) -> list[str]:
+    """The XHR's own events: whether its upload is over when a 50 ms timeout fires is real time's
+    (if not, ``upload`` hears timeout and loadend first, natively and in page time alike)."""
+    return [e for e in log if e.startswith("x:")]
+
+
+async def test_a_page_time_timeout_fires_as_chromiums_own(served: tuple[Browser, str, dict[str, Any]]) -> None:
+    browser, url, state = served
+    state["release"].clear()
+    context, page, reports = await _page(browser, url)
+    try:
+        native = await _native_timeout(page, state)
+        assert native == ["x:readystatechange 1 0 true", "x:loadstart 1 0 true", "x:readystatechange 4 0 true",
+                          "x:timeout 4 0 true", "x:loadend 4 0 true", "after 4 0 ''"], native
+        await page.evaluate(XHR_JS, ["/sync", 5000, False])
+        await page.clock.run_for(4_999)
+        assert await page.evaluate("[window.__tankInflight, window.__x.readyState, window.__x.timeout]") == [1, 1, 5000]
+        await page.clock.run_for(1)
+        log, ready, status, timeout, text = await page.evaluate("window.__done")
+        assert [*_own(log), f"after {ready} {status} {text!r}"] == native  # the same events, order, states
+        # the upload's own end: over before (load, loadend) or cut by the timeout (timeout, loadend)
+        upload = [e.split(" ")[0] for e in log if e.startswith("u:")]
+        assert upload[0] == "u:loadstart" and upload[-2:] in (["u:load", "u:loadend"], ["u:timeout", "u:loadend"]), log
+        assert timeout == 5000 and await page.evaluate("window.__tankInflight") == 0
+        for _ in range(100):
+            if any(r["type"] == "end" for r in reports):
+                break
+            await asyncio.sleep(0.01)
+        start = next(r for r in reports if r["type"] == "start")
+        end = next(r for r in reports if r["type"] == "end")
+        assert start["via"] == "xhr" and start["ids"] == ["e1"] and start["t"] == START, start
+        assert end["outcome"] == "abort" and end["t"] == START + 5000 and "timeout" in end["error"], end
+    finally:
+        await context.close()
+
+
+async def test_an_answer_before_the_timeout_loads_and_clears_the_deadline(served: tuple[Browser, str, dict[str, Any]]) -> None:
+    browser, url, state = served
+    state["release"].clear()
+    context, page, reports = await _page(browser, url)
+    try:
+        await page.evaluate(XHR_JS, ["/sync", 5000, False])
+        await page.clock.run_for(3_000)
+        assert await page.evaluate("window.__tankInflight") == 1  # the answer is still on its way
+        state["release"].set()
+        log, ready, status, timeout, text = await page.evaluate("window.__done")
+        assert log[-3:] == ["x:readystatechange 4 200 true", "x:load 4 200 true", "x:loadend 4 200 true"], log
+        assert (ready, status, timeout, json.loads(text)) == (4, 200, 5000, {"ok": True})
+        await page.clock.run_for(10_000)  # past the deadline: nothing fires
+        assert await page.evaluate("window.__log.length") == len(log)
+        assert await page.evaluate("window.__tankInflight") == 0
+        for _ in range(100):
+            if any(r["type"] == "end" for r in reports):
+                break
+            await asyncio.sleep(0.01)
+        assert next(r for r in reports if r["type"] == "end")["outcome"] == "ok"
+    finally:
+        await context.close()
+
+
+@pytest.mark.parametrize("page_time_tags", [False, True])
+async def test_tags_a_build_wrote_into_its_xhr_url_never_reach_the_journal(served: tuple[Browser, str, dict[str, Any]],
+                                                                          page_time_tags: bool) -> None:
+    browser, url, state = served
+    state["release"].set()
+    state["urls"].clear()
+    context, page, _ = await _page(browser, url, page_time_tags)
+    try:
+        await page.evaluate(XHR_JS, ["/sync", 0, True])
+        await page.evaluate("window.__done")
+        [u] = state["urls"]
+        assert "_tank_via=xhr" in u and "_tank_ctx=c1" in u and "x=1" in u, u
+        assert "_tank_via=beacon" not in u and "_tank_ctx=other" not in u and "_tank_t=1&" not in u and "_tank_a=ld.1" not in u, u
+        assert ("_tank_a=" in u) == page_time_tags and ("_tank_t=" in u) == page_time_tags, u
+    finally:
+        await context.close()
+
+
+async def test_a_synchronous_xhr_is_tagged_and_reported(served: tuple[Browser, str, dict[str, Any]]) -> None:
+    browser, url, state = served
+    state["release"].set()
+    state["urls"].clear()
+    context, page, reports = await _page(browser, url)
+    try:
+        status = await page.evaluate("""() => { const x = new XMLHttpRequest(); x.open("POST", "/sync", false);
+            x.send('{"events":[]}'); return [x.status, window.__tankInflight]; }""")
+        assert status == [200, 0]
+        assert "_tank_via=xhr" in state["urls"][0]
+        for _ in range(100):
+            if any(r["type"] == "end" for r in reports):
+                break
+            await asyncio.sleep(0.01)
+        # the end is reported as send() returns, the start once the body was read (the recorder pairs them)
+        assert sorted(r["type"] for r in reports) == ["end", "start"], reports
+        assert next(r for r in reports if r["type"] == "end")["outcome"] == "ok", reports
+    finally:
+        await context.close()
