@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, WebError
+from playwright.async_api import Browser, BrowserContext, CDPSession, ConsoleMessage, Page, Playwright, WebError
 from playwright.async_api import Error as PlaywrightError
 
 from harness.contract.adapter import Adapter
@@ -116,6 +116,16 @@ OVERDUE_JS = """() => {""" + PROBE_FIRST_TIMER_JS + """
   return n;
 }"""
 OVERDUE_CALL = returning_json(OVERDUE_JS)
+
+
+def on_cdp_event(cdp: CDPSession, method: str, handler: Callable[[dict[str, Any]], None]) -> None:
+    """Call ``handler(params)`` for each ``method`` event of ``cdp``: every write batch of the observer
+    and every send report is one. Registered on the session's implementation object: Playwright's
+    public ``on`` wraps a handler so that each call reads its signature again (``inspect.signature``)
+    and maps every argument to API objects — about 5% of the harness's CPU at one event per report —
+    while a CDP event's params is a plain dict with nothing to map."""
+    impl = getattr(cdp, "_impl_obj", None)
+    (impl if impl is not None and callable(getattr(impl, "on", None)) else cdp).on(method, handler)
 
 
 async def check_jump(page: Page) -> None:
@@ -235,7 +245,7 @@ class ContextSession:
         # Only the observer page gets the storage channel: a raw CDP binding on its target alone
         # (no reply, no promise to resolve in the page: the cheapest way out of a renderer).
         cdp = await context.new_cdp_session(session.observer)
-        cdp.on("Runtime.bindingCalled", session._on_storage_call)
+        on_cdp_event(cdp, "Runtime.bindingCalled", session._on_storage_call)
         await cdp.send("Runtime.enable")
         await cdp.send("Runtime.addBinding", {"name": "__tankStorage"})
         await session.observer.goto(f"{site_url}/__tank/observer")
@@ -259,7 +269,7 @@ class ContextSession:
         window. Runtime must be enabled for it. A popup (``popup``) may have run its first scripts
         before: their reports waited in the page (js/instrument.js) and are let go here."""
         cdp = await self.context.new_cdp_session(page)
-        cdp.on("Runtime.bindingCalled", lambda params: self._on_report_call(tab, params))
+        on_cdp_event(cdp, "Runtime.bindingCalled", lambda params: self._on_report_call(tab, params))
         await asyncio.gather(cdp.send("Runtime.enable"), cdp.send("Runtime.addBinding", {"name": "__tankReport"}))
         if popup:  # what its document reported before the channel existed waits in the page: let it go
             await cdp.send("Runtime.evaluate", {"expression": DRAIN_REPORTS_JS})
