@@ -602,13 +602,15 @@
       const left = s.t0 + s.limit - pageNow();
       s.timer = apply(pageTimer, window, [() => { s.timer = null; if (s.active) apply(tSet, x, [1]); }, left > 0 ? left : 0]);
     };
+    // Capture listeners: at the target they run before every non-capture one (on* handlers and
+    // plain listeners, whenever added), so a build stopping the event's propagation there hides nothing.
     const watch = (x, s) => {
       const how = (kind) => () => { s.how = kind; };
-      apply(listen, x, ["load", how("load")]);
-      apply(listen, x, ["error", how("error")]);
-      apply(listen, x, ["abort", how("abort")]);
-      apply(listen, x, ["timeout", how("timeout")]);
-      apply(listen, x, ["loadend", () => ended(x, s)]);
+      apply(listen, x, ["load", how("load"), true]);
+      apply(listen, x, ["error", how("error"), true]);
+      apply(listen, x, ["abort", how("abort"), true]);
+      apply(listen, x, ["timeout", how("timeout"), true]);
+      apply(listen, x, ["loadend", () => ended(x, s), true]);
     };
     const ended = (x, s) => {
       if (s.how === "load") {
