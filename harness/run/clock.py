@@ -477,8 +477,11 @@ class VirtualClock:
         a note says so if that cap is ever hit: a page fetch no place holds while no real-time
         fault is in place (on its way to the stub, or a released answer on its way back), and a
         Web Lock request no held lock blocks (its grant is on its way). Locks held with nothing in
-        flight may wait for page time (a build's timer): they are not waited for. Returns the next
-        due timer seen.
+        flight may wait for page time (a build's timer): they are not waited for. After
+        ``settle_max_s`` the settle ends whatever still moves; ``settle_ends`` names it by what the
+        cap cut short: ``lock cap`` with Web Locks pending, else ``held`` (every request held, the
+        second look not taken: one probe of a loaded machine can outlast the cap) or ``quiet``.
+        Returns the next due timer seen.
         """
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -530,12 +533,13 @@ class VirtualClock:
                     continue
                 self._travel_note(max(0, inflight - holding) + granting, now - started)
                 return self._settled("travel cap", started, orphan_waited, due)
-            if now >= deadline:
-                return self._settled("lock cap", started, orphan_waited, due)
             if since < now and inflight <= holding:
                 return self._settled("held", started, orphan_waited, due)
             if real_time and now - since >= self.quiet_s:
                 return self._settled("quiet", started, orphan_waited, due)
+            if now >= deadline:  # labelled by what it cut short: a lock pending, or a held or quiet rule's wait
+                why = "lock cap" if locks else "held" if inflight <= holding else "quiet"
+                return self._settled(why, started, orphan_waited, due)
             await asyncio.sleep(0.002)
 
     def _behind_holds(self, holding: int, inflight: int, session: ContextSession | None) -> int:

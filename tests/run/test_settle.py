@@ -278,3 +278,25 @@ async def test_an_orphan_wait_is_counted_apart() -> None:
     c = clock(world)
     await c.settle()
     assert c.settle_ends["orphan wait"] == 1 and c.settle_wall["orphan wait"] >= c.orphan_wait_s - 0.005, c.settle_wall
+
+
+class SlowSession(Session):
+    """A page whose every probe takes longer than the settle's cap (a loaded machine)."""
+
+    async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
+        await asyncio.sleep(0.05)
+        return self.world.probe()
+
+
+@pytest.mark.parametrize(("world", "why"), [
+    (World(inflight=1, held=Held(fetches=1, due=3000, can_hold=True)), "held"),
+    (World(inflight=1, held=Held(real_time=True, can_hold=True)), "quiet"),
+    (World(locks=1), "lock cap"),
+])
+async def test_a_settle_the_cap_ends_is_named_by_what_it_cut_short(world: World, why: str) -> None:
+    # One probe outlasts the cap (0.02 s): the settle ends at its first look; it read "lock cap"
+    # whatever it waited for
+    c = VirtualClock(0, lambda: [SlowSession(world)], held=lambda: world.held)  # type: ignore[list-item]
+    c.settle_max_s = 0.02
+    await c.settle()
+    assert dict(c.settle_ends) == {why: 1}, c.settle_ends
