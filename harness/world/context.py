@@ -411,19 +411,21 @@ class ContextSession:
         markers of its sends: a send report still waiting for one is numbered then).
         """
         waiting = self.sends.waiting()
-        for page in self.live_tabs():
-            self._sync_counter += 1
-            token = f"{self._sync_counter:08d}"
-            wrote = await write(token) if write is not None and page is via else None
-            if wrote is None:  # the ordinary write (also when the folded call failed)
-                wrote = await write_sentinel(page, token)
-                if wrote is None:  # page navigating or crashed: nothing to flush there
+        try:
+            for page in self.live_tabs():
+                self._sync_counter += 1
+                token = f"{self._sync_counter:08d}"
+                wrote = await write(token) if write is not None and page is via else None
+                if wrote is None:  # the ordinary write (also when the folded call failed)
+                    wrote = await write_sentinel(page, token)
+                    if wrote is None:  # page navigating or crashed: nothing to flush there
+                        continue
+                answered(page)
+                if not wrote:
                     continue
-            answered(page)
-            if not wrote:
-                continue
-            await self._confirmed(token, timeout_s)
-        self.sends.release(waiting)
+                await self._confirmed(token, timeout_s)
+        finally:  # a failed flush too: its reports are numbered here, not later at the close
+            self.sends.release(waiting)
 
     async def _confirmed(self, token: str, timeout_s: float) -> None:
         """Wait until the observer has reported flush ``token`` (woken by its report, not polled:

@@ -101,3 +101,28 @@ def test_a_report_without_a_valid_seal_counts_as_forged_and_a_skipped_n_as_missi
     assert session.gate.forged == 4
     _report(session, 3, {**START, "mark": None})
     assert session.gate.missing == 2 and len(session.recorder.history(t_page_end=0).attempts) == 1
+
+
+async def test_a_failed_flush_still_numbers_the_reports_held_when_it_began() -> None:
+    """A flush that raises (a tab's sentinel write failed) releases its held reports as a
+    successful one does; before, they waited for the close and were numbered after later writes."""
+    session = _session()
+    _report(session, 1, START)  # its marker never comes
+
+    class Tab:
+        def is_closed(self) -> bool:
+            return False
+
+    async def broken(token: str) -> bool | None:
+        raise RuntimeError("the tab's sentinel write failed")
+
+    tab = Tab()
+    session.tabs["main"] = tab  # type: ignore[assignment]
+    try:
+        await session.flush(via=tab, write=broken)  # type: ignore[arg-type]
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the flush did not fail")
+    _observer(session, _write("b"))
+    assert _order(session) == ["send fetch", "write b"]
