@@ -115,7 +115,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                                 sync_url=sync_url, proxy_name=proxy_name, recorder=recorder)
         stub.faults.holds.follow_page_clock()  # late answers are due in page time
         if proxy_name is not None and world.proxy_embedded is not None:  # so are proxy latency and bandwidth
-            run.proxy_clock = PageClock(lambda: run.clock.now)
+            run.proxy_clock = PageClock(lambda: run.clock.now, seed=seed)  # seeds jitter draws
             await asyncio.to_thread(world.proxy_embedded.attach_page_clock, proxy_name, run.proxy_clock)
         stub.journal.page_clock = run.clock.now_in  # contexts apart: each its own page time
         if on_clock is not None:

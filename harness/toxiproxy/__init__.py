@@ -18,6 +18,9 @@ Known deviations of the embedded server from Toxiproxy 2.x (everything else is m
   lets an in-flight latency chunk skip the rest of its delay).
 - Removing ``timeout`` closes only the connections where it was active (rolled in).
 - ``reset_peer`` resets both sockets the moment it fires; data still inside later toxics is lost.
+- With a page clock (in-process), ``latency``'s ``jitter`` is one draw per request and direction,
+  seeded by the scenario's seed and the request's tags (``PageClock.request_key``), not one per
+  chunk from the connection's generator: a run repeats its draws.
 - ``GET /version`` answers ``{"version": "2.12.0"}``; error bodies are sent as application/json.
 - No ``/metrics``, no ``-config`` file. Like Toxiproxy: no TCP half-close (an EOF closes the
   destination fully), the 403 body is ``User agent not allowed``, and ``populate`` stops at the

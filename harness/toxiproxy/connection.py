@@ -113,6 +113,7 @@ class Connection:
     def __init__(self, proxy: Proxy, rng: random.Random) -> None:
         self.proxy = proxy
         self.via = "unknown"  # the transport of the request last seen upstream (_tank_via tag)
+        self.request: str | None = None  # that request's key with a page clock (PageClock.request_key)
         self.rng = rng
         self.client = Side(self, "client")
         self.server = Side(self, "upstream")

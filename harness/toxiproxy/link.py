@@ -16,7 +16,7 @@ import random
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from .pagetime import sniff_via
+from .pagetime import request_line, via_in
 from .toxics import TIMED_OUT, Chunk, TimedOut
 
 if TYPE_CHECKING:
@@ -171,6 +171,13 @@ class StageImpl:
         self.held = item
         return item
 
+    def request_rng(self) -> random.Random:
+        key = self.link.source.conn.request
+        clock = self.link.page_clock
+        if key is None or clock is None:
+            return self.rng
+        return clock.draws(key, self.entry.name, self.link.stream)
+
     def pass_on(self, chunk: Chunk) -> None:
         if self.held is chunk:
             self.held = None
@@ -235,8 +242,10 @@ class Link:
     # ---- data in ------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
         clock = self.page_clock
-        if clock is not None and self.stream == "upstream":
-            self.source.conn.via = sniff_via(data) or self.source.conn.via
+        line = request_line(data) if clock is not None and self.stream == "upstream" else None
+        if line is not None:
+            conn = self.source.conn
+            conn.via, conn.request = via_in(line), clock.request_key(line)
         head = self.head
         if head is None:
             if not self.finished:

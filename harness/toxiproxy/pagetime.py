@@ -16,9 +16,11 @@ waiting future with ``call_soon_threadsafe`` on the loop that owns it.
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 PAGE_TIME_TOXICS = frozenset({"latency", "bandwidth", "slicer", "slow_close", "timeout", "reset_peer"})
 """Toxic types the embedded proxy applies in page time when it has a page clock."""
@@ -40,8 +42,10 @@ class Hold:
 class PageClock:
     """Holds of the embedded proxy in page time (see the module docstring)."""
 
-    def __init__(self, now: Callable[[], int]) -> None:
+    def __init__(self, now: Callable[[], int], seed: int | None = None) -> None:
         self.now = now  # page ms since epoch; read from the proxy thread (an int attribute read)
+        self.seed = seed  # the scenario's: with the request's key, it seeds the request's draws
+        self._seen: dict[tuple[str, ...], dict[str, int]] = {}  # request facts -> send -> order (proxy loop only)
         self._lock = threading.Lock()
         self._holds: set[Hold] = set()
         self._carrying: dict[object, tuple[object, Callable[[], bool]]] = {}  # link -> (connection, waited)
@@ -115,17 +119,50 @@ class PageClock:
     def release_all(self) -> int:
         return self.release_due(2**63 - 1)
 
+    def request_key(self, line: bytes) -> str:
+        """A key for the request whose HTTP request line is ``line`` that repeats run after run (on
+        the proxy's loop): its method and harness tags (the sender's context; with stub faults the
+        page time it was sent at and the send's number in its page, from ``_tank_a``), and how
+        many requests with the same ones came before it in this scenario (its order in its
+        context). A copy Chromium re-sent by itself (as many as real time makes) carries its
+        send's id and takes its send's key. The page load's random id, the path and the build's
+        own parameters are left out: they carry per-run values (a build may put a site id there)."""
+        method, _, rest = line.partition(b" ")
+        query = rest.partition(b" ")[0].partition(b"?")[2].decode("latin-1")
+        tags = parse_qs(query)
+        send = tags.get("_tank_a", [""])[0]
+        facts = (method.decode("latin-1"), tags.get("_tank_ctx", [""])[0], tags.get("_tank_t", [""])[0],
+                 send.rpartition(".")[2])
+        seen = self._seen.setdefault(facts, {})
+        order = seen.setdefault(send or f"#{len(seen)}", len(seen))  # no send id: always a new one
+        return "|".join((*facts, str(order)))
+
+    def draws(self, key: str, *where: str) -> random.Random:
+        """A generator for request ``key`` at ``where`` (toxic, stream), seeded by the scenario's
+        seed and those alone: the same draws whichever connection the request rode and whatever
+        the other connections did before it."""
+        return random.Random("|".join((str(self.seed), *where, key)))
+
 
 def _wake(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
 
 
+def request_line(data: bytes) -> bytes | None:
+    """The HTTP request line at the start of ``data`` (None: ``data`` does not start one)."""
+    line = data[:4096].split(b"\r\n", 1)[0]
+    return line if b" HTTP/" in line else None
+
+
 def sniff_via(data: bytes) -> str | None:
     """The ``_tank_via`` tag of an HTTP request line at the start of ``data`` (None: not one)."""
-    line = data[:4096].split(b"\r\n", 1)[0]
-    if b" HTTP/" not in line:
-        return None
+    line = request_line(data)
+    return None if line is None else via_in(line)
+
+
+def via_in(line: bytes) -> str:
+    """The ``_tank_via`` tag of a request line: "fetch", "beacon", "xhr" or "unknown"."""
     for via in (b"fetch", b"beacon", b"xhr"):
         if b"_tank_via=" + via in line:
             return via.decode()

@@ -249,3 +249,53 @@ def test_the_notes_name_every_duration_a_real_toxiproxy_applies_in_real_time(clo
         _note_real_time(run, m.Toxic(line=7, op="add", type=type_, attributes=attributes), type_)  # type: ignore[arg-type]
     expected = ["delay=200", "timeout=3000", "delay=10", "rate=1"] if noted else []
     assert [n.split(": ", 2)[2].split(";")[0] for n in run.notes] == expected, run.notes
+
+
+async def _jittered_due(seed: int, proxy_seed: int, before: int, request: bytes) -> int:
+    """Page ms after the read at which a latency 1000 ± 500 toxic holds ``request``, sent on a
+    connection opened after ``before`` others."""
+    now = [1_000_000]
+    clock = PageClock(lambda: now[0], seed=seed)
+    upstream = await Upstream().start()
+    with EmbeddedToxiproxy(seed=proxy_seed) as tp:
+        async with aiohttp.ClientSession() as session:
+            api = Api(tp.url, session)
+            proxy = await api.create(upstream.address)
+            await asyncio.to_thread(tp.attach_page_clock, proxy["name"], clock)
+            await api.toxic(proxy["name"], "latency", {"latency": 1000, "jitter": 500})
+            writers = [(await connect(port_of(proxy)))[1] for _ in range(before + 1)]
+            writers[-1].write(request)
+            _, due = await _held_until(clock, 1)
+            assert due is not None
+            for writer in writers:
+                writer.close()
+            await api.cleanup()
+    await upstream.stop()
+    return due - now[0]
+
+
+async def test_latency_jitter_repeats_whatever_the_connections_before_it() -> None:
+    """A request's jitter is drawn from the scenario's seed and the request, not from the order in
+    which connections opened across the run (which moved removal times by ms between runs)."""
+    tagged = b"POST /sync?_tank_via=fetch&_tank_ctx=visitor3 HTTP/1.1\r\nHost: x\r\n\r\n"
+    dues = {await _jittered_due(7, proxy_seed, before, tagged) for proxy_seed, before in ((1, 0), (1, 3), (2, 1))}
+    assert len(dues) == 1 and 500 <= dues.pop() < 1500
+    assert await _jittered_due(7, 1, 0, tagged) != await _jittered_due(8, 1, 0, tagged)  # the seed draws
+
+
+def test_a_request_key_is_its_tags_and_its_order_among_requests_with_the_same_tags() -> None:
+    clock = PageClock(lambda: 0, seed=1)
+    line = b"POST /s/site-a-1-f00?_tank_via=fetch&_tank_ctx=v1 HTTP/1.1"
+    assert clock.request_key(line) == "POST|v1|||0"
+    # the path (a build may put a per-run site id there) is not part of it; a repeat is the next one
+    assert clock.request_key(line.replace(b"site-a-1-f00", b"site-a-1-0ba")) == "POST|v1|||1"
+    assert clock.request_key(b"POST /s?_tank_ctx=v2 HTTP/1.1") == "POST|v2|||0"
+    assert clock.request_key(b"OPTIONS /s?_tank_ctx=v2 HTTP/1.1") == "OPTIONS|v2|||0"
+    # the send id is the page load's random id and the send's number in the page: the number
+    # counts, the load only by its order; Chromium's own copies of a send take its key
+    sent = b"POST /s?_tank_via=fetch&_tank_ctx=v1&_tank_t=5&_tank_a=%s HTTP/1.1"
+    assert clock.request_key(sent % b"x9.7") == clock.request_key(sent % b"x9.7") == "POST|v1|5|7|0"
+    assert clock.request_key(sent % b"x9.8") == "POST|v1|5|8|0"
+    assert clock.request_key(sent % b"y3.7") == "POST|v1|5|7|1"  # another page load, same time and number
+    assert PageClock(lambda: 0).request_key(sent % b"k2.7") == "POST|v1|5|7|0"  # another run
+    assert clock.draws("k", "lat", "upstream").random() == PageClock(lambda: 0, seed=1).draws("k", "lat", "upstream").random()

@@ -51,6 +51,12 @@ class Stage(Protocol):
 
     def now(self) -> float: ...
 
+    def request_rng(self) -> random.Random:
+        """Draws for the request the stream carries: with a page clock, a generator seeded by the
+        scenario's seed and the request's stable facts (``PageClock.draws``), the same for each of
+        its chunks, so a run repeats its draws; without one (or before a request line), ``rng``."""
+        ...
+
     def page_now(self) -> int | None:
         """Page time (ms) when the proxy has a page clock (``harness.toxiproxy.pagetime``), else None."""
         ...

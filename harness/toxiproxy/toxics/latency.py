@@ -21,10 +21,12 @@ class LatencyToxic(Toxic):
     jitter: int = attr("milliseconds")
 
     def delay(self, stage: Stage) -> float:
-        """Seconds for one chunk: latency plus a uniform draw in [-jitter, +jitter)."""
+        """Seconds for one chunk: latency plus a uniform draw in [-jitter, +jitter). In page time
+        the draw is the request's (one for all its chunks, the same run after run); in real time
+        each chunk draws from its connection's generator, as Toxiproxy does."""
         ms = self.latency
         if self.jitter > 0:
-            ms += stage.rng.randrange(2 * self.jitter) - self.jitter
+            ms += stage.request_rng().randrange(2 * self.jitter) - self.jitter
         return ms / 1000
 
     async def pipe(self, stage: Stage) -> None:
