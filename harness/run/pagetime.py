@@ -9,7 +9,7 @@ reached for documents that open later (``log_time``).
 ``RUN_BULK_JS`` runs one page's timers back to back inside the page: after each timer it lets the
 work that timer started finish (real time, a short budget) before it fires the next, so page time
 never moves while a request is open. It returns to Python when it reaches the target, right after
-the instant a request started (fetch or beacon: the harness clock settles it, held or not — so
+the instant a request started (fetch, beacon or XHR: the harness clock settles it, held or not — so
 the cost of a run follows its network exchanges, not its timers, and ``journal_catch_up`` gives
 requests that ended meanwhile their page time), when lock work stays open past the budget, after a
 real-time slice (progress), or when the page wrote a watched key without the instrumentation's time

@@ -19,23 +19,24 @@ from .builders import HB
 ALL = list(GUARANTEES)
 
 
-def held_past_abort(copies: int, *, wire_eid: bool = True, rows: int | None = None, own_resend: bool = False):
+def held_past_abort(copies: int, *, wire_eid: bool = True, rows: int | None = None, own_resend: bool = False,
+                    via: str = "fetch"):
     """One click: the page's send is held past its abort (processed, answered late), the browser
     re-sends it ``copies`` times, the page retries with a new send that gets a 200."""
     b = HB()
     e = b.env(ec="conversion", ea="phone_call")
     b.add(e)
-    b.attempt(e, outcome="abort", status=None, duration=5000, ids=wire_eid)
-    b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.1")
+    b.attempt(e, outcome="abort", status=None, duration=5000, ids=wire_eid, via=via)
+    b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.1", via=via)
     for _ in range(copies):
-        b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.1")
+        b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.1", via=via)
     b.bump(e)
     b.advance(5000)
-    b.attempt(e, ids=wire_eid)
-    b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.2")
+    b.attempt(e, ids=wire_eid, via=via)
+    b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.2", via=via)
     if own_resend:
-        b.attempt(e, ids=wire_eid)
-        b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.3")
+        b.attempt(e, ids=wire_eid, via=via)
+        b.journal(e, wire_eid=wire_eid, ctx="main", send="load1.3", via=via)
     b.remove(e.id)
     if rows is not None:
         b.rows(e, times=rows)
@@ -53,6 +54,16 @@ def test_copies_are_counted_apart_and_the_counts_repeat():
         seen.append({k: n for k, n in v.counts.items() if k != "browser_copies"})
         assert any("count as browser_copies" in n for n in v.notes) == bool(copies)
     assert seen[0] == seen[1] == seen[2]
+
+
+def test_copies_of_an_xhr_send_are_counted_apart():
+    """The instrumentation tags an XHR as it tags a fetch (its own ``_tank_a``, build-written tags
+    dropped): Chromium's network stack re-sends either the same way."""
+    for copies in (0, 2):
+        v, f = held_past_abort(copies, via="xhr")
+        assert (f.fate, f.deliveries, f.duplicates, f.browser_copies) == ("delivered", 2, 1, copies)
+    v, f = held_past_abort(2, own_resend=True, via="xhr")
+    assert (f.deliveries, f.duplicates, f.browser_copies) == (3, 2, 2)
 
 
 def test_a_build_re_sending_is_still_its_duplicate():
@@ -205,8 +216,8 @@ def test_a_copy_after_a_first_request_without_its_body_is_matched_as_the_send():
 
 def test_a_borrowed_send_id_hides_no_duplicate_of_the_build():
     """A build is untrusted: a request that borrows a send's id (read from ``res.url``, or written
-    into an XHR's URL, which the instrumentation does not tag) but carries other events, or comes
-    by another transport, is the build's own — its duplicates count, nothing is credited to the
+    into a URL where the instrumentation does not run: a worker) but carries other events, or comes
+    untagged, is the build's own — its duplicates count, nothing is credited to the
     send's subjects by index."""
     b = HB()
     e1, e2 = b.env(ec="conversion", ea="phone_call"), b.env(ec="conversion", ea="whatsapp")
@@ -215,7 +226,7 @@ def test_a_borrowed_send_id_hides_no_duplicate_of_the_build():
     first = b.journal(e1, ctx="main", send="ld.1")
     other = b.journal(e2, ctx="main", send="ld.1")  # same id, other events: e2's delivery
     again = b.journal(e2, ctx="main", send="ld.1")  # e2 once more: the build's duplicate
-    xhr = b.journal(e1, ctx="main", send="ld.1", via="unknown")  # e1's bytes, not a tagged fetch
+    xhr = b.journal(e1, ctx="main", send="ld.1", via="unknown")  # e1's bytes, not a tagged fetch or XHR
     b.remove(e1.id)
     b.remove(e2.id)
     assert copy_of(b.h.journal) == {}, (first.seq, other.seq, again.seq, xhr.seq)

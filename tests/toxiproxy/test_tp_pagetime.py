@@ -215,6 +215,7 @@ async def test_slicer_pauses_are_page_time() -> None:
 def test_the_request_line_names_the_transport() -> None:
     assert sniff_via(REQUEST) == "fetch"
     assert sniff_via(b"POST /s?_tank_via=beacon HTTP/1.1\r\n") == "beacon"
+    assert sniff_via(b"POST /s?_tank_via=xhr HTTP/1.1\r\n") == "xhr"
     assert sniff_via(b"GET / HTTP/1.1\r\n") == "unknown"
     assert sniff_via(b'{"ec": "x"}') is None  # a body chunk: the connection keeps its transport
 
