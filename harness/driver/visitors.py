@@ -64,22 +64,57 @@ async def arrive(run: "ScenarioRun", arrivals: VisitorArrivals, handlers: Mappin
     await gather_or_cancel(journey(j) for j in arrivals.journeys)
 
 
+def targets_of(action: str) -> tuple[str, ...]:
+    """The click targets a visitor's ``action`` clicks, in order (``view``: none)."""
+    if action == "view":
+        return ()
+    return ("page2_link", "home_link") if action == "page2" else (action,)  # there and back
+
+
+def navigates(action: str) -> bool:
+    """Whether a visitor's ``action`` loads another document in its tab."""
+    return any(site.CLICK_TARGETS[t].navigates_to for t in targets_of(action))
+
+
+def visitor_context(i: int) -> str:
+    """The context of the ``i``-th generated visitor (from 0)."""
+    return f"visitor{i + 1}"
+
+
+def tab_channel_contexts(scenario: m.Scenario) -> frozenset[str]:
+    """The generated visitors' contexts whose storage writes are recorded from their one tab's
+    ``DOMStorage`` events instead of an observer page (harness/history/tabwatch.py): chosen once,
+    before the run, never switched. Only when nothing in the scenario can close, crash, restart,
+    navigate, reload or open a second tab in them — the tab's channel misses the writes of a page
+    being closed, and of a document its tab navigates away from (Chromium gives each new document
+    a new frame host and drops the old one's DevTools events still on their way: measured, 13 of 40
+    navigations lost their ``beforeunload`` writes) — so: one tab per visitor, no action that
+    navigates (``page2``), no step naming a visitor's context (their steps are the generated ones
+    alone), no ``restart_browser`` (persistent profiles start with storage) and no hook (it may do
+    anything). Every other context keeps the observer."""
+    v = scenario.visitors
+    if v is None or v.tabs_per_visitor != 1 or any(navigates(a) for a in v.actions):
+        return frozenset()
+    if any(isinstance(s, (m.Hook, m.RestartBrowser)) for s in scenario.steps):
+        return frozenset()
+    named = set(scenario.contexts())
+    return frozenset(name for name in map(visitor_context, range(v.count)) if name not in named)
+
+
 def visitor_steps(visitors: m.Visitors) -> list[m.Step]:
     """The driver steps for every visitor, in arrival order."""
     fake = Faker("tr_TR")
     fake.seed_instance(visitors.seed)
     steps: list[m.Step] = []
     for i in range(visitors.count):
-        context = f"visitor{i + 1}"
+        context = visitor_context(i)
         query = {"gclid": fake.pystr(min_chars=24, max_chars=24)} if fake.boolean(chance_of_getting_true=60) else {}
         referrer = fake.random_element(REFERRERS)
         for t in range(visitors.tabs_per_visitor):
             tab = f"tab{t + 1}"
             steps.append(m.Open(line=0, context=context, tab=tab, page="home", query=query, referrer=referrer))
             for action in visitors.actions:
-                if action == "view":
-                    continue
-                targets = ("page2_link", "home_link") if action == "page2" else (action,)  # there and back
+                targets = targets_of(action)
                 # at once: visitors click concurrently and one shared page clock cannot pause for each
                 steps += [m.Click(line=0, context=context, tab=tab, target=t, selector=site.CLICK_TARGETS[t].selector,
                                   at_once=True) for t in targets]

@@ -1,6 +1,6 @@
 """The recorder: turns what the browser reports into history facts, in arrival order.
 
-It receives outbox deltas from observer pages, send attempts from the instrumentation, and ops
+It receives outbox deltas from observer pages (or a tab's new values, ``on_value``), send attempts from the instrumentation, and ops
 from the driver and nemesis. It also folds the outbox per (context, key) as it goes, so a read of
 the real storage (context start, restart, end of run) can be compared with what the observer saw:
 any difference is recorded as a ``snapshot`` write rather than silently ignored.
@@ -164,6 +164,22 @@ class Recorder:
             parse_error=msg.get("parse_error"), raw_sample=msg.get("raw_sample"),
             writer=str(msg["writer"]) if msg.get("writer") else None,
         ))
+
+    def on_value(self, context: str, key: str, raw: str | None, t: int | None, writer: str | None,
+                 url: str | None, w: float) -> None:
+        """A watched key's new value, whole (a tab's ``DOMStorage`` event, harness/history/tabwatch.py):
+        diffed here against the folded state, as observer.js diffs old and new values in the page."""
+        t_wall = seen_at(w)
+        t_page = t if t else self._page_time_at(t_wall, context)
+        envs, error = parse_outbox(raw)
+        before = self.state(context, key)
+        if envs is None:
+            self._apply(OutboxWrite(self._next(), t_page, t_wall, context, key, url=url, removed=tuple(before),
+                                    parse_error=error, raw_sample=str(raw)[:200], writer=writer))
+            return
+        added, changed, removed = diff_states(before, envs)
+        self._apply(OutboxWrite(self._next(), t_page, t_wall, context, key, url=url, added=added, changed=changed,
+                                removed=removed, length=len(envs), parse_error=error, writer=writer))
 
     def _page_time_at(self, wall: float, context: str) -> int:
         return self.clock() if self.clock_at is None else self.clock_at(wall, context)

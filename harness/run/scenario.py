@@ -167,6 +167,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             meta={"site_id": site_id, "sync_url": sync_url, "clock_steps": run.clock.steps, "clock_timers": run.clock.timers,
                   "clock_fallback": run.clock.fallback_used,
                   "clock_modes": dict(run.clock.modes), "refused": refusal_records(refused),
+                  "storage_channels": dict(run.contexts.channels),
                   **provenance.stamp(scenario_sha256=sha256_file(scenario.path), build_sha256=sha256_text(build.source),
                                      seed=seed, shard=world.options.shard)})
     problem = start_problem(history, adapter)

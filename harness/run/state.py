@@ -37,6 +37,8 @@ class Contexts:
     closed_profiles: dict[str, Path] = field(default_factory=dict)
     pending_storage_mode: dict[str, str] = field(default_factory=dict)
     opened: dict[str, int] = field(default_factory=dict)  # contexts opened so far, by name
+    tab_channel: frozenset[str] = frozenset()  # contexts recorded through their tab, not an observer page
+    channels: dict[str, int] = field(default_factory=dict)  # contexts opened so far, by storage channel
 
 
 @dataclass
@@ -75,12 +77,14 @@ class ScenarioRun:
     def start(cls, *, world: "World", scenario: "Scenario", adapter: Adapter, site_id: str, stub: "StubServer",
               sync_url: str, proxy_name: str | None, recorder: Recorder) -> "ScenarioRun":
         """A run at the scenario's start time, its page clock asking every place what it holds."""
+        from harness.driver.visitors import tab_channel_contexts
         from harness.nemesis import places  # places act on runs; imported when one is made
         from harness.scenario.model import RestartBrowser
 
         run = cls(world=world, scenario=scenario, adapter=adapter, site_id=site_id, stub=stub, sync_url=sync_url,
                   proxy_name=proxy_name, recorder=recorder, rng=random.Random(scenario.seed), notes=[],
-                  contexts=Contexts(persistent=any(isinstance(s, RestartBrowser) for s in scenario.steps)),
+                  contexts=Contexts(persistent=any(isinstance(s, RestartBrowser) for s in scenario.steps),
+                                    tab_channel=tab_channel_contexts(scenario)),
                   faults=FaultsInPlace())
         run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity,
                                  held=lambda: places.held(run), release_due=lambda now: places.release_due(run, now),
@@ -111,8 +115,10 @@ class ScenarioRun:
             seed=self.scenario.seed, generation=c.opened.get(name, 0),
             trace_dir=self.world.staging(self.scenario.name),
             page_time_tags=self.scenario.sets_stub_faults(),
+            channel="tab" if name in c.tab_channel else "observer",
         )
         c.opened[name] = c.opened.get(name, 0) + 1
+        c.channels[session.channel] = c.channels.get(session.channel, 0) + 1
         c.sessions[name] = session
         return session
 

@@ -1,8 +1,11 @@
-"""One browser context of a scenario: its clock, its observer page, its tabs.
+"""One browser context of a scenario: its clock, its storage channel, its tabs.
 
 A context is one visitor's browser profile: tabs in it share one localStorage (one outbox).
-The observer page is opened first and watches every write the tabs make (js/observer.js); the
-instrumentation (js/instrument.js) is installed in every page before any page script runs.
+Its storage channel records every write the tabs make: an observer page opened first
+(js/observer.js), or — for a generated visitor's context that only ever has its one tab
+(``channel="tab"``, chosen before the run: ``harness.driver.visitors.tab_channel_contexts``) —
+that tab's own CDP ``DOMStorage`` events (harness/history/tabwatch.py). The instrumentation
+(js/instrument.js) is installed in every page before any page script runs.
 """
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ from harness.history.pagecall import forget as forget_moves
 from harness.history.recorder import Recorder
 from harness.history.seal import MAC_CHARS, ReportGate, config_script
 from harness.history.sendorder import SendOrder, is_marker
+from harness.history.tabwatch import EVENTS as STORAGE_EVENTS
+from harness.history.tabwatch import TabWatch, read_entries, storage_id
 from harness.world.browser import BrowserChoice
 from server_stub.sync_app import PAGE_TIME_PARAM
 
@@ -152,6 +157,7 @@ async def write_sentinel(page: Page, token: str) -> bool | None:
 STAMP_KEY = "__tank_t"  # the writing page's time, written just before each watched write (instrument.js)
 
 READ_KEYS_JS = "(keys) => keys.map((k) => localStorage.getItem(k))"
+READ_S = 5.0  # a tab channel's storage read: past this the tab is taken as stuck and an observer page reads
 
 # The observer's start in one round trip: the keys it watches, its recorder, the flush key, the
 # stamp key (it exists before any quota fill, so restamping, same length, never needs room), then
@@ -194,6 +200,10 @@ class ContextSession:
     gate: ReportGate = field(default_factory=ReportGate)  # opens sealed reports, counts forged ones
     sends: SendOrder = field(init=False)  # numbers each send report at its marker's place
     _channels: set[asyncio.Task[None]] = field(default_factory=set)  # report channels of popups being set up
+    channel: str = "observer"  # how storage writes are recorded: "observer" (a page) or "tab" (tabwatch.py)
+    watch: TabWatch | None = None  # the tab channel's event handling
+    _watch_cdp: Any = None  # the CDP session of the tab whose DOMStorage events record (the first tab)
+    _watch_page: Page | None = None
 
     def __post_init__(self) -> None:
         self.sends = SendOrder(self.recorder, self.name)
@@ -204,8 +214,11 @@ class ContextSession:
                      recorder: Recorder, adapter: Adapter, site_url: str, sync_url: str, now_ms: int,
                      persistent: bool = False, profile_dir: Path | None = None,
                      storage_mode: str = "normal", seed: int = 1, generation: int = 0,
-                     trace_dir: Path | None = None, page_time_tags: bool = True) -> "ContextSession":
-        """Open a context with the clock paused at ``now_ms`` and its observer watching.
+                     trace_dir: Path | None = None, page_time_tags: bool = True,
+                     channel: str = "observer") -> "ContextSession":
+        """Open a context with the clock paused at ``now_ms`` and its observer watching — or, with
+        ``channel="tab"`` (a fresh, not persistent context: its storage starts empty), no observer:
+        its first tab's ``DOMStorage`` events record.
 
         ``seed`` (the scenario's) and ``generation`` (how often a context of this name was opened
         before in the run) seed its pages' randomness, together with tab name and load number.
@@ -229,7 +242,7 @@ class ContextSession:
         await context.clock.pause_at(now_ms / 1000)
         config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation,
                   "watchedKeys": adapter.watched_keys(), "outboxKey": adapter.outbox_key,
-                  "pageTimeTags": page_time_tags}
+                  "pageTimeTags": page_time_tags, "stampWall": channel == "tab"}
         # One init script, in the order they must run (config, instrumentation, private mode):
         # every call here is paid once per visitor.
         scripts = [config_script(config, session.gate.key), INSTRUMENT_JS]
@@ -241,6 +254,14 @@ class ContextSession:
         context.on("weberror", session._on_web_error)
         for stale in list(context.pages):  # a persistent context opens with a blank tab
             await stale.close()
+        if channel == "tab":
+            if persistent:
+                raise ValueError(f"context {name}: the tab storage channel needs a fresh context (a persistent "
+                                 "profile starts with storage its tab's events never showed)")
+            session.channel = channel
+            session.watch = TabWatch(_origin(site_url), frozenset(adapter.watched_keys()), session._on_tab_sync,
+                                     session._on_tab_value, session._on_tab_cleared)
+            return session
         session.observer = await context.new_page()
         # Only the observer page gets the storage channel: a raw CDP binding on its target alone
         # (no reply, no promise to resolve in the page: the cheapest way out of a renderer).
@@ -270,7 +291,15 @@ class ContextSession:
         before: their reports waited in the page (js/instrument.js) and are let go here."""
         cdp = await self.context.new_cdp_session(page)
         on_cdp_event(cdp, "Runtime.bindingCalled", lambda params: self._on_report_call(tab, params))
-        await asyncio.gather(cdp.send("Runtime.enable"), cdp.send("Runtime.addBinding", {"name": "__tankReport"}))
+        calls = [cdp.send("Runtime.enable"), cdp.send("Runtime.addBinding", {"name": "__tankReport"})]
+        if self.watch is not None and self._watch_cdp is None and not popup:
+            # The tab channel: this first tab's session alone records (it sees every write of the
+            # origin in the context); enabled before the tab loads anything, as its send reports.
+            self._watch_cdp, self._watch_page = cdp, page
+            for method in STORAGE_EVENTS:
+                on_cdp_event(cdp, method, lambda params, method=method: self._on_tab_storage(method, params))
+            calls.append(cdp.send("DOMStorage.enable"))
+        await asyncio.gather(*calls)
         if popup:  # what its document reported before the channel existed waits in the page: let it go
             await cdp.send("Runtime.evaluate", {"expression": DRAIN_REPORTS_JS})
 
@@ -308,6 +337,34 @@ class ContextSession:
             return
         if self.observer is not None:  # a page that sends is not stalled: the watchdog need not ping it
             answered(self.observer)
+        self._take_messages(batch)
+
+    def _on_tab_storage(self, method: str, params: Any) -> None:
+        """A ``DOMStorage`` event of the tab channel's session (called from the driver connection's
+        event dispatch: nothing may escape into it)."""
+        assert self.watch is not None
+        try:
+            self.watch.on_event(method, params)
+        except (KeyError, TypeError, ValueError):
+            self.gate.forged += 1
+
+    def _on_tab_sync(self, value: str | None, w: float) -> None:
+        if self._watch_page is not None:  # its renderer applied a write: not stalled
+            answered(self._watch_page)
+        self._take_messages([{"sync": value, "w": w}])
+
+    def _on_tab_cleared(self, w: float) -> None:
+        url = _url(self._watch_page)
+        self._take_messages([{"key": k, "t": None, "url": url, "cleared": True, "w": w}
+                             for k in self.adapter.watched_keys()])
+
+    def _on_tab_value(self, key: str, raw: str | None, t: int | None, writer: str | None, w: float) -> None:
+        if self._watch_page is not None:
+            answered(self._watch_page)
+        self.recorder.on_value(self.name, key, raw, t, writer, _url(self._watch_page), w)
+
+    def _take_messages(self, batch: list[dict[str, Any]]) -> None:
+        """Storage messages in order (the observer's, or the tab channel's in the same form)."""
         for msg in batch:
             if is_marker(msg.get("sync")):  # where a send started among the writes (sendorder.py)
                 self.sends.marker(msg["sync"])
@@ -371,18 +428,46 @@ class ContextSession:
         return [p for p in self.tabs.values() if not p.is_closed()]
 
     # -- storage ------------------------------------------------------------------------
+    def _writer_page(self, what: str) -> Page:
+        """The observer page, for the harness's own writes (the observer gets no event for them);
+        a tab-channel context has none: no step acts on its storage (``tab_channel_contexts``)."""
+        if self.channel == "tab" or self.observer is None:
+            raise RuntimeError(f"context {self.name} records through its tab (no observer page): {what} "
+                               "cannot act on its storage")
+        return self.observer
+
     async def read_key(self, key: str) -> str | None:
-        return await self.observer.evaluate("(k) => localStorage.getItem(k)", key)
+        return (await self._read_values([key]))[0]
 
     async def write_key(self, key: str, raw: str) -> None:
         """Write from the observer page: the observer gets no event for its own write."""
-        await self.observer.evaluate("([k, v]) => localStorage.setItem(k, v)", [key, raw])
+        await self._writer_page("writing a key").evaluate("([k, v]) => localStorage.setItem(k, v)", [key, raw])
 
     async def snapshot(self, t_page: int, kind: str = "snapshot") -> None:
-        """Read every watched key (in one round trip) and record what the observer did not see."""
+        """Read every watched key (in one round trip) and record what the channel did not see."""
         keys = self.adapter.watched_keys()
-        self._record_reads(keys, await self.observer.evaluate(READ_KEYS_JS, keys), t_page, kind)
+        self._record_reads(keys, await self._read_values(keys), t_page, kind)
         self.sends.release()
+
+    async def _read_values(self, keys: list[str]) -> list[str | None]:
+        """The values of ``keys`` in the context's storage, read where no build script can change
+        the answer: the observer page (it runs no build), or the tab channel's CDP
+        ``DOMStorage.getDOMStorageItems`` (answered by the browser's storage instrumentation, not by
+        page JavaScript). A tab that is gone or does not answer within ``READ_S`` (a stuck renderer)
+        is read through an observer page opened for it then."""
+        if self.observer is None and self._watch_page is not None and not self._watch_page.is_closed():
+            try:
+                answer = await asyncio.wait_for(
+                    self._watch_cdp.send("DOMStorage.getDOMStorageItems", {"storageId": storage_id(_origin(self.site_url))}),
+                    READ_S)
+                return read_entries(answer, keys)
+            except (asyncio.TimeoutError, PlaywrightError, ValueError) as exc:
+                self.warnings.append(f"context {self.name}: its tab did not give its storage ({describe_read(exc)}); "
+                                     "read through an observer page opened for it")
+        if self.observer is None:
+            self.observer = await self.context.new_page()  # a reader only: it records nothing
+            await self.observer.goto(f"{self.site_url}/__tank/observer")
+        return await self.observer.evaluate(READ_KEYS_JS, keys)
 
     def _record_reads(self, keys: list[str], values: list[str | None], t_page: int, kind: str) -> None:
         for key, value in zip(keys, values, strict=True):
@@ -390,10 +475,10 @@ class ContextSession:
 
     async def fill_storage(self) -> int:
         """Fill localStorage to its quota with harness-owned filler keys."""
-        return int(await self.observer.evaluate(FILL_JS, FILLER_PREFIX))
+        return int(await self._writer_page("filling storage").evaluate(FILL_JS, FILLER_PREFIX))
 
     async def clear_filler(self) -> None:
-        await self.observer.evaluate(
+        await self._writer_page("clearing storage").evaluate(
             "(p) => { for (const k of Object.keys(localStorage)) if (k.startsWith(p)) localStorage.removeItem(k); }",
             FILLER_PREFIX,
         )
@@ -437,7 +522,7 @@ class ContextSession:
         try:
             await asyncio.wait_for(arrived, timeout_s)
         except asyncio.TimeoutError:
-            self.warnings.append(f"context {self.name}: the observer did not confirm a flush within "
+            self.warnings.append(f"context {self.name}: the {self.channel} channel did not confirm a flush within "
                                  f"{timeout_s:.0f} s; 'pending before' an op may miss late writes")
         finally:
             self._flush_waiters.pop(token, None)
@@ -511,6 +596,16 @@ def message_time(url: str | None, now: int) -> int:
     except ValueError:
         return now
     return max(now, int(raw)) if raw.isdigit() and len(raw) <= 16 else now
+
+
+def _origin(url: str) -> str:
+    """``scheme://host:port`` of ``url``: the origin whose localStorage is the context's outbox."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def describe_read(exc: BaseException) -> str:
+    return "no answer within %.0f s" % READ_S if isinstance(exc, asyncio.TimeoutError) else f"{type(exc).__name__}: {exc}"
 
 
 def _url(page: Page | None) -> str | None:

@@ -1056,8 +1056,13 @@
     // writes in one page instant would share (or lose) their stamp.
     let stamps = 0;
     const writer = () => (typeof window.__tankTab === "string" ? window.__tankTab : "?") + "#" + load;
+    // A context recorded through its tab's DOMStorage events (harness/history/tabwatch.py) has no
+    // observer to say when a write was seen: its stamps end with the real time (the clock's own
+    // embedder, pinned above), which dates the write against the Sync stub's answers.
+    const embedder = cfg.stampWall && pc ? pc._embedder : null, realDate = embedder && embedder.dateNow;
+    const wall = typeof realDate === "function" ? () => "|" + StringOf(apply(realDate, embedder, [])) : () => "";
     const stamped = (area, key, write, args) => {
-      const on = mark(area, key, StringOf(pageNow()) + "|" + writer() + "|" + (++stamps));
+      const on = mark(area, key, StringOf(pageNow()) + "|" + writer() + "|" + (++stamps) + wall());
       if (on) stampCount++;
       try { return apply(write, area, args); }
       catch (e) { if (on) mark(area, key, "0000000000000"); throw e; }  // no write: no stamp pending

@@ -1,0 +1,113 @@
+"""A visitor context's storage writes from its tab's own CDP ``DOMStorage`` events, without an observer page.
+
+The observer page (js/observer.js) costs every context a page and a document of its own — about a
+quarter of a visitor's arrival. A context whose only page is one tab the harness opened, and which no
+step can close, crash, restart or give a second tab, needs no second page: the DevTools
+``DOMStorage`` domain of that tab's target reports every localStorage write of the site's origin in
+the context (the tab's own, its frames', pages it opens, the ``pagehide`` of a document it navigates
+away from) as the browser applies it, in order, on the same CDP session as the tab's send reports.
+
+What it does not give: writes of a page being closed (its session goes with it: such contexts keep
+the observer, ``harness.driver.visitors.tab_channel_contexts``), and it ships each new value whole
+(the observer ships deltas), so long-lived contexts with large outboxes keep the observer too.
+
+A page's script cannot reach this channel: the events are made by the browser's storage
+instrumentation, not by page JavaScript; a build can cause one only by really writing storage, and
+cannot hide a write (docs/isolation.md).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+ADDED, UPDATED = "DOMStorage.domStorageItemAdded", "DOMStorage.domStorageItemUpdated"
+REMOVED, CLEARED = "DOMStorage.domStorageItemRemoved", "DOMStorage.domStorageItemsCleared"
+EVENTS = (ADDED, UPDATED, REMOVED, CLEARED)
+SYNC_KEY = "__tank_sync"  # flush tokens and send markers (context.py, js/instrument.js)
+STAMP_KEY = "__tank_t"  # the writing page's time, written just before each watched write (js/instrument.js)
+
+
+def storage_id(origin: str) -> dict[str, Any]:
+    """The CDP ``StorageId`` of ``origin``'s localStorage (``DOMStorage.getDOMStorageItems``)."""
+    return {"securityOrigin": origin, "isLocalStorage": True}
+
+
+def read_entries(answer: Any, keys: list[str]) -> list[str | None]:
+    """The values of ``keys`` in a ``DOMStorage.getDOMStorageItems`` answer (``None``: absent)."""
+    entries = answer.get("entries") if isinstance(answer, dict) else None
+    if not isinstance(entries, list):
+        raise ValueError(f"DOMStorage.getDOMStorageItems answered {str(answer)[:200]!r}")
+    items = {e[0]: e[1] for e in entries if isinstance(e, list) and len(e) == 2 and isinstance(e[1], str)}
+    return [items.get(k) for k in keys]
+
+
+def _number(text: str) -> float | None:
+    """A positive finite number, as JavaScript's ``Number`` reads a decimal text; None otherwise."""
+    try:
+        n = float(text.strip()) if text.strip() else 0.0
+    except ValueError:
+        return None
+    return n if math.isfinite(n) and n > 0 else None
+
+
+def stamp_of(value: Any) -> tuple[int | None, str | None, float | None]:
+    """(page time, writer, real time in ms) of a stamp ``"time|tab#load|n|wall"``, read as
+    observer.js reads it (``Number`` of the first field; a time not above 0 is no stamp). The real
+    time is written for tab-channel contexts only (js/instrument.js ``stampWall``)."""
+    fields = str(value).split("|")
+    t = _number(fields[0])
+    if t is None:
+        return None, None, None
+    return int(t), (fields[1] if len(fields) > 1 else None), (_number(fields[3]) if len(fields) > 3 else None)
+
+
+@dataclass
+class TabWatch:
+    """One context's ``DOMStorage`` events turned into what the observer page would report.
+
+    ``sync(value, w)``: a write of the flush key (a flush token or a send marker; ``None`` when
+    removed). ``value(key, raw, t, writer, w)``: a watched key's new value (``None``: removed) with
+    the stamp written before it. ``cleared(w)``: ``localStorage.clear()``. ``w`` (ms of real time)
+    is when the event arrived — for a stamped write, the real time its stamp carries, if earlier."""
+
+    origin: str  # the site's origin: another origin's storage is not this context's outbox
+    watched: frozenset[str]
+    sync: Callable[[str | None, float], None]
+    value: Callable[[str, str | None, int | None, str | None, float], None]
+    cleared: Callable[[float], None]
+    now_ms: Callable[[], float] = lambda: time.time() * 1000
+    _stamp: int | None = None
+    _writer: str | None = None
+    _wall: float | None = None
+    events: int = 0  # events of the origin's localStorage taken
+
+    def on_event(self, method: str, params: Any) -> None:
+        """One CDP ``DOMStorage`` event (``method``) of the tab's session."""
+        if not isinstance(params, dict):
+            return
+        sid = params.get("storageId")
+        if not isinstance(sid, dict) or not sid.get("isLocalStorage") or sid.get("securityOrigin") != self.origin:
+            return
+        self.events += 1
+        w = self.now_ms()
+        if method == CLEARED:  # clear(): the stamp before it, if any, stays for the next write, as in observer.js
+            self.cleared(w)
+            return
+        key = params.get("key")
+        if not isinstance(key, str):
+            return
+        new = params.get("newValue") if method in (ADDED, UPDATED) else None
+        new = new if isinstance(new, str) else None
+        if key == STAMP_KEY:
+            self._stamp, self._writer, self._wall = stamp_of(new)
+        elif key == SYNC_KEY:
+            self.sync(new, w)
+        elif key in self.watched:
+            t, writer, wall = self._stamp, self._writer, self._wall
+            self._stamp = self._writer = self._wall = None
+            # Dated by the stamp's real time when it has one (the recorder never takes a time
+            # later than now): the event reaches the harness later than the write was made.
+            self.value(key, new, t, writer, min(wall, w) if wall is not None else w)

@@ -1,0 +1,131 @@
+"""The tab storage channel's event handling on scripted CDP ``DOMStorage`` events, the recorder's
+diff of whole values, and which contexts get the channel."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from harness.driver.visitors import tab_channel_contexts
+from harness.history.recorder import Recorder
+from harness.history.tabwatch import ADDED, CLEARED, REMOVED, UPDATED, TabWatch, read_entries, stamp_of
+from tests.harness.e2e import scenario_from_text
+
+ORIGIN = "http://127.0.0.1:4100"
+SID = {"securityOrigin": ORIGIN, "storageKey": ORIGIN + "/", "isLocalStorage": True}
+
+
+def watch() -> tuple[TabWatch, list[tuple[Any, ...]]]:
+    got: list[tuple[Any, ...]] = []
+    w = TabWatch(ORIGIN, frozenset({"out"}), lambda v, t: got.append(("sync", v)),
+                 lambda k, raw, t, writer, at: got.append(("value", k, raw, t, writer, at)),
+                 lambda at: got.append(("cleared",)), now_ms=lambda: 5.0)
+    return w, got
+
+
+def ev(key: str | None = None, new: str | None = None, sid: dict[str, Any] = SID) -> dict[str, Any]:
+    out: dict[str, Any] = {"storageId": sid}
+    if key is not None:
+        out["key"] = key
+    if new is not None:
+        out["newValue"] = new
+    return out
+
+
+def test_a_stamp_dates_the_next_watched_write_only() -> None:
+    w, got = watch()
+    w.on_event(ADDED, ev("__tank_t", "1700000000000|main#1|1|3"))
+    w.on_event(ADDED, ev("other", "x"))  # not watched: neither recorded nor taking the stamp
+    w.on_event(ADDED, ev("out", "[]"))  # dated by the stamp's real time (3 ms), before the event came (5)
+    w.on_event(UPDATED, ev("out", "[1]"))  # no stamp before it: dated by when the event came
+    w.on_event(UPDATED, ev("__tank_t", "1700000000001|main#1|2|9"))
+    w.on_event(UPDATED, ev("out", "[2]"))  # a stamp dated after the event came: the event's time
+    assert got == [("value", "out", "[]", 1700000000000, "main#1", 3.0), ("value", "out", "[1]", None, None, 5.0),
+                   ("value", "out", "[2]", 1700000000001, "main#1", 5.0)]
+
+
+def test_flush_tokens_markers_removals_and_clear_in_order() -> None:
+    w, got = watch()
+    w.on_event(UPDATED, ev("__tank_sync", "00000001"))
+    w.on_event(UPDATED, ev("__tank_sync", "s7"))
+    w.on_event(REMOVED, ev("out"))
+    w.on_event(REMOVED, ev("__tank_sync"))
+    w.on_event(CLEARED, {"storageId": SID})
+    assert got == [("sync", "00000001"), ("sync", "s7"), ("value", "out", None, None, None, 5.0), ("sync", None),
+                   ("cleared",)]
+    assert w.events == 5
+
+
+@pytest.mark.parametrize("sid", [dict(SID, securityOrigin="http://127.0.0.1:9999"), dict(SID, isLocalStorage=False), {}],
+                         ids=["other_origin", "session_storage", "no_storage_id"])
+def test_other_storage_is_not_the_outbox(sid: dict[str, Any]) -> None:
+    w, got = watch()
+    w.on_event(ADDED, ev("out", "[]", sid))
+    w.on_event(ADDED, "not a dict")  # type: ignore[arg-type]
+    assert got == [] and w.events == 0
+
+
+@pytest.mark.parametrize(("value", "want"), [
+    ("1700000000000|t#2|9", (1700000000000, "t#2", None)), ("12.7", (12, None, None)),
+    ("1700000000000|t#2|9|1764000000123", (1700000000000, "t#2", 1764000000123.0)),
+    ("1700000000000|t#2|9|junk", (1700000000000, "t#2", None)), ("0000000000000", (None, None, None)),
+    ("-5|t#1", (None, None, None)), ("nan|x", (None, None, None)), ("abc|t#1", (None, None, None)),
+    (None, (None, None, None)), ("", (None, None, None)),
+])
+def test_stamps_read_as_the_observer_reads_them(value: Any, want: tuple[Any, Any, Any]) -> None:
+    assert stamp_of(value) == want
+
+
+def test_storage_read_answer() -> None:
+    assert read_entries({"entries": [["out", "[]"], ["x", "1"]]}, ["out", "dead"]) == ["[]", None]
+    with pytest.raises(ValueError, match="getDOMStorageItems"):
+        read_entries({"nope": 1}, ["out"])
+
+
+def env(i: str, attempts: int = 0) -> dict[str, Any]:
+    return {"id": i, "ec": "conversion", "ea": "tel", "ts": 1, "attempts": attempts}
+
+
+def test_the_recorder_diffs_whole_values_as_the_observer_diffs_old_and_new() -> None:
+    r = Recorder("s", "out", None)
+    r.on_value("c", "out", json.dumps([env("a")]), 100, "main#1", "u", 1.0)
+    r.on_value("c", "out", json.dumps([env("a", 1), env("b")]), 200, "main#1", "u", 2.0)
+    r.on_value("c", "out", json.dumps([env("b")]), 300, None, "u", 3.0)
+    r.on_value("c", "out", "{broken", 400, None, "u", 4.0)
+    a, b, c, d = r.writes
+    assert [e.id for e in a.added] == ["a"] and a.t_page == 100 and a.writer == "main#1"
+    assert [e.id for e in b.added] == ["b"] and [e.id for e in b.changed] == ["a"] and b.length == 2
+    assert c.removed == ("a",) and not c.added and c.t_page == 300
+    assert d.removed == ("b",) and d.length is None and d.parse_error and d.raw_sample == "{broken"
+    assert r.state("c", "out") == {}
+
+
+VISITORS = """
+name: v
+judges: [no_loss]
+visitors: {count: 3, seed: 1, actions: [view, tel]}
+steps:
+  - advance: 1s
+"""
+
+
+@pytest.mark.parametrize(("extra", "want"), [
+    ("", {"visitor1", "visitor2", "visitor3"}),
+    ("  - offline: true\n    context: visitor2\n", {"visitor1", "visitor3"}),  # a step names it
+    ("  - open: home\n    context: visitor1\n    tab: second\n", {"visitor2", "visitor3"}),
+    ("  - storage: quota\n    context: visitor3\n", {"visitor1", "visitor2"}),
+    ("  - hook: harness.driver.visitors:page_vars\n", set()),  # a hook may do anything
+    ("  - restart_browser: true\n    context: visitor1\n", set()),  # persistent profiles for all
+])
+def test_which_contexts_record_through_their_tab(extra: str, want: set[str]) -> None:
+    assert tab_channel_contexts(scenario_from_text(VISITORS + extra)) == want
+
+
+def test_no_tab_channel_with_two_tabs_a_visitor_navigating_visitors_or_without_visitors() -> None:
+    two = VISITORS.replace("actions: [view, tel]", "actions: [view, tel], tabs_per_visitor: 2")
+    assert tab_channel_contexts(scenario_from_text(two)) == frozenset()
+    away = VISITORS.replace("actions: [view, tel]", "actions: [view, tel, page2]")  # unloads its documents
+    assert tab_channel_contexts(scenario_from_text(away)) == frozenset()
+    plain = "name: p\njudges: [no_loss]\nsteps:\n  - open: home\n  - advance: 1s\n"
+    assert tab_channel_contexts(scenario_from_text(plain)) == frozenset()

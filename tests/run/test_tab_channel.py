@@ -1,0 +1,54 @@
+"""A generated visitor's context recorded through its tab's CDP ``DOMStorage`` events gives the fates
+the observer page gives, event by event; a mutant breaking a guarantee is caught through it."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.driver import visitors
+from tests.harness.e2e import scenario_from_text
+from tests.run.test_apart_fidelity import VISITORS as APART_VISITORS
+from tests.run.test_apart_fidelity import per_event
+
+# The faker visitors under 503s, late answers and a refused connection, without the page-2 action:
+# a visitor that navigates keeps the observer (its tab's channel would miss the old document's writes).
+VISITORS = (APART_VISITORS.replace("name: apart_visitors", "name: tab_channel_visitors")
+            .replace("actions: [view, tel, whatsapp, page2, form]", "actions: [view, tel, whatsapp, form]"))
+
+
+def with_channel(tank_run, monkeypatch: pytest.MonkeyPatch, text: str, build: str, tab: bool) -> Any:  # noqa: ANN001
+    """The scenario run with every visitor's context on the tab channel (``tab``) or the observer."""
+    if not tab:
+        monkeypatch.setattr(visitors, "tab_channel_contexts", lambda scenario: frozenset())
+    result = tank_run(scenario_from_text(text), build=build)
+    monkeypatch.undo()
+    assert result.history.error is None, result.history.error
+    assert result.history.meta["storage_channels"] == {"tab" if tab else "observer": 5}
+    return result
+
+
+@pytest.mark.browser
+def test_the_tab_channel_gives_the_fates_of_the_observer(tank_run, monkeypatch: pytest.MonkeyPatch) -> None:
+    observer = with_channel(tank_run, monkeypatch, VISITORS, "reference", tab=False)
+    tab = with_channel(tank_run, monkeypatch, VISITORS, "reference", tab=True)
+    assert {g: v.status for g, v in tab.verdict.guarantees.items()} == \
+        {g: v.status for g, v in observer.verdict.guarantees.items()}
+    assert all(v.status in ("pass", "not_judged") for v in tab.verdict.guarantees.values()), \
+        {g: v.status for g, v in tab.verdict.guarantees.items()}
+    mine, theirs = per_event(tab), per_event(observer)
+    assert len(mine) >= 10
+    differ = {k: (mine.get(k), theirs.get(k)) for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k)}
+    assert not differ, "\n".join(f"{k}:\n  tab      {a}\n  observer {b}" for k, (a, b) in sorted(differ.items(), key=str))
+    # the writes themselves, not only their verdicts: the same outbox entries added and removed
+    assert sorted((w.context, len(w.added), len(w.removed)) for w in tab.history.writes) == \
+        sorted((w.context, len(w.added), len(w.removed)) for w in observer.history.writes)
+    assert not any(w.kind == "snapshot" for w in tab.history.writes)  # the final read found nothing unseen
+
+
+@pytest.mark.browser
+def test_a_mutant_is_caught_through_the_tab_channel(tank_run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 503 taken for a delivery removes the envelope: the removal, seen through the tab, makes it lost."""
+    result = with_channel(tank_run, monkeypatch, VISITORS, "mutant:any_response_ok", tab=True)
+    assert result.verdict.guarantees["no_loss"].status == "fail"
+    assert any(f.fate == "lost" for f in result.verdict.fates)
