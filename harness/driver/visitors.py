@@ -87,8 +87,8 @@ def tab_channel_contexts(scenario: m.Scenario) -> frozenset[str]:
     before the run, never switched. Only when nothing in the scenario can close, crash, restart,
     navigate, reload or open a second tab in them — the tab's channel misses the writes of a page
     being closed, and of a document its tab navigates away from (Chromium gives each new document
-    a new frame host and drops the old one's DevTools events still on their way: measured, 13 of 40
-    navigations lost their ``beforeunload`` writes) — so: one tab per visitor, no action that
+    a new frame host and drops the old one's DevTools events still on their way: 13 and 16 of 40
+    navigations lost their ``beforeunload`` writes, bench/storage_events_nav.py) — so: one tab per visitor, no action that
     navigates (``page2``), no step naming a visitor's context (their steps are the generated ones
     alone), no ``restart_browser`` (persistent profiles start with storage) and no hook (it may do
     anything). Every other context keeps the observer."""
