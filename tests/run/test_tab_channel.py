@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from harness.driver import visitors
+from harness.world import context
 from tests.harness.e2e import scenario_from_text
 from tests.run.test_apart_fidelity import VISITORS as APART_VISITORS
 from tests.run.test_apart_fidelity import per_event
@@ -17,14 +18,15 @@ VISITORS = (APART_VISITORS.replace("name: apart_visitors", "name: tab_channel_vi
             .replace("actions: [view, tel, whatsapp, page2, form]", "actions: [view, tel, whatsapp, form]"))
 
 
-def with_channel(tank_run, monkeypatch: pytest.MonkeyPatch, text: str, build: str, tab: bool) -> Any:  # noqa: ANN001
+def with_channel(tank_run, monkeypatch: pytest.MonkeyPatch, text: str, build: str, tab: bool,  # noqa: ANN001
+                 contexts: int = 5) -> Any:
     """The scenario run with every visitor's context on the tab channel (``tab``) or the observer."""
     if not tab:
         monkeypatch.setattr(visitors, "tab_channel_contexts", lambda scenario: frozenset())
     result = tank_run(scenario_from_text(text), build=build)
     monkeypatch.undo()
     assert result.history.error is None, result.history.error
-    assert result.history.meta["storage_channels"] == {"tab" if tab else "observer": 5}
+    assert result.history.meta["storage_channels"] == {"tab" if tab else "observer": contexts}
     return result
 
 
@@ -52,3 +54,16 @@ def test_a_mutant_is_caught_through_the_tab_channel(tank_run, monkeypatch: pytes
     result = with_channel(tank_run, monkeypatch, VISITORS, "mutant:any_response_ok", tab=True)
     assert result.verdict.guarantees["no_loss"].status == "fail"
     assert any(f.fate == "lost" for f in result.verdict.fates)
+
+
+@pytest.mark.browser
+def test_a_tab_that_gives_no_storage_is_read_through_an_observer_page(tank_run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The final read's way out for a tab gone or stuck: no answer in time (here: none awaited at
+    all) opens an observer page and reads there; the notes say so, and nothing is missing."""
+    monkeypatch.setattr(context, "READ_S", 0.0)
+    two = VISITORS.replace("count: 5", "count: 2")
+    result = with_channel(tank_run, monkeypatch, two, "reference", tab=True, contexts=2)
+    notes = [n for n in result.history.notes if "did not give its storage" in n]
+    assert len(notes) == 2, result.history.notes
+    assert not any(w.kind == "snapshot" for w in result.history.writes)
+    assert result.verdict.passed, {g: r.violations for g, r in result.verdict.guarantees.items()}
