@@ -13,7 +13,11 @@ and stops them — with the cause in words and how far the scenario got — when
 - the Sync endpoint receives more than ``FLOOD_PER_S`` requests per second (flood); a page that
   stops answering while requests keep arriving at a tenth of that rate is flooding too (on a
   starved CPU a flood's own page stops answering before the rate is reached);
-- the clock keeps stepping but page time does not move for ``STALL_S`` seconds (timer storm).
+- the clock keeps stepping but page time does not move for ``STALL_S`` seconds, or timers fire
+  back to back for ``STALL_S`` seconds (``STORM_TIMERS`` or more, ``STORM_PER_PAGE_MS`` or more per
+  page millisecond per open page): a timer storm. A ``setTimeout(0)`` storm run in bulk moves page
+  time 1 ms per timer, thousands of timers a second, and stops the clock rarely: by stops alone
+  it ran to the wall budget.
 
 The run's history up to that point is judged as usual; the scenario is reported as an error.
 """
@@ -35,6 +39,10 @@ PINGS_PER_STALL = 6  # an answered page is asked again after STALL_S / 6, not at
 # evaluation is a protocol round trip in the harness, the driver and the page (a tenth of the calls a
 # run made); a loop that starts just after an answer is named at most STALL_S / 6 later
 CANCEL_WAIT_S = 5.0
+STORM_TIMERS = 10_000  # timers fired in STALL_S: fewer are never a storm (a burst, a start-up)
+STORM_PER_PAGE_MS = 0.25  # ... and as dense as one per 4 ms of page time in every open page: a
+# setTimeout(0) chain fires one per page ms in its page; an animation frame (16 ms) or a 10 ms poll
+# in every page of a hundred visitors stays far under it
 
 
 @dataclass
@@ -74,7 +82,7 @@ class Watchdog:
         self.started = self.clock()
         self._pings: dict[int, _Ping] = {}  # page → its unanswered evaluation
         self._seen: dict[int, float] = {}  # page → when the watchdog first saw it
-        self._clock_mark = (self.started, -1, -1)  # (wall, steps, page time) when time last moved
+        self._clock_mark = (self.started, -1, -1, -1)  # (wall, steps, timers fired, page time) at the window's start
         self._journal_mark = (self.started, 0)
 
     async def guard(self, work: Awaitable[None]) -> None:
@@ -116,16 +124,26 @@ class Watchdog:
         return None
 
     def _timer_storm(self, now: float) -> str | None:
+        """Over each ``STALL_S`` window: the clock stepping while page time stands, or timers fired
+        back to back (a storm the clock runs in bulk: page time moves a ms per timer, the clock stops
+        rarely). The run clock's counts (with contexts apart, timers and page time move together
+        when the advance ends)."""
         clock = self.run.clock
-        wall, steps, page = self._clock_mark
+        wall, steps, timers, page = self._clock_mark
         if steps < 0 or now - wall < STALL_S:
             if steps < 0:
-                self._clock_mark = (now, clock.steps, clock.now)
+                self._clock_mark = (now, clock.steps, clock.timers, clock.now)
             return None
-        self._clock_mark = (now, clock.steps, clock.now)
-        if clock.steps - steps > 50 and clock.now - page < 1000:
-            return (f"timer storm: page time moved {clock.now - page} ms in {now - wall:.0f} s while the clock "
+        self._clock_mark = (now, clock.steps, clock.timers, clock.now)
+        moved, fired = clock.now - page, clock.timers - timers
+        if clock.steps - steps > 50 and moved < 1000:
+            return (f"timer storm: page time moved {moved} ms in {now - wall:.0f} s while the clock "
                     f"stepped {clock.steps - steps} times (timers rescheduling themselves, e.g. setTimeout(0))")
+        pages = max(1, sum(1 for p in self.pages() if not p.is_closed()))
+        if fired >= STORM_TIMERS and fired >= STORM_PER_PAGE_MS * max(1, moved) * pages:
+            return (f"timer storm: page time moved {moved} ms in {now - wall:.0f} s while {fired} timers fired "
+                    f"({fired / max(1, moved):.1f} a page ms in {pages} page(s): timers rescheduling themselves, "
+                    "e.g. setTimeout(0))")
         return None
 
     async def _busy(self, now: float) -> str | None:
