@@ -91,6 +91,14 @@ async def _page(browser: Browser, url: str, page_time_tags: bool = True) -> tupl
     return context, page, reports
 
 
+async def _ended(reports: list[dict[str, Any]]) -> None:
+    """Until the end report has come over the binding (a message on its way, not a page timer)."""
+    for _ in range(1000):
+        if any(r["type"] == "end" for r in reports) and any(r["type"] == "start" for r in reports):
+            return
+        await asyncio.sleep(0.01)
+
+
 async def _native_timeout(page: Page, state: dict[str, Any]) -> list[str]:
     """Chromium's own (real-time) timeout of a held request outside the Sync URL."""
     await page.evaluate(XHR_JS, ["/slow", 50, False])
@@ -122,10 +130,7 @@ async def test_a_page_time_timeout_fires_as_chromiums_own(served: tuple[Browser,
         upload = [e.split(" ")[0] for e in log if e.startswith("u:")]
         assert upload[0] == "u:loadstart" and upload[-2:] in (["u:load", "u:loadend"], ["u:timeout", "u:loadend"]), log
         assert timeout == 5000 and await page.evaluate("window.__tankInflight") == 0
-        for _ in range(100):
-            if any(r["type"] == "end" for r in reports):
-                break
-            await asyncio.sleep(0.01)
+        await _ended(reports)
         start = next(r for r in reports if r["type"] == "start")
         end = next(r for r in reports if r["type"] == "end")
         assert start["via"] == "xhr" and start["ids"] == ["e1"] and start["t"] == START, start
@@ -149,10 +154,7 @@ async def test_an_answer_before_the_timeout_loads_and_clears_the_deadline(served
         await page.clock.run_for(10_000)  # past the deadline: nothing fires
         assert await page.evaluate("window.__log.length") == len(log)
         assert await page.evaluate("window.__tankInflight") == 0
-        for _ in range(100):
-            if any(r["type"] == "end" for r in reports):
-                break
-            await asyncio.sleep(0.01)
+        await _ended(reports)
         assert next(r for r in reports if r["type"] == "end")["outcome"] == "ok"
     finally:
         await context.close()
@@ -186,10 +188,7 @@ async def test_a_synchronous_xhr_is_tagged_and_reported(served: tuple[Browser, s
             x.send('{"events":[]}'); return [x.status, window.__tankInflight]; }""")
         assert status == [200, 0]
         assert "_tank_via=xhr" in state["urls"][0]
-        for _ in range(100):
-            if any(r["type"] == "end" for r in reports):
-                break
-            await asyncio.sleep(0.01)
+        await _ended(reports)
         # the end is reported as send() returns, the start once the body was read (the recorder pairs them)
         assert sorted(r["type"] for r in reports) == ["end", "start"], reports
         assert next(r for r in reports if r["type"] == "end")["outcome"] == "ok", reports
