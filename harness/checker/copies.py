@@ -6,7 +6,7 @@ time goes. The page made one send; the stub journals each copy, processes it (a 
 stores at once) and would count it as a delivery and a duplicate, so duplicate counts moved from
 run to run (soak: 328, 329, 330) and the build was blamed for what the browser did.
 
-A copy carries its send's id: the instrumentation tags each fetch's URL with ``_tank_a`` (a page
+A copy carries its send's id: the instrumentation tags each fetch's and XHR's URL with ``_tank_a`` (a page
 load's random id and the send's number in it, only where the scenario sets stub faults) and the
 stub journals it as ``send``. The first request of a send (by arrival) with its events is the
 page's; later ones are the browser's copies. Whether a copy comes is real time's, so a copy never makes a delivery or
@@ -29,7 +29,7 @@ SendKey = tuple[str | None, str]  # (context, the page's send id)
 
 def send_key(entry: JournalEntry) -> SendKey | None:
     """The page send a POST request came from, or ``None`` when it carries no send id (or was not
-    tagged as a fetch: only the instrumentation's fetch wrapper sets the id)."""
+    tagged as a fetch or an XHR: only the instrumentation's wrappers of those set the id)."""
     if entry.send is None or entry.method != "POST" or entry.via not in ANSWERED:
         return None
     return entry.context, entry.send
@@ -50,7 +50,7 @@ def _same_body(a: JournalEntry, b: JournalEntry) -> bool:
 def copy_of(journal: Iterable[JournalEntry]) -> dict[int, int]:
     """Journal seq of each copy the browser re-sent → seq of the first request of its send.
 
-    A build is untrusted and can send through paths the instrumentation does not tag (XHR, a
+    A build is untrusted and can send through paths the instrumentation does not tag (a worker, a
     form): a request is taken for a copy only when it carries its send's very body, so a request
     with a borrowed id but other events is matched as the build's own; one that repeats the send
     byte for byte is counted as a copy whoever made it (docs/isolation.md). When the first request

@@ -13,7 +13,7 @@ from harness.contract.vocabulary import ANSWERED
 
 
 def browser_resends(history: History) -> int:
-    """Arrivals of an envelope by fetch beyond the fetches the page made with it.
+    """Arrivals of an envelope by fetch or XHR beyond the sends the page made with it that way.
 
     Chromium re-sends a POST on a reused keep-alive socket that was reset (docs/contract.md,
     weak spot 10); only the server sees it."""
