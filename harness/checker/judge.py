@@ -85,8 +85,8 @@ def judge(history: History, judges: list[str], policy: Policy | None = None) -> 
     policy = policy or Policy()
     _validate(history, judges, policy)
     with _gc_paused():
-        verdict = _judge(history, judges, policy)
-    verdict.notes.extend(history_notes(history))
+        verdict, copies = _judge(history, judges, policy)
+    verdict.notes.extend(history_notes(history, copies))  # the matching's count: copy_of once a judgement
     return verdict
 
 
@@ -129,7 +129,8 @@ def _outcome(gid: str, f: Facts) -> Outcome:
         return Outcome(violations=[_error_line(exc)])
 
 
-def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdict:
+def _judge(history: History, judges: list[str], policy: Policy) -> tuple[ScenarioVerdict, int | None]:
+    """The verdict, and how many requests the matching took for browser copies (None: no matching)."""
     wanted = set(judges)
     verdict = ScenarioVerdict(history.scenario, t_page_end=history.t_page_end)
     history, declared_notes = declared_intents(history, policy)
@@ -140,7 +141,7 @@ def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdi
         verdict.notes.append(line)
         for gid in GUARANTEES:
             verdict.guarantees[gid] = GuaranteeResult(gid, "fail" if gid in wanted else "not_judged", 0, [line])
-        return verdict
+        return verdict, None
     verdict.t0 = f.t0
     verdict.fates = list(f.fates.values())
     verdict.unexpected = _unexpected(f)
@@ -165,7 +166,7 @@ def _judge(history: History, judges: list[str], policy: Policy) -> ScenarioVerdi
         if gid not in wanted:
             note = "not judged by this scenario" + (f"; {note}" if note else "")
         verdict.guarantees[gid] = GuaranteeResult(gid, _status(gid in wanted, o), o.evidence, o.violations, note)  # type: ignore[arg-type]
-    return verdict
+    return verdict, len(f.m.copies)
 
 
 __all__ = ["decided_facts", "judge", "judge_history", "policy_of"]

@@ -40,15 +40,15 @@ class Matches:
     unattributed_attempts: int
     events_examined: int
     decided_by: dict[str, int] = field(default_factory=dict)  # evidence -> id-less deliveries it credited
+    copies: dict[int, int] = field(default_factory=dict)  # journal seq of a browser copy -> its send's first request (copy_of)
 
 
-def _match_journal(history: History, fold: Fold, index: PayloadIndex
+def _match_journal(history: History, fold: Fold, index: PayloadIndex, copies: dict[int, int]
                    ) -> tuple[dict[str, list[Hit]], list[Hit], int, dict[str, int]]:
     hits: dict[str, list[Hit]] = defaultdict(list)
     unmatched: list[Hit] = []
     delivered: dict[str, int] = defaultdict(int)
     decided: dict[str, int] = defaultdict(int)  # evidence -> delivered id-less events it decided
-    copies = copy_of(history.journal)
     links = link_requests(history, copies)
     credited: dict[int, dict[int, tuple[str, str]]] = {}  # a send's first request: event index -> (subject, evidence)
     touches = Touches(fold.tracks)
@@ -183,7 +183,8 @@ def _match_attempts(history: History, fold: Fold, index: PayloadIndex,
 def match(history: History, fold: Fold, auto_events: tuple[tuple[str, str], ...] = ()) -> Matches:
     """Attribute journal events, attempts, intents and rows at rest to subjects."""
     index = PayloadIndex(fold.tracks)
-    hits, unmatched, examined, decided = _match_journal(history, fold, index)
+    copies = copy_of(history.journal)
+    hits, unmatched, examined, decided = _match_journal(history, fold, index, copies)
     left = Leftovers(unmatched)
     intent_of, intents = match_intents(history, fold, left)
     direct = match_direct(history, left, auto_events, set(fold.tracks) | set(intents))
@@ -194,4 +195,4 @@ def match(history: History, fold: Fold, auto_events: tuple[tuple[str, str], ...]
     attempts, unattributed = _match_attempts(history, fold, index, other_eids)
     rows, orphans = match_rows(history, fold, index, hits, extra)
     return Matches(dict(hits), dict(attempts), rows, orphans, left.rest(), intent_of, intents, direct,
-                   unattributed, examined, decided)
+                   unattributed, examined, decided, copies)

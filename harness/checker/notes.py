@@ -23,13 +23,15 @@ def browser_resends(history: History) -> int:
     return sum(max(0, n - sent[i]) for i, n in arrived.items() if i in sent)
 
 
-def history_notes(history: History) -> list[str]:
-    """The run's notes, then what the history itself shows could not be judged."""
+def history_notes(history: History, tagged: int | None = None) -> list[str]:
+    """The run's notes, then what the history itself shows could not be judged. ``tagged``: the
+    requests the matching took for browser copies (``Matches.copies``); None: counted here."""
     notes = list(history.notes)
     no_eid = sum(1 for e in history.journal if e.processed for ev in e.events if ev.eid is None)
     if no_eid:
         notes.append(f"de-duplication was not possible for {no_eid} delivered event(s) without meta.eid")
-    resent, tagged = browser_resends(history), len(copy_of(history.journal))
+    resent = browser_resends(history)
+    tagged = len(copy_of(history.journal)) if tagged is None else tagged
     if resent or tagged:
         notes.append(f"{max(resent, tagged)} request(s) arrived more often than the page sent them: "
                      "the browser re-sent them by itself (SPEC §3.10), visible only server-side"

@@ -325,3 +325,20 @@ def test_after_a_first_request_without_its_body_the_first_with_it_is_the_page_s_
         f = v.fate_of(e.id)
         assert (f.fate, f.deliveries, f.duplicates, f.browser_copies) == ("delivered", 1, 0, n - 1), n
         assert v.counts["duplicated"] == 0 and v.counts["unexpected"] == 0, n
+
+
+def test_one_judgement_looks_for_copies_once(monkeypatch) -> None:
+    """The matching's copies are the ones the notes count (one sort and pass over the journal, not two)."""
+    from harness.checker import match, notes
+
+    calls = []
+
+    def counted(journal):
+        calls.append(1)
+        return copy_of(journal)
+
+    monkeypatch.setattr(match, "copy_of", counted)
+    monkeypatch.setattr(notes, "copy_of", counted)
+    v, f = held_past_abort(2)
+    assert f is not None and f.browser_copies == 2 and any("2 carried their send's id" in n for n in v.notes), v.notes
+    assert len(calls) == 1
