@@ -171,6 +171,30 @@ async def test_a_patched_map_iterator_hides_no_timer_from_the_clock(origin: tupl
         await context.close()
 
 
+# The harness's page calls take their argument as one JSON text (harness/history/pagecall.py): a
+# build's JSON.parse that moves every number it reads must not move the clock runs' targets.
+LYING_PARSE_JS = """window.log = [];
+const parse = JSON.parse;
+JSON.parse = function parse_(text, reviver) {
+  return parse(text, (k, v) => { const w = typeof v === "number" ? v + 60000 : v; return reviver ? reviver(k, w) : w; });
+};
+setTimeout(() => log.push("a@" + Date.now()), 1000);
+setTimeout(() => log.push("b@" + Date.now()), 30000);"""
+
+
+async def test_a_build_s_json_parse_does_not_steer_the_clock_runs_arguments(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    browser, url = origin
+    context, page = await _clocked(browser, url, LYING_PARSE_JS)
+    try:
+        bulk = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300)
+        assert bulk is not None and (bulk.why, bulk.t, bulk.fired) == ("done", START + 5_000, 1), bulk  # t + 60 s: fired 2
+        stepped = await pagetime.run_to(page, START + 6_000)
+        assert stepped is not None and stepped.fired == 0, stepped
+        assert await page.evaluate("log") == [f"a@{START + 1000}"]
+    finally:
+        await context.close()
+
+
 async def test_a_jump_past_timers_the_patched_map_iterator_hid_is_an_error_naming_it(origin: tuple[Browser, str]) -> None:  # noqa: F811
     browser, url = origin
     context, page = await _clocked(browser, url, MAP_ITERATOR_JS)

@@ -48,7 +48,7 @@
     splice: ArrayProto.splice, sort: ArrayProto.sort, define, put,
     mapGet: MapProto.get, mapSet: MapProto.set, mapDelete: MapProto.delete, mapValues: MapProto.values, mapForEach: MapProto.forEach,
     mapSize: mapSizeGet, mapIterNext,
-    then: Promise.prototype.then, Promise, resolve: Promise.resolve, create,
+    then: Promise.prototype.then, Promise, resolve: Promise.resolve, create, parse: JSON.parse,
     getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null,
   });
   // What the arbiter's choice of what it handles and the send hooks read (not in B: nothing else uses
