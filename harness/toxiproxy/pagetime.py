@@ -20,7 +20,6 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs
 
 PAGE_TIME_TOXICS = frozenset({"latency", "bandwidth", "slicer", "slow_close", "timeout", "reset_peer"})
 """Toxic types the embedded proxy applies in page time when it has a page clock."""
@@ -128,11 +127,12 @@ class PageClock:
         send's id and takes its send's key. The page load's random id, the path and the build's
         own parameters are left out: they carry per-run values (a build may put a site id there)."""
         method, _, rest = line.partition(b" ")
-        query = rest.partition(b" ")[0].partition(b"?")[2].decode("latin-1")
-        tags = parse_qs(query)
-        send = tags.get("_tank_a", [""])[0]
-        facts = (method.decode("latin-1"), tags.get("_tank_ctx", [""])[0], tags.get("_tank_t", [""])[0],
-                 send.rpartition(".")[2])
+        query = rest.partition(b" ")[0].partition(b"?")[2]
+        # Every request crosses here: the harness's own tags only (plain text, no escapes to undo)
+        tags = dict(p.partition(b"=")[::2] for p in query.split(b"&") if p.startswith(b"_tank_"))
+        send = tags.get(b"_tank_a", b"").decode("latin-1")
+        facts = (method.decode("latin-1"), tags.get(b"_tank_ctx", b"").decode("latin-1"),
+                 tags.get(b"_tank_t", b"").decode("latin-1"), send.rpartition(".")[2])
         seen = self._seen.setdefault(facts, {})
         order = seen.setdefault(send or f"#{len(seen)}", len(seen))  # no send id: always a new one
         return "|".join((*facts, str(order)))
