@@ -5,9 +5,10 @@ Why visitors that navigate keep the observer page (harness/driver/visitors.py
 follows a link N times; after each navigation the storage the browser holds
 (``DOMStorage.getDOMStorageItems``) is compared with the last value the tab's events gave for
 each key. Chromium's RenderDocument (a new frame host per document) drops the old document's
-DevTools events still on their way; ``--chromium-arg=--disable-features=RenderDocument``
-measures without it (the flag replaces Playwright's own ``--disable-features`` list). A figure,
-never asserted::
+DevTools events still on their way; the harness launches Chromium with it off
+(harness/world/browser.py). ``--chromium-arg=--disable-features=`` followed by Playwright's own list
+(``PLAYWRIGHT_DISABLED_FEATURES``, comma-separated) measures with it on: the last such switch wins.
+A figure, never asserted::
 
     PYTHONPATH=. python bench/storage_events_nav.py [--navigations 40] [--chromium-arg FLAG ...]
 """

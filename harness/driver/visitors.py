@@ -81,19 +81,23 @@ def visitor_context(i: int) -> str:
     return f"visitor{i + 1}"
 
 
-def tab_channel_contexts(scenario: m.Scenario) -> frozenset[str]:
+def tab_channel_contexts(scenario: m.Scenario, navigations_seen: bool = True) -> frozenset[str]:
     """The generated visitors' contexts whose storage writes are recorded from their one tab's
     ``DOMStorage`` events instead of an observer page (harness/history/tabwatch.py): chosen once,
     before the run, never switched. Only when nothing in the scenario can close, crash, restart,
-    navigate, reload or open a second tab in them — the tab's channel misses the writes of a page
-    being closed, and of a document its tab navigates away from (Chromium gives each new document
-    a new frame host and drops the old one's DevTools events still on their way: 13 and 16 of 40
-    navigations lost their ``beforeunload`` writes, bench/storage_events_nav.py) — so: one tab per visitor, no action that
-    navigates (``page2``), no step naming a visitor's context (their steps are the generated ones
+    reload or open a second tab in them — a page being closed takes its tab's channel with it — so:
+    one tab per visitor, no step naming a visitor's context (their steps are the generated ones
     alone), no ``restart_browser`` (persistent profiles start with storage) and no hook (it may do
-    anything). Every other context keeps the observer."""
+    anything). A visitor whose actions navigate (``page2``) unloads documents: their last writes
+    reach the tab's channel only in a browser launched with RenderDocument off
+    (``navigations_seen``: the harness's own launch, harness/world/browser.py; a remote browser's
+    flags are not ours — Chromium then drops the old document's events still on their way: 13 and
+    16 of 40 navigations lost their ``beforeunload`` writes, bench/storage_events_nav.py). Every
+    other context keeps the observer."""
     v = scenario.visitors
-    if v is None or v.tabs_per_visitor != 1 or any(navigates(a) for a in v.actions):
+    if v is None or v.tabs_per_visitor != 1:
+        return frozenset()
+    if not navigations_seen and any(navigates(a) for a in v.actions):
         return frozenset()
     if any(isinstance(s, (m.Hook, m.RestartBrowser)) for s in scenario.steps):
         return frozenset()

@@ -8,8 +8,10 @@ the context (the tab's own, its frames', pages it opens, the ``pagehide`` of a d
 away from) as the browser applies it, in order, on the same CDP session as the tab's send reports.
 
 What it does not give: writes of a page being closed (its session goes with it: such contexts keep
-the observer, ``harness.driver.visitors.tab_channel_contexts``), and it ships each new value whole
-(the observer ships deltas), so long-lived contexts with large outboxes keep the observer too.
+the observer, ``harness.driver.visitors.tab_channel_contexts``); the last writes of a document the
+tab navigates away from only with Chromium's RenderDocument off (harness/world/browser.py); and it
+ships each new value whole (the observer ships deltas), so long-lived contexts with large outboxes
+keep the observer too.
 
 A page's script cannot reach this channel: the events are made by the browser's storage
 instrumentation, not by page JavaScript; a build can cause one only by really writing storage, and

@@ -51,6 +51,12 @@ class FaultsInPlace:
     db_stopped: bool = False
 
 
+def ours(world: "World") -> bool:
+    """Whether the world's browser was launched with the harness's flags (not a remote one)."""
+    choice = getattr(world, "browser_choice", None)
+    return not (choice is not None and choice.remote)
+
+
 @dataclass
 class ScenarioRun:
     """One scenario in progress. Made by ``start`` so the clock is built with the run it reads."""
@@ -84,7 +90,7 @@ class ScenarioRun:
         run = cls(world=world, scenario=scenario, adapter=adapter, site_id=site_id, stub=stub, sync_url=sync_url,
                   proxy_name=proxy_name, recorder=recorder, rng=random.Random(scenario.seed), notes=[],
                   contexts=Contexts(persistent=any(isinstance(s, RestartBrowser) for s in scenario.steps),
-                                    tab_channel=tab_channel_contexts(scenario)),
+                                    tab_channel=tab_channel_contexts(scenario, navigations_seen=ours(world))),
                   faults=FaultsInPlace())
         run.clock = VirtualClock(scenario.start_ms, run.live_sessions, activity=run.activity,
                                  held=lambda: places.held(run), release_due=lambda now: places.release_due(run, now),

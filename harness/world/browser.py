@@ -23,11 +23,24 @@ from harness.contract.errors import EnvironmentProblem
 
 DEBIAN_CANDIDATES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
 
+# Playwright's own --disable-features list (its chromiumSwitches; Chromium keeps the last value of a
+# switch given twice, so ours must repeat it: tests/harness/test_launch_features.py compares the two),
+# and RenderDocument: Chromium would give each new document of a tab a new frame host and drop the
+# DevTools events the old document's last writes made (its beforeunload: 13-16 of 40 navigations,
+# bench/storage_events_nav.py), which a visitor's tab storage channel records (history/tabwatch.py).
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding", "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect", "TcpPortRandomizationWin", "OptimizationHints", "NetworkTimeServiceQuerying",
+    "AimEnabled", "PreconnectToSearch", "msForceBrowserSignIn", "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+DISABLED_FEATURES = (*PLAYWRIGHT_DISABLED_FEATURES, "RenderDocument")
 # Without the background-networking flags Chromium keeps dialling Google's hosts, which this
 # closed network refuses; --no-sandbox because CI runs as root. No GPU process: pages draw in
 # software anyway (--disable-gpu), and a separate GPU process costs its own CPU and IPC for every
 # frame of every context (~8 % of a run's CPU; screenshots and traces unchanged).
 LAUNCH_ARGS = [
+    "--disable-features=" + ",".join(DISABLED_FEATURES),
     "--disable-gpu",
     "--in-process-gpu",
     "--disable-software-rasterizer",

@@ -122,10 +122,11 @@ def test_which_contexts_record_through_their_tab(extra: str, want: set[str]) -> 
     assert tab_channel_contexts(scenario_from_text(VISITORS + extra)) == want
 
 
-def test_no_tab_channel_with_two_tabs_a_visitor_navigating_visitors_or_without_visitors() -> None:
+def test_no_tab_channel_with_two_tabs_a_visitor_navigating_in_a_remote_browser_or_without_visitors() -> None:
     two = VISITORS.replace("actions: [view, tel]", "actions: [view, tel], tabs_per_visitor: 2")
     assert tab_channel_contexts(scenario_from_text(two)) == frozenset()
-    away = VISITORS.replace("actions: [view, tel]", "actions: [view, tel, page2]")  # unloads its documents
-    assert tab_channel_contexts(scenario_from_text(away)) == frozenset()
+    away = scenario_from_text(VISITORS.replace("actions: [view, tel]", "actions: [view, tel, page2]"))
+    assert tab_channel_contexts(away, navigations_seen=False) == frozenset()  # a remote browser: its flags
+    assert len(tab_channel_contexts(away)) == 3  # RenderDocument off: the old documents' writes are seen
     plain = "name: p\njudges: [no_loss]\nsteps:\n  - open: home\n  - advance: 1s\n"
     assert tab_channel_contexts(scenario_from_text(plain)) == frozenset()
