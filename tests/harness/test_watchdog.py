@@ -247,6 +247,13 @@ def _storm_checks(clock: _Time, for_s: float, steps_per_tick: int, ms_per_tick: 
     pages answering at once, the page clock stepping ``steps_per_tick`` times, firing
     ``timers_per_tick`` timers and moving ``ms_per_tick`` between two ticks: (the cause named or
     None, when)."""
+    ticks = round(for_s / watchdog.TICK_S)
+    return _scheduled_storm_checks(clock, [(steps_per_tick, ms_per_tick, timers_per_tick)] * ticks, pages)
+
+
+def _scheduled_storm_checks(clock: _Time, ticks: list[tuple[int, int, int]], pages: int) -> tuple[str | None, float]:
+    """The watchdog's check at every tick, the page clock stepping, moving (ms) and firing timers
+    by ``ticks[i]`` = (steps, ms, timers) before the i-th: (the cause named or None, when)."""
     run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0, timers=0), activity=lambda: 0,
                           stub=SimpleNamespace(journal=_Journal([])))
     open_pages = [_Answering() for _ in range(pages)]
@@ -254,11 +261,11 @@ def _storm_checks(clock: _Time, for_s: float, steps_per_tick: int, ms_per_tick: 
     async def watch() -> tuple[str | None, float]:
         dog = watchdog.Watchdog(run, 300.0, lambda: open_pages)  # its pings end at once (asyncio.run waits)
         start = clock.now
-        while clock.now - start < for_s:
+        for steps, ms, timers in ticks:
             clock.now += watchdog.TICK_S
-            run.clock.steps += steps_per_tick
-            run.clock.now += ms_per_tick
-            run.clock.timers += timers_per_tick
+            run.clock.steps += steps
+            run.clock.now += ms
+            run.clock.timers += timers
             if (cause := await dog.check()) is not None:
                 return cause, clock.now - start
         return None, clock.now - start
@@ -375,3 +382,27 @@ def test_guard_returns_the_work_and_stops_it_with_the_cause(monkeypatch: pytest.
     with pytest.raises(watchdog.Stopped, match="a named cause"):
         asyncio.run(dog.guard(forever()))
     assert work_cancelled == [True]
+
+
+def test_a_finished_burst_of_timers_then_slow_page_time_is_not_a_timer_storm(fake_time: _Time,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """At the real thresholds (30 s windows, 0.5 s ticks): a finite chain of 11,800 setTimeout(0)
+    timers over 4 s, then page time moving 320 ms a second for 26 s (a request held in real time by a
+    fault) and on. The whole window holds 11,800 timers in 20,120 page ms (over STORM_TIMERS, over a
+    timer per 4 page ms), but the storm was over: naming it would end a sound scenario as an error.
+    The window's second half holds no timer. The first tick only marks where the clock was."""
+    monkeypatch.setattr(watchdog, "STALL_S", 30.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.5)
+    ticks = [(0, 0, 0)] + [(1, 1475, 1475)] * 8 + [(1, 160, 0)] * 52 + [(1, 160, 0)] * 60
+    assert _scheduled_storm_checks(fake_time, ticks, 1) == (None, 60.5)
+
+
+def test_a_storm_still_going_in_the_windows_second_half_is_named(fake_time: _Time, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same window with the chain still firing in its last 15 s (after 11 s of slow page time):
+    a storm, named at the window's end."""
+    monkeypatch.setattr(watchdog, "STALL_S", 30.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.5)
+    ticks = [(0, 0, 0)] + [(1, 160, 0)] * 30 + [(1, 1000, 1000)] * 30
+    cause, at = _scheduled_storm_checks(fake_time, ticks, 1)
+    assert cause is not None and cause.startswith("timer storm: page time moved 34800 ms in 30 s while 30000 timers fired"), cause
+    assert at == 30.5
