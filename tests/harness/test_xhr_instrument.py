@@ -194,3 +194,62 @@ async def test_a_synchronous_xhr_is_tagged_and_reported(served: tuple[Browser, s
         assert next(r for r in reports if r["type"] == "end")["outcome"] == "ok", reports
     finally:
         await context.close()
+
+
+# One XHR reused for the next batch from its own handler (``where``: readystatechange at
+# readyState 4, or load): each line is "<batch> <event> <readyState> <status> <in flight>".
+REUSE_JS = """([path, where]) => new Promise((resolve) => {
+  const x = new XMLHttpRequest(), log = []; let n = 1;
+  const body = '{"events":[{"ec":"c","ea":"a","el":"1","meta":{"eid":"e1"}}]}';
+  for (const k of ["readystatechange", "loadstart", "load", "abort", "error", "timeout", "loadend"])
+    x.addEventListener(k, (e) => {
+      log.push(`${n} ${e.type} ${x.readyState} ${x.status} ${window.__tankInflight}`);
+      if (n === 1 && k === where && x.readyState === 4) { n = 2; x.open("POST", path); x.send(body); }
+      else if (n === 2 && k === "loadend" && x.readyState === 4) resolve(log);
+    });
+  x.open("POST", path); x.send(body);
+})"""
+# Chromium's own order (measured on a path outside the Sync URL): reopened at readyState 4 from
+# readystatechange, the finished request fires no load or loadend; reopened from load, its loadend
+# still fires after the next send() started, at readyState 1, status 0.
+NATIVE_REUSE = {
+    "readystatechange": ["1 readystatechange 1 0", "1 loadstart 1 0", "1 readystatechange 2 200", "1 readystatechange 3 200",
+                         "1 readystatechange 4 200", "2 readystatechange 1 0", "2 loadstart 1 0", "2 readystatechange 2 200",
+                         "2 readystatechange 3 200", "2 readystatechange 4 200", "2 load 4 200", "2 loadend 4 200"],
+    "load": ["1 readystatechange 1 0", "1 loadstart 1 0", "1 readystatechange 2 200", "1 readystatechange 3 200",
+             "1 readystatechange 4 200", "1 load 4 200", "2 readystatechange 1 0", "2 loadstart 1 0", "2 loadend 1 0",
+             "2 readystatechange 2 200", "2 readystatechange 3 200", "2 readystatechange 4 200", "2 load 4 200",
+             "2 loadend 4 200"],
+}
+
+
+@pytest.mark.parametrize("where", sorted(NATIVE_REUSE))
+async def test_an_xhr_reused_from_its_own_handler_ends_each_send_as_the_page_saw_it(
+        served: tuple[Browser, str, dict[str, Any]], where: str) -> None:
+    """Each send ends once, with the outcome the page saw (ok, 200), and the next send stays in
+    flight until its own end: the finished request's late loadend (reopened from load) is not the
+    next send's. Before sends had generations: the first reopened from readystatechange read as an
+    abort by open(); from load, the late loadend ended the second send (http_error, status 0) and
+    took it out of the in-flight count while its bytes travelled."""
+    browser, url, state = served
+    state["release"].set()
+    context, page, reports = await _page(browser, url)
+    try:
+        native = await page.evaluate(REUSE_JS, ["/slow", where])
+        assert [e.rsplit(" ", 1)[0] for e in native] == NATIVE_REUSE[where]
+        log = await page.evaluate(REUSE_JS, ["/sync", where])
+        assert [e.rsplit(" ", 1)[0] for e in log] == NATIVE_REUSE[where]  # the wrapper changes no event
+        # in flight: the second batch from its send() (after open()'s readystatechange) until its own
+        # end (its load and loadend may be heard before or after the wrapper's listener)
+        second = [e[-1] for e in log if e.startswith("2 ")]
+        assert second[0] == "0" and second[1:-2] == ["1"] * (len(second) - 3), log
+        assert await page.evaluate("window.__tankInflight") == 0
+        for _ in range(1000):
+            if sum(r["type"] == "end" for r in reports) >= 2 and sum(r["type"] == "start" for r in reports) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        ends = [(r["id"], r["outcome"], r.get("status")) for r in reports if r["type"] == "end"]
+        starts = [r["id"] for r in reports if r["type"] == "start"]
+        assert sorted(ends) == [(i, "ok", 200) for i in sorted(starts)] and len(starts) == 2, (ends, starts)
+    finally:
+        await context.close()

@@ -600,32 +600,39 @@
       disarm(s);
       if (!s.active || !s.counted || !(s.limit > 0)) return;
       const left = s.t0 + s.limit - pageNow();
-      s.timer = apply(pageTimer, window, [() => { s.timer = null; if (s.active) apply(tSet, x, [1]); }, left > 0 ? left : 0]);
+      s.timer = apply(pageTimer, window, [() => { s.timer = null; if (s.active) { s.expired = true; apply(tSet, x, [1]); } }, left > 0 ? left : 0]);
     };
-    // Capture listeners: at the target they run before every non-capture one (on* handlers and
-    // plain listeners, whenever added), so a build stopping the event's propagation there hides nothing.
+    // A send ends at its loadend, which Chromium dispatches at readyState 4 — except the loadend of
+    // a send the build reopened from its own load (error, timeout, abort) handler: that one still
+    // comes after the next send() started, at readyState 1, and is not the next send's end (the
+    // reopened send was ended by open(), below). The outcome is read off the native state, not
+    // off which events this listener saw before.
     const watch = (x, s) => {
-      const how = (kind) => () => { s.how = kind; };
-      apply(listen, x, ["load", how("load"), true]);
-      apply(listen, x, ["error", how("error"), true]);
-      apply(listen, x, ["abort", how("abort"), true]);
-      apply(listen, x, ["timeout", how("timeout"), true]);
-      apply(listen, x, ["loadend", () => ended(x, s), true]);
+      apply(listen, x, ["loadend", () => { if (s.active && apply(xState, x, []) === 4) end(x, s); }, true]);
     };
-    const ended = (x, s) => {
-      if (s.how === "load") {
-        const status = apply(xStatus, x, []);
+    const end = (x, s) => {
+      const status = apply(xStatus, x, []);
+      if (status > 0) {
         finish(s, status >= 200 && status < 300 ? "ok" : "http_error", { status });
-      } else if (s.how === "timeout") {
+      } else if (s.expired) {
         finish(s, "abort", { error: "TimeoutError: the XMLHttpRequest's timeout (" + StringOf(s.limit) + " ms)" });
-      } else if (s.how === "abort") {
+      } else if (s.aborted) {
         finish(s, "abort", { error: "AbortError: XMLHttpRequest.abort()" });
       } else {
         finish(s, "network_error", { error: "NetworkError: the XMLHttpRequest failed" });
       }
     };
+    const xAbort = XP.abort;
+    XP.abort = function () {
+      const s = stateOf(this);
+      if (s && s.active) s.aborted = true;
+      return apply(xAbort, this, arguments);
+    };
     XP.open = function (method, url) {
       let s = stateOf(this);
+      // Reopened from one of its own handlers once done (readyState 4: the next batch on the same
+      // object): the send ends as the page saw it (ok, http_error…), not as an abort.
+      if (s && s.active && apply(xState, this, []) === 4) end(this, s);
       if (s && s.active) finish(s, "abort", { error: "AbortError: XMLHttpRequest.open() while sending" });
       // The native timeout is the build's value again while open() checks it (a synchronous
       // request in a window may have none).
@@ -637,7 +644,7 @@
       if (!s) {
         s = create(null);
         s.sync = false; s.active = false; s.counted = false; s.timer = null; s.limit = undefined; s.watched = false;
-        s.how = ""; s.id = 0; s.t0 = 0; s.async = true;
+        s.id = 0; s.t0 = 0; s.async = true; s.expired = false; s.aborted = false;
         apply(stateSet, states, [this, s]);
       }
       const args = [];
@@ -667,14 +674,14 @@
       const data = body === undefined ? null : body;
       const raw = outboxAtSend(data);
       if (!s.watched) { watch(this, s); s.watched = true; }
-      s.how = ""; s.t0 = t0; s.active = true; s.counted = s.async;
+      s.t0 = t0; s.active = true; s.counted = s.async; s.expired = false; s.aborted = false;
       const id = s.id;
       thenOf(bodyText(data), (text) => report({ type: "start", id, via: "xhr", t: t0, mark, page: location.pathname, ...record(text, raw) }));
       if (s.counted) inflight++;
       arm(this, s);
       try { apply(xSend, this, arguments); }
       catch (e) { finish(s, "network_error", { error: StringOf(e) }); throw e; }
-      if (!s.async && s.active) ended(this, s);  // a synchronous send is over when send() returns
+      if (!s.async && s.active) end(this, s);  // a synchronous send is over when send() returns
       return undefined;
     };
   }
