@@ -253,3 +253,38 @@ async def test_an_xhr_reused_from_its_own_handler_ends_each_send_as_the_page_saw
         assert sorted(ends) == [(i, "ok", 200) for i in sorted(starts)] and len(starts) == 2, (ends, starts)
     finally:
         await context.close()
+
+
+# A build hiding load and loadend from every later listener, on an XHR made each way a page can
+# reach the constructor: [readyState, status, in flight, instanceof] at its own loadend.
+HIDING_JS = """(how) => new Promise((resolve) => {
+  const C = how === "ctor" ? XMLHttpRequest.prototype.constructor
+    : how === "subclass" ? class extends XMLHttpRequest {} : XMLHttpRequest;
+  const x = new C();
+  x.addEventListener("load", (e) => e.stopImmediatePropagation(), true);
+  x.addEventListener("loadend", (e) => {
+    e.stopImmediatePropagation();
+    resolve([x.readyState, x.status, window.__tankInflight, x instanceof XMLHttpRequest]);
+  }, true);
+  x.open("POST", "/sync");
+  x.send('{"events":[]}');
+})"""
+
+
+@pytest.mark.parametrize("how", ["plain", "ctor", "subclass"])
+async def test_a_build_stopping_load_and_loadend_first_hides_no_end(served: tuple[Browser, str, dict[str, Any]],
+                                                                     how: str) -> None:
+    """A capture listener the build adds before send() that stops load and loadend: the send still
+    ends with the answer (ok, 200) and leaves the in-flight count. The wrapper's listener is the
+    XHR's first (added at construction, whichever constructor reference the build used). Before:
+    in flight forever, only a start report — the clock stalled and the attempt read pending."""
+    browser, url, state = served
+    state["release"].set()
+    context, page, reports = await _page(browser, url)
+    try:
+        assert await page.evaluate(HIDING_JS, how) == [4, 200, 0, True]
+        await _ended(reports)
+        end = next(r for r in reports if r["type"] == "end")
+        assert (end["outcome"], end["status"]) == ("ok", 200), end
+    finally:
+        await context.close()

@@ -606,10 +606,31 @@
     // a send the build reopened from its own load (error, timeout, abort) handler: that one still
     // comes after the next send() started, at readyState 1, and is not the next send's end (the
     // reopened send was ended by open(), below). The outcome is read off the native state, not
-    // off which events this listener saw before.
-    const watch = (x, s) => {
-      apply(listen, x, ["loadend", () => { if (s.active && apply(xState, x, []) === 4) end(x, s); }, true]);
+    // off which events this listener saw before. At the target, listeners run in the order they
+    // were added, capture or not: a build's listener added before this one and stopping the
+    // event's propagation would hide the end, and the send would stay in flight forever. So the
+    // listener is added as the XHR is made — the constructor is wrapped (a Proxy: instanceof,
+    // statics, subclasses and new.target as before; the prototype's `constructor` is the wrapper
+    // too) — and is every XHR's first. Events a build dispatches itself are not trusted: ignored.
+    // An XHR made by another realm's constructor (a same-origin iframe's) and sent through these
+    // wrappers gets the listener at its first send(), as before (that realm's listener knows no
+    // state of this one's).
+    const ended = function (e) {
+      const s = stateOf(this);
+      if (s && s.active && e.isTrusted && apply(xState, this, []) === 4) end(this, s);
     };
+    const NativeXHR = XMLHttpRequest, construct = Reflect.construct;
+    const handler = create(null);
+    handler.construct = (target, args, newTarget) => {
+      const x = construct(target, args, newTarget);
+      apply(listen, x, ["loadend", ended]);
+      apply(madeAdd, made, [x]);
+      return x;
+    };
+    const made = new WeakSet(), madeAdd = WeakSet.prototype.add, madeHas = WeakSet.prototype.has;
+    const XHR = new Proxy(NativeXHR, handler);
+    define(window, "XMLHttpRequest", { value: XHR, writable: true, enumerable: false, configurable: true });
+    define(XP, "constructor", { value: XHR, writable: true, enumerable: false, configurable: true });
     const end = (x, s) => {
       const status = apply(xStatus, x, []);
       if (status > 0) {
@@ -643,7 +664,7 @@
       }
       if (!s) {
         s = create(null);
-        s.sync = false; s.active = false; s.counted = false; s.timer = null; s.limit = undefined; s.watched = false;
+        s.sync = false; s.active = false; s.counted = false; s.timer = null; s.limit = undefined;
         s.id = 0; s.t0 = 0; s.async = true; s.expired = false; s.aborted = false;
         apply(stateSet, states, [this, s]);
       }
@@ -673,7 +694,7 @@
       const mark = marker();
       const data = body === undefined ? null : body;
       const raw = outboxAtSend(data);
-      if (!s.watched) { watch(this, s); s.watched = true; }
+      if (!apply(madeHas, made, [this])) { apply(listen, this, ["loadend", ended]); apply(madeAdd, made, [this]); }
       s.t0 = t0; s.active = true; s.counted = s.async; s.expired = false; s.aborted = false;
       const id = s.id;
       thenOf(bodyText(data), (text) => report({ type: "start", id, via: "xhr", t: t0, mark, page: location.pathname, ...record(text, raw) }));
