@@ -288,3 +288,30 @@ async def test_a_build_stopping_load_and_loadend_first_hides_no_end(served: tupl
         assert (end["outcome"], end["status"]) == ("ok", 200), end
     finally:
         await context.close()
+
+
+async def test_a_build_clearing_every_timer_id_cannot_cancel_the_page_time_timeout(
+        served: tuple[Browser, str, dict[str, Any]]) -> None:
+    """A build clearing a range of timer ids (clearTimeout, clearInterval, cancelAnimationFrame,
+    cancelIdleCallback over the last 1,000 ids) after a send with a 5 s timeout: the timeout still
+    fires at exactly 5,000 ms of page time, as a native one (which no page call can clear). Before,
+    the deadline was an ordinary page timer: no timeout event after 6 s, the send in flight."""
+    browser, url, state = served
+    state["release"].clear()
+    context, page, reports = await _page(browser, url)
+    try:
+        await page.evaluate(XHR_JS, ["/sync", 5000, False])
+        await page.evaluate("""() => { const id = setTimeout(() => {}, 0);
+            for (let i = id; i > id - 1000; i--) { clearTimeout(i); clearInterval(i); cancelAnimationFrame(i); cancelIdleCallback(i); } }""")
+        await page.clock.run_for(4_999)
+        assert await page.evaluate("[window.__tankInflight, window.__x.readyState]") == [1, 1]
+        await page.clock.run_for(1)
+        assert await page.evaluate("[window.__tankInflight, window.__x.readyState]") == [0, 4]  # before: [1, 1]
+        log, ready, status, timeout, _ = await page.evaluate("window.__done")
+        assert _own(log)[-3:] == ["x:readystatechange 4 0 true", "x:timeout 4 0 true", "x:loadend 4 0 true"], log
+        assert (ready, status, timeout) == (4, 0, 5000) and await page.evaluate("window.__tankInflight") == 0
+        await _ended(reports)
+        end = next(r for r in reports if r["type"] == "end")
+        assert end["outcome"] == "abort" and end["t"] == START + 5000 and "timeout" in end["error"], end
+    finally:
+        await context.close()

@@ -73,6 +73,13 @@
   // reassigns them (it installs only `if (!globalThis.__pwClock)` and mutates _now's fields only).
   const pw = globalThis.__pwClock, pc = pw && typeof pw === "object" ? pw.controller : null;
   const clockGate = { inside: 0, moves: 0, refused: 0, what: "", pinned: false };
+  // Timers of the instrumentation's own (an XHR's page-time deadline) filed with the clock: the
+  // page's clearTimeout, clearInterval, cancelAnimationFrame and cancelIdleCallback (all through the
+  // controller's clearTimer) leave them, as no page call clears a native XHR timeout; the
+  // instrumentation clears them through the controller's own clearTimer (`clockClear`).
+  const ownTimers = new Set(), ownHas = Set.prototype.has, ownAdd = Set.prototype.add, ownDelete = Set.prototype.delete;
+  const Num = Number, ownSize = getter(Set.prototype, "size");
+  let clockClear = null;
   if (pc && typeof pc === "object") {
     try {
       define(globalThis, "__pwClock", { value: pw, writable: false, configurable: false, enumerable: true });
@@ -104,6 +111,14 @@
             try { return apply(f, this, a); } finally { if (--clockGate.inside === 0 && (now.time !== t || now.ticks !== k)) clockGate.moves++; }
           }, writable: false, configurable: false, enumerable: false });
         }
+      }
+      const clear = pc.clearTimer;
+      if (typeof clear === "function") {
+        clockClear = (id) => apply(clear, pc, [id, "Timeout"]);
+        define(pc, "clearTimer", { value: function (timerId, type) {
+          if (timerId && apply(ownSize, ownTimers, []) && apply(ownHas, ownTimers, [Num(timerId)])) return undefined;
+          return apply(clear, this, arguments);
+        }, writable: true, configurable: true, enumerable: false });
       }
       const pinned = ["_timers", "_now", "_embedder", "_log", "_firstTimer", "_advanceNow", "_replayLogOnce", "log", "now",
         "_syncRealTime", "_innerSetTime", "_innerInstall", "_innerSetFixedTime", "_takeFirstTimer", "_callFirstTimer",
@@ -586,7 +601,12 @@
     const pageTimer = window.setTimeout, pageClear = window.clearTimeout;  // the page clock's: installed before this script
     const states = new WeakMap(), stateGet = WeakMap.prototype.get, stateSet = WeakMap.prototype.set;
     const stateOf = (x) => apply(stateGet, states, [x]);
-    const disarm = (s) => { if (s.timer !== null) { apply(pageClear, window, [s.timer]); s.timer = null; } };
+    const disarm = (s) => {
+      if (s.timer === null) return;
+      if (clockClear && apply(ownDelete, ownTimers, [s.timer])) clockClear(s.timer);
+      else apply(pageClear, window, [s.timer]);
+      s.timer = null;
+    };
     const finish = (s, outcome, extra) => {
       if (!s.active) return;
       s.active = false;
@@ -600,7 +620,13 @@
       disarm(s);
       if (!s.active || !s.counted || !(s.limit > 0)) return;
       const left = s.t0 + s.limit - pageNow();
-      s.timer = apply(pageTimer, window, [() => { s.timer = null; if (s.active) { s.expired = true; apply(tSet, x, [1]); } }, left > 0 ? left : 0]);
+      const fire = () => {
+        if (s.timer !== null) apply(ownDelete, ownTimers, [s.timer]);
+        s.timer = null;
+        if (s.active) { s.expired = true; apply(tSet, x, [1]); }
+      };
+      s.timer = apply(pageTimer, window, [fire, left > 0 ? left : 0]);
+      if (clockClear) apply(ownAdd, ownTimers, [s.timer]);  // out of the page's reach (see clockClear)
     };
     // A send ends at its loadend, which Chromium dispatches at readyState 4 — except the loadend of
     // a send the build reopened from its own load (error, timeout, abort) handler: that one still
