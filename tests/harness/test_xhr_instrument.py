@@ -315,3 +315,30 @@ async def test_a_build_clearing_every_timer_id_cannot_cancel_the_page_time_timeo
         assert end["outcome"] == "abort" and end["t"] == START + 5000 and "timeout" in end["error"], end
     finally:
         await context.close()
+
+
+async def test_a_refused_synchronous_reopen_is_native_and_the_next_send_times_out_in_page_time(
+        served: tuple[Browser, str, dict[str, Any]]) -> None:
+    """open(…, false) on an XHR with a timeout: InvalidAccessError in a window, and Chromium leaves
+    the request unsent (send() then throws InvalidStateError) — the same through the wrapper as on a
+    path outside the Sync URL. The native timeout is then the build's value (restored for open()'s
+    check), but nothing is in flight, and the next async open() takes it back into page time: a
+    send times out at exactly 5,000 ms of page time."""
+    browser, url, state = served
+    state["release"].clear()
+    context, page, _ = await _page(browser, url)
+    try:
+        reopen = """(path) => { const x = new XMLHttpRequest(); window.__x = x; x.open("POST", path);
+            x.timeout = 5000; let err = null, sent = null;
+            try { x.open("POST", path, false); } catch (e) { err = e.name; }
+            try { x.send("{}"); } catch (e) { sent = e.name; } return [err, x.timeout, x.readyState, sent]; }"""
+        native = await page.evaluate(reopen, "/slow")
+        assert native == ["InvalidAccessError", 5000, 0, "InvalidStateError"]
+        assert await page.evaluate(reopen, "/sync") == native
+        assert await page.evaluate("[window.__tankInflight, (window.__x.open('POST', '/sync'), window.__x.send('{}'), window.__x.timeout)]") == [0, 5000]
+        await page.clock.run_for(4_999)
+        assert await page.evaluate("[window.__tankInflight, window.__x.readyState]") == [1, 1]
+        await page.clock.run_for(1)
+        assert await page.evaluate("[window.__tankInflight, window.__x.readyState, window.__x.status]") == [0, 4, 0]
+    finally:
+        await context.close()

@@ -682,7 +682,8 @@
       if (s && s.active && apply(xState, this, []) === 4) end(this, s);
       if (s && s.active) finish(s, "abort", { error: "AbortError: XMLHttpRequest.open() while sending" });
       // The native timeout is the build's value again while open() checks it (a synchronous
-      // request in a window may have none).
+      // request in a window may have none: InvalidAccessError, and Chromium leaves the request
+      // unsent, nothing in flight; the next async open() takes the value back into page time).
       if (s && s.limit !== undefined) { apply(tSet, this, [s.limit]); s.limit = undefined; }
       if (arguments.length < 2 || !isSync(url)) {
         if (s) s.sync = false;
