@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Protocol
 
+from harness.contract.vocabulary import ANSWERED
 from harness.run.clock import Held
 from harness.toxiproxy.pagetime import PAGE_TIME_TOXICS
 
@@ -126,7 +127,7 @@ class StubPlace:
     def held(self, run: "ScenarioRun", context: str | None = None) -> Held:
         holds = run.stub.faults.holds
         holds.abandon(run.recorder.ended_sends)  # a send its page aborted is not held any more
-        return Held(holds.count("fetch", context) + holds.count("xhr", context), holds.next_due(context),
+        return Held(sum(holds.count(via, context) for via in ANSWERED), holds.next_due(context),
                     real_time=not holds.page_clock and holds.count() > 0, can_hold=run.stub.faults.holding())
 
     def release_due(self, run: "ScenarioRun", now: int, context: str | None = None) -> int:

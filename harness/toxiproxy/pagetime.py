@@ -155,12 +155,6 @@ def request_line(data: bytes) -> bytes | None:
     return line if b" HTTP/" in line else None
 
 
-def sniff_via(data: bytes) -> str | None:
-    """The ``_tank_via`` tag of an HTTP request line at the start of ``data`` (None: not one)."""
-    line = request_line(data)
-    return None if line is None else via_in(line)
-
-
 def via_in(line: bytes) -> str:
     """The ``_tank_via`` tag of a request line: "fetch", "beacon", "xhr" or "unknown"."""
     for via in (b"fetch", b"beacon", b"xhr"):

@@ -18,7 +18,7 @@ from harness.nemesis.network import _note_real_time
 from harness.nemesis.places import ProxyPlace
 from harness.scenario import model as m
 from harness.toxiproxy import EmbeddedToxiproxy
-from harness.toxiproxy.pagetime import PageClock, sniff_via
+from harness.toxiproxy.pagetime import PageClock, request_line, via_in
 from tests.toxiproxy.tp_support import SHORT, Api, Upstream, connect, outcome, port_of
 
 REQUEST = b"POST /sync?_tank_via=fetch HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -212,12 +212,18 @@ async def test_slicer_pauses_are_page_time() -> None:
         writer.close()
 
 
+def _via(data: bytes) -> str | None:
+    """What the proxy's link reads off a chunk (``Link.feed``): the request line's transport."""
+    line = request_line(data)
+    return None if line is None else via_in(line)
+
+
 def test_the_request_line_names_the_transport() -> None:
-    assert sniff_via(REQUEST) == "fetch"
-    assert sniff_via(b"POST /s?_tank_via=beacon HTTP/1.1\r\n") == "beacon"
-    assert sniff_via(b"POST /s?_tank_via=xhr HTTP/1.1\r\n") == "xhr"
-    assert sniff_via(b"GET / HTTP/1.1\r\n") == "unknown"
-    assert sniff_via(b'{"ec": "x"}') is None  # a body chunk: the connection keeps its transport
+    assert _via(REQUEST) == "fetch"
+    assert _via(b"POST /s?_tank_via=beacon HTTP/1.1\r\n") == "beacon"
+    assert _via(b"POST /s?_tank_via=xhr HTTP/1.1\r\n") == "xhr"
+    assert _via(b"GET / HTTP/1.1\r\n") == "unknown"
+    assert _via(b'{"ec": "x"}') is None  # a body chunk: the connection keeps its transport
 
 
 def _run(types: dict[str, str], clock: PageClock | None) -> SimpleNamespace:
