@@ -166,6 +166,16 @@ def test_timeout_fail_early_late_and_never():
         assert r.status == "fail" and words in r.violations[0], (duration, r.violations)
 
 
+def test_timeout_judges_an_xhr_send_as_a_fetch_and_names_its_transport():
+    b = HB()
+    e = b.env()
+    b.add(e)
+    b.attempt(e, outcome="abort", status=None, duration=15000, via="xhr")
+    r = g(b.build(end_after=60 * SEC), "timeout")
+    assert r.status == "fail" and r.violations[0].startswith("xhr #"), r.violations
+    assert "aborted after 15.000s" in r.violations[0]
+
+
 def test_timeout_custom_policy():
     b = HB()
     _fetch(b, 1000)

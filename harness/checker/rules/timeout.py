@@ -30,21 +30,21 @@ def timeout(f: Facts) -> Outcome:
                 gone += 1
                 continue
             out.evidence += 1
-            out.violations.append(f"fetch #{a.seq} ({a.context}/{a.page}) started at {at} never aborted "
+            out.violations.append(f"{a.via} #{a.seq} ({a.context}/{a.page}) started at {at} never aborted "
                                   f"(still pending {dur(d)} later, at the end)")
             continue
         d = a.t_page_end - a.t_page_start
         if a.outcome == "abort":
             out.evidence += 1
             if not low <= d <= high:
-                out.violations.append(f"fetch #{a.seq} ({a.context}/{a.page}) started at {at} aborted after {dur(d)}, "
+                out.violations.append(f"{a.via} #{a.seq} ({a.context}/{a.page}) started at {at} aborted after {dur(d)}, "
                                       f"expected {dur(p.timeout_ms)} ± {dur(p.timeout_tolerance_ms)}")
         elif d >= low:
             out.evidence += 1
             if d > high:
                 status = f" {a.status}" if a.status is not None else ""
-                out.violations.append(f"fetch #{a.seq} ({a.context}/{a.page}) started at {at} ran {dur(d)} "
+                out.violations.append(f"{a.via} #{a.seq} ({a.context}/{a.page}) started at {at} ran {dur(d)} "
                                       f"({a.outcome}{status}) without being aborted at {dur(p.timeout_ms)}")
     if gone:
-        out.note = f"{gone} fetch(es) left pending by a page that closed before the deadline"
+        out.note = f"{gone} send(s) left pending by a page that closed before the deadline"
     return out
