@@ -146,7 +146,28 @@ def summarize(trace: dict[str, Any] | list[dict[str, Any]], stops: int, top: int
     return out
 
 
-def _install(which: int | None, save: Path | None, visitors: int) -> list[str]:
+def js_profile(profiles: list[dict[str, Any]], stops: int, top: int = 25) -> list[str]:
+    """Sampled JavaScript self time of every page, summed by function (name, script, line), per stop."""
+    self_us: Counter[str] = Counter()
+    total = 0.0
+    for prof in profiles:
+        nodes = {n["id"]: n for n in prof.get("nodes", [])}
+        deltas = prof.get("timeDeltas", [])
+        for sample, dt in zip(prof.get("samples", []), deltas[1:] + [0]):
+            frame = nodes[sample]["callFrame"]
+            url = frame.get("url") or "(init script)"
+            key = f"{frame.get('functionName') or '(anonymous)'}  {Path(url).name or url}:{frame.get('lineNumber', -1) + 1}"
+            self_us[key] += dt
+            total += dt
+    s = max(1, stops)
+    out = [f"JavaScript of every page, sampled: {total / 1000 / s:.2f} ms a stop (idle and program included); "
+           "self time by function, ms a stop:"]
+    for key, us in self_us.most_common(top):
+        out.append(f"      {us / 1000 / s:7.3f}  {key}")
+    return out
+
+
+def _install(which: int | None, save: Path | None, visitors: int, js: bool = False) -> list[str]:
     """Trace the chosen top-level advance (patched before bench/pagetime.py wraps ``advance``)."""
     from harness.run.clock import VirtualClock  # noqa: PLC0415 - the bench's path first
     from harness.world import world as world_mod  # noqa: PLC0415
@@ -174,6 +195,21 @@ def _install(which: int | None, save: Path | None, visitors: int) -> list[str]:
         if not chosen or not browsers:
             return await advance(clock, ms, mode)
         steps = clock.steps
+        if js:  # the pages' JavaScript, sampled by V8's profiler on each tab's own CDP session
+            sessions = []
+            for context in browsers[-1].contexts:
+                for page in context.pages:
+                    cdp = await context.new_cdp_session(page)
+                    await cdp.send("Profiler.enable")
+                    await cdp.send("Profiler.setSamplingInterval", {"interval": 100})
+                    await cdp.send("Profiler.start")
+                    sessions.append(cdp)
+            try:
+                return await advance(clock, ms, mode)
+            finally:
+                profiles = [(await cdp.send("Profiler.stop"))["profile"] for cdp in sessions]
+                lines.append(f"advance {seen[0]} (+{ms / 1000:g} s), {len(sessions)} pages profiled:")
+                lines.extend(js_profile(profiles, clock.steps - steps))
         await browsers[-1].start_tracing(categories=CATEGORIES)
         try:
             return await advance(clock, ms, mode)
@@ -209,12 +245,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(add_help=False)
     ap.add_argument("--advance", type=int, help="the top-level advance to trace, counted from 1 (default: the "
                     "10-minute one); 0: the visitors' arrivals instead, figures per visitor")
+    ap.add_argument("--js", action="store_true", help="profile the pages' JavaScript (V8's sampling profiler) "
+                    "instead of tracing Chromium")
     ap.add_argument("--save", type=Path, help="also write the raw trace here (chrome://tracing, Perfetto)")
     ours, rest = ap.parse_known_args()
     sys.argv = [sys.argv[0], *rest]
     sys.path.insert(0, "bench")
     visitors = [int(v) for k, v in zip(rest, rest[1:]) if k == "--visitors"] or [100]
-    lines = _install(ours.advance, ours.save, visitors[0])
+    lines = _install(ours.advance, ours.save, visitors[0], ours.js)
     import pagetime  # noqa: PLC0415 - after the patch
 
     try:
