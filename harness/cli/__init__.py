@@ -10,6 +10,7 @@ import sys
 import click
 
 from harness.cli import authoring, gate, judge, lookup, merge, mutants, proxy, run
+from harness.cli.common import own_process
 from harness.contract.errors import EnvironmentProblem
 
 
@@ -39,7 +40,8 @@ cli.add_command(merge.merge)
 
 def main() -> None:
     try:
-        cli(standalone_mode=True)
+        with own_process():
+            cli(standalone_mode=True)
     except EnvironmentProblem as exc:
         click.echo(f"tankharness: {exc}", err=True)
         sys.exit(2)

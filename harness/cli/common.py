@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -124,13 +125,42 @@ def resolve_ingest(ingest: str, database_url: str | None) -> str:
     return "postgres"
 
 
+_OWN_PROCESS = False
+
+
+@contextmanager
+def own_process() -> Iterator[None]:
+    """Said by the entry point: the process is the command's own, so a SIGTERM ends the command
+    with exit code 143. Called from anything else (pytest, a library), the command cleans up and
+    then hands the signal on to whoever handled it before — a CI runner's SIGTERM must stop the
+    whole run, not one test's command."""
+    global _OWN_PROCESS
+    before, _OWN_PROCESS = _OWN_PROCESS, True
+    try:
+        yield
+    finally:
+        _OWN_PROCESS = before
+
+
+def _hand_on_sigterm(previous: Any) -> None:
+    """Deliver a SIGTERM the command caught (and cleaned up after) as the caller set it: the default
+    ends the process by the signal, a Python handler is called, an ignored signal stays ignored."""
+    if previous is None or previous is signal.SIG_IGN:
+        return
+    signal.signal(signal.SIGTERM, previous)
+    signal.raise_signal(signal.SIGTERM)
+
+
 def run_async(coro) -> int:  # noqa: ANN001
     """Run the main coroutine; SIGTERM cancels it like Ctrl-C, so every process is stopped.
 
     Exit codes: the coroutine's own, 130 after Ctrl-C, 143 after SIGTERM, 2 for usage and
     environment problems and for internal errors (one line; TANK_DEBUG=1 shows the traceback).
+    Outside its own process (``own_process``) a SIGTERM is handed on after the clean-up instead of
+    becoming exit 143, and the caller's SIGTERM handler is put back either way.
     """
     terminated = False
+    previous = signal.getsignal(signal.SIGTERM)
 
     async def guarded() -> int:
         nonlocal terminated
@@ -148,11 +178,15 @@ def run_async(coro) -> int:  # noqa: ANN001
             return await coro
         finally:
             loop.remove_signal_handler(signal.SIGTERM)
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     try:
         return asyncio.run(guarded())
     except (KeyboardInterrupt, asyncio.CancelledError):
         click.echo("tankharness: interrupted; everything it started has been stopped", err=True)
+        if terminated and not _OWN_PROCESS:
+            _hand_on_sigterm(previous)
         return 143 if terminated else 130
     except HarnessError as exc:
         click.echo(f"tankharness: {exc}", err=True)
