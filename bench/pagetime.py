@@ -53,6 +53,7 @@ from pathlib import Path
 
 from harness.builds import load_build
 from harness.contract.adapter import Adapter
+from harness.contract.errors import UsageProblem
 from harness.driver import visitors as visitors_mod
 from harness.run import scenario as scenario_mod
 from harness.run import suite as suite_mod
@@ -706,7 +707,8 @@ async def main() -> None:
                     help="soak: run with N visitors instead of the file's count (repeat for several runs)")
     ap.add_argument("--parallel", type=int, help="soak: visitors arriving at once (default: the harness's)")
     ap.add_argument("--chromium-arg", action="append", default=[], metavar="FLAG",
-                    help="an extra Chromium flag for every part (repeatable): measure what a flag costs or saves")
+                    help="an extra Chromium flag for every part (repeatable): measure what a flag costs or saves; "
+                         "--disable-features=/--enable-features= lists join the harness's (RenderDocument stays off)")
     ap.add_argument("--json", action="store_true",
                     help="after each figure line, a FIGURES {json} line with the same figures (for bench/ab.py)")
     args = ap.parse_args()
@@ -716,6 +718,10 @@ async def main() -> None:
     parts = args.part or ["matrix", "storm", "soak"]  # breakdown only when asked
     browser.LAUNCH_ARGS.extend(args.chromium_arg)
     if args.chromium_arg:
+        try:  # feature lists are joined with the harness's at launch; a conflict is refused before any part
+            browser.merge_feature_switches(browser.LAUNCH_ARGS)
+        except UsageProblem as exc:
+            raise SystemExit(f"pagetime: {exc}") from None
         print(f"extra Chromium flags: {' '.join(args.chromium_arg)}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if "matrix" in parts:

@@ -12,14 +12,14 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, Playwright
 
-from harness.contract.errors import EnvironmentProblem
+from harness.contract.errors import EnvironmentProblem, UsageProblem
 
 DEBIAN_CANDIDATES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
 
@@ -53,6 +53,43 @@ LAUNCH_ARGS = [
 ]
 
 
+FEATURE_SWITCHES = ("--disable-features=", "--enable-features=")
+KEPT_OFF = {"RenderDocument": "a visitor's tab storage channel needs the DevTools events of a document's last writes; "
+                              "docs/architecture.md, \"Chromium's launch flags\""}
+
+
+def _feature_name(entry: str) -> str:
+    """``Name`` of a feature list entry (``Name:param/value``, ``Name<Trial``, ``*Name``)."""
+    return entry.lstrip("*").split(":", 1)[0].split("<", 1)[0].strip()
+
+
+def merge_feature_switches(args: Sequence[str]) -> list[str]:
+    """``args`` with every ``--disable-features=``/``--enable-features=`` merged into one switch each.
+
+    Chromium keeps only the last value of a switch given twice, so a flag added after the harness's
+    own (a bench's ``--chromium-arg=--disable-features=X``) would replace its list and silently turn
+    RenderDocument and Playwright's test settings back on. Lists are joined instead; a feature
+    asked enabled leaves the disabled list, except those the harness must keep off (``KEPT_OFF``),
+    which are refused.
+    """
+    lists: dict[str, list[str]] = {switch: [] for switch in FEATURE_SWITCHES}
+    rest: list[str] = []
+    for arg in args:
+        switch = next((s for s in FEATURE_SWITCHES if arg.startswith(s)), None)
+        if switch is None:
+            rest.append(arg)
+            continue
+        for entry in arg[len(switch):].split(","):
+            if entry.strip() and entry.strip() not in lists[switch]:
+                lists[switch].append(entry.strip())
+    enabled = {_feature_name(e) for e in lists["--enable-features="]}
+    refused = sorted(enabled & KEPT_OFF.keys())
+    if refused:
+        raise UsageProblem(f"--enable-features={refused[0]}: the harness keeps it off ({KEPT_OFF[refused[0]]})")
+    lists["--disable-features="] = [e for e in lists["--disable-features="] if _feature_name(e) not in enabled]
+    return [switch + ",".join(entries) for switch, entries in lists.items() if entries] + rest
+
+
 @dataclass(frozen=True)
 class BrowserChoice:
     executable: str | None  # None: Playwright's own managed build (or the remote side's)
@@ -64,7 +101,7 @@ class BrowserChoice:
         return self.source in ("ws", "cdp")
 
     def launch_kwargs(self) -> dict[str, object]:
-        args = list(LAUNCH_ARGS)
+        args = merge_feature_switches(LAUNCH_ARGS)
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--no-sandbox")
         kw: dict[str, object] = {"headless": True, "args": args}
