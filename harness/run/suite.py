@@ -18,7 +18,7 @@ from harness.builds.profile import load_profile
 from harness.checker import Policy, judge
 from harness.contract.adapter import Adapter
 from harness.contract.errors import HarnessError, UsageProblem
-from harness.contract.history import History
+from harness.contract.history import History, save_history
 from harness.report.model import RunReport, ScenarioEntry
 from harness.report.rerun import DEVIATIONS_DEFAULT, run_args, sha256_file, sha256_text
 from harness.run.clock import VirtualClock
@@ -74,17 +74,25 @@ def select(scenarios: list[Scenario], only: list[str], tags: list[str], ingest: 
 
 async def run_scenario_or_error(world: World, scenario: Scenario, build: Build, adapter: Adapter,
                                 on_clock: Callable[[VirtualClock], None] | None = None) -> ScenarioResult:
-    """A scenario whose setup breaks (stub, proxy, store) is reported as an error; the run goes on."""
+    """A scenario whose setup breaks (stub, proxy, store) is reported as an error; the run goes on.
+
+    Its history says the error too (and is kept in ``--out``): a saved history judged later, or a
+    report reading the history, must not show an empty run as one that ran."""
     try:
         extra = {"on_clock": on_clock} if on_clock is not None else {}
         return await run_scenario(world, scenario, build, adapter, **extra)
     except HarnessError:
         raise  # the environment is gone: no later scenario can run either
     except Exception as exc:  # noqa: BLE001
-        history = History(scenario=scenario.name, outbox_key=adapter.outbox_key, deadletter_key=adapter.deadletter_key)
+        error = f"{scenario.path}: setup failed: {describe(exc)}"
+        notes = ["traceback: " + traceback.format_exc(limit=-6)]
+        history = History(scenario=scenario.name, outbox_key=adapter.outbox_key, deadletter_key=adapter.deadletter_key,
+                          judges=tuple(scenario.judges), notes=list(notes), error=error)
+        out_dir = getattr(getattr(world, "options", None), "out_dir", None)
+        if out_dir is not None:
+            save_history(history, out_dir / f"{scenario.name}.history.json")
         verdict = judge(history, list(scenario.judges), Policy())
-        return ScenarioResult(scenario, history, verdict, 0.0, 0, f"{scenario.path}: setup failed: {describe(exc)}",
-                              ["traceback: " + traceback.format_exc(limit=-6)])
+        return ScenarioResult(scenario, history, verdict, 0.0, 0, error, notes)
 
 
 async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, options: WorldOptions,
