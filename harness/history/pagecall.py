@@ -20,6 +20,8 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from harness.history.tabcall import PageCallError, TabCalls
+
 ENCODE = "(globalThis.__tankJSON || JSON.stringify)"  # pages without the instrumentation: plain JSON
 
 # The page clock's next due timer (at or before ``beforeTick`` when given), as Playwright's
@@ -64,8 +66,46 @@ class PageResultError(RuntimeError):
 
 
 # What a failed call says when the page navigated, closed or crashed: no diagnosis is needed.
+# Playwright's words, then CDP's (a call over the tab's own session, harness/history/tabcall.py).
 GONE = ("Execution context was destroyed", "has been closed", "Target closed", "Frame was detached",
-        "frame was detached", "Cannot find context with specified id", "Navigation", "crashed")
+        "frame was detached", "Cannot find context with specified id", "Navigation", "crashed",
+        "Inspected target navigated or closed", "Cannot find default execution context", "Session closed",
+        "No session with given id", "No target with given id", "Target crashed")
+
+
+# Per page: its tab's own CDP session as a channel for the harness's calls (harness/world/context.py
+# attaches it for every tab of a local browser). A page without one — the observer, a page of a
+# remote browser, a session lost — is called through Playwright's evaluation.
+_channels: "weakref.WeakKeyDictionary[Any, TabCalls]" = weakref.WeakKeyDictionary()
+
+
+def attach(page: Any, channel: TabCalls) -> None:
+    """Make ``page``'s calls go over ``channel``, its tab's own CDP session."""
+    _channels[page] = channel
+
+
+def channel_of(page: Any) -> TabCalls | None:
+    """How the harness calls ``page`` — the one place that decides: its tab's CDP session while it
+    has one, works and knows the page's top document; else None: Playwright's evaluation (which also
+    waits for a document being replaced)."""
+    channel = _channels.get(page)
+    return channel if channel is not None and not channel.lost and channel.context_id is not None else None
+
+
+async def evaluate(page: Any, function_js: str, arg_text: str | None) -> Any:
+    """Call ``function_js`` (taking its one argument as JSON text: ``taking_json``) in ``page`` over
+    the channel ``channel_of`` chooses, and return what it returned."""
+    channel = channel_of(page)
+    if channel is not None:
+        try:
+            return await channel.call(function_js, arg_text)
+        except PageCallError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - CDP refused: a page gone says so; a session lost falls back
+            if page.is_closed() or any(g in str(exc) for g in GONE) and "Session closed" not in str(exc):
+                raise
+            channel.lost = True
+    return await page.evaluate(function_js, arg_text)
 TAMPERED_JS = "typeof __tankTampered === 'function' ? __tankTampered() : null"
 
 
@@ -107,6 +147,13 @@ CHECK_ARG = [1, "x", [2]]
 CHECK_S = 5.0  # a call whose answer the build lost never returns
 
 
+async def _check_call(page: Any) -> Any:
+    """A harness-shaped call, made the way ``page``'s calls are made (``channel_of``)."""
+    if channel_of(page) is not None:
+        return await evaluate(page, taking_json(CHECK_CALL), json.dumps(CHECK_ARG, separators=(",", ":")))
+    return await page.evaluate(CHECK_CALL, CHECK_ARG)
+
+
 async def culprits(page: Any, names: list[str]) -> tuple[list[str], list[str]]:
     """(the replaced builtins that break a harness call, those that do not): each of ``names`` is
     left replaced alone, the others put back (instrument.js ``__tankTampered(keep)``), and a harness
@@ -120,7 +167,7 @@ async def culprits(page: Any, names: list[str]) -> tuple[list[str], list[str]]:
             async def works(keep: list[str]) -> bool:
                 try:
                     await cdp.send("Runtime.evaluate", {"expression": f"__tankTampered({json.dumps(keep)})", "returnByValue": True})
-                    answer = await asyncio.wait_for(page.evaluate(CHECK_CALL, CHECK_ARG), CHECK_S)
+                    answer = await asyncio.wait_for(_check_call(page), CHECK_S)
                     return bool(answer == json.dumps(CHECK_ARG, separators=(",", ":")))
                 except Exception:  # noqa: BLE001 - the call failed: that is the answer
                     return False
@@ -138,9 +185,8 @@ async def culprits(page: Any, names: list[str]) -> tuple[list[str], list[str]]:
 async def _tampering_named(page: Any, what: str, failure: str, names: list[str]) -> PageResultError:
     guilty, harmless = await culprits(page, names)
     also = (f" (also replaced, and the harness's calls work with it: {', '.join(harmless)})" if harmless else "")
-    return TamperedPageError(f"{what}: {failure}: the build replaced {', '.join(guilty)}{also} — Playwright evaluates the "
-                             "harness's calls, and its clock runs, on the page's own builtins, so this page cannot be "
-                             "driven or read")
+    return TamperedPageError(f"{what}: {failure}: the build replaced {', '.join(guilty)}{also} — the harness's calls and "
+                             "Playwright's clock run on the page's own builtins, so this page cannot be driven or read")
 
 
 async def raise_if_tampered(page: Any, exc: BaseException, what: str) -> None:
@@ -161,7 +207,7 @@ async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[b
     the instrumentation's JSON text, on a page whose build replaced builtins Playwright or the
     harness rely on is a ``PageResultError`` naming them, not a page taken for one that navigated."""
     try:
-        raw = await page.evaluate(taking_json(function_js), None if arg is None else json.dumps(arg, separators=(",", ":")))
+        raw = await evaluate(page, taking_json(function_js), None if arg is None else json.dumps(arg, separators=(",", ":")))
     except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log
         await raise_if_tampered(page, exc, what)
         return False, None

@@ -28,16 +28,20 @@ from harness.history.pagecall import (
     FIRST_TIMER_JS,
     PageResultError,
     answered,
+    attach,
     call_page,
+    evaluate,
     raise_if_tampered,
     require,
     returning_json,
+    taking_json,
     tampered,
 )
 from harness.history.pagecall import forget as forget_moves
 from harness.history.recorder import Recorder
 from harness.history.seal import MAC_CHARS, ReportGate, config_script
 from harness.history.sendorder import SendOrder, is_marker
+from harness.history.tabcall import follow
 from harness.history.tabwatch import EVENTS as STORAGE_EVENTS
 from harness.history.tabwatch import TabWatch, read_entries, storage_id
 from harness.world.browser import BrowserChoice
@@ -143,12 +147,15 @@ async def check_jump(page: Page) -> None:
                               "firing them" + (f": the build replaced {', '.join(names)} (its clock finds due timers "
                                                "through the page's Map iterator)" if names else ""))
 
+WRITE_SENTINEL_CALL = taking_json("([k, v]) => (" + WRITE_SENTINEL_JS + ")(k, v)")  # over the tab's channel
+
+
 async def write_sentinel(page: Page, token: str) -> bool | None:
     """Write flush ``token`` in ``page``: whether storage took it, None when the page is navigating or
     gone. A build that broke what the call runs on (eval, …) makes it an error naming that (a flush
     skipped in silence would let a step's op be recorded before the writes that preceded it)."""
     try:
-        return bool(await page.evaluate("([k, v]) => (" + WRITE_SENTINEL_JS + ")(k, v)", [SYNC_KEY, token]))
+        return bool(await evaluate(page, WRITE_SENTINEL_CALL, json.dumps([SYNC_KEY, token])))
     except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed
         await raise_if_tampered(page, exc, "the flush before a step")
         return None
@@ -204,6 +211,7 @@ class ContextSession:
     watch: TabWatch | None = None  # the tab channel's event handling
     _watch_cdp: Any = None  # the CDP session of the tab whose DOMStorage events record (the first tab)
     _watch_page: Page | None = None
+    direct_calls: bool = True  # the harness's page calls go over each tab's own CDP session (local browsers)
 
     def __post_init__(self) -> None:
         self.sends = SendOrder(self.recorder, self.name)
@@ -234,6 +242,7 @@ class ContextSession:
             assert browser is not None
             context = await browser.new_context(**options)
         session = cls(name, context, None, recorder, adapter, site_url, profile_dir)  # type: ignore[arg-type]
+        session.direct_calls = not choice.remote  # a remote browser's pages keep Playwright's evaluation
         if trace_dir is not None:  # --trace: every action of the context's pages, for show-trace
             session.trace_path = trace_dir / f"trace-{name}-{generation}.zip"
             await context.tracing.start(title=f"{name} #{generation}", screenshots=True, snapshots=True)
@@ -288,10 +297,17 @@ class ContextSession:
         init script of every document the tab loads (measured: first load, navigation, reload; Chromium adds it as
         each document's context is made); the instrumentation captures it and removes it from
         window. Runtime must be enabled for it. A popup (``popup``) may have run its first scripts
-        before: their reports waited in the page (js/instrument.js) and are let go here."""
+        before: their reports waited in the page (js/instrument.js) and are let go here.
+
+        The same session carries the harness's calls into the tab (clock runs, probes:
+        harness/history/tabcall.py), following its top document's main world from the ``Runtime``
+        events it gets anyway."""
         cdp = await self.context.new_cdp_session(page)
         on_cdp_event(cdp, "Runtime.bindingCalled", lambda params: self._on_report_call(tab, params))
+        tab_calls = follow(cdp, on_cdp_event) if self.direct_calls else None
         calls = [cdp.send("Runtime.enable"), cdp.send("Runtime.addBinding", {"name": "__tankReport"})]
+        if tab_calls is not None:
+            calls.append(cdp.send("Target.getTargetInfo"))
         if self.watch is not None and self._watch_cdp is None and not popup:
             # The tab channel: this first tab's session alone records (it sees every write of the
             # origin in the context); enabled before the tab loads anything, as its send reports.
@@ -299,7 +315,10 @@ class ContextSession:
             for method in STORAGE_EVENTS:
                 on_cdp_event(cdp, method, lambda params, method=method: self._on_tab_storage(method, params))
             calls.append(cdp.send("DOMStorage.enable"))
-        await asyncio.gather(*calls)
+        answers = await asyncio.gather(*calls)
+        if tab_calls is not None:
+            tab_calls.bind(answers[2])
+            attach(page, tab_calls)
         if popup:  # what its document reported before the channel existed waits in the page: let it go
             await cdp.send("Runtime.evaluate", {"expression": DRAIN_REPORTS_JS})
 

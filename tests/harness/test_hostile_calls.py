@@ -4,20 +4,44 @@ instrumentation's hooks, the in-page Web Lock arbiter or the clock runs: they ca
 captured before any page script through a captured ``Reflect.apply``, check a signal by its brand,
 and fill their lists with defined slots (``B.put``). Each build below lies only about what is
 shaped like the harness's; its own data stays intact. Page time is advanced by the clock runs;
-nothing waits for a tracker timer in real time."""
+nothing waits for a tracker timer in real time.
+
+Each harness call here is made both ways a run makes it (``route``): over the tab's own CDP session
+(harness/history/tabcall.py, every tab of a run in a local browser) and through Playwright's
+evaluation (a page without that session)."""
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
-from harness.history.pagecall import PageResultError
+from harness.history import pagecall
+from harness.history.pagecall import PageResultError, returning_json
 from harness.history.seal import config_script
+from harness.history.tabcall import follow
 from harness.run import pagetime
 from harness.world import context as ctx
 from harness.world.context import INSTRUMENT_JS
 from tests.harness.test_local_locks import START, _clocked, _context, origin  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+
+ROUTES = ("cdp", "playwright")
+
+
+async def over(page: Page, route: str) -> Page:
+    """``page`` with its harness calls made over ``route``: "cdp" attaches a CDP session of its own as
+    ContextSession does for a tab; "playwright" leaves it without one."""
+    if route == "cdp":
+        cdp = await page.context.new_cdp_session(page)
+        calls = follow(cdp)
+        await cdp.send("Runtime.enable")
+        calls.bind(await cdp.send("Target.getTargetInfo"))
+        pagecall.attach(page, calls)
+        assert pagecall.channel_of(page) is calls
+    return page
+
 
 async def _as_in_a_run(browser: Browser, url: str, init: str) -> tuple[BrowserContext, Page]:
     """A loaded page whose clock is installed before the instrumentation, as ContextSession.create
@@ -49,11 +73,13 @@ setTimeout(() => {
 }, 1000);"""
 
 
-async def test_patched_call_and_apply_drop_no_stamp_and_cut_no_tag(origin: tuple[Browser, str]) -> None:  # noqa: F811
+@pytest.mark.parametrize("route", ROUTES)
+async def test_patched_call_and_apply_drop_no_stamp_and_cut_no_tag(origin: tuple[Browser, str], route: str) -> None:  # noqa: F811
     browser, url = origin
     config = {"syncUrl": url + "sync", "watchedKeys": ["t.watched"], "context": "c1"}
     context, page = await _as_in_a_run(browser, url, config_script(config, b"k" * 32) + "\n;\n" + INSTRUMENT_JS)
     try:
+        await over(page, route)
         await page.evaluate(PATCHES_CALLS_JS)
         async with page.expect_request(lambda r: "/sync" in r.url) as sent:
             run = await pagetime.run_bulk(page, START + 5_000, ["t.watched"], budget_ms=300)
@@ -131,10 +157,12 @@ setTimeout(() => { navigator.locks.request("t.i", () => { log.push("locked@" + D
 setTimeout(() => log.push("b@" + Date.now()), 4000);"""
 
 
-async def test_index_setters_on_array_prototype_take_no_timer_error_or_lock_request(origin: tuple[Browser, str]) -> None:  # noqa: F811
+@pytest.mark.parametrize("route", ROUTES)
+async def test_index_setters_on_array_prototype_take_no_timer_error_or_lock_request(origin: tuple[Browser, str], route: str) -> None:  # noqa: F811
     browser, url = origin
     context, page = await _clocked(browser, url, INDEX_SETTERS_JS)
     try:
+        await over(page, route)
         run = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300, local_locks=True)
         assert run is not None and (run.why, run.t, run.fired) == ("done", START + 5_000, 4), run  # fired none
         assert [e[:2] for e in run.errors] == [(START + 2000, "TypeError: timer broke")]
@@ -157,10 +185,12 @@ setTimeout(() => log.push("b@" + Date.now()), 2000);
 setTimeout(() => log.push("c@" + Date.now()), 6000);"""
 
 
-async def test_a_patched_map_iterator_hides_no_timer_from_the_clock(origin: tuple[Browser, str]) -> None:  # noqa: F811
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_patched_map_iterator_hides_no_timer_from_the_clock(origin: tuple[Browser, str], route: str) -> None:  # noqa: F811
     browser, url = origin
     context, page = await _clocked(browser, url, MAP_ITERATOR_JS)
     try:
+        await over(page, route)
         assert await ctx._probe_page(page) == (0, START + 1000)  # was (0, None): no timer due
         bulk = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300)
         assert bulk is not None and (bulk.why, bulk.t, bulk.fired) == ("done", START + 5_000, 2), bulk  # fired none
@@ -182,10 +212,12 @@ setTimeout(() => log.push("a@" + Date.now()), 1000);
 setTimeout(() => log.push("b@" + Date.now()), 30000);"""
 
 
-async def test_a_build_s_json_parse_does_not_steer_the_clock_runs_arguments(origin: tuple[Browser, str]) -> None:  # noqa: F811
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_build_s_json_parse_does_not_steer_the_clock_runs_arguments(origin: tuple[Browser, str], route: str) -> None:  # noqa: F811
     browser, url = origin
     context, page = await _clocked(browser, url, LYING_PARSE_JS)
     try:
+        await over(page, route)
         bulk = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300)
         assert bulk is not None and (bulk.why, bulk.t, bulk.fired) == ("done", START + 5_000, 1), bulk  # t + 60 s: fired 2
         stepped = await pagetime.run_to(page, START + 6_000)
@@ -195,10 +227,12 @@ async def test_a_build_s_json_parse_does_not_steer_the_clock_runs_arguments(orig
         await context.close()
 
 
-async def test_a_jump_past_timers_the_patched_map_iterator_hid_is_an_error_naming_it(origin: tuple[Browser, str]) -> None:  # noqa: F811
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_jump_past_timers_the_patched_map_iterator_hid_is_an_error_naming_it(origin: tuple[Browser, str], route: str) -> None:  # noqa: F811
     browser, url = origin
     context, page = await _clocked(browser, url, MAP_ITERATOR_JS)
     try:
+        await over(page, route)
         await context.clock.fast_forward(5_000)  # Playwright's own jump: it walks the page's Map iterator
         assert await page.evaluate("log") == []  # it fired neither due timer (the harness cannot prevent that)
         with pytest.raises(PageResultError, match=r"passed 2 due timer\(s\) without firing them: the build replaced "
@@ -251,6 +285,54 @@ async def test_a_build_breaking_playwrights_evaluation_is_an_error_naming_what_i
         await context.close()
 
 
+@pytest.mark.parametrize("case", sorted(BREAKS_EVALUATION))
+async def test_a_build_breaking_playwrights_evaluation_steers_no_call_over_the_tabs_session(origin: tuple[Browser, str], case: str) -> None:  # noqa: F811
+    """Over the tab's own CDP session the browser calls the function and hands back its text: no page
+    ``eval``, argument list or iterator on the way. Through Playwright the same build is an error (above)."""
+    browser, url = origin
+    context, page = await _clocked(browser, url, BREAKS_EVALUATION[case][0])
+    try:
+        await over(page, "cdp")
+        run = await pagetime.run_bulk(page, START + 2_000, [], budget_ms=300)
+        assert run is not None and run.fired == 1, run
+        stepped = await pagetime.run_to(page, START + 3_000)
+        assert stepped is not None and stepped.t == START + 3_000, stepped
+        assert await ctx._probe_page(page) == (0, None)
+        assert await ctx.write_sentinel(page, "00000001") is True
+        cdp = await context.new_cdp_session(page)  # read where the broken eval is not on the way
+        stored = await cdp.send("Runtime.evaluate", {"expression": "localStorage.getItem('__tank_sync')", "returnByValue": True})
+        assert stored["result"]["value"] == "00000001"
+    finally:
+        await context.close()
+
+
+NEVER_ANSWERS = returning_json("() => new Promise(() => {})", is_async=True)
+
+
+async def test_over_the_tabs_session_a_page_navigating_or_closing_is_gone_and_a_new_document_is_followed(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    browser, url = origin
+    context, page = await _clocked(browser, url, "window.x = 1")
+    try:
+        await over(page, "cdp")
+        before = pagecall.channel_of(page)
+        assert before is not None and before.context_id is not None
+        first = before.context_id
+        waiting = asyncio.ensure_future(pagecall.call_page(page, NEVER_ANSWERS, None, "a call"))
+        await asyncio.sleep(0.05)
+        await page.goto(url)  # "Inspected target navigated or closed": as a navigation, no diagnosis
+        assert await waiting == (False, None)
+        assert pagecall.channel_of(page) is before and before.context_id not in (None, first)
+        assert await ctx._probe_page(page) == (0, None)  # the new document answers over the same session
+        # A page that throws with nothing replaced is still taken for one navigating away.
+        assert await pagecall.call_page(page, returning_json("() => { throw new Error('x'); }"), None, "a call") == (False, None)
+        waiting = asyncio.ensure_future(pagecall.call_page(page, NEVER_ANSWERS, None, "a call"))
+        await asyncio.sleep(0.05)
+        await page.close()
+        assert await waiting == (False, None)
+    finally:
+        await context.close()
+
+
 # The build replaces Playwright's clock controller with one that fires nothing and says it reached
 # any time asked, or shadows the real one's _advanceNow so page time never moves.
 FAKE_CLOCK_JS = {
@@ -268,10 +350,12 @@ __pwClock.controller._advanceNow = function _advanceNow() {};""",
 
 
 @pytest.mark.parametrize("case", sorted(FAKE_CLOCK_JS))
-async def test_a_build_cannot_replace_or_shadow_playwrights_clock_controller(origin: tuple[Browser, str], case: str) -> None:  # noqa: F811
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_build_cannot_replace_or_shadow_playwrights_clock_controller(origin: tuple[Browser, str], case: str, route: str) -> None:  # noqa: F811
     browser, url = origin
     context, page = await _as_in_a_run(browser, url, INSTRUMENT_JS)
     try:
+        await over(page, route)
         await page.evaluate(FAKE_CLOCK_JS[case])
         run = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300)
         assert run is not None and (run.t, run.fired) == (START + 5_000, 2), run  # was: none fired, or at START
@@ -290,14 +374,16 @@ FORGES_TAGS_JS = """setTimeout(() => {
 
 
 @pytest.mark.parametrize("page_time_tags", [False, True])
+@pytest.mark.parametrize("route", ROUTES)
 async def test_tags_a_build_wrote_into_its_url_never_reach_the_journal(origin: tuple[Browser, str],  # noqa: F811
-                                                                       page_time_tags: bool) -> None:
+                                                                       page_time_tags: bool, route: str) -> None:
     browser, url = origin
     config = {"syncUrl": url + "sync", "watchedKeys": ["t.watched"], "context": "c1", "pageTimeTags": page_time_tags}
     context, page = await _as_in_a_run(browser, url, config_script(config, b"k" * 32) + "\n;\n" + INSTRUMENT_JS)
     seen: list[str] = []
     page.on("request", lambda r: seen.append(r.url) if "/sync" in r.url else None)
     try:
+        await over(page, route)
         await page.evaluate(FORGES_TAGS_JS)
         async with page.expect_request(lambda r: "/sync" in r.url and "b=1" in r.url):
             await pagetime.run_bulk(page, START + 5_000, ["t.watched"], budget_ms=300)
