@@ -16,7 +16,8 @@ and stops them — with the cause in words and how far the scenario got — when
 - the clock keeps stepping but page time does not move for ``STALL_S`` seconds, or timers fire
   back to back for ``STALL_S`` seconds (``STORM_TIMERS`` or more, ``STORM_PER_PAGE_MS`` or more per
   page millisecond per open page, and half of that count as densely in the window's second half:
-  still going, not a burst that ended): a timer storm. A ``setTimeout(0)`` storm run in bulk moves page
+  still going, not a burst that ended; a window with nothing since its middle waits for the next
+  counts, which come in lumps when contexts run apart): a timer storm. A ``setTimeout(0)`` storm run in bulk moves page
   time 1 ms per timer, thousands of timers a second, and stops the clock rarely: by stops alone
   it ran to the wall budget.
 
@@ -83,8 +84,9 @@ class Watchdog:
         self.started = self.clock()
         self._pings: dict[int, _Ping] = {}  # page → its unanswered evaluation
         self._seen: dict[int, float] = {}  # page → when the watchdog first saw it
-        self._clock_mark = (self.started, -1, -1, -1)  # (wall, steps, timers fired, page time) at the window's start
-        self._half_mark: tuple[int, int] | None = None  # (timers fired, page time) at the window's middle
+        self._clock_mark = (self.started, -1, -1)  # (wall, steps, page time) at the stepping window's start
+        self._timer_mark = (self.started, -1, -1)  # (wall, timers fired, page time) at the timers' window's start
+        self._half_mark: tuple[int, int] | None = None  # (timers fired, page time) at its middle
         self._journal_mark = (self.started, 0)
 
     async def guard(self, work: Awaitable[None]) -> None:
@@ -126,31 +128,45 @@ class Watchdog:
         return None
 
     def _timer_storm(self, now: float) -> str | None:
-        """Over each ``STALL_S`` window: the clock stepping while page time stands, or timers fired
-        back to back (a storm the clock runs in bulk: page time moves a ms per timer, the clock stops
-        rarely). The run clock's counts (with contexts apart, timers and page time move together
-        when the advance ends)."""
+        """The clock stepping while page time stands, or timers fired back to back (``_timers_storm``),
+        each over ``STALL_S`` windows of its own."""
         clock = self.run.clock
-        wall, steps, timers, page = self._clock_mark
-        if steps < 0 or now - wall < STALL_S:
-            if steps < 0:
-                self._clock_mark = (now, clock.steps, clock.timers, clock.now)
-                self._half_mark = None
-            elif self._half_mark is None and now - wall >= STALL_S / 2:
-                self._half_mark = (clock.timers, clock.now)
+        wall, steps, page = self._clock_mark
+        if steps < 0 or now - wall >= STALL_S:
+            self._clock_mark = (now, clock.steps, clock.now)
+            moved = clock.now - page
+            if steps >= 0 and clock.steps - steps > 50 and moved < 1000:
+                return (f"timer storm: page time moved {moved} ms in {now - wall:.0f} s while the clock "
+                        f"stepped {clock.steps - steps} times (timers rescheduling themselves, e.g. setTimeout(0))")
+        return self._timers_storm(now)
+
+    def _timers_storm(self, now: float) -> str | None:
+        """Timers fired back to back over a window of ``STALL_S`` or more (a storm the clock runs in
+        bulk: page time moves a ms per timer, the clock stops rarely), and still going: as dense
+        after the window's middle. A finished burst of timers followed by slow page time — a request
+        held in real time — is no storm; naming it would end a sound scenario as an error.
+
+        The run clock's counts may come in lumps: with contexts apart, timers and page time move
+        together when an advance ends, which can be more than half a window apart. A window with
+        nothing since its middle is held open until the counts move again, and what came then is
+        what says whether the timers still fire — otherwise lumps landing in the first half of
+        every window were never named (the scenario ran to its wall budget)."""
+        clock = self.run.clock
+        wall, timers, page = self._timer_mark
+        if timers < 0:
+            self._timer_mark, self._half_mark = (now, clock.timers, clock.now), None
+            return None
+        if self._half_mark is None and now - wall >= STALL_S / 2:
+            self._half_mark = (clock.timers, clock.now)
+        if now - wall < STALL_S:
             return None
         half = self._half_mark or (timers, page)
-        self._clock_mark = (now, clock.steps, clock.timers, clock.now)
-        self._half_mark = None
-        moved, fired = clock.now - page, clock.timers - timers
-        if clock.steps - steps > 50 and moved < 1000:
-            return (f"timer storm: page time moved {moved} ms in {now - wall:.0f} s while the clock "
-                    f"stepped {clock.steps - steps} times (timers rescheduling themselves, e.g. setTimeout(0))")
-        pages = max(1, sum(1 for p in self.pages() if not p.is_closed()))
-        # Still going: as dense in the window's second half (a finished burst of timers followed by
-        # slow page time — a request held in real time — is no storm; naming it would end a sound
-        # scenario as an error).
         late_fired, late_moved = clock.timers - half[0], clock.now - half[1]
+        if late_fired == 0 and late_moved == 0:
+            return None  # nothing has come since the middle: wait for the next counts
+        self._timer_mark, self._half_mark = (now, clock.timers, clock.now), None
+        moved, fired = clock.now - page, clock.timers - timers
+        pages = max(1, sum(1 for p in self.pages() if not p.is_closed()))
         if (fired >= STORM_TIMERS and fired >= STORM_PER_PAGE_MS * max(1, moved) * pages
                 and late_fired >= STORM_TIMERS / 2 and late_fired >= STORM_PER_PAGE_MS * max(1, late_moved) * pages):
             return (f"timer storm: page time moved {moved} ms in {now - wall:.0f} s while {fired} timers fired "

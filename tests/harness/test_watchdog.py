@@ -406,3 +406,35 @@ def test_a_storm_still_going_in_the_windows_second_half_is_named(fake_time: _Tim
     cause, at = _scheduled_storm_checks(fake_time, ticks, 1)
     assert cause is not None and cause.startswith("timer storm: page time moved 34800 ms in 30 s while 30000 timers fired"), cause
     assert at == 30.5
+
+
+def _lumps(every_s: float, first_s: float, lump: tuple[int, int, int], for_s: float) -> list[tuple[int, int, int]]:
+    """Ticks at the real thresholds where the run clock's counts move only in lumps (contexts apart:
+    an advance's timers and page time reach the run clock when it ends): ``lump`` at ``first_s``
+    and every ``every_s`` after, nothing between."""
+    ticks = round(for_s / watchdog.TICK_S)
+    at = {round((first_s + k * every_s) / watchdog.TICK_S) - 1 for k in range(int(for_s / every_s) + 1)}
+    return [lump if i in at else (0, 0, 0) for i in range(ticks)]
+
+
+def test_a_storm_whose_counts_come_in_lumps_in_each_windows_first_half_is_named(
+        fake_time: _Time, monkeypatch: pytest.MonkeyPatch) -> None:
+    """20,000 timers in 20,000 page ms arriving every 30 s, each lump 10 s into a window: every
+    window's second half is empty. The window is held open until the next lump, which says the
+    timers still fire (before: never named, the scenario ran to its wall budget)."""
+    monkeypatch.setattr(watchdog, "STALL_S", 30.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.5)
+    cause, at = _scheduled_storm_checks(fake_time, _lumps(30.0, 10.0, (1, 20_000, 20_000), 150.0), 1)
+    assert cause is not None and cause.startswith("timer storm: page time moved 40000 ms in 40 s while 40000 timers fired"), cause
+    assert at == 40.0
+
+
+def test_a_finished_burst_then_page_time_in_lumps_is_not_a_timer_storm(fake_time: _Time,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The finished burst of 11,800 timers in 20,120 page ms as one lump, then lumps of page time
+    alone (a request held in real time): the held window's next lump has no timer."""
+    monkeypatch.setattr(watchdog, "STALL_S", 30.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.5)
+    ticks = _lumps(30.0, 10.0, (1, 9_600, 0), 150.0)
+    ticks[round(10.0 / watchdog.TICK_S) - 1] = (1, 20_120, 11_800)
+    assert _scheduled_storm_checks(fake_time, ticks, 1) == (None, 150.0)
