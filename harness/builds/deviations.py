@@ -21,8 +21,9 @@ def render_deviations(build: "Build", console: Console, mode: str) -> bool:
     if profile is None or not profile.deviations:
         return False
     label = "[bold red]DEVIATIONS[/bold red]" if mode == "fail" else "[bold yellow]DEVIATIONS[/bold yellow]"
+    verdict = ": the run fails (exit 1; --deviations warn lists them without failing)" if mode == "fail" else ":"
     console.print(f"\n{label} declared by profile {escape(profile.name)} ({escape(profile.path)}), "
-                  f"--deviations {mode}:")
+                  f"--deviations {mode}{escape(verdict)}")
     for d in profile.deviations:
         console.print(f"  • {escape(d)}")
     return True

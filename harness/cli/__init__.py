@@ -1,7 +1,8 @@
 """``tankharness``: run scenarios against a tracker build and show the verdicts.
 
-Exit codes: 0 every judged guarantee held; 1 a guarantee failed (or a step could not run);
-2 usage or environment error, with a one-line reason. One module per command (or family).
+Exit codes: 0 every judged guarantee held; 1 a guarantee failed (or a step could not run, or the
+build's profile declares deviations from the contract and ``--deviations`` is ``fail``, the default
+of ``run``); 2 usage or environment error, with a one-line reason. One module per command (or family).
 """
 from __future__ import annotations
 
@@ -29,7 +30,11 @@ class _Commands(click.Group):
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
-    """Resilience harness for the outbox_v2 browser tracker."""
+    """Resilience harness for the outbox_v2 browser tracker.
+
+    Exit codes: 0 every judged guarantee held; 1 a guarantee failed, a scenario could not run to its
+    end, or the build's profile declares deviations under --deviations fail (run's default); 2 usage
+    or environment error; 130/143 after Ctrl-C/SIGTERM."""
 
 
 for _command in (run.run, judge.judge, mutants.mutants, proxy.proxy, lookup.timeline, lookup.list_, gate.gate, gate.compare,

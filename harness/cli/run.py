@@ -53,7 +53,9 @@ from harness.report.rerun import DEVIATIONS_DEFAULT
               help="build profile (YAML): adapter options and declared differences from the contract "
                    "(adapter options are then refused on the command line)")
 @click.option("--deviations", type=click.Choice(["fail", "warn"]), default=DEVIATIONS_DEFAULT, show_default=True,
-              help="whether the profile's declared deviations from the contract fail the run")
+              help="whether the profile's declared deviations from the contract fail the run: with fail, a build "
+                   "declaring any exits 1 even when every guarantee held; with warn they are listed and the exit "
+                   "code judges the guarantees alone")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="scenarios run at once, each in its own contexts, stub and proxy listener "
                    "[default: 2 per CPU core, at most 6]")
