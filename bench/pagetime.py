@@ -26,7 +26,11 @@ machine wall time follows the load, CPU time much less.
 4. breakdown — every matrix scenario alone, one after another in one world: its wall against the
    CPU of the whole process tree, and the wall spent inside the clock's waits (settle, quiet), page
    calls (bulk runs, steps, probes), context opening and closing, stub start and stop. Wall beyond
-   CPU is time nothing computed: a real-time wait (or the machine's other load).
+   CPU is time nothing computed: a real-time wait (or the machine's other load). Then the fixed
+   cost: the CPU of the whole tree inside what every scenario pays whatever its network does
+   (opening its contexts and tabs, closing them, the stub's start and stop, judging), per scenario
+   and as a share of the matrix's CPU (a /proc walk before and after each such call; other work
+   running meanwhile — a renderer still busy — counts in it).
 
     .venv/bin/python bench/pagetime.py [--part matrix|storm|soak|breakdown ...] [--workers N] [--no-serial]
                                        [--visitors N ...] [--parallel N] [--chromium-arg FLAG ...] [--json]
@@ -44,6 +48,7 @@ import contextlib
 import contextvars
 import ctypes
 import dataclasses
+import inspect
 import json
 import os
 import resource
@@ -171,26 +176,46 @@ def tree_cpu_s(root: int | None = None) -> dict[str, float]:
 
 
 class WallIn:
-    """Wall seconds spent inside chosen coroutine functions, per scenario (serial runs only: with
-    one scenario at a time the figures are that scenario's). Inclusive: a settle inside an advance
-    counts in both."""
+    """Wall seconds spent inside chosen functions, per scenario (serial runs only: with one scenario
+    at a time the figures are that scenario's), and for the labels wrapped with ``cpu=True`` the CPU
+    seconds the whole process tree used meanwhile (``tree_cpu_s``: a scenario's set-up and tear-down,
+    whose cost does not follow the network). Inclusive: a settle inside an advance counts in both."""
 
     def __init__(self) -> None:
         self.spent: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
         self._undo: list[tuple[object, str, object]] = []
 
-    def wrap(self, owner: object, attr: str, label: str) -> None:
-        original = getattr(owner, attr)
+    def _add(self, label: str, t0: float, c0: float | None) -> None:
+        self.spent[label] = self.spent.get(label, 0.0) + time.monotonic() - t0
+        if c0 is not None:
+            self.cpu[label] = self.cpu.get(label, 0.0) + sum(tree_cpu_s().values()) - c0
 
-        async def timed(*args: object, **kwargs: object) -> object:
-            t0 = time.monotonic()
-            try:
-                return await original(*args, **kwargs)
-            finally:
-                self.spent[label] = self.spent.get(label, 0.0) + time.monotonic() - t0
+    def wrap(self, owner: object, attr: str, label: str, cpu: bool = False) -> None:
+        original = getattr(owner, attr)
+        now = (lambda: sum(tree_cpu_s().values())) if cpu else (lambda: None)
+
+        if inspect.iscoroutinefunction(original):
+            async def timed(*args: object, **kwargs: object) -> object:
+                t0, c0 = time.monotonic(), now()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    self._add(label, t0, c0)
+        else:
+            def timed(*args: object, **kwargs: object) -> object:  # type: ignore[misc]
+                t0, c0 = time.monotonic(), now()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    self._add(label, t0, c0)
 
         setattr(owner, attr, timed)
         self._undo.append((owner, attr, original))
+
+    def take_cpu(self) -> dict[str, float]:
+        out, self.cpu = self.cpu, {}
+        return out
 
     def take(self) -> dict[str, float]:
         out, self.spent = self.spent, {}
@@ -531,10 +556,14 @@ async def matrix(workers: int, serial: bool) -> None:
 async def breakdown() -> None:
     """Every matrix scenario alone, one after another in one world: wall against the CPU of the
     whole process tree, and the wall spent inside the waits and calls a scenario is made of. Wall
-    beyond CPU is time nothing computed: real-time waits (or the machine's other load)."""
+    beyond CPU is time nothing computed: real-time waits (or the machine's other load).
+
+    Then what each scenario costs whatever its network does — opening its contexts (context,
+    clock, init script, observer page), its tabs (page, report channel), closing them, the stub's
+    start and stop, judging its history — in CPU of the whole tree, and that fixed part's share of
+    the matrix's CPU."""
     from harness.run import clock as clock_mod
     from harness.run import pagetime as pagetime_mod
-    from harness.run import scenario as scenario_mod
     from harness.run import state as state_mod
     from harness.world import context as context_mod
     from server_stub import app as stub_mod
@@ -545,12 +574,17 @@ async def breakdown() -> None:
     vc = clock_mod.VirtualClock
     for owner, attr, label in [(vc, "settle", "settle"), (vc, "quiet", "quiet"), (vc, "advance", "advance"),
                                (pagetime_mod, "run_bulk", "bulk"), (pagetime_mod, "run_to", "run_to"),
-                               (state_mod.ScenarioRun, "session", "open ctx"), (state_mod.ScenarioRun, "flush", "flush"),
-                               (scenario_mod, "_final_read", "final read"), (scenario_mod, "_close_sessions", "close ctx"),
-                               (stub_mod.StubServer, "start", "stub start"), (stub_mod.StubServer, "stop", "stub stop"),
+                               (state_mod.ScenarioRun, "flush", "flush"),
+                               (scenario_mod, "_final_read", "final read"),
                                (scenario_mod, "_delete_proxy", "proxy del"),
                                (context_mod.ContextSession, "probe_detail", "probe")]:
         walls.wrap(owner, attr, label)
+    # What every scenario pays whatever its network does (a /proc walk before and after each call).
+    fixed = [(context_mod.ContextSession, "create", "open ctx"), (context_mod.ContextSession, "new_tab", "new tab"),
+             (scenario_mod, "_close_sessions", "close ctx"), (stub_mod.StubServer, "start", "stub start"),
+             (stub_mod.StubServer, "stop", "stub stop"), (scenario_mod, "judge_history", "judge")]
+    for owner, attr, label in fixed:
+        walls.wrap(owner, attr, label, cpu=True)
     rows = []
     build = load_build("reference")
     try:
@@ -561,15 +595,15 @@ async def breakdown() -> None:
                 r = await run_scenario(world, scenario, build, Adapter())
                 wall, c1 = time.monotonic() - t0, tree_cpu_s()
                 cpu = {k: c1.get(k, 0.0) - c0.get(k, 0.0) for k in c1}
-                rows.append((scenario.name, wall, cpu, walls.take(), l0, r))
+                rows.append((scenario.name, wall, cpu, walls.take(), l0, r, walls.take_cpu()))
     finally:
         walls.undo()
-    labels = ["advance", "settle", "quiet", "bulk", "run_to", "probe", "flush", "open ctx", "final read",
+    labels = ["advance", "settle", "quiet", "bulk", "run_to", "probe", "flush", "open ctx", "new tab", "final read",
               "close ctx", "stub start", "stub stop", "proxy del"]
     kinds = ["harness", "driver", "browser", "renderers", "other"]
     print("breakdown  scenario  wall  cpu  idle=wall-cpu  (cpu: " + " ".join(kinds) + ")  | wall inside: "
           + "  ".join(labels))
-    for name, wall, cpu, spent, l0, r in sorted(rows, key=lambda row: -row[1]):
+    for name, wall, cpu, spent, l0, r, _ in sorted(rows, key=lambda row: -row[1]):
         total = sum(cpu.values())
         print(f"breakdown  {name:28} {wall:6.2f} {total:6.2f} {wall - total:6.2f} ("
               + " ".join(f"{cpu.get(k, 0.0):5.2f}" for k in kinds) + ") | "
@@ -580,6 +614,19 @@ async def breakdown() -> None:
     print(f"breakdown  total: wall {tw:.1f} s  cpu {sum(tc.values()):.1f} s ("
           + ", ".join(f"{k} {v:.1f}" for k, v in tc.items()) + f")  wall beyond cpu {tw - sum(tc.values()):.1f} s  "
           + "  ".join(f"{k} {sum(row[3].get(k, 0.0) for row in rows):.1f}" for k in labels))
+    fixed_labels = [label for _, _, label in fixed]
+    print("breakdown  fixed cost (cpu of the whole tree inside):  scenario  " + "  ".join(fixed_labels)
+          + "  fixed  of its cpu")
+    for name, _, cpu, _, _, _, fixed in sorted(rows, key=lambda row: -sum(row[6].values())):
+        total, part = sum(cpu.values()), sum(fixed.values())
+        print(f"breakdown  fixed  {name:28} " + "  ".join(f"{fixed.get(k, 0.0):5.2f}" for k in fixed_labels)
+              + f"  {part:5.2f}  {part / total if total else 0.0:4.0%}")
+    fixed_total = {k: sum(row[6].get(k, 0.0) for row in rows) for k in fixed_labels}
+    part, total = sum(fixed_total.values()), sum(tc.values())
+    print(f"breakdown  fixed total: {part:.1f} s of {total:.1f} CPU-s ({part / total if total else 0.0:.0%}): "
+          + ", ".join(f"{k} {v:.1f} ({v / len(rows):.3f} a scenario)" for k, v in fixed_total.items()))
+    figures("breakdown", "fixed", cpu_s=total, fixed_cpu_s=part, scenarios=len(rows),
+            **{k.replace(" ", "_") + "_cpu_s": v for k, v in fixed_total.items()})
 
 
 async def one(world: World, path: Path, tracker: str) -> tuple[float, object]:
