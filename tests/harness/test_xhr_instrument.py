@@ -7,6 +7,7 @@ outside the Sync URL); page time is moved by Playwright's clock, never waited fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
@@ -41,22 +42,38 @@ XHR_JS = """([path, timeout, forged]) => {
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def served() -> AsyncIterator[tuple[Browser, str, dict[str, Any]]]:
-    """A page, a Sync path and a path outside it; both hold each POST until the test releases it."""
-    state: dict[str, Any] = {"release": asyncio.Event(), "urls": []}
+    """A page, a Sync path and a path outside it; both hold each POST until the test releases it.
+    ``…stream`` paths answer the headers and a first chunk at once, and hold the rest likewise."""
+    state: dict[str, Any] = {"release": asyncio.Event(), "urls": [], "types": []}
 
     async def page(_: web.Request) -> web.Response:
         return web.Response(text="<html><body>xhr</body></html>", content_type="text/html")
 
     async def held(request: web.Request) -> web.Response:
         state["urls"].append(str(request.url))
+        state["types"].append(request.headers.get("Content-Type"))
         await request.read()
         await state["release"].wait()
         return web.json_response({"ok": True})
+
+    async def streamed(request: web.Request) -> web.StreamResponse:
+        state["urls"].append(str(request.url))
+        await request.read()
+        answer = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await answer.prepare(request)
+        await answer.write(b'{"ok":')
+        await state["release"].wait()
+        with contextlib.suppress(ConnectionError):  # the page terminated it
+            await answer.write(b" true}")
+            await answer.write_eof()
+        return answer
 
     app = web.Application()
     app.router.add_get("/", page)
     app.router.add_post("/sync", held)
     app.router.add_post("/slow", held)
+    app.router.add_post("/syncstream", streamed)  # under the Sync URL (a prefix of it)
+    app.router.add_post("/stream", streamed)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -340,5 +357,100 @@ async def test_a_refused_synchronous_reopen_is_native_and_the_next_send_times_ou
         assert await page.evaluate("[window.__tankInflight, window.__x.readyState]") == [1, 1]
         await page.clock.run_for(1)
         assert await page.evaluate("[window.__tankInflight, window.__x.readyState, window.__x.status]") == [0, 4, 0]
+    finally:
+        await context.close()
+
+
+# A build opening its XHR early and sending it from a later timer; every event logged as in XHR_JS.
+EARLY_JS = """(path) => {
+  const x = new XMLHttpRequest(), log = [];
+  for (const n of ["readystatechange", "loadstart", "abort", "error", "load", "loadend"])
+    x.addEventListener(n, (e) => log.push(`${e.type} ${x.readyState} ${x.status}`));
+  x.open("POST", location.origin + path);
+  x.setRequestHeader("Content-Type", "application/json");
+  x.overrideMimeType("text/plain");
+  window.__x = x; window.__log = log;
+  setTimeout(() => { log.push("send"); x.send('{"events":[{"ec":"c","ea":"a","el":"1","meta":{"eid":"e2"}}]}'); }, 1000);
+  window.__done = new Promise((r) => x.addEventListener("loadend", () => r([log, x.status, x.responseText])));
+}"""
+
+
+async def test_an_xhr_opened_early_carries_the_page_time_of_its_send(served: tuple[Browser, str, dict[str, Any]]) -> None:
+    """Opened at page time T, sent at T + 1 s: the stub holds late answers by ``_tank_t``, which must be
+    the send's time (it was open()'s). The request is opened anew at send(), natively: the build's
+    events, headers and answer are those of the same XHR outside the Sync URL."""
+    browser, url, state = served
+    state["release"].set()
+    context, page, reports = await _page(browser, url)
+    try:
+        logs = []
+        for path in ("/slow", "/sync"):
+            state["urls"].clear()
+            state["types"].clear()
+            opened = await page.evaluate("Date.now()")
+            await page.evaluate(EARLY_JS, path)
+            await page.clock.run_for(1_000)
+            logs.append(await page.evaluate("window.__done"))
+            assert state["types"] == ["application/json"]
+        assert logs[1] == logs[0] and logs[0][0][:3] == ["readystatechange 1 0", "send", "loadstart 1 0"], logs
+        [sent] = state["urls"]
+        assert f"_tank_t={opened + 1000}&" in sent + "&" and "_tank_via=xhr" in sent, sent
+        await _ended(reports)
+        start = next(r for r in reports if r["type"] == "start")
+        assert start["t"] == opened + 1000 and start["ids"] == ["e2"], start
+    finally:
+        await context.close()
+
+
+REOPEN_JS = """([path, other]) => {
+  const x = new XMLHttpRequest(), log = [];
+  for (const n of ["readystatechange", "loadstart", "progress", "abort", "error", "load", "timeout", "loadend"])
+    x.addEventListener(n, (e) => log.push(`${e.type} ${x.readyState} ${x.status}`));
+  x.open("POST", location.origin + path);
+  x.send('{"events":[{"ec":"c","ea":"a","el":"1","meta":{"eid":"e3"}}]}');
+  window.__x = x; window.__log = log;
+  window.__reopen = () => { log.push("reopen at " + x.readyState + " " + x.status); x.open("POST", location.origin + other); };
+}"""
+
+
+async def _reopened(page: Page, path: str, at: int) -> list[str]:
+    """The events of an XHR reopened once it reached readyState ``at`` (1: sent, no answer yet; 3:
+    headers and a first chunk came, the rest held), to a path that is never sent."""
+    await page.evaluate(REOPEN_JS, [path, "/slow"])
+    for _ in range(1000):  # the network's progress, in real time: no page timer is waited for
+        if await page.evaluate("window.__x.readyState") >= at:
+            break
+        await asyncio.sleep(0.01)
+    await page.evaluate("window.__reopen()")
+    await page.clock.run_for(1_000)
+    return await page.evaluate("window.__log")
+
+
+@pytest.mark.parametrize(("at", "paths", "outcome"), [(1, ("/slow", "/sync"), "abort"),
+                                                      (3, ("/stream", "/syncstream"), "ok")])
+async def test_an_xhr_reopened_while_its_request_travels_ends_as_the_page_saw_it(
+        served: tuple[Browser, str, dict[str, Any]], at: int, paths: tuple[str, str], outcome: str) -> None:
+    """Chromium terminates the request silently (the XHR spec's open()): no abort, error or loadend
+    reaches the page — only readystatechange to 1 once headers had come — natively and through the
+    wrapper alike. Before any answer the page cancelled it (abort); once the headers came the page had
+    the status (200): the send is ok, as a fetch resolved by its headers (it read as an abort)."""
+    browser, url, state = served
+    state["release"].clear()
+    context, page, reports = await _page(browser, url)
+    try:
+        native = await _reopened(page, paths[0], at)
+        wrapped = await _reopened(page, paths[1], at)
+        state["release"].set()
+        assert wrapped == native, (native, wrapped)
+        assert not any(e.split(" ")[0] in ("abort", "error", "loadend", "load") for e in native), native
+        assert native[-1] == ("readystatechange 1 0" if at == 3 else "reopen at 1 0"), native
+        assert await page.evaluate("window.__tankInflight") == 0
+        await _ended(reports)
+        end = next(r for r in reports if r["type"] == "end")
+        assert end["outcome"] == outcome, end
+        if outcome == "ok":
+            assert end["status"] == 200, end
+        else:
+            assert "terminated the request before its answer" in end["error"], end
     finally:
         await context.close()

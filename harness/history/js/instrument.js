@@ -585,9 +585,13 @@
   };
 
   // XMLHttpRequest to the Sync URL: a send like a fetch. Its URL is tagged at open() (_tank_via=xhr,
-  // the context, page time and send id; tags the build wrote are dropped); send() reports it and
-  // counts it in flight until loadend (an XHR reads the answer's body before load, so the body is
-  // included). Its `timeout` runs in page time: the build's value is kept here and shown by the
+  // the context, page time and send id; tags the build wrote are dropped) and, where page-time tags
+  // are on and page time moved between open() and send() (a build opening early, sending from a
+  // later timer), tagged again at send(): the request is opened anew natively with the same
+  // arguments, request headers and MIME override — an open() in the OPENED state fires no event
+  // and changes nothing the build can read — so `_tank_t` is the page time it was sent at.
+  // send() reports it and counts it in flight until loadend (an XHR reads the answer's body before
+  // load, so the body is included). Its `timeout` runs in page time: the build's value is kept here and shown by the
   // getter, the native one stays 0 while the send travels, and the page clock's timer at the
   // deadline sets the native timeout to 1 ms — already past, so Chromium times the request out
   // itself: readystatechange (readyState 4), timeout, loadend, status 0, trusted events, as when
@@ -597,6 +601,7 @@
   const timeoutOf = XP && describeOwn(XP, "timeout");
   if (XP && timeoutOf && timeoutOf.get && timeoutOf.set) {
     const xOpen = XP.open, xSend = XP.send, xStatus = getter(XP, "status"), xState = getter(XP, "readyState");
+    const xHeader = XP.setRequestHeader, xMime = XP.overrideMimeType;
     const tGet = timeoutOf.get, tSet = timeoutOf.set;
     const pageTimer = window.setTimeout, pageClear = window.clearTimeout;  // the page clock's: installed before this script
     const states = new WeakMap(), stateGet = WeakMap.prototype.get, stateSet = WeakMap.prototype.set;
@@ -679,8 +684,12 @@
       let s = stateOf(this);
       // Reopened from one of its own handlers once done (readyState 4: the next batch on the same
       // object): the send ends as the page saw it (ok, http_error…), not as an abort.
-      if (s && s.active && apply(xState, this, []) === 4) end(this, s);
-      if (s && s.active) finish(s, "abort", { error: "AbortError: XMLHttpRequest.open() while sending" });
+      // Reopened while the request travels: Chromium terminates it silently, as the XHR spec says —
+      // no abort, error or loadend reaches the page (readystatechange only, to 1, once headers had
+      // come). Once the answer's headers came (readyState 2 or 3) the page had its status: the
+      // send ends as that status says. Before them, the page cancelled it without an answer.
+      if (s && s.active && apply(xState, this, []) >= 2) end(this, s);
+      if (s && s.active) finish(s, "abort", { error: "AbortError: XMLHttpRequest.open() terminated the request before its answer" });
       // The native timeout is the build's value again while open() checks it (a synchronous
       // request in a window may have none: InvalidAccessError, and Chromium leaves the request
       // unsent, nothing in flight; the next async open() takes the value back into page time).
@@ -695,14 +704,39 @@
         s.id = 0; s.t0 = 0; s.async = true; s.expired = false; s.aborted = false;
         apply(stateSet, states, [this, s]);
       }
-      const args = [];
-      for (let i = 0; i < arguments.length; i++) put(args, i, arguments[i]);
+      const args = [], given = [];
+      for (let i = 0; i < arguments.length; i++) { put(args, i, arguments[i]); put(given, i, arguments[i]); }
       const id = ++seq;
       args[1] = tag(url, "xhr", id);
+      const tagged = pageNow();
       const out = apply(xOpen, this, args);  // throws as natively: nothing changed yet
       s.sync = true; s.id = id; s.async = arguments.length < 3 || !!arguments[2];
+      s.given = given; s.tagged = tagged; s.headers = []; s.mime = null;
       if (s.async) { s.limit = apply(tGet, this, []); apply(tSet, this, [0]); }
       return out;
+    };
+    // What open() clears and a send() tagging again must put back: the request headers and MIME
+    // override the build set since its open(), as it set them (native conversions and checks run).
+    XP.setRequestHeader = function (name, value) {
+      const out = apply(xHeader, this, arguments);
+      const s = stateOf(this);
+      if (s && s.sync && !s.active) put(s.headers, s.headers.length, [name, value]);
+      return out;
+    };
+    XP.overrideMimeType = function (mime) {
+      const out = apply(xMime, this, arguments);
+      const s = stateOf(this);
+      if (s && s.sync && !s.active) s.mime = [mime];
+      return out;
+    };
+    const retag = (x, s) => {
+      const args = [];
+      for (let i = 0; i < s.given.length; i++) put(args, i, s.given[i]);
+      args[1] = tag(s.given[1], "xhr", s.id);
+      s.tagged = pageNow();
+      apply(xOpen, x, args);
+      for (let i = 0; i < s.headers.length; i++) apply(xHeader, x, s.headers[i]);
+      if (s.mime) apply(xMime, x, s.mime);
     };
     define(XP, "timeout", { get: function () {
       const s = stateOf(this);
@@ -716,6 +750,7 @@
     XP.send = function (body) {
       const s = stateOf(this);
       if (!s || !s.sync || s.active || apply(xState, this, []) !== 1) return apply(xSend, this, arguments);
+      if (cfg.pageTimeTags && s.tagged !== pageNow()) retag(this, s);
       sendCount++;  // the bulk clock stops where a request starts
       const t0 = pageNow();
       const mark = marker();
