@@ -300,6 +300,7 @@ class AdvanceLog:
         self.rows: list[str] = []
         self.advances = 0
         self.total = {"wall": 0.0, "cpu": 0.0, "stops": 0, "evaluations": 0, "pings": 0}  # over every advance
+        self.kinds: dict[str, float] = {}  # CPU-s by process kind over every advance
         self.phases: dict[str, float] = {}
         self._undo: list[tuple[object, str, object]] = []
 
@@ -338,6 +339,8 @@ class AdvanceLog:
                 ends = {k: n - ends0.get(k, 0) for k, n in ends1.items() if n != ends0.get(k, 0)}
                 walls = {k: v - walls0.get(k, 0.0) for k, v in walls1.items()}
                 log.advances += 1
+                for kind, c in cpu.items():
+                    log.kinds[kind] = log.kinds.get(kind, 0.0) + c
                 for key, value in (("wall", wall), ("cpu", sum(cpu.values())), ("stops", clock.steps - steps0),
                                    ("evaluations", evals), ("pings", log.messages.pings - pings0)):
                     log.total[key] += value
@@ -719,6 +722,11 @@ async def soak(counts: list[int], parallel: int | None) -> None:
             sent, evals = arrivals["messages"]  # type: ignore[misc]
             soak_figures.update(advances_wall_s=advances.total["wall"], advances_cpu_s=advances.total["cpu"],
                                 advances_evaluations=advances.total["evaluations"])
+            # CPU by process kind (bench/ab.py tabulates every figure): what a clock stop costs, and where
+            stops = max(1, int(advances.total["stops"]))
+            soak_figures.update(advances_cpu_ms_per_stop=1000 * advances.total["cpu"] / stops,
+                                **{f"advances_cpu_s_{k}": c for k, c in sorted(advances.kinds.items())},
+                                **{f"arrivals_cpu_s_{k}": c for k, c in sorted(kinds.items())})
             soak_figures.update(arrivals_wall_s=arrivals["wall"], arrivals_cpu_s=sum(kinds.values()),
                                 arrivals_evaluations=evals, after_wall_s=wall - arrivals["wall"],  # type: ignore[operator]
                                 after_evaluations=rest[1])
