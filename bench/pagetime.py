@@ -226,6 +226,9 @@ class WallIn:
             setattr(owner, attr, original)
 
 
+# A page call the harness makes over a tab's own CDP session (harness/history/tabcall.py, the
+# tamper check and the report drain): counted as a page evaluation, like Playwright's.
+CDP_PAGE_CALLS = frozenset({"Runtime.callFunctionOn", "Runtime.evaluate"})
 WATCHDOG_PING = "1"  # what harness/run/watchdog.py evaluates in a page it has not heard from
 
 
@@ -240,15 +243,20 @@ class Messages:
         self.counts: dict[str, int] = {}
         self.evals_by_context: dict[str | None, int] = {}  # page evaluations by the context whose clock asked (AdvanceLog)
         self.pings = 0  # the watchdog's "is this page still answering?" evaluations (among the evaluations)
+        self.cdp_calls = 0  # page calls over a tab's own CDP session (harness/history/tabcall.py), since the last take
         self._owner, self._send = Connection, Connection.send_message_to_server
 
         def counted(conn: object, obj: object, method: str, *args: object, **kwargs: object) -> object:
             key = f"{type(obj).__name__}.{method}"
             self.counts[key] = self.counts.get(key, 0) + 1
+            params = args[0] if args and isinstance(args[0], dict) else {}
+            if method == "send" and params.get("method") in CDP_PAGE_CALLS:  # a page call over a tab's CDP session
+                self.cdp_calls += 1
+                ctx = CLOCK_CONTEXT.get()
+                self.evals_by_context[ctx] = self.evals_by_context.get(ctx, 0) + 1
             if method == "evaluateExpression":
                 ctx = CLOCK_CONTEXT.get()
                 self.evals_by_context[ctx] = self.evals_by_context.get(ctx, 0) + 1
-                params = args[0] if args and isinstance(args[0], dict) else {}
                 if params.get("expression") == WATCHDOG_PING:
                     self.pings += 1
             return self._send(conn, obj, method, *args, **kwargs)
@@ -257,9 +265,10 @@ class Messages:
         return self
 
     def take(self) -> tuple[int, int]:
-        """(messages, page evaluations) since the last take."""
-        out = (sum(self.counts.values()), self.counts.get("Frame.evaluateExpression", 0))
-        self.counts = {}
+        """(messages, page evaluations) since the last take: Playwright's evaluations and the page
+        calls over a tab's own CDP session alike."""
+        out = (sum(self.counts.values()), self.counts.get("Frame.evaluateExpression", 0) + self.cdp_calls)
+        self.counts, self.cdp_calls = {}, 0
         return out
 
     def __exit__(self, *exc: object) -> None:
