@@ -3,7 +3,8 @@
 Playwright's ``page.click`` proves the element visible, enabled, stable and the one hit at its
 centre in several round trips between the driver, the browser and the page (~25 ms of CPU a click
 on this machine, against ~9 ms for one page call and the mouse events): at a hundred visitors with
-five clicks each that is most of a visitor's click cost. Here one page call finds the element,
+five clicks each that is most of a visitor's click cost. Here one page call (over the tab's own
+CDP session where it has one: harness/history/tabcall.py) finds the element,
 scrolls it into view if it is not, and checks it the same way — a box, visible, not disabled (nor aria-disabled), and
 the element (or a child of it) is what sits at its centre — then the browser's own input pipeline
 presses and releases the mouse there (``Input.dispatchMouseEvent``: ``isTrusted`` events, the
@@ -13,11 +14,12 @@ errors are unchanged.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from playwright.async_api import Page
 
-from harness.history.pagecall import answered, parse_result, raise_if_tampered, returning_json
+from harness.history.pagecall import answered, evaluate, parse_result, raise_if_tampered, returning_json, taking_json
 from harness.world.context import WRITE_SENTINEL_JS
 
 LOCATE_JS = """([selector, mark]) => {
@@ -43,7 +45,7 @@ LOCATE_JS = """([selector, mark]) => {
   })((() => { try { return document.querySelector(selector); } catch (e) { return null; } })());
   return [wrote, point];
 }"""
-LOCATE_CALL = returning_json(LOCATE_JS)
+LOCATE_CALL = taking_json(returning_json(LOCATE_JS))  # over the tab's own CDP session (pagecall.evaluate)
 
 
 async def locate(page: Page, selector: str) -> tuple[float, float] | None:
@@ -63,7 +65,7 @@ async def locate_marking(page: Page, selector: str, mark: tuple[str, str]) -> tu
 
 async def _locate(page: Page, selector: str, mark: tuple[str, str] | None) -> tuple[bool | None, Any]:
     try:
-        raw = await page.evaluate(LOCATE_CALL, [selector, list(mark) if mark else None])
+        raw = await evaluate(page, LOCATE_CALL, json.dumps([selector, list(mark) if mark else None]))
         wrote, found = parse_result(raw, "a click target")
     except Exception as exc:  # noqa: BLE001 - a bad selector, a navigating page, patched DOM methods: Playwright decides
         # ... unless the build broke what the harness's calls run on (eval, …): the step is an error

@@ -95,26 +95,16 @@ BREAKS_EVAL_AT = {  # in a timer (the clock's run meets it), at the visitor's fi
 
 
 @pytest.mark.browser
-def test_a_build_breaking_playwrights_evaluation_is_a_scenario_error_naming_it(tank_worlds) -> None:
-    """Was: every harness call to the page threw, the page was taken for one navigating away, its
-    timers stopped, and the verdict described a page that stopped sending; then the error named no step.
-    The click's locate is evaluated by Playwright (harness/driver/pointer.py): it meets the broken eval."""
+@pytest.mark.parametrize("scenario", sorted(BREAKS_EVAL_AT))
+def test_a_build_breaking_eval_steers_no_clock_run_probe_flush_or_click(tank_worlds, scenario: str) -> None:
+    """The clock runs, probes, flushes and the click's locate of a tab go over its own CDP session
+    (harness/history/tabcall.py), which runs no page ``eval``: a build breaking it in a timer or at
+    its first click gets the reference's verdict, fates and attempts. Was: every harness call to the
+    page threw and the scenario was an error naming eval (it could not be driven); before that, the
+    page was taken for one navigating away. Pages called through Playwright still name it (below)."""
     reference = load_build("reference")
-    hostile = dataclasses.replace(reference, name="hostile:breaks_eval", source=reference.source + BREAKS_EVAL_AT["repeat_clicks"])
-    sc = next(s for s in bundled_scenarios() if s.name == "repeat_clicks")
-    result = tank_worlds.get("memory").run(hostile, sc)
-    assert result.error is not None and "the build replaced eval" in result.error, result.error
-    assert ": at step " in result.error and "(line " in result.error, result.error
-
-
-@pytest.mark.browser
-def test_a_build_breaking_eval_in_a_timer_steers_no_clock_run_probe_or_flush(tank_worlds) -> None:
-    """The clock runs, probes and flushes of a tab go over its own CDP session (harness/history/tabcall.py),
-    which runs no page ``eval``: a build that breaks it in a timer gets the reference's verdict and fates.
-    Was: the next clock run failed and the scenario was an error naming eval (it could not be driven)."""
-    reference = load_build("reference")
-    hostile = dataclasses.replace(reference, name="hostile:breaks_eval", source=reference.source + BREAKS_EVAL_AT["retry_503"])
-    sc = next(s for s in bundled_scenarios() if s.name == "retry_503")
+    hostile = dataclasses.replace(reference, name="hostile:breaks_eval", source=reference.source + BREAKS_EVAL_AT[scenario])
+    sc = next(s for s in bundled_scenarios() if s.name == scenario)
     world = tank_worlds.get("memory")
     honest, patched = world.run(reference, sc), world.run(hostile, sc)
     assert honest.error is None and patched.error is None, (honest.error, patched.error)
