@@ -25,7 +25,7 @@ from harness.contract.errors import UsageProblem
 def merge_documents(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """One report document from ``(source, document)`` pairs, in the order given."""
     from harness.report.json_report import SCHEMA
-    from harness.report.model import describe_meta
+    from harness.report.model import describe_meta, deviation_failure
 
     if not docs:
         raise UsageProblem("merge: no report given")
@@ -43,9 +43,12 @@ def merge_documents(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     meta = dict(next((d.get("meta") for _, d in docs if d["scenarios"]), None) or docs[0][1].get("meta") or {})
     meta.pop("shard", None)
     meta["merged_from"] = [source for source, _ in docs]
+    scenarios_passed = all(bool(sc.get("passed")) for sc in scenarios)
+    run_failures = [f for f in (deviation_failure(meta),) if f]  # what each shard's exit code also said
     return {
         "schema": SCHEMA, "meta": meta, "summary": describe_meta(meta),
-        "passed": all(bool(sc.get("passed")) for sc in scenarios),
+        "passed": scenarios_passed and not run_failures, "scenarios_passed": scenarios_passed,
+        "run_failures": run_failures,
         "durations": {"wall_s": round(sum(float(sc.get("wall_s") or 0) for sc in scenarios), 3),
                       "sim_ms": sum(int(sc.get("sim_ms") or 0) for sc in scenarios)},
         "scenarios": scenarios,

@@ -51,7 +51,9 @@ def run_to_json(report: RunReport) -> dict[str, Any]:
         "schema": SCHEMA,
         "meta": report.meta,
         "summary": describe_meta(report.meta),
-        "passed": report.passed,
+        "passed": report.passed,  # the run's outcome, as the exit code says it
+        "scenarios_passed": report.scenarios_passed,  # the verdicts alone
+        "run_failures": report.run_failures(),  # why the run fails beyond its scenarios (declared deviations)
         "durations": {"wall_s": round(sum(s.wall_s for s in report.scenarios), 3),
                       "sim_ms": sum(s.sim_ms for s in report.scenarios)},
         "scenarios": [scenario_json(s, report.meta) for s in report.scenarios],

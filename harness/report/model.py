@@ -66,8 +66,39 @@ class RunReport:
         self.scenarios = [_entry(s) for s in self.scenarios]
 
     @property
-    def passed(self) -> bool:
+    def scenarios_passed(self) -> bool:
+        """Every scenario passed (its guarantees, ``--strict``): the verdicts alone."""
         return all(s.passed for s in self.scenarios)
+
+    def run_failures(self) -> list[str]:
+        """Why the run fails although its scenarios may all have passed — today the profile's
+        declared deviations under ``--deviations fail``. Read from ``meta`` so the exit code and
+        every report (terminal, JSON, JUnit, HTML) give one outcome."""
+        failure = deviation_failure(self.meta)
+        return [failure] if failure else []
+
+    @property
+    def passed(self) -> bool:
+        """The run's outcome: what the exit code says (0 when true)."""
+        return self.scenarios_passed and not self.run_failures()
+
+
+def declared_deviations(meta: dict[str, Any]) -> list[str]:
+    """The deviations from the contract the build's profile declares (none without a profile)."""
+    profile = meta.get("profile")
+    return [str(d) for d in profile.get("deviations") or []] if isinstance(profile, dict) else []
+
+
+def deviation_failure(meta: dict[str, Any]) -> str | None:
+    """The reason a run fails for its declared deviations, when its ``--deviations`` was ``fail``
+    (a report without ``meta.run``, e.g. ``judge``'s or the gate's per-build ones, never fails for them)."""
+    run = meta.get("run")
+    declared = declared_deviations(meta)
+    if not declared or not isinstance(run, dict) or run.get("deviations") != "fail":
+        return None
+    profile = meta["profile"]
+    return (f"deviations: {len(declared)} declared deviation(s) of profile {profile.get('name') or '?'}, "
+            f"--deviations fail: {'; '.join(declared)}")
 
 
 def _entry(item: ScenarioEntry | Iterable[Any]) -> ScenarioEntry:

@@ -52,7 +52,8 @@ def html_document(report: RunReport) -> str:
         "meta": {**meta, "build_sha256": build.get("sha256")},
         # The profile's declared differences from the contract, and whether they fail the run (--deviations).
         "deviations": {"profile": profile.get("name"), "path": profile.get("path"),
-                       "list": [str(d) for d in profile.get("deviations") or []], "mode": run.get("deviations")},
+                       "list": [str(d) for d in profile.get("deviations") or []], "mode": run.get("deviations"),
+                       "fails": bool(report.run_failures())},  # the run's outcome, as the exit code and JSON say
         "guarantees": [{"id": g, "title": GUARANTEES.get(g, g)} for g in ids],
         "scenarios": [_scenario(s, report.meta) for s in report.scenarios],
     }

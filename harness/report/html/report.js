@@ -40,9 +40,9 @@
     const list = d.list || [];
     if (!list.length) return "";
     const mode = d.mode || "";
-    const cls = mode === "fail" ? "verdict-fail" : "muted";
+    const cls = d.fails ? "verdict-fail" : "muted";
     return `<div id="deviations" data-mode="${esc(mode)}"><p class="${cls}">DEVIATIONS declared by profile ${esc(d.profile)} (${esc(d.path)})`
-      + (mode ? `, --deviations ${esc(mode)}${mode === "fail" ? ": the run fails" : ""}` : "") + `</p><ul>`
+      + (mode ? `, --deviations ${esc(mode)}${d.fails ? ": the run fails" : ""}` : "") + `</p><ul>`
       + list.map((d) => `<li>${esc(d)}</li>`).join("") + `</ul></div>`;
   }
 

@@ -1,0 +1,82 @@
+"""The run's outcome in every report agrees with the exit code: a profile's declared deviations
+fail the run under ``--deviations fail`` (each guarantee's verdict unchanged), not under ``warn``,
+and never a report that does not say how they count (``judge``'s, the gate's per-build ones)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.report.json_report import run_to_json
+from harness.report.junit import to_junit
+from harness.report.model import RunReport, ScenarioEntry
+from tests.report.conftest import META, failing, passing
+
+DECLARED = ["timeout 8 s (contract 5 s)", "batches of at most 25 event(s) (contract 20)"]
+
+
+def _report(run: dict[str, Any] | None, *entries: ScenarioEntry) -> RunReport:
+    meta: dict[str, Any] = {**META, "profile": {"name": "tagq", "path": "profiles/tagq.yaml", "deviations": DECLARED}}
+    if run is not None:
+        meta["run"] = run
+    return RunReport(meta, list(entries) or [ScenarioEntry("happy", passing(), 1.0, 60_000, None, ["no_loss"])])
+
+
+def test_declared_deviations_under_fail_fail_the_run_in_json_and_junit() -> None:
+    report = _report({"deviations": "fail"})
+    assert report.scenarios_passed and not report.passed
+    doc = run_to_json(report)
+    assert doc["passed"] is False and doc["scenarios_passed"] is True
+    assert doc["run_failures"] == ["deviations: 2 declared deviation(s) of profile tagq, --deviations fail: "
+                                   + "; ".join(DECLARED)]
+    assert doc["scenarios"][0]["passed"] is True
+    assert doc["scenarios"][0]["guarantees"]["no_loss"]["status"] == "pass"
+    root = to_junit(report).getroot()
+    assert (root.get("tests"), root.get("failures")) == ("4", "1")
+    [suite] = root.findall("testsuite[@name='run']")
+    assert (suite.get("tests"), suite.get("failures")) == ("1", "1")
+    failure = suite.find("testcase[@name='declared_deviations']/failure")
+    assert failure is not None and failure.get("type") == "deviations"
+    assert failure.get("message") == doc["run_failures"][0]
+    assert (failure.text or "").splitlines() == DECLARED
+
+
+def test_declared_deviations_under_warn_are_listed_and_the_run_passes() -> None:
+    report = _report({"deviations": "warn"})
+    assert report.passed
+    doc = run_to_json(report)
+    assert (doc["passed"], doc["scenarios_passed"], doc["run_failures"]) == (True, True, [])
+    root = to_junit(report).getroot()
+    assert root.get("failures") == "0"
+    case = root.find("testsuite[@name='run']/testcase[@name='declared_deviations']")
+    assert case is not None and case.find("failure") is None
+    out = case.find("system-out")
+    assert out is not None and DECLARED[0] in (out.text or "")
+
+
+@pytest.mark.parametrize("run", [None, {"deviations": None}, {}])
+def test_a_report_that_does_not_say_how_deviations_count_is_judged_by_its_verdicts(run: dict | None) -> None:
+    report = _report(run)
+    assert report.passed and run_to_json(report)["run_failures"] == []
+    assert to_junit(report).getroot().find("testsuite[@name='run']") is None
+
+
+def test_a_failed_scenario_fails_the_run_whatever_the_deviations_mode() -> None:
+    report = _report({"deviations": "warn"}, ScenarioEntry("outage", failing(), 1.0, 60_000, None, ["no_loss"]))
+    doc = run_to_json(report)
+    assert (doc["passed"], doc["scenarios_passed"], doc["run_failures"]) == (False, False, [])
+
+
+@pytest.mark.parametrize("mode", ["fail", "warn"])
+def test_merged_shards_keep_the_outcome_of_the_declared_deviations(mode: str) -> None:
+    from harness.cli.merge import merge_documents
+
+    docs = []
+    for i, name in ((1, "happy"), (2, "other")):
+        report = _report({"deviations": mode}, ScenarioEntry(name, passing(), 1.0, 60_000, None, ["no_loss"]))
+        report.meta["shard"] = f"{i}/2"
+        docs.append((f"shard{i}.json", run_to_json(report)))
+    merged = merge_documents(docs)
+    assert [d["passed"] for _, d in docs] == [mode == "warn"] * 2
+    assert (merged["passed"], merged["scenarios_passed"]) == (mode == "warn", True)
+    assert merged["run_failures"] == docs[0][1]["run_failures"]
