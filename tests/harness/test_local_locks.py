@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from harness.run import pagetime
@@ -102,30 +103,20 @@ SCRIPT = """async (local) => {
 }"""
 
 
-async def _serve() -> tuple[web.AppRunner, str]:
-    app = web.Application()
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def origin() -> AsyncIterator[tuple[Browser, str]]:
+    """A browser and a blank page's origin, for the whole module."""
     async def blank(request: web.Request) -> web.Response:
         return web.Response(text="<!doctype html><title>t</title>", content_type="text/html")
 
+    app = web.Application()
     app.router.add_get("/", blank)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def origin() -> AsyncIterator[tuple[Browser, str]]:
-    runner, url = await _serve()
-    async with async_playwright() as pw:
+    async with TestServer(app) as server, async_playwright() as pw:
         browser = await pw.chromium.launch(**find_browser(pw).launch_kwargs())
         try:
-            yield browser, url
+            yield browser, str(server.make_url("/"))
         finally:
             await browser.close()
-            await runner.cleanup()
 
 
 # Counts the requests that reach the browser's lock manager (installed before the instrumentation).

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from harness.history.seal import config_script
@@ -74,19 +75,13 @@ async def served() -> AsyncIterator[tuple[Browser, str, dict[str, Any]]]:
     app.router.add_post("/slow", held)
     app.router.add_post("/syncstream", streamed)  # under the Sync URL (a prefix of it)
     app.router.add_post("/stream", streamed)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with async_playwright() as pw:
+    async with TestServer(app) as server, async_playwright() as pw:
         browser = await pw.chromium.launch(**find_browser(pw).launch_kwargs())
         try:
-            yield browser, f"http://127.0.0.1:{port}/", state
+            yield browser, str(server.make_url("/")), state
         finally:
             state["release"].set()
             await browser.close()
-            await runner.cleanup()
 
 
 async def _page(browser: Browser, url: str, page_time_tags: bool = True) -> tuple[BrowserContext, Page, list[dict[str, Any]]]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from harness.world.postgres import PgHandle
 from server_stub.ingest import TapStore
@@ -37,14 +38,12 @@ async def upstream() -> AsyncIterator[Upstream]:
 
     app = web.Application()
     app.router.add_post("/api/sync", sync)
-    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    up.url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/sync"
+    server = TestServer(app)  # cancels the handlers of dropped clients
+    await server.start_server(shutdown_timeout=0.1)
+    up.url = str(server.make_url("/api/sync"))
     yield up
     release.set()
-    await runner.cleanup()
+    await server.close()
 
 
 async def test_forwards_the_raw_body_and_content_type(upstream: Upstream) -> None:

@@ -13,6 +13,7 @@ import asyncio
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from harness.run.state import ScenarioRun
 from tests.harness.e2e import fail_fast_if_counted, scenario_from_text
@@ -31,7 +32,7 @@ steps:
 """
 
 
-async def _slow_body_server(release: asyncio.Event, headers_sent: asyncio.Event) -> tuple[web.AppRunner, int]:
+async def _slow_body_server(release: asyncio.Event, headers_sent: asyncio.Event) -> TestServer:
     """A server that sends an answer's headers at once and its body only when ``release`` is set."""
     async def answer(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"access-control-allow-origin": "*", "content-type": "application/json"})
@@ -44,18 +45,17 @@ async def _slow_body_server(release: asyncio.Event, headers_sent: asyncio.Event)
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server = TestServer(app)
+    await server.start_server()
+    return server
 
 
 async def read_slow_body(run: ScenarioRun) -> None:
     session = await run.session("a")
     page = session.live_tabs()[0]
     release, headers_sent = asyncio.Event(), asyncio.Event()
-    runner, port = await _slow_body_server(release, headers_sent)
+    server = await _slow_body_server(release, headers_sent)
+    port = server.port
     try:
         # The page's own (instrumented) fetch of the Sync URL, sent on to the slow server.
         await page.route(lambda url: "_tank_body=" in url,
@@ -86,7 +86,7 @@ async def read_slow_body(run: ScenarioRun) -> None:
     finally:
         release.set()
         await page.unroute_all(behavior="ignoreErrors")
-        await runner.cleanup()
+        await server.close()
 
 
 def test_a_body_being_read_is_in_flight_until_read(tank_worlds) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, Route
 
 from harness.run.state import ScenarioRun
@@ -68,7 +69,7 @@ class SlowBodies:
     def __init__(self) -> None:
         self.heads: dict[str, asyncio.Event] = {}
         self.releases: dict[str, asyncio.Event] = {}
-        self.runner: web.AppRunner | None = None
+        self.server: TestServer | None = None
         self.port = 0
 
     def expect(self, key: str) -> None:
@@ -91,17 +92,15 @@ class SlowBodies:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self.answer)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.server = TestServer(app)
+        await self.server.start_server()
+        self.port = self.server.port or 0
 
     async def stop(self) -> None:
         for e in self.releases.values():
             e.set()
-        if self.runner is not None:
-            await self.runner.cleanup()
+        if self.server is not None:
+            await self.server.close()
 
     async def route(self, page: Page) -> None:
         """The page's own (instrumented) fetch of the Sync URL, sent on to this server."""

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from pytest_aiohttp import AiohttpServer
 
 from harness.toxiproxy import EmbeddedToxiproxy
 from harness.toxiproxy.client import ProxyInfo, ToxiproxyClient, ToxiproxyError, validate_toxic_spec
@@ -188,7 +189,7 @@ def test_invalid_toxic_specs(spec: object, message: str) -> None:
     assert message in str(err.value)
 
 
-async def test_version_accepts_plain_text_from_older_servers() -> None:
+async def test_version_accepts_plain_text_from_older_servers(aiohttp_server: AiohttpServer) -> None:
     from aiohttp import web
 
     async def plain(_: web.Request) -> web.Response:
@@ -196,12 +197,5 @@ async def test_version_accepts_plain_text_from_older_servers() -> None:
 
     app = web.Application()
     app.router.add_get("/version", plain)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        port = runner.addresses[0][1]
-        assert await ToxiproxyClient(f"http://127.0.0.1:{port}").aio.version() == "2.1.4"
-    finally:
-        await runner.cleanup()
+    server = await aiohttp_server(app)
+    assert await ToxiproxyClient(f"http://127.0.0.1:{server.port}").aio.version() == "2.1.4"
