@@ -93,6 +93,7 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
     from harness.gate.compare import compare_runs
     from harness.gate.render import render_gate
     from harness.gate.runner import run_gate
+    from harness.report.model import deviations_failure
     from harness.run.suite import select
     from harness.scenario import load_scenarios
     from harness.world.world import WorldOptions
@@ -132,15 +133,17 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
     if undecided is not None:  # nothing to compare against: not a regression, a gate that cannot decide
         console.print(f"[red]gate: {undecided}[/red]")
         return 2
-    deviated = render_deviations(cand_build, console, deviations)
-    if out is not None:
-        _save(out, base_reports, cand_reports, result.to_json())
+    render_deviations(cand_build, console, deviations)
+    profile = cand_build.profile
+    failure = deviations_failure(profile.name, list(profile.deviations), deviations) if profile is not None else None
     broken_runs = environment_errors({"candidate": cand_reports})
+    code = 2 if broken_runs else 1 if result.regressed or failure else 0
+    if out is not None:  # gate.json gives the exit code's outcome and why, beside the regressions
+        _save(out, base_reports, cand_reports, {**result.to_json(), "passed": code == 0,
+                                                "run_failures": [failure] if failure else []})
     for line in broken_runs:
         console.print(f"[bold red]environment:[/bold red] {line}")
-    if broken_runs:
-        return 2  # not a regression: the candidate never ran as configured, so it was not judged
-    return 1 if result.regressed or (deviated and deviations == "fail") else 0
+    return code  # 2: not a regression, the candidate never ran as configured, so it was not judged
 
 
 def environment_errors(reports: dict[str, list[dict[str, Any]]]) -> list[str]:

@@ -94,11 +94,17 @@ def deviation_failure(meta: dict[str, Any]) -> str | None:
     (a report without ``meta.run``, e.g. ``judge``'s or the gate's per-build ones, never fails for them)."""
     run = meta.get("run")
     declared = declared_deviations(meta)
-    if not declared or not isinstance(run, dict) or run.get("deviations") != "fail":
+    if not declared or not isinstance(run, dict):
         return None
-    profile = meta["profile"]
-    return (f"deviations: {len(declared)} declared deviation(s) of profile {profile.get('name') or '?'}, "
-            f"--deviations fail: {'; '.join(declared)}")
+    return deviations_failure(meta["profile"].get("name"), declared, run.get("deviations"))
+
+
+def deviations_failure(profile: str | None, declared: list[str], mode: str | None) -> str | None:
+    """The reason declared deviations fail a run or a gate under ``--deviations fail`` (else ``None``)."""
+    if not declared or mode != "fail":
+        return None
+    return f"deviations: {len(declared)} declared deviation(s) of profile {profile or '?'}, --deviations fail: " \
+           + "; ".join(declared)
 
 
 def _entry(item: ScenarioEntry | Iterable[Any]) -> ScenarioEntry:

@@ -3,6 +3,9 @@ fail the run under ``--deviations fail`` (each guarantee's verdict unchanged), n
 and never a report that does not say how they count (``judge``'s, the gate's per-build ones)."""
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ from harness.report.junit import to_junit
 from harness.report.model import RunReport, ScenarioEntry
 from tests.report.conftest import META, failing, passing
 
+ROOT = Path(__file__).resolve().parents[2]
 DECLARED = ["timeout 8 s (contract 5 s)", "batches of at most 25 event(s) (contract 20)"]
 
 
@@ -80,3 +84,31 @@ def test_merged_shards_keep_the_outcome_of_the_declared_deviations(mode: str) ->
     assert [d["passed"] for _, d in docs] == [mode == "warn"] * 2
     assert (merged["passed"], merged["scenarios_passed"]) == (mode == "warn", True)
     assert merged["run_failures"] == docs[0][1]["run_failures"]
+
+
+@pytest.mark.parametrize(("mode", "code"), [("fail", 1), ("warn", 0)])
+def test_the_gate_json_gives_the_gate_exit_codes_outcome(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         mode: str, code: int) -> None:
+    """``gate --deviations fail`` exits 1 for a candidate whose only findings are its declared
+    deviations: gate.json says so beside ``regressed: false``."""
+    from harness.cli.gate import _gate
+    from harness.contract.adapter import Adapter
+    from harness.gate import runner
+
+    async def nothing_regressed(*_args: object, **_kwargs: object) -> tuple[list[dict], list[dict]]:
+        meta = {**META, "build": {"name": "reference", "kind": "reference", "sha256": "0" * 64}}
+        doc = run_to_json(RunReport(meta, [ScenarioEntry("happy_path", passing(), 1.0, 60_000, None, ["no_loss"])]))
+        return [doc], [doc]
+
+    monkeypatch.setattr(runner, "run_gate", nothing_regressed)
+    profile = ROOT / "tracker_js/profiles/timeout_15s.yaml"
+    assert asyncio.run(_gate("reference", "mutant:timeout_15s", 1, None, [ROOT / "scenarios"], ["happy_path"], [],
+                             Adapter(), "memory", None, True, None, tmp_path, None, mode,
+                             candidate_profile=str(profile))) == code
+    verdict = json.loads((tmp_path / "gate.json").read_text(encoding="utf-8"))
+    assert verdict["regressed"] is False and verdict["passed"] is (code == 0)
+    if mode == "fail":
+        [why] = verdict["run_failures"]
+        assert why.startswith("deviations: 1 declared deviation(s) of profile timeout_15s, --deviations fail")
+    else:
+        assert verdict["run_failures"] == []
