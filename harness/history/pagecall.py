@@ -70,7 +70,8 @@ class PageResultError(RuntimeError):
 GONE = ("Execution context was destroyed", "has been closed", "Target closed", "Frame was detached",
         "frame was detached", "Cannot find context with specified id", "Navigation", "crashed",
         "Inspected target navigated or closed", "Cannot find default execution context", "Session closed",
-        "No session with given id", "No target with given id", "Target crashed")
+        "No session with given id", "No target with given id", "Target crashed",
+        "uniqueContextId not found")
 
 
 # Per page: its tab's own CDP session as a channel for the harness's calls (harness/world/context.py

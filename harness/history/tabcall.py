@@ -11,7 +11,11 @@ and awaits its promise natively and hands back a string.
 
 The call runs in the top document's main world (the instrumentation's captured builtins and
 ``__pwClock`` live there): its execution context is followed from the session's ``Runtime`` events,
-which the session gets anyway (``Runtime.enable``, needed by the report binding).
+which the session gets anyway (``Runtime.enable``, needed by the report binding). A context id is
+numbered per renderer process and restarts in each new one (over cross-site navigations the top
+world's ids were 3, 1, 1, 1, 1), so an old id can name a child iframe's world in the new process: a
+call names its world by the context's ``uniqueId`` (``uniqueContextId``, unique across processes),
+which CDP refuses rather than run elsewhere once that world is gone.
 """
 from __future__ import annotations
 
@@ -24,8 +28,10 @@ class PageCallError(RuntimeError):
     the words of the page's exception or of CDP)."""
 
 
-# CDP's words for a call whose document is gone (navigated away, closed, crashed).
+# CDP's words for a call whose document is gone (navigated away, closed, crashed): named by its id,
+# or by its unique id.
 STALE_CONTEXT = "Cannot find context with specified id"
+STALE_UNIQUE = "uniqueContextId not found"
 
 
 class TabCalls:
@@ -35,7 +41,7 @@ class TabCalls:
     def __init__(self, cdp: Any) -> None:
         self.cdp = cdp
         self.frame: str | None = None  # the tab's top frame (its target id): set by ``bind``
-        self._worlds: dict[str, int] = {}  # frame id -> its main world's execution context id
+        self._worlds: dict[str, tuple[int, str | None]] = {}  # frame id -> its main world's (id, uniqueId)
         self.lost = False  # the session failed while the page lived: calls go through Playwright
 
     def bind(self, target_info: dict[str, Any]) -> None:
@@ -45,18 +51,26 @@ class TabCalls:
     @property
     def context_id(self) -> int | None:
         """The top document's main world, or None (between two documents, or not known yet)."""
+        world = self._world
+        return world[0] if world is not None else None
+
+    @property
+    def _world(self) -> tuple[int, str | None] | None:
         return self._worlds.get(self.frame) if self.frame is not None else None
 
     def on_created(self, params: dict[str, Any]) -> None:
         context = params.get("context") or {}
         aux = context.get("auxData") or {}
         if aux.get("isDefault") and isinstance(context.get("id"), int) and aux.get("frameId"):
-            self._worlds[str(aux["frameId"])] = context["id"]
+            unique = context.get("uniqueId")
+            self._worlds[str(aux["frameId"])] = (context["id"], unique if isinstance(unique, str) and unique else None)
 
     def on_destroyed(self, params: dict[str, Any]) -> None:
+        # By the unique id when CDP gives it: a plain id may be another process's world.
+        unique = params.get("executionContextUniqueId")
         gone = params.get("executionContextId")
-        for frame, cid in list(self._worlds.items()):
-            if cid == gone:
+        for frame, (cid, uid) in list(self._worlds.items()):
+            if (uid == unique) if unique and uid else cid == gone:
                 del self._worlds[frame]
 
     def on_cleared(self, params: dict[str, Any]) -> None:
@@ -68,19 +82,23 @@ class TabCalls:
         threw, ``playwright`` errors when CDP refused (a document gone: "Cannot find context …"). A
         document that was replaced after this call was sent but before Python heard of it is called
         once more in the new one, as Playwright's evaluation would have."""
-        cid = self.context_id
+        world = self._world
         for _ in range(2):
-            if cid is None:
+            if world is None:
                 raise PageCallError(f"{STALE_CONTEXT} (no document)")
+            params: dict[str, Any] = {
+                "functionDeclaration": function_js, "arguments": [{"value": arg_text}],
+                "returnByValue": True, "awaitPromise": True, "objectGroup": "tank-call"}
+            if world[1] is not None:
+                params["uniqueContextId"] = world[1]
+            else:  # a browser that does not say it: the plain id (unique within its process)
+                params["executionContextId"] = world[0]
             try:
-                answer = await self.cdp.send("Runtime.callFunctionOn", {
-                    "functionDeclaration": function_js, "executionContextId": cid,
-                    "arguments": [{"value": arg_text}], "returnByValue": True, "awaitPromise": True,
-                    "objectGroup": "tank-call"})
+                answer = await self.cdp.send("Runtime.callFunctionOn", params)
             except Exception as exc:  # noqa: BLE001 - re-raised unless the document was replaced meanwhile
-                now = self.context_id
-                if STALE_CONTEXT in str(exc) and now is not None and now != cid:
-                    cid = now
+                now = self._world
+                if (STALE_CONTEXT in str(exc) or STALE_UNIQUE in str(exc)) and now is not None and now != world:
+                    world = now
                     continue
                 raise
             details = answer.get("exceptionDetails")

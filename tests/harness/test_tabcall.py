@@ -144,3 +144,24 @@ def test_a_session_lost_while_the_page_lives_falls_back_and_a_page_gone_does_not
     pagecall.attach(page, calls)
     assert asyncio.run(pagecall.call_page(page, "() => 1", None, "a call")) == (False, None)
     assert not calls.lost and page.evaluated == 0
+
+
+def test_a_world_is_named_by_its_unique_id_and_a_reused_id_is_a_new_world() -> None:
+    """Context ids restart in each renderer process: the new top world may have the old one's id.
+    The call names the world by its unique id, and the retry tells the two worlds apart by it."""
+    stale = RuntimeError("CDPSession.send: Protocol error (Runtime.callFunctionOn): uniqueContextId not found")
+    session = Session(stale, {"result": {"value": "2"}})
+    calls = channel(session)
+    calls.on_created({"context": {"id": 1, "uniqueId": "u-old", "auxData": {"isDefault": True, "frameId": TOP}}})
+    session.before_answer = lambda: (calls.on_cleared({}), calls.on_created(
+        {"context": {"id": 1, "uniqueId": "u-new", "auxData": {"isDefault": True, "frameId": TOP}}}))
+    assert asyncio.run(calls.call("() => 1", None)) == "2"
+    sent = [p for m, p in session.sent if m == "Runtime.callFunctionOn"]
+    assert [p.get("uniqueContextId") for p in sent] == ["u-old", "u-new"]
+    assert all("executionContextId" not in p for p in sent)
+    # A world destroyed is found by its unique id, not by an id another process reuses.
+    calls.on_created({"context": {"id": 3, "uniqueId": "u-frame", "auxData": {"isDefault": True, "frameId": "IFRAME"}}})
+    calls.on_destroyed({"executionContextId": 1, "executionContextUniqueId": "u-elsewhere"})
+    assert calls.context_id == 1
+    calls.on_destroyed({"executionContextId": 1, "executionContextUniqueId": "u-new"})
+    assert calls.context_id is None

@@ -1,0 +1,48 @@
+"""The harness's calls over a tab's own CDP session (harness/history/tabcall.py) in a real browser:
+which world a call lands in once the tab changed renderer process, what a page's own error that
+reads like a navigation becomes, how a timer fired by a clock run sees user activation, a call whose
+await the build drops, and the harness's awaits under a replaced ``Promise.prototype.constructor``.
+Page time is advanced by the clock runs; nothing waits for a tracker timer in real time."""
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser
+
+from harness.history import pagecall
+from tests.harness.test_hostile_calls import over
+from tests.harness.test_local_locks import START, _clocked, _context, origin  # noqa: F401 - the fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+
+ROUTES = ("cdp", "playwright")
+
+WHO = "() => String(window.__who) + ' @ ' + location.pathname"
+
+
+async def test_a_call_after_a_cross_process_navigation_lands_in_the_new_top_world(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    """Context ids restart in each renderer process: the old top world's id names a child iframe's
+    world in the new one. A call named by the old world must not run there (CDP refuses a stale
+    unique id), and the channel's current world is the new top document's."""
+    browser, url = origin
+    other = url.replace("127.0.0.1", "localhost")  # another site: another renderer process
+    context = await browser.new_context()
+    await context.route(other + "frame", lambda r: r.fulfill(
+        content_type="text/html", body="<script>window.__who='top'</script><iframe src='/child'></iframe>"))
+    await context.route(other + "child", lambda r: r.fulfill(
+        content_type="text/html", body="<script>window.__who='child'</script>"))
+    page = await context.new_page()
+    try:
+        await page.goto(url)
+        await over(page, "cdp")
+        channel = pagecall.channel_of(page)
+        assert channel is not None
+        stale = channel._worlds[channel.frame]
+        await page.goto(other + "frame")
+        await page.wait_for_function("document.querySelector('iframe') && document.querySelector('iframe').contentWindow.__who === 'child'")
+        assert channel._worlds[channel.frame] != stale
+        assert await channel.call(WHO, None) == "top @ /frame"
+        channel._worlds[channel.frame] = stale  # a call sent before Python heard of the new document
+        with pytest.raises(Exception, match="uniqueContextId not found"):
+            await channel.call(WHO, None)
+    finally:
+        await context.close()
