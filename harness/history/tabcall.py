@@ -88,7 +88,10 @@ class TabCalls:
                 raise PageCallError(f"{STALE_CONTEXT} (no document)")
             params: dict[str, Any] = {
                 "functionDeclaration": function_js, "arguments": [{"value": arg_text}],
-                "returnByValue": True, "awaitPromise": True, "objectGroup": "tank-call"}
+                "returnByValue": True, "awaitPromise": True, "objectGroup": "tank-call",
+                # As Playwright's evaluation calls (the route a page without this session takes): a
+                # timer a clock run fires sees the same navigator.userActivation either way.
+                "userGesture": True}
             if world[1] is not None:
                 params["uniqueContextId"] = world[1]
             else:  # a browser that does not say it: the plain id (unique within its process)

@@ -89,6 +89,7 @@ def test_a_call_sends_the_function_text_and_the_argument_text_and_returns_the_va
     assert method == "Runtime.callFunctionOn"
     assert params["executionContextId"] == 7 and params["functionDeclaration"] == "(t) => t"
     assert params["arguments"] == [{"value": "[1]"}] and params["returnByValue"] and params["awaitPromise"]
+    assert params["userGesture"]  # as Playwright's evaluation: a timer a run fires sees the same activation
 
 
 def test_a_thrown_call_is_a_page_call_error_and_its_value_is_released() -> None:

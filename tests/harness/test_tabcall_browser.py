@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Browser
 
 from harness.history import pagecall
+from harness.run import pagetime
 from tests.harness.test_hostile_calls import over
 from tests.harness.test_local_locks import START, _clocked, _context, origin  # noqa: F401 - the fixture
 
@@ -44,5 +45,30 @@ async def test_a_call_after_a_cross_process_navigation_lands_in_the_new_top_worl
         channel._worlds[channel.frame] = stale  # a call sent before Python heard of the new document
         with pytest.raises(Exception, match="uniqueContextId not found"):
             await channel.call(WHO, None)
+    finally:
+        await context.close()
+
+
+ACTIVATION_JS = """window.log = [];
+setTimeout(() => log.push("active=" + navigator.userActivation.isActive + " been=" + navigator.userActivation.hasBeenActive), 1000);"""
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_timer_fired_by_a_clock_run_sees_the_same_user_activation_on_both_routes(origin: tuple[Browser, str], route: str) -> None:  # noqa: F811
+    """Playwright's evaluation calls with a user gesture; so does the tab's session: which route a
+    call takes (racy: a document not known yet goes through Playwright) changes nothing the build sees."""
+    browser, url = origin
+    context = await _context(browser)
+    await context.clock.install(time=START / 1000)
+    await context.clock.pause_at(START / 1000)
+    page = await context.new_page()
+    await page.goto(url)
+    try:
+        cdp = await context.new_cdp_session(page)  # the build's timer set without a gesture of Playwright's
+        await cdp.send("Runtime.evaluate", {"expression": ACTIVATION_JS})
+        await over(page, route)
+        await pagetime.run_to(page, START + 2_000)
+        log = await cdp.send("Runtime.evaluate", {"expression": "JSON.stringify(log)", "returnByValue": True})
+        assert log["result"]["value"] == '["active=true been=true"]'
     finally:
         await context.close()
