@@ -95,7 +95,9 @@ def tab_channel_contexts(scenario: m.Scenario, navigations_seen: bool = True) ->
     16 of 40 navigations lost their ``beforeunload`` writes, bench/storage_events_nav.py). Every
     other context keeps the observer."""
     v = scenario.visitors
-    if v is None or v.tabs_per_visitor != 1:
+    if v is None:
+        return scripted_tab_channel(scenario, navigations_seen)
+    if v.tabs_per_visitor != 1:
         return frozenset()
     if not navigations_seen and any(navigates(a) for a in v.actions):
         return frozenset()
@@ -103,6 +105,34 @@ def tab_channel_contexts(scenario: m.Scenario, navigations_seen: bool = True) ->
         return frozenset()
     named = set(scenario.contexts())
     return frozenset(name for name in map(visitor_context, range(v.count)) if name not in named)
+
+
+# Steps that neither touch a context's storage nor close, crash, reload or restart its pages, nor
+# run code of their own (a hook): what a scenario recorded through its tab's channel may hold.
+TAB_CHANNEL_STEPS = (m.Open, m.Click, m.Send, m.Advance, m.SetOffline, m.StubFault, m.Toxic, m.ProxyEnabled)
+TAB_CHANNEL_PAGE_MS = 3_600_000
+"""A scripted scenario running longer in page time keeps the observer: a long outage piles up the
+outbox, and the tab channel ships every whole value through the protocol into Python (the 26 h
+reference, 3,057 writes of ~37 KB: 2.9x the CPU, docs/architecture.md) where the observer diffs
+them in its page."""
+
+
+def scripted_tab_channel(scenario: m.Scenario, navigations_seen: bool = True) -> frozenset[str]:
+    """A scripted scenario's one context recorded through its one tab (``tab_channel_contexts``):
+    when a single ``open`` makes its only tab, every step is of ``TAB_CHANNEL_STEPS`` (no close,
+    crash, reload, restart, storage or outbox step, no hook, no database step) and its page time
+    stays within ``TAB_CHANNEL_PAGE_MS``; in the harness's own browser only (a click may navigate,
+    and a remote browser's RenderDocument is not ours). The observer page it saves is ~0.2 CPU-s a
+    scenario, a third of a small scenario's set-up (bench/pagetime.py --part breakdown)."""
+    steps = scenario.steps
+    opens = [s for s in steps if isinstance(s, m.Open)]
+    if not navigations_seen or len(opens) != 1 or not all(isinstance(s, TAB_CHANNEL_STEPS) for s in steps):
+        return frozenset()
+    if sum(s.ms for s in steps if isinstance(s, m.Advance)) > TAB_CHANNEL_PAGE_MS:
+        return frozenset()
+    if set(scenario.contexts()) != {opens[0].context}:
+        return frozenset()
+    return frozenset({opens[0].context})
 
 
 def visitor_steps(visitors: m.Visitors) -> list[m.Step]:

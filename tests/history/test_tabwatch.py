@@ -122,11 +122,32 @@ def test_which_contexts_record_through_their_tab(extra: str, want: set[str]) -> 
     assert tab_channel_contexts(scenario_from_text(VISITORS + extra)) == want
 
 
-def test_no_tab_channel_with_two_tabs_a_visitor_navigating_in_a_remote_browser_or_without_visitors() -> None:
+def test_no_tab_channel_with_two_tabs_or_a_visitor_navigating_in_a_remote_browser() -> None:
     two = VISITORS.replace("actions: [view, tel]", "actions: [view, tel], tabs_per_visitor: 2")
     assert tab_channel_contexts(scenario_from_text(two)) == frozenset()
     away = scenario_from_text(VISITORS.replace("actions: [view, tel]", "actions: [view, tel, page2]"))
     assert tab_channel_contexts(away, navigations_seen=False) == frozenset()  # a remote browser: its flags
     assert len(tab_channel_contexts(away)) == 3  # RenderDocument off: the old documents' writes are seen
-    plain = "name: p\njudges: [no_loss]\nsteps:\n  - open: home\n  - advance: 1s\n"
-    assert tab_channel_contexts(scenario_from_text(plain)) == frozenset()
+
+
+PLAIN = "name: p\njudges: [no_loss]\nsteps:\n  - open: home\n  - click: tel\n  - offline: true\n  - advance: 59m\n"
+
+
+@pytest.mark.parametrize(("extra", "want"), [
+    ("", {"main"}),
+    ("  - stub: {default: {status: 503}}\n  - online: true\n  - advance: 1m\n", {"main"}),  # one hour in all
+    ("  - advance: 2m\n", set()),  # past an hour of page time: the outbox may grow large
+    ("  - close: true\n", set()),  # a closing page takes its tab's channel with it
+    ("  - reload: true\n", set()),
+    ("  - crash: true\n", set()),
+    ("  - storage: quota\n", set()),
+    ("  - hook: harness.driver.visitors:page_vars\n", set()),
+    ("  - open: home\n    tab: second\n", set()),  # two tabs
+    ("  - open: home\n    context: other\n", set()),  # two contexts
+])
+def test_which_scripted_contexts_record_through_their_tab(extra: str, want: set[str]) -> None:
+    assert tab_channel_contexts(scenario_from_text(PLAIN + extra)) == want
+
+
+def test_a_scripted_context_keeps_the_observer_in_a_remote_browser() -> None:
+    assert tab_channel_contexts(scenario_from_text(PLAIN), navigations_seen=False) == frozenset()
