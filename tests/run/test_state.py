@@ -18,7 +18,9 @@ def _run(text: str) -> ScenarioRun:
 def test_the_clock_is_built_with_the_run() -> None:
     run = _run("judges: [no_loss]\nstart: '2026-03-10T12:00:00Z'\nseed: 4\nsteps: [{open: home}]\n")
     assert run.clock.now == run.scenario.start_ms == run.now
-    assert run.contexts == Contexts(persistent=False) and run.faults == FaultsInPlace() and run.notes == []
+    # its one context, one tab and nothing else: recorded through the tab (visitors.scripted_tab_channel)
+    assert run.contexts == Contexts(persistent=False, tab_channel=frozenset({"main"}))
+    assert run.faults == FaultsInPlace() and run.notes == []
     assert run.rng.random() == _run("judges: [no_loss]\nseed: 4\nsteps: [{open: home}]\n").rng.random()
 
 
