@@ -449,3 +449,44 @@ async def test_an_xhr_reopened_while_its_request_travels_ends_as_the_page_saw_it
             assert "terminated the request before its answer" in end["error"], end
     finally:
         await context.close()
+
+
+# An SPA build: opens a relative URL, changes its route (pushState), sends later. The build's URL and
+# method are objects whose toString counts its calls and throws after the first (natively: once).
+SPA_JS = """(rel) => {
+  const x = new XMLHttpRequest(), calls = [];
+  const once = (v, name) => ({ toString() { calls.push(name); if (calls.filter((c) => c === name).length > 1) throw new Error(name + " again"); return v; } });
+  x.open(once("POST", "method"), once(rel, "url"));
+  x.setRequestHeader("Content-Type", "application/json");
+  history.pushState({}, "", "/app/route/");
+  window.__calls = calls;
+  setTimeout(() => {
+    try { x.send('{"events":[{"ec":"c","ea":"a","el":"1","meta":{"eid":"e9"}}]}'); } catch (e) { calls.push("send threw " + e.message); }
+  }, 1000);
+  window.__done = new Promise((r) => x.addEventListener("loadend", () => r([x.status, new URL(x.responseURL).pathname, calls])));
+}"""
+
+
+async def test_an_xhr_sent_later_goes_where_it_was_opened_and_converts_its_arguments_once(
+        served: tuple[Browser, str, dict[str, Any]]) -> None:
+    """Chromium resolves open()'s URL at open() against the page's URL then: an SPA's route change
+    before send() moves nothing. The re-open at send() (a new ``_tank_t``) must not resolve it again
+    (it went to /app/route/sync: 404) nor convert the build's arguments again (a toString throwing on
+    its second call came out of send()). Native outside the Sync URL and wrapped agree."""
+    browser, url, state = served
+    state["release"].set()
+    out = {}
+    for rel in ("slow", "sync"):
+        context, page, _ = await _page(browser, url)
+        try:
+            state["urls"].clear()
+            await page.evaluate(SPA_JS, rel)
+            await page.clock.run_for(1_000)
+            out[rel] = await page.evaluate("window.__done")
+            [sent] = state["urls"]
+            assert sent.startswith(url + rel), sent
+        finally:
+            await context.close()
+    assert out["slow"] == [200, "/slow", ["method", "url"]], out
+    assert out["sync"] == [200, "/sync", ["method", "url"]], out
+

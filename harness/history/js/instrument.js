@@ -680,7 +680,17 @@
       if (s && s.active) s.aborted = true;
       return apply(xAbort, this, arguments);
     };
+    // WebIDL's conversion of open()'s strings (ToString: toString first, a Symbol throws), done once
+    // here: what the native open() gets — now and when send() opens again — are these strings, so a
+    // build's toString runs as many times as natively (once) and its throw comes out of open().
+    const text = (v) => `${v}`;
     XP.open = function (method, url) {
+      if (arguments.length < 2) return apply(xOpen, this, arguments);  // a TypeError, nothing done
+      const given = [];
+      for (let i = 0; i < arguments.length; i++) {
+        const v = arguments[i];
+        put(given, i, i === 2 || (i > 2 && (v === null || v === undefined)) ? v : text(v));
+      }
       let s = stateOf(this);
       // Reopened from one of its own handlers once done (readyState 4: the next batch on the same
       // object): the send ends as the page saw it (ok, http_error…), not as an abort.
@@ -694,9 +704,9 @@
       // request in a window may have none: InvalidAccessError, and Chromium leaves the request
       // unsent, nothing in flight; the next async open() takes the value back into page time).
       if (s && s.limit !== undefined) { apply(tSet, this, [s.limit]); s.limit = undefined; }
-      if (arguments.length < 2 || !isSync(url)) {
+      if (!isSync(given[1])) {
         if (s) s.sync = false;
-        return apply(xOpen, this, arguments);
+        return apply(xOpen, this, given);
       }
       if (!s) {
         s = create(null);
@@ -704,12 +714,12 @@
         s.id = 0; s.t0 = 0; s.async = true; s.expired = false; s.aborted = false;
         apply(stateSet, states, [this, s]);
       }
-      const args = [], given = [];
-      for (let i = 0; i < arguments.length; i++) { put(args, i, arguments[i]); put(given, i, arguments[i]); }
+      // The URL as opened: absolute, resolved now as Chromium resolves it (an SPA's route change
+      // before send() moves nothing); send() only puts a new _tank_t into it.
       const id = ++seq;
-      args[1] = tag(url, "xhr", id);
+      given[1] = tag(given[1], "xhr", id);
       const tagged = pageNow();
-      const out = apply(xOpen, this, args);  // throws as natively: nothing changed yet
+      const out = apply(xOpen, this, given);  // throws as natively: nothing changed yet
       s.sync = true; s.id = id; s.async = arguments.length < 3 || !!arguments[2];
       s.given = given; s.tagged = tagged; s.headers = []; s.mime = null;
       if (s.async) { s.limit = apply(tGet, this, []); apply(tSet, this, [0]); }
@@ -732,7 +742,7 @@
     const retag = (x, s) => {
       const args = [];
       for (let i = 0; i < s.given.length; i++) put(args, i, s.given[i]);
-      args[1] = tag(s.given[1], "xhr", s.id);
+      args[1] = tag(s.given[1], "xhr", s.id);  // absolute already: resolved at open()
       s.tagged = pageNow();
       apply(xOpen, x, args);
       for (let i = 0; i < s.headers.length; i++) apply(xHeader, x, s.headers[i]);
