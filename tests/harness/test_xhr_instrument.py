@@ -490,3 +490,34 @@ async def test_an_xhr_sent_later_goes_where_it_was_opened_and_converts_its_argum
     assert out["slow"] == [200, "/slow", ["method", "url"]], out
     assert out["sync"] == [200, "/sync", ["method", "url"]], out
 
+
+
+HEADER_AT_OPEN_JS = """(path) => {
+  const x = new XMLHttpRequest(), seen = [];
+  x.onreadystatechange = () => {
+    if (x.readyState === 1 && !seen.length) { seen.push(1); x.setRequestHeader("Content-Type", "application/json"); x.overrideMimeType("text/plain"); }
+  };
+  x.open("POST", location.origin + path);
+  setTimeout(() => x.send('{"events":[{"ec":"c","ea":"a","el":"1","meta":{"eid":"e8"}}]}'), 1000);
+  window.__done = new Promise((r) => x.addEventListener("loadend", () => r([x.status, x.response])));
+}"""
+
+
+async def test_headers_set_from_the_readystatechange_of_open_survive_the_send(
+        served: tuple[Browser, str, dict[str, Any]]) -> None:
+    """open() fires readystatechange (to 1) before it returns; a build setting its headers and MIME
+    override there must find them on the request the wrapper opens again at send() (the server got
+    text/plain and the page a JSON response type instead of the override)."""
+    browser, url, state = served
+    state["release"].set()
+    context, page, _ = await _page(browser, url)
+    try:
+        got = {}
+        for path in ("/slow", "/sync"):
+            state["types"].clear()
+            await page.evaluate(HEADER_AT_OPEN_JS, path)
+            await page.clock.run_for(1_000)
+            got[path] = [await page.evaluate("window.__done"), list(state["types"])]
+        assert got["/sync"] == got["/slow"] == [[200, '{"ok": true}'], ["application/json"]], got
+    finally:
+        await context.close()

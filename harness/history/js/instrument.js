@@ -718,12 +718,19 @@
       // before send() moves nothing); send() only puts a new _tank_t into it.
       const id = ++seq;
       given[1] = tag(given[1], "xhr", id);
-      const tagged = pageNow();
-      const out = apply(xOpen, this, given);  // throws as natively: nothing changed yet
+      // The native open() fires readystatechange (to 1) before it returns: a build setting its
+      // headers or MIME override from that handler (or sending from it) finds this request's state
+      // already in place. If open() throws, nothing was opened: the previous state comes back.
+      const was = [s.sync, s.id, s.async, s.given, s.tagged, s.headers, s.mime];
       s.sync = true; s.id = id; s.async = arguments.length < 3 || !!arguments[2];
-      s.given = given; s.tagged = tagged; s.headers = []; s.mime = null;
+      s.given = given; s.tagged = pageNow(); s.headers = []; s.mime = null;
       if (s.async) { s.limit = apply(tGet, this, []); apply(tSet, this, [0]); }
-      return out;
+      try { return apply(xOpen, this, given); }
+      catch (e) {
+        if (s.limit !== undefined) { apply(tSet, this, [s.limit]); s.limit = undefined; }
+        s.sync = was[0]; s.id = was[1]; s.async = was[2]; s.given = was[3]; s.tagged = was[4]; s.headers = was[5]; s.mime = was[6];
+        throw e;
+      }
     };
     // What open() clears and a send() tagging again must put back: the request headers and MIME
     // override the build set since its open(), as it set them (native conversions and checks run).
