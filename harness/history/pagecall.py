@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import re
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -72,6 +73,28 @@ GONE = ("Execution context was destroyed", "has been closed", "Target closed", "
         "Inspected target navigated or closed", "Cannot find default execution context", "Session closed",
         "No session with given id", "No target with given id", "Target crashed",
         "uniqueContextId not found")
+
+
+# What the page threw as Playwright words it: "Page.evaluate: Name: message" and the page's stack.
+# Playwright's own words for a document gone have no "Name: " before them and no page stack.
+_PW_PREFIX = re.compile(r"^\w+\.\w+: ")
+_THROWN = re.compile(r"^[A-Za-z_$][\w$]*: ")
+
+
+def page_threw(exc: BaseException) -> bool:
+    """``exc`` is the page's own exception (the harness's function threw in it), not the browser's
+    word for a document gone: over the tab's session CDP tells them apart (exceptionDetails:
+    ``PageCallError``); through Playwright, by its form (a thrown value that is a bare string worded
+    exactly as Playwright's own text cannot be told apart: docs/isolation.md)."""
+    if isinstance(exc, PageCallError):
+        return True
+    text = _PW_PREFIX.sub("", str(exc), count=1)
+    return bool(_THROWN.match(text)) or "\n    at " in text
+
+
+def gone(page: Any, exc: BaseException) -> bool:
+    """A harness call into ``page`` failed with ``exc`` because the page navigated, closed or crashed."""
+    return page.is_closed() or not page_threw(exc) and any(g in str(exc) for g in GONE)
 
 
 # Per page: its tab's own CDP session as a channel for the harness's calls (harness/world/context.py
@@ -195,7 +218,7 @@ async def raise_if_tampered(page: Any, exc: BaseException, what: str) -> None:
     builtins the page's build replaced among those the instrumentation watches; return when the page
     is navigating, closing or gone, or nothing is replaced (the caller decides as before)."""
     message = str(exc)
-    if page.is_closed() or any(g in message for g in GONE):
+    if gone(page, exc):
         return
     names = await tampered(page)
     if names:
@@ -206,7 +229,8 @@ async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[b
     """Evaluate a ``returning_json`` call in ``page``: (True, parsed value), or (False, None) when the
     page is navigating, closing or gone. A call that fails otherwise, or answers with anything but
     the instrumentation's JSON text, on a page whose build replaced builtins Playwright or the
-    harness rely on is a ``PageResultError`` naming them, not a page taken for one that navigated."""
+    harness rely on is a ``PageResultError`` naming them, not a page taken for one that navigated:
+    the page's own exception is diagnosed whatever its words (``page_threw``)."""
     try:
         raw = await evaluate(page, taking_json(function_js), None if arg is None else json.dumps(arg, separators=(",", ":")))
     except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log

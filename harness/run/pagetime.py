@@ -68,6 +68,12 @@ const clockMoves = () => { const m = window.__tankClockMoves; return m ? m[1] : 
 let ownMoves = 0;
 const advance = (c, to) => { const m = clockMoves(); c._advanceNow(to); ownMoves += clockMoves() - m; };
 const moved = (m0) => { const m = window.__tankClockMoves; return m ? [m[0], m0, m[1], ownMoves, m[2], m[3]] : null; };
+// A thrown value as "Name: message", or its stack. The value is the build's: a getter or a
+// toString of it may throw (with any words, such as a navigation's), which must not end the run.
+const describe = (e, stack) => {
+  try { return stack ? String(e && e.stack || "") : e && e.name ? e.name + ": " + e.message : String(e); }
+  catch (_) { return stack ? "" : "a thrown value whose name, message or text threw when read"; }
+};
 const fireInstant = async (c, ticks, errors) => {
   const first = firstTimer(c, ticks, B);
   if (!first) return 0;
@@ -87,7 +93,7 @@ const fireInstant = async (c, ticks, errors) => {
           : timer.type === "IdleCallback" ? [{ didTimeout: false, timeRemaining: () => 0 }] : timer.args);
       } else { globalThis.eval(timer.func); }
     } catch (e) {
-      B.put(errors, errors.length, [c._now.time, e && e.name ? e.name + ": " + e.message : String(e), String(e && e.stack || "")]);
+      B.put(errors, errors.length, [c._now.time, describe(e, false), describe(e, true)]);
     } finally { c._duringTick = false; }
     fired++;
     await new B.Promise((f) => c._embedder.postTask(f));  // a task per timer, as in a browser

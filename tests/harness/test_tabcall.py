@@ -166,3 +166,17 @@ def test_a_world_is_named_by_its_unique_id_and_a_reused_id_is_a_new_world() -> N
     assert calls.context_id == 1
     calls.on_destroyed({"executionContextId": 1, "executionContextUniqueId": "u-new"})
     assert calls.context_id is None
+
+
+def test_the_pages_own_exception_is_not_a_page_gone_whatever_its_words() -> None:
+    """Over the tab's session the page's exception (exceptionDetails) is never GONE; through
+    Playwright its form tells it: "Name: message" and a page stack, against Playwright's own words."""
+    page = Page()
+    words = PageCallError("Error: Execution context was destroyed\n    at get name")
+    assert pagecall.page_threw(words) and not pagecall.gone(page, words)
+    thrown = RuntimeError("Page.evaluate: Error: Execution context was destroyed\n    at Object.get (eval at evaluate (:370:30))")
+    navigated = RuntimeError("Page.evaluate: Execution context was destroyed, most likely because of a navigation.")
+    closed = RuntimeError("Page.evaluate: Target page, context or browser has been closed")
+    assert pagecall.page_threw(thrown) and not pagecall.gone(page, thrown)
+    assert not pagecall.page_threw(navigated) and pagecall.gone(page, navigated)
+    assert pagecall.gone(page, closed) and pagecall.gone(Page(closed=True), thrown)

@@ -72,3 +72,26 @@ async def test_a_timer_fired_by_a_clock_run_sees_the_same_user_activation_on_bot
         assert log["result"]["value"] == '["active=true been=true"]'
     finally:
         await context.close()
+
+
+# The second timer throws a value whose name getter throws with a navigation's words.
+GONE_WORDS_JS = """(() => { window.log = [];
+setTimeout(() => { log.push("a@" + Date.now()); throw new Error("a real error"); }, 1000);
+setTimeout(() => { log.push("b@" + Date.now()); throw { get name() { throw new Error("Execution context was destroyed"); } }; }, 1500);
+})(); 0"""
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_thrown_value_worded_like_a_navigation_does_not_end_the_run(origin: tuple[Browser, str], route: str) -> None:  # noqa: F811
+    """Reading the thrown value's name threw in the run's own catch; the call failed with a
+    navigation's words and run_to returned None while the page lived: fired counts and errors lost."""
+    browser, url = origin
+    context, page = await _clocked(browser, url, GONE_WORDS_JS)
+    try:
+        await over(page, route)
+        run = await pagetime.run_to(page, START + 2_000)
+        assert run is not None and run.fired == 2, run
+        assert [e[1] for e in run.errors] == ["Error: a real error", "a thrown value whose name, message or text threw when read"]
+        assert await page.evaluate("log") == [f"a@{START + 1000}", f"b@{START + 1500}"]
+    finally:
+        await context.close()
