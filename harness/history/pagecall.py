@@ -299,10 +299,17 @@ def taking_json(function_js: str) -> str:
     return f"(text) => ({function_js})(typeof text === 'string' ? {DECODE}(text) : text)"
 
 
+# The promise an async page function returns, given its own constructor before it is awaited: an
+# ``await`` of a promise whose constructor is not Promise (a build replaced
+# Promise.prototype.constructor) goes through the page's ``then`` (harness/run/pagetime.py ``own``).
+OWN = ("((B) => (p) => { (B && B.define || Object.defineProperty)(p, 'constructor', { value: B && B.Promise || Promise }); "
+       "return p; })(globalThis.__tankBuiltins)")
+
+
 def returning_json(function_js: str, is_async: bool = False) -> str:
     """Wrap a page function (``(arg) => value``) so it returns its value as JSON text."""
     if is_async:
-        return f"async (arg) => {ENCODE}(await ({function_js})(arg))"
+        return f"async (arg) => {ENCODE}(await {OWN}(({function_js})(arg)))"
     return f"(arg) => {ENCODE}(({function_js})(arg))"
 
 

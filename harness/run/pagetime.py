@@ -43,8 +43,13 @@ const B = globalThis.__tankBuiltins || { apply: Reflect.apply, push: Array.proto
   put: (list, i, x) => { list[i] = x; },
   sort: Array.prototype.sort, mapGet: Map.prototype.get, mapDelete: Map.prototype.delete,
   mapForEach: Map.prototype.forEach,
-  then: Promise.prototype.then, Promise,
+  then: Promise.prototype.then, Promise, define: Object.defineProperty,
   getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null };
+// Every promise the runs await, given its own constructor first: ``await`` adopts a native promise
+// directly only while its constructor is Promise; a build replacing Promise.prototype.constructor
+// made every await go through the page's ``then`` (which can change or drop what it passes on: a
+// run fired 0 of 2 timers and skipped one). Own, the await stays native.
+const own = (p) => { B.define(p, "constructor", { value: B.Promise }); return p; };
 """ + FIRST_TIMER_JS + """
 // What a probe of the page would read now (``PageRun.probe``; the fields of PROBE_DETAIL_JS).
 const probeRead = (c) => {
@@ -96,7 +101,7 @@ const fireInstant = async (c, ticks, errors) => {
       B.put(errors, errors.length, [c._now.time, describe(e, false), describe(e, true)]);
     } finally { c._duringTick = false; }
     fired++;
-    await new B.Promise((f) => c._embedder.postTask(f));  // a task per timer, as in a browser
+    await own(new B.Promise((f) => c._embedder.postTask(f)));  // a task per timer, as in a browser
   }
   return fired;
 };
@@ -113,7 +118,7 @@ RUN_TO_JS = """async (to) => {
   const ticks = c._now.ticks + (to - c._now.time);
   const errors = [];
   let fired = 0, n;
-  while ((n = await fireInstant(c, ticks, errors)) > 0) fired += n;
+  while ((n = await own(fireInstant(c, ticks, errors))) > 0) fired += n;
   advance(c, ticks);
   // What a probe right after would read (the last timer's task has ended): the clock skips that
   // round trip for a page left with nothing open (``PageRun.probe``).
@@ -161,22 +166,22 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
       const timeout = new B.Promise((r) => { cancel = c._embedder.setTimeout(r, Math.max(1, left)); });
       const idle = typeof window.__tankIdle === "function" ? window.__tankIdle()
         : new B.Promise((r) => c._embedder.setTimeout(r, 1));  // no instrumentation: poll
-      await new B.Promise((r) => { B.apply(B.then, idle, [r, r]); B.apply(B.then, timeout, [r, r]); });
+      await own(new B.Promise((r) => { B.apply(B.then, idle, [r, r]); B.apply(B.then, timeout, [r, r]); }));
       cancel();
-      await task();
+      await own(task());
     }
     return true;
   };
   const body = async () => {
     while (true) {
-      if (busy() > 0 && !(await settle())) return "held";
+      if (busy() > 0 && !(await own(settle()))) return "held";
       if (sent()) return "request";  // page time stops where a request starts: the harness clock takes it
       const now = read();
       if (stamps === (window.__tankStamps || 0) && changed(now)) return "unstamped";
       last = now; stamps = window.__tankStamps || 0;
       if (real() - begin > sliceMs) return "slice";
       locks("firing");
-      const n = await fireInstant(c, ticks, errors);
+      const n = await own(fireInstant(c, ticks, errors));
       locks("fired");
       if (!n) break;
       fired += n;
@@ -187,7 +192,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
   let why;
   locks(true);
   // Whatever ends the run (a return, or a throw from a builtin the build patched) hands the locks back.
-  try { why = await body(); } finally { locks(false); }
+  try { why = await own(body()); } finally { locks(false); }
   // What a probe right after would read, the locks handed back (as ``RUN_TO_JS`` reads it): the
   // clock needs no run to this time when no timer is due by it (``PageRun.due_after``).
   return { t: c._now.time, fired, errors, why, probe: probeRead(c), moves: moved(m0) };

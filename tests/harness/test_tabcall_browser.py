@@ -95,3 +95,33 @@ async def test_a_thrown_value_worded_like_a_navigation_does_not_end_the_run(orig
         assert await page.evaluate("log") == [f"a@{START + 1000}", f"b@{START + 1500}"]
     finally:
         await context.close()
+
+
+# Promise.prototype.constructor replaced: every `await` of a native promise inside the harness's
+# async page functions went through the build's `then`, which turns a count into 0.
+CONSTRUCTOR_JS = """(() => { window.log = [];
+setTimeout(() => { log.push("a@" + Date.now()); throw new Error("timer broke"); }, 1000);
+setTimeout(() => log.push("b@" + Date.now()), 1500);
+const then = Promise.prototype.then;
+Object.defineProperty(Promise.prototype, "constructor", { value: function NotPromise() {}, writable: true, configurable: true });
+Promise.prototype.then = function (ok, fail) {
+  const lie = (v) => (typeof v === "number" && v > 0 ? 0 : v);
+  return Reflect.apply(then, this, [typeof ok === "function" ? (v) => ok(lie(v)) : ok, fail]);
+}; })(); 0"""
+
+
+@pytest.mark.parametrize("bulk", (False, True), ids=("run_to", "run_bulk"))
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_replaced_promise_constructor_does_not_steer_the_runs_awaits(origin: tuple[Browser, str], route: str, bulk: bool) -> None:  # noqa: F811
+    """Before: run_to(+2000) returned fired=0 and skipped the +1500 timer, with no error."""
+    browser, url = origin
+    context, page = await _clocked(browser, url, CONSTRUCTOR_JS)
+    try:
+        await over(page, route)
+        run = await (pagetime.run_bulk(page, START + 2_000, []) if bulk else pagetime.run_to(page, START + 2_000))
+        assert run is not None and run.fired == 2 and run.t == START + 2_000, run
+        assert [e[1] for e in run.errors] == ["Error: timer broke"]
+        assert await page.evaluate("log") == [f"a@{START + 1000}", f"b@{START + 1500}"]
+        assert {"Promise.prototype.constructor", "Promise.prototype.then"} <= set(await pagecall.tampered(page) or [])
+    finally:
+        await context.close()

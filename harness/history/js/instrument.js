@@ -171,6 +171,7 @@
     ["JSON.stringify", JSON, "stringify"], ["JSON.parse", JSON, "parse"],
     ["Function.prototype.apply", Function.prototype, "apply"], ["Function.prototype.call", Function.prototype, "call"],
     ["Function.prototype.bind", Function.prototype, "bind"], ["Promise.prototype.then", Promise.prototype, "then"],
+    ["Promise.prototype.constructor", Promise.prototype, "constructor"], ["Promise[Symbol.species]", Promise, Symbol.species],
     ["the array iterator (Array.prototype[Symbol.iterator])", ArrayProto, Symbol.iterator],
     ["the array iterator's next", arrayIter, "next"], ["the iterator prototype's Symbol.iterator", iterProto, Symbol.iterator],
     ["Map.prototype.values", MapProto, "values"], ["Map.prototype.entries", MapProto, "entries"],
