@@ -56,6 +56,15 @@ class ScenarioResult:
     artifacts: Path | None = None  # traces, screenshots and console kept for this scenario (--trace)
 
 
+@dataclass
+class Phase:
+    """How far ``run_scenario`` got: a failure escaping it is named by its phase (setup, the run,
+    teardown, judging), and a history it already saved is not overwritten by the error's."""
+
+    name: str = "setup"
+    saved: Path | None = None  # where run_scenario saved the history, once it did
+
+
 async def hook(run: ScenarioRun, step: m.Hook) -> None:
     """The rare step the format cannot say: ``module:function(run, **args)``."""
     module_name, _, func_name = step.target.partition(":")
@@ -78,11 +87,13 @@ OPENS_DOCUMENTS = (m.Open, m.Navigate, m.Reload, m.Click, m.RestartBrowser, m.Ho
 
 
 async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapter: Adapter,
-                       on_clock: Callable[[VirtualClock], None] | None = None) -> ScenarioResult:
+                       on_clock: Callable[[VirtualClock], None] | None = None, phase: Phase | None = None) -> ScenarioResult:
     """Run a scenario against a build. Guarantee failures are in the verdict; a broken step is ``error``.
 
-    ``on_clock`` receives the scenario's clock once it exists (live progress reads it)."""
+    ``on_clock`` receives the scenario's clock once it exists (live progress reads it); ``phase``
+    follows how far it got (for the caller of one that raises)."""
     global _proxy_counter
+    phase = phase if phase is not None else Phase()
     started = time.monotonic()
     seed = scenario.seed
     site_id = world.options.site_id or f"site-{scenario.name}-{seed}-{random.getrandbits(24):06x}"
@@ -124,6 +135,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         recorder.clock_in, recorder.clock_at = run.clock.now_in, run.clock.page_time_at
         stack.push_async_callback(_close_sessions, run)
         progress = Progress()
+        phase.name = "the run"
         watchdog = Watchdog(run, world.options.scenario_timeout_s, lambda: _pages(run))
         try:
             await watchdog.guard(_act(run, progress))
@@ -170,11 +182,14 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                   "storage_channels": dict(run.contexts.channels),
                   **provenance.stamp(scenario_sha256=sha256_file(scenario.path), build_sha256=sha256_text(build.source),
                                      seed=seed, shard=world.options.shard)})
+        phase.name = "teardown"
+    phase.name = "judging"
     problem = start_problem(history, adapter)
     if problem is not None and history.error is None:
         history.error = f"{ENVIRONMENT} {problem}"
     if world.options.out_dir is not None:
         save_history(history, world.options.out_dir / f"{scenario.name}.history.json")
+        phase.saved = world.options.out_dir / f"{scenario.name}.history.json"
     declared = build.profile.policy if build.profile is not None else {}
     verdict = judge_history(history, policy_of(history, declared))
     verdict.notes.extend([*start_notes(history, adapter), *build_notes(history, verdict, build)])

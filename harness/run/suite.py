@@ -25,7 +25,7 @@ from harness.run.clock import VirtualClock
 from harness.run.outdir import claim as claim_out_dir
 from harness.run.pool import run_pool
 from harness.run.progress import Progress
-from harness.run.scenario import ScenarioResult, describe, run_scenario
+from harness.run.scenario import Phase, ScenarioResult, describe, run_scenario
 from harness.run.shard import take_shard
 from harness.scenario import Scenario, load_scenarios
 from harness.world.world import World, WorldOptions
@@ -77,22 +77,30 @@ async def run_scenario_or_error(world: World, scenario: Scenario, build: Build, 
     """A scenario whose setup breaks (stub, proxy, store) is reported as an error; the run goes on.
 
     Its history says the error too (and is kept in ``--out``): a saved history judged later, or a
-    report reading the history, must not show an empty run as one that ran."""
+    report reading the history, must not show an empty run as one that ran. The error names the
+    phase that broke; a history the scenario already saved (judging or keeping its traces broke)
+    is the run's own and stays as it is."""
+    phase = Phase()
     try:
         extra = {"on_clock": on_clock} if on_clock is not None else {}
-        return await run_scenario(world, scenario, build, adapter, **extra)
+        return await run_scenario(world, scenario, build, adapter, phase=phase, **extra)
     except HarnessError:
         raise  # the environment is gone: no later scenario can run either
     except Exception as exc:  # noqa: BLE001
-        error = f"{scenario.path}: setup failed: {describe(exc)}"
+        error = f"{scenario.path}: {phase.name} failed: {describe(exc)}"
         notes = ["traceback: " + traceback.format_exc(limit=-6)]
+        if phase.saved is not None:
+            notes.append(f"the history as the scenario recorded it is saved in {phase.saved}")
         history = History(scenario=scenario.name, outbox_key=adapter.outbox_key, deadletter_key=adapter.deadletter_key,
                           judges=tuple(scenario.judges), notes=list(notes), error=error)
         out_dir = getattr(getattr(world, "options", None), "out_dir", None)
-        if out_dir is not None:
-            save_history(history, out_dir / f"{scenario.name}.history.json")
+        if out_dir is not None and phase.saved is None:
+            try:
+                save_history(history, out_dir / f"{scenario.name}.history.json")
+            except Exception as failed:  # noqa: BLE001 - the rest of the suite still runs
+                history.notes.append(f"the history could not be saved: {describe(failed)}")
         verdict = judge(history, list(scenario.judges), Policy())
-        return ScenarioResult(scenario, history, verdict, 0.0, 0, error, notes)
+        return ScenarioResult(scenario, history, verdict, 0.0, 0, error, history.notes)
 
 
 async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, options: WorldOptions,

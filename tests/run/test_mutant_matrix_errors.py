@@ -23,7 +23,7 @@ def test_a_crashing_scenario_is_its_own_error_and_the_matrix_goes_on(monkeypatch
     crashing, fine = _scenario("crashes", mutant.breaks[0]), _scenario("fine", mutant.breaks[0])
     ran: list[str] = []
 
-    async def fake_run(world, scenario, build, adapter):  # noqa: ANN001, ANN202
+    async def fake_run(world, scenario, build, adapter, **_):  # noqa: ANN001, ANN202
         ran.append(scenario.name)
         if scenario.name == "crashes":
             raise RuntimeError("the stub could not bind")

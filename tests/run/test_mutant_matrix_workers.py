@@ -25,7 +25,7 @@ def test_mutants_run_concurrently_report_what_a_serial_run_reports(monkeypatch) 
     ran: list[tuple[str, str]] = []
     jitter = random.Random(7)
 
-    async def fake_run(world, scenario, build, adapter):  # noqa: ANN001, ANN202
+    async def fake_run(world, scenario, build, adapter, **_):  # noqa: ANN001, ANN202
         await asyncio.sleep(jitter.random() / 100)  # runs end out of order
         ran.append((build.name, scenario.name))
         history = History(scenario=scenario.name, outbox_key=adapter.outbox_key, deadletter_key=adapter.deadletter_key)
