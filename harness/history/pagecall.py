@@ -21,7 +21,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from harness.history.tabcall import PageCallError, TabCalls
+from harness.history.tabcall import CallTimeout, PageCallError, TabCalls
 
 ENCODE = "(globalThis.__tankJSON || JSON.stringify)"  # pages without the instrumentation: plain JSON
 
@@ -235,6 +235,8 @@ async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[b
         raw = await evaluate(page, taking_json(function_js), None if arg is None else json.dumps(arg, separators=(",", ":")))
     except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log
         await raise_if_tampered(page, exc, what)
+        if isinstance(exc, CallTimeout):  # the page lives and nothing watched is replaced: say so, not gone
+            raise PageResultError(f"{what}: {exc}") from exc
         return False, None
     answered(page)
     try:

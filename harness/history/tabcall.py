@@ -19,6 +19,7 @@ which CDP refuses rather than run elsewhere once that world is gone.
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,17 @@ class PageCallError(RuntimeError):
     """A call over the tab's session that the page or the browser refused (the message says why, in
     the words of the page's exception or of CDP)."""
 
+
+class CallTimeout(PageCallError):
+    """A call the page never answered while it lived: ``Runtime.callFunctionOn`` has no timeout of
+    its own and the watchdog's ping (a separate evaluation) still answers, so a build that keeps what
+    the call awaits from settling (a dropped promise reaction) held the scenario to its wall budget."""
+
+
+# Longer than any legitimate call (a bulk run returns after a 1 s slice plus at most a settle
+# budget of a few seconds) and than the watchdog's STALL_S (30 s, harness/run/watchdog.py): a page
+# busy in a loop answers nothing, and the watchdog names that first.
+CALL_TIMEOUT_S = 60.0
 
 # CDP's words for a call whose document is gone (navigated away, closed, crashed): named by its id,
 # or by its unique id.
@@ -79,8 +91,8 @@ class TabCalls:
     async def call(self, function_js: str, arg_text: str | None) -> Any:
         """Call ``function_js`` (one argument: ``arg_text``) in the top document's main world, await
         it, and return its value (a string for the harness's calls). ``PageCallError`` when the page
-        threw, ``playwright`` errors when CDP refused (a document gone: "Cannot find context …"). A
-        document that was replaced after this call was sent but before Python heard of it is called
+        threw (``CallTimeout``: it never answered in ``CALL_TIMEOUT_S``), ``playwright`` errors when
+        CDP refused (a document gone: "Cannot find context …"). A document that was replaced after this call was sent but before Python heard of it is called
         once more in the new one, as Playwright's evaluation would have."""
         world = self._world
         for _ in range(2):
@@ -97,7 +109,10 @@ class TabCalls:
             else:  # a browser that does not say it: the plain id (unique within its process)
                 params["executionContextId"] = world[0]
             try:
-                answer = await self.cdp.send("Runtime.callFunctionOn", params)
+                answer = await asyncio.wait_for(self.cdp.send("Runtime.callFunctionOn", params), CALL_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                raise CallTimeout(f"the call did not answer in {CALL_TIMEOUT_S:g} s: the page kept what it awaits "
+                                  "from settling (a page busy in a loop is named by the watchdog first)") from None
             except Exception as exc:  # noqa: BLE001 - re-raised unless the document was replaced meanwhile
                 now = self._world
                 if (STALE_CONTEXT in str(exc) or STALE_UNIQUE in str(exc)) and now is not None and now != world:
