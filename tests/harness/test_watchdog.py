@@ -438,3 +438,54 @@ def test_a_finished_burst_then_page_time_in_lumps_is_not_a_timer_storm(fake_time
     ticks = _lumps(30.0, 10.0, (1, 9_600, 0), 150.0)
     ticks[round(10.0 / watchdog.TICK_S) - 1] = (1, 20_120, 11_800)
     assert _scheduled_storm_checks(fake_time, ticks, 1) == (None, 150.0)
+
+
+def test_two_finished_bursts_in_lumps_30_s_apart_are_not_a_timer_storm(fake_time: _Time,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The finished burst (11,800 timers in 20,120 page ms) as a lump at 10 s and again at 40 s, page
+    time alone in lumps after: the window held open at 30 s was decided by the second burst's lump
+    and named a storm at 40 s. A lump says nothing of when its timers fired; one that decides a held
+    window must be back to back (a setTimeout(0) chain's, 20,000 in 20,000 ms, still is: above)."""
+    monkeypatch.setattr(watchdog, "STALL_S", 30.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.5)
+    ticks = _lumps(30.0, 10.0, (1, 9_600, 0), 150.0)
+    for at_s in (10.0, 40.0):
+        ticks[round(at_s / watchdog.TICK_S) - 1] = (1, 20_120, 11_800)
+    assert _scheduled_storm_checks(fake_time, ticks, 1) == (None, 150.0)
+
+
+class _Closing(_Answering):
+    """An open page the test closes."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+
+def test_the_timer_density_counts_the_pages_open_in_the_window_not_those_left_at_its_end(
+        fake_time: _Time, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four visitors' timers, 0.43 a page ms (under one per 4 ms in each of four pages); three leave
+    at 28 s and their timers with them. The window (17,100 timers in 42,000 page ms) judged by the
+    one page left at its end was a storm."""
+    monkeypatch.setattr(watchdog, "STALL_S", 30.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.5)
+    run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0, timers=0), activity=lambda: 0,
+                          stub=SimpleNamespace(journal=_Journal([])))
+    pages = [_Closing() for _ in range(4)]
+
+    async def watch() -> str | None:
+        dog = watchdog.Watchdog(run, 300.0, lambda: pages)
+        for i in range(120):
+            fake_time.now += watchdog.TICK_S
+            fired = 300 if not pages[1].closed else 75
+            run.clock.steps, run.clock.now, run.clock.timers = run.clock.steps + 1, run.clock.now + 700, run.clock.timers + fired
+            if i == 55:
+                for page in pages[1:]:
+                    page.closed = True
+            if (cause := await dog.check()) is not None:
+                return cause
+        return None
+
+    assert asyncio.run(watch()) is None
