@@ -521,3 +521,31 @@ async def test_headers_set_from_the_readystatechange_of_open_survive_the_send(
         assert got["/sync"] == got["/slow"] == [[200, '{"ok": true}'], ["application/json"]], got
     finally:
         await context.close()
+
+
+BASE_JS = """([rel, base]) => {
+  const b = document.createElement("base"); b.href = base; document.head.append(b);
+  const x = new XMLHttpRequest(); x.open("POST", rel); x.send('{"events":[{"ec":"c","ea":"a","el":"1","meta":{"eid":"e7"}}]}');
+  return new Promise((r) => x.addEventListener("loadend", () => r([x.status, new URL(x.responseURL).pathname])));
+}"""
+
+
+async def test_an_xhr_opened_under_a_base_element_goes_where_chromium_sends_it(
+        served: tuple[Browser, str, dict[str, Any]]) -> None:
+    """Chromium resolves open()'s URL against the document's base URL: under <base href="/app/">
+    a relative "sync" is /app/sync (404 here, as "slow" is /app/slow), not the Sync URL the wrapper
+    resolved it to against the page's URL (a build's broken relative URL was sent to Sync: 200). With
+    <base href="/"> it is the Sync URL, tagged."""
+    browser, url, state = served
+    state["release"].set()
+    out = {}
+    for rel, base in (("slow", "/app/"), ("sync", "/app/"), ("sync", "/")):
+        context, page, _ = await _page(browser, url)
+        try:
+            state["urls"].clear()
+            out[rel + " " + base] = await page.evaluate(BASE_JS, [rel, base])
+        finally:
+            await context.close()
+    assert out == {"slow /app/": [404, "/app/slow"], "sync /app/": [404, "/app/sync"], "sync /": [200, "/sync"]}, out
+    [sent] = state["urls"]
+    assert "_tank_via=xhr" in sent, sent

@@ -685,6 +685,13 @@
     // here: what the native open() gets — now and when send() opens again — are these strings, so a
     // build's toString runs as many times as natively (once) and its throw comes out of open().
     const text = (v) => `${v}`;
+    // Chromium resolves open()'s URL against the document's base URL (a <base href> moves it), not
+    // the page's own URL: the Sync test and the tags start from the URL it will really use.
+    const baseGet = typeof Node === "function" ? getter(Node.prototype, "baseURI") : null;
+    const opened = (url) => {
+      try { return apply(hrefGet, new URLOf(url, baseGet ? apply(baseGet, document, []) : location.href), []); }
+      catch (e) { return url; }  // not a URL: the native open() throws its SyntaxError
+    };
     XP.open = function (method, url) {
       if (arguments.length < 2) return apply(xOpen, this, arguments);  // a TypeError, nothing done
       const given = [];
@@ -705,7 +712,8 @@
       // request in a window may have none: InvalidAccessError, and Chromium leaves the request
       // unsent, nothing in flight; the next async open() takes the value back into page time).
       if (s && s.limit !== undefined) { apply(tSet, this, [s.limit]); s.limit = undefined; }
-      if (!isSync(given[1])) {
+      const absolute = opened(given[1]);
+      if (!isSync(absolute)) {
         if (s) s.sync = false;
         return apply(xOpen, this, given);
       }
@@ -718,7 +726,7 @@
       // The URL as opened: absolute, resolved now as Chromium resolves it (an SPA's route change
       // before send() moves nothing); send() only puts a new _tank_t into it.
       const id = ++seq;
-      given[1] = tag(given[1], "xhr", id);
+      given[1] = tag(absolute, "xhr", id);
       // The native open() fires readystatechange (to 1) before it returns: a build setting its
       // headers or MIME override from that handler (or sending from it) finds this request's state
       // already in place. If open() throws, nothing was opened: the previous state comes back.
