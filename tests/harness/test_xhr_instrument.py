@@ -549,3 +549,41 @@ async def test_an_xhr_opened_under_a_base_element_goes_where_chromium_sends_it(
     assert out == {"slow /app/": [404, "/app/slow"], "sync /app/": [404, "/app/sync"], "sync /": [200, "/sync"]}, out
     [sent] = state["urls"]
     assert "_tank_via=xhr" in sent, sent
+
+
+BASE_FETCH_BEACON_JS = """async ([rel, base]) => {
+  const b = document.createElement("base"); b.href = base; document.head.append(b);
+  const body = '{"events":[{"ec":"c","ea":"a","el":"1","meta":{"eid":"e6"}}]}';
+  const beacon = navigator.sendBeacon(rel, body);
+  const r = await fetch(rel, { method: "POST", body });
+  const last = await fetch(location.origin + "/sync", { method: "POST", body });  // Sync by any base
+  return [beacon, r.status, new URL(r.url).pathname, last.status];
+}"""
+
+
+@pytest.mark.parametrize(("base", "expected", "reported", "fetches"), [
+    ("/app/", [True, 404, "/app/sync", 200], ["start"], 1),
+    ("/", [True, 200, "/sync", 200], ["beacon", "start", "start"], 2),
+])
+async def test_fetch_and_beacon_under_a_base_element_go_where_chromium_sends_them(
+        served: tuple[Browser, str, dict[str, Any]], base: str, expected: list[Any], reported: list[str],
+        fetches: int) -> None:
+    """fetch() and sendBeacon() resolve a relative URL against the document's base URL, as open()
+    does: under <base href="/app/"> a relative "sync" is /app/sync (404 here), not a Sync send the
+    wrapper tagged and reported (it resolved against the page's URL: 200 at /sync, and a beacon
+    report for a beacon that natively never reaches Sync). Under <base href="/"> both are Sync."""
+    browser, url, state = served
+    state["release"].set()
+    context, page, reports = await _page(browser, url)
+    try:
+        state["urls"].clear()
+        assert await page.evaluate(BASE_FETCH_BEACON_JS, ["sync", base]) == expected
+        for _ in range(1000):  # the last fetch's end report closes the binding's ordered stream
+            if sum(r["type"] == "end" for r in reports) == fetches:
+                break
+            await asyncio.sleep(0.01)
+        kinds = sorted(r["type"] for r in reports if r["type"] in ("start", "beacon"))
+        assert kinds == reported, reports
+        assert all("_tank_via=" in u for u in state["urls"] if "/sync" in u), state["urls"]
+    finally:
+        await context.close()

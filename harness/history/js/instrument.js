@@ -62,6 +62,11 @@
   const frames = () => (framesGet ? apply(framesGet, window, []) : window.length);
   const isSignal = (s) => { try { apply(signalAborted, s, []); return true; } catch (e) { return false; } };
   const URLOf = URL, hrefGet = getter(URL.prototype, "href"), paramsGet = getter(URL.prototype, "searchParams");
+  // Chromium resolves a relative URL given to fetch(), sendBeacon() or XMLHttpRequest.open()
+  // against the document's base URL (a <base href> moves it), not the page's own URL: the Sync
+  // test and the tags start from the URL the browser will really use.
+  const baseURIGet = typeof Node === "function" ? getter(Node.prototype, "baseURI") : null;
+  const baseURL = () => (baseURIGet ? apply(baseURIGet, document, []) : location.href);
   const paramSet = URLSearchParams.prototype.set, paramDelete = URLSearchParams.prototype.delete, setHas = Set.prototype.has;
   const responseOk = getter(Response.prototype, "ok"), responseStatus = getter(Response.prototype, "status");
   const isURL = (x) => { try { apply(hrefGet, x, []); return true; } catch (e) { return false; } };
@@ -398,7 +403,7 @@
     deliver(message);
   };
   const isSync = (url) => {
-    try { return syncPrefix && apply(startsWith, apply(hrefGet, new URLOf(StringOf(url), location.href), []), [syncPrefix]); }
+    try { return syncPrefix && apply(startsWith, apply(hrefGet, new URLOf(StringOf(url), baseURL()), []), [syncPrefix]); }
     catch (e) { return false; }
   };
   // The transport, and (only where the scenario sets stub faults) the page time it was sent at:
@@ -407,7 +412,7 @@
   // would then hit the preflight, not the POST. Scenarios without stub faults keep stable URLs.
   const tag = (url, via, id) => {
     try {
-      const u = new URLOf(StringOf(url), location.href), params = apply(paramsGet, u, []);
+      const u = new URLOf(StringOf(url), baseURL()), params = apply(paramsGet, u, []);
       const set = (k, v) => { apply(paramSet, params, [k, v]); };
       // Tags a build wrote into its own URL are dropped: only the instrumentation's reach the
       // journal (a forged send id would pass the build's own re-send off as the browser's copy,
@@ -685,11 +690,8 @@
     // here: what the native open() gets — now and when send() opens again — are these strings, so a
     // build's toString runs as many times as natively (once) and its throw comes out of open().
     const text = (v) => `${v}`;
-    // Chromium resolves open()'s URL against the document's base URL (a <base href> moves it), not
-    // the page's own URL: the Sync test and the tags start from the URL it will really use.
-    const baseGet = typeof Node === "function" ? getter(Node.prototype, "baseURI") : null;
     const opened = (url) => {
-      try { return apply(hrefGet, new URLOf(url, baseGet ? apply(baseGet, document, []) : location.href), []); }
+      try { return apply(hrefGet, new URLOf(url, baseURL()), []); }
       catch (e) { return url; }  // not a URL: the native open() throws its SyntaxError
     };
     XP.open = function (method, url) {
