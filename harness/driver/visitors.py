@@ -101,7 +101,7 @@ def tab_channel_contexts(scenario: m.Scenario, navigations_seen: bool = True) ->
         return frozenset()
     if not navigations_seen and any(navigates(a) for a in v.actions):
         return frozenset()
-    if any(isinstance(s, (m.Hook, m.RestartBrowser)) for s in scenario.steps):
+    if any(isinstance(s, (m.Hook, m.RestartBrowser)) for s in scenario.steps) or page_ms(scenario) > TAB_CHANNEL_PAGE_MS:
         return frozenset()
     named = set(scenario.contexts())
     return frozenset(name for name in map(visitor_context, range(v.count)) if name not in named)
@@ -111,24 +111,29 @@ def tab_channel_contexts(scenario: m.Scenario, navigations_seen: bool = True) ->
 # run code of their own (a hook): what a scenario recorded through its tab's channel may hold.
 TAB_CHANNEL_STEPS = (m.Open, m.Click, m.Send, m.Advance, m.SetOffline, m.StubFault, m.Toxic, m.ProxyEnabled)
 TAB_CHANNEL_PAGE_MS = 3_600_000
-"""A scripted scenario running longer in page time keeps the observer: a long outage piles up the
-outbox, and the tab channel ships every whole value through the protocol into Python (the 26 h
-reference, 3,057 writes of ~37 KB: 2.9x the CPU, docs/architecture.md) where the observer diffs
-them in its page."""
+"""A scenario running longer in page time (its advances and its settle) keeps the observer: a long
+outage piles up the outbox, and the tab channel ships every whole value through the protocol into
+Python (the 26 h reference, 3,057 writes of ~37 KB: 2.9x the CPU, docs/architecture.md) where the
+observer diffs them in its page. The settle counts: a 26 h outage left to it cost 3x the wall."""
+
+
+def page_ms(scenario: m.Scenario) -> int:
+    """The page time a scenario's advances and its settle run (its steps' own jumps aside)."""
+    return sum(s.ms for s in scenario.steps if isinstance(s, m.Advance)) + scenario.settle_ms
 
 
 def scripted_tab_channel(scenario: m.Scenario, navigations_seen: bool = True) -> frozenset[str]:
     """A scripted scenario's one context recorded through its one tab (``tab_channel_contexts``):
     when a single ``open`` makes its only tab, every step is of ``TAB_CHANNEL_STEPS`` (no close,
     crash, reload, restart, storage or outbox step, no hook, no database step) and its page time
-    stays within ``TAB_CHANNEL_PAGE_MS``; in the harness's own browser only (a click may navigate,
+    (``page_ms``) stays within ``TAB_CHANNEL_PAGE_MS``; in the harness's own browser only (a click may navigate,
     and a remote browser's RenderDocument is not ours). The observer page it saves is ~0.2 CPU-s a
     scenario, a third of a small scenario's set-up (bench/pagetime.py --part breakdown)."""
     steps = scenario.steps
     opens = [s for s in steps if isinstance(s, m.Open)]
     if not navigations_seen or len(opens) != 1 or not all(isinstance(s, TAB_CHANNEL_STEPS) for s in steps):
         return frozenset()
-    if sum(s.ms for s in steps if isinstance(s, m.Advance)) > TAB_CHANNEL_PAGE_MS:
+    if page_ms(scenario) > TAB_CHANNEL_PAGE_MS:
         return frozenset()
     if set(scenario.contexts()) != {opens[0].context}:
         return frozenset()

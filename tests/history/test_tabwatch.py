@@ -130,12 +130,12 @@ def test_no_tab_channel_with_two_tabs_or_a_visitor_navigating_in_a_remote_browse
     assert len(tab_channel_contexts(away)) == 3  # RenderDocument off: the old documents' writes are seen
 
 
-PLAIN = "name: p\njudges: [no_loss]\nsteps:\n  - open: home\n  - click: tel\n  - offline: true\n  - advance: 59m\n"
+PLAIN = "name: p\njudges: [no_loss]\nsteps:\n  - open: home\n  - click: tel\n  - offline: true\n  - advance: 49m\n"
 
 
 @pytest.mark.parametrize(("extra", "want"), [
     ("", {"main"}),
-    ("  - stub: {default: {status: 503}}\n  - online: true\n  - advance: 1m\n", {"main"}),  # one hour in all
+    ("  - stub: {default: {status: 503}}\n  - online: true\n  - advance: 1m\n", {"main"}),  # one hour with the settle
     ("  - advance: 2m\n", set()),  # past an hour of page time: the outbox may grow large
     ("  - close: true\n", set()),  # a closing page takes its tab's channel with it
     ("  - reload: true\n", set()),
@@ -147,6 +147,17 @@ PLAIN = "name: p\njudges: [no_loss]\nsteps:\n  - open: home\n  - click: tel\n  -
 ])
 def test_which_scripted_contexts_record_through_their_tab(extra: str, want: set[str]) -> None:
     assert tab_channel_contexts(scenario_from_text(PLAIN + extra)) == want
+
+
+@pytest.mark.parametrize("text", [
+    "settle: 2h\n" + PLAIN.replace("advance: 49m", "advance: 1s"),  # a long outage left to the settle
+    "settle: 2h\n" + VISITORS,
+    VISITORS.replace("advance: 1s", "advance: 51m"),  # 51 minutes and the default 10 of settle
+])
+def test_the_settle_counts_toward_the_page_time_that_keeps_the_observer(text: str) -> None:
+    assert tab_channel_contexts(scenario_from_text(text)) == frozenset()
+    assert tab_channel_contexts(scenario_from_text(text.replace("settle: 2h\n", "settle: 1m\n")
+                                                   .replace("advance: 51m", "advance: 1m")))
 
 
 def test_a_scripted_context_keeps_the_observer_in_a_remote_browser() -> None:
