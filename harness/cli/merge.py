@@ -141,7 +141,8 @@ def attach_histories(report: Any, folders: list[Path], shards: dict[str, str | N
 @click.option("--quiet", is_flag=True, help="do not print the verdict table")
 def merge(reports: tuple[Path, ...], report_json: Path | None, junit: Path | None, html: Path | None,
           quiet: bool) -> None:
-    """Merge the JSON reports of a sharded run; exit 1 if any scenario failed.
+    """Merge the JSON reports of a sharded run; exit 1 if the run failed (a scenario, or declared
+    deviations under --deviations fail, as the shards' own exit codes said).
 
     REPORTS: the shards' JSON reports, and optionally their ``--out`` folders (histories for the
     HTML swimlanes; histories beside a report are found without)."""

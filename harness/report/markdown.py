@@ -27,6 +27,8 @@ def to_markdown(report: RunReport) -> str:
     failed = [s for s in report.scenarios if not s.passed]
     verdict = f"❌ {len(failed)} of {len(report.scenarios)} scenario(s) failed" if failed \
         else f"✅ all {len(report.scenarios)} scenario(s) passed"
+    if not failed and not report.passed:  # the run failed all the same: e.g. --deviations fail
+        verdict = f"❌ all {len(report.scenarios)} scenario(s) passed, the run failed: " + "; ".join(report.run_failures())
     strict = " · strict" if report.meta.get("strict") else ""
     # Copies the browser re-sent by itself: a column only when a scenario had any (not the build's)
     copies_head = " browser copies |" if any(s.verdict and s.verdict.counts.get("browser_copies")

@@ -12,6 +12,7 @@ import pytest
 
 from harness.report.json_report import run_to_json
 from harness.report.junit import to_junit
+from harness.report.markdown import to_markdown
 from harness.report.model import RunReport, ScenarioEntry
 from tests.report.conftest import META, failing, passing
 
@@ -43,6 +44,9 @@ def test_declared_deviations_under_fail_fail_the_run_in_json_and_junit() -> None
     assert failure is not None and failure.get("type") == "deviations"
     assert failure.get("message") == doc["run_failures"][0]
     assert (failure.text or "").splitlines() == DECLARED
+    summary = to_markdown(report)  # the CI job summary ($GITHUB_STEP_SUMMARY)
+    assert "✅" not in summary.splitlines()[2] and "❌" in summary.splitlines()[2], summary
+    assert doc["run_failures"][0] in summary
 
 
 def test_declared_deviations_under_warn_are_listed_and_the_run_passes() -> None:
@@ -56,6 +60,7 @@ def test_declared_deviations_under_warn_are_listed_and_the_run_passes() -> None:
     assert case is not None and case.find("failure") is None
     out = case.find("system-out")
     assert out is not None and DECLARED[0] in (out.text or "")
+    assert "✅ all 1 scenario(s) passed" in to_markdown(report)
 
 
 @pytest.mark.parametrize("run", [None, {"deviations": None}, {}])
