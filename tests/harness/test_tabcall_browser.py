@@ -135,16 +135,18 @@ __pwClock.controller._embedder.postTask = () => {};
 })(); 0"""
 
 
+@pytest.mark.parametrize("route", ("cdp", "playwright"))
 @pytest.mark.parametrize("then", (False, True), ids=("nothing_replaced", "then_replaced"))
-async def test_a_call_the_page_never_answers_is_an_error_not_a_hang(origin: tuple[Browser, str], then: bool, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    """Runtime.callFunctionOn has no timeout: the run waited for the scenario's wall budget (300 s).
+async def test_a_call_the_page_never_answers_is_an_error_not_a_hang(origin: tuple[Browser, str], then: bool, route: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """Runtime.callFunctionOn has no timeout, nor has Playwright's evaluation (a page without a tab
+    session: the observer, a remote browser's): the run waited for the scenario's wall budget (300 s).
     After CALL_TIMEOUT_S (shortened here) it is the tampering diagnosis, or an error saying so."""
     from harness.history import tabcall
     browser, url = origin
     build = SWALLOWS_TASKS_JS + (";\nPromise.prototype.then = ((t) => function then(a, b) { return Reflect.apply(t, this, [a, b]); })(Promise.prototype.then); 0" if then else "")
     context, page = await _clocked(browser, url, build)
     try:
-        await over(page, "cdp")
+        await over(page, route)
         monkeypatch.setattr(tabcall, "CALL_TIMEOUT_S", 1.0)
         with pytest.raises(pagecall.PageResultError, match="Promise.prototype.then" if then else "did not answer in 1 s") as caught:
             await pagetime.run_to(page, START + 2_000)
