@@ -130,12 +130,7 @@ async def evaluate(page: Any, function_js: str, arg_text: str | None) -> Any:
             if page.is_closed() or any(g in str(exc) for g in GONE) and "Session closed" not in str(exc):
                 raise
             channel.lost = True
-    # Playwright's evaluation has no timeout either: the same bound as the tab's session
-    try:
-        return await asyncio.wait_for(page.evaluate(function_js, arg_text), tabcall.CALL_TIMEOUT_S)
-    except asyncio.TimeoutError:
-        raise CallTimeout(f"the call did not answer in {tabcall.CALL_TIMEOUT_S:g} s: the page kept what it awaits "
-                          "from settling (a page busy in a loop is named by the watchdog first)") from None
+    return await tabcall.bounded(page.evaluate(function_js, arg_text))  # the same bound as the tab's session
 TAMPERED_JS = "typeof __tankTampered === 'function' ? __tankTampered() : null"
 
 

@@ -20,7 +20,7 @@ which CDP refuses rather than run elsewhere once that world is gone.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 
@@ -39,6 +39,16 @@ class CallTimeout(PageCallError):
 # budget of a few seconds) and than the watchdog's STALL_S (30 s, harness/run/watchdog.py): a page
 # busy in a loop answers nothing, and the watchdog names that first.
 CALL_TIMEOUT_S = 60.0
+
+async def bounded(call: Awaitable[Any]) -> Any:
+    """``call``'s answer, or ``CallTimeout`` after ``CALL_TIMEOUT_S``: neither CDP's
+    ``Runtime.callFunctionOn`` nor Playwright's evaluation has a timeout of its own."""
+    try:
+        return await asyncio.wait_for(call, CALL_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise CallTimeout(f"the call did not answer in {CALL_TIMEOUT_S:g} s: the page kept what it awaits "
+                          "from settling (a page busy in a loop is named by the watchdog first)") from None
+
 
 # CDP's words for a call whose document is gone (navigated away, closed, crashed): named by its id,
 # or by its unique id.
@@ -109,10 +119,9 @@ class TabCalls:
             else:  # a browser that does not say it: the plain id (unique within its process)
                 params["executionContextId"] = world[0]
             try:
-                answer = await asyncio.wait_for(self.cdp.send("Runtime.callFunctionOn", params), CALL_TIMEOUT_S)
-            except asyncio.TimeoutError:
-                raise CallTimeout(f"the call did not answer in {CALL_TIMEOUT_S:g} s: the page kept what it awaits "
-                                  "from settling (a page busy in a loop is named by the watchdog first)") from None
+                answer = await bounded(self.cdp.send("Runtime.callFunctionOn", params))
+            except CallTimeout:
+                raise
             except Exception as exc:  # noqa: BLE001 - re-raised unless the document was replaced meanwhile
                 now = self._world
                 if (STALE_CONTEXT in str(exc) or STALE_UNIQUE in str(exc)) and now is not None and now != world:
