@@ -10,6 +10,7 @@ import pytest
 
 from harness.builds import Build, load_build
 from harness.builds.profile import load_profile
+from harness.checker.judge import BUILD_TIMING
 from harness.contract.adapter import SendApi
 from tests.harness.e2e import bundled_scenarios
 
@@ -41,6 +42,18 @@ def test_every_foreign_build_has_a_valid_profile() -> None:
     for name in names:
         _, profile = _build(name)
         assert profile.adapter.outbox_key != "opsmantik_outbox_v2"  # their own names, not the reference's
+
+
+def test_a_scenario_retuning_the_reference_does_not_retune_a_foreign_judge() -> None:
+    """A scenario tells the reference other timings through data-* attributes (reload_during_outage:
+    data-jitter 0) and sets its judge to match; a foreign build reads none of them, so its profile
+    must declare every such timing or the build is judged by delays nobody told it (signalq's ±20 %
+    backoff judged as exact: 'retry came 8.926s later, too early')."""
+    retuned = {k for sc in bundled_scenarios() for k in sc.policy if k in BUILD_TIMING}
+    assert retuned  # else this test checks nothing
+    for path in sorted(FOREIGN.glob("*.js")):
+        _, profile = _build(path.stem)
+        assert retuned <= set(profile.policy), (path.stem, sorted(retuned - set(profile.policy)))
 
 
 CORRECT = [("relay", "reload_during_outage"), ("relay", "poison_head"),
