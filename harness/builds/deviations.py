@@ -9,10 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 if TYPE_CHECKING:
     from harness.builds import Build
+    from harness.builds.profile import Profile
+
+
+LABEL = "DEVIATIONS"
+
+
+def heading(profile: "Profile", mode: str, flag: str = "--deviations") -> str:
+    """The section's first line (``flag``: the option that set ``mode``, ``--tank-deviations`` in pytest)."""
+    verdict = f": the run fails (exit 1; {flag} warn lists them without failing)" if mode == "fail" else ":"
+    return f"{LABEL} declared by profile {profile.name} ({profile.path}), {flag} {mode}{verdict}"
 
 
 def render_deviations(build: "Build", console: Console, mode: str) -> bool:
@@ -20,10 +30,9 @@ def render_deviations(build: "Build", console: Console, mode: str) -> bool:
     profile = build.profile
     if profile is None or not profile.deviations:
         return False
-    label = "[bold red]DEVIATIONS[/bold red]" if mode == "fail" else "[bold yellow]DEVIATIONS[/bold yellow]"
-    verdict = ": the run fails (exit 1; --deviations warn lists them without failing)" if mode == "fail" else ":"
-    console.print(f"\n{label} declared by profile {escape(profile.name)} ({escape(profile.path)}), "
-                  f"--deviations {mode}{escape(verdict)}")
+    console.print()
+    console.print(Text.assemble((LABEL, "bold red" if mode == "fail" else "bold yellow"),
+                                heading(profile, mode)[len(LABEL):]))
     for d in profile.deviations:
-        console.print(f"  • {escape(d)}")
+        console.print(Text(f"  • {d}"))
     return True

@@ -129,18 +129,18 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
                                                 repeats, console, run_meta)
     result = compare_runs(base_reports, cand_reports, required)
     undecided = _undecided(result)
-    render_gate(result, console, summary=undecided is None)
+    profile = cand_build.profile
+    failure = deviations_failure(profile.name, list(profile.deviations), deviations) if profile is not None else None
+    render_gate(result, console, summary=undecided is None, failures=[failure] if failure else [])
     if undecided is not None:  # nothing to compare against: not a regression, a gate that cannot decide
         console.print(f"[red]gate: {undecided}[/red]")
         return 2
     render_deviations(cand_build, console, deviations)
-    profile = cand_build.profile
-    failure = deviations_failure(profile.name, list(profile.deviations), deviations) if profile is not None else None
     broken_runs = environment_errors({"candidate": cand_reports})
     code = 2 if broken_runs else 1 if result.regressed or failure else 0
     if out is not None:  # gate.json gives the exit code's outcome and why, beside the regressions
         _save(out, base_reports, cand_reports, {**result.to_json(), "passed": code == 0,
-                                                "run_failures": [failure] if failure else []})
+                                                "run_failures": [failure.text] if failure else []})
     for line in broken_runs:
         console.print(f"[bold red]environment:[/bold red] {line}")
     return code  # 2: not a regression, the candidate never ran as configured, so it was not judged

@@ -44,7 +44,7 @@ def merge_documents(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     meta.pop("shard", None)
     meta["merged_from"] = [source for source, _ in docs]
     scenarios_passed = all(bool(sc.get("passed")) for sc in scenarios)
-    run_failures = [f for f in (deviation_failure(meta),) if f]  # what each shard's exit code also said
+    run_failures = [f.text for f in (deviation_failure(meta),) if f]  # what each shard's exit code also said
     return {
         "schema": SCHEMA, "meta": meta, "summary": describe_meta(meta),
         "passed": scenarios_passed and not run_failures, "scenarios_passed": scenarios_passed,
@@ -73,7 +73,8 @@ def _check_shards(metas: list[tuple[str, dict[str, Any]]]) -> None:
 
 
 def _check_builds(metas: list[tuple[str, dict[str, Any]]]) -> None:
-    """Shards of one run judge one build; an empty shard's report names none."""
+    """Shards of one run judge one build (an empty shard's report names it too; one written
+    before it did names none and is not compared)."""
     builds = {source: (meta.get("build") or {}) for source, meta in metas if (meta.get("build") or {}).get("sha256")}
     if len({b["sha256"] for b in builds.values()}) > 1:
         raise UsageProblem("merge: the reports judge different builds: " + ", ".join(

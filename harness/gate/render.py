@@ -4,17 +4,23 @@ Plain lines that fit 80 columns (wrapped by rich), so a CI log shows every statu
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from harness.gate.compare import SHOWN_COUNTS, GateResult
+from harness.report.model import RunFailure, outcome_line
 
 STYLE = {"regressed": "bold red", "fixed": "green", "still failing": "yellow", "holds": "dim"}
 
 
-def render_gate(result: GateResult, console: Console, summary: bool = True) -> None:
+def render_gate(result: GateResult, console: Console, summary: bool = True,
+                failures: Sequence[RunFailure] = ()) -> None:
     """Per scenario and guarantee; ``summary`` False leaves out the closing line (the caller says
-    why the gate could not decide instead)."""
+    why the gate could not decide instead); ``failures``: why the gate fails beyond its regressions
+    (the candidate's declared deviations under ``--deviations fail``), named in that line."""
     b, c = result.baseline, result.candidate
     console.print(f"[bold]gate[/bold] baseline {escape(str(b['name']))} ({str(b['sha256'])[:12]}) → "
                   f"candidate {escape(str(c['name']))} ({str(c['sha256'])[:12]})")
@@ -48,8 +54,7 @@ def render_gate(result: GateResult, console: Console, summary: bool = True) -> N
     console.print()
     if not summary:
         return
-    if regressed:
-        console.print(f"[bold red]gate: {len(regressed)} of {len(result.scenarios)} scenario(s) regressed: "
-                      f"{', '.join(regressed)}[/bold red]")
-    else:
-        console.print(f"[green]gate: no regression in {len(result.scenarios)} scenario(s)[/green]")
+    verdicts = f"gate: {len(regressed)} of {len(result.scenarios)} scenario(s) regressed: {', '.join(regressed)}" \
+        if regressed else f"gate: no regression in {len(result.scenarios)} scenario(s)"
+    line = outcome_line(verdicts, [f.head for f in failures], "gate")  # the exit code's outcome
+    console.print(Text(line, style="bold red" if regressed or failures else "green"))

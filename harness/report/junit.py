@@ -64,7 +64,7 @@ def _run_cases(meta: dict) -> list[tuple[str, str, str, str]]:
     listed = "\n".join(declared)
     failure = deviation_failure(meta)
     if failure:
-        return [("declared_deviations", "deviations", failure, listed)]
+        return [("declared_deviations", "deviations", failure.text, listed)]
     return [("declared_deviations", "pass", "", f"--deviations {run['deviations']}: listed, not failing the run\n{listed}")]
 
 

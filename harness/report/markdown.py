@@ -25,10 +25,7 @@ def _by_status(s: ScenarioEntry, status: str) -> str:
 def to_markdown(report: RunReport) -> str:
     m = describe_meta(report.meta)
     failed = [s for s in report.scenarios if not s.passed]
-    verdict = f"❌ {len(failed)} of {len(report.scenarios)} scenario(s) failed" if failed \
-        else f"✅ all {len(report.scenarios)} scenario(s) passed"
-    if not failed and not report.passed:  # the run failed all the same: e.g. --deviations fail
-        verdict = f"❌ all {len(report.scenarios)} scenario(s) passed, the run failed: " + "; ".join(report.run_failures())
+    verdict = ("✅ " if report.passed else "❌ ") + _cell(report.headline())  # the exit code's outcome
     strict = " · strict" if report.meta.get("strict") else ""
     # Copies the browser re-sent by itself: a column only when a scenario had any (not the build's)
     copies_head = " browser copies |" if any(s.verdict and s.verdict.counts.get("browser_copies")
@@ -43,6 +40,8 @@ def to_markdown(report: RunReport) -> str:
                      f"{_by_status(s, 'vacuous')} | {_by_status(s, 'pass')} | {c.get('lost', 0)} | "
                      f"{c.get('duplicated', 0)} | {c.get('pending', 0)} |"
                      + (f" {c.get('browser_copies', 0)} |" if copies_head else ""))
+    for failure in report.failures():  # why the run fails beyond its scenarios, every detail
+        lines += ["", f"### ❌ the run: {failure.kind}", "", f"- {_cell(failure.text)}"]
     for s in failed:
         lines += ["", f"### ❌ {s.name}", ""]
         if s.error:

@@ -70,17 +70,53 @@ class RunReport:
         """Every scenario passed (its guarantees, ``--strict``): the verdicts alone."""
         return all(s.passed for s in self.scenarios)
 
-    def run_failures(self) -> list[str]:
+    def failures(self) -> list["RunFailure"]:
         """Why the run fails although its scenarios may all have passed — today the profile's
         declared deviations under ``--deviations fail``. Read from ``meta`` so the exit code and
-        every report (terminal, JSON, JUnit, HTML) give one outcome."""
+        every report (terminal, JSON, JUnit, Markdown, HTML) give one outcome."""
         failure = deviation_failure(self.meta)
         return [failure] if failure else []
+
+    def run_failures(self) -> list[str]:
+        """``failures()`` as the JSON report and JUnit word them."""
+        return [f.text for f in self.failures()]
 
     @property
     def passed(self) -> bool:
         """The run's outcome: what the exit code says (0 when true)."""
-        return self.scenarios_passed and not self.run_failures()
+        return self.scenarios_passed and not self.failures()
+
+    def headline(self) -> str:
+        """The run's outcome in one line, as the exit code reads it: the terminal, ``merge``, the
+        Markdown summary and the HTML report all print this line (a run whose scenarios all passed
+        and whose declared deviations fail it must not read 'all passed' alone)."""
+        n = len(self.scenarios)
+        failed = sum(not s.passed for s in self.scenarios)
+        if not n:  # an empty shard: it judged no scenario, the build's declarations still count
+            shard = self.meta.get("shard")
+            verdicts = f"no scenario in shard {shard}" if shard else "no scenario ran"
+        else:
+            verdicts = f"{failed} of {n} scenario(s) failed" if failed else f"all {n} scenario(s) passed"
+        return outcome_line(verdicts, [f.head for f in self.failures()])
+
+
+def outcome_line(verdicts: str, failures: list[str], subject: str = "run") -> str:
+    """A headline: the verdicts, then why the ``subject`` (run or gate) fails beyond them, if it does."""
+    return f"{verdicts}; the {subject} fails: " + "; ".join(failures) if failures else verdicts
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """Why a run (or a gate) fails beyond its verdicts: ``head`` for headlines, ``text`` (with every
+    detail) for the JSON report's ``run_failures``, gate.json and JUnit."""
+
+    kind: str
+    head: str
+    details: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return f"{self.kind}: {self.head}: " + "; ".join(self.details)
 
 
 def declared_deviations(meta: dict[str, Any]) -> list[str]:
@@ -89,8 +125,8 @@ def declared_deviations(meta: dict[str, Any]) -> list[str]:
     return [str(d) for d in profile.get("deviations") or []] if isinstance(profile, dict) else []
 
 
-def deviation_failure(meta: dict[str, Any]) -> str | None:
-    """The reason a run fails for its declared deviations, when its ``--deviations`` was ``fail``
+def deviation_failure(meta: dict[str, Any]) -> RunFailure | None:
+    """Why a run fails for its declared deviations, when its ``--deviations`` was ``fail``
     (a report without ``meta.run``, e.g. ``judge``'s or the gate's per-build ones, never fails for them)."""
     run = meta.get("run")
     declared = declared_deviations(meta)
@@ -99,12 +135,14 @@ def deviation_failure(meta: dict[str, Any]) -> str | None:
     return deviations_failure(meta["profile"].get("name"), declared, run.get("deviations"))
 
 
-def deviations_failure(profile: str | None, declared: list[str], mode: str | None) -> str | None:
-    """The reason declared deviations fail a run or a gate under ``--deviations fail`` (else ``None``)."""
+def deviations_failure(profile: str | None, declared: list[str], mode: str | None,
+                       flag: str = "--deviations") -> RunFailure | None:
+    """The one rule: declared deviations fail a run, a gate or a pytest session under ``fail``
+    (``flag`` names the option that said so: ``--tank-deviations`` in pytest)."""
     if not declared or mode != "fail":
         return None
-    return f"deviations: {len(declared)} declared deviation(s) of profile {profile or '?'}, --deviations fail: " \
-           + "; ".join(declared)
+    return RunFailure("deviations", f"{len(declared)} declared deviation(s) of profile {profile or '?'}, {flag} fail",
+                      tuple(declared))
 
 
 def _entry(item: ScenarioEntry | Iterable[Any]) -> ScenarioEntry:

@@ -246,12 +246,13 @@ def render_run(report: RunReport, console: Console) -> None:
         console.print(Text(_legend(report, with_names=False), style="dim"))
     render_failures(report, console)
     render_notes(report, console)
-    n_fail = sum(not s.passed for s in report.scenarios)
     console.print()
-    if n_fail:
-        console.print(f"[bold red]{n_fail} of {len(report.scenarios)} scenario(s) failed[/bold red]")
-    else:
-        console.print(f"[green]all {len(report.scenarios)} scenario(s) passed[/green]")
+    render_outcome(report, console)
+
+
+def render_outcome(report: RunReport, console: Console) -> None:
+    """The closing line: the run's outcome as the exit code reads it (``RunReport.headline``)."""
+    console.print(Text(report.headline(), style="green" if report.passed else "bold red"))
 
 
 def _detail(detail: dict[str, Any]) -> str:

@@ -126,17 +126,8 @@ async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, o
 def make_report(world: World, build: Build, adapter: Adapter, results: list[ScenarioResult],
                 started: dt.datetime, run_meta: dict | None = None) -> RunReport:
     """The report of a build's results in a world: verdicts plus what ran (hashes, versions)."""
-    meta = {**world.meta(), "build": {"name": build.name, "kind": build.kind, "path": str(build.path or ""),
-                                      "sha256": sha256_text(build.source)},
-            "adapter": adapter.__dict__ | {"extra_attrs": dict(adapter.extra_attrs)},
-            "started": started.isoformat(), "playwright": _playwright_version()}
-    if build.profile is not None:
-        meta["profile"] = {"name": build.profile.name, "path": build.profile.path,
-                           "sha256": sha256_file(build.profile.path), "deviations": list(build.profile.deviations)}
-    if run_meta is not None:
-        meta["run"] = run_meta
-    strict = bool((run_meta or {}).get("strict"))
-    meta["strict"] = strict
+    meta = {**world.meta(), **build_meta(build, adapter, started, run_meta)}
+    strict = bool(meta["strict"])
     return RunReport(meta=meta, scenarios=[
         ScenarioEntry(r.scenario.name, r.verdict, r.wall_s, r.sim_ms, r.error, list(r.scenario.judges),
                       seed=r.scenario.seed, path=r.scenario.path, sha256=sha256_file(r.scenario.path), history=r.history,
@@ -144,6 +135,23 @@ def make_report(world: World, build: Build, adapter: Adapter, results: list[Scen
                       expect_pending=r.scenario.expect_pending)
         for r in results
     ])
+
+
+def build_meta(build: Build, adapter: Adapter, started: dt.datetime, run_meta: dict | None = None) -> dict:
+    """What a report says of the build and how the run was asked for, world or not: its profile's
+    declared deviations and ``--deviations`` (``meta.run``) decide the run's outcome even in a
+    report with no scenario (an empty shard), and ``merge`` reads them from any shard."""
+    meta = {"build": {"name": build.name, "kind": build.kind, "path": str(build.path or ""),
+                      "sha256": sha256_text(build.source)},
+            "adapter": adapter.__dict__ | {"extra_attrs": dict(adapter.extra_attrs)},
+            "started": started.isoformat(), "playwright": _playwright_version()}
+    if build.profile is not None:
+        meta["profile"] = {"name": build.profile.name, "path": build.profile.path,
+                           "sha256": sha256_file(build.profile.path), "deviations": list(build.profile.deviations)}
+    if run_meta is not None:
+        meta["run"] = run_meta
+    meta["strict"] = bool((run_meta or {}).get("strict"))
+    return meta
 
 
 def _playwright_version() -> str | None:
@@ -164,7 +172,7 @@ def artifacts_dir(req: RunRequest) -> Path:
 
 async def run_request(req: RunRequest) -> int:
     from harness.report.json_report import ReportError
-    from harness.report.table import render_run, render_timeline
+    from harness.report.table import render_outcome, render_run, render_timeline
 
     build = load_build(req.tracker)  # BuildError and ScenarioError are usage problems (exit 2)
     if req.profile is not None:
@@ -182,11 +190,17 @@ async def run_request(req: RunRequest) -> int:
     chosen = take_shard(chosen, req.shard, key=lambda s: s.name)
     shard = "{}/{}".format(*req.shard) if req.shard else None
     console = Console()
+    run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,
+                        site_id=req.site_id, database_url=req.database_url, tap_url=req.tap_url,
+                        strict=req.strict, profile=req.profile, deviations=req.deviations)
     if not chosen:  # more shards than scenarios: an empty report keeps the CI matrix uniform
-        assert req.shard is not None
-        console.print(f"shard {req.shard[0]}/{req.shard[1]}: no scenario falls in this shard")
-        write_reports(RunReport(meta={"shard": shard}), req)
-        return 0
+        # It judged no scenario; the build's declarations are judged all the same, as in every other shard.
+        started = dt.datetime.now(dt.timezone.utc)
+        report = RunReport(meta={**build_meta(build, req.adapter, started, run_meta), "shard": shard})
+        render_outcome(report, console)
+        write_reports(report, req)
+        render_deviations(build, console, req.deviations)
+        return 0 if report.passed else 1
     options = WorldOptions(ingest=req.ingest, proxy=req.proxy, database_url=req.database_url, tap_url=req.tap_url,
                            tap_query=req.tap_query, out_dir=req.out, seed=1 if req.seed is None else req.seed,
                            site_id=req.site_id, browser_ws=req.browser_ws, browser_cdp=req.browser_cdp,
@@ -194,9 +208,6 @@ async def run_request(req: RunRequest) -> int:
                            scenario_timeout_s=req.scenario_timeout_s, strict=req.strict, shard=shard)
     if req.out:
         claim_out_dir(req.out)  # one run per folder; never appends to a previous run's journal
-    run_meta = run_args(tracker=req.tracker, ingest=req.ingest, proxy=req.proxy, seed=req.seed, adapter=req.adapter,
-                        site_id=req.site_id, database_url=req.database_url, tap_url=req.tap_url,
-                        strict=req.strict, profile=req.profile, deviations=req.deviations)
     report, results = await run_suite(build, chosen, req.adapter, options, console, run_meta, req.workers)
     if shard:
         report.meta["shard"] = shard

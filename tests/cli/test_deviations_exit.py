@@ -39,6 +39,10 @@ def test_declared_deviations_alone_exit_as_the_mode_says_and_the_output_says_why
     out = " ".join(capsys.readouterr().out.split())
     assert f"--deviations {mode}" in out and "timeout 15 s" in out
     assert ("the run fails (exit 1; --deviations warn lists them without failing)" in out) == (mode == "fail")
+    # The closing line of the table reads the exit code's outcome (it read 'all 1 scenario(s) passed').
+    closing = "all 1 scenario(s) passed" + (
+        "; the run fails: 1 declared deviation(s) of profile timeout_15s, --deviations fail" if mode == "fail" else "")
+    assert f"{closing} DEVIATIONS declared by profile timeout_15s" in out
 
     # The reports give the exit code's outcome; each guarantee's verdict stays as judged.
     doc = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))

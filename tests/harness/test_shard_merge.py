@@ -1,6 +1,8 @@
 """A sharded run merged equals the unsharded run: same scenarios, same verdicts and counts; the
 merged JUnit has every scenario, the merged HTML the swimlanes from the shards' --out folders;
-a shard with no scenario writes an empty report and exits 0."""
+a shard with no scenario writes a report of no scenario that carries the build and its profile's
+declarations, and exits as every other shard of the run: 0, or 1 for declared deviations under
+``--deviations fail``."""
 from __future__ import annotations
 
 import json
@@ -57,5 +59,43 @@ def test_an_empty_shard_writes_an_empty_report(tmp_path: Path) -> None:
     r = tank("run", "--only", "happy_path", "--ingest", "memory", "--shard", "2/2",
              "--report-json", str(tmp_path / "r.json"))
     assert r.returncode == 0, r.stderr
-    assert "no scenario falls in this shard" in r.stdout
+    assert r.stdout.strip().splitlines()[-1] == "no scenario in shard 2/2"
     assert json.loads((tmp_path / "r.json").read_text())["scenarios"] == []
+
+
+PROFILE = str(Path(__file__).resolve().parents[2] / "tracker_js/profiles/timeout_15s.yaml")
+HEAD = "1 declared deviation(s) of profile timeout_15s, --deviations fail"
+
+
+@pytest.mark.parametrize(("mode", "code"), [("fail", 1), ("warn", 0)])
+def test_an_empty_shard_judges_the_declarations_as_every_shard_does(tmp_path: Path, mode: str, code: int) -> None:
+    """Before, an empty shard wrote a report without build or profile and exited 0 under fail, its
+    JSON, JUnit and Markdown saying passed while every other shard exited 1."""
+    from harness.cli.merge import merge_documents
+    from harness.report.json_report import run_to_json
+    from harness.report.model import RunReport, ScenarioEntry
+    from tests.report.conftest import passing
+
+    out = {k: tmp_path / f"r.{k}" for k in ("json", "xml", "md")}
+    r = tank("run", "--tracker", "mutant:timeout_15s", "--profile", PROFILE, "--deviations", mode, "--only",
+             "happy_path", "--ingest", "memory", "--shard", "2/2", "--report-json", str(out["json"]),
+             "--junit", str(out["xml"]), "--markdown", str(out["md"]))
+    assert r.returncode == code, r.stderr
+    lines = r.stdout.strip().splitlines()
+    headline = "no scenario in shard 2/2" + (f"; the run fails: {HEAD}" if mode == "fail" else "")
+    assert " ".join(" ".join(lines).split()).startswith(headline + " DEVIATIONS declared by profile timeout_15s")
+    doc = json.loads(out["json"].read_text())
+    assert (doc["passed"], doc["scenarios"], doc["meta"]["shard"]) == (code == 0, [], "2/2")
+    assert doc["meta"]["profile"]["deviations"] == ["timeout 15 s (contract 5 s)"]
+    assert doc["meta"]["build"]["name"] == "mutant:timeout_15s" and doc["meta"]["run"]["deviations"] == mode
+    assert doc["run_failures"] == ([f"deviations: {HEAD}: timeout 15 s (contract 5 s)"] if code else [])
+    junit = ET.parse(out["xml"]).getroot()
+    assert junit.get("failures") == str(code)
+    assert junit.find("testsuite[@name='run']/testcase[@name='declared_deviations']") is not None
+    assert out["md"].read_text().splitlines()[2].startswith(("**❌ " if code else "**✅ ") + headline)
+
+    # merged with the shard that ran the scenario (written here as that shard's run writes it)
+    other = RunReport({**doc["meta"], "shard": "1/2"},
+                      [ScenarioEntry("happy_path", passing(), 1.0, 60_000, None, ["no_loss"])])
+    merged = merge_documents([("1.json", run_to_json(other)), ("2.json", doc)])
+    assert (merged["passed"], merged["run_failures"]) == (doc["passed"], doc["run_failures"])

@@ -77,7 +77,11 @@ def test_declared_deviations_are_shown_and_say_whether_they_fail_the_run(tmp_pat
             page = browser.new_page()
             page.goto(html.as_uri())
             page.wait_for_selector("body[data-ready='1']", timeout=10_000)
-            assert page.locator("#summary .verdict-pass").inner_text() == "all 1 scenario(s) passed"
+            # The headline reads the exit code's outcome (it read 'all 1 scenario(s) passed' in green under fail).
+            headline = page.locator("#summary #outcome")
+            assert headline.inner_text() == report.headline() == "all 1 scenario(s) passed" + (
+                "; the run fails: 2 declared deviation(s) of profile tagq, --deviations fail" if mode == "fail" else "")
+            assert headline.get_attribute("class") == ("verdict-fail" if mode == "fail" else "verdict-pass")
             box = page.locator("#deviations")
             assert box.get_attribute("data-mode") == mode
             assert box.locator("li").all_inner_texts() == meta["profile"]["deviations"]  # type: ignore[index]

@@ -117,3 +117,60 @@ def test_the_gate_json_gives_the_gate_exit_codes_outcome(monkeypatch: pytest.Mon
         assert why.startswith("deviations: 1 declared deviation(s) of profile timeout_15s, --deviations fail")
     else:
         assert verdict["run_failures"] == []
+
+
+def _closing_line(report: RunReport) -> str:
+    import io
+
+    from rich.console import Console
+
+    from harness.report.table import render_run
+
+    buf = io.StringIO()
+    render_run(report, Console(file=buf, width=200, color_system=None))
+    return buf.getvalue().rstrip().splitlines()[-1]
+
+
+FAILS = "all 1 scenario(s) passed; the run fails: 2 declared deviation(s) of profile tagq, --deviations fail"
+
+
+@pytest.mark.parametrize(("mode", "line"), [("fail", FAILS), ("warn", "all 1 scenario(s) passed")])
+def test_every_headline_reads_the_exit_codes_outcome(mode: str, line: str) -> None:
+    """The terminal's closing line (``run`` and ``merge``), the Markdown summary and the HTML data
+    say what the exit code says; under fail the terminal read 'all 1 scenario(s) passed' before."""
+    from harness.report.html import html_document
+
+    report = _report({"deviations": mode})
+    assert report.headline() == line
+    assert _closing_line(report) == line
+    assert to_markdown(report).splitlines()[2].startswith(("**❌ " if mode == "fail" else "**✅ ") + line + "**")
+    page = html_document(report)
+    data = json.loads(page[page.index('id="tank-data">') + len('id="tank-data">'):].split("</script>")[0])
+    assert data["outcome"] == {"passed": mode == "warn", "headline": line}
+
+
+def test_a_failed_scenario_and_failing_deviations_are_both_in_the_headline() -> None:
+    report = _report({"deviations": "fail"}, ScenarioEntry("outage", failing(), 1.0, 60_000, None, ["no_loss"]))
+    assert _closing_line(report) == ("1 of 1 scenario(s) failed; the run fails: "
+                                     "2 declared deviation(s) of profile tagq, --deviations fail")
+
+
+@pytest.mark.parametrize(("mode", "passed"), [("fail", False), ("warn", True)])
+def test_an_empty_shard_is_judged_on_the_declarations_it_carries(mode: str, passed: bool) -> None:
+    report = RunReport({**_report({"deviations": mode}).meta, "shard": "3/3"})
+    assert report.passed is passed and report.scenarios_passed
+    assert report.headline() == "no scenario in shard 3/3" + (
+        "; the run fails: 2 declared deviation(s) of profile tagq, --deviations fail" if mode == "fail" else "")
+
+
+@pytest.mark.parametrize(("mode", "line"), [
+    ("fail", "gate: no regression in 1 scenario(s); the gate fails: "
+             "1 declared deviation(s) of profile timeout_15s, --deviations fail DEVIATIONS"),
+    ("warn", "gate: no regression in 1 scenario(s) DEVIATIONS")])
+def test_the_gate_closing_line_reads_its_exit_codes_outcome(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str], mode: str,
+                                                            line: str) -> None:
+    """``gate --deviations fail`` exits 1 for a candidate's declarations alone: its closing line
+    read 'gate: no regression in 1 scenario(s)' before."""
+    test_the_gate_json_gives_the_gate_exit_codes_outcome(monkeypatch, tmp_path, mode, 1 if mode == "fail" else 0)
+    assert line in " ".join(capsys.readouterr().out.split())  # the whole closing line, then the section

@@ -53,7 +53,9 @@ def html_document(report: RunReport) -> str:
         # The profile's declared differences from the contract, and whether they fail the run (--deviations).
         "deviations": {"profile": profile.get("name"), "path": profile.get("path"),
                        "list": [str(d) for d in profile.get("deviations") or []], "mode": run.get("deviations"),
-                       "fails": bool(report.run_failures())},  # the run's outcome, as the exit code and JSON say
+                       "fails": bool(report.failures())},
+        # The headline: the run's outcome as the exit code, the terminal and the JSON give it.
+        "outcome": {"passed": report.passed, "headline": report.headline()},
         "guarantees": [{"id": g, "title": GUARANTEES.get(g, g)} for g in ids],
         "scenarios": [_scenario(s, report.meta) for s in report.scenarios],
     }

@@ -27,10 +27,9 @@
     $("#title").textContent = "tankharness — " + m.build;
     $("#facts").innerHTML = ["build sha256 " + (m.build_sha256 || "?").slice(0, 16) + "…", "browser " + m.browser, "proxy " + m.proxy,
       "store " + m.store, "seed " + m.seed, "started " + m.started].map((f) => "<span>" + esc(f) + "</span>").join("");
-    const n = DATA.scenarios.length, failed = DATA.scenarios.filter((s) => !s.passed).length;
-    $("#summary").innerHTML = (failed
-      ? `<p class="verdict-fail">${failed} of ${n} scenario(s) failed</p>`
-      : `<p class="verdict-pass">all ${n} scenario(s) passed</p>`) + deviations(DATA.deviations || {});
+    const o = DATA.outcome;  // written by the harness (RunReport.headline): one wording of the outcome everywhere
+    $("#summary").innerHTML = `<p id="outcome" class="${o.passed ? "verdict-pass" : "verdict-fail"}">${esc(o.headline)}</p>`
+      + deviations(DATA.deviations || {});
   }
 
   // What the terminal prints as DEVIATIONS: the differences from the contract the build's profile
