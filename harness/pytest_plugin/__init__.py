@@ -12,7 +12,6 @@ from harness.pytest_plugin.fixtures import tank_build, tank_run, tank_world, tan
 from harness.pytest_plugin.options import add_options
 
 __all__ = ["tank_build", "tank_run", "tank_world", "tank_worlds"]
-_PROFILE = pytest.StashKey[object]()  # the loaded build profile (--tank-profile)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,20 +26,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.profile is not None:
         from harness.builds.profile import load_profile
         from harness.contract.errors import HarnessError
+        from harness.pytest_plugin.deviations import Deviations
 
         try:
-            config.stash[_PROFILE] = load_profile(settings.profile)
+            profile = load_profile(settings.profile)
         except HarnessError as exc:
             raise pytest.UsageError(f"--tank-profile: {exc}") from None
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    """The build profile's declared deviations from the contract, as ``tankharness run --deviations warn``."""
-    profile = config.stash.get(_PROFILE, None)
-    if profile is not None and profile.deviations:
-        terminalreporter.section(f"deviations declared by build profile {profile.name} ({profile.path})")
-        for deviation in profile.deviations:
-            terminalreporter.line(f"  • {deviation}")
+        config.pluginmanager.register(Deviations(profile, settings.deviations), "tank-deviations")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.builds.profile import Profile
 from harness.checker.guarantees import GUARANTEES
 from harness.report.model import ScenarioEntry
 from harness.run.scenario import ScenarioResult
@@ -18,6 +19,7 @@ class Judged:
 
     result: ScenarioResult
     strict: bool = False
+    profile: Profile | None = None  # the build profile the result was judged against (None: the contract)
 
     def __getattr__(self, name: str) -> Any:
         if name == "result":  # not yet set (copy, pickle): never recurse
@@ -61,10 +63,18 @@ class Judged:
             return f"{self.result.scenario.name}: every judged guarantee holds"
         return "failed: " + "; ".join(reasons)
 
+    def judged_against(self) -> str:
+        """Which declarations the guarantees were judged against (a profile changes timeouts, limits …)."""
+        p = self.profile
+        if p is None:
+            return "judged against the contract (no build profile)"
+        return f"judged against build profile {p.name} ({p.path}): {len(p.deviations)} declared deviation(s)"
+
     def explain(self) -> str:
         """The verdicts as a test failure message: every judged guarantee, violations, counts."""
         r = self.result
-        lines = [self.summary(), f"scenario {r.scenario.name} ({r.scenario.path}), seed {r.scenario.seed}"]
+        lines = [self.summary(), f"scenario {r.scenario.name} ({r.scenario.path}), seed {r.scenario.seed}",
+                 self.judged_against()]
         if r.error:
             lines.append(f"  ERROR: {r.error}")
             lines.extend(f"  {n}" for n in (r.notes or [])[:5])
@@ -90,6 +100,8 @@ class Judged:
         """``(name, value)`` pairs for JUnit ``<properties>``: one per judged guarantee."""
         props = [("scenario", self.result.scenario.name), ("seed", str(self.result.scenario.seed)),
                  ("sim_ms", str(self.result.sim_ms))]
+        if self.profile is not None:
+            props.append(("profile", f"{self.profile.name} ({self.profile.path})"))
         v = self.result.verdict
         if v is not None:
             for gid, g in v.guarantees.items():

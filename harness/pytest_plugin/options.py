@@ -7,15 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from harness.report.rerun import DEVIATIONS_DEFAULT  # ``tankharness run --deviations``'s default, ours too
+
 INGESTS = ("auto", "memory", "postgres")
 TRACE_MODES = ("off", "on", "retain-on-failure")
+DEVIATION_MODES = ("fail", "warn")
 
 # (option, ini name, help, default); every option has an ini line of the same name with ``_``.
 _OPTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("--tank-tracker", "tank_tracker", "the tracker build under test: 'reference', 'mutant:NAME' or a JS file",
      "reference"),
     ("--tank-profile", "tank_profile", "build profile (YAML): adapter options and the build's declared differences "
-     "from the contract (listed in the summary; they do not fail tests)", None),
+     "from the contract (judged as --tank-deviations says)", None),
+    ("--tank-deviations", "tank_deviations", "as `tankharness run --deviations`: fail adds a failing test "
+     "declared_deviations when the profile declares any; warn lists them and that test passes", DEVIATIONS_DEFAULT),
     ("--tank-ingest", "tank_ingest",
      "where accepted events are stored: auto (PostgreSQL when DATABASE_URL is set or the server is "
      "installed, else memory), memory or postgres", "auto"),
@@ -40,6 +45,8 @@ def add_options(parser: pytest.Parser) -> None:
             kwargs["choices"] = INGESTS
         if ini == "tank_trace":
             kwargs["choices"] = TRACE_MODES
+        if ini == "tank_deviations":
+            kwargs["choices"] = DEVIATION_MODES
         group.addoption(flag, **kwargs)
         parser.addini(ini, text, default=default)
     group.addoption("--tank-strict", dest="tank_strict", action="store_true", default=None,
@@ -59,6 +66,7 @@ class Settings:
     browser_cdp: str | None
     shard: tuple[int, int] | None
     profile: Path | None
+    deviations: str  # fail | warn, as ``tankharness run --deviations``
     trace: str
     output: Path
 
@@ -79,6 +87,7 @@ class Settings:
             browser_cdp=value("tank_browser_cdp"),
             shard=_shard(value("tank_shard")),
             profile=Path(config.invocation_params.dir) / value("tank_profile") if value("tank_profile") else None,
+            deviations=_choice("tank_deviations", value("tank_deviations") or DEVIATIONS_DEFAULT, DEVIATION_MODES),
             trace=_choice("tank_trace", value("tank_trace") or "off", TRACE_MODES),
             output=Path(config.invocation_params.dir) / (value("tank_output") or "tank-results"),
         )

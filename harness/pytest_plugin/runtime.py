@@ -53,8 +53,9 @@ class Runtime:
         if world is None:
             kind = ingest or ("postgres" if sc.ingest == "postgres" else self.settings.default_ingest())
             world = self.pool.get(kind)
-        result = world.run(self.build(build), sc, adapter or self.adapter)
-        return Judged(result, strict=self.settings.strict)
+        judged_build = self.build(build)
+        result = world.run(judged_build, sc, adapter or self.adapter)
+        return Judged(result, strict=self.settings.strict, profile=judged_build.profile)
 
 
 def as_scenario(scenario: ScenarioLike) -> Scenario:
