@@ -40,6 +40,7 @@ def merge_documents(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
             scenarios.append(sc)
     _check_shards([(source, doc.get("meta") or {}) for source, doc in docs])
     _check_builds([(source, doc.get("meta") or {}) for source, doc in docs])
+    _check_declarations([(source, doc.get("meta") or {}) for source, doc in docs])
     meta = dict(next((d.get("meta") for _, d in docs if d["scenarios"]), None) or docs[0][1].get("meta") or {})
     meta.pop("shard", None)
     meta["merged_from"] = [source for source, _ in docs]
@@ -79,6 +80,21 @@ def _check_builds(metas: list[tuple[str, dict[str, Any]]]) -> None:
     if len({b["sha256"] for b in builds.values()}) > 1:
         raise UsageProblem("merge: the reports judge different builds: " + ", ".join(
             f"{src} ({b.get('name')} {str(b['sha256'])[:12]})" for src, b in builds.items()))
+
+
+def _check_declarations(metas: list[tuple[str, dict[str, Any]]]) -> None:
+    """Shards of one run count the build's declared deviations one way (the same profile and
+    ``--deviations``): the merged outcome is read from one shard's ``meta`` and must not depend on
+    which. Reports that name no build (an empty shard written before they did) are not compared."""
+    def how(meta: dict[str, Any]) -> tuple[str | None, str | None]:
+        profile, run = meta.get("profile"), meta.get("run")
+        return ((profile.get("sha256") if isinstance(profile, dict) else None),
+                (run.get("deviations") if isinstance(run, dict) else None))
+
+    counted = {source: how(meta) for source, meta in metas if (meta.get("build") or {}).get("sha256")}
+    if len(set(counted.values())) > 1:
+        raise UsageProblem("merge: the reports count declared deviations differently: " + ", ".join(
+            f"{src} (profile {str(p)[:12] if p else 'none'}, --deviations {d or '?'})" for src, (p, d) in counted.items()))
 
 
 def shards_of(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, str | None]:

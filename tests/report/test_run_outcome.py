@@ -174,3 +174,23 @@ def test_the_gate_closing_line_reads_its_exit_codes_outcome(monkeypatch: pytest.
     read 'gate: no regression in 1 scenario(s)' before."""
     test_the_gate_json_gives_the_gate_exit_codes_outcome(monkeypatch, tmp_path, mode, 1 if mode == "fail" else 0)
     assert line in " ".join(capsys.readouterr().out.split())  # the whole closing line, then the section
+
+
+@pytest.mark.parametrize("differ", ["mode", "profile"])
+def test_shards_that_count_the_declarations_differently_do_not_merge(differ: str) -> None:
+    """The merged outcome is read from one shard's meta: before, shards run with --deviations fail
+    and warn merged as failed or passed depending on which report came first."""
+    from harness.cli.merge import merge_documents
+    from harness.contract.errors import UsageProblem
+
+    docs = []
+    for i, mode in ((1, "fail"), (2, "warn" if differ == "mode" else "fail")):
+        report = _report({"deviations": mode}, ScenarioEntry(f"s{i}", passing(), 1.0, 60_000, None, ["no_loss"]))
+        report.meta.update(shard=f"{i}/2", build={"name": "tagq", "sha256": "b" * 64})
+        report.meta["profile"]["sha256"] = ("c" if differ == "profile" and i == 2 else "a") * 64
+        docs.append((f"shard{i}.json", run_to_json(report)))
+    with pytest.raises(UsageProblem, match="count declared deviations differently: shard1.json .profile aaaaaaaaaaaa, "
+                                           "--deviations fail., shard2.json"):
+        merge_documents(docs)
+    with pytest.raises(UsageProblem):
+        merge_documents(list(reversed(docs)))
