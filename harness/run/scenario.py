@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import importlib
 import random
+import shutil
 import time
 import traceback
 from collections.abc import Callable
@@ -298,10 +299,15 @@ async def _close_sessions(run: ScenarioRun) -> None:
         try:
             await asyncio.wait_for(session.close(), CLOSE_S)
         except asyncio.TimeoutError:  # a renderer that never answers: the browser's close ends it
-            pass
+            if session.profile_dir is not None:
+                shutil.rmtree(session.profile_dir, ignore_errors=True)
 
     await asyncio.gather(*(close(s) for s in run.live_sessions()))
     run.contexts.sessions.clear()
+    # A profile kept over a browser restart whose reopening never came (a failed step, an error).
+    for profile in run.contexts.closed_profiles.values():
+        shutil.rmtree(profile, ignore_errors=True)
+    run.contexts.closed_profiles.clear()
 
 
 async def _delete_proxy(world: World, name: str) -> None:

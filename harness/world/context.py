@@ -242,47 +242,57 @@ class ContextSession:
             assert browser is not None
             context = await browser.new_context(**options)
         session = cls(name, context, None, recorder, adapter, site_url, profile_dir)  # type: ignore[arg-type]
-        session.direct_calls = not choice.remote  # a remote browser's pages keep Playwright's evaluation
-        if trace_dir is not None:  # --trace: every action of the context's pages, for show-trace
-            session.trace_path = trace_dir / f"trace-{name}-{generation}.zip"
-            await context.tracing.start(title=f"{name} #{generation}", screenshots=True, snapshots=True)
-        recorder.sync_marks.pop(name, None)  # a restarted context counts its flush tokens from 1 again
-        await context.clock.install(time=(now_ms - 1000) / 1000)
-        await context.clock.pause_at(now_ms / 1000)
-        config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation,
-                  "watchedKeys": adapter.watched_keys(), "outboxKey": adapter.outbox_key,
-                  "pageTimeTags": page_time_tags, "stampWall": channel == "tab"}
-        # One init script, in the order they must run (config, instrumentation, private mode):
-        # every call here is paid once per visitor.
-        scripts = [config_script(config, session.gate.key), INSTRUMENT_JS]
-        if storage_mode == "private":
-            scripts.append(PRIVATE_MODE_JS)
-        await context.add_init_script("\n;\n".join(scripts))
-        session.storage_mode = storage_mode
-        context.on("console", session._on_console)
-        context.on("weberror", session._on_web_error)
-        for stale in list(context.pages):  # a persistent context opens with a blank tab
-            await stale.close()
-        if channel == "tab":
-            if persistent:
-                raise ValueError(f"context {name}: the tab storage channel needs a fresh context (a persistent "
-                                 "profile starts with storage its tab's events never showed)")
-            session.channel = channel
-            session.watch = TabWatch(_origin(site_url), frozenset(adapter.watched_keys()), session._on_tab_sync,
-                                     session._on_tab_value, session._on_tab_cleared)
+        try:
+            session.direct_calls = not choice.remote  # a remote browser's pages keep Playwright's evaluation
+            if trace_dir is not None:  # --trace: every action of the context's pages, for show-trace
+                session.trace_path = trace_dir / f"trace-{name}-{generation}.zip"
+                await context.tracing.start(title=f"{name} #{generation}", screenshots=True, snapshots=True)
+            recorder.sync_marks.pop(name, None)  # a restarted context counts its flush tokens from 1 again
+            await context.clock.install(time=(now_ms - 1000) / 1000)
+            await context.clock.pause_at(now_ms / 1000)
+            config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation,
+                      "watchedKeys": adapter.watched_keys(), "outboxKey": adapter.outbox_key,
+                      "pageTimeTags": page_time_tags, "stampWall": channel == "tab"}
+            # One init script, in the order they must run (config, instrumentation, private mode):
+            # every call here is paid once per visitor.
+            scripts = [config_script(config, session.gate.key), INSTRUMENT_JS]
+            if storage_mode == "private":
+                scripts.append(PRIVATE_MODE_JS)
+            await context.add_init_script("\n;\n".join(scripts))
+            session.storage_mode = storage_mode
+            context.on("console", session._on_console)
+            context.on("weberror", session._on_web_error)
+            for stale in list(context.pages):  # a persistent context opens with a blank tab
+                await stale.close()
+            if channel == "tab":
+                if persistent:
+                    raise ValueError(f"context {name}: the tab storage channel needs a fresh context (a persistent "
+                                     "profile starts with storage its tab's events never showed)")
+                session.channel = channel
+                session.watch = TabWatch(_origin(site_url), frozenset(adapter.watched_keys()), session._on_tab_sync,
+                                         session._on_tab_value, session._on_tab_cleared)
+                return session
+            await session._start_observer(now_ms)
             return session
-        session.observer = await context.new_page()
+        except BaseException:
+            # Chromium is up but the context is not: nobody else holds it, so it is closed here, and
+            # its profile folder (the harness's own temporary one) removed with it.
+            await asyncio.shield(session.close())
+            raise
+
+    async def _start_observer(self, now_ms: int) -> None:
+        """Open the observer page and record what the watched keys hold as it starts watching."""
+        self.observer = await self.context.new_page()
         # Only the observer page gets the storage channel: a raw CDP binding on its target alone
         # (no reply, no promise to resolve in the page: the cheapest way out of a renderer).
-        cdp = await context.new_cdp_session(session.observer)
-        on_cdp_event(cdp, "Runtime.bindingCalled", session._on_storage_call)
+        cdp = await self.context.new_cdp_session(self.observer)
+        on_cdp_event(cdp, "Runtime.bindingCalled", self._on_storage_call)
         await cdp.send("Runtime.enable")
         await cdp.send("Runtime.addBinding", {"name": "__tankStorage"})
-        await session.observer.goto(f"{site_url}/__tank/observer")
-        keys = adapter.watched_keys()
-        values = await session.observer.evaluate(OBSERVER_START_JS, [keys, SYNC_KEY, STAMP_KEY])
-        session._record_reads(keys, values, now_ms, "snapshot")
-        return session
+        await self.observer.goto(f"{self.site_url}/__tank/observer")
+        keys = self.adapter.watched_keys()
+        values = await self.observer.evaluate(OBSERVER_START_JS, [keys, SYNC_KEY, STAMP_KEY])
+        self._record_reads(keys, values, now_ms, "snapshot")
 
     # -- bindings -----------------------------------------------------------------------
     def page_name(self, page: Page | None) -> str:
