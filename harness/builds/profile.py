@@ -1,7 +1,7 @@
 """Build profiles: how to drive a build and where it differs from the contract by design.
 
 A profile (YAML, validated with file and line like a scenario) holds the adapter options and the
-build's declared differences: timeout, backoff schedule, batch shape, dead-letter key and entry
+build's declared differences: timeout, backoff schedule, batch shape and window, dead-letter key and entry
 shape, the send API's shape, which events it emits on its own, click debounce, side endpoints. Declared differences
 change how the contract guarantees are judged (a 15 s timeout is judged as 15 s) and are listed
 as deviations; data loss and duplication are always judged against "no lead is ever lost".
@@ -16,6 +16,7 @@ from typing import Any
 from yaml.nodes import Node
 
 from harness.builds.send_api import read_send_api
+from harness.checker.policy import Policy
 from harness.contract.adapter import Adapter
 from harness.scenario.document import Kind, read_file, read_top
 from harness.scenario.reader import BROKEN, Reader, join
@@ -25,7 +26,7 @@ TOP_KEYS = ("name", "description", "adapter", "send_api", "timeout", "backoff", 
 ADAPTER_KEYS = ("site_attr", "api_attr", "outbox_key", "deadletter_key", "api_name", "attrs")
 BACKOFF_KEYS = ("base", "cap", "jitter", "scope")
 BACKOFF_SCOPES = ("envelope", "queue")
-BATCH_KEYS = ("max", "content_type", "wrapper")
+BATCH_KEYS = ("max", "content_type", "wrapper", "window")
 DEAD_KEYS = ("key", "id", "payload")
 EMITS = {"page_view": ("interaction", "view"), "clicks": None, "phone": ("conversion", "phone_call"),
          "whatsapp": ("conversion", "whatsapp"), "forms": ("conversion", "form_submit"), "scroll": None,
@@ -71,7 +72,7 @@ def parse_profile(text: str, filename: str) -> Profile:
     if "backoff" in top:
         r.collect(_backoff, r, top["backoff"], policy, deviations)
     if "batch" in top:
-        r.collect(_batch, r, top["batch"], deviations)
+        r.collect(_batch, r, top["batch"], policy, deviations)
     if "dead_letter" in top:
         r.collect(_dead_letter, r, top["dead_letter"], policy, deviations)
     if "emits" in top:
@@ -150,8 +151,17 @@ def _backoff(r: Reader, node: Node, policy: dict[str, Any], deviations: list[str
         deviations.append("backoff: " + ", ".join(words) + " (contract 5 s doubling to 5 min, ±20 %)")
 
 
-def _batch(r: Reader, node: Node, deviations: list[str]) -> None:
+def _batch(r: Reader, node: Node, policy: dict[str, Any], deviations: list[str]) -> None:
     entries = r.mapping(node, "batch", allowed=BATCH_KEYS)
+    if "window" in entries:
+        # Events wait this long to leave together, and load and `online` open the same window:
+        # the triggers are judged on the contract's allowance after it.
+        ms = r.collect(r.duration, entries["window"], "batch.window")
+        if ms is not BROKEN and ms:
+            within = Policy().trigger_within_ms + ms
+            policy["trigger_within_ms"] = within
+            deviations.append(f"events wait up to {ms / 1000:g} s to leave together, after load and `online` "
+                              f"too (a trigger is judged within {within / 1000:g} s)")
     if "max" in entries:
         n = r.collect(r.integer, entries["max"], "batch.max", min=1, max=100)
         if n is not BROKEN and n != CONTRACT["batch_max"]:
