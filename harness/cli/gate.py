@@ -135,7 +135,7 @@ async def _gate(baseline: str, candidate: str, repeats: int, required: int | Non
     if undecided is not None:  # nothing to compare against: not a regression, a gate that cannot decide
         console.print(f"[red]gate: {undecided}[/red]")
         return 2
-    render_deviations(cand_build, console, deviations)
+    render_deviations(cand_build.profile, console, deviations)
     broken_runs = environment_errors({"candidate": cand_reports})
     code = 2 if broken_runs else 1 if result.regressed or failure else 0
     if out is not None:  # gate.json gives the exit code's outcome and why, beside the regressions

@@ -7,7 +7,12 @@ under this run's verdict.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from harness.report.rerun import sha256_file
+
+if TYPE_CHECKING:
+    from harness.builds.profile import Profile
 
 WORDS = {"scenario_sha256": "scenario file", "build_sha256": "build", "seed": "seed", "shard": "shard"}
 
@@ -16,6 +21,15 @@ def stamp(*, scenario_sha256: str | None, build_sha256: str | None, seed: int | 
           shard: str | None) -> dict[str, Any]:
     """The ``History.meta`` entries that say which run recorded it (``shard``: ``I/N`` or None)."""
     return {"scenario_sha256": scenario_sha256, "build_sha256": build_sha256, "seed": seed, "shard": shard}
+
+
+def profile_stamp(profile: "Profile | None") -> dict[str, Any] | None:
+    """What a report and each saved history say of the build profile the run was judged against:
+    ``judge`` re-reads a history's declared deviations from it, as ``merge`` reads a report's."""
+    if profile is None:
+        return None
+    return {"name": profile.name, "path": profile.path, "sha256": sha256_file(profile.path),
+            "deviations": list(profile.deviations)}
 
 
 def mismatch(recorded: dict[str, Any], expected: dict[str, Any]) -> str | None:

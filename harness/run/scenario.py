@@ -182,7 +182,8 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
                   "clock_modes": dict(run.clock.modes), "refused": refusal_records(refused),
                   "storage_channels": dict(run.contexts.channels),
                   **provenance.stamp(scenario_sha256=sha256_file(scenario.path), build_sha256=sha256_text(build.source),
-                                     seed=seed, shard=world.options.shard)})
+                                     seed=seed, shard=world.options.shard),
+                  "profile": provenance.profile_stamp(build.profile)})
         phase.name = "teardown"
     phase.name = "judging"
     problem = start_problem(history, adapter)

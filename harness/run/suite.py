@@ -19,6 +19,7 @@ from harness.checker import Policy, judge
 from harness.contract.adapter import Adapter
 from harness.contract.errors import HarnessError, UsageProblem
 from harness.contract.history import History, save_history
+from harness.report import provenance
 from harness.report.model import RunReport, ScenarioEntry
 from harness.report.rerun import DEVIATIONS_DEFAULT, run_args, sha256_file, sha256_text
 from harness.run.clock import VirtualClock
@@ -146,8 +147,7 @@ def build_meta(build: Build, adapter: Adapter, started: dt.datetime, run_meta: d
             "adapter": adapter.__dict__ | {"extra_attrs": dict(adapter.extra_attrs)},
             "started": started.isoformat(), "playwright": _playwright_version()}
     if build.profile is not None:
-        meta["profile"] = {"name": build.profile.name, "path": build.profile.path,
-                           "sha256": sha256_file(build.profile.path), "deviations": list(build.profile.deviations)}
+        meta["profile"] = provenance.profile_stamp(build.profile)
     if run_meta is not None:
         meta["run"] = run_meta
     meta["strict"] = bool((run_meta or {}).get("strict"))
@@ -199,7 +199,7 @@ async def run_request(req: RunRequest) -> int:
         report = RunReport(meta={**build_meta(build, req.adapter, started, run_meta), "shard": shard})
         render_outcome(report, console)
         write_reports(report, req)
-        render_deviations(build, console, req.deviations)
+        render_deviations(build.profile, console, req.deviations)
         return 0 if report.passed else 1
     options = WorldOptions(ingest=req.ingest, proxy=req.proxy, database_url=req.database_url, tap_url=req.tap_url,
                            tap_query=req.tap_query, out_dir=req.out, seed=1 if req.seed is None else req.seed,
@@ -218,7 +218,7 @@ async def run_request(req: RunRequest) -> int:
         except ReportError as exc:  # a typo in an id must not hide the verdicts
             console.print(f"[red]--timeline {prefix}: {exc}[/red]")
     write_reports(report, req)
-    render_deviations(build, console, req.deviations)
+    render_deviations(build.profile, console, req.deviations)
     if any((r.error or "").startswith(ENVIRONMENT) for r in results):
         return 2  # the build never ran as configured (or the world was tampered with): not a verdict
     return 0 if report.passed else 1  # the outcome the reports give: verdicts and declared deviations (meta)
