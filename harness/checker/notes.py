@@ -23,6 +23,13 @@ def browser_resends(history: History) -> int:
     return sum(max(0, n - sent[i]) for i, n in arrived.items() if i in sent)
 
 
+def unseen_sends(history: History) -> int:
+    """Sync requests carrying events that arrived without the instrumentation's transport tag: sent
+    where the harness's page scripts do not run (a worker, a service worker, another program), so
+    the page's side of them — the attempt, its timeout, when it was retried — was never recorded."""
+    return sum(1 for e in history.journal if e.via == "unknown" and e.events)
+
+
 def history_notes(history: History, tagged: int | None = None) -> list[str]:
     """The run's notes, then what the history itself shows could not be judged. ``tagged``: the
     requests the matching took for browser copies (``Matches.copies``); None: counted here."""
@@ -37,6 +44,12 @@ def history_notes(history: History, tagged: int | None = None) -> list[str]:
                      "the browser re-sent them by itself (SPEC §3.10), visible only server-side"
                      + (f"; {tagged} carried their send's id: their events count as browser_copies, "
                         "not as the build's duplicates" if tagged else ""))
+    unseen = unseen_sends(history)
+    if unseen:
+        notes.append(f"{unseen} Sync request(s) with events arrived without the instrumentation's tags: sent where "
+                     "the harness's page scripts do not run (a worker, a service worker, another program), so the "
+                     "page's side of them (attempts, timeouts, when they were retried) was not recorded; retry, "
+                     "timeout and backoff are judged on the sends the page made itself, and vacuous without them")
     if history.at_rest is None:
         notes.append("rows at rest were not observable (tap mode without --tap-query): exactly_once not judged")
     return notes

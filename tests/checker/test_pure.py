@@ -4,9 +4,10 @@ re-sends, notes) is derived from the history alone."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from harness.checker import Policy, judge, judge_history
-from harness.checker.notes import browser_resends, history_notes
+from harness.checker.notes import browser_resends, history_notes, unseen_sends
 from harness.checker.scope import own_run
 from harness.contract.history import StoredEvent
 from tests.checker.builders import HB, HOUR
@@ -74,3 +75,23 @@ def test_notes_say_what_could_not_be_judged() -> None:
     assert any("without meta.eid" in n for n in notes)
     assert any("rows at rest were not observable" in n for n in notes)
     assert judge(h, ["no_loss"]).notes[-len(notes):] == notes
+
+
+def test_sends_the_page_never_made_are_named() -> None:
+    """A request with events but no transport tag came from where the page scripts do not run (a
+    worker): the note says the page's side of those sends is missing. Tagged ones, and an untagged
+    request without events (a garbage body), are not counted."""
+    b = HB()
+    a, c = b.add(b.env(), b.env())
+    b.deliver(a)  # fetch, tagged
+    b.journal(c, via="unknown")  # from a worker: the server saw it, the page's instrumentation did not
+    b.journal(c, via="unknown")
+    b.remove(c.id)
+    h = b.build()
+    h.journal.append(dataclasses.replace(h.journal[-1], seq=99, events=()))  # untagged, no events
+    assert unseen_sends(h) == 2
+    [note] = [n for n in history_notes(h) if "without the instrumentation's tags" in n]
+    assert note.startswith("2 Sync request(s) with events arrived without the instrumentation's tags")
+    b2 = HB()
+    b2.deliver(b2.add(b2.env())[0])
+    assert unseen_sends(b2.build()) == 0

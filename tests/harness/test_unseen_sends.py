@@ -1,0 +1,29 @@
+"""A build that sends from a dedicated Web Worker (where the harness's page scripts do not run):
+the server's journal has every request, the page's record of its sends has none, and the report
+says so instead of leaving retry, timeout and backoff vacuous without a word."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.builds import load_build
+from tests.harness.e2e import bundled_scenarios
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = Path(__file__).parent / "fixtures" / "worker_sender_prefix.js"
+
+
+@pytest.mark.browser
+def test_sends_from_a_worker_are_named_in_the_notes(tank_worlds, tmp_path: Path) -> None:
+    build_file = tmp_path / "worker_sender.js"
+    build_file.write_text(PREFIX.read_text() + "\n" + (ROOT / "tracker_js" / "tracker.js").read_text())
+    scenario = next(s for s in bundled_scenarios() if s.name == "retry_503")
+    result = tank_worlds.get("memory").run(load_build(str(build_file)), scenario)
+    assert result.error is None, result.error
+    posts = [e for e in result.history.journal if e.method == "POST" and e.events]
+    assert posts and all(e.via == "unknown" for e in posts)  # none carried the instrumentation's tags
+    assert not [a for a in result.history.attempts if a.via == "fetch"]  # and the page recorded none
+    [note] = [n for n in result.verdict.notes if "without the instrumentation's tags" in n]
+    assert note.startswith(f"{len(posts)} Sync request(s) with events")
+    assert result.verdict.guarantees["no_loss"].status == "pass"  # the server's view still judges loss
