@@ -17,11 +17,11 @@ from harness.checker.direct import storage_failures
 from harness.checker.fold import Fold, Track, fold
 from harness.checker.lifecycle import Lifecycle, WallToPage
 from harness.checker.match import Hit, Matches, match
-from harness.checker.payload import canonical
+from harness.checker.payload import altered, canonical
 from harness.checker.policy import Policy, ok_status
 from harness.checker.scope import own_run
 from harness.checker.verdict import EnvelopeFate
-from harness.contract.history import Attempt, History, JournalEntry, OutboxWrite
+from harness.contract.history import IDLESS, Attempt, History, JournalEntry, JournalEvent, OutboxWrite
 from harness.contract.vocabulary import ANSWERED, OpKind
 
 SNAPSHOT_KINDS: frozenset[OpKind] = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
@@ -51,10 +51,36 @@ class Facts:
         return self.m.attempts.get(sid, [])
 
     @cached_property
+    def _altered(self) -> dict[tuple[int, int], list[str]]:
+        """(journal seq, event index) → identity fields on which an event credited to an envelope
+        by its id differs from every payload the envelope had queued (``payload.altered``)."""
+        out: dict[tuple[int, int], list[str]] = {}
+        for sid, hs in self.m.hits.items():
+            t = self.fold.tracks.get(sid)
+            if t is None:
+                continue
+            queued: list[dict] = []
+            for p in (*(r.env.payload for r in t.states), *(d.env.payload for d in t.dead)):
+                if p is not None and p not in queued:
+                    queued.append(p)
+            if not queued:
+                continue
+            for h in hs:
+                diffs = [altered(q, h.event.payload) for q in queued]
+                if all(diffs):
+                    out[(h.entry.seq, h.event.index)] = min(diffs, key=len)
+        return out
+
+    def changed_in_transit(self, h: Hit) -> list[str]:
+        """Identity fields on which this arrival differs from what its envelope queued (``[]``: the same event)."""
+        return self._altered.get((h.entry.seq, h.event.index), [])
+
+    @cached_property
     def _processed(self) -> tuple[dict[str, int], dict[str, int]]:
         deliveries: dict[str, int] = {}
         copies: dict[str, int] = {}
         for sid, hs in self.m.hits.items():
+            hs = [h for h in hs if not self.changed_in_transit(h)]  # another event under its id delivers nothing of it
             page = sum(1 for h in hs if h.entry.processed and h.copy_of is None)
             copied = sum(1 for h in hs if h.entry.processed and h.copy_of is not None)
             if not page and copied:  # only the browser's copy got it stored: that is its one delivery
@@ -136,14 +162,39 @@ class Facts:
         return best
 
     def reject_status(self, sid: str) -> int | None:
-        """The first non-retryable 4xx a send containing this subject was answered, if any."""
+        """The first non-retryable 4xx that refused this subject as it was queued (``refused``).
+        The journal decides where it holds such an answer for the subject; the page's attempts
+        (no per-event errors) only where it holds none."""
+        seen = False
         for h in self.hits(sid):
             if not h.entry.processed and self.policy.rejecting(h.entry.status):
-                return h.entry.status
+                seen = True
+                if refused(self.policy, h.entry, h.event) and not self.changed_in_transit(h):
+                    return h.entry.status
+        if seen:
+            return None
         for a in self.attempts(sid):
             if self.policy.rejecting(a.status):
                 return a.status
         return None
+
+    def idless_dead_letter(self, context: str, after: int) -> OutboxWrite | None:
+        """The first write to the dead-letter key in ``context`` after write ``after`` that left
+        records without an id (a build whose records are ``{ts, status, ec, ea, attempts}``,
+        NOTES.md): the observer keeps no such record, so none can be matched to an envelope."""
+        return next((w for w in self._idless if w.context == context and w.seq > after), None)
+
+    @cached_property
+    def _idless(self) -> list[OutboxWrite]:
+        key = self.history.deadletter_key
+        return sorted((w for w in self.history.writes if key is not None and w.key == key
+                       and w.parse_error is not None and w.parse_error.endswith(IDLESS)), key=lambda w: w.seq)
+
+    def taken_down(self, sid: str) -> int | None:
+        """The status of a non-retryable 4xx a request carrying this subject got for refusing
+        other events of its batch, not this one (``refused``); ``None`` when there was none."""
+        return next((h.entry.status for h in self.hits(sid) if not h.entry.processed
+                     and self.policy.rejecting(h.entry.status) and not refused(self.policy, h.entry, h.event)), None)
 
     def removed_as_success(self, t: Track) -> int | None:
         """The status of a non-2xx answer the build treated as success, or ``None``.
@@ -195,6 +246,15 @@ class Facts:
         if any(r.mark.seq < seq and r.env.extra.get("beaconed") for r in t.states):
             return True
         return any(a.via == "beacon" for a in self.attempts(t.id)) or any(h.entry.via == "beacon" for h in self.hits(t.id))
+
+
+def refused(policy: Policy, entry: JournalEntry, event: JournalEvent) -> bool:
+    """The endpoint refused this event for good: a non-retryable 4xx that names it (a per-event
+    ``error``) or names no event of the request (unknown site, body too large). A valid event
+    of a batch refused for another one was not refused."""
+    if entry.processed or not policy.rejecting(entry.status):
+        return False
+    return event.error is not None or not any(ev.error for ev in entry.events)
 
 
 def _t0(history: History) -> int:

@@ -40,6 +40,10 @@ def _lost(f: Facts, t: Track) -> Decision:
     shape = f"attempts={attempts} age={hours(age)}"
     if "ttl" in claims:
         return "lost", "dropped_early", f"dropped at {when} with {shape}, recorded as ttl (needs attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)})"
+    down = f.taken_down(t.id)
+    if down is not None and f.reject_status(t.id) is None:
+        return ("lost", "taken_down_with_batch", f"removed at {when} after a {down} that refused other events of its "
+                "request, not this one" + (" (dead-lettered as rejected)" if "rejected" in claims else ""))
     if "rejected" in claims:
         return "lost", "rejected_without_4xx", f"dead-lettered as rejected at {when} but never answered a non-retryable 4xx"
     status = f.removed_as_success(t)
@@ -165,14 +169,21 @@ def decide(f: Facts, t: Track) -> Decision:
         return "delivered", "accepted", f"accepted {n} time(s)" if n > 1 else "accepted"
     if t.pending_end:
         return "pending", "queued", f"still queued at the end (attempts={t.last_env.attempts})"
+    swapped = _altered_in_transit(f, t)
+    if swapped is not None:
+        return swapped
     status = f.reject_status(t.id)
-    if f.history.deadletter_key is not None:
-        rec = t.dead_reason("rejected")
-        if rec is not None and status is not None:
-            kept = "" if rec.has_payload else " (without its payload)"
-            return "rejected", "rejected", f"dead-lettered after {status} at {rel(rec.mark.t_page, f.t0)}{kept}"
-    elif status is not None and t.final_removal is not None:
-        return "rejected", "rejected", f"removed after {status} at {rel(t.final_removal.t_page, f.t0)} (no dead-letter key)"
+    rec = t.dead_reason("rejected") if f.history.deadletter_key is not None else None
+    if rec is not None and status is not None:
+        kept = "" if rec.has_payload else " (without its payload)"
+        return "rejected", "rejected", f"dead-lettered after {status} at {rel(rec.mark.t_page, f.t0)}{kept}"
+    if status is not None and t.final_removal is not None and not t.dead:
+        if f.history.deadletter_key is None:
+            return "rejected", "rejected", f"removed after {status} at {rel(t.final_removal.t_page, f.t0)} (no dead-letter key)"
+        idless = f.idless_dead_letter(t.context, t.first_seen.seq)
+        if idless is not None:
+            return ("rejected", "rejected", f"removed after {status} at {rel(t.final_removal.t_page, f.t0)}; the build's "
+                    f"dead-letter records carry no id (write #{idless.seq}: {idless.parse_error})")
     removal = t.final_removal
     if removal is not None and t.ts is not None:
         age = removal.t_page - t.ts
@@ -185,6 +196,29 @@ def decide(f: Facts, t: Track) -> Decision:
     if rec is not None and _malformed(t):
         return "dropped_policy", "malformed", f"malformed envelope dead-lettered at {rel(rec.mark.t_page, f.t0)}"
     return _lost_with_source(f, t)
+
+
+def _altered_in_transit(f: Facts, t: Track) -> Decision | None:
+    """What the endpoint took (stored, or refused for good) under this envelope's id was another
+    event: its identity fields differ from every payload the envelope had queued. Neither
+    delivers nor rejects it: it is lost, and the reason shows queued against received."""
+    for h in f.hits(t.id):
+        diffs = f.changed_in_transit(h)
+        if not diffs or not (h.entry.processed or f.policy.rejecting(h.entry.status)):
+            continue
+        queued, got = t.payload or {}, h.event.payload
+        shown = "; ".join(f"{k}: queued {_field(queued, k)!r}, received {_field(got, k)!r}" for k in diffs[:4])
+        return ("lost", "altered_in_transit", f"request #{h.entry.seq} (answered {h.entry.status}) carried its id with "
+                f"other content — {shown}")
+    return None
+
+
+def _field(p: dict, key: str) -> object:
+    if key.startswith("meta."):
+        meta = p.get("meta")
+        return meta.get(key[5:]) if isinstance(meta, dict) else None
+    v = p.get(key)
+    return v[:40] + "…" if isinstance(v, str) and len(v) > 40 else v
 
 
 def decide_intent(f: Facts, s: IntentSubject) -> Decision:

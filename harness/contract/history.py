@@ -102,6 +102,10 @@ class OutboxWrite:
     writer: str | None = None  # the writing page load ("tab#load", from the instrumentation's stamp)
 
 
+IDLESS = "entries without an id"
+"""The end of ``OutboxWrite.parse_error`` for a list holding records without an id (kept by no delta)."""
+
+
 @dataclass(frozen=True)
 class Carried:
     """The page's send record for body events sharing one payload (without ``meta.eid``): the

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.contract.history import (
+    IDLESS,
     Attempt,
     Carried,
     Envelope,
@@ -44,7 +45,7 @@ def parse_outbox(raw: str | None) -> tuple[list[Envelope] | None, str | None]:
         return None, f"not a JSON array ({type(value).__name__})"
     envs = [e for e in (Envelope.from_json(item) for item in value) if e is not None]
     missing = len(value) - len(envs)
-    return envs, (f"{missing} entries without an id" if missing else None)
+    return envs, (f"{missing} {IDLESS}" if missing else None)
 
 
 def diff_states(before: dict[str, Envelope], after: list[Envelope]) -> tuple[tuple[Envelope, ...], tuple[Envelope, ...], tuple[str, ...]]:

@@ -97,7 +97,8 @@ def test_a_422_read_as_partial_success_is_blamed_on_the_422(tank_worlds) -> None
     assert [g for g in _failing(verdict) if g in DATA] == ["dead_letter", "no_loss"]
     lost = [x for x in verdict.fates if x.fate == "lost"]
     assert {(x.ec, x.ea) for x in lost} == {("conversion", "whatsapp"), ("conversion", "phone_call")}
-    assert all(x.reason_code == "removed_after_error" and "422" in x.reason for x in lost), [x.reason for x in lost]
+    assert all(x.reason_code == "taken_down_with_batch" and "422 that refused other events" in x.reason
+               for x in lost), [x.reason for x in lost]
     assert sum("taken down with the batch" in v for v in verdict.guarantees["dead_letter"].violations) == 2
     assert [x.fate for x in verdict.fates if x.ea == "quote_request"] == ["rejected"]
 

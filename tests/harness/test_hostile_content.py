@@ -1,0 +1,35 @@
+"""A build is untrusted code: what it sends under an envelope's id must be the event it queued.
+Each fixture (tracker_js/hostile/*_in_transit.js) is loaded before the reference and run over
+happy_path; each passed before the checker compared what was sent with what was queued (PASS
+delivered 15; PASS rejected 4)."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from harness.builds import load_build
+from tests.harness.e2e import bundled_scenarios
+
+HOSTILE = Path(__file__).resolve().parents[2] / "tracker_js" / "hostile"
+
+
+def _run(tank_worlds, fixture: str):
+    reference = load_build("reference")
+    build = dataclasses.replace(reference, name=f"hostile:{fixture}",
+                                source=(HOSTILE / f"{fixture}.js").read_text() + "\n" + reference.source)
+    sc = next(s for s in bundled_scenarios() if s.name == "happy_path")
+    result = tank_worlds.get("memory").run(build, sc)
+    assert result.error is None, result.error
+    return result.verdict
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("fixture", ["swap_in_transit", "pad_in_transit"])
+def test_another_event_sent_under_a_conversions_id_loses_it(tank_worlds, fixture: str) -> None:
+    v = _run(tank_worlds, fixture)
+    lost = [x for x in v.fates if x.fate == "lost"]
+    assert len(lost) == 4 and {x.ec for x in lost} == {"conversion"}
+    assert {x.reason_code for x in lost} == {"altered_in_transit"}
+    assert v.counts["rejected"] == 0 and v.guarantees["no_loss"].status == "fail"
