@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, CDPSession, ConsoleMessage, Page, Playwright, WebError
+from playwright.async_api import Browser, BrowserContext, CDPSession, ConsoleMessage, Page, Playwright, WebError, Worker
 from playwright.async_api import Error as PlaywrightError
 
 from harness.contract.adapter import Adapter
@@ -212,6 +212,7 @@ class ContextSession:
     _watch_cdp: Any = None  # the CDP session of the tab whose DOMStorage events record (the first tab)
     _watch_page: Page | None = None
     direct_calls: bool = True  # the harness's page calls go over each tab's own CDP session (local browsers)
+    workers: list[str] = field(default_factory=list)  # dedicated workers its pages started: "tab: url"
 
     def __post_init__(self) -> None:
         self.sends = SendOrder(self.recorder, self.name)
@@ -336,6 +337,7 @@ class ContextSession:
         """A page a tab opened itself: its channel comes once the harness hears of it — in time
         while the popup still loads its document, else its reports before it show as a gap
         (js/instrument.js)."""
+        page.on("worker", lambda w: self._on_worker(page, w))
         task = asyncio.ensure_future(self._report_channel(page, self.page_name(page), popup=True))
         self._channels.add(task)
         task.add_done_callback(lambda t: (self._channels.discard(t), t.cancelled() or t.exception()))
@@ -407,9 +409,19 @@ class ContextSession:
             waiter.set_result(None)
 
     def notes(self) -> list[str]:
-        """Warnings plus what the reporting channels refused."""
+        """Warnings plus what the reporting channels refused, and the workers its pages started."""
         order = self.sends.note()
-        return [*self.warnings, *self.gate.notes(self.name), *([order] if order else [])]
+        workers = [f"context {self.name}: its pages started {len(self.workers)} dedicated worker(s) "
+                   f"({', '.join(self.workers[:3])}{' …' if len(self.workers) > 3 else ''}): a worker's timers "
+                   "run in real time, not on the page clock, and its requests are not instrumented (the "
+                   "server's journal alone sees them)"] if self.workers else []
+        return [*self.warnings, *self.gate.notes(self.name), *([order] if order else []), *workers]
+
+    def _on_worker(self, page: Page, worker: Worker) -> None:
+        """A dedicated worker a page started (Playwright attaches to every one: nothing the page can
+        hide): a build that times or sends from a worker is judged on what the page side shows."""
+        url = worker.url
+        self.workers.append(f"{self.page_name(page)}: {url[:60] + '…' if len(url) > 60 else url}")
 
     # -- page console and errors ----------------------------------------------------------
     def _message_page(self, page: Page | None) -> str | None:
@@ -447,6 +459,7 @@ class ContextSession:
         page.on("close", lambda p: self._forget(tab, p))
         page.on("crash", lambda p: self._on_crash(tab, p))
         page.on("popup", self._on_popup)
+        page.on("worker", lambda w: self._on_worker(page, w))
         return page
 
     def _forget(self, tab: str, page: Page) -> None:

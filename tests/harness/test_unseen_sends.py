@@ -27,3 +27,6 @@ def test_sends_from_a_worker_are_named_in_the_notes(tank_worlds, tmp_path: Path)
     [note] = [n for n in result.verdict.notes if "without the instrumentation's tags" in n]
     assert note.startswith(f"{len(posts)} Sync request(s) with events")
     assert result.verdict.guarantees["no_loss"].status == "pass"  # the server's view still judges loss
+    [started] = [n for n in result.verdict.notes if "dedicated worker" in n]
+    assert started.startswith("context main: its pages started 1 dedicated worker(s) (main: blob:http://127.0.0.1:")
+    assert "timers run in real time, not on the page clock" in started
