@@ -8,8 +8,11 @@ arrived (sizes, statuses, samples, each event's index, eid and error) without ke
   ``_tank_trimmed`` = its size — normal events (a few hundred bytes) are kept whole, so builds
   without eids are still matched by payload;
 - a request that was not processed (rejected, failed) keeps whole payloads for at most
-  ``REJECTED_PAYLOADS_MAX`` characters in all (trimmed ones included); later events keep index,
-  eid and error only (a shared empty payload), about 200 bytes each;
+  ``REJECTED_PAYLOADS_MAX`` characters in all (trimmed ones included); later events keep their
+  labels as a trimmed payload does, with index, eid and error: a build without eids sends its
+  refused batch again and again, and an event with nothing kept could be paired with no send of
+  the page (the pairing reads every event's labels), so it read as never enqueued (signalq's
+  25-heartbeat batches refused with 503 in ``drop_rule_live``: 3 'unexpected' events each);
 - the unprocessed requests of one journal keep ``REJECTED_EVENTS_MAX`` such event records in all
   (a retry storm of a rejected 100-event batch would otherwise cost ~50 MB per 1,000 requests);
   past it their events are counted, not recorded, and the run's notes say so (``Journal``).
@@ -27,10 +30,9 @@ from harness.contract.history import JournalEvent
 
 EVENT_PAYLOAD_MAX = 2048  # JSON characters of one payload kept whole
 REJECTED_PAYLOADS_MAX = 4096  # JSON characters of whole payloads an unprocessed request keeps
-REJECTED_EVENTS_MAX = 10_000  # event records all unprocessed requests of a journal keep (~250 B each)
+REJECTED_EVENTS_MAX = 10_000  # event records all unprocessed requests of a journal keep (~300 B each, up to ~1.2 KB with labels of LABEL_MAX)
 LABEL_MAX = 128  # characters of each label a trimmed payload keeps
 TRIMMED = "_tank_trimmed"  # key of a trimmed payload: the original size in JSON characters
-NOTHING_KEPT: dict[str, Any] = {}  # one shared empty payload (histories are never mutated)
 _LABELS = ("s", "sid", "sm", envelope.CATEGORY, envelope.ACTION, envelope.LABEL)
 
 
@@ -61,7 +63,7 @@ def bound_events(events: tuple[JournalEvent, ...], *, processed: bool) -> tuple[
         payload = ev.payload
         if payload and TRIMMED not in payload:
             if budget is not None and budget <= 0:
-                payload = NOTHING_KEPT
+                payload = trimmed(payload, payload_size(payload))
             else:
                 size = payload_size(payload)
                 if size is None or size > EVENT_PAYLOAD_MAX:

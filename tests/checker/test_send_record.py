@@ -8,6 +8,7 @@ is credited only among those, to the one the build touched first after the send.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 from harness.checker import Policy, judge
@@ -284,3 +285,25 @@ def test_a_send_a_step_after_the_cut_is_not_a_window_request():
     assert link_requests(h).get(window.seq) != x
     h, window, x = _lost_beside_a_window_request(same_payload=True)
     assert link_requests(h).get(window.seq) == x  # right after the op, the same bytes: it may have got through
+
+
+def test_a_refused_batch_the_journal_kept_only_labels_of_is_still_paired_with_its_send():
+    """A refused request keeps whole payloads only within its budget (server_stub/journal_bounds.py).
+    signalq's 25 id-less heartbeats refused with 503 (drop_rule_live): the events past the budget
+    kept nothing, the request matched no page send (the pairing reads every event's labels) and
+    3 events read as never enqueued. Bounded as the stub bounds them, all 25 are the queued ones."""
+    from server_stub.journal_bounds import bound_events
+
+    b = HB()
+    beats = [b.env(f"h{i}", body=dict(HEARTBEAT, u="http://127.0.0.1/" + "x" * 120)) for i in range(25)]
+    b.add(*beats)
+    b.advance(1000)
+    b.attempt(*beats, outcome="http_error", status=503, ids=False,
+              carried=[Carried(tuple(range(25)), tuple(e.id for e in beats), tuple(range(25)))])
+    sent = b.journal(*beats, status=503, wire_eid=False, ctx="main")
+    kept = dataclasses.replace(sent, events=bound_events(sent.events, processed=False))
+    assert kept.events[-1].payload != beats[-1].payload  # the budget was exceeded: the last one is trimmed
+    b.h.journal[-1] = kept
+    b.advance(1000)
+    v = judge(b.build(end_after=1000), ["nothing_unexpected"])
+    assert v.guarantees["nothing_unexpected"].status == "pass", v.guarantees["nothing_unexpected"].violations

@@ -12,7 +12,7 @@ from harness.builds import Build, load_build
 from harness.builds.profile import load_profile
 from harness.checker.judge import BUILD_TIMING
 from harness.contract.adapter import SendApi
-from tests.harness.e2e import bundled_scenarios
+from tests.harness.e2e import bundled_scenarios, scenario_from_text
 
 ROOT = Path(__file__).resolve().parents[2]
 FOREIGN = ROOT / "tracker_js" / "foreign"
@@ -112,3 +112,20 @@ def test_a_send_api_declared_wrong_is_an_environment_error(tank_worlds) -> None:
     result = tank_worlds.get("memory").run(dataclasses.replace(build, profile=profile), sc, wrong)
     assert result.error and result.error.startswith("environment:"), result.error
     assert "window.tagq.send" in result.error and "send_api" in result.error
+
+
+@pytest.mark.browser
+def test_a_large_refused_batch_without_eids_is_paired_with_its_send(tank_worlds) -> None:
+    """signalq beacons and sends the id-less heartbeats queued in an outage at reload, refused with 503: the journal keeps
+    whole payloads of a refused request only within its budget, and the events past it (nothing
+    kept) read as never enqueued — 3 'unexpected' in drop_rule_live — until they kept their labels."""
+    build, profile = _build("signalq")
+    sc = scenario_from_text("name: refused_batch\njudges: [nothing_unexpected, no_loss]\nsteps:\n"
+                            "  - stub: {default: {status: 503}}\n  - proxy: {enabled: false}\n  - open: home\n"
+                            "  - advance: 30m\n  - proxy: {enabled: true}\n  - reload: true\n  - advance: 2s\n")
+    result = tank_worlds.get("memory").run(build, sc, profile.adapter)
+    assert result.error is None, result.error
+    biggest = max((e for e in result.history.journal if e.status == 503), key=lambda e: len(e.events))
+    assert len(biggest.events) >= 25  # a batch larger than the refused request's payload budget
+    g = result.verdict.guarantees["nothing_unexpected"]
+    assert g.status == "pass" and result.verdict.counts.get("unexpected", 0) == 0, g.violations
