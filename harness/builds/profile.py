@@ -160,6 +160,7 @@ def _batch(r: Reader, node: Node, policy: dict[str, Any], deviations: list[str])
         if ms is not BROKEN and ms:
             within = Policy().trigger_within_ms + ms
             policy["trigger_within_ms"] = within
+            policy["batch_window_ms"] = ms
             deviations.append(f"events wait up to {ms / 1000:g} s to leave together, after load and `online` "
                               f"too (a trigger is judged within {within / 1000:g} s)")
     if "max" in entries:

@@ -48,6 +48,10 @@ class Policy:
     # "queue": the build pauses its whole queue after the k-th failed send in a row (any envelope).
     backoff_scope: str = "envelope"
     click_debounce_ms: float = _setting(0, "duration", scenario=False)
+    # How long the build holds a new event to send it with others (a batch window): the settle
+    # at the end of a run lasts this much longer, so an event written just before it is not left
+    # pending by design.
+    batch_window_ms: float = _setting(0, "duration", scenario=False)
     deadletter_payload: bool = True
     # Other paths of the Sync origin the build calls by design (a side channel): their requests
     # are listed, not held against ``nothing_unexpected`` like an undeclared path's.

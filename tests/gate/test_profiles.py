@@ -40,7 +40,7 @@ def test_a_batch_window_widens_the_triggers_by_the_window() -> None:
     """A build that waits a window before sending (load and `online` included) is judged on the
     contract's 2 s after the window, and the window is listed; unknown before (a profile error)."""
     p = parse_profile("name: x\nbatch: {max: 10, window: 3s}\n", "p.yaml")
-    assert p.policy["trigger_within_ms"] == 5000
+    assert p.policy["trigger_within_ms"] == 5000 and p.policy["batch_window_ms"] == 3000
     assert any("wait up to 3 s" in d and "within 5 s" in d for d in p.deviations), p.deviations
     assert "trigger_within_ms" not in parse_profile("name: x\nbatch: {max: 10}\n", "p.yaml").policy
 
