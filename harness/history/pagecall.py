@@ -24,7 +24,33 @@ from typing import Any
 from harness.history import tabcall
 from harness.history.tabcall import CallTimeout, PageCallError, TabCalls
 
-ENCODE = "(globalThis.__tankJSON || JSON.stringify)"  # pages without the instrumentation: plain JSON
+# The harness's page functions name the instrumentation's globals through ``window``, never
+# ``globalThis``: ``window`` is an unforgeable property of the global object, while ``globalThis`` is
+# an ordinary writable one, which a build may point at an object of its own (its own ``__pwClock``,
+# ``__tankBuiltins`` and encoder) to steer every call that reads through it.
+ENCODE = "(window.__tankJSON || JSON.stringify)"  # pages without the instrumentation: plain JSON
+
+# The builtins the harness's page functions use, captured by the instrumentation before any page
+# script (``window.__tankBuiltins``, frozen and non-writable): a build patching Array.prototype.push,
+# sort, Map or Promise after it loaded cannot drop a timer's error, reorder or skip timers, or hide
+# an unstamped write; lists are filled with ``B.put`` (a defined slot: an index setter a build puts on
+# Array.prototype takes nothing). A page without the instrumentation gets its own builtins.
+# ``own(p)``: a promise given its own constructor before it is awaited: ``await`` adopts a native
+# promise directly only while its constructor is Promise; a build replacing
+# Promise.prototype.constructor made every await go through the page's ``then`` (a run fired 0 of 2
+# timers and skipped one). ``bare(v)``: what an async page function returns, without a prototype: the
+# promise it settles looks ``then`` up on it, and a build defining ``Object.prototype.then`` (every
+# object a thenable) kept every such call from ever settling.
+BUILTINS_JS = """
+const B = window.__tankBuiltins || { apply: Reflect.apply, push: Array.prototype.push,
+  put: (list, i, x) => { list[i] = x; },
+  sort: Array.prototype.sort, mapGet: Map.prototype.get, mapDelete: Map.prototype.delete,
+  mapForEach: Map.prototype.forEach,
+  then: Promise.prototype.then, Promise, define: Object.defineProperty, setProto: Object.setPrototypeOf,
+  getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null };
+const own = (p) => { B.define(p, "constructor", { value: B.Promise }); return p; };
+const bare = (v) => { if (v !== null && typeof v === "object") B.setProto(v, null); return v; };
+"""
 
 # The page clock's next due timer (at or before ``beforeTick`` when given), as Playwright's
 # ``_firstTimer`` finds it but without its ``for (… of this._timers.values())``: that walks the
@@ -41,6 +67,22 @@ const firstTimer = (c, beforeTick, B) => {
   }]);
   return first;
 };
+"""
+
+# Playwright's clock controller, pinned by the instrumentation (null: none, or not readable).
+CLOCK_JS = """
+const clockOf = () => { const c = window.__pwClock && window.__pwClock.controller;
+  return c && typeof c._firstTimer === "function" ? c : null; };
+"""
+
+# What a clock probe reads of a page (``ContextSession.probe_detail``; a run's closing probe, read
+# the same way: ``pagetime.PageRun.probe``): sends in flight, Web Locks pending, the next due timer
+# (page time; null: none; -1: the clock is not readable), lock names waited for and held.
+PROBE_READ_JS = BUILTINS_JS + FIRST_TIMER_JS + CLOCK_JS + """
+const dueOf = (c) => { if (!c) return -1; const t = firstTimer(c, undefined, B);
+  return t ? c._now.time + (t.callAt - c._now.ticks) : null; };
+const probeRead = (c) => [window.__tankInflight || 0, window.__tankLocks || 0, dueOf(c),
+  window.__tankLockWaits || {}, window.__tankLocksHeld || {}];
 """
 
 
@@ -165,18 +207,12 @@ class TamperedPageError(PageResultError):
     """A harness call failed on a page whose build replaced builtins the call relies on (named)."""
 
 
-# A call through Playwright's evaluation as the harness's calls make it (arguments in, JSON text out):
-# what ``culprits`` retries with some of the replaced builtins put back.
-CHECK_CALL = "async (arg) => (globalThis.__tankJSON || JSON.stringify)(await Promise.resolve(arg))"
-CHECK_ARG = [1, "x", [2]]
+# A harness-shaped call (an argument in as JSON text, a captured promise awaited, a bare result out
+# as the instrumentation's JSON text), made over the route the harness's calls take: what
+# ``culprits`` retries with some of the replaced builtins put back.
+CHECK_JS = "async (arg) => {" + BUILTINS_JS + "  await own(new B.Promise((r) => r(0)));\n  return bare(arg);\n}"
+CHECK_TEXT = '[1,"x",[2]]'
 CHECK_S = 5.0  # a call whose answer the build lost never returns
-
-
-async def _check_call(page: Any) -> Any:
-    """A harness-shaped call, made the way ``page``'s calls are made (``channel_of``)."""
-    if channel_of(page) is not None:
-        return await evaluate(page, taking_json(CHECK_CALL), json.dumps(CHECK_ARG, separators=(",", ":")))
-    return await page.evaluate(CHECK_CALL, CHECK_ARG)
 
 
 async def culprits(page: Any, names: list[str]) -> tuple[list[str], list[str]]:
@@ -186,14 +222,15 @@ async def culprits(page: Any, names: list[str]) -> tuple[list[str], list[str]]:
     or fails with everything put back, the page cannot tell: all are named. Each try is undone."""
     if len(names) < 2:
         return names, []
+    check = taking_json(returning_json(CHECK_JS, is_async=True))
     try:
         async with _cdp(page) as cdp:
 
             async def works(keep: list[str]) -> bool:
                 try:
                     await cdp.send("Runtime.evaluate", {"expression": f"__tankTampered({json.dumps(keep)})", "returnByValue": True})
-                    answer = await asyncio.wait_for(_check_call(page), CHECK_S)
-                    return bool(answer == json.dumps(CHECK_ARG, separators=(",", ":")))
+                    answer = await asyncio.wait_for(evaluate(page, check, CHECK_TEXT), CHECK_S)
+                    return bool(answer == CHECK_TEXT)
                 except Exception:  # noqa: BLE001 - the call failed: that is the answer
                     return False
                 finally:
@@ -291,7 +328,7 @@ def check_moves(page: Any, raw: Any, what: str) -> None:
 # Python, then rebuilds it with the page's builtins: measured for a bulk clock run's five arguments,
 # 561 µs of validation and 133 µs of serialization against 27 and 44 µs for the same as one text,
 # at about one call per clock stop (bench/pw_messages.py).
-DECODE = "((B) => (B && B.parse ? (t) => B.apply(B.parse, JSON, [t]) : JSON.parse))(globalThis.__tankBuiltins)"
+DECODE = "((B) => (B && B.parse ? (t) => B.apply(B.parse, JSON, [t]) : JSON.parse))(window.__tankBuiltins)"
 
 
 @functools.lru_cache(maxsize=64)
@@ -306,7 +343,7 @@ def taking_json(function_js: str) -> str:
 # ``await`` of a promise whose constructor is not Promise (a build replaced
 # Promise.prototype.constructor) goes through the page's ``then`` (harness/run/pagetime.py ``own``).
 OWN = ("((B) => (p) => { (B && B.define || Object.defineProperty)(p, 'constructor', { value: B && B.Promise || Promise }); "
-       "return p; })(globalThis.__tankBuiltins)")
+       "return p; })(window.__tankBuiltins)")
 
 
 def returning_json(function_js: str, is_async: bool = False) -> str:

@@ -28,42 +28,19 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Page
 
-from harness.history.pagecall import FIRST_TIMER_JS, call_page, check_moves, require, returning_json
+from harness.history.pagecall import PROBE_READ_JS, call_page, check_moves, require, returning_json
 
 if TYPE_CHECKING:
     from server_stub.journal import Journal
 
-# The builtins the clock runs use, captured by the instrumentation before any page script
-# (``window.__tankBuiltins``, frozen and non-writable): a build patching Array.prototype.push, sort,
-# Map or Promise after it loaded cannot drop a timer's error, reorder or skip timers, or hide an
-# unstamped write; lists are filled with ``B.put`` (a defined slot: an index setter a build puts on
-# Array.prototype takes nothing). A page without the instrumentation gets its own builtins.
-BUILTINS_JS = """
-const B = globalThis.__tankBuiltins || { apply: Reflect.apply, push: Array.prototype.push,
-  put: (list, i, x) => { list[i] = x; },
-  sort: Array.prototype.sort, mapGet: Map.prototype.get, mapDelete: Map.prototype.delete,
-  mapForEach: Map.prototype.forEach,
-  then: Promise.prototype.then, Promise, define: Object.defineProperty,
-  getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null };
-// Every promise the runs await, given its own constructor first: ``await`` adopts a native promise
-// directly only while its constructor is Promise; a build replacing Promise.prototype.constructor
-// made every await go through the page's ``then`` (which can change or drop what it passes on: a
-// run fired 0 of 2 timers and skipped one). Own, the await stays native.
-const own = (p) => { B.define(p, "constructor", { value: B.Promise }); return p; };
-""" + FIRST_TIMER_JS + """
-// What a probe of the page would read now (``PageRun.probe``; the fields of PROBE_DETAIL_JS).
-const probeRead = (c) => {
-  const next = firstTimer(c, undefined, B);
-  return [window.__tankInflight || 0, window.__tankLocks || 0,
-          next ? c._now.time + (next.callAt - c._now.ticks) : null,
-          window.__tankLockWaits || {}, window.__tankLocksHeld || {}];
-};
-"""
+# The clock runs read the instrumentation's captured builtins, ``own`` their promises and return
+# ``bare`` answers (pagecall.BUILTINS_JS), find timers through the captured Map.prototype.forEach and
+# read a closing probe as ``ContextSession.probe_detail`` does (``probeRead``: pagecall.PROBE_READ_JS).
 
 # Fire every timer due at the first due instant up to ``ticks``, in Playwright's order, each in its
 # own task: like ``runFor``, but one scan of the timer list per instant rather than per timer,
 # which is what keeps a build with a thousand parallel timer chains cheap.
-FIRE_INSTANT_JS = BUILTINS_JS + """
+FIRE_INSTANT_JS = PROBE_READ_JS + """
 const byOrder = (a, b) =>
   ((a.type === "Immediate") === (b.type === "Immediate") ? 0 : (a.type === "Immediate" ? -1 : 1))
   || (a.createdAt - b.createdAt) || (a.id - b.id);
@@ -96,7 +73,7 @@ const fireInstant = async (c, ticks, errors) => {
       if (typeof timer.func === "function") {
         B.apply(timer.func, null, timer.type === "AnimationFrame" ? [c._now.ticks]
           : timer.type === "IdleCallback" ? [{ didTimeout: false, timeRemaining: () => 0 }] : timer.args);
-      } else { globalThis.eval(timer.func); }
+      } else { window.eval(timer.func); }
     } catch (e) {
       B.put(errors, errors.length, [c._now.time, describe(e, false), describe(e, true)]);
     } finally { c._duringTick = false; }
@@ -110,9 +87,9 @@ const fireInstant = async (c, ticks, errors) => {
 # Fire due timers up to page time ``to`` (ms since epoch); report errors of timers that threw.
 RUN_TO_JS = """async (to) => {
   if (typeof to !== "number") throw new TypeError("the harness's argument arrived as " + typeof to);  // Playwright's parsing broken
-  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
-  if (!c || typeof c._firstTimer !== "function") return null;
   """ + FIRE_INSTANT_JS + """
+  const c = clockOf();
+  if (!c) return null;
   c._replayLogOnce();
   const m0 = clockMoves();
   const ticks = c._now.ticks + (to - c._now.time);
@@ -122,13 +99,15 @@ RUN_TO_JS = """async (to) => {
   advance(c, ticks);
   // What a probe right after would read (the last timer's task has ended): the clock skips that
   // round trip for a page left with nothing open (``PageRun.probe``).
-  return { t: c._now.time, fired, errors, why: "done", probe: probeRead(c), moves: moved(m0) };
+  return bare({ t: c._now.time, fired, errors, why: "done", probe: probeRead(c), moves: moved(m0) });
 }"""
 
-RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
-  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
-  if (!c || typeof c._firstTimer !== "function") return null;
+RUN_BULK_JS = """async (arg) => {
   """ + FIRE_INSTANT_JS + """
+  const c = clockOf();
+  if (!c) return null;
+  // The arguments by index: a destructuring would walk the page's array iterator.
+  const to = arg[0], budgetMs = arg[1], sliceMs = arg[2], keys = arg[3], localLocks = arg[4];
   c._replayLogOnce();
   const m0 = clockMoves();
   const real = () => c._embedder.performanceNow();
@@ -195,7 +174,7 @@ RUN_BULK_JS = """async ([to, budgetMs, sliceMs, keys, localLocks]) => {
   try { why = await own(body()); } finally { locks(false); }
   // What a probe right after would read, the locks handed back (as ``RUN_TO_JS`` reads it): the
   // clock needs no run to this time when no timer is due by it (``PageRun.due_after``).
-  return { t: c._now.time, fired, errors, why, probe: probeRead(c), moves: moved(m0) };
+  return bare({ t: c._now.time, fired, errors, why, probe: probeRead(c), moves: moved(m0) });
 }"""
 
 
@@ -267,7 +246,7 @@ async def run_bulk(page: Page, to: int, keys: list[str], budget_ms: float = 30.0
 
 def log_script(now_ms: int) -> str:
     """An init script that puts documents opened later at page time ``now_ms`` (paused)."""
-    return (f"globalThis.__pwClock && globalThis.__pwClock.controller.log('pauseAt', {int(time.time() * 1000)}, "
+    return (f"window.__pwClock && window.__pwClock.controller.log('pauseAt', {int(time.time() * 1000)}, "
             f"{int(now_ms)});")
 
 

@@ -242,9 +242,16 @@ async def _cancel(task: "asyncio.Future[None]") -> None:
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
+# The ping: a function that touches nothing of the page, called as the harness's calls are
+# (``pagecall.evaluate``: over the tab's own CDP session where it has one). Through Playwright a
+# build's ``eval`` is on the way, and one returning a promise that never settles held the ping (and
+# the run) until the stall was named — a page that answered everything else, taken for a busy loop.
+PING_JS = "() => 0"
+
+
 async def _ping(page: Any) -> None:
     """Ends when the page answers (or is navigating or closing: not a stall)."""
     try:
-        await page.evaluate("1")
+        await pagecall.evaluate(page, PING_JS, None)
     except Exception:  # noqa: BLE001
         pass

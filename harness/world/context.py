@@ -25,7 +25,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from harness.contract.adapter import Adapter
 from harness.history.pagecall import (
-    FIRST_TIMER_JS,
+    PROBE_READ_JS,
     PageResultError,
     answered,
     attach,
@@ -70,15 +70,9 @@ PRIVATE_MODE_JS = """
 # One round trip per page per clock step: how much async work is open, and the next due timer
 # (page time, ms; null: none; -1: Playwright's clock internals are not readable).
 # The next timer is found with the instrumentation's captured Map.prototype.forEach (FIRST_TIMER_JS).
-PROBE_FIRST_TIMER_JS = """
-const B = globalThis.__tankBuiltins || { apply: Reflect.apply, mapForEach: Map.prototype.forEach };
-""" + FIRST_TIMER_JS
-PROBE_JS = """() => {""" + PROBE_FIRST_TIMER_JS + """
-  const busy = (window.__tankInflight || 0) + (window.__tankLocks || 0);
-  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
-  if (!c || typeof c._firstTimer !== "function") return [busy, -1];
-  const t = firstTimer(c, undefined, B);
-  return [busy, t ? c._now.time + (t.callAt - c._now.ticks) : null];
+PROBE_JS = """() => {""" + PROBE_READ_JS + """
+  const c = clockOf();
+  return [(window.__tankInflight || 0) + (window.__tankLocks || 0), dueOf(c)];
 }"""
 
 # The same, with sends in flight and pending Web Locks apart: the clock compares sends with held
@@ -88,25 +82,26 @@ PROBE_JS = """() => {""" + PROBE_FIRST_TIMER_JS + """
 # own 1 ms timers, no round trip to the harness) until its sends in flight, locks pending or lock
 # waits change, or ``waitMs`` passed: a request on its way is then one round trip instead of one
 # every few ms. The answer is read at a task boundary after the change, as a fresh probe would be.
-PROBE_DETAIL_JS = """async ([waitMs, held]) => {""" + PROBE_FIRST_TIMER_JS + """
-  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
+# Its waits are the captured Promise's (``own``), its answer ``bare``: a build's Promise, ``then``
+# or ``Object.prototype.then`` neither steers nor holds it (pagecall.BUILTINS_JS); its argument is
+# read by index, not through the page's array iterator.
+PROBE_DETAIL_JS = """async (arg) => {""" + PROBE_READ_JS + """
+  const waitMs = arg[0], held = arg[1];
+  const c = clockOf();
   const e = c && c._embedder;
   const waits = () => {
     let n = 0;
     const w = window.__tankLockWaits || {};
-    for (const k in w) n += Number(w[k]) || 0;
+    for (const k in w) n += +w[k] || 0;
     return n;
   };
   const mark = () => (window.__tankInflight || 0) + "|" + (window.__tankLocks || 0) + "|" + waits();
   const travelling = () => (window.__tankInflight || 0) > held || waits() > 0;
   if (waitMs > 0 && travelling() && e && typeof e.setTimeout === "function" && typeof e.performanceNow === "function") {
     const first = mark(), end = e.performanceNow() + waitMs;
-    while (mark() === first && e.performanceNow() < end) await new Promise((r) => e.setTimeout(r, 1));
+    while (mark() === first && e.performanceNow() < end) await own(new B.Promise((r) => e.setTimeout(r, 1)));
   }
-  const due = (!c || typeof c._firstTimer !== "function") ? -1 : (() => {
-    const t = firstTimer(c, undefined, B); return t ? c._now.time + (t.callAt - c._now.ticks) : null; })();
-  return [window.__tankInflight || 0, window.__tankLocks || 0, due, window.__tankLockWaits || {},
-          window.__tankLocksHeld || {}];
+  return bare(probeRead(c));
 }"""
 # A popup's reports made before its channel was attached wait in the page (js/instrument.js).
 DRAIN_REPORTS_JS = "typeof window.__tankReportsWaiting === 'function' && window.__tankReportsWaiting(), 0"
@@ -117,9 +112,9 @@ PROBE_DETAIL_CALL = returning_json(PROBE_DETAIL_JS, is_async=True)
 # moves every overdue one to the target and fires it. One still overdue was skipped — Playwright's
 # clock finds its timers through the page's Map iterator (``_firstTimer``, ``_innerFastForwardTo``),
 # which a build can patch, and the harness cannot run that clock on captured builtins.
-OVERDUE_JS = """() => {""" + PROBE_FIRST_TIMER_JS + """
-  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
-  if (!c || typeof c._firstTimer !== "function") return 0;
+OVERDUE_JS = """() => {""" + PROBE_READ_JS + """
+  const c = clockOf();
+  if (!c) return 0;
   let n = 0;
   B.apply(B.mapForEach, c._timers, [(t) => { if (t.callAt < c._now.ticks) n++; }]);
   return n;

@@ -65,7 +65,7 @@ def test_patched_builtins_change_no_verdict_and_lose_no_page_call(tank_worlds, m
 
 
 def test_a_wrapped_call_returns_its_value_as_text() -> None:
-    assert returning_json("() => 1") == "(arg) => (globalThis.__tankJSON || JSON.stringify)((() => 1)(arg))"
+    assert returning_json("() => 1") == "(arg) => (window.__tankJSON || JSON.stringify)((() => 1)(arg))"
     assert returning_json("async (x) => x", is_async=True).startswith("async (arg) => ")
     assert parse_result('{"t": 5, "fired": 1, "errors": []}', "run") == {"t": 5, "fired": 1, "errors": []}
     assert parse_result("null", "run") is None

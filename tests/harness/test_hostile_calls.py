@@ -16,11 +16,11 @@ import asyncio
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
-from harness.history import pagecall
+from harness.history import pagecall, tabcall
 from harness.history.pagecall import PageResultError, returning_json
 from harness.history.seal import config_script
 from harness.history.tabcall import follow
-from harness.run import pagetime
+from harness.run import pagetime, watchdog
 from harness.world import context as ctx
 from harness.world.context import INSTRUMENT_JS
 from tests.harness.test_local_locks import START, _clocked, _context, origin  # noqa: F401 - the fixture
@@ -393,5 +393,156 @@ async def test_tags_a_build_wrote_into_its_url_never_reach_the_journal(origin: t
             assert f"_tank_via={via}" in u and "_tank_ctx=c1" in u and "x=1" in u, u
             assert "_tank_ctx=other" not in u and "_tank_t=1&" not in u and "_tank_a=ld.1" not in u, u
         assert ("_tank_a=" in fetched) == page_time_tags and "_tank_a=" not in beacon, (fetched, beacon)
+    finally:
+        await context.close()
+
+
+@pytest.fixture
+def short_bound(monkeypatch: pytest.MonkeyPatch) -> float:
+    """A harness call's real-time bound (``tabcall.CALL_TIMEOUT_S``, 60 s: a bound on the harness, not
+    a tracker timer) cut to 2 s: a call a build keeps from settling fails the test in 2 s, not 60."""
+    monkeypatch.setattr(tabcall, "CALL_TIMEOUT_S", 2.0)
+    return 2.0
+
+
+async def _in_a_run(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
+    """A page as a run's tab has it: the clock, then the instrumentation with its Sync URL."""
+    config = {"syncUrl": url + "sync", "watchedKeys": ["t.watched"], "context": "c1"}
+    return await _as_in_a_run(browser, url, config_script(config, b"k" * 32) + "\n;\n" + INSTRUMENT_JS)
+
+
+async def _value(page: Page, expression: str) -> object:
+    """``expression``'s value, read over CDP by the browser (Playwright's evaluation of an object
+    result never answers on a page where every object is a thenable)."""
+    cdp = await page.context.new_cdp_session(page)
+    try:
+        return (await cdp.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}))["result"]["value"]
+    finally:
+        await cdp.detach()
+
+
+# Every object a thenable whose then never calls back: an async page function settling with an
+# object (a run's answer, a probe's list) adopted it and never settled.
+THENABLE_JS = """window.log = [];
+setTimeout(() => log.push("a@" + Date.now()), 1000);
+setTimeout(() => { log.push("b@" + Date.now()); throw new TypeError("timer broke"); }, 1500);
+Object.defineProperty(Object.prototype, "then", { value: function then() {}, writable: true, configurable: true }); 0"""
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_object_prototype_then_holds_no_clock_run_or_probe(origin: tuple[Browser, str], route: str,  # noqa: F811
+                                                                 short_bound: float) -> None:
+    """Before: run_to, run_bulk and the waiting probe never answered (after the bound: 'did not
+    answer', naming nothing) on both routes."""
+    browser, url = origin
+    context, page = await _in_a_run(browser, url)
+    try:
+        await over(page, route)
+        await page.evaluate(THENABLE_JS)
+        stepped = await pagetime.run_to(page, START + 1_200)
+        assert stepped is not None and (stepped.t, stepped.fired) == (START + 1_200, 1), stepped
+        bulk = await pagetime.run_bulk(page, START + 2_000, [], budget_ms=300)
+        assert bulk is not None and (bulk.t, bulk.fired) == (START + 2_000, 1), bulk
+        assert [e[1] for e in bulk.errors] == ["TypeError: timer broke"]
+        assert await ctx._probe_detail(page, 200, 0) == (0, 0, None, {}, {})
+        assert await ctx._probe_page(page) == (0, None)
+        assert "Object.prototype.then (every object a thenable)" in (await pagecall.tampered(page) or [])
+        assert await _value(page, "log") == [f"a@{START + 1000}", f"b@{START + 1500}"]
+    finally:
+        await context.close()
+
+
+# The page's globalThis pointed at an object of the build's: its own clock controller (firing
+# nothing, reaching any time asked) and no instrumentation to read through.
+GLOBAL_THIS_JS = """window.log = [];
+setTimeout(() => log.push("a@" + Date.now()), 1000);
+setTimeout(() => log.push("b@" + Date.now()), 2000);
+const now = { time: 0, ticks: 0 };
+globalThis = { __pwClock: { controller: { _now: now, _timers: new Map(), _embedder: __pwClock.controller._embedder,
+  _firstTimer() { return null; }, _replayLogOnce() {}, _advanceNow(ticks) { now.time = now.ticks = ticks; } } } }; 0"""
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_build_s_globalthis_steers_no_clock_run_or_probe(origin: tuple[Browser, str], route: str,  # noqa: F811
+                                                                 short_bound: float) -> None:
+    """The harness's page functions read ``window``, which a page cannot redefine. Before: the probe
+    saw no timer due and a run fired none and said it reached the time asked."""
+    browser, url = origin
+    context, page = await _in_a_run(browser, url)
+    try:
+        await over(page, route)
+        await page.evaluate(GLOBAL_THIS_JS)
+        assert await ctx._probe_page(page) == (0, START + 1000)
+        run = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300)
+        assert run is not None and (run.t, run.fired) == (START + 5_000, 2), run
+        assert await page.evaluate("log") == [f"a@{START + 1000}", f"b@{START + 2000}"]
+        assert "globalThis" in (await pagecall.tampered(page) or [])
+    finally:
+        await context.close()
+
+
+# The page's Promise makes promises that never settle; a send on its way (held below) makes the
+# settle probe wait in the page.
+NEVER_PROMISE_JS = """window.Promise = function Promise() { return { then() {} }; };
+fetch(location.origin + "/sync", { method: "POST", body: "[]" }).catch(() => null); 0"""
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_the_waiting_probe_awaits_no_promise_of_the_page(origin: tuple[Browser, str], route: str,  # noqa: F811
+                                                               short_bound: float) -> None:
+    """Before: the probe's 1 ms waits were the page's promises: it never answered (after the
+    bound, an error naming nothing the instrumentation watched)."""
+    browser, url = origin
+    context, page = await _in_a_run(browser, url)
+    held: asyncio.Queue = asyncio.Queue()
+    await page.route("**/sync*", held.put)
+    try:
+        await over(page, route)
+        await page.evaluate(NEVER_PROMISE_JS)
+        route_held = await asyncio.wait_for(held.get(), 10)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        inflight, *_ = await ctx._probe_detail(page, 300, 0)  # waits up to 300 ms for the send to land
+        assert inflight == 1 and 0.25 <= loop.time() - began < short_bound, loop.time() - began
+        await route_held.abort()
+    finally:
+        await context.close()
+
+
+# A build's array iterator moves the clock run's target (a bulk run's first argument) by a minute.
+ARRAY_ITERATOR_JS = """window.log = [];
+const values = Array.prototype[Symbol.iterator];
+Array.prototype[Symbol.iterator] = function () {
+  const a = this;
+  if (a.length === 5 && typeof a[0] === "number" && a[0] > 1e8) return Reflect.apply(values, [a[0] + 60000, a[1], a[2], a[3], a[4]], []);
+  return Reflect.apply(values, a, []);
+};
+setTimeout(() => log.push("a@" + Date.now()), 1000);
+setTimeout(() => log.push("b@" + Date.now()), 30000); 0"""
+
+
+async def test_a_build_s_array_iterator_does_not_steer_a_bulk_runs_arguments(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    """Over the tab's session (through Playwright the same iterator is Playwright's own: an error
+    naming it). Before: the run's destructured arguments went through it; it fired the +30 s timer."""
+    browser, url = origin
+    context, page = await _in_a_run(browser, url)
+    try:
+        await over(page, "cdp")
+        await page.evaluate(ARRAY_ITERATOR_JS)
+        run = await pagetime.run_bulk(page, START + 5_000, [], budget_ms=300)
+        assert run is not None and (run.t, run.fired) == (START + 5_000, 1), run
+    finally:
+        await context.close()
+
+
+async def test_the_watchdog_s_ping_goes_over_the_tabs_session(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    """A build whose eval returns a promise that never settles: Playwright's evaluation of the ping
+    never answered (the watchdog would name a busy loop after 30 s of a page answering everything else)."""
+    browser, url = origin
+    context, page = await _in_a_run(browser, url)
+    try:
+        await over(page, "cdp")
+        await page.evaluate("window.eval = function eval() { return new Promise(() => {}); }; 0")
+        await asyncio.wait_for(watchdog._ping(page), 2.0)
     finally:
         await context.close()

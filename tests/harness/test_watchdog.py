@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -113,7 +114,7 @@ class _Page:
     def is_closed(self) -> bool:
         return False
 
-    async def evaluate(self, _script: str) -> int:
+    async def evaluate(self, _script: str, _arg: Any = None) -> int:
         self.pings += 1
         answer = asyncio.get_running_loop().create_future()
         if self.delay_s is not None:
@@ -237,7 +238,7 @@ class _Answering:
     def is_closed(self) -> bool:
         return False
 
-    async def evaluate(self, _script: str) -> int:
+    async def evaluate(self, _script: str, _arg: Any = None) -> int:
         return 1
 
 

@@ -49,6 +49,7 @@
     mapGet: MapProto.get, mapSet: MapProto.set, mapDelete: MapProto.delete, mapValues: MapProto.values, mapForEach: MapProto.forEach,
     mapSize: mapSizeGet, mapIterNext,
     then: Promise.prototype.then, Promise, resolve: Promise.resolve, create, parse: JSON.parse,
+    setProto: Object.setPrototypeOf,
     getItem: typeof Storage !== "undefined" ? Storage.prototype.getItem : null,
   });
   // What the arbiter's choice of what it handles and the send hooks read (not in B: nothing else uses
@@ -177,6 +178,8 @@
     ["Function.prototype.apply", Function.prototype, "apply"], ["Function.prototype.call", Function.prototype, "call"],
     ["Function.prototype.bind", Function.prototype, "bind"], ["Promise.prototype.then", Promise.prototype, "then"],
     ["Promise.prototype.constructor", Promise.prototype, "constructor"], ["Promise[Symbol.species]", Promise, Symbol.species],
+    ["Object.prototype.then (every object a thenable)", Object.prototype, "then"], ["globalThis", window, "globalThis"],
+    ["Promise (the global)", window, "Promise"],
     ["the array iterator (Array.prototype[Symbol.iterator])", ArrayProto, Symbol.iterator],
     ["the array iterator's next", arrayIter, "next"], ["the iterator prototype's Symbol.iterator", iterProto, Symbol.iterator],
     ["Map.prototype.values", MapProto, "values"], ["Map.prototype.entries", MapProto, "entries"],
