@@ -178,7 +178,12 @@ TAMPERED_JS = "typeof __tankTampered === 'function' ? __tankTampered() : null"
 
 @contextlib.asynccontextmanager
 async def _cdp(page: Any) -> AsyncIterator[Any]:
-    """A CDP session of ``page``, detached after (quietly: the page may have gone meanwhile)."""
+    """A CDP session of ``page``: its tab's own (``attach``) while that works, else one opened for
+    this and detached after (quietly: the page may have gone meanwhile)."""
+    channel = _channels.get(page)
+    if channel is not None and not channel.lost:
+        yield channel.cdp
+        return
     cdp = await page.context.new_cdp_session(page)
     try:
         yield cdp

@@ -546,3 +546,29 @@ async def test_the_watchdog_s_ping_goes_over_the_tabs_session(origin: tuple[Brow
         await asyncio.wait_for(watchdog._ping(page), 2.0)
     finally:
         await context.close()
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_the_tampering_diagnosis_asks_over_the_tabs_own_session(origin: tuple[Browser, str], route: str,  # noqa: F811
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tampered`` and ``culprits`` opened (and detached) a CDP session of their own each time: two
+    for one diagnosis on a tab that has its own session. A page without one still gets one each."""
+    browser, url = origin
+    context, page = await _in_a_run(browser, url)
+    try:
+        await over(page, route)
+        await page.evaluate("Object.is = () => false; Array.prototype.includes = function includes() { return true; }; 0")
+        opened: list[Page] = []
+        new_session = context.new_cdp_session
+
+        async def counting(p: Page) -> object:
+            opened.append(p)
+            return await new_session(p)
+        monkeypatch.setattr(context, "new_cdp_session", counting)
+        names = await pagecall.tampered(page)
+        assert names == ["Object.is", "Array.prototype.includes"], names
+        assert await pagecall.culprits(page, names) == (names, [])  # the check call works with both: both named
+        assert len(opened) == (0 if route == "cdp" else 2), opened
+        assert await _value(page, "[Object.is(1, 1), [].includes(1)]") == [False, True]  # put back as the build had them
+    finally:
+        await context.close()
