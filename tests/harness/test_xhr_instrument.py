@@ -451,6 +451,61 @@ async def test_an_xhr_reopened_while_its_request_travels_ends_as_the_page_saw_it
         await context.close()
 
 
+# An XHR with a 5 s timeout, sent and held, then reopened with ``bad`` arguments: each line is what
+# the page saw (the error's name, the state after it, then every event).
+BAD_REOPEN_JS = """([path, bad]) => {
+  const x = new XMLHttpRequest(), log = [];
+  x.open("POST", location.origin + path);
+  x.timeout = 5000;
+  x.send('{"events":[{"ec":"c","ea":"a","el":"1","meta":{"eid":"e4"}}]}');
+  try { x.open(...bad); log.push("no throw"); } catch (e) { log.push(e.name); }
+  log.push(`after ${x.readyState} ${x.status} ${x.timeout}`);
+  for (const n of ["readystatechange", "abort", "error", "load", "timeout", "loadend"])
+    x.addEventListener(n, (e) => log.push(`${e.type} ${x.readyState} ${x.status}`));
+  (window.__logs = window.__logs || []).push(log);
+}"""
+
+
+@pytest.mark.parametrize(("bad", "goes_on"), [(["BAD METHOD", "/slow"], True), (["TRACE", "/slow"], True),
+                                              (["POST", "http://["], True), (["POST", "/slow", False], False)],
+                         ids=["method", "forbidden-method", "url", "sync-with-timeout"])
+async def test_an_xhr_reopened_with_bad_arguments_while_it_travels_ends_as_chromium_ends_it(
+        served: tuple[Browser, str, dict[str, Any]], bad: list[Any], goes_on: bool) -> None:
+    """Chromium's open() checks the method and the URL before it terminates the travelling request:
+    it throws (SyntaxError, SecurityError) and the request goes on to its answer — load, loadend,
+    status 200. Through the wrapper the same, and the send ends ok when its answer comes: it was
+    recorded as an abort by open() before the native open() threw (fails before the fix). A
+    synchronous open with a timeout is refused after the termination (InvalidAccessError at
+    readyState 0, no event): that send is ended, as recorded before."""
+    browser, url, state = served
+    state["release"].clear()
+    context, page, reports = await _page(browser, url)
+    try:
+        for path in ("/slow", "/sync"):
+            await page.evaluate(BAD_REOPEN_JS, [path, bad])
+            assert await page.evaluate("window.__tankInflight") == (1 if path == "/sync" and goes_on else 0)
+        await page.clock.run_for(1_000)
+        state["release"].set()
+        for _ in range(1000):  # the answers, in real time: no page timer is waited for
+            if not goes_on or min(map(len, await page.evaluate("window.__logs"))) > 4:
+                break
+            await asyncio.sleep(0.01)
+        await _ended(reports)
+        end = next(r for r in reports if r["type"] == "end")
+        native, wrapped = await page.evaluate("window.__logs")
+        assert wrapped == native, (native, wrapped)
+        if goes_on:
+            assert native[0] in ("SyntaxError", "SecurityError") and native[1] == "after 1 0 5000", native
+            assert native[-2:] == ["load 4 200", "loadend 4 200"], native
+            assert end["outcome"] == "ok" and end["status"] == 200 and end["t"] == START + 1000, end
+        else:
+            assert native == ["InvalidAccessError", "after 0 0 5000"], native
+            assert end["outcome"] == "abort" and "terminated" in end["error"], end
+        assert await page.evaluate("window.__tankInflight") == 0
+    finally:
+        await context.close()
+
+
 # An SPA build: opens a relative URL, changes its route (pushState), sends later. The build's URL and
 # method are objects whose toString counts its calls and throws after the first (natively: once).
 SPA_JS = """(rel) => {

@@ -705,6 +705,12 @@
         put(given, i, i === 2 || (i > 2 && (v === null || v === undefined)) ? v : text(v));
       }
       let s = stateOf(this);
+      // Chromium's open() checks the method (a token, not CONNECT/TRACE/TRACK) and the URL before it
+      // terminates anything: bad ones throw and the travelling request goes on to its answer. (A
+      // synchronous open with a timeout or responseType is refused after the termination: that one
+      // ends it.) So while a send travels the same strings are tried first on a fresh native XHR,
+      // whose throw is open()'s, and nothing is ended.
+      if (s && s.active) apply(xOpen, construct(NativeXHR, []), given);
       // Reopened from one of its own handlers once done (readyState 4: the next batch on the same
       // object): the send ends as the page saw it (ok, http_error…), not as an abort.
       // Reopened while the request travels: Chromium terminates it silently, as the XHR spec says —
