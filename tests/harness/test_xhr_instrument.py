@@ -578,6 +578,43 @@ async def test_headers_set_from_the_readystatechange_of_open_survive_the_send(
         await context.close()
 
 
+# The headers and MIME override of the top window's XHR set through a same-origin iframe's
+# prototype methods; sent from a later timer (page time moved: the wrapper opens it again at send()).
+REALM_HEADER_JS = """(path) => new Promise((loaded) => {
+  const f = document.createElement("iframe"); f.src = location.origin + "/"; document.body.append(f);
+  f.onload = () => {
+    const P = f.contentWindow.XMLHttpRequest.prototype, x = new XMLHttpRequest();
+    x.open("POST", location.origin + path);
+    P.setRequestHeader.call(x, "Content-Type", "application/json");
+    P.overrideMimeType.call(x, "text/plain");
+    setTimeout(() => x.send('{"events":[{"ec":"c","ea":"a","el":"1","meta":{"eid":"e6"}}]}'), 1000);
+    window.__done = new Promise((r) => x.addEventListener("loadend", () => r([x.status, x.response])));
+    loaded(f.contentWindow.__tankInstrumented === true);
+  };
+})"""
+
+
+async def test_headers_set_through_another_realms_methods_survive_a_later_send(
+        served: tuple[Browser, str, dict[str, Any]]) -> None:
+    """A same-origin iframe's setRequestHeader/overrideMimeType called on the top window's XHR go
+    through the iframe's wrappers, which knew no state of the top window's: the send at a later page
+    time, opened again, lost them — the server got text/plain, the page a JSON response type instead
+    of the override (fails before the fix). Native outside the Sync URL and wrapped agree."""
+    browser, url, state = served
+    state["release"].set()
+    context, page, _ = await _page(browser, url)
+    try:
+        got = {}
+        for path in ("/slow", "/sync"):
+            state["types"].clear()
+            assert await page.evaluate(REALM_HEADER_JS, path)  # the iframe is instrumented too
+            await page.clock.run_for(1_000)
+            got[path] = [await page.evaluate("window.__done"), list(state["types"])]
+        assert got["/sync"] == got["/slow"] == [[200, '{"ok": true}'], ["application/json"]], got
+    finally:
+        await context.close()
+
+
 BASE_JS = """([rel, base]) => {
   const b = document.createElement("base"); b.href = base; document.head.append(b);
   const x = new XMLHttpRequest(); x.open("POST", rel); x.send('{"events":[{"ec":"c","ea":"a","el":"1","meta":{"eid":"e7"}}]}');

@@ -56,7 +56,7 @@
   // them): a build patching String.prototype.startsWith, AbortSignal's Symbol.hasInstance,
   // EventTarget listeners or window.length (replaceable) must not change what is arbitrated or recorded.
   const getter = (proto, name) => { const d = Object.getOwnPropertyDescriptor(proto, name); return d && d.get; };
-  const startsWith = String.prototype.startsWith, StringOf = String;
+  const startsWith = String.prototype.startsWith, StringOf = String, symbolFor = Symbol.for;
   const signalAborted = getter(AbortSignal.prototype, "aborted"), signalReason = getter(AbortSignal.prototype, "reason");
   const listen = EventTarget.prototype.addEventListener, unlisten = EventTarget.prototype.removeEventListener;
   const framesGet = getter(window, "length");
@@ -754,16 +754,36 @@
     };
     // What open() clears and a send() tagging again must put back: the request headers and MIME
     // override the build set since its open(), as it set them (native conversions and checks run).
+    // Set through another realm's methods (a same-origin iframe's prototype called on this realm's
+    // request), they go through that realm's wrappers, which know no state of this one's: each
+    // realm's prototype carries, under a registry symbol, a frozen function that notes them in its
+    // own state, and a wrapper finding no state here calls the one up the request's prototype chain.
+    // A build calling it itself only makes its own request carry the headers it names.
+    const noted = (x, kind, a, b) => {
+      const s = stateOf(x);
+      if (!s || !s.sync || s.active) return;
+      if (kind === "header") put(s.headers, s.headers.length, [a, b]);
+      else s.mime = [a];
+    };
+    const noteKey = symbolFor("tank.xhr.noted"), protoOf = Reflect.getPrototypeOf;
+    define(XP, noteKey, { value: Object.freeze(noted), writable: false, configurable: false, enumerable: false });
+    const note = (x, kind, a, b) => {
+      if (stateOf(x)) { noted(x, kind, a, b); return; }
+      try {
+        for (let p = protoOf(x); p; p = protoOf(p)) {
+          const d = describeOwn(p, noteKey);
+          if (d && typeof d.value === "function") { if (p !== XP) apply(d.value, undefined, [x, kind, a, b]); return; }
+        }
+      } catch (e) { /* a revoked proxy in the chain: nothing to note */ }
+    };
     XP.setRequestHeader = function (name, value) {
       const out = apply(xHeader, this, arguments);
-      const s = stateOf(this);
-      if (s && s.sync && !s.active) put(s.headers, s.headers.length, [name, value]);
+      note(this, "header", name, value);
       return out;
     };
     XP.overrideMimeType = function (mime) {
       const out = apply(xMime, this, arguments);
-      const s = stateOf(this);
-      if (s && s.sync && !s.active) s.mime = [mime];
+      note(this, "mime", mime);
       return out;
     };
     const retag = (x, s) => {
