@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -72,6 +73,11 @@ class Progress:
         entry = self._running.get(name)
         if entry is not None:
             entry.clock, entry.start_ms = clock, clock.now
+
+    def note(self, name: str, text: str) -> None:
+        """A word on a running scenario (the watchdog's "slow: …"), printed as it comes: a run that
+        may go on for minutes says why at once, on a terminal and in a CI log alike."""
+        self.console.print(f"[yellow]{escape(name)}: {escape(text)}[/yellow]")
 
     def finished(self, result: "ScenarioResult") -> None:
         self._running.pop(result.scenario.name, None)

@@ -88,11 +88,13 @@ OPENS_DOCUMENTS = (m.Open, m.Navigate, m.Reload, m.Click, m.RestartBrowser, m.Ho
 
 
 async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapter: Adapter,
-                       on_clock: Callable[[VirtualClock], None] | None = None, phase: Phase | None = None) -> ScenarioResult:
+                       on_clock: Callable[[VirtualClock], None] | None = None, phase: Phase | None = None,
+                       on_word: Callable[[str], None] | None = None) -> ScenarioResult:
     """Run a scenario against a build. Guarantee failures are in the verdict; a broken step is ``error``.
 
     ``on_clock`` receives the scenario's clock once it exists (live progress reads it); ``phase``
-    follows how far it got (for the caller of one that raises)."""
+    follows how far it got (for the caller of one that raises); ``on_word`` what the watchdog says
+    of the run while it goes (a slow one), live."""
     global _proxy_counter
     phase = phase if phase is not None else Phase()
     started = time.monotonic()
@@ -137,7 +139,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         stack.push_async_callback(_close_sessions, run)
         progress = Progress()
         phase.name = "the run"
-        watchdog = Watchdog(run, world.options.scenario_timeout_s, lambda: _pages(run))
+        watchdog = Watchdog(run, world.options.scenario_timeout_s, lambda: _pages(run), say=on_word)
         try:
             await watchdog.guard(_act(run, progress))
         except Stopped as exc:
@@ -151,6 +153,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
         except Exception as exc:  # noqa: BLE001 - a broken step must not lose the history
             error = f"{scenario.path}: {describe(exc)}"
             run.notes.append("traceback: " + traceback.format_exc(limit=-6))  # ends with the exception's notes
+        run.notes.extend(watchdog.notes)
         try:
             run.notes.extend(await asyncio.wait_for(_final_read(run), FINAL_READ_S))
         except asyncio.TimeoutError:

@@ -74,7 +74,8 @@ def select(scenarios: list[Scenario], only: list[str], tags: list[str], ingest: 
 
 
 async def run_scenario_or_error(world: World, scenario: Scenario, build: Build, adapter: Adapter,
-                                on_clock: Callable[[VirtualClock], None] | None = None) -> ScenarioResult:
+                                on_clock: Callable[[VirtualClock], None] | None = None,
+                                on_word: Callable[[str], None] | None = None) -> ScenarioResult:
     """A scenario whose setup breaks (stub, proxy, store) is reported as an error; the run goes on.
 
     Its history says the error too (and is kept in ``--out``): a saved history judged later, or a
@@ -83,7 +84,7 @@ async def run_scenario_or_error(world: World, scenario: Scenario, build: Build, 
     is the run's own and stays as it is."""
     phase = Phase()
     try:
-        extra = {"on_clock": on_clock} if on_clock is not None else {}
+        extra = {k: v for k, v in (("on_clock", on_clock), ("on_word", on_word)) if v is not None}
         return await run_scenario(world, scenario, build, adapter, phase=phase, **extra)
     except HarnessError:
         raise  # the environment is gone: no later scenario can run either
@@ -115,7 +116,8 @@ async def run_suite(build: Build, scenarios: list[Scenario], adapter: Adapter, o
             async def one(scenario: Scenario) -> ScenarioResult:
                 progress.started(scenario.name)
                 result = await run_scenario_or_error(world, scenario, build, adapter,
-                                                     lambda clock: progress.clock(scenario.name, clock))
+                                                     lambda clock: progress.clock(scenario.name, clock),
+                                                     lambda text: progress.note(scenario.name, text))
                 progress.finished(result)
                 return result
 

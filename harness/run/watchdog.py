@@ -21,6 +21,12 @@ and stops them — with the cause in words and how far the scenario got — when
   time 1 ms per timer, thousands of timers a second, and stops the clock rarely: by stops alone
   it ran to the wall budget.
 
+A window decided by a lump of timers as dense as a storm's by ``STORM_PER_PAGE_MS`` but not back to
+back (under ``STORM_HELD_PER_PAGE_MS``: a finished burst looks the same) names nothing, but says
+so once, live (``say``) and in the history's notes (``notes``): "slow: N timers in W page-ms", with
+the pages open and the window. Lumps arriving every 40 s at 0.4 timers a page ms held every window
+and were never named: the run went on to its wall budget (300 s) without a word.
+
 The run's history up to that point is judged as usual; the scenario is reported as an error.
 """
 from __future__ import annotations
@@ -75,10 +81,12 @@ class Watchdog:
     """Watches one scenario: ``run.pages()``, ``run.clock`` and the stub's journal."""
 
     def __init__(self, run: Any, budget_s: float, pages: Callable[[], list[Any]],
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, say: Callable[[str], None] | None = None) -> None:
         self.run = run
         self.budget_s = budget_s
         self.pages = pages
+        self.say = say  # what the watchdog notes, live (the run's progress)
+        self.notes: list[str] = []  # ... and for the history
         # Real time, on the clock the harness's page calls are stamped with (pagecall.clock): a test
         # gives both a fake one and calls ``check`` itself, so a slow page and a stalled one differ
         # by exactly what the thresholds say, whatever the machine's load.
@@ -180,12 +188,24 @@ class Watchdog:
         self._timer_mark, self._half_mark, self._window_pages, self._held = (now, clock.timers, clock.now), None, open_pages, False
         moved, fired = clock.now - page, clock.timers - timers
         late_density = STORM_HELD_PER_PAGE_MS if held else STORM_PER_PAGE_MS
-        if (fired >= STORM_TIMERS and fired >= STORM_PER_PAGE_MS * max(1, moved) * pages
-                and late_fired >= STORM_TIMERS / 2 and late_fired >= late_density * max(1, late_moved) * pages):
+        dense = (fired >= STORM_TIMERS and fired >= STORM_PER_PAGE_MS * max(1, moved) * pages
+                 and late_fired >= STORM_TIMERS / 2 and late_fired >= STORM_PER_PAGE_MS * max(1, late_moved) * pages)
+        if dense and late_fired >= late_density * max(1, late_moved) * pages:
             return (f"timer storm: page time moved {moved} ms in {now - wall:.0f} s while {fired} timers fired "
                     f"({fired / max(1, moved):.1f} a page ms in {pages} page(s): timers rescheduling themselves, "
                     "e.g. setTimeout(0))")
+        if dense and not self.notes:
+            self._note(f"slow: {fired} timers in {moved} page-ms ({fired / max(1, moved) / pages:.2f} a page ms in each of "
+                       f"{pages} page(s), a window of {now - wall:.0f} s of wall time ending {now - self.started:.0f} s into "
+                       f"the run); their counts came in lumps of {late_fired / max(1, late_moved) / pages:.2f}, under "
+                       f"{STORM_HELD_PER_PAGE_MS:g}, so not named a timer storm (a finished burst looks the same): the "
+                       f"scenario may run to its wall budget of {self.budget_s:g} s")
         return None
+
+    def _note(self, text: str) -> None:
+        self.notes.append(text)
+        if self.say is not None:
+            self.say(text)
 
     async def _busy(self, now: float) -> str | None:
         steps, requests, facts = self.run.clock.steps, self.run.stub.journal.received, self.run.activity()

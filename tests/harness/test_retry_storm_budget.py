@@ -23,8 +23,8 @@ def small_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     """The scenario's budget as ``--scenario-timeout 20`` would set it."""
     original = watchdog.Watchdog.__init__
 
-    def capped(self, run, budget_s, pages):  # type: ignore[no-untyped-def]
-        original(self, run, min(budget_s, BUDGET_S), pages)
+    def capped(self, run, budget_s, pages, **kw):  # type: ignore[no-untyped-def]
+        original(self, run, min(budget_s, BUDGET_S), pages, **kw)
 
     monkeypatch.setattr(watchdog.Watchdog, "__init__", capped)
 

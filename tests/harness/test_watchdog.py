@@ -55,8 +55,8 @@ def quick_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(watchdog, "STORM_TIMERS", 1000)
     original = watchdog.Watchdog.__init__
 
-    def capped(self, run, budget_s, pages):  # type: ignore[no-untyped-def]
-        original(self, run, min(budget_s, BUDGET_S), pages)
+    def capped(self, run, budget_s, pages, **kw):  # type: ignore[no-untyped-def]
+        original(self, run, min(budget_s, BUDGET_S), pages, **kw)
 
     monkeypatch.setattr(watchdog.Watchdog, "__init__", capped)
 
@@ -77,6 +77,37 @@ def test_a_runaway_build_is_stopped_with_its_cause(name: str, tank_worlds, quick
     assert elapsed < BUDGET_S + 30, f"{name}: took {elapsed:.0f} s"
 
 
+
+
+# Two contexts, each tab firing four 5 ms intervals: 0.4 timers a page ms over the four pages the
+# watchdog counts (each context's tab and observer page). The contexts run apart (nothing couples
+# them), so the run clock's counts come in lumps as each 30 s advance ends.
+LUMPY = "setTimeout(() => { for (let k = 0; k < 4; k++) setInterval(() => {}, 5); }, 1000);"
+LUMPY_SCENARIO = """
+name: runaway_lumpy
+judges: [no_loss]
+settle: 0
+steps:
+  - open: home
+  - open: home
+    context: other
+""" + "  - advance: 30s\n" * 100
+
+
+@pytest.mark.browser
+def test_timers_at_a_storms_density_in_lumps_are_named_or_said_to_be_slow(tank_worlds, quick_watchdog) -> None:
+    """A build firing 0.4 timers a page ms in two contexts run apart: under back to back, so a window
+    held open by its lumps names nothing — and said nothing before, the run going on to its wall
+    budget (300 s) in silence. Whether a window is held is the machine's speed (where its lump lands):
+    the run is named a timer storm (seen here at load 10: in the first window, 4 s) or its notes say
+    "slow: …", within the budget (capped at 45 s here). The held case alone is decided by the
+    scheduled lumps above (test_a_storm_in_lumps_under_back_to_back_is_said_to_be_slow_early)."""
+    build = Build(name="file:lumpy.js", source=load_build("reference").source + "\n" + LUMPY, kind="file", path=None)
+    result = tank_worlds.get("memory").run(build, scenario_from_text(LUMPY_SCENARIO))
+    slow = [n for n in result.notes if n.startswith("slow: ")]
+    assert (result.error is not None and "timer storm" in result.error) or slow, (result.error, result.notes)
+    assert not slow or "a page ms in each of 4 page(s)" in slow[0], slow
+    assert result.history.meta["clock_modes"].get("apart"), result.history.meta["clock_modes"]
 
 
 class _Time:
@@ -252,24 +283,32 @@ def _storm_checks(clock: _Time, for_s: float, steps_per_tick: int, ms_per_tick: 
     return _scheduled_storm_checks(clock, [(steps_per_tick, ms_per_tick, timers_per_tick)] * ticks, pages)
 
 
-def _scheduled_storm_checks(clock: _Time, ticks: list[tuple[int, int, int]], pages: int) -> tuple[str | None, float]:
+def _scheduled_storm_checks(clock: _Time, ticks: list[tuple[int, int, int]], pages: int,
+                            said: list[tuple[float, str]] | None = None) -> tuple[str | None, float]:
     """The watchdog's check at every tick, the page clock stepping, moving (ms) and firing timers
-    by ``ticks[i]`` = (steps, ms, timers) before the i-th: (the cause named or None, when)."""
+    by ``ticks[i]`` = (steps, ms, timers) before the i-th: (the cause named or None, when). What
+    it says live goes to ``said`` with when, and is checked against its notes."""
     run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0, timers=0), activity=lambda: 0,
                           stub=SimpleNamespace(journal=_Journal([])))
     open_pages = [_Answering() for _ in range(pages)]
 
     async def watch() -> tuple[str | None, float]:
-        dog = watchdog.Watchdog(run, 300.0, lambda: open_pages)  # its pings end at once (asyncio.run waits)
         start = clock.now
-        for steps, ms, timers in ticks:
-            clock.now += watchdog.TICK_S
-            run.clock.steps += steps
-            run.clock.now += ms
-            run.clock.timers += timers
-            if (cause := await dog.check()) is not None:
-                return cause, clock.now - start
-        return None, clock.now - start
+        words: list[tuple[float, str]] = [] if said is None else said
+        dog = watchdog.Watchdog(run, 300.0, lambda: open_pages,  # its pings end at once (asyncio.run waits)
+                                say=lambda text: words.append((clock.now - start, text)))
+        try:
+            for steps, ms, timers in ticks:
+                clock.now += watchdog.TICK_S
+                run.clock.steps += steps
+                run.clock.now += ms
+                run.clock.timers += timers
+                if (cause := await dog.check()) is not None:
+                    return cause, clock.now - start
+                await asyncio.sleep(0)  # a ping just sent is answered (lumps 40 s apart: no step between)
+            return None, clock.now - start
+        finally:
+            assert dog.notes == [text for _, text in words]
 
     return asyncio.run(watch())
 
@@ -453,6 +492,37 @@ def test_two_finished_bursts_in_lumps_30_s_apart_are_not_a_timer_storm(fake_time
     for at_s in (10.0, 40.0):
         ticks[round(at_s / watchdog.TICK_S) - 1] = (1, 20_120, 11_800)
     assert _scheduled_storm_checks(fake_time, ticks, 1) == (None, 150.0)
+
+
+def test_a_storm_in_lumps_under_back_to_back_is_said_to_be_slow_early(fake_time: _Time,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two pages' 40,000 timers in 50,000 page ms (0.4 a page ms in each) arriving every 40 s, each lump 10 s into a
+    window: every window is held open and decided by a lump under back to back, so nothing is named
+    (a finished burst looks the same) — and before, nothing was said either: the scenario ran to its
+    wall budget in silence. Now the first such window says "slow: …", with the density, the pages
+    and the window, live and in the notes, once (fails before)."""
+    monkeypatch.setattr(watchdog, "STALL_S", 30.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.5)
+    said: list[tuple[float, str]] = []
+    assert _scheduled_storm_checks(fake_time, _lumps(40.0, 10.0, (1, 50_000, 40_000), 290.0), 2, said) == (None, 290.0)
+    assert len(said) == 1, said
+    at, text = said[0]
+    assert at == 50.0, said  # the first window held at 30 s, decided by the next lump
+    assert text.startswith("slow: 80000 timers in 100000 page-ms (0.40 a page ms in each of 2 page(s), a window of 50 s "), text
+    assert "lumps of 0.40, under 0.75" in text and "wall budget of 300 s" in text, text
+
+
+def test_two_finished_bursts_are_said_to_be_slow_but_not_named(fake_time: _Time, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two finished bursts above (a lump at 10 s and at 40 s, 11,800 timers in 20,120 page ms
+    each): no storm, one word that the window was dense."""
+    monkeypatch.setattr(watchdog, "STALL_S", 30.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.5)
+    ticks = _lumps(30.0, 10.0, (1, 9_600, 0), 150.0)
+    for at_s in (10.0, 40.0):
+        ticks[round(at_s / watchdog.TICK_S) - 1] = (1, 20_120, 11_800)
+    said: list[tuple[float, str]] = []
+    assert _scheduled_storm_checks(fake_time, ticks, 1, said) == (None, 150.0)
+    assert [(at, text.split(" (")[0]) for at, text in said] == [(40.0, "slow: 23600 timers in 40240 page-ms")], said
 
 
 class _Closing(_Answering):
