@@ -43,7 +43,7 @@ from harness.history.seal import MAC_CHARS, ReportGate, config_script
 from harness.history.sendorder import SendOrder, is_marker
 from harness.history.tabcall import follow
 from harness.history.tabwatch import EVENTS as STORAGE_EVENTS
-from harness.history.tabwatch import TabWatch, read_entries, storage_id
+from harness.history.tabwatch import SiteWatch, TabWatch, read_entries, storage_id
 from harness.world.browser import BrowserChoice
 from server_stub.sync_app import PAGE_TIME_PARAM
 
@@ -206,6 +206,7 @@ class ContextSession:
     watch: TabWatch | None = None  # the tab channel's event handling
     _watch_cdp: Any = None  # the CDP session of the tab whose DOMStorage events record (the first tab)
     _watch_page: Page | None = None
+    _sites: SiteWatch | None = None  # the sites the tab channel's tab went through (a note if another)
     direct_calls: bool = True  # the harness's page calls go over each tab's own CDP session (local browsers)
     workers: list[str] = field(default_factory=list)  # dedicated workers its pages started: "tab: url"
 
@@ -318,6 +319,8 @@ class ContextSession:
             # The tab channel: this first tab's session alone records (it sees every write of the
             # origin in the context); enabled before the tab loads anything, as its send reports.
             self._watch_cdp, self._watch_page = cdp, page
+            self._sites = SiteWatch(self.name)
+            page.on("framenavigated", lambda frame: self._on_tab_navigated(page, frame))
             for method in STORAGE_EVENTS:
                 on_cdp_event(cdp, method, lambda params, method=method: self._on_tab_storage(method, params))
             calls.append(cdp.send("DOMStorage.enable"))
@@ -374,6 +377,11 @@ class ContextSession:
         except (KeyError, TypeError, ValueError):
             self.gate.forged += 1
 
+    def _on_tab_navigated(self, page: Page, frame: Any) -> None:
+        """A navigation of the tab channel's tab: its top document's URL, for the site it is on."""
+        if self._sites is not None and frame == page.main_frame:
+            self._sites.navigated(frame.url, self.recorder.now_in(self.name))
+
     def _on_tab_sync(self, value: str | None, w: float) -> None:
         if self._watch_page is not None:  # its renderer applied a write: not stalled
             answered(self._watch_page)
@@ -410,7 +418,9 @@ class ContextSession:
                    f"({', '.join(self.workers[:3])}{' …' if len(self.workers) > 3 else ''}): a worker's timers "
                    "run in real time, not on the page clock, and its requests are not instrumented (the "
                    "server's journal alone sees them)"] if self.workers else []
-        return [*self.warnings, *self.gate.notes(self.name), *([order] if order else []), *workers]
+        sites = self._sites.note() if self._sites is not None else None
+        return [*self.warnings, *([sites] if sites else []), *self.gate.notes(self.name), *([order] if order else []),
+                *workers]
 
     def _on_worker(self, page: Page, worker: Worker) -> None:
         """A dedicated worker a page started (Playwright attaches to every one: nothing the page can

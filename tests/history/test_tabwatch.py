@@ -9,7 +9,7 @@ import pytest
 
 from harness.driver.visitors import tab_channel_contexts
 from harness.history.recorder import Recorder
-from harness.history.tabwatch import ADDED, CLEARED, REMOVED, UPDATED, TabWatch, read_entries, stamp_of
+from harness.history.tabwatch import ADDED, CLEARED, REMOVED, UPDATED, SiteWatch, TabWatch, read_entries, stamp_of
 from tests.harness.e2e import scenario_from_text
 
 ORIGIN = "http://127.0.0.1:4100"
@@ -162,3 +162,18 @@ def test_the_settle_counts_toward_the_page_time_that_keeps_the_observer(text: st
 
 def test_a_scripted_context_keeps_the_observer_in_a_remote_browser() -> None:
     assert tab_channel_contexts(scenario_from_text(PLAIN), navigations_seen=False) == frozenset()
+
+
+def test_navigations_to_another_site_are_counted_from_the_first_document_on() -> None:
+    """The first document (after about:blank) sets the site; another host (127.0.0.1 → localhost,
+    or a blocked URL's error page) is another site; the same host with another path or query is
+    not; every crossing counts, the note names the first (its query left out)."""
+    sites = SiteWatch("main")
+    for url, t in [("about:blank", 0), ("http://127.0.0.1:5000/?a=1", 1), ("http://127.0.0.1:5000/page2", 2)]:
+        sites.navigated(url, t)
+    assert sites.note() is None
+    sites.navigated("http://localhost:5000/page2?x=" + "y" * 300, 3)
+    sites.navigated("chrome-error://chromewebdata/", 4)
+    note = sites.note()
+    assert note is not None and note.startswith("context main: its tab navigated to another site 2 time(s) "
+                                                "(first at page time 3: http://127.0.0.1:5000/page2 → http://localhost:5000/page2)"), note
