@@ -146,6 +146,7 @@ class VirtualClock:
     _moves: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=MOVES_KEPT), repr=False)
     _moves_in: dict[str, deque[tuple[float, int]]] = field(default_factory=dict, repr=False)  # the same, per context apart
     _children: dict[str, "VirtualClock"] = field(default_factory=dict, repr=False)  # contexts running apart now
+    _apart_from: int = field(default=0, repr=False)  # page time their advance started at
     _counted: int = field(default=0, repr=False)  # a context's stops already counted in the run's clock
 
     def __post_init__(self) -> None:
@@ -163,6 +164,13 @@ class VirtualClock:
         """A context running apart moved: the run's page time is the least any context reached."""
         if self._children:
             self._move(min(c.now for c in self._children.values()))
+
+    def apart_progress(self) -> tuple[int, int, int]:
+        """(contexts, timers fired, page ms moved summed over them) of the contexts running apart in
+        the advance under way: counted in ``timers`` only when it ends (the watchdog reads them
+        live); (0, 0, 0) when none runs apart."""
+        kids = list(self._children.values())
+        return len(kids), sum(c.timers for c in kids), sum(c.now - self._apart_from for c in kids)
 
     def now_in(self, context: str | None) -> int:
         """The page time of ``context`` now: its own clock's while contexts run apart, else (and for
@@ -216,6 +224,7 @@ class VirtualClock:
     async def _run_apart(self, target: int) -> None:
         """Each context on a clock of its own to ``target``, side by side; then the run's clock is
         there too, with the contexts' stops, timers and notes counted in it."""
+        self._apart_from = self.now  # ``now`` follows the least context from here on
         self._children = {s.name: self._child(s) for s in self.sessions()}
         children = list(self._children.values())
         tasks = [asyncio.ensure_future(c._run_until(target)) for c in children]

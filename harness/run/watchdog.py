@@ -25,7 +25,11 @@ A window decided by a lump of timers as dense as a storm's by ``STORM_PER_PAGE_M
 back (under ``STORM_HELD_PER_PAGE_MS``: a finished burst looks the same) names nothing, but says
 so once, live (``say``) and in the history's notes (``notes``): "slow: N timers in W page-ms", with
 the pages open and the window. Lumps arriving every 40 s at 0.4 timers a page ms held every window
-and were never named: the run went on to its wall budget (300 s) without a word.
+and were never named: the run went on to its wall budget (300 s) without a word. Contexts running
+apart hand their timers over only when their advance ends: one advance of a storming build could
+outlast the budget with nothing counted. Their timers are read live too (``apart_progress``): as
+many as ``STORM_TIMERS`` in a window at ``STORM_PER_PAGE_MS`` or more per page ms of those contexts
+say "slow: …" the same way (a word, never a storm: their page time is each context's own).
 
 The run's history up to that point is judged as usual; the scenario is reported as an error.
 """
@@ -100,6 +104,7 @@ class Watchdog:
         self._held = False  # the window's second half was empty at its end: held open for the next counts
         self._window_pages = 0  # the most pages open at once in the window
         self._journal_mark = (self.started, 0)
+        self._apart_mark = (self.started, -1, 0)  # (wall, timers, page ms) of the contexts running apart
 
     async def guard(self, work: Awaitable[None]) -> None:
         """Run ``work``; raise :class:`Stopped` (work cancelled) when the watchdog fires."""
@@ -126,6 +131,7 @@ class Watchdog:
             clock = self.run.clock
             return (f"the scenario's wall budget of {self.budget_s:g} s (--scenario-timeout) was spent; the clock "
                     f"had stepped {clock.steps} times (a build whose timers keep rescheduling needs many steps)")
+        self._apart_slow(now)
         return self._flood(now) or self._timer_storm(now) or await self._busy(now)
 
     def _flood(self, now: float) -> str | None:
@@ -201,6 +207,27 @@ class Watchdog:
                        f"{STORM_HELD_PER_PAGE_MS:g}, so not named a timer storm (a finished burst looks the same): the "
                        f"scenario may run to its wall budget of {self.budget_s:g} s")
         return None
+
+    def _apart_slow(self, now: float) -> None:
+        """Timers of contexts running apart inside an advance, not yet counted by the run clock, as
+        dense as a storm's over a window: said once (see the module's docstring)."""
+        progress = getattr(self.run.clock, "apart_progress", None)
+        if progress is None or self.notes:
+            return
+        contexts, timers, moved = progress()
+        wall, timers0, moved0 = self._apart_mark
+        if timers0 < 0 or timers < timers0 or moved < moved0:  # the first look, or a new advance
+            self._apart_mark = (now, timers, moved)
+            return
+        if now - wall < STALL_S:
+            return
+        self._apart_mark = (now, timers, moved)
+        fired, ms = timers - timers0, moved - moved0
+        if fired >= STORM_TIMERS and fired >= STORM_PER_PAGE_MS * max(1, ms):
+            self._note(f"slow: {fired} timers in {ms} page-ms ({fired / max(1, ms):.2f} a page ms of each of {contexts} "
+                       f"context(s) running apart, on average; a window of {now - wall:.0f} s of wall time ending "
+                       f"{now - self.started:.0f} s into the run), their advance not over: counted when it ends, so not "
+                       f"named a timer storm: the scenario may run to its wall budget of {self.budget_s:g} s")
 
     def _note(self, text: str) -> None:
         self.notes.append(text)

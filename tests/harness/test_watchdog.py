@@ -110,6 +110,22 @@ def test_timers_at_a_storms_density_in_lumps_are_named_or_said_to_be_slow(tank_w
     assert result.history.meta["clock_modes"].get("apart"), result.history.meta["clock_modes"]
 
 
+@pytest.mark.browser
+def test_a_storm_in_one_advance_of_contexts_apart_is_said_to_be_slow(tank_worlds, quick_watchdog,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same build in one advance of an hour: contexts apart hand their timers over when the
+    advance ends, so the watchdog counted none and the run went on to its budget without a word
+    (seen: stopped by a 45 s budget at page time +780 s, 1,275,380 timers, no note). Read live, the
+    contexts' timers say "slow: …" within the first window (a budget of 10 s here; seen: 0.79 a page
+    ms of each context at 4 s, the build's 0.8)."""
+    monkeypatch.setattr(f"{__name__}.BUDGET_S", 10.0)
+    build = Build(name="file:lumpy.js", source=load_build("reference").source + "\n" + LUMPY, kind="file", path=None)
+    result = tank_worlds.get("memory").run(build, scenario_from_text(LUMPY_SCENARIO.split("  - advance")[0] + "  - advance: 1h\n"))
+    slow = [n for n in result.notes if n.startswith("slow: ")]
+    assert (result.error is not None and "timer storm" in result.error) or slow, (result.error, result.notes)
+    assert not slow or "a page ms of each of 2 context(s) running apart" in slow[0], slow
+
+
 class _Time:
     """Real time as the test says it passes: the watchdog's clock and pagecall's (the page-answer
     stamps), so a slow page and a stalled one differ by exactly the thresholds, whatever the load.
@@ -510,6 +526,45 @@ def test_a_storm_in_lumps_under_back_to_back_is_said_to_be_slow_early(fake_time:
     assert at == 50.0, said  # the first window held at 30 s, decided by the next lump
     assert text.startswith("slow: 80000 timers in 100000 page-ms (0.40 a page ms in each of 2 page(s), a window of 50 s "), text
     assert "lumps of 0.40, under 0.75" in text and "wall budget of 300 s" in text, text
+
+
+def _apart_checks(clock: _Time, per_tick: tuple[int, int], ticks: int) -> list[tuple[float, str]]:
+    """The watchdog's check at every tick while two contexts run apart inside one advance, their
+    timers and summed page ms growing by ``per_tick`` and never reaching the run clock: what it said."""
+    kids = [0, 0]
+    run = SimpleNamespace(clock=SimpleNamespace(steps=0, now=0, timers=0, apart_progress=lambda: (2, *kids)),
+                          activity=lambda: 0, stub=SimpleNamespace(journal=_Journal([])))
+    said: list[tuple[float, str]] = []
+
+    async def watch() -> None:
+        start = clock.now
+        dog = watchdog.Watchdog(run, 300.0, lambda: [_Answering(), _Answering()],
+                                say=lambda text: said.append((clock.now - start, text)))
+        for _ in range(ticks):
+            clock.now += watchdog.TICK_S
+            kids[0] += per_tick[0]
+            kids[1] += per_tick[1]
+            run.clock.now += per_tick[1] // 2  # the run's page time: the least context's (both alike here)
+            assert await dog.check() is None
+            await asyncio.sleep(0)
+        assert dog.notes == [text for _, text in said]
+
+    asyncio.run(watch())
+    return said
+
+
+def test_timers_of_contexts_apart_in_an_advance_under_way_are_said_to_be_slow(fake_time: _Time,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two contexts apart firing 0.4 timers a page ms each, in an advance that does not end: the run
+    clock counts none of them (before: nothing said, the run went to its budget); read live, the
+    first full window says so, once. The same contexts at a heartbeat's pace say nothing."""
+    monkeypatch.setattr(watchdog, "STALL_S", 30.0)
+    monkeypatch.setattr(watchdog, "TICK_S", 0.5)
+    said = _apart_checks(fake_time, (1_000, 2_500), 200)
+    assert [at for at, _ in said] == [30.5], said
+    assert said[0][1].startswith("slow: 60000 timers in 150000 page-ms (0.40 a page ms of each of 2 context(s) running apart"), said
+    assert "their advance not over" in said[0][1]
+    assert _apart_checks(fake_time, (10, 2_500), 200) == []
 
 
 def test_two_finished_bursts_are_said_to_be_slow_but_not_named(fake_time: _Time, monkeypatch: pytest.MonkeyPatch) -> None:
