@@ -16,6 +16,7 @@ from harness.checker.fold import Mark, Track
 from harness.checker.payload import labels
 from harness.checker.policy import ok_status
 from harness.checker.subjects import DirectSubject, IntentSubject
+from harness.checker.twins import twins
 from harness.checker.verdict import EnvelopeFate
 
 Decision = tuple[str, str, str]  # fate, reason code, reason text
@@ -251,6 +252,9 @@ def assign(f: Facts) -> dict[str, EnvelopeFate]:
         out[t.id] = EnvelopeFate(
             t.id, t.context, fate, reason, n, max(0, n - 1), None if rows is None else rows.get(t.id, 0),
             ec, ea, el, t.first_seen.t_page, removal.t_page if removal else None, [], code, "envelope", f.browser_copies(t.id))
+    for g in twins(f.tracks, out, f.m.intent_of):  # one cause delivered under several ids: the extra ones are duplicates
+        for sid in [i for i in g.ids if i not in f.m.intent_of][:g.surplus]:
+            out[sid].duplicates += 1
     for s in f.m.intents.values():
         fate, code, reason = decide_intent(f, s)
         n = f.deliveries(s.id)

@@ -69,8 +69,8 @@ _TRIMMED_KEPT = (SITE, SESSION, CATEGORY, ACTION, LABEL)  # what a trimmed journ
 def altered(queued: Any, received: Any) -> list[str]:
     """The identity fields on which what arrived differs from what was queued (``meta.<key>``
     for each of the queued ``meta`` keys but the eid); ``[]`` when they agree or the journal kept
-    too little to tell (an unprocessed request's events past its budget keep no payload; a large
-    payload keeps its labels only, cut)."""
+    too little to tell (older histories kept no payload for a refused request's events past its
+    budget; a large payload, and now those, keep their labels only, cut)."""
     if not isinstance(queued, dict) or not isinstance(received, dict) or not received:
         return []
     if TRIMMED in received:

@@ -1,6 +1,7 @@
 """A fate credits what was sent, not an id: another event under an envelope's id delivers or
 rejects nothing of it; a batch refused for one event rejects only that one; a build whose dead
-letters carry no id is judged as one without the key. Hand-made histories (builds showing it
+letters carry no id is judged as one without the key; one click stored under two ids is a
+duplicate. Hand-made histories (builds showing it
 live: tests/harness/test_hostile_content.py, tests/foreign/test_foreign_builds.py)."""
 from __future__ import annotations
 
@@ -138,3 +139,38 @@ def test_dead_letters_without_an_id_never_do_worse_than_no_dead_letter_key():
 def test_a_keyed_build_that_removes_a_refused_event_without_any_record_is_still_lost():
     v, x = _refused_then_removed("none written")
     assert x.fate == "lost" and v.guarantees["no_loss"].status == "fail"
+
+
+def _clicks(n: int, per_click: int, debounced: bool = False):
+    """``n`` clicks on one link; the build enqueues ``per_click`` envelopes with one payload for each
+    (or one for all, ``debounced``); everything delivered and stored."""
+    b = HB()
+    envs = []
+    for _ in range(n):
+        b.op("click", intents=[b.intent("conversion", "phone_call")])
+        if debounced and envs:
+            continue
+        for _ in range(per_click):
+            e = b.env(ec="conversion", ea="phone_call")
+            b.add(e)
+            envs.append(e)
+        b.advance(1000)
+    for e in envs:
+        b.deliver(e)
+        b.rows(e)
+    return run(b.build()), envs
+
+
+def test_one_click_stored_under_two_ids_is_a_duplicate():
+    """Fails before: exactly_once passed, duplicated 0 (scratch r2 case D, twin.js)."""
+    (v, f), envs = _clicks(2, 2)
+    assert v.counts["duplicated"] == 2 and v.counts["lost"] == 0
+    [why] = v.guarantees["exactly_once"].violations
+    assert "4 envelopes with one payload delivered for 2 intent(s)" in why and "2 duplicate(s)" in why
+    assert all(e.id in why for e in envs)
+
+
+def test_repeated_clicks_and_a_debouncing_build_are_no_duplicates():
+    for n, per, debounced in ((3, 1, False), (3, 1, True)):
+        (v, _), _ = _clicks(n, per, debounced)
+        assert v.counts["duplicated"] == 0 and v.guarantees["exactly_once"].status == "pass", (n, debounced)

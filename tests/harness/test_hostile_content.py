@@ -1,7 +1,7 @@
-"""A build is untrusted code: what it sends under an envelope's id must be the event it queued.
-Each fixture (tracker_js/hostile/*_in_transit.js) is loaded before the reference and run over
-happy_path; each passed before the checker compared what was sent with what was queued (PASS
-delivered 15; PASS rejected 4)."""
+"""A build is untrusted code: what it sends under an envelope's id must be the event it queued,
+and one click must not be stored under two ids. Each fixture (tracker_js/hostile/*_in_transit.js,
+twin_enqueue.js) is loaded before the reference and run over happy_path; each passed before
+(PASS delivered 15; PASS rejected 4; PASS delivered 19 with 8 conversion rows for 4 clicks)."""
 from __future__ import annotations
 
 import dataclasses
@@ -33,3 +33,11 @@ def test_another_event_sent_under_a_conversions_id_loses_it(tank_worlds, fixture
     assert len(lost) == 4 and {x.ec for x in lost} == {"conversion"}
     assert {x.reason_code for x in lost} == {"altered_in_transit"}
     assert v.counts["rejected"] == 0 and v.guarantees["no_loss"].status == "fail"
+
+
+@pytest.mark.browser
+def test_one_click_stored_under_two_ids_fails_exactly_once(tank_worlds) -> None:
+    v = _run(tank_worlds, "twin_enqueue")
+    assert v.counts["duplicated"] == 4 and v.counts["lost"] == 0
+    why = v.guarantees["exactly_once"].violations
+    assert len(why) == 4 and all("2 envelopes with one payload delivered for 1 intent(s)" in w for w in why)

@@ -4,12 +4,14 @@ transport + idempotent ingest). Counts, not sets: three rows are two duplicates.
 Rows of copies the browser re-sent by itself (``checker.copies``) are duplicates at rest too: only
 a build whose events carry no ``meta.eid`` gets them, and de-duplicating them by event id is the
 build's part (SPEC §3.10; the ``no_eid`` mutant is shown by ``browser_resend``). The violation
-says how many came from such copies."""
+says how many came from such copies. One click enqueued twice under two ids is a duplicate too
+(``checker.twins``)."""
 from __future__ import annotations
 
 from harness.checker.facts import Facts
 from harness.checker.fmt import short
 from harness.checker.rules.base import Outcome
+from harness.checker.twins import twins
 
 
 def exactly_once(f: Facts) -> Outcome:
@@ -32,6 +34,11 @@ def exactly_once(f: Facts) -> Outcome:
         elif n > 1:
             out.evidence += 1
             out.violations.append(f"{short(x.id)} {x.ec}/{x.ea} stored {n} times at rest but ended {x.fate}")
+    for g in twins(f.tracks, f.fates, f.m.intent_of):
+        x = f.fates[g.ids[0]]
+        out.evidence += 1
+        out.violations.append(f"{x.ec}/{x.ea}: {len(g.ids)} envelopes with one payload delivered for {g.intents} "
+                              f"intent(s) ({', '.join(short(i) for i in g.ids)}): {g.surplus} duplicate(s) under other ids")
     for r in f.m.orphan_rows:
         out.evidence += 1
         out.violations.append(f"row at rest {r.ec}/{r.ea} (eid={r.eid}) matches no envelope")
