@@ -1,15 +1,18 @@
 """The one fate of every envelope (SPEC §8), by proof, in a fixed order of precedence.
 
 delivered > pending > rejected > dropped_policy > lost. A build's own claim (a dead-letter
-record saying ``ttl`` or ``rejected``) is never proof by itself: ``ttl`` needs the outbox history
-to show attempts > 10 and the removal to come 24 h after ``ts``; ``rejected`` needs the endpoint to
-have answered a non-retryable 4xx. Anything else that left the outbox undelivered is ``lost``,
+record saying ``ttl``, ``overflow`` or ``rejected``, the ``attempts`` and ``ts`` it writes) is never
+proof by itself: ``ttl`` needs more than 10 failed sends the harness saw and the removal 24 h after
+the harness first saw the envelope; ``overflow`` needs the outbox at a cap, and never covers a
+conversion (``checker.dropproof``); ``rejected`` needs the endpoint to have answered a
+non-retryable 4xx. Anything else that left the outbox undelivered is ``lost``,
 with the most specific reason the history supports.
 """
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from harness.checker.dropproof import OVERFLOW_MIN_LENGTH, drop_proof, overflow_evidence
 from harness.checker.facts import Facts
 from harness.checker.fmt import hours, rel
 from harness.checker.fold import Mark, Track
@@ -36,15 +39,25 @@ def _lost(f: Facts, t: Track) -> Decision:
     if removal is None:
         return "lost", "dead_lettered", f"only ever in the dead-letter list (reason {sorted(map(str, claims))}), never delivered"
     when = rel(removal.t_page, t0)
-    age = removal.t_page - t.ts if t.ts is not None else None
     attempts = t.max_attempts
-    shape = f"attempts={attempts} age={hours(age)}"
+    proof = drop_proof(f, t, removal)
+    shape = proof.shape()
+    need = f"needs attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)}"
+    forged = proof.forged() if proof.claims_past(p.drop_attempts, p.drop_age_ms) else None
+    if forged is not None:
+        return "lost", "unproven_drop", (f"dropped at {when} with attempts={proof.attempts} age={hours(proof.age)} "
+                                           f"on the harness's evidence; the build's claim is unsupported ({forged}; {need})")
     if "ttl" in claims:
-        return "lost", "dropped_early", f"dropped at {when} with {shape}, recorded as ttl (needs attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)})"
+        return "lost", "dropped_early", f"dropped at {when} with {shape}, recorded as ttl ({need})"
     down = f.taken_down(t.id)
     if down is not None and f.reject_status(t.id) is None:
         return ("lost", "taken_down_with_batch", f"removed at {when} after a {down} that refused other events of its "
                 "request, not this one" + (" (dead-lettered as rejected)" if "rejected" in claims else ""))
+    if "overflow" in claims:
+        conversion = t.labels()[0] == p.conversion_category
+        why = "a conversion is never shed (SPEC §4)" if conversion else \
+            f"no evidence the outbox was at a cap (fewer than {OVERFLOW_MIN_LENGTH} entries, no storage quota)"
+        return "lost", "unproven_overflow", f"dead-lettered as overflow at {when}, but {why}"
     if "rejected" in claims:
         return "lost", "rejected_without_4xx", f"dead-lettered as rejected at {when} but never answered a non-retryable 4xx"
     status = f.removed_as_success(t)
@@ -61,7 +74,7 @@ def _lost(f: Facts, t: Track) -> Decision:
     if trim is not None:
         return "lost", "trimmed", f"cut at {when} without a dead-letter record (silent overflow trim; evidence: {trim})"
     if attempts >= 1:
-        return "lost", "dropped_early", f"dropped at {when} with {shape} (needs attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)})"
+        return "lost", "dropped_early", f"dropped at {when} with {shape} ({need})"
     answers = f.non_ok(t.id)
     if answers:
         return _after_answer(f, t, removal, answers[-1])
@@ -186,13 +199,15 @@ def decide(f: Facts, t: Track) -> Decision:
             return ("rejected", "rejected", f"removed after {status} at {rel(t.final_removal.t_page, f.t0)}; the build's "
                     f"dead-letter records carry no id (write #{idless.seq}: {idless.parse_error})")
     removal = t.final_removal
-    if removal is not None and t.ts is not None:
-        age = removal.t_page - t.ts
-        if t.max_attempts > p.drop_attempts and age > p.drop_age_ms:
-            return "dropped_policy", "ttl", f"ttl: dropped at {rel(removal.t_page, f.t0)} with attempts={t.max_attempts} age={hours(age)}"
+    if removal is not None and t.states:
+        proof = drop_proof(f, t, removal)
+        if proof.past(p.drop_attempts, p.drop_age_ms):
+            return "dropped_policy", "ttl", f"ttl: dropped at {rel(removal.t_page, f.t0)} with {proof.shape()}"
     rec = t.dead_reason("overflow")
-    if rec is not None:
-        return "dropped_policy", "overflow", f"overflow: shed at {rel(rec.mark.t_page, f.t0)}, recorded"
+    if rec is not None and t.labels()[0] != p.conversion_category:
+        evidence = overflow_evidence(f, t, removal or rec.mark)
+        if evidence is not None:
+            return "dropped_policy", "overflow", f"overflow: shed at {rel(rec.mark.t_page, f.t0)}, recorded; {evidence}"
     rec = t.dead_reason("malformed")
     if rec is not None and _malformed(t):
         return "dropped_policy", "malformed", f"malformed envelope dead-lettered at {rel(rec.mark.t_page, f.t0)}"

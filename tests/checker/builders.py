@@ -48,6 +48,7 @@ class HB:
     journal_seq: int = 0
     h: History = field(init=False)
     _n: int = 0
+    _held: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # ids in each (context, key): a write's length
 
     def __post_init__(self) -> None:
         self.h = History(self.scenario, OUTBOX, DEAD if self.deadletter else None)
@@ -77,8 +78,11 @@ class HB:
               url: str | None = "http://127.0.0.1/", writer: str | None = None) -> OutboxWrite:
         """``writer``: the page load the instrumentation's stamp names (``tab#load``)."""
         seq, wall = self._tick()
+        held = self._held.setdefault((ctx, key), set())
+        held.difference_update(removed)
+        held.update(e.id for e in (*added, *changed))
         w = OutboxWrite(seq, self.now, wall, ctx, key, kind, url, tuple(added), tuple(changed), tuple(removed),  # type: ignore[arg-type]
-                        writer=writer)
+                        length=len(held), writer=writer)
         self.h.writes.append(w)
         return w
 

@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 
 from harness.checker import judge
+from harness.checker.dropproof import OVERFLOW_MIN_LENGTH
 from harness.checker.guarantees import GUARANTEES
 
 from .builders import HB, HOUR, payload
@@ -187,7 +188,7 @@ def test_ttl_proof_comes_from_the_outbox_not_the_deadletter_copy():
 def test_overflow_record_is_dropped_policy():
     b = HB()
     e = b.env(ec="system", ea="heartbeat")
-    b.add(e)
+    b.add(e, *(b.env(ec="system", ea="heartbeat") for _ in range(OVERFLOW_MIN_LENGTH - 1)))  # the outbox at a cap
     b.dead(e, "overflow")
     b.remove(e.id)
     v, f = fates(b.build())
@@ -203,7 +204,7 @@ def test_a_shed_at_the_cap_recorded_as_overflow_is_a_policy_drop_like_tagqs():
     one the build sheds without a record is lost."""
     b = HB()
     shed, silent = b.env(ec="system", ea="heartbeat"), b.env(ec="system", ea="heartbeat")
-    b.add(shed, silent)
+    b.add(shed, silent, *(b.env(ec="interaction", ea="view") for _ in range(OVERFLOW_MIN_LENGTH)))  # at a cap
     b.advance(25 * HOUR)
     b.dead(b.env(shed.id, "system", "heartbeat", attempts=0, ts=shed.ts, status=None, at=b.now), "overflow")
     b.remove(shed.id, silent.id)

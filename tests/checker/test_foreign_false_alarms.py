@@ -155,7 +155,7 @@ def test_a_send_of_a_payload_twin_is_no_resend_past_the_drop_rule() -> None:
 
     b = HB()
     old = b.env("old", "system", "heartbeat", eid=False, attempts=11)
-    b.add(old)
+    b.seed(old)  # 11 attempts the harness itself wrote: the drop's proof
     b.advance(25 * HOUR)
     young = b.env("young", "system", "heartbeat", eid=False, attempts=0)
     b.add(young)
@@ -166,7 +166,7 @@ def test_a_send_of_a_payload_twin_is_no_resend_past_the_drop_rule() -> None:
     assert v.guarantees["drop_rule"].status != "fail", v.guarantees["drop_rule"].violations
     b2 = HB()
     lone = b2.env("lone", "system", "heartbeat", eid=False, attempts=11)
-    b2.add(lone)
+    b2.seed(lone)
     b2.advance(25 * HOUR)
     b2.attempt(lone, outcome="http_error", status=503, ids=False)  # its payload is unique: it is a resend
     assert judge(b2.build(), ["drop_rule"]).guarantees["drop_rule"].status == "fail"

@@ -4,13 +4,15 @@ again and leaves the outbox at the build's next pass, at the head of the queue o
 too late).
 
 Removals that a dead-letter record explains as ``rejected``, ``overflow`` or ``malformed`` are
-judged by their own guarantees; the build's ``ttl`` record is no excuse (the rule needs proof).
-"Past the rule" is read from the outbox: the ``attempts`` it last showed before a send and the
+judged by their own guarantees; the build's ``ttl`` record is no excuse (the rule needs proof: the
+failed sends and the age the harness saw, ``checker.dropproof``). "Past the rule" (never too
+late) is read from the outbox: the ``attempts`` it last showed before a send and the
 envelope's ``ts``. Beacons are exempt from the re-send check (an unloading page has no time to
 prune first).
 """
 from __future__ import annotations
 
+from harness.checker.dropproof import drop_proof
 from harness.checker.facts import Facts
 from harness.checker.fmt import hours, rel, short
 from harness.checker.fold import Track
@@ -36,9 +38,10 @@ def drop_rule(f: Facts) -> Outcome:
         if candidate:
             out.evidence += 1
             if x.reason_code != "ttl":
+                proof = drop_proof(f, t, removal)
                 out.violations.append(
-                    f"{short(t.id)} {x.ec}/{x.ea} dropped at {rel(removal.t_page, f.t0)} with attempts={t.max_attempts} "
-                    f"age={hours(age)} (allowed only when attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)})")
+                    f"{short(t.id)} {x.ec}/{x.ea} dropped at {rel(removal.t_page, f.t0)} with {proof.shape()} "
+                    f"(allowed only when attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)})")
         elif t.max_attempts > p.drop_attempts or (age is not None and age > p.drop_age_ms):
             out.evidence += 1
         out.violations.extend(_kept_past_the_rule(f, t))

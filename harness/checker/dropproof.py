@@ -1,0 +1,117 @@
+"""What the harness itself saw of a policy drop (SPEC §2, §4): the build's own numbers are claims.
+
+A ``ttl`` drop needs attempts > N and age > 24 h. The build writes ``attempts`` and ``ts`` into
+its outbox and could write anything there, so neither is proof alone:
+
+- attempts: the seeded ``attempts`` (the harness wrote that envelope) plus the failed sends the
+  instrumentation recorded carrying the envelope before its removal; the count used is the lower
+  of that and the outbox counter (a build counting fewer failures than it had is its own choice).
+- age: the removal's page time (dated by the recorder, which bounds a page's stamp by the
+  harness clock) minus the later of the queued ``ts`` and the page time the harness first saw
+  the envelope (a seeded envelope's ``ts`` is the harness's own).
+
+An ``overflow`` shed needs the outbox at a cap when it shed (its length at the shedding write),
+or a storage quota the harness put in place; a conversion is never shed, whatever the record says.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.checker.direct import storage_failures
+from harness.checker.facts import Facts
+from harness.checker.fmt import hours
+from harness.checker.fold import Mark, Track
+from harness.contract.history import OutboxWrite
+from harness.contract.vocabulary import ANSWERED
+
+FAILED = frozenset({"http_error", "network_error", "abort", "pending"})
+# The least outbox length a shed is believed "at a cap" by (no build profile declares its cap; the
+# reference's bundled scenarios shrink it to 20 and 100, its default is 5000). The silent-trim
+# evidence reads a cap the same way.
+OVERFLOW_MIN_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class DropProof:
+    """The numbers the ``ttl`` rule is judged by, and the build's claims beside them."""
+
+    attempts: int  # min(observed, counter)
+    observed: int  # seeded + failed sends the instrumentation recorded
+    seeded: int  # the part of ``observed`` the harness's seed wrote
+    counter: int  # the highest ``attempts`` the outbox showed before the removal
+    age: int | None  # page ms, from the harness's evidence
+    claimed_age: int | None  # removal − the build's ``ts``
+
+    def past(self, drop_attempts: int, drop_age_ms: float) -> bool:
+        return self.attempts > drop_attempts and self.age is not None and self.age > drop_age_ms
+
+    def claims_past(self, drop_attempts: int, drop_age_ms: float) -> bool:
+        """The build's own numbers say the drop was due."""
+        return self.counter > drop_attempts and self.claimed_age is not None and self.claimed_age > drop_age_ms
+
+    def shape(self) -> str:
+        """``attempts=… age=…`` with the evidence each number rests on."""
+        seen = f"{self.observed - self.seeded} failed send(s) observed" + (f" + {self.seeded} seeded" if self.seeded else "")
+        if self.observed <= self.counter:
+            source = seen + (f"; the build's counter said {self.counter}" if self.counter != self.observed else "")
+        else:
+            source = f"the build's counter; {seen}"
+        return f"attempts={self.attempts} ({source}) age={hours(self.age)}"
+
+    def forged(self) -> str | None:
+        """What of the build's claims the harness's evidence does not support, if anything."""
+        out = []
+        if self.counter > self.observed:
+            out.append(f"the build's counter said attempts={self.counter}, the harness saw "
+                       f"{self.observed - self.seeded} failed send(s)" + (f" + {self.seeded} seeded" if self.seeded else ""))
+        if self.claimed_age is not None and self.age is not None and self.claimed_age > self.age + 1000:
+            out.append(f"its ts made it {hours(self.claimed_age)} old, the harness saw it for {hours(self.age)}")
+        return "; ".join(out) or None
+
+
+def _seeded(t: Track) -> bool:
+    return bool(t.states) and t.states[0].mark.kind == "seed"
+
+
+def drop_proof(f: Facts, t: Track, removal: Mark) -> DropProof:
+    """The evidence for a ``ttl`` drop of ``t`` at ``removal``."""
+    seeded = (t.states[0].env.attempts or 0) if _seeded(t) else 0
+    failed = sum(1 for a in f.attempts(t.id)
+                 if a.via in ANSWERED and a.seq < removal.seq and a.context == t.context and a.outcome in FAILED)
+    observed = seeded + failed
+    counter = max((r.env.attempts or 0 for r in t.states if r.mark.seq < removal.seq), default=0)
+    first = t.states[0] if t.states else None
+    if first is None:
+        base = None
+    elif _seeded(t):
+        base = first.env.ts if first.env.ts is not None else first.mark.t_page
+    else:
+        base = max(t.ts if t.ts is not None else first.mark.t_page, first.mark.t_page)
+    age = removal.t_page - base if base is not None else None
+    claimed = removal.t_page - t.ts if t.ts is not None else None
+    return DropProof(min(observed, counter), observed, seeded, counter, age, claimed)
+
+
+def overflow_evidence(f: Facts, t: Track, at: Mark) -> str | None:
+    """Why the harness believes the outbox was at a cap when ``t`` was shed (``at``: its removal,
+    else its dead-letter record), or ``None``."""
+    failing = [w for w, c in storage_failures(f.history) if c in (None, t.context) and w <= at.t_wall]
+    if failing:
+        return "storage was at its quota (the harness filled it)"
+    w = f.write(at.seq) if at.kind != "seed" else None
+    if w is None or w.key != f.history.outbox_key:
+        w = _last_outbox_write(f, t.context, at.seq)
+    if w is None or w.length is None:
+        return None
+    held = max(w.length, w.length + len(w.removed) - len(w.added))
+    if held < OVERFLOW_MIN_LENGTH:
+        return None
+    return f"the outbox held {held} entries at write #{w.seq}"
+
+
+def _last_outbox_write(f: Facts, context: str, seq: int) -> OutboxWrite | None:
+    best: OutboxWrite | None = None
+    for w in f.history.writes:
+        if w.key == f.history.outbox_key and w.context == context and w.seq <= seq and (best is None or w.seq > best.seq):
+            best = w
+    return best

@@ -1,0 +1,131 @@
+"""A drop is ``dropped_policy`` only on the harness's own evidence (checker.dropproof): the
+``attempts``, ``ts`` and dead-letter reason a build writes are claims, not proof."""
+from __future__ import annotations
+
+from harness.checker import judge
+from harness.checker.dropproof import OVERFLOW_MIN_LENGTH
+
+from .builders import HB, HOUR
+
+JUDGES = ["no_loss", "drop_rule"]
+
+
+def _fate(v, sid):
+    return next(f for f in v.fates if f.id == sid)
+
+
+def test_forged_attempts_and_ts_never_sent_is_lost():
+    """ttl_forger.js: a new conversion rewritten once with attempts 11 and ts 25 h ago, then
+    removed, never sent. Before: dropped_policy (ttl) and no_loss passed."""
+    b = HB()
+    b.advance(30 * HOUR)
+    e = b.env(ec="conversion", ea="phone_call", attempts=11, ts=b.now - 25 * HOUR)
+    b.add(e)
+    b.remove(e.id)
+    v = judge(b.build(), JUDGES)
+    x = _fate(v, e.id)
+    assert (x.fate, x.reason_code) == ("lost", "unproven_drop"), x.reason
+    assert "counter said attempts=11, the harness saw 0 failed send(s)" in x.reason
+    assert "25.0h old, the harness saw it for 0.0h" in x.reason
+    assert v.guarantees["no_loss"].status == "fail" and v.guarantees["drop_rule"].status == "fail"
+
+
+def test_a_counter_raised_past_the_sends_is_lost_even_when_old_enough():
+    """stamp.js on the checker's side: honest ts, the counter raised to 11, removed 25 h later
+    (the recorder bounds the removal's page time; here it is real) after one failed send."""
+    b = HB()
+    e = b.env(ec="conversion", ea="phone_call")
+    b.add(e)
+    b.attempt(e, outcome="network_error", status=None)
+    b.change(b.env(e.id, "conversion", "phone_call", attempts=11, ts=e.ts))
+    b.advance(25 * HOUR)
+    b.dead(b.env(e.id, "conversion", "phone_call", attempts=11, ts=e.ts), "ttl")
+    b.remove(e.id)
+    x = _fate(judge(b.build(), JUDGES), e.id)
+    assert (x.fate, x.reason_code) == ("lost", "unproven_drop"), x.reason
+    assert "attempts=1 " in x.reason
+
+
+def test_a_live_drop_after_eleven_failed_sends_and_a_day_is_policy():
+    b = HB()
+    e = b.env(ec="conversion", ea="phone_call")
+    b.add(e)
+    for _ in range(11):
+        b.advance(HOUR)
+        b.attempt(e, outcome="http_error", status=503)
+        e = b.bump(e)
+    b.advance(14 * HOUR + 1)
+    b.dead(e, "ttl")
+    b.remove(e.id)
+    v = judge(b.build(), JUDGES)
+    x = _fate(v, e.id)
+    assert (x.fate, x.reason_code) == ("dropped_policy", "ttl"), x.reason
+    assert "attempts=11 (11 failed send(s) observed)" in x.reason
+    assert v.guarantees["no_loss"].status == "pass" and v.guarantees["drop_rule"].status == "pass"
+
+
+def test_seeded_attempts_count_and_the_lower_number_is_used():
+    """A seeded envelope (attempts 10, ts 25 h ago: the harness wrote both) failing twice more; the
+    build counts only one of them: min(observed 12, counter 11) = 11, said so."""
+    b = HB()
+    e = b.env(ec="conversion", ea="phone_call", attempts=10, ts=b.now - 25 * HOUR)
+    b.seed(e)
+    b.attempt(e, outcome="network_error", status=None)
+    b.attempt(e, outcome="abort", status=None)
+    e = b.bump(e)
+    b.dead(e, "ttl")
+    b.remove(e.id)
+    x = _fate(judge(b.build(), JUDGES), e.id)
+    assert (x.fate, x.reason_code) == ("dropped_policy", "ttl"), x.reason
+    assert "attempts=11 (the build's counter; 2 failed send(s) observed + 10 seeded)" in x.reason
+
+
+def test_a_stale_queued_ts_is_not_age():
+    """Eleven real failures in 2 h, but ts written a day back: the age is the harness's (2 h)."""
+    b = HB()
+    e = b.env(ec="conversion", ea="phone_call", ts=b.now - 25 * HOUR)
+    b.add(e)
+    for _ in range(11):
+        b.advance(10 * 60_000)
+        b.attempt(e, outcome="network_error", status=None)
+        e = b.bump(e)
+    b.remove(e.id)
+    x = _fate(judge(b.build(), JUDGES), e.id)
+    assert (x.fate, x.reason_code) == ("lost", "unproven_drop"), x.reason
+    assert "the harness saw it for 1.8h" in x.reason
+
+
+def test_an_overflow_record_from_a_short_outbox_is_lost():
+    """overflow_liar.js: a heartbeat 'shed' from an outbox of one. Before: dropped_policy."""
+    b = HB()
+    e = b.env(ec="system", ea="heartbeat")
+    b.add(e)
+    b.dead(e, "overflow")
+    b.remove(e.id)
+    v = judge(b.build(), ["no_loss"])
+    x = _fate(v, e.id)
+    assert (x.fate, x.reason_code) == ("lost", "unproven_overflow"), x.reason
+    assert "no evidence the outbox was at a cap" in x.reason and v.guarantees["no_loss"].status == "fail"
+
+
+def test_a_shed_conversion_is_lost_whatever_the_outbox_held():
+    """SPEC §4: a conversion is never shed, so an overflow record does not excuse it (before:
+    dropped_policy, and no_loss passed outside overflow scenarios)."""
+    b = HB()
+    conv = b.env(ec="conversion", ea="phone_call")
+    b.add(conv, *(b.env(ec="system", ea="heartbeat") for _ in range(OVERFLOW_MIN_LENGTH)))
+    b.dead(conv, "overflow")
+    b.remove(conv.id)
+    x = _fate(judge(b.build(), ["no_loss"]), conv.id)
+    assert (x.fate, x.reason_code) == ("lost", "unproven_overflow") and "a conversion is never shed" in x.reason
+
+
+def test_a_shed_under_a_storage_quota_is_policy():
+    b = HB()
+    e = b.env(ec="system", ea="heartbeat")
+    b.add(e)
+    b.op("storage", mode="quota")
+    b.dead(e, "overflow")
+    b.remove(e.id)
+    x = _fate(judge(b.build(), ["no_loss"]), e.id)
+    assert (x.fate, x.reason_code) == ("dropped_policy", "overflow") and "quota" in x.reason
