@@ -45,10 +45,6 @@ class DropProof:
     def past(self, drop_attempts: int, drop_age_ms: float) -> bool:
         return self.attempts > drop_attempts and self.age is not None and self.age > drop_age_ms
 
-    def claims_past(self, drop_attempts: int, drop_age_ms: float) -> bool:
-        """The build's own numbers say the drop was due."""
-        return self.counter > drop_attempts and self.claimed_age is not None and self.claimed_age > drop_age_ms
-
     def shape(self) -> str:
         """``attempts=… age=…`` with the evidence each number rests on."""
         seen = f"{self.observed - self.seeded} failed send(s) observed" + (f" + {self.seeded} seeded" if self.seeded else "")
@@ -58,13 +54,13 @@ class DropProof:
             source = f"the build's counter; {seen}"
         return f"attempts={self.attempts} ({source}) age={hours(self.age)}"
 
-    def forged(self) -> str | None:
-        """What of the build's claims the harness's evidence does not support, if anything."""
+    def unsupported(self, drop_attempts: int, drop_age_ms: float) -> str | None:
+        """The build's numbers that put the envelope past a limit where the harness's do not."""
         out = []
-        if self.counter > self.observed:
+        if self.counter > drop_attempts >= self.observed:
             out.append(f"the build's counter said attempts={self.counter}, the harness saw "
                        f"{self.observed - self.seeded} failed send(s)" + (f" + {self.seeded} seeded" if self.seeded else ""))
-        if self.claimed_age is not None and self.age is not None and self.claimed_age > self.age + 1000:
+        if self.claimed_age is not None and self.claimed_age > drop_age_ms and (self.age is None or self.age <= drop_age_ms):
             out.append(f"its ts made it {hours(self.claimed_age)} old, the harness saw it for {hours(self.age)}")
         return "; ".join(out) or None
 

@@ -43,7 +43,7 @@ def _lost(f: Facts, t: Track) -> Decision:
     proof = drop_proof(f, t, removal)
     shape = proof.shape()
     need = f"needs attempts>{p.drop_attempts} AND age>{hours(p.drop_age_ms)}"
-    forged = proof.forged() if proof.claims_past(p.drop_attempts, p.drop_age_ms) else None
+    forged = proof.unsupported(p.drop_attempts, p.drop_age_ms)
     if forged is not None:
         return "lost", "unproven_drop", (f"dropped at {when} with attempts={proof.attempts} age={hours(proof.age)} "
                                            f"on the harness's evidence; the build's claim is unsupported ({forged}; {need})")

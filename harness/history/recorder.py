@@ -29,6 +29,10 @@ from harness.contract.history import (
 )
 from harness.contract.vocabulary import AtRestSource, GuaranteeId, OpKind
 
+# How far a page's stamp may stand outside the harness clock's bounds (ms): the last page time
+# accepted for its context below, the page time the harness let the context reach above.
+STAMP_SLACK_MS = 1000
+MAX_STAMP_NOTES = 20  # a build forging every stamp must not grow the notes without bound
 MAX_MESSAGES_PER_PAGE = 500  # a build logging in a loop must not grow the history without bound
 MAX_MESSAGE_CHARS = 4000
 
@@ -123,6 +127,12 @@ class Recorder:
     clock_at: Callable[[float, str], int] | None = None
     # A browser context's page time now (``VirtualClock.now_in``); None: the scenario's serves every context.
     clock_in: Callable[[str], int] | None = None
+    # The page time a context may have reached now (``VirtualClock.ceiling_in``: an advance's target
+    # while it runs); None: ``clock_in``.
+    clock_ceiling: Callable[[str], int] | None = None
+    stamp_notes: list[str] = field(default_factory=list)  # stamps the harness clock refuted (tampering)
+    _refuted: int = 0
+    _last_t: dict[str, int] = field(default_factory=dict)  # context -> last page time accepted from a stamp
     _message_counts: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def _next(self) -> int:
@@ -149,7 +159,7 @@ class Recorder:
             return
         key = str(msg["key"])
         t_wall = seen_at(msg.get("w"))
-        t_page = int(msg["t"]) if msg.get("t") else self._page_time_at(t_wall, context)
+        t_page, writer = self._dated(context, key, msg.get("t"), str(msg["writer"]) if msg.get("writer") else None, t_wall)
         if msg.get("cleared"):
             removed = tuple(self.state(context, key))
             if not removed:
@@ -163,7 +173,7 @@ class Recorder:
             url=msg.get("url"), added=envs(msg.get("added")), changed=envs(msg.get("changed")),
             removed=tuple(str(i) for i in msg.get("removed") or ()), length=msg.get("length"),
             parse_error=msg.get("parse_error"), raw_sample=msg.get("raw_sample"),
-            writer=str(msg["writer"]) if msg.get("writer") else None,
+            writer=writer,
         ))
 
     def on_value(self, context: str, key: str, raw: str | None, t: int | None, writer: str | None,
@@ -171,7 +181,7 @@ class Recorder:
         """A watched key's new value, whole (a tab's ``DOMStorage`` event, harness/history/tabwatch.py):
         diffed here against the folded state, as observer.js diffs old and new values in the page."""
         t_wall = seen_at(w)
-        t_page = t if t else self._page_time_at(t_wall, context)
+        t_page, writer = self._dated(context, key, t, writer, t_wall)
         envs, error = parse_outbox(raw)
         before = self.state(context, key)
         if envs is None:
@@ -181,6 +191,29 @@ class Recorder:
         added, changed, removed = diff_states(before, envs)
         self._apply(OutboxWrite(self._next(), t_page, t_wall, context, key, url=url, added=added, changed=changed,
                                 removed=removed, length=len(envs), parse_error=error, writer=writer))
+
+    def _dated(self, context: str, key: str, stamp: Any, writer: str | None, t_wall: float) -> tuple[int, str | None]:
+        """(page time, writer) of a watched write. The page's stamp (``__tank_t``) is a page's word:
+        it is taken only inside [the context's last accepted page time, the page time the harness
+        let the context reach] ± ``STAMP_SLACK_MS``; outside, the write is dated by the harness
+        clock, its writer is unknown, and a tampering note says so."""
+        seen = self._page_time_at(t_wall, context)
+        if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or not stamp:
+            return seen, writer
+        t = int(stamp)
+        low = self._last_t.get(context, seen) - STAMP_SLACK_MS
+        high = (self.clock_ceiling(context) if self.clock_ceiling is not None else self.now_in(context)) + STAMP_SLACK_MS
+        if low <= t <= high:
+            self._last_t[context] = max(t, self._last_t.get(context, t))
+            return t, writer
+        self._refuted += 1
+        if self._refuted <= MAX_STAMP_NOTES:
+            side = f"{(t - high) / 1000:+.3f} s past the page time the harness let it reach" if t > high else \
+                f"{(low - t) / 1000:.3f} s before the context's last accepted page time"
+            self.stamp_notes.append(
+                f"tampering: context {context}: a write to {key!r} came with page time {t} ({side}, writer "
+                f"{writer or '?'!r}): the page wrote the harness's stamp itself; dated by the harness clock ({seen})")
+        return seen, None
 
     def _page_time_at(self, wall: float, context: str) -> int:
         return self.clock() if self.clock_at is None else self.clock_at(wall, context)
@@ -291,7 +324,11 @@ class Recorder:
                        at_rest=at_rest, at_rest_source=at_rest_source, site_shared=site_shared,
                        t_page_end=t_page_end, t_wall_end=time.time(), judges=self.judges, policy=dict(self.policy),
                        profile_policy=dict(self.profile_policy),
-                       notes=list(notes or ()), error=error, meta=dict(meta or {}))
+                       notes=[*(notes or ()), *self._stamp_notes()], error=error, meta=dict(meta or {}))
+
+    def _stamp_notes(self) -> list[str]:
+        more = self._refuted - len(self.stamp_notes)
+        return [*self.stamp_notes, *([f"tampering: {more} more refuted stamp(s) not listed"] if more > 0 else [])]
 
 
 def _clip(text: str) -> str:

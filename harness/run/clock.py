@@ -136,6 +136,7 @@ class VirtualClock:
     _orphans: int = field(default=0, repr=False)  # held fetches no page waits for any more
     _orphans_in: dict[str, int] = field(default_factory=dict, repr=False)  # the same, per context (scoped settles)
     orphan_wait_s: float = 1.0
+    _target: int | None = field(default=None, repr=False)  # the running advance's target (``ceiling_in``)
     _seen: dict[int, tuple[int, int, int | None, int]] = field(default_factory=dict, repr=False)  # last probe per context
     _unchanged: set[int] = field(default_factory=set, repr=False)  # contexts not stepped since their last probe
     # Sends in flight per context, as the last whole-run probe saw them (``_behind_holds``).
@@ -178,6 +179,12 @@ class VirtualClock:
         child = self._children.get(context)
         return self.now if child is None else child.now
 
+    def ceiling_in(self, context: str | None) -> int:
+        """The page time ``context`` may have reached now: while an advance runs, its target (a page
+        runs its timers ahead of ``now`` in bulk), else ``now_in``. A page's stamp past it is forged."""
+        now = self.now_in(context)
+        return now if self._target is None else max(now, self._target)
+
     def page_time_at(self, wall: float, context: str | None = None) -> int:
         """The page time at wall time ``wall`` (``time.time()``): where ``now`` stood then (the
         oldest kept, for a time before it) — of ``context``, where its clock ran ahead of ``now``."""
@@ -192,24 +199,28 @@ class VirtualClock:
         if ms < 0:
             raise ValueError("page time only moves forward")
         target = self.now + ms
-        if mode == "jump":
-            await self.log_time()
-            await asyncio.gather(*(s.run_clock(ms, "jump") for s in self.sessions()))
-            self._move(target)
-            self._logged.clear()  # Playwright logged the jump itself
-            await self.settle()
-            return
-        why = self._lockstep_why()
-        if why is not None and why != ONE_CONTEXT:
-            self.modes[why] += 1
+        self._target = target
         try:
-            if why is None:
-                self.modes["apart"] += 1
-                await self._run_apart(target)
-            else:
-                await self._run_until(target)
+            if mode == "jump":
+                await self.log_time()
+                await asyncio.gather(*(s.run_clock(ms, "jump") for s in self.sessions()))
+                self._move(target)
+                self._logged.clear()  # Playwright logged the jump itself
+                await self.settle()
+                return
+            why = self._lockstep_why()
+            if why is not None and why != ONE_CONTEXT:
+                self.modes[why] += 1
+            try:
+                if why is None:
+                    self.modes["apart"] += 1
+                    await self._run_apart(target)
+                else:
+                    await self._run_until(target)
+            finally:
+                await self.log_time()
         finally:
-            await self.log_time()
+            self._target = None
 
     def _lockstep_why(self) -> str | None:
         """Why this advance must bring every context to each clock stop together, or None when each

@@ -136,6 +136,7 @@ async def run_scenario(world: World, scenario: "m.Scenario", build: Build, adapt
             on_clock(run.clock)
         recorder.clock = lambda: run.clock.now
         recorder.clock_in, recorder.clock_at = run.clock.now_in, run.clock.page_time_at
+        recorder.clock_ceiling = run.clock.ceiling_in
         stack.push_async_callback(_close_sessions, run)
         progress = Progress()
         phase.name = "the run"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import shutil
 import tempfile
 import urllib.parse
@@ -145,6 +146,12 @@ async def check_jump(page: Page) -> None:
 WRITE_SENTINEL_CALL = taking_json("([k, v]) => (" + WRITE_SENTINEL_JS + ")(k, v)")  # over the tab's channel
 
 
+def flush_token(n: int) -> str:
+    """The ``n``-th flush token of a context: ordered for a reader, unguessable for a page (a build
+    writing the next token itself would end a flush before its own writes arrived)."""
+    return f"{n:08d}-{secrets.token_hex(8)}"
+
+
 async def write_sentinel(page: Page, token: str) -> bool | None:
     """Write flush ``token`` in ``page``: whether storage took it, None when the page is navigating or
     gone. A build that broke what the call runs on (eval, …) makes it an error naming that (a flush
@@ -200,6 +207,9 @@ class ContextSession:
     _sync_counter: int = 0
     _flush_waiters: dict[str, asyncio.Future[None]] = field(default_factory=dict)  # flush tokens awaited
     gate: ReportGate = field(default_factory=ReportGate)  # opens sealed reports, counts forged ones
+    # Prefixes a tab's name as the harness hands it to its page (``window.__tankTab``): the
+    # instrumentation takes only a name carrying it, so a build cannot name the writer of its writes.
+    tab_key: str = field(default_factory=lambda: secrets.token_hex(16))
     sends: SendOrder = field(init=False)  # numbers each send report at its marker's place
     _channels: set[asyncio.Task[None]] = field(default_factory=set)  # report channels of popups being set up
     channel: str = "observer"  # how storage writes are recorded: "observer" (a page) or "tab" (tabwatch.py)
@@ -249,7 +259,7 @@ class ContextSession:
             await context.clock.pause_at(now_ms / 1000)
             config = {"syncUrl": sync_url, "seed": seed, "context": name, "generation": generation,
                       "watchedKeys": adapter.watched_keys(), "outboxKey": adapter.outbox_key,
-                      "pageTimeTags": page_time_tags, "stampWall": channel == "tab"}
+                      "pageTimeTags": page_time_tags, "stampWall": channel == "tab", "tabKey": session.tab_key}
             # One init script, in the order they must run (config, instrumentation, private mode):
             # every call here is paid once per visitor.
             scripts = [config_script(config, session.gate.key), INSTRUMENT_JS]
@@ -457,7 +467,7 @@ class ContextSession:
     # -- tabs ---------------------------------------------------------------------------
     async def new_tab(self, tab: str) -> Page:
         page = await self.context.new_page()
-        await asyncio.gather(page.add_init_script(f"window.__tankTab = {json.dumps(tab)};"),  # seeds its randomness
+        await asyncio.gather(page.add_init_script(f"window.__tankTab = {json.dumps(self.tab_key + ':' + tab)};"),  # seeds its randomness
                              self._report_channel(page, tab))
         self.tabs[tab] = page
         self._page_names[id(page)] = tab
@@ -546,7 +556,7 @@ class ContextSession:
         try:
             for page in self.live_tabs():
                 self._sync_counter += 1
-                token = f"{self._sync_counter:08d}"
+                token = flush_token(self._sync_counter)
                 wrote = await write(token) if write is not None and page is via else None
                 if wrote is None:  # the ordinary write (also when the folded call failed)
                     wrote = await write_sentinel(page, token)

@@ -21,7 +21,7 @@ def test_page_time_at_a_wall_time_is_where_the_clock_stood_then() -> None:
 
 def test_an_unstamped_write_is_dated_by_when_the_observer_saw_it() -> None:
     recorder = Recorder("s", "outbox", None)
-    recorder.clock = lambda: 99
+    recorder.clock = lambda: 1500  # the stamp below is within what the harness clock allows
     recorder.clock_at = lambda wall, context: 42 if wall < 1_000_000 else 7
     entry = {"id": "a", "ts": 1, "attempts": 0, "payload": {}}
     recorder.on_storage("c", {"key": "outbox", "t": None, "w": 500_000, "added": [entry]})  # seen at wall 500 s

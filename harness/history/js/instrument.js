@@ -56,7 +56,7 @@
   // them): a build patching String.prototype.startsWith, AbortSignal's Symbol.hasInstance,
   // EventTarget listeners or window.length (replaceable) must not change what is arbitrated or recorded.
   const getter = (proto, name) => { const d = Object.getOwnPropertyDescriptor(proto, name); return d && d.get; };
-  const startsWith = String.prototype.startsWith, StringOf = String, symbolFor = Symbol.for;
+  const startsWith = String.prototype.startsWith, StringOf = String, symbolFor = Symbol.for, sliceOf = String.prototype.slice;
   const signalAborted = getter(AbortSignal.prototype, "aborted"), signalReason = getter(AbortSignal.prototype, "reason");
   const listen = EventTarget.prototype.addEventListener, unlisten = EventTarget.prototype.removeEventListener;
   const framesGet = getter(window, "length");
@@ -246,6 +246,19 @@
     return out;
   };
   const cfg = window.__tankConfig || {};
+  // The tab's name, as the harness hands it (window.__tankTab = "<tabKey>:<name>", a page init
+  // script run before any page script): kept in this closure and taken once, only with the
+  // context's key; window.__tankTab reads it, and a build assigning it changes nothing.
+  let tabName = null;
+  const tabKey = typeof cfg.tabKey === "string" && cfg.tabKey ? cfg.tabKey + ":" : null;
+  const takeTab = (v) => {
+    if (tabName === null && tabKey !== null && typeof v === "string" && apply(startsWith, v, [tabKey])) tabName = apply(sliceOf, v, [tabKey.length]);
+  };
+  try {
+    const early = Object.getOwnPropertyDescriptor(window, "__tankTab");  // the page's init script ran first
+    if (early && "value" in early) takeTab(early.value);
+    define(window, "__tankTab", { configurable: false, enumerable: false, get: () => tabName, set: takeTab });
+  } catch (e) { /* defined already: left as it is */ }
   const syncPrefix = cfg.syncUrl || "";
   // The counters the clock reads (harness/run/pagetime.py, the probes in harness/world/context.py)
   // live in this closure; window shows them through getters only, non-configurable: a build
@@ -290,7 +303,7 @@
   let identity = null;
   const pageIdentity = () => {
     if (identity === null) {
-      const tab = typeof window.__tankTab === "string" ? window.__tankTab : "popup:" + realGetRandomValues(new Uint32Array(1))[0];
+      const tab = typeof tabName === "string" ? tabName : "popup:" + realGetRandomValues(new Uint32Array(1))[0];
       identity = [cfg.seed, cfg.context || "", cfg.generation || 0, tab, loadNumber()].join("|");
     }
     return identity;
@@ -1202,7 +1215,7 @@
     // A counter keeps each stamp new: an unchanged value would fire no storage event, and two
     // writes in one page instant would share (or lose) their stamp.
     let stamps = 0;
-    const writer = () => (typeof window.__tankTab === "string" ? window.__tankTab : "?") + "#" + load;
+    const writer = () => (typeof tabName === "string" ? tabName : "?") + "#" + load;
     // A context recorded through its tab's DOMStorage events (harness/history/tabwatch.py) has no
     // observer to say when a write was seen: its stamps end with the real time (the clock's own
     // embedder, pinned above), which dates the write against the Sync stub's answers.

@@ -1,0 +1,63 @@
+"""A build's own claims about a drop are not proof (checker.dropproof, the recorder's stamp bounds):
+the reference tracker behind a prefix that forges one claim each, on happy_path (four
+conversions, a healthy network). Before, each passed with the conversions ``dropped_policy``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.builds import load_build
+from tests.harness.e2e import bundled_scenarios
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+FORGED = Path(__file__).parent / "fixtures" / "forged"
+
+
+def _run(tank_worlds, tmp_path: Path, prefix: str):
+    path = tmp_path / f"{prefix}.js"
+    path.write_text((FORGED / f"{prefix}.js").read_text() + "\n" + (ROOT / "tracker_js" / "tracker.js").read_text())
+    build = load_build(str(path))
+    sc = next(s for s in bundled_scenarios() if s.name == "happy_path")
+    result = tank_worlds.get("memory").run(build, sc, None)
+    assert result.error is None, result.error
+    return result
+
+
+def _conversions(verdict):
+    return [f for f in verdict.fates if f.ec == "conversion"]
+
+
+@pytest.mark.parametrize(("prefix", "code", "claim"), [
+    ("ttl", "unproven_drop", "the build's counter said attempts=11, the harness saw 0 failed send(s)"),
+    ("stamp", "unproven_drop", "the build's counter said attempts=11, the harness saw 0 failed send(s)"),
+    ("overflow", "unproven_overflow", "a conversion is never shed"),
+])
+def test_a_forged_drop_is_lost(tank_worlds, tmp_path: Path, prefix: str, code: str, claim: str) -> None:
+    v = _run(tank_worlds, tmp_path, prefix).verdict
+    conv = _conversions(v)
+    assert len(conv) == 4 and all(f.fate == "lost" and f.reason_code == code for f in conv), \
+        [(f.fate, f.reason_code, f.reason) for f in conv]
+    assert all(claim in f.reason for f in conv), conv[0].reason
+    assert v.guarantees["no_loss"].status == "fail"
+    assert v.counts.get("dropped_policy", 0) == 0
+
+
+def test_a_forged_stamp_dates_nothing(tank_worlds, tmp_path: Path) -> None:
+    """stamp.js dated its removals 25 h ahead in a 10 s run and named writer forged#1."""
+    result = _run(tank_worlds, tmp_path, "stamp")
+    h = result.history
+    assert h.writes and all(w.t_page <= h.t_page_end for w in h.writes), max(w.t_page for w in h.writes) - h.t_page_end
+    assert not any((w.writer or "").startswith("forged") for w in h.writes)
+    assert any(n.startswith("tampering: context") and "forged#1" in n for n in h.notes), h.notes
+    assert all("+25h" not in f.reason for f in result.verdict.fates)
+
+
+def test_a_build_assigning_the_tab_name_does_not_change_the_writer(tank_worlds, tmp_path: Path) -> None:
+    """window.__tankTab = 'forged' in the build: before, every write was recorded as writer forged#1."""
+    result = _run(tank_worlds, tmp_path, "tab")
+    writers = {w.writer for w in result.history.writes if w.kind == "write"}
+    assert writers and all(w is not None and w.startswith("main#") for w in writers), writers
+    assert result.verdict.guarantees["no_loss"].status == "pass"
