@@ -14,6 +14,15 @@ def _fate(v, sid):
     return next(f for f in v.fates if f.id == sid)
 
 
+def _fails(b: HB, e, times: int, every: int, **attempt):
+    """``times`` failed sends of ``e``, ``every`` ms apart, each counted by the build."""
+    for _ in range(times):
+        b.advance(every)
+        b.attempt(e, **attempt)
+        e = b.bump(e)
+    return e
+
+
 def test_forged_attempts_and_ts_never_sent_is_lost():
     """ttl_forger.js: a new conversion rewritten once with attempts 11 and ts 25 h ago, then
     removed, never sent. Before: dropped_policy (ttl) and no_loss passed."""
@@ -50,10 +59,7 @@ def test_a_live_drop_after_eleven_failed_sends_and_a_day_is_policy():
     b = HB()
     e = b.env(ec="conversion", ea="phone_call")
     b.add(e)
-    for _ in range(11):
-        b.advance(HOUR)
-        b.attempt(e, outcome="http_error", status=503)
-        e = b.bump(e)
+    e = _fails(b, e, 11, HOUR, outcome="http_error", status=503)
     b.advance(14 * HOUR + 1)
     b.dead(e, "ttl")
     b.remove(e.id)
@@ -85,10 +91,7 @@ def test_a_stale_queued_ts_is_not_age():
     b = HB()
     e = b.env(ec="conversion", ea="phone_call", ts=b.now - 25 * HOUR)
     b.add(e)
-    for _ in range(11):
-        b.advance(10 * 60_000)
-        b.attempt(e, outcome="network_error", status=None)
-        e = b.bump(e)
+    e = _fails(b, e, 11, 10 * 60_000, outcome="network_error", status=None)
     b.remove(e.id)
     x = _fate(judge(b.build(), JUDGES), e.id)
     assert (x.fate, x.reason_code) == ("lost", "unproven_drop"), x.reason
