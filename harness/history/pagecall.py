@@ -260,12 +260,16 @@ async def raise_if_tampered(page: Any, exc: BaseException, what: str) -> None:
     """Raise, from ``exc`` (a harness call ``what`` that failed on ``page``), the error naming the
     builtins the page's build replaced among those the instrumentation watches; return when the page
     is navigating, closing or gone, or nothing is replaced (the caller decides as before)."""
-    message = str(exc)
     if gone(page, exc):
         return
     names = await tampered(page)
     if names:
-        raise await _tampering_named(page, what, "the call failed (" + message.splitlines()[0][:160] + ")", names) from exc
+        raise await _tampering_named(page, what, "the call failed (" + _first_line(exc) + ")", names) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """What a failed call said, for an error text: its first line, at most 160 characters."""
+    return (str(exc).splitlines() or [""])[0][:160]
 
 
 async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[bool, Any]:
@@ -273,13 +277,21 @@ async def call_page(page: Any, function_js: str, arg: Any, what: str) -> tuple[b
     page is navigating, closing or gone. A call that fails otherwise, or answers with anything but
     the instrumentation's JSON text, on a page whose build replaced builtins Playwright or the
     harness rely on is a ``PageResultError`` naming them, not a page taken for one that navigated:
-    the page's own exception is diagnosed whatever its words (``page_threw``)."""
+    the page's own exception is diagnosed whatever its words (``page_threw``), and is an error with
+    nothing replaced too."""
     try:
         raw = await evaluate(page, taking_json(function_js), None if arg is None else json.dumps(arg, separators=(",", ":")))
     except Exception as exc:  # noqa: BLE001 - navigating, closing or crashed: its new document replays the log
         await raise_if_tampered(page, exc, what)
         if isinstance(exc, CallTimeout):  # the page lives and nothing watched is replaced: say so, not gone
             raise PageResultError(f"{what}: {exc}") from exc
+        if page_threw(exc) and not page.is_closed():
+            # A document going away fails the call in the browser's words (``GONE``), never with an
+            # exception of the page: the harness's function threw on something the build put in its
+            # way with nothing watched replaced (a throwing getter on one of the clock's timers).
+            thrown = _PW_PREFIX.sub("", _first_line(exc), count=1)
+            raise PageResultError(f"{what}: the page threw in the harness's call ({thrown}): the build "
+                                  "changed what the call reads, so this page cannot be driven or read") from exc
         return False, None
     answered(page)
     try:

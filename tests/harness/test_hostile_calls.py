@@ -323,8 +323,9 @@ async def test_over_the_tabs_session_a_page_navigating_or_closing_is_gone_and_a_
         assert await waiting == (False, None)
         assert pagecall.channel_of(page) is before and before.context_id not in (None, first)
         assert await ctx._probe_page(page) == (0, None)  # the new document answers over the same session
-        # A page that throws with nothing replaced is still taken for one navigating away.
-        assert await pagecall.call_page(page, returning_json("() => { throw new Error('x'); }"), None, "a call") == (False, None)
+        # A page that throws with nothing replaced is not one navigating away (was: (False, None)).
+        with pytest.raises(PageResultError, match=r"a call: the page threw in the harness's call \(Error: x\)"):
+            await pagecall.call_page(page, returning_json("() => { throw new Error('x'); }"), None, "a call")
         waiting = asyncio.ensure_future(pagecall.call_page(page, NEVER_ANSWERS, None, "a call"))
         await asyncio.sleep(0.05)
         await page.close()
@@ -570,5 +571,50 @@ async def test_the_tampering_diagnosis_asks_over_the_tabs_own_session(origin: tu
         assert await pagecall.culprits(page, names) == (names, [])  # the check call works with both: both named
         assert len(opened) == (0 if route == "cdp" else 2), opened
         assert await _value(page, "[Object.is(1, 1), [].includes(1)]") == [False, True]  # put back as the build had them
+    finally:
+        await context.close()
+
+
+# A timer object of Playwright's clock whose type getter throws, worded as a navigation: the clock
+# run's own function touches it (reachable at __pwClock.controller._timers), and nothing the
+# instrumentation watches is replaced.
+THROWING_TIMER_JS = """window.log = [];
+const id = setTimeout(() => log.push("a@" + Date.now()), 1000);
+Object.defineProperty(__pwClock.controller._timers.get(id), "type", { get() { throw new Error("Execution context was destroyed"); } }); 0"""
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_page_that_throws_in_the_harness_s_call_is_not_a_page_gone(origin: tuple[Browser, str], route: str) -> None:  # noqa: F811
+    """Before: run_to returned None, as for a page navigating away (its new document replays the
+    clock's log): the run went on, the page's timers unfired, with no error."""
+    browser, url = origin
+    context, page = await _in_a_run(browser, url)
+    try:
+        await over(page, route)
+        await page.evaluate(THROWING_TIMER_JS)
+        with pytest.raises(PageResultError, match=r"the page clock's run: the page threw in the harness's call "
+                                                  r"\(Error: Execution context was destroyed\)"):
+            await pagetime.run_to(page, START + 2_000)
+        assert await page.evaluate("log") == []
+    finally:
+        await context.close()
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_a_page_navigating_or_closing_during_a_harness_call_is_gone(origin: tuple[Browser, str], route: str) -> None:  # noqa: F811
+    """What the harness reads as a page gone (``pagecall.gone``): a call whose document was replaced
+    or whose page closed while it waited; both routes. A throw of the page is not that (above)."""
+    browser, url = origin
+    context, page = await _in_a_run(browser, url)
+    try:
+        await over(page, route)
+        waiting = asyncio.ensure_future(pagecall.call_page(page, NEVER_ANSWERS, None, "a call"))
+        await asyncio.sleep(0.1)
+        await page.goto(url)
+        assert await asyncio.wait_for(waiting, 10) == (False, None)
+        waiting = asyncio.ensure_future(pagecall.call_page(page, NEVER_ANSWERS, None, "a call"))
+        await asyncio.sleep(0.1)
+        await page.close()
+        assert await asyncio.wait_for(waiting, 10) == (False, None)
     finally:
         await context.close()
