@@ -208,6 +208,22 @@ async def tampered(page: Any) -> list[str] | None:
     return [str(x) for x in value] if isinstance(value, list) else None
 
 
+CLOCK_THREW_JS = "window.__tankClockThrew"
+
+
+async def clock_threw(page: Any) -> tuple[str, str] | None:
+    """The first exception a timer of ``page`` threw in Playwright's last clock jump or run, as
+    (``Name: message``, its stack), read over CDP (instrument.js ``__tankClockThrew``); None when none
+    threw or the page cannot say."""
+    try:
+        async with _cdp(page) as cdp:
+            answer = await cdp.send("Runtime.evaluate", {"expression": CLOCK_THREW_JS, "returnByValue": True})
+    except Exception:  # noqa: BLE001 - closing, or a browser without CDP
+        return None
+    value = answer.get("result", {}).get("value")
+    return (value[0], value[1]) if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value) else None
+
+
 class TamperedPageError(PageResultError):
     """A harness call failed on a page whose build replaced builtins the call relies on (named)."""
 

@@ -28,9 +28,11 @@ from harness.contract.adapter import Adapter
 from harness.history.pagecall import (
     PROBE_READ_JS,
     PageResultError,
+    TamperedPageError,
     answered,
     attach,
     call_page,
+    clock_threw,
     evaluate,
     raise_if_tampered,
     require,
@@ -42,7 +44,7 @@ from harness.history.pagecall import forget as forget_moves
 from harness.history.recorder import Recorder
 from harness.history.seal import MAC_CHARS, ReportGate, config_script
 from harness.history.sendorder import SendOrder, is_marker
-from harness.history.tabcall import follow
+from harness.history.tabcall import CallTimeout, bounded, follow
 from harness.history.tabwatch import EVENTS as STORAGE_EVENTS
 from harness.history.tabwatch import SiteWatch, TabWatch, read_entries, storage_id
 from harness.world.browser import BrowserChoice
@@ -590,25 +592,52 @@ class ContextSession:
 
         Playwright's fake clock fires every due timer, reaches the target, then rethrows the
         first exception a timer raised (the others of that step are not reported). The error is
-        stamped with the step's end: the clock steps to the next due timer, so that is when it fired."""
+        stamped with the step's end: the clock steps to the next due timer, so that is when it fired.
+        An exception of the clock itself (it runs on the page's builtins: a build that broke one it
+        uses) reads the same; it is told apart by the text of the timers' own (``_timer_threw``)."""
         try:
-            if mode == "jump":
-                await self.context.clock.fast_forward(ms)
-            else:
-                await self.context.clock.run_for(ms)
+            await bounded(self.context.clock.fast_forward(ms) if mode == "jump" else self.context.clock.run_for(ms))
+        except CallTimeout as exc:  # the clock awaits a task between timers: a build can keep it from coming
+            raise await self._clock_failed(f"the page clock's {mode}", str(exc)) from exc
         except PlaywrightError as exc:
             prefix = next((p for p in ("Clock.run_for: ", "Clock.fast_forward: ") if exc.message.startswith(p)), None)
             if prefix is None:
                 raise
             text, _, stack = exc.message[len(prefix):].partition("\n")
-            live = [name for name, page in self.tabs.items() if not page.is_closed()]
-            tab = live[0] if len(live) == 1 else "?"  # the clock does not say which page threw
+            tab = await self._timer_threw(text)
+            if tab is None:
+                raise await self._clock_failed(f"the page clock's {mode}", f"Playwright's clock failed outside the "
+                                               f"page's timers ({text[:160]})") from exc
             self.recorder.on_page_message(self.name, tab, "pageerror", "error", text, stack=stack or None,
                                           page_url=_url(self.tabs.get(tab)), t_page=self.recorder.clock() + ms)
         for page in self.live_tabs():
             forget_moves(page)  # Playwright moved page time: the next clock run starts from there
             if mode == "jump":
                 await check_jump(page)
+
+    async def _timer_threw(self, text: str) -> str | None:
+        """The tab whose timer threw ``text`` in the clock's last jump or run ("?": it cannot say which),
+        or None when no timer threw it and a tab's build replaced builtins the instrumentation watches:
+        the clock failed on them. With nothing replaced the exception stays the page's (a timer of a
+        child frame, which the tabs' top documents do not see)."""
+        live = [(name, page) for name, page in self.tabs.items() if not page.is_closed()]
+        seen = [(name, await clock_threw(page)) for name, page in live]
+        threw = [name for name, t in seen if t is not None and text in (t[0], t[1].split("\n", 1)[0])]
+        if threw:
+            return threw[0] if len(threw) == 1 else "?"
+        for _, page in live:
+            if await tampered(page):
+                return None
+        return live[0][0] if len(live) == 1 else "?"  # the clock does not say which page threw
+
+    async def _clock_failed(self, what: str, failure: str) -> PageResultError:
+        """The error for a clock that failed on builtins a tab's build replaced (named)."""
+        for page in self.live_tabs():
+            names = await tampered(page)
+            if names:
+                return TamperedPageError(f"{what}: {failure}: the build replaced {', '.join(names)} — Playwright's clock "
+                                         "runs on the page's own builtins, so this page's timers cannot be run")
+        return PageResultError(f"{what}: {failure}")
 
     async def probe_detail(self, wait_ms: int = 0, held: int = 0) -> tuple[int, int, int | None, int]:
         """(sends in flight, Web Locks pending, next due timer, grants on their way) over this

@@ -16,8 +16,10 @@ import asyncio
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 
+from harness.contract.adapter import Adapter
 from harness.history import pagecall, tabcall
 from harness.history.pagecall import PageResultError, returning_json
+from harness.history.recorder import Recorder
 from harness.history.seal import config_script
 from harness.history.tabcall import follow
 from harness.run import pagetime, watchdog
@@ -616,5 +618,42 @@ async def test_a_page_navigating_or_closing_during_a_harness_call_is_gone(origin
         await asyncio.sleep(0.1)
         await page.close()
         assert await asyncio.wait_for(waiting, 10) == (False, None)
+    finally:
+        await context.close()
+
+
+async def _session(context: BrowserContext, tabs: dict[str, Page]) -> ctx.ContextSession:
+    """A context's session over ``tabs`` (their clock jumps go through Playwright's, as a run's)."""
+    session = ctx.ContextSession("c", context, None, Recorder("s", "outbox", None), Adapter(), "http://127.0.0.1:1")  # type: ignore[arg-type]
+    session.tabs.update(tabs)
+    return session
+
+
+THROWING_TIMER_IN_B_JS = "setTimeout(() => { throw new TypeError('timer broke'); }, 1000); 0"
+# The page's Promise throws when made: Playwright's clock makes one after each timer it fires.
+BREAKS_THE_CLOCK_JS = "setTimeout(() => {}, 1000); window.Promise = function Promise() { throw new TypeError('no promises here'); }; 0"
+
+
+async def test_a_jump_tells_a_timer_s_exception_from_the_clock_failing(origin: tuple[Browser, str]) -> None:  # noqa: F811
+    """Playwright's clock rethrows a timer's exception after a jump; an exception of the clock itself
+    (a builtin it runs on broken by the build) reads the same ("Clock.fast_forward: …"). Before: both
+    were recorded as a page error of tab "?" (two tabs), and the clock's own let the run go on."""
+    browser, url = origin
+    context, a = await _in_a_run(browser, url)
+    try:
+        b = await context.new_page()
+        await b.goto(url)
+        for page in (a, b):
+            await over(page, "cdp")
+        await b.evaluate(THROWING_TIMER_IN_B_JS)
+        session = await _session(context, {"a": a, "b": b})
+        await session.run_clock(2_000, "jump")
+        assert [(m.page, m.text) for m in session.recorder.page_messages] == [("b", "TypeError: timer broke")]
+        await a.evaluate(BREAKS_THE_CLOCK_JS)
+        with pytest.raises(pagecall.TamperedPageError, match=r"the page clock's jump: Playwright's clock failed outside the "
+                                                             r"page's timers \(TypeError: no promises here\): the build "
+                                                             r"replaced Promise \(the global\)"):
+            await session.run_clock(2_000, "jump")
+        assert len(session.recorder.page_messages) == 1
     finally:
         await context.close()

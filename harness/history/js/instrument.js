@@ -78,7 +78,7 @@
   // put a fake controller there nor shadow the methods and fields the runs use; Playwright never
   // reassigns them (it installs only `if (!globalThis.__pwClock)` and mutates _now's fields only).
   const pw = globalThis.__pwClock, pc = pw && typeof pw === "object" ? pw.controller : null;
-  const clockGate = { inside: 0, moves: 0, refused: 0, what: "", pinned: false };
+  const clockGate = { inside: 0, moves: 0, refused: 0, what: "", pinned: false, threw: null };
   // Timers of the instrumentation's own (an XHR's page-time deadline) filed with the clock: the
   // page's clearTimeout, clearInterval, cancelAnimationFrame and cancelIdleCallback (all through the
   // controller's clearTimer) leave them, as no page call clears a native XHR timeout; the
@@ -125,6 +125,38 @@
           if (timerId && apply(ownSize, ownTimers, []) && apply(ownHas, ownTimers, [Num(timerId)])) return undefined;
           return apply(clear, this, arguments);
         }, writable: true, configurable: true, enumerable: false });
+      }
+      // The first exception one of the page's timers threw since Playwright's clock last began a jump
+      // or run (``fastForward``, ``runFor``): the clock rethrows a timer's exception when it is done,
+      // and the harness tells that from the clock itself failing on a builtin the build broke
+      // (ContextSession.run_clock) by its text. Each timer function is wrapped where it is filed
+      // (``addTimer``); the wrapper calls it as the clock did and lets its exception through.
+      const addTimer = pc.addTimer;
+      if (typeof addTimer === "function") {
+        const seen = (e) => {
+          try { return [e && e.name ? StringOf(e.name) + ": " + StringOf(e.message) : StringOf(e), StringOf(e && e.stack || "")]; }
+          catch (_) { return ["", ""]; }
+        };
+        define(pc, "addTimer", { value: function (options) {
+          const f = options && typeof options === "object" ? options.func : null;
+          if (typeof f === "function") {
+            options.func = function () {
+              "use strict";
+              try { return apply(f, this, arguments); } catch (e) { if (clockGate.threw === null) clockGate.threw = seen(e); throw e; }
+            };
+          }
+          return apply(addTimer, this, [options]);
+        }, writable: false, configurable: false, enumerable: false });
+        const starting = (name) => {
+          const f = pc[name];
+          if (typeof f !== "function") return;
+          define(pc, name, { value: function (...a) { clockGate.threw = null; return apply(f, this, a); },
+            writable: false, configurable: false, enumerable: false });
+        };
+        starting("fastForward"); starting("runFor");
+        clockGate.threw = null;
+        define(window, "__tankClockThrew", { get: () => (clockGate.threw ? [clockGate.threw[0], clockGate.threw[1]] : null),
+          configurable: false, enumerable: false });
       }
       const pinned = ["_timers", "_now", "_embedder", "_log", "_firstTimer", "_advanceNow", "_replayLogOnce", "log", "now",
         "_syncRealTime", "_innerSetTime", "_innerInstall", "_innerSetFixedTime", "_takeFirstTimer", "_callFirstTimer",
