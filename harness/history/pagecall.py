@@ -199,13 +199,19 @@ async def tampered(page: Any) -> list[str] | None:
     ``__tankTampered``), asked over CDP: ``Runtime.evaluate`` returns the list by value, serialized by
     the browser itself, while Playwright's own evaluation may be what the build broke. None when the
     page cannot be asked (gone, not Chromium)."""
+    value = await _value_over_cdp(page, TAMPERED_JS)
+    return [str(x) for x in value] if isinstance(value, list) else None
+
+
+async def _value_over_cdp(page: Any, expression: str) -> Any:
+    """``expression``'s value in ``page``, by value over CDP (None when the page cannot be asked:
+    closing, or a browser without CDP)."""
     try:
         async with _cdp(page) as cdp:
-            answer = await cdp.send("Runtime.evaluate", {"expression": TAMPERED_JS, "returnByValue": True})
+            answer = await cdp.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
     except Exception:  # noqa: BLE001 - closing, or a browser without CDP
         return None
-    value = answer.get("result", {}).get("value")
-    return [str(x) for x in value] if isinstance(value, list) else None
+    return answer.get("result", {}).get("value")
 
 
 CLOCK_THREW_JS = "window.__tankClockThrew"
@@ -215,12 +221,7 @@ async def clock_threw(page: Any) -> tuple[str, str] | None:
     """The first exception a timer of ``page`` threw in Playwright's last clock jump or run, as
     (``Name: message``, its stack), read over CDP (instrument.js ``__tankClockThrew``); None when none
     threw or the page cannot say."""
-    try:
-        async with _cdp(page) as cdp:
-            answer = await cdp.send("Runtime.evaluate", {"expression": CLOCK_THREW_JS, "returnByValue": True})
-    except Exception:  # noqa: BLE001 - closing, or a browser without CDP
-        return None
-    value = answer.get("result", {}).get("value")
+    value = await _value_over_cdp(page, CLOCK_THREW_JS)
     return (value[0], value[1]) if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value) else None
 
 
