@@ -106,7 +106,10 @@ def test_timers_at_a_storms_density_in_lumps_are_named_or_said_to_be_slow(tank_w
     result = tank_worlds.get("memory").run(build, scenario_from_text(LUMPY_SCENARIO))
     slow = [n for n in result.notes if n.startswith("slow: ")]
     assert (result.error is not None and "timer storm" in result.error) or slow, (result.error, result.notes)
-    assert not slow or "a page ms in each of 4 page(s)" in slow[0], slow
+    # Said by the lumps' window (pages counted) or, when the machine is slow enough that the watchdog
+    # looks while an advance goes on, by the live reading of the contexts apart (seen at load 8).
+    assert not slow or ("a page ms in each of 4 page(s)" in slow[0]
+                        or "a page ms of each of 2 context(s) running apart" in slow[0]), slow
     assert result.history.meta["clock_modes"].get("apart"), result.history.meta["clock_modes"]
 
 
