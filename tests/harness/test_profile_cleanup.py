@@ -18,12 +18,14 @@ from tests.harness.e2e import bundled_scenarios
 def test_a_failed_context_start_leaves_no_profile_folder(tank_worlds, monkeypatch: pytest.MonkeyPatch,
                                                           tmp_path: Path, fail_at: int) -> None:
     started: list[int] = []
+    real_start = context_module.ContextSession._start_observer
 
     async def observer_start(self, *args, **kwargs) -> None:
         """The observer page's start, made to fail at the ``fail_at``-th context start."""
         started.append(1)
         if len(started) == fail_at:
             raise RuntimeError("observer start failed (injected)")
+        await real_start(self, *args, **kwargs)
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the run's profile folders land here
     monkeypatch.setattr(context_module.ContextSession, "_start_observer", observer_start, raising=True)
