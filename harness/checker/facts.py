@@ -17,12 +17,13 @@ from harness.checker.direct import storage_failures
 from harness.checker.fold import Fold, Track, fold
 from harness.checker.lifecycle import Lifecycle, WallToPage
 from harness.checker.match import Hit, Matches, match
-from harness.checker.payload import altered, canonical
+from harness.checker.payload import Identity, altered, canonical, identity
 from harness.checker.policy import Policy, ok_status
 from harness.checker.scope import own_run
 from harness.checker.verdict import EnvelopeFate
 from harness.contract.history import IDLESS, Attempt, History, JournalEntry, JournalEvent, OutboxWrite
 from harness.contract.vocabulary import ANSWERED, OpKind
+from server_stub.journal_bounds import TRIMMED
 
 SNAPSHOT_KINDS: frozenset[OpKind] = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
 
@@ -51,22 +52,44 @@ class Facts:
         return self.m.attempts.get(sid, [])
 
     @cached_property
+    def _queued(self) -> dict[str, dict[Identity, dict]]:
+        """id → each event identity (``payload.identity``) its own outbox states held → the first
+        payload with it. Dead-letter copies are the build's own note, not what was queued."""
+        out: dict[str, dict[Identity, dict]] = {}
+        for sid, t in self.fold.tracks.items():
+            reps: dict[Identity, dict] = {}
+            for r in t.states:
+                p = r.env.payload
+                if isinstance(p, dict):
+                    reps.setdefault(identity(p), p)  # type: ignore[arg-type]
+            if reps:
+                out[sid] = reps
+        return out
+
+    def changed_in_queue(self, t: Track) -> tuple[dict, dict] | None:
+        """(first queued payload, the first later one that is another event) when the build
+        turned the envelope into another event in its own outbox; ``None`` when it stayed one."""
+        reps = self._queued.get(t.id, {})
+        if len(reps) < 2:
+            return None
+        first, other = list(reps.values())[:2]
+        return first, other
+
+    @cached_property
     def _altered(self) -> dict[tuple[int, int], list[str]]:
         """(journal seq, event index) → identity fields on which an event credited to an envelope
-        by its id differs from every payload the envelope had queued (``payload.altered``)."""
+        by its id differs from every event the envelope's outbox states held (``payload.altered``).
+        Each arrival's identity is computed once and looked up: linear in the hits."""
         out: dict[tuple[int, int], list[str]] = {}
         for sid, hs in self.m.hits.items():
-            t = self.fold.tracks.get(sid)
-            if t is None:
-                continue
-            queued: list[dict] = []
-            for p in (*(r.env.payload for r in t.states), *(d.env.payload for d in t.dead)):
-                if p is not None and p not in queued:
-                    queued.append(p)
-            if not queued:
+            reps = self._queued.get(sid)
+            if not reps:
                 continue
             for h in hs:
-                diffs = [altered(q, h.event.payload) for q in queued]
+                got = h.event.payload
+                if not isinstance(got, dict) or not got or (TRIMMED not in got and identity(got) in reps):
+                    continue
+                diffs = [altered(q, got) for q in reps.values()]
                 if all(diffs):
                     out[(h.entry.seq, h.event.index)] = min(diffs, key=len)
         return out

@@ -16,7 +16,7 @@ from harness.checker.dropproof import OVERFLOW_MIN_LENGTH, drop_proof, overflow_
 from harness.checker.facts import Facts
 from harness.checker.fmt import hours, rel
 from harness.checker.fold import Mark, Track
-from harness.checker.payload import labels
+from harness.checker.payload import altered, labels
 from harness.checker.policy import ok_status
 from harness.checker.subjects import DirectSubject, IntentSubject
 from harness.checker.twins import twins
@@ -178,6 +178,9 @@ def _lost_with_source(f: Facts, t: Track) -> Decision:
 def decide(f: Facts, t: Track) -> Decision:
     """Fate of one envelope (see module docstring for the precedence)."""
     p = f.policy
+    requeued = f.changed_in_queue(t)
+    if requeued is not None:
+        return "lost", "altered_in_queue", "the build turned it into another event in its outbox — " + _shown(*requeued)
     n = f.deliveries(t.id)
     if n:
         return "delivered", "accepted", f"accepted {n} time(s)" if n > 1 else "accepted"
@@ -222,11 +225,15 @@ def _altered_in_transit(f: Facts, t: Track) -> Decision | None:
         diffs = f.changed_in_transit(h)
         if not diffs or not (h.entry.processed or f.policy.rejecting(h.entry.status)):
             continue
-        queued, got = t.payload or {}, h.event.payload
-        shown = "; ".join(f"{k}: queued {_field(queued, k)!r}, received {_field(got, k)!r}" for k in diffs[:4])
         return ("lost", "altered_in_transit", f"request #{h.entry.seq} (answered {h.entry.status}) carried its id with "
-                f"other content — {shown}")
+                f"other content — {_shown(t.payload or {}, h.event.payload, diffs)}")
     return None
+
+
+def _shown(queued: dict, got: dict, diffs: list[str] | None = None) -> str:
+    """Queued against received (or later queued) on the identity fields that differ, four at most."""
+    diffs = altered(queued, got) if diffs is None else diffs
+    return "; ".join(f"{k}: queued {_field(queued, k)!r}, received {_field(got, k)!r}" for k in diffs[:4])
 
 
 def _field(p: dict, key: str) -> object:

@@ -15,10 +15,8 @@ from harness.contract.envelope import (
     EVENT_ID,
     LABEL,
     META,
-    REFERRER,
     SESSION,
     SITE,
-    URL,
     VALUE,
 )
 from server_stub.journal_bounds import LABEL_MAX, TRIMMED
@@ -59,26 +57,44 @@ def labels(payload: Any) -> tuple[str | None, str | None, str | None]:
             el if el is None or isinstance(el, str) else str(el))
 
 
-IDENTITY = (SITE, URL, SESSION, CATEGORY, ACTION, LABEL, VALUE, REFERRER)
-"""Contract fields that say which event a payload is (SPEC §2). ``sm`` is left to the
-``session_month`` rule (a month stamped at send time is that rule's finding, not a swap); fields a
-build adds (attempt counters, sent-at times) are per-send bookkeeping and never compared."""
+IDENTITY = (SITE, SESSION, CATEGORY, ACTION, LABEL, VALUE)
+"""Contract fields that say which event a payload is (SPEC §2). Left out: ``u`` and ``r`` (real
+builds strip query strings or fragments on send), ``sm`` (a month stamped at send time is the
+``session_month`` rule's finding, not a swap) and every ``meta`` key: the driver sets none on its
+intents, and builds add per-send bookkeeping there (send counters, sent-at times)."""
 _TRIMMED_KEPT = (SITE, SESSION, CATEGORY, ACTION, LABEL)  # what a trimmed journal payload keeps, each cut
+
+Identity = tuple[str, ...]
+
+
+def text(v: Any) -> str:
+    """A field as text: missing, ``null`` and ``''`` alike; ``5``, ``5.0`` and ``"5"`` alike."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def identity(payload: Any) -> Identity | None:
+    """Which event a payload is: its ``IDENTITY`` fields normalised (``_text``); ``None`` for no
+    object. The one key of the content check and of twins: compute it once per state or arrival."""
+    if not isinstance(payload, dict):
+        return None
+    return tuple(text(payload.get(k)) for k in IDENTITY)
 
 
 def altered(queued: Any, received: Any) -> list[str]:
-    """The identity fields on which what arrived differs from what was queued (``meta.<key>``
-    for each of the queued ``meta`` keys but the eid); ``[]`` when they agree or the journal kept
-    too little to tell (older histories kept no payload for a refused request's events past its
-    budget; a large payload, and now those, keep their labels only, cut)."""
+    """The identity fields on which what arrived differs from what was queued; ``[]`` when they
+    agree or the journal kept too little to tell (older histories kept no payload for a refused
+    request's events past its budget; a large payload, and now those, keep their labels only, cut)."""
     if not isinstance(queued, dict) or not isinstance(received, dict) or not received:
         return []
     if TRIMMED in received:
         return [k for k in _TRIMMED_KEPT if isinstance(queued.get(k), str) and k in received
                 and queued[k][:LABEL_MAX] != received[k]]
-    out = [k for k in IDENTITY if k in queued and received.get(k) != queued[k]]
-    qm, rm = queued.get(META), received.get(META)
-    if isinstance(qm, dict):
-        rm = rm if isinstance(rm, dict) else {}
-        out += [f"{META}.{k}" for k, v in qm.items() if k != EVENT_ID and rm.get(k) != v]
-    return out
+    return [k for k in IDENTITY if text(queued.get(k)) != text(received.get(k))]

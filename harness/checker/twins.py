@@ -1,5 +1,5 @@
-"""One cause stored twice under two ids: envelopes sharing a payload (``meta.eid`` aside) that
-outnumber the intents that caused them.
+"""One cause stored twice under two ids: envelopes that are one event (``payload.identity``: a
+copy with an extra ``meta`` key is the same event) that outnumber the intents that caused them.
 
 ``exactly_once`` counts rows per id, so a build that enqueues one click twice, each copy under
 its own id, passes it. Only kinds the driver causes are judged (an intent's ``ec``/``ea``): two
@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from harness.checker.fold import Track
-from harness.checker.payload import canonical
+from harness.checker.payload import Identity, identity
 from harness.checker.verdict import EnvelopeFate
 
 
 @dataclass(frozen=True)
 class Twins:
-    """Delivered envelopes of one context with one payload, and the intents that caused them."""
+    """Delivered envelopes of one context that are one event, and the intents that caused them."""
 
     ids: tuple[str, ...]  # delivered, in outbox order
     intents: int
@@ -31,12 +31,12 @@ class Twins:
 
 def twins(tracks: Mapping[str, Track], fates: Mapping[str, EnvelopeFate], intent_of: Mapping[str, str]) -> list[Twins]:
     """Groups with more delivered envelopes than intents fulfilled among them (at least one)."""
-    groups: dict[tuple[str, str], list[Track]] = defaultdict(list)
+    groups: dict[tuple[str, Identity | None], list[Track]] = defaultdict(list)
     for t in sorted(tracks.values(), key=lambda t: t.order):
         x = fates.get(t.id)
         if x is None or x.fate != "delivered" or t.payload is None or not t.states or t.states[0].mark.kind == "seed":
             continue
-        groups[(t.context, canonical(t.payload))].append(t)
+        groups[(t.context, identity(t.payload))].append(t)
     out = []
     for ts in groups.values():
         caused = sum(1 for t in ts if t.id in intent_of)

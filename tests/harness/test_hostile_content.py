@@ -1,7 +1,9 @@
 """A build is untrusted code: what it sends under an envelope's id must be the event it queued,
 and one click must not be stored under two ids. Each fixture (tracker_js/hostile/*_in_transit.js,
-twin_enqueue.js) is loaded before the reference and run over happy_path; each passed before
-(PASS delivered 15; PASS rejected 4; PASS delivered 19 with 8 conversion rows for 4 clicks)."""
+twin_enqueue.js, twin_meta.js, swap_noted.js) is loaded before the reference and run over
+happy_path; each passed before (PASS delivered 15; PASS rejected 4; PASS delivered 19 with 8
+conversion rows for 4 clicks). Legitimate wire variants (tests/harness/fixtures: empty fields left
+out, a send counter in ``meta``) still deliver everything (each lost 15 before)."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,12 +15,13 @@ from harness.builds import load_build
 from tests.harness.e2e import bundled_scenarios
 
 HOSTILE = Path(__file__).resolve().parents[2] / "tracker_js" / "hostile"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def _run(tank_worlds, fixture: str):
+def _run(tank_worlds, fixture: str, where: Path = HOSTILE):
     reference = load_build("reference")
-    build = dataclasses.replace(reference, name=f"hostile:{fixture}",
-                                source=(HOSTILE / f"{fixture}.js").read_text() + "\n" + reference.source)
+    build = dataclasses.replace(reference, name=f"prefixed:{fixture}",
+                                source=(where / f"{fixture}.js").read_text() + "\n" + reference.source)
     sc = next(s for s in bundled_scenarios() if s.name == "happy_path")
     result = tank_worlds.get("memory").run(build, sc)
     assert result.error is None, result.error
@@ -26,7 +29,7 @@ def _run(tank_worlds, fixture: str):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("fixture", ["swap_in_transit", "pad_in_transit"])
+@pytest.mark.parametrize("fixture", ["swap_in_transit", "pad_in_transit", "swap_noted"])
 def test_another_event_sent_under_a_conversions_id_loses_it(tank_worlds, fixture: str) -> None:
     v = _run(tank_worlds, fixture)
     lost = [x for x in v.fates if x.fate == "lost"]
@@ -36,8 +39,17 @@ def test_another_event_sent_under_a_conversions_id_loses_it(tank_worlds, fixture
 
 
 @pytest.mark.browser
-def test_one_click_stored_under_two_ids_fails_exactly_once(tank_worlds) -> None:
-    v = _run(tank_worlds, "twin_enqueue")
+@pytest.mark.parametrize("fixture", ["twin_enqueue", "twin_meta"])
+def test_one_click_stored_under_two_ids_fails_exactly_once(tank_worlds, fixture: str) -> None:
+    v = _run(tank_worlds, fixture)
     assert v.counts["duplicated"] == 4 and v.counts["lost"] == 0
     why = v.guarantees["exactly_once"].violations
-    assert len(why) == 4 and all("2 envelopes with one payload delivered for 1 intent(s)" in w for w in why)
+    assert len(why) == 4 and all("2 envelopes of one event delivered for 1 intent(s)" in w for w in why)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("fixture", ["compact_wire_prefix", "send_counter_prefix"])
+def test_normal_wire_differences_deliver(tank_worlds, fixture: str) -> None:
+    v = _run(tank_worlds, fixture, FIXTURES)
+    assert v.counts["lost"] == 0 and v.counts["delivered"] == 15, v.counts
+    assert v.guarantees["no_loss"].status == "pass"

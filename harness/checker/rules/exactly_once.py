@@ -37,7 +37,7 @@ def exactly_once(f: Facts) -> Outcome:
     for g in twins(f.tracks, f.fates, f.m.intent_of):
         x = f.fates[g.ids[0]]
         out.evidence += 1
-        out.violations.append(f"{x.ec}/{x.ea}: {len(g.ids)} envelopes with one payload delivered for {g.intents} "
+        out.violations.append(f"{x.ec}/{x.ea}: {len(g.ids)} envelopes of one event delivered for {g.intents} "
                               f"intent(s) ({', '.join(short(i) for i in g.ids)}): {g.surplus} duplicate(s) under other ids")
     for r in f.m.orphan_rows:
         out.evidence += 1
