@@ -3,9 +3,12 @@
 A ``ttl`` drop needs attempts > N and age > 24 h. The build writes ``attempts`` and ``ts`` into
 its outbox and could write anything there, so neither is proof alone:
 
-- attempts: the seeded ``attempts`` (the harness wrote that envelope) plus the failed sends the
-  instrumentation recorded carrying the envelope before its removal; the count used is the lower
-  of that and the outbox counter (a build counting fewer failures than it had is its own choice).
+- attempts: the seeded ``attempts`` (the harness wrote that envelope) plus the failed sends seen
+  carrying the envelope before its removal: the larger of the page's records (fetch/XHR) and the
+  endpoint's journal (requests under its ``meta.eid`` answered non-2xx or not at all, browser
+  copies counted once), as a build sending from a Web Worker leaves no page record. The count used
+  is the lower of that and the outbox counter (a build counting fewer failures than it had is its
+  own choice).
 - age: the removal's page time (dated by the recorder, which bounds a page's stamp by the
   harness clock) minus the later of the queued ``ts`` and the page time the harness first saw
   the envelope (a seeded envelope's ``ts`` is the harness's own).
@@ -21,6 +24,7 @@ from harness.checker.direct import storage_failures
 from harness.checker.facts import Facts
 from harness.checker.fmt import hours
 from harness.checker.fold import Mark, Track
+from harness.checker.policy import ok_status
 from harness.contract.history import OutboxWrite
 from harness.contract.vocabulary import ANSWERED
 
@@ -55,10 +59,13 @@ class DropProof:
         return f"attempts={self.attempts} ({source}) age={hours(self.age)}"
 
     def unsupported(self, drop_attempts: int, drop_age_ms: float) -> str | None:
-        """The build's numbers that put the envelope past a limit where the harness's do not."""
+        """The build's numbers that put the envelope past a limit where the harness's do not, worded
+        without blame: a build may count tries that are not sends (SPEC §2: attempts are failed
+        sends), which the fate does not credit, but which are not forgery either."""
         out = []
         if self.counter > drop_attempts >= self.observed:
-            out.append(f"the build's counter said attempts={self.counter}, the harness saw "
+            out.append(f"the build counted attempts={self.counter}: {self.counter - self.observed} tries the harness "
+                       "did not see as sends (offline passes, beacons?); the harness saw "
                        f"{self.observed - self.seeded} failed send(s)" + (f" + {self.seeded} seeded" if self.seeded else ""))
         if self.claimed_age is not None and self.claimed_age > drop_age_ms and (self.age is None or self.age <= drop_age_ms):
             out.append(f"its ts made it {hours(self.claimed_age)} old, the harness saw it for {hours(self.age)}")
@@ -72,8 +79,7 @@ def _seeded(t: Track) -> bool:
 def drop_proof(f: Facts, t: Track, removal: Mark) -> DropProof:
     """The evidence for a ``ttl`` drop of ``t`` at ``removal``."""
     seeded = (t.states[0].env.attempts or 0) if _seeded(t) else 0
-    failed = sum(1 for a in f.attempts(t.id)
-                 if a.via in ANSWERED and a.seq < removal.seq and a.context == t.context and a.outcome in FAILED)
+    failed = max(_page_failures(f, t, removal), _journal_failures(f, t, removal))
     observed = seeded + failed
     counter = max((r.env.attempts or 0 for r in t.states if r.mark.seq < removal.seq), default=0)
     first = t.states[0] if t.states else None
@@ -86,6 +92,22 @@ def drop_proof(f: Facts, t: Track, removal: Mark) -> DropProof:
     age = removal.t_page - base if base is not None else None
     claimed = removal.t_page - t.ts if t.ts is not None else None
     return DropProof(min(observed, counter), observed, seeded, counter, age, claimed)
+
+
+def _page_failures(f: Facts, t: Track, removal: Mark) -> int:
+    """Failed sends of ``t`` the instrumentation recorded on the page before ``removal``."""
+    return sum(1 for a in f.attempts(t.id)
+               if a.via in ANSWERED and a.seq < removal.seq and a.context == t.context and a.outcome in FAILED)
+
+
+def _journal_failures(f: Facts, t: Track, removal: Mark) -> int:
+    """Requests the endpoint received under ``t``'s id before ``removal`` that the sender heard no
+    2xx for (refused, unanswered, or processed then failed): a send from a worker is seen only here.
+    Beacons are not sends a build can count; a copy the browser re-sent is its send's, once."""
+    return len({h.entry.seq for h in f.hits(t.id)
+                if h.evidence == "eid" and h.copy_of is None and h.entry.via != "beacon"
+                and h.entry.context in (None, t.context) and h.entry.t_wall < removal.t_wall
+                and (h.entry.status is None or not ok_status(h.entry.status))})
 
 
 def overflow_evidence(f: Facts, t: Track, at: Mark) -> str | None:

@@ -46,7 +46,7 @@ def _lost(f: Facts, t: Track) -> Decision:
     forged = proof.unsupported(p.drop_attempts, p.drop_age_ms)
     if forged is not None:
         return "lost", "unproven_drop", (f"dropped at {when} with attempts={proof.attempts} age={hours(proof.age)} "
-                                           f"on the harness's evidence; the build's claim is unsupported ({forged}; {need})")
+                                           f"on the harness's evidence, past the limits only on the build's numbers ({forged}; {need})")
     if "ttl" in claims:
         return "lost", "dropped_early", f"dropped at {when} with {shape}, recorded as ttl ({need})"
     down = f.taken_down(t.id)

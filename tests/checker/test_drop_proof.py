@@ -34,7 +34,8 @@ def test_forged_attempts_and_ts_never_sent_is_lost():
     v = judge(b.build(), JUDGES)
     x = _fate(v, e.id)
     assert (x.fate, x.reason_code) == ("lost", "unproven_drop"), x.reason
-    assert "counter said attempts=11, the harness saw 0 failed send(s)" in x.reason
+    assert "the build counted attempts=11: 11 tries the harness did not see as sends (offline passes, beacons?); the harness saw 0 failed send(s)" in x.reason
+    assert "unsupported" not in x.reason
     assert "25.0h old, the harness saw it for 0.0h" in x.reason
     assert v.guarantees["no_loss"].status == "fail" and v.guarantees["drop_rule"].status == "fail"
 
@@ -132,3 +133,67 @@ def test_a_shed_under_a_storage_quota_is_policy():
     b.remove(e.id)
     x = _fate(judge(b.build(), ["no_loss"]), e.id)
     assert (x.fate, x.reason_code) == ("dropped_policy", "overflow") and "quota" in x.reason
+
+
+def test_failed_sends_from_a_worker_count_from_the_journal():
+    """worker_sender_prefix.js: the build sends from a Web Worker, so the page records no fetch;
+    the endpoint refused 11 requests under the envelope's id (503), one re-sent by the browser.
+    Before, the drop was lost (unproven_drop, "the harness saw 0 failed send(s)")."""
+    b = HB()
+    e = b.env(ec="conversion", ea="phone_call")
+    b.add(e)
+    for i in range(11):
+        b.advance(HOUR)
+        b.journal(e, status=503, ctx=None, send=f"w{i}")
+        e = b.bump(e)
+    b.journal(e, status=503, ctx=None, send="w10")  # the browser's copy of the last send
+    b.advance(14 * HOUR)
+    b.dead(e, "ttl")
+    b.remove(e.id)
+    v = judge(b.build(), JUDGES)
+    x = _fate(v, e.id)
+    assert (x.fate, x.reason_code) == ("dropped_policy", "ttl"), x.reason
+    assert "attempts=11 (11 failed send(s) observed)" in x.reason
+    assert v.guarantees["no_loss"].status == "pass" and v.guarantees["drop_rule"].status == "pass"
+
+
+def test_the_larger_of_page_and_journal_failures_counts_once():
+    """The same 11 failed sends seen by the page and by the endpoint are 11, not 22: with a
+    counter of 12 the envelope's attempts stay 11 (min of observed and counter)."""
+    b = HB()
+    e = b.env(ec="conversion", ea="phone_call")
+    b.add(e)
+    for _ in range(11):
+        b.advance(HOUR)
+        b.send(e, status=503, ctx="main")
+        e = b.bump(e)
+    e = b.bump(e)
+    b.change(e)
+    b.advance(14 * HOUR)
+    b.dead(e, "ttl")
+    b.remove(e.id)
+    x = _fate(judge(b.build(), JUDGES), e.id)
+    assert (x.fate, x.reason_code) == ("dropped_policy", "ttl"), x.reason
+    assert "attempts=11 (11 failed send(s) observed; the build's counter said 12)" in x.reason
+
+
+def test_tries_the_harness_did_not_see_as_sends_are_worded_neutrally():
+    """p5: 8 failed fetches + 3 beacons counted, dropped at 25.7 h: lost (attempts are failed sends,
+    SPEC §2), but the reason names tries not seen as sends. Before: "the build's claim is unsupported"."""
+    b = HB()
+    e = b.env(ec="conversion", ea="phone_call")
+    b.add(e)
+    for i in range(11):
+        b.advance(2 * HOUR + 20 * 60_000)
+        if i < 8:
+            b.attempt(e, outcome="network_error", status=None)
+        else:
+            b.attempt(e, outcome="queued", status=None, via="beacon")
+        e = b.bump(e)
+    b.dead(e, "ttl")
+    b.remove(e.id)
+    x = _fate(judge(b.build(), JUDGES), e.id)
+    assert (x.fate, x.reason_code) == ("lost", "unproven_drop"), x.reason
+    assert "the build counted attempts=11: 3 tries the harness did not see as sends (offline passes, beacons?)" in x.reason
+    assert "the harness saw 8 failed send(s)" in x.reason and "unsupported" not in x.reason
+

@@ -30,3 +30,18 @@ def test_sends_from_a_worker_are_named_in_the_notes(tank_worlds, tmp_path: Path)
     [started] = [n for n in result.verdict.notes if "dedicated worker" in n]
     assert started.startswith("context main: its pages started 1 dedicated worker(s) (main: blob:http://127.0.0.1:")
     assert "timers run in real time, not on the page clock" in started
+
+
+@pytest.mark.browser
+def test_a_worker_sender_dropping_by_the_rule_is_policy(tank_worlds, tmp_path: Path) -> None:
+    """drop_rule_live: the worker's failed sends are seen by the endpoint only; its two drops after
+    11 refused sends and a day are ``dropped_policy`` (before: lost, "the harness saw 0 failed send(s)")."""
+    build_file = tmp_path / "worker_sender.js"
+    build_file.write_text(PREFIX.read_text() + "\n" + (ROOT / "tracker_js" / "tracker.js").read_text())
+    scenario = next(s for s in bundled_scenarios() if s.name == "drop_rule_live")
+    result = tank_worlds.get("memory").run(load_build(str(build_file)), scenario)
+    assert result.error is None, result.error
+    v = result.verdict
+    assert v.counts.get("dropped_policy") == 2, [(f.fate, f.reason) for f in v.fates]
+    assert all(g.status == "pass" for g in v.guarantees.values() if g.status != "not_judged"), \
+        {k: g.status for k, g in v.guarantees.items()}
