@@ -22,12 +22,13 @@ from harness.scenario.document import Kind, read_file, read_top
 from harness.scenario.reader import BROKEN, Reader, join
 
 TOP_KEYS = ("name", "description", "adapter", "send_api", "timeout", "backoff", "batch", "dead_letter", "emits",
-            "click_debounce", "side_endpoints", "policy")
+            "click_debounce", "side_endpoints", "overflow", "policy")
 ADAPTER_KEYS = ("site_attr", "api_attr", "outbox_key", "deadletter_key", "api_name", "attrs")
 BACKOFF_KEYS = ("base", "cap", "jitter", "scope")
 BACKOFF_SCOPES = ("envelope", "queue")
 BATCH_KEYS = ("max", "content_type", "wrapper", "window")
 DEAD_KEYS = ("key", "id", "payload")
+OVERFLOW_KEYS = ("cap",)
 EMITS = {"page_view": ("interaction", "view"), "clicks": None, "phone": ("conversion", "phone_call"),
          "whatsapp": ("conversion", "whatsapp"), "forms": ("conversion", "form_submit"), "scroll": None,
          "heartbeat": ("system", "heartbeat"), "session_end": ("system", "session_end")}
@@ -82,6 +83,12 @@ def parse_profile(text: str, filename: str) -> Profile:
         if ms is not BROKEN and ms:
             policy["click_debounce_ms"] = ms
             deviations.append(f"repeated clicks on one target within {ms / 1000:g} s are ignored (debounce)")
+    if "overflow" in top:
+        entries = r.mapping(top["overflow"], "overflow", allowed=OVERFLOW_KEYS)
+        if "cap" in entries:
+            cap = r.collect(r.integer, entries["cap"], "overflow.cap", min=1)
+            if cap is not BROKEN:
+                policy["outbox_cap"] = cap  # the length a shed is believed "at a cap" from (checker.dropproof)
     sides: tuple[str, ...] = ()
     if "side_endpoints" in top:
         items = [r.collect(r.string, n, join("side_endpoints", i)) for i, n in enumerate(r.sequence(top["side_endpoints"], "side_endpoints"))]

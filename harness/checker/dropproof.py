@@ -13,25 +13,28 @@ its outbox and could write anything there, so neither is proof alone:
   harness clock) minus the later of the queued ``ts`` and the page time the harness first saw
   the envelope (a seeded envelope's ``ts`` is the harness's own).
 
-An ``overflow`` shed needs the outbox at a cap when it shed (its length at the shedding write),
-or a storage quota the harness put in place; a conversion is never shed, whatever the record says.
+An ``overflow`` shed needs the outbox at a cap when it shed (its length at the shedding write,
+against the profile's declared cap or ``OVERFLOW_MIN_LENGTH``), or a storage quota the harness put
+in place; a conversion is never shed, and nothing else while heartbeats stay queued (SPEC §4). A
+build whose dead-letter records carry no id records a shed by an id-less write at the removal.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from harness.checker.direct import storage_failures
 from harness.checker.facts import Facts
-from harness.checker.fmt import hours
+from harness.checker.fmt import hours, rel
 from harness.checker.fold import Mark, Track
 from harness.checker.policy import ok_status
 from harness.contract.history import OutboxWrite
 from harness.contract.vocabulary import ANSWERED
 
 FAILED = frozenset({"http_error", "network_error", "abort", "pending"})
-# The least outbox length a shed is believed "at a cap" by (no build profile declares its cap; the
-# reference's bundled scenarios shrink it to 20 and 100, its default is 5000). The silent-trim
-# evidence reads a cap the same way.
+# The least outbox length a shed is believed "at a cap" by where the build profile declares no cap
+# (``overflow: {cap: N}``; the reference's bundled scenarios shrink it to 20 and 100, its default
+# is 5000).
 OVERFLOW_MIN_LENGTH = 10
 
 
@@ -110,6 +113,58 @@ def _journal_failures(f: Facts, t: Track, removal: Mark) -> int:
                 and (h.entry.status is None or not ok_status(h.entry.status))})
 
 
+def overflow_shed(f: Facts, t: Track) -> str | None:
+    """The reason an ``overflow`` drop of ``t`` is proven, or ``None``: recorded with its id, or —
+    for a build whose dead-letter records carry no id — an id-less dead-letter write at its
+    removal; the outbox at a cap (``overflow_evidence``); heartbeats shed first (``shed_refusal``)."""
+    rec = t.dead_reason("overflow")
+    removal = t.final_removal
+    if rec is not None:
+        at, recorded = removal or rec.mark, f"shed at {rel(rec.mark.t_page, f.t0)}, recorded"
+    else:
+        idless = idless_at_removal(f, t)
+        if idless is None or removal is None:
+            return None
+        at, recorded = removal, f"shed at {rel(removal.t_page, f.t0)}, recorded without an id (write #{idless.seq})"
+    evidence = overflow_evidence(f, t, at)
+    if evidence is None or shed_refusal(f, t) is not None:
+        return None
+    return f"overflow: {recorded}; {evidence}"
+
+
+def idless_at_removal(f: Facts, t: Track) -> OutboxWrite | None:
+    """A dead-letter write without ids in ``t``'s context at its removal (no other outbox write of
+    the context between the two), for an envelope with no dead-letter record of its own."""
+    removal = t.final_removal
+    if removal is None or t.dead or f.history.deadletter_key is None:
+        return None
+    seqs, _ = f.outbox_index.get(t.context, ([], []))
+    i = bisect.bisect_left(seqs, removal.seq)
+    lo = seqs[i - 1] if i else -1
+    hi = seqs[i + 1] if i + 1 < len(seqs) else float("inf")
+    return next((w for w in f.idless_dead_letters(t.context) if lo < w.seq < hi), None)
+
+
+def shed_refusal(f: Facts, t: Track) -> str | None:
+    """Why ``t`` may not be shed whatever the outbox held (SPEC §4), or ``None``: a conversion is
+    never shed; anything else only once no heartbeat stays queued (heartbeats go first)."""
+    p = f.policy
+    ec, ea, _ = t.labels()
+    if ec == p.conversion_category:
+        return "a conversion is never shed (SPEC §4)"
+    removal = t.final_removal
+    left = f.fold.heartbeats_after.get(removal.seq, 0) if removal is not None else 0
+    if (ec, ea) != p.heartbeat and left:
+        return f"{left} heartbeat(s) stayed queued (heartbeats are shed first, SPEC §4)"
+    return None
+
+
+def overflow_cap(f: Facts) -> int:
+    """The outbox length a shed is believed "at a cap" by: the build profile's declared cap, else
+    ``OVERFLOW_MIN_LENGTH``."""
+    return f.policy.outbox_cap or OVERFLOW_MIN_LENGTH
+
+
 def overflow_evidence(f: Facts, t: Track, at: Mark) -> str | None:
     """Why the harness believes the outbox was at a cap when ``t`` was shed (``at``: its removal,
     else its dead-letter record), or ``None``."""
@@ -122,14 +177,13 @@ def overflow_evidence(f: Facts, t: Track, at: Mark) -> str | None:
     if w is None or w.length is None:
         return None
     held = max(w.length, w.length + len(w.removed) - len(w.added))
-    if held < OVERFLOW_MIN_LENGTH:
+    if held < overflow_cap(f):
         return None
     return f"the outbox held {held} entries at write #{w.seq}"
 
 
 def _last_outbox_write(f: Facts, context: str, seq: int) -> OutboxWrite | None:
-    best: OutboxWrite | None = None
-    for w in f.history.writes:
-        if w.key == f.history.outbox_key and w.context == context and w.seq <= seq and (best is None or w.seq > best.seq):
-            best = w
-    return best
+    """The context's last outbox write at or before ``seq`` (one bisection in the index)."""
+    seqs, ws = f.outbox_index.get(context, ([], []))
+    i = bisect.bisect_right(seqs, seq)
+    return ws[i - 1] if i else None

@@ -207,6 +207,28 @@ class Facts:
         NOTES.md): the observer keeps no such record, so none can be matched to an envelope."""
         return next((w for w in self._idless if w.context == context and w.seq > after), None)
 
+    def idless_dead_letters(self, context: str) -> list[OutboxWrite]:
+        """Every id-less dead-letter write of ``context`` (``idless_dead_letter``), in order."""
+        return self._idless_by_context.get(context, [])
+
+    @cached_property
+    def _idless_by_context(self) -> dict[str, list[OutboxWrite]]:
+        out: dict[str, list[OutboxWrite]] = {}
+        for w in self._idless:
+            out.setdefault(w.context, []).append(w)
+        return out
+
+    @cached_property
+    def outbox_index(self) -> dict[str, tuple[list[int], list[OutboxWrite]]]:
+        """Context → (seqs, writes) of its outbox writes in order: indexed once, bisected per question."""
+        out: dict[str, tuple[list[int], list[OutboxWrite]]] = {}
+        for w in sorted(self.history.writes, key=lambda w: w.seq):
+            if w.key == self.history.outbox_key:
+                seqs, ws = out.setdefault(w.context, ([], []))
+                seqs.append(w.seq)
+                ws.append(w)
+        return out
+
     @cached_property
     def _idless(self) -> list[OutboxWrite]:
         key = self.history.deadletter_key

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from harness.checker.dropproof import OVERFLOW_MIN_LENGTH, drop_proof, overflow_evidence
+from harness.checker.dropproof import drop_proof, idless_at_removal, overflow_cap, overflow_shed, shed_refusal
 from harness.checker.facts import Facts
 from harness.checker.fmt import hours, rel
 from harness.checker.fold import Mark, Track
@@ -54,10 +54,7 @@ def _lost(f: Facts, t: Track) -> Decision:
         return ("lost", "taken_down_with_batch", f"removed at {when} after a {down} that refused other events of its "
                 "request, not this one" + (" (dead-lettered as rejected)" if "rejected" in claims else ""))
     if "overflow" in claims:
-        conversion = t.labels()[0] == p.conversion_category
-        why = "a conversion is never shed (SPEC §4)" if conversion else \
-            f"no evidence the outbox was at a cap (fewer than {OVERFLOW_MIN_LENGTH} entries, no storage quota)"
-        return "lost", "unproven_overflow", f"dead-lettered as overflow at {when}, but {why}"
+        return "lost", "unproven_overflow", f"dead-lettered as overflow at {when}, but {_why_not_shed(f, t)}"
     if "rejected" in claims:
         return "lost", "rejected_without_4xx", f"dead-lettered as rejected at {when} but never answered a non-retryable 4xx"
     status = f.removed_as_success(t)
@@ -70,6 +67,10 @@ def _lost(f: Facts, t: Track) -> Decision:
         refused = [h.entry.status for h in f.hits(t.id) if h.entry.via == "beacon" and not h.entry.processed]
         how = f"a beacon the endpoint refused ({refused[-1]})" if refused and refused[-1] is not None else "a beacon that never arrived"
         return "lost", "removed_after_beacon", f"removed at {when} after {how}"
+    idless = idless_at_removal(f, t)
+    if idless is not None:
+        return ("lost", "unproven_overflow", f"shed at {when} with a dead-letter record without an id (write "
+                f"#{idless.seq}), taken for an overflow shed, but {_why_not_shed(f, t)}")
     trim = _trim_evidence(f, t, removal.seq)
     if trim is not None:
         return "lost", "trimmed", f"cut at {when} without a dead-letter record (silent overflow trim; evidence: {trim})"
@@ -85,6 +86,11 @@ def _lost(f: Facts, t: Track) -> Decision:
                     f"({removal.url if removal.url != added.url else _label(removal, added)}) before any send")
         return "lost", "removed_unsent", f"removed at {when} before any send (stale save or another tab's overwrite)"
     return "lost", "removed", f"removed at {when} without delivery or dead-letter record"
+
+
+def _why_not_shed(f: Facts, t: Track) -> str:
+    return shed_refusal(f, t) or (f"no evidence the outbox was at a cap (fewer than {overflow_cap(f)} "
+                                  "entries, no storage quota)")
 
 
 def _after_answer(f: Facts, t: Track, removal: Mark, status: int | None) -> Decision:
@@ -206,11 +212,9 @@ def decide(f: Facts, t: Track) -> Decision:
         proof = drop_proof(f, t, removal)
         if proof.past(p.drop_attempts, p.drop_age_ms):
             return "dropped_policy", "ttl", f"ttl: dropped at {rel(removal.t_page, f.t0)} with {proof.shape()}"
-    rec = t.dead_reason("overflow")
-    if rec is not None and t.labels()[0] != p.conversion_category:
-        evidence = overflow_evidence(f, t, removal or rec.mark)
-        if evidence is not None:
-            return "dropped_policy", "overflow", f"overflow: shed at {rel(rec.mark.t_page, f.t0)}, recorded; {evidence}"
+    shed = overflow_shed(f, t)
+    if shed is not None:
+        return "dropped_policy", "overflow", shed
     rec = t.dead_reason("malformed")
     if rec is not None and _malformed(t):
         return "dropped_policy", "malformed", f"malformed envelope dead-lettered at {rel(rec.mark.t_page, f.t0)}"

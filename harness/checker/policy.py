@@ -53,6 +53,9 @@ class Policy:
     # pending by design.
     batch_window_ms: float = _setting(0, "duration", scenario=False)
     deadletter_payload: bool = True
+    # The build's outbox cap, where its profile declares one (``overflow: {cap: N}``): a shed is
+    # believed "at a cap" from this length on; ``None``: the checker's floor (checker.dropproof).
+    outbox_cap: int | None = None
     # Other paths of the Sync origin the build calls by design (a side channel): their requests
     # are listed, not held against ``nothing_unexpected`` like an undeclared path's.
     side_endpoints: tuple[str, ...] = ()
@@ -80,6 +83,9 @@ class Policy:
         object.__setattr__(self, "silent_events", silent)
         if self.backoff_scope not in ("envelope", "queue"):
             raise ValueError(f"policy backoff_scope must be 'envelope' or 'queue', got {self.backoff_scope!r}")
+        if self.outbox_cap is not None and (isinstance(self.outbox_cap, bool) or not isinstance(self.outbox_cap, int)
+                                            or self.outbox_cap < 1):
+            raise ValueError(f"policy outbox_cap must be a positive integer, got {self.outbox_cap!r}")
         object.__setattr__(self, "side_endpoints", tuple(str(p) for p in self.side_endpoints))
 
     def retryable(self, status: int | None) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from harness.checker import judge
 from harness.checker.dropproof import OVERFLOW_MIN_LENGTH
+from harness.checker.policy import Policy
+from harness.contract.history import OutboxWrite
 
-from .builders import HB, HOUR
+from .builders import DEAD, HB, HOUR
 
 JUDGES = ["no_loss", "drop_rule"]
 
@@ -197,3 +199,97 @@ def test_tries_the_harness_did_not_see_as_sends_are_worded_neutrally():
     assert "the build counted attempts=11: 3 tries the harness did not see as sends (offline passes, beacons?)" in x.reason
     assert "the harness saw 8 failed send(s)" in x.reason and "unsupported" not in x.reason
 
+
+def _shed_at_cap(idless: bool, cap: int = 20, policy: dict | None = None):
+    """A build shedding its oldest heartbeat at a cap of ``cap`` (p4): the dead-letter record with
+    the id (the reference's shape) or without one ({ts, status, ec, ea, attempts, reason})."""
+    b = HB()
+    hbs = [b.env(ec="system", ea="heartbeat", el=f"{i}") for i in range(cap)]
+    for e in hbs:
+        b.add(e)
+        b.advance(60_000)
+    if idless:
+        seq, wall = b._tick()
+        b.h.writes.append(OutboxWrite(seq, b.now, wall, "main", DEAD, "write", "http://127.0.0.1/", (), (), (),
+                                      length=1, parse_error="1 entries without an id"))
+    else:
+        b.dead(hbs[0], "overflow")
+    b.write(added=(b.env(ec="system", ea="heartbeat", el="new"),), removed=(hbs[0].id,))
+    v = judge(b.build(), ["no_loss", "overflow", "dead_letter"], Policy(**(policy or {})))
+    return v, _fate(v, hbs[0].id)
+
+
+def test_an_idless_dead_letter_at_a_shed_is_an_overflow_record():
+    """prefix_idless_dead.js on outage_overflow_short: before, the id-less shed was lost
+    ("removed … before any send (stale save or another tab's overwrite)"); now both record
+    shapes give the same fate and guarantees."""
+    (v1, x1), (v2, x2) = _shed_at_cap(False), _shed_at_cap(True)
+    assert (x1.fate, x1.reason_code) == (x2.fate, x2.reason_code) == ("dropped_policy", "overflow"), x2.reason
+    assert "recorded without an id" in x2.reason
+    assert {k: g.status for k, g in v1.guarantees.items()} == {k: g.status for k, g in v2.guarantees.items()}
+
+
+def test_an_idless_shed_below_the_cap_is_worded_as_a_shed():
+    b = HB()
+    e = b.env(ec="system", ea="heartbeat")
+    b.add(e)
+    seq, wall = b._tick()
+    b.h.writes.append(OutboxWrite(seq, b.now, wall, "main", DEAD, "write", "http://127.0.0.1/", (), (), (),
+                                  length=1, parse_error="1 entries without an id"))
+    b.remove(e.id)
+    x = _fate(judge(b.build(), ["no_loss"]), e.id)
+    assert (x.fate, x.reason_code) == ("lost", "unproven_overflow"), x.reason
+    assert "taken for an overflow shed" in x.reason and "stale save" not in x.reason
+
+
+def test_a_view_shed_while_heartbeats_stay_queued_is_lost():
+    """p6: ten junk heartbeats kept, the page view dead-lettered as overflow. Before: dropped_policy
+    (the outbox held 11), and happy_path's rules passed."""
+    b = HB()
+    view = b.env(ec="interaction", ea="view")
+    b.add(view)
+    b.add(*(b.env(ec="system", ea="heartbeat", el=str(i)) for i in range(OVERFLOW_MIN_LENGTH)))
+    b.dead(view, "overflow")
+    b.remove(view.id)
+    v = judge(b.build(), ["no_loss"])
+    x = _fate(v, view.id)
+    assert (x.fate, x.reason_code) == ("lost", "unproven_overflow"), x.reason
+    assert "10 heartbeat(s) stayed queued" in x.reason and v.guarantees["no_loss"].status == "fail"
+
+
+def test_a_declared_cap_decides_at_a_cap():
+    """A build capped at 5 declares ``overflow: {cap: 5}``: its shed is policy (before: lost, the
+    floor of 10); a cap of 500 declared makes a shed from 20 unproven."""
+    _, x = _shed_at_cap(False, cap=5)
+    assert x.reason_code == "unproven_overflow" and "fewer than 10 entries" in x.reason
+    _, x = _shed_at_cap(False, cap=5, policy={"outbox_cap": 5})
+    assert (x.fate, x.reason_code) == ("dropped_policy", "overflow"), x.reason
+    _, x = _shed_at_cap(False, cap=20, policy={"outbox_cap": 500})
+    assert x.reason_code == "unproven_overflow" and "fewer than 500 entries" in x.reason
+
+
+class _CountingList(list):
+    """A list that counts the passes made over it."""
+
+    passes = 0
+
+    def __iter__(self):
+        _CountingList.passes += 1
+        return super().__iter__()
+
+
+def test_dead_letter_only_sheds_read_the_writes_a_bounded_number_of_times():
+    """Envelopes only ever seen in the dead-letter list (shed as overflow) look up the last outbox
+    write before their record: before, one pass over every write per envelope (200 here); now an
+    index built once and bisected."""
+    b = HB()
+    b.add(*(b.env(ec="system", ea="heartbeat", el=str(i)) for i in range(OVERFLOW_MIN_LENGTH)))
+    shed = [b.env(ec="system", ea="heartbeat", el=f"x{i}") for i in range(200)]
+    for e in shed:
+        b.dead(e, "overflow")
+    h = b.build()
+    h.writes = _CountingList(h.writes)
+    _CountingList.passes = 0
+    v = judge(h, ["no_loss"])
+    assert all(_fate(v, e.id).reason_code == "overflow" for e in shed)
+    assert _CountingList.passes < 20, _CountingList.passes

@@ -44,6 +44,16 @@ def test_a_batch_window_widens_the_triggers_by_the_window() -> None:
     assert any("wait up to 3 s" in d and "within 5 s" in d for d in p.deviations), p.deviations
     assert "trigger_within_ms" not in parse_profile("name: x\nbatch: {max: 10}\n", "p.yaml").policy
 
+
+def test_a_declared_outbox_cap_becomes_the_checkers_cap() -> None:
+    """``overflow: {cap: N}``: the length a shed is believed at a cap from (checker.dropproof);
+    unknown before (a profile error), and a cap below 1 is refused with its line."""
+    p = parse_profile("name: x\noverflow: {cap: 5}\n", "p.yaml")
+    assert p.policy["outbox_cap"] == 5 and not p.deviations
+    with pytest.raises(UsageProblem) as err:
+        parse_profile("name: x\noverflow: {cap: 0}\n", "p.yaml")
+    assert "p.yaml:2" in str(err.value) and "overflow.cap" in str(err.value)
+
 @pytest.mark.browser
 @pytest.mark.parametrize("path", PROFILES, ids=[p.stem for p in PROFILES])
 def test_a_build_that_differs_by_design_loses_nothing_with_its_profile(path: Path, tank_worlds) -> None:

@@ -2,18 +2,21 @@
 records every shed envelope. Judged in overflow scenarios, where any loss counts as a silent shed."""
 from __future__ import annotations
 
+from harness.checker.dropproof import idless_at_removal
 from harness.checker.facts import Facts
 from harness.checker.fmt import rel, short
 from harness.checker.rules.base import Outcome
 
 
 def overflow(f: Facts) -> Outcome:
-    """Evidence: envelopes shed with an ``overflow`` record, plus every lost one."""
+    """Evidence: envelopes shed with an ``overflow`` record (or an id-less dead-letter record at
+    their removal, from a build whose records carry no id), plus every lost one."""
     p = f.policy
     out = Outcome()
     for x in f.fates.values():
         t = f.tracks.get(x.id)
-        recorded = t is not None and t.dead_reason("overflow") is not None and x.fate not in ("delivered", "pending")
+        recorded = t is not None and x.fate not in ("delivered", "pending") and (
+            t.dead_reason("overflow") is not None or idless_at_removal(f, t) is not None)  # id-less records: dropproof
         if not recorded and x.fate != "lost":
             continue
         out.evidence += 1
