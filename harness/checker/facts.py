@@ -17,14 +17,17 @@ from harness.checker.direct import storage_failures
 from harness.checker.fold import Fold, Track, fold
 from harness.checker.lifecycle import Lifecycle, WallToPage
 from harness.checker.match import Hit, Matches, match
-from harness.checker.payload import Identity, altered, canonical, identity
+from harness.checker.payload import IDENTITY, Identity, altered, canonical, identity, text
 from harness.checker.policy import Policy, ok_status
 from harness.checker.scope import own_run
+from harness.checker.subjects import resolve_eid
 from harness.checker.verdict import EnvelopeFate
-from harness.contract.history import IDLESS, Attempt, History, JournalEntry, JournalEvent, OutboxWrite
+from harness.contract.envelope import ACTION, CATEGORY, SESSION
+from harness.contract.history import IDLESS, Attempt, History, JournalEntry, JournalEvent, OutboxWrite, StoredEvent
 from harness.contract.vocabulary import ANSWERED, OpKind
 from server_stub.journal_bounds import TRIMMED
 
+_EC, _EA, _SID = (IDENTITY.index(k) for k in (CATEGORY, ACTION, SESSION))
 SNAPSHOT_KINDS: frozenset[OpKind] = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
 
 
@@ -76,6 +79,26 @@ class Facts:
         return first, other
 
     @cached_property
+    def _stored_other(self) -> dict[str, StoredEvent]:
+        """id → the first row at rest under it whose columns (``ec``, ``ea``, session) name another
+        event than any its outbox states held. Columns, not the row's payload: a store may rebuild
+        the payload from them; a column the store left empty (``None``) is not compared."""
+        out: dict[str, StoredEvent] = {}
+        for row in self.history.at_rest or ():
+            sid = resolve_eid(row.eid, row.payload, self._queued)
+            if sid is None or sid in out:
+                continue
+            cols = [(i, text(v)) for i, v in ((_EC, row.ec), (_EA, row.ea), (_SID, row.session_id)) if v is not None]
+            if not any(all(q[i] == v for i, v in cols) for q in self._queued[sid]):
+                out[sid] = row
+        return out
+
+    def stored_other(self, t: Track) -> StoredEvent | None:
+        """A row at rest under the envelope's id that is another event (``None``: none, or rows
+        are not observable)."""
+        return self._stored_other.get(t.id)
+
+    @cached_property
     def _altered(self) -> dict[tuple[int, int], list[str]]:
         """(journal seq, event index) → identity fields on which an event credited to an envelope
         by its id differs from every event the envelope's outbox states held (``payload.altered``).
@@ -103,6 +126,9 @@ class Facts:
         deliveries: dict[str, int] = {}
         copies: dict[str, int] = {}
         for sid, hs in self.m.hits.items():
+            first = min((h for h in hs if h.entry.processed), key=lambda h: (h.entry.seq, h.event.index), default=None)
+            if first is not None and self.changed_in_transit(first):
+                continue  # the endpoint kept another event under its id: a genuine send after it is a duplicate ack
             hs = [h for h in hs if not self.changed_in_transit(h)]  # another event under its id delivers nothing of it
             page = sum(1 for h in hs if h.entry.processed and h.copy_of is None)
             copied = sum(1 for h in hs if h.entry.processed and h.copy_of is not None)

@@ -187,6 +187,10 @@ def decide(f: Facts, t: Track) -> Decision:
     requeued = f.changed_in_queue(t)
     if requeued is not None:
         return "lost", "altered_in_queue", "the build turned it into another event in its outbox — " + _shown(*requeued)
+    row = f.stored_other(t)
+    if row is not None:  # the arrival that made it, where the journal shows one; else the row itself
+        return _altered_in_transit(f, t) or ("lost", "altered_at_rest", f"the row stored under its id is another event — "
+                                             f"ec {row.ec!r}, ea {row.ea!r} (queued {t.labels()[0]!r}, {t.labels()[1]!r})")
     n = f.deliveries(t.id)
     if n:
         return "delivered", "accepted", f"accepted {n} time(s)" if n > 1 else "accepted"

@@ -6,7 +6,7 @@ live: tests/harness/test_hostile_content.py, tests/foreign/test_foreign_builds.p
 from __future__ import annotations
 
 from harness.checker import judge
-from harness.contract.history import Envelope, OutboxWrite
+from harness.contract.history import Envelope, OutboxWrite, StoredEvent
 
 from .builders import DEAD, HB
 
@@ -117,6 +117,43 @@ def test_an_envelope_turned_into_another_event_in_the_outbox_is_lost():
     v, f = run(b.build())
     assert f[e.id].fate == "lost" and f[e.id].reason_code == "altered_in_queue"
     assert "ec: queued 'conversion', received 'system'" in f[e.id].reason
+    assert v.guarantees["no_loss"].status == "fail"
+
+
+def _decoy_first(rows: bool, journaled: bool = True):
+    """Another event stored first under a conversion's id, then the genuine send acknowledged as a
+    duplicate (2xx, processed); at rest (``rows``) only the decoy (scratch p2 (b), prefix_decoy.js).
+    ``journaled=False``: the journal shows only the genuine send, the row alone tells."""
+    b = HB()
+    e = b.env(ec="conversion", ea="phone_call", el="+90 555")
+    b.add(e)
+    decoy = _wire(e, ec="system", ea="heartbeat", el="")
+    if journaled:
+        b.attempt(e)
+        b.journal(decoy)
+    b.attempt(e)
+    b.journal(e)
+    b.remove(e.id)
+    h = b.build()
+    if rows:
+        h.at_rest = [StoredEvent(e.id, "site-1", "sess-1", "2026-01-01", "system", "heartbeat", decoy)]
+    v, f = run(h)
+    return v, f[e.id]
+
+
+def test_a_decoy_stored_first_under_the_id_loses_the_envelope():
+    """Fails before: delivered (the genuine send after the decoy counted as processed)."""
+    for rows in (False, True):
+        v, x = _decoy_first(rows)
+        assert x.fate == "lost" and x.reason_code == "altered_in_transit", (rows, x.reason)
+        assert v.guarantees["no_loss"].status == "fail"
+
+
+def test_a_row_at_rest_under_the_id_that_is_another_event_is_named():
+    """Fails before: delivered; rows at rest were never compared with what was queued."""
+    v, x = _decoy_first(rows=True, journaled=False)
+    assert x.fate == "lost" and x.reason_code == "altered_at_rest"
+    assert "ec 'system', ea 'heartbeat' (queued 'conversion', 'phone_call')" in x.reason
     assert v.guarantees["no_loss"].status == "fail"
 
 

@@ -1,6 +1,6 @@
 """A build is untrusted code: what it sends under an envelope's id must be the event it queued,
 and one click must not be stored under two ids. Each fixture (tracker_js/hostile/*_in_transit.js,
-twin_enqueue.js, twin_meta.js, swap_noted.js) is loaded before the reference and run over
+twin_enqueue.js, twin_meta.js, swap_noted.js, decoy_first.js) is loaded before the reference and run over
 happy_path; each passed before (PASS delivered 15; PASS rejected 4; PASS delivered 19 with 8
 conversion rows for 4 clicks). Legitimate wire variants (tests/harness/fixtures: empty fields left
 out, a send counter in ``meta``) still deliver everything (each lost 15 before)."""
@@ -29,7 +29,7 @@ def _run(tank_worlds, fixture: str, where: Path = HOSTILE):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("fixture", ["swap_in_transit", "pad_in_transit", "swap_noted"])
+@pytest.mark.parametrize("fixture", ["swap_in_transit", "pad_in_transit", "swap_noted", "decoy_first"])
 def test_another_event_sent_under_a_conversions_id_loses_it(tank_worlds, fixture: str) -> None:
     v = _run(tank_worlds, fixture)
     lost = [x for x in v.fates if x.fate == "lost"]
