@@ -22,10 +22,11 @@ from harness.checker.policy import Policy, ok_status
 from harness.checker.scope import own_run
 from harness.checker.subjects import resolve_eid
 from harness.checker.verdict import EnvelopeFate
-from harness.contract.envelope import ACTION, CATEGORY, SESSION
+from harness.contract.envelope import ACTION, CATEGORY, SESSION, SITE
 from harness.contract.history import IDLESS, Attempt, History, JournalEntry, JournalEvent, OutboxWrite, StoredEvent
 from harness.contract.vocabulary import ANSWERED, OpKind
 from server_stub.journal_bounds import TRIMMED
+from server_stub.sync_protocol import event_error
 
 _EC, _EA, _SID = (IDENTITY.index(k) for k in (CATEGORY, ACTION, SESSION))
 SNAPSHOT_KINDS: frozenset[OpKind] = frozenset({"close", "navigate", "reload", "open", "restart", "online"})
@@ -213,7 +214,10 @@ class Facts:
     def reject_status(self, sid: str) -> int | None:
         """The first non-retryable 4xx that refused this subject as it was queued (``refused``).
         The journal decides where it holds such an answer for the subject; the page's attempts
-        (no per-event errors) only where it holds none."""
+        (no per-event errors) only where it holds none, and only for an event the endpoint would
+        refuse as queued (``invalid_as_queued``): a 400/413 for a body it never read (another
+        shape, bad JSON, too large) or a refusal past the journal's budget of refused-event records
+        names no event, and a valid event is not refused by it."""
         seen = False
         for h in self.hits(sid):
             if not h.entry.processed and self.policy.rejecting(h.entry.status):
@@ -223,9 +227,25 @@ class Facts:
         if seen:
             return None
         for a in self.attempts(sid):
-            if self.policy.rejecting(a.status):
+            if self.policy.rejecting(a.status) and self.invalid_as_queued(sid, a.status):
                 return a.status
         return None
+
+    @cached_property
+    def _stored_sites(self) -> frozenset[str]:
+        return frozenset(text(ev.payload.get(SITE)) for e in self.history.journal if e.processed
+                         for ev in e.events if isinstance(ev.payload, dict))
+
+    def invalid_as_queued(self, sid: str, status: int | None) -> bool:
+        """The endpoint's own checks refuse the envelope's first queued payload: ``event_error``
+        (the stub's schema), or — for a 404, the stub's unknown-site answer — a site no stored
+        event of the run carried. Without an outbox state nothing says it was valid: ``True``."""
+        queued = next(iter(self._queued.get(sid, {}).values()), None)
+        if queued is None:
+            return True
+        if event_error(queued) is not None:
+            return True
+        return status == 404 and text(queued.get(SITE)) not in self._stored_sites
 
     def idless_dead_letter(self, context: str, after: int) -> OutboxWrite | None:
         """The first write to the dead-letter key in ``context`` after write ``after`` that left

@@ -56,6 +56,10 @@ def _lost(f: Facts, t: Track) -> Decision:
     if "overflow" in claims:
         return "lost", "unproven_overflow", f"dead-lettered as overflow at {when}, but {_why_not_shed(f, t)}"
     if "rejected" in claims:
+        unread = next((s for s in f.non_ok(t.id) if p.rejecting(s)), None)
+        if unread is not None:  # a 4xx that named no event, for an event valid as queued
+            return ("lost", "refused_unread", f"dead-lettered as rejected at {when} after a {unread} that named "
+                    "none of its request's events, while the event was valid as queued")
         return "lost", "rejected_without_4xx", f"dead-lettered as rejected at {when} but never answered a non-retryable 4xx"
     status = f.removed_as_success(t)
     if status is not None:

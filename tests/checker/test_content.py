@@ -200,6 +200,43 @@ def test_a_4xx_naming_no_event_refuses_every_event_of_the_request():
     assert v.guarantees["no_loss"].status == "pass" and v.guarantees["dead_letter"].status == "pass"
 
 
+def _refused_unread(ec: str = "conversion", el: str = "+90 555", status: int = 400, s: str = "site-1"):
+    """A request the endpoint answered ``status`` without naming any event (a body of another shape,
+    or one past the journal's budget of refused-event records), then the envelope dead-lettered as
+    rejected (scratch p2 (a), prefix_badshape.js)."""
+    b = HB()
+    stored = b.env(ec="interaction", ea="view")
+    b.add(stored)
+    b.deliver(stored)
+    e = b.env(ec=ec, ea="phone_call", el=el)
+    e = Envelope(e.id, e.ts, 0, {**(e.payload or {}), "s": s}, {})
+    b.add(e)
+    b.attempt(e, outcome="http_error", status=status)
+    b.journal(status=status)
+    b.dead(e, "rejected")
+    b.remove(e.id)
+    v, f = run(b.build())
+    return v, f[e.id]
+
+
+def test_a_valid_event_answered_a_4xx_naming_no_event_is_lost():
+    """Fails before: rejected, credited from the page's record of the 400 alone."""
+    for status in (400, 413):
+        v, x = _refused_unread(status=status)
+        assert x.fate == "lost" and x.reason_code == "refused_unread", (status, x.reason)
+        assert f"after a {status} that named none" in x.reason
+        assert v.guarantees["no_loss"].status == "fail"
+
+
+def test_an_event_the_endpoint_refuses_as_queued_is_rejected_without_a_journal_record():
+    """Past the journal's budget of refused-event records: the queued payload is judged by the
+    stub's own checks (an over-long label; an unknown site on a 404)."""
+    for kw in (dict(el="x" * 600, status=422), dict(s="site-unknown", status=404)):
+        v, x = _refused_unread(**kw)  # type: ignore[arg-type]
+        assert x.fate == "rejected", (kw, x.reason)
+        assert v.guarantees["no_loss"].status == "pass"
+
+
 def _refused_then_removed(dead_letter: str) -> tuple:
     """A 422 naming the event, then its removal; the build's dead letter: none, with an id, without one."""
     b = HB(deadletter=dead_letter != "no key")
