@@ -28,6 +28,7 @@ from harness.contract.history import (
     StoredEvent,
 )
 from harness.contract.vocabulary import AtRestSource, GuaranteeId, OpKind
+from harness.history.seal import ReportGate, Stamp, stamp_of
 
 # How far a page's stamp may stand outside the harness clock's bounds (ms): the last page time
 # accepted for its context below, the page time the harness let the context reach above.
@@ -133,6 +134,7 @@ class Recorder:
     stamp_notes: list[str] = field(default_factory=list)  # stamps the harness clock refuted (tampering)
     _refuted: int = 0
     _last_t: dict[str, int] = field(default_factory=dict)  # context -> last page time accepted from a stamp
+    _unsealed: dict[str, tuple[int, Stamp]] = field(default_factory=dict)  # context -> (count, first) of stamps without a seal
     _message_counts: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def _next(self) -> int:
@@ -152,14 +154,14 @@ class Recorder:
             st[e.id] = e
         self.writes.append(w)
 
-    def on_storage(self, context: str, msg: dict[str, Any]) -> None:
-        """A delta from an observer page (see js/observer.js)."""
+    def on_storage(self, context: str, msg: dict[str, Any], gate: ReportGate | None = None) -> None:
+        """A delta from an observer page (see js/observer.js); ``gate``: the context's, which opens
+        the stamp (``msg["stamp"]``) written before the write (without one, no stamp is taken)."""
         if "sync" in msg:
             self.sync_marks[context] = str(msg["sync"])
             return
         key = str(msg["key"])
-        t_wall = seen_at(msg.get("w"))
-        t_page, writer = self._dated(context, key, msg.get("t"), str(msg["writer"]) if msg.get("writer") else None, t_wall)
+        t_page, writer, t_wall = self._dated(context, key, msg.get("stamp"), gate, msg.get("w"))
         if msg.get("cleared"):
             removed = tuple(self.state(context, key))
             if not removed:
@@ -176,12 +178,11 @@ class Recorder:
             writer=writer,
         ))
 
-    def on_value(self, context: str, key: str, raw: str | None, t: int | None, writer: str | None,
-                 url: str | None, w: float) -> None:
+    def on_value(self, context: str, key: str, raw: str | None, stamp: str | None, url: str | None, w: float,
+                 gate: ReportGate | None = None) -> None:
         """A watched key's new value, whole (a tab's ``DOMStorage`` event, harness/history/tabwatch.py):
         diffed here against the folded state, as observer.js diffs old and new values in the page."""
-        t_wall = seen_at(w)
-        t_page, writer = self._dated(context, key, t, writer, t_wall)
+        t_page, writer, t_wall = self._dated(context, key, stamp, gate, w)
         envs, error = parse_outbox(raw)
         before = self.state(context, key)
         if envs is None:
@@ -192,28 +193,39 @@ class Recorder:
         self._apply(OutboxWrite(self._next(), t_page, t_wall, context, key, url=url, added=added, changed=changed,
                                 removed=removed, length=len(envs), parse_error=error, writer=writer))
 
-    def _dated(self, context: str, key: str, stamp: Any, writer: str | None, t_wall: float) -> tuple[int, str | None]:
-        """(page time, writer) of a watched write. The page's stamp (``__tank_t``) is a page's word:
-        it is taken only inside [the context's last accepted page time, the page time the harness
-        let the context reach] ± ``STAMP_SLACK_MS``; outside, the write is dated by the harness
-        clock, its writer is unknown, and a tampering note says so."""
+    def _dated(self, context: str, key: str, text: Any, gate: ReportGate | None, w: Any) -> tuple[int, str | None, float]:
+        """(page time, writer, wall time) of a watched write seen at real time ``w`` (ms) with stamp
+        ``text`` (``__tank_t``). Only a stamp the instrumentation sealed (``gate.sealed``) is taken,
+        and only inside [the context's last accepted page time, the page time the harness let the
+        context reach] ± ``STAMP_SLACK_MS``; otherwise the write is dated by the harness clock and its
+        writer is unknown (unsealed: counted, one note per context; out of bounds: a note each). A
+        stamp not taken never moves the lower bound. A sealed stamp's real time (tab channel) dates
+        the write when earlier than ``w``: the event reaches the harness after the write."""
+        stamp = stamp_of(text)
+        if stamp is not None and (gate is None or not gate.sealed(text, stamp)):
+            count, first = self._unsealed.get(context, (0, stamp))
+            self._unsealed[context] = (count + 1, first)
+            stamp = None
+        if stamp is not None and stamp.wall is not None and isinstance(w, (int, float)):
+            w = min(w, stamp.wall)
+        t_wall = seen_at(w)
         seen = self._page_time_at(t_wall, context)
-        if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or not stamp:
-            return seen, writer
-        t = int(stamp)
+        if stamp is None:
+            return seen, None, t_wall
+        t, writer = stamp.t, stamp.writer
         low = self._last_t.get(context, seen) - STAMP_SLACK_MS
         high = (self.clock_ceiling(context) if self.clock_ceiling is not None else self.now_in(context)) + STAMP_SLACK_MS
         if low <= t <= high:
             self._last_t[context] = max(t, self._last_t.get(context, t))
-            return t, writer
+            return t, writer, t_wall
         self._refuted += 1
         if self._refuted <= MAX_STAMP_NOTES:
             side = f"{(t - high) / 1000:+.3f} s past the page time the harness let it reach" if t > high else \
                 f"{(low - t) / 1000:.3f} s before the context's last accepted page time"
             self.stamp_notes.append(
-                f"tampering: context {context}: a write to {key!r} came with page time {t} ({side}, writer "
-                f"{writer or '?'!r}): the page wrote the harness's stamp itself; dated by the harness clock ({seen})")
-        return seen, None
+                f"tampering: context {context}: a write to {key!r} came with a sealed stamp of page time {t} ({side}, "
+                f"writer {writer or '?'!r}): the harness clock refutes it; dated by the harness clock ({seen})")
+        return seen, None, t_wall
 
     def _page_time_at(self, wall: float, context: str) -> int:
         return self.clock() if self.clock_at is None else self.clock_at(wall, context)
@@ -328,7 +340,12 @@ class Recorder:
 
     def _stamp_notes(self) -> list[str]:
         more = self._refuted - len(self.stamp_notes)
-        return [*self.stamp_notes, *([f"tampering: {more} more refuted stamp(s) not listed"] if more > 0 else [])]
+        unsealed = [f"tampering: context {context}: {count} write(s) came with a stamp (__tank_t) the instrumentation "
+                    f"did not seal (first: page time {first.t}, writer {first.writer or '?'!r}): a page wrote or replayed "
+                    "the harness's stamp itself; those writes are dated by the harness clock, their writer unknown"
+                    for context, (count, first) in self._unsealed.items()]
+        return [*unsealed, *self.stamp_notes,
+                *([f"tampering: {more} more refuted stamp(s) not listed"] if more > 0 else [])]
 
 
 def _clip(text: str) -> str:

@@ -20,7 +20,6 @@ cannot hide a write (docs/isolation.md).
 """
 from __future__ import annotations
 
-import math
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -48,44 +47,22 @@ def read_entries(answer: Any, keys: list[str]) -> list[str | None]:
     return [items.get(k) for k in keys]
 
 
-def _number(text: str) -> float | None:
-    """A positive finite number, as JavaScript's ``Number`` reads a decimal text; None otherwise."""
-    try:
-        n = float(text.strip()) if text.strip() else 0.0
-    except ValueError:
-        return None
-    return n if math.isfinite(n) and n > 0 else None
-
-
-def stamp_of(value: Any) -> tuple[int | None, str | None, float | None]:
-    """(page time, writer, real time in ms) of a stamp ``"time|tab#load|n|wall"``, read as
-    observer.js reads it (``Number`` of the first field; a time not above 0 is no stamp). The real
-    time is written for tab-channel contexts only (js/instrument.js ``stampWall``)."""
-    fields = str(value).split("|")
-    t = _number(fields[0])
-    if t is None:
-        return None, None, None
-    return int(t), (fields[1] if len(fields) > 1 else None), (_number(fields[3]) if len(fields) > 3 else None)
-
-
 @dataclass
 class TabWatch:
     """One context's ``DOMStorage`` events turned into what the observer page would report.
 
     ``sync(value, w)``: a write of the flush key (a flush token or a send marker; ``None`` when
-    removed). ``value(key, raw, t, writer, w)``: a watched key's new value (``None``: removed) with
-    the stamp written before it. ``cleared(w)``: ``localStorage.clear()``. ``w`` (ms of real time)
-    is when the event arrived — for a stamped write, the real time its stamp carries, if earlier."""
+    removed). ``value(key, raw, stamp, w)``: a watched key's new value (``None``: removed) with the
+    stamp's text written before it (the recorder opens it: harness/history/seal.py). ``cleared(w)``:
+    ``localStorage.clear()``. ``w`` (ms of real time) is when the event arrived."""
 
     origin: str  # the site's origin: another origin's storage is not this context's outbox
     watched: frozenset[str]
     sync: Callable[[str | None, float], None]
-    value: Callable[[str, str | None, int | None, str | None, float], None]
+    value: Callable[[str, str | None, str | None, float], None]
     cleared: Callable[[float], None]
     now_ms: Callable[[], float] = lambda: time.time() * 1000
-    _stamp: int | None = None
-    _writer: str | None = None
-    _wall: float | None = None
+    _stamp: str | None = None
     events: int = 0  # events of the origin's localStorage taken
 
     def on_event(self, method: str, params: Any) -> None:
@@ -106,15 +83,12 @@ class TabWatch:
         new = params.get("newValue") if method in (ADDED, UPDATED) else None
         new = new if isinstance(new, str) else None
         if key == STAMP_KEY:
-            self._stamp, self._writer, self._wall = stamp_of(new)
+            self._stamp = new
         elif key == SYNC_KEY:
             self.sync(new, w)
         elif key in self.watched:
-            t, writer, wall = self._stamp, self._writer, self._wall
-            self._stamp = self._writer = self._wall = None
-            # Dated by the stamp's real time when it has one (the recorder never takes a time
-            # later than now): the event reaches the harness later than the write was made.
-            self.value(key, new, t, writer, min(wall, w) if wall is not None else w)
+            stamp, self._stamp = self._stamp, None
+            self.value(key, new, stamp, w)
 
 
 def _site(url: str) -> tuple[str, str]:

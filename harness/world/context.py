@@ -401,13 +401,13 @@ class ContextSession:
 
     def _on_tab_cleared(self, w: float) -> None:
         url = _url(self._watch_page)
-        self._take_messages([{"key": k, "t": None, "url": url, "cleared": True, "w": w}
+        self._take_messages([{"key": k, "url": url, "cleared": True, "w": w}
                              for k in self.adapter.watched_keys()])
 
-    def _on_tab_value(self, key: str, raw: str | None, t: int | None, writer: str | None, w: float) -> None:
+    def _on_tab_value(self, key: str, raw: str | None, stamp: str | None, w: float) -> None:
         if self._watch_page is not None:
             answered(self._watch_page)
-        self.recorder.on_value(self.name, key, raw, t, writer, _url(self._watch_page), w)
+        self.recorder.on_value(self.name, key, raw, stamp, _url(self._watch_page), w, self.gate)
 
     def _take_messages(self, batch: list[dict[str, Any]]) -> None:
         """Storage messages in order (the observer's, or the tab channel's in the same form)."""
@@ -416,7 +416,7 @@ class ContextSession:
                 self.sends.marker(msg["sync"])
                 continue
             try:  # called from the driver connection's event dispatch: nothing may escape into it
-                self.recorder.on_storage(self.name, msg)
+                self.recorder.on_storage(self.name, msg, self.gate)
             except (KeyError, TypeError, ValueError):
                 self.gate.forged += 1
         waiter = self._flush_waiters.get(self.recorder.sync_marks.get(self.name, ""))

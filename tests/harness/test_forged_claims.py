@@ -16,11 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 FORGED = Path(__file__).parent / "fixtures" / "forged"
 
 
-def _run(tank_worlds, tmp_path: Path, prefix: str):
+def _run(tank_worlds, tmp_path: Path, prefix: str, scenario: str = "happy_path"):
     path = tmp_path / f"{prefix}.js"
     path.write_text((FORGED / f"{prefix}.js").read_text() + "\n" + (ROOT / "tracker_js" / "tracker.js").read_text())
     build = load_build(str(path))
-    sc = next(s for s in bundled_scenarios() if s.name == "happy_path")
+    sc = next(s for s in bundled_scenarios() if s.name == scenario)
     result = tank_worlds.get("memory").run(build, sc, None)
     assert result.error is None, result.error
     return result
@@ -53,6 +53,21 @@ def test_a_forged_stamp_dates_nothing(tank_worlds, tmp_path: Path) -> None:
     assert not any((w.writer or "").startswith("forged") for w in h.writes)
     assert any(n.startswith("tampering: context") and "forged#1" in n for n in h.notes), h.notes
     assert all("+25h" not in f.reason for f in result.verdict.fates)
+
+
+def test_a_stamp_forged_inside_a_running_advance_dates_nothing(tank_worlds, tmp_path: Path) -> None:
+    """stamp_in_advance.js, inside the 26 h advance: 11 real failed sends per conversion, then the
+    build's own stamp 25 h ahead (within the advance's target) before removing it a page-minute
+    later. Before (stamps bounded only): PASS, the conversions dropped_policy "at +25h01m01s";
+    now the unsealed stamp is not taken: the removals are dated by the harness clock, the
+    conversions lost, and one tampering note counts the stamps (not one note per write)."""
+    result = _run(tank_worlds, tmp_path, "stamp_in_advance", "outage_26h_overflow")
+    v = result.verdict
+    conv = _conversions(v)
+    assert conv and all(f.fate == "lost" for f in conv), [(f.fate, f.reason) for f in conv]
+    assert v.guarantees["no_loss"].status == "fail"  # heartbeats shed at the cap stay dropped_policy
+    notes = [n for n in result.history.notes if n.startswith("tampering:")]
+    assert len(notes) == 1 and f"{len(conv)} write(s) came with a stamp" in notes[0] and "did not seal" in notes[0], notes
 
 
 def test_a_build_assigning_the_tab_name_does_not_change_the_writer(tank_worlds, tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ import pytest
 
 from harness.driver.visitors import tab_channel_contexts
 from harness.history.recorder import Recorder
-from harness.history.tabwatch import ADDED, CLEARED, REMOVED, UPDATED, SiteWatch, TabWatch, read_entries, stamp_of
+from harness.history.seal import ReportGate, Stamp, stamp_of
+from harness.history.tabwatch import ADDED, CLEARED, REMOVED, UPDATED, SiteWatch, TabWatch, read_entries
 from tests.harness.e2e import scenario_from_text
+from tests.history.sealing import sealed
 
 ORIGIN = "http://127.0.0.1:4100"
 SID = {"securityOrigin": ORIGIN, "storageKey": ORIGIN + "/", "isLocalStorage": True}
@@ -19,7 +21,7 @@ SID = {"securityOrigin": ORIGIN, "storageKey": ORIGIN + "/", "isLocalStorage": T
 def watch() -> tuple[TabWatch, list[tuple[Any, ...]]]:
     got: list[tuple[Any, ...]] = []
     w = TabWatch(ORIGIN, frozenset({"out"}), lambda v, t: got.append(("sync", v)),
-                 lambda k, raw, t, writer, at: got.append(("value", k, raw, t, writer, at)),
+                 lambda k, raw, stamp, at: got.append(("value", k, raw, stamp, at)),
                  lambda at: got.append(("cleared",)), now_ms=lambda: 5.0)
     return w, got
 
@@ -33,16 +35,27 @@ def ev(key: str | None = None, new: str | None = None, sid: dict[str, Any] = SID
     return out
 
 
-def test_a_stamp_dates_the_next_watched_write_only() -> None:
+def test_a_stamp_goes_with_the_next_watched_write_only() -> None:
     w, got = watch()
-    w.on_event(ADDED, ev("__tank_t", "1700000000000|main#1|1|3"))
+    w.on_event(ADDED, ev("__tank_t", "1700000000000|main#1|1|3|mac"))
     w.on_event(ADDED, ev("other", "x"))  # not watched: neither recorded nor taking the stamp
-    w.on_event(ADDED, ev("out", "[]"))  # dated by the stamp's real time (3 ms), before the event came (5)
-    w.on_event(UPDATED, ev("out", "[1]"))  # no stamp before it: dated by when the event came
-    w.on_event(UPDATED, ev("__tank_t", "1700000000001|main#1|2|9"))
-    w.on_event(UPDATED, ev("out", "[2]"))  # a stamp dated after the event came: the event's time
-    assert got == [("value", "out", "[]", 1700000000000, "main#1", 3.0), ("value", "out", "[1]", None, None, 5.0),
-                   ("value", "out", "[2]", 1700000000001, "main#1", 5.0)]
+    w.on_event(ADDED, ev("out", "[]"))
+    w.on_event(UPDATED, ev("out", "[1]"))  # no stamp before it
+    w.on_event(UPDATED, ev("__tank_t", "1700000000001|main#1|2|9|mac"))
+    w.on_event(UPDATED, ev("out", "[2]"))
+    assert got == [("value", "out", "[]", "1700000000000|main#1|1|3|mac", 5.0), ("value", "out", "[1]", None, 5.0),
+                   ("value", "out", "[2]", "1700000000001|main#1|2|9|mac", 5.0)]
+
+
+def test_a_sealed_stamps_real_time_dates_the_write_when_earlier() -> None:
+    """The tab channel's event reaches the harness after the write: a sealed stamp's real time (ms)
+    dates it, never a time after the event came; an unsealed stamp's real time is not taken."""
+    gate, r = ReportGate(), Recorder("s", "out", None)
+    r.on_value("c", "out", "[]", sealed(gate, 1, n=1, wall=3000), "u", 5000.0, gate)
+    r.on_value("c", "out", "[]", sealed(gate, 1, n=2, wall=9000), "u", 5000.0, gate)
+    r.on_value("c", "out", "[]", "1|main#L|3|1000", "u", 5000.0, gate)
+    assert [w.t_wall for w in r.writes] == [3.001, 5.001, 5.001]
+    assert [w.writer for w in r.writes] == ["main#L", "main#L", None]
 
 
 def test_flush_tokens_markers_removals_and_clear_in_order() -> None:
@@ -52,7 +65,7 @@ def test_flush_tokens_markers_removals_and_clear_in_order() -> None:
     w.on_event(REMOVED, ev("out"))
     w.on_event(REMOVED, ev("__tank_sync"))
     w.on_event(CLEARED, {"storageId": SID})
-    assert got == [("sync", "00000001"), ("sync", "s7"), ("value", "out", None, None, None, 5.0), ("sync", None),
+    assert got == [("sync", "00000001"), ("sync", "s7"), ("value", "out", None, None, 5.0), ("sync", None),
                    ("cleared",)]
     assert w.events == 5
 
@@ -67,13 +80,14 @@ def test_other_storage_is_not_the_outbox(sid: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(("value", "want"), [
-    ("1700000000000|t#2|9", (1700000000000, "t#2", None)), ("12.7", (12, None, None)),
-    ("1700000000000|t#2|9|1764000000123", (1700000000000, "t#2", 1764000000123.0)),
-    ("1700000000000|t#2|9|junk", (1700000000000, "t#2", None)), ("0000000000000", (None, None, None)),
-    ("-5|t#1", (None, None, None)), ("nan|x", (None, None, None)), ("abc|t#1", (None, None, None)),
-    (None, (None, None, None)), ("", (None, None, None)),
+    ("1700000000000|t#2|9", Stamp(1700000000000, "t#2", 9, None)), ("12.7", Stamp(12, None, None, None)),
+    ("1700000000000|t#2|9|" + "a" * 64, Stamp(1700000000000, "t#2", 9, None)),
+    ("1700000000000|t#2|9|1764000000123|" + "a" * 64, Stamp(1700000000000, "t#2", 9, 1764000000123.0)),
+    ("1700000000000|t#2|0.5|junk", Stamp(1700000000000, "t#2", None, None)), ("0000000000000", None),
+    ("1700000000000|t#2|²", Stamp(1700000000000, "t#2", None, None)),
+    ("-5|t#1", None), ("nan|x", None), ("abc|t#1", None), (None, None), ("", None),
 ])
-def test_stamps_read_as_the_observer_reads_them(value: Any, want: tuple[Any, Any, Any]) -> None:
+def test_stamps_read_as_the_observer_reads_them(value: Any, want: Stamp | None) -> None:
     assert stamp_of(value) == want
 
 
@@ -88,11 +102,12 @@ def env(i: str, attempts: int = 0) -> dict[str, Any]:
 
 
 def test_the_recorder_diffs_whole_values_as_the_observer_diffs_old_and_new() -> None:
-    r = Recorder("s", "out", None)
-    r.on_value("c", "out", json.dumps([env("a")]), 100, "main#1", "u", 1.0)
-    r.on_value("c", "out", json.dumps([env("a", 1), env("b")]), 200, "main#1", "u", 2.0)
-    r.on_value("c", "out", json.dumps([env("b")]), 300, None, "u", 3.0)
-    r.on_value("c", "out", "{broken", 400, None, "u", 4.0)
+    r, gate = Recorder("s", "out", None), ReportGate()
+    r.clock = lambda: 1000
+    r.on_value("c", "out", json.dumps([env("a")]), sealed(gate, 100, "main#1", 1), "u", 1.0, gate)
+    r.on_value("c", "out", json.dumps([env("a", 1), env("b")]), sealed(gate, 200, "main#1", 2), "u", 2.0, gate)
+    r.on_value("c", "out", json.dumps([env("b")]), sealed(gate, 300, "main#1", 3), "u", 3.0, gate)
+    r.on_value("c", "out", "{broken", None, "u", 4.0, gate)
     a, b, c, d = r.writes
     assert [e.id for e in a.added] == ["a"] and a.t_page == 100 and a.writer == "main#1"
     assert [e.id for e in b.added] == ["b"] and [e.id for e in b.changed] == ["a"] and b.length == 2

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 from harness.history.recorder import Recorder
+from harness.history.seal import ReportGate
 from harness.run.clock import VirtualClock
+from tests.history.sealing import sealed
 
 
 def test_page_time_at_a_wall_time_is_where_the_clock_stood_then() -> None:
@@ -24,6 +26,7 @@ def test_an_unstamped_write_is_dated_by_when_the_observer_saw_it() -> None:
     recorder.clock = lambda: 1500  # the stamp below is within what the harness clock allows
     recorder.clock_at = lambda wall, context: 42 if wall < 1_000_000 else 7
     entry = {"id": "a", "ts": 1, "attempts": 0, "payload": {}}
-    recorder.on_storage("c", {"key": "outbox", "t": None, "w": 500_000, "added": [entry]})  # seen at wall 500 s
-    recorder.on_storage("c", {"key": "outbox", "t": 1234, "w": 500_000, "changed": [entry]})
+    gate = ReportGate()
+    recorder.on_storage("c", {"key": "outbox", "stamp": None, "w": 500_000, "added": [entry]}, gate)  # seen at wall 500 s
+    recorder.on_storage("c", {"key": "outbox", "stamp": sealed(gate, 1234), "w": 500_000, "changed": [entry]}, gate)
     assert [w.t_page for w in recorder.writes] == [42, 1234]

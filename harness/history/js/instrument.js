@@ -1232,7 +1232,9 @@
   // Each write to a watched key is preceded by a write of this page's time to "__tank_t": the
   // observer page stamps the write with it, since its own clock may lag while the harness runs
   // this page's timers in bulk (harness/run/pagetime.py). The stamp also names the writing page
-  // load ("time|tab#load|n"): two tabs on one URL are told apart (overwrite evidence).
+  // load ("time|tab#load|n"): two tabs on one URL are told apart (overwrite evidence). It ends with
+  // a MAC under the reports' key (harness/history/seal.py, STAMP_DOMAIN): a page can write the key
+  // too, but only a stamp sealed here dates a write.
   const watchedKeys = new Set(cfg.watchedKeys || []);
   if (watchedKeys.size && typeof Storage !== "undefined") {
     const proto = Storage.prototype, origSet = proto.setItem, origRemove = proto.removeItem;
@@ -1253,8 +1255,9 @@
     // embedder, pinned above), which dates the write against the Sync stub's answers.
     const embedder = cfg.stampWall && pc ? pc._embedder : null, realDate = embedder && embedder.dateNow;
     const wall = typeof realDate === "function" ? () => "|" + StringOf(apply(realDate, embedder, [])) : () => "";
+    const sealed = typeof seal === "function" ? (text) => text + "|" + seal("__tank_t|" + text) : (text) => text;
     const stamped = (area, key, write, args) => {
-      const on = mark(area, key, StringOf(pageNow()) + "|" + writer() + "|" + (++stamps) + wall());
+      const on = mark(area, key, sealed(StringOf(pageNow()) + "|" + writer() + "|" + (++stamps) + wall()));
       if (on) stampCount++;
       try { return apply(write, area, args); }
       catch (e) { if (on) mark(area, key, "0000000000000"); throw e; }  // no write: no stamp pending

@@ -174,30 +174,26 @@
     if (msg.sync !== undefined) pump();
     else if (!due) { due = true; later(pump, WINDOW_MS); }
   };
-  // The writing page's time and its page load ("time|tab#load|n"), written just before its watched
-  // write (instrument.js). A write without a stamp (not through setItem/removeItem, or clear())
-  // goes with t null: Python dates it by the page time when the observer saw it (`w`). This page's
-  // own clock is not stepped with the tabs (one round trip per clock stop): its Date.now() lags.
-  let stamp = null, writer = null;
+  // The stamp written just before a watched write (instrument.js: the writing page's time and load,
+  // sealed), sent as it is with that write: Python opens it (harness/history/seal.py). A write
+  // without a stamp (not through setItem/removeItem, or clear()) goes without one: Python dates it
+  // by the page time when the observer saw it (`w`). This page's own clock is not stepped with the
+  // tabs (one round trip per clock stop): its Date.now() lags.
+  let stamp = null;
   const when = () => { const t = stamp; stamp = null; return t; };
-  const who = () => { const w = writer; writer = null; return w; };
   window.addEventListener("storage", (e) => {
     if (e.storageArea !== window.localStorage) return;
     if (e.key === "__tank_t") {
-      const [time, ...rest] = String(e.newValue).split("|");
-      const t = Number(time);
-      stamp = t > 0 ? t : null;
-      writer = t > 0 && rest.length ? rest[0] : null;  // "tab#load"; rest[1] only keeps the stamp new
+      stamp = e.newValue === null ? null : String(e.newValue).slice(0, 1000);  // an honest one is ~130 chars
       return;
     }
     if (e.key === syncKey) { report({ sync: e.newValue }); return; }
     if (e.key === null) {  // localStorage.clear(): Python knows what was there
-      for (const key of watched) report({ key, t: null, url: e.url, cleared: true });
+      for (const key of watched) report({ key, url: e.url, cleared: true });
       return;
     }
     if (!watched.has(e.key)) return;
-    const w = who();
-    report({ key: e.key, t: when(), url: e.url, writer: w, ...delta(e.oldValue, e.newValue, e.key) });
+    report({ key: e.key, stamp: when(), url: e.url, ...delta(e.oldValue, e.newValue, e.key) });
   });
   window.__tankDelta = delta;
 })();
