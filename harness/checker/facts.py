@@ -247,14 +247,10 @@ class Facts:
             return True
         return status == 404 and text(queued.get(SITE)) not in self._stored_sites
 
-    def idless_dead_letter(self, context: str, after: int) -> OutboxWrite | None:
-        """The first write to the dead-letter key in ``context`` after write ``after`` that left
-        records without an id (a build whose records are ``{ts, status, ec, ea, attempts}``,
-        NOTES.md): the observer keeps no such record, so none can be matched to an envelope."""
-        return next((w for w in self._idless if w.context == context and w.seq > after), None)
-
     def idless_dead_letters(self, context: str) -> list[OutboxWrite]:
-        """Every id-less dead-letter write of ``context`` (``idless_dead_letter``), in order."""
+        """Every write to the dead-letter key in ``context`` that left records without an id (a
+        build whose records are ``{ts, status, ec, ea, attempts}``, NOTES.md: the observer keeps no
+        such record, so none can be matched to an envelope), in order."""
         return self._idless_by_context.get(context, [])
 
     @cached_property

@@ -211,7 +211,7 @@ def decide(f: Facts, t: Track) -> Decision:
     if status is not None and t.final_removal is not None and not t.dead:
         if f.history.deadletter_key is None:
             return "rejected", "rejected", f"removed after {status} at {rel(t.final_removal.t_page, f.t0)} (no dead-letter key)"
-        idless = f.idless_dead_letter(t.context, t.first_seen.seq)
+        idless = idless_at_removal(f, t)  # the record of this refusal, not a stray one before it
         if idless is not None:
             return ("rejected", "rejected", f"removed after {status} at {rel(t.final_removal.t_page, f.t0)}; the build's "
                     f"dead-letter records carry no id (write #{idless.seq}: {idless.parse_error})")

@@ -261,6 +261,23 @@ def test_dead_letters_without_an_id_never_do_worse_than_no_dead_letter_key():
     assert "carry no id (write #" in _refused_then_removed("id-less")[1].reason
 
 
+def test_a_stray_idless_dead_letter_record_covers_no_later_refusal():
+    """Fails before: rejected, dead_letter passed (any id-less write since the envelope was first
+    seen counted as its record)."""
+    b = HB(deadletter=True)
+    e = b.env(ec="conversion", ea="form_submit")
+    b.add(e)
+    seq, wall = b._tick()
+    b.h.writes.append(OutboxWrite(seq, b.now, wall, "main", DEAD, "write", "http://127.0.0.1/", (), (), (),
+                                  length=1, parse_error="1 entries without an id"))
+    other = b.env(ec="interaction", ea="view")
+    b.add(other)
+    b.send(e, status=422, errors={0: "el longer than 512"})
+    b.remove(e.id)
+    v, f = run(b.build())
+    assert f[e.id].fate != "rejected" and v.guarantees["dead_letter"].status == "fail", f[e.id].reason
+
+
 def test_a_keyed_build_that_removes_a_refused_event_without_any_record_is_still_lost():
     v, x = _refused_then_removed("none written")
     assert x.fate == "lost" and v.guarantees["no_loss"].status == "fail"

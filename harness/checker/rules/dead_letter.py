@@ -6,6 +6,7 @@ site, body too large) — every event of that request. Without a dead-letter key
 """
 from __future__ import annotations
 
+from harness.checker.dropproof import idless_at_removal
 from harness.checker.facts import Facts, refused
 from harness.checker.fmt import short
 from harness.checker.rules.base import Outcome
@@ -38,7 +39,7 @@ def dead_letter(f: Facts) -> Outcome:
         rec = t.dead_reason("rejected") if t is not None else None
         if x.fate != "rejected":
             out.violations.append(f"{short(sid)} {x.ec}/{x.ea} was refused ({why}) but ended {x.fate} — {x.reason}")
-        elif keyed and t is not None and not t.dead and f.idless_dead_letter(t.context, t.first_seen.seq) is not None:
+        elif keyed and t is not None and idless_at_removal(f, t) is not None:
             continue  # records without an id (NOTES.md): judged as a build without the key, never worse
         elif keyed and (rec is None or (p.deadletter_payload and not rec.has_payload)):
             out.violations.append(f"{short(sid)} {x.ec}/{x.ea} was dead-lettered without its payload")
