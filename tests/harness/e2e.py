@@ -1,10 +1,13 @@
-"""Helpers for end-to-end tests: the bundled scenarios and inline scenario text."""
+"""Helpers for end-to-end tests: the bundled scenarios, inline scenario text, and builds that are
+the reference behind a JavaScript prefix."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness.builds import Build, load_build
 from harness.scenario import Scenario, load_scenarios, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,6 +16,18 @@ SCENARIOS = ROOT / "scenarios"
 
 def bundled_scenarios(ingest: str = "memory") -> list[Scenario]:
     return [s for s in load_scenarios([SCENARIOS]) if s.ingest != "postgres" or ingest == "postgres"]
+
+
+def bundled(name: str) -> Scenario:
+    """One bundled scenario by name."""
+    return next(s for s in load_scenarios([SCENARIOS]) if s.name == name)
+
+
+def prefixed_reference(prefix: Path) -> Build:
+    """The reference build with ``prefix`` (a JavaScript file) run before it: a build that differs
+    from the reference, or misbehaves, by that prefix alone."""
+    reference = load_build("reference")
+    return dataclasses.replace(reference, name=f"prefixed:{prefix.stem}", source=prefix.read_text() + "\n" + reference.source)
 
 
 def scenario_from_text(text: str, name: str = "inline.yaml") -> Scenario:

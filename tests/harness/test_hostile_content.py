@@ -6,24 +6,18 @@ conversion rows for 4 clicks). Legitimate wire variants (tests/harness/fixtures:
 out, a send counter in ``meta``) still deliver everything (each lost 15 before)."""
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 
-from harness.builds import load_build
-from tests.harness.e2e import bundled_scenarios
+from tests.harness.e2e import bundled, prefixed_reference
 
 HOSTILE = Path(__file__).resolve().parents[2] / "tracker_js" / "hostile"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def _run(tank_worlds, fixture: str, where: Path = HOSTILE):
-    reference = load_build("reference")
-    build = dataclasses.replace(reference, name=f"prefixed:{fixture}",
-                                source=(where / f"{fixture}.js").read_text() + "\n" + reference.source)
-    sc = next(s for s in bundled_scenarios() if s.name == "happy_path")
-    result = tank_worlds.get("memory").run(build, sc)
+    result = tank_worlds.get("memory").run(prefixed_reference(where / f"{fixture}.js"), bundled("happy_path"))
     assert result.error is None, result.error
     return result.verdict
 

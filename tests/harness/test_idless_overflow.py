@@ -7,21 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.builds import load_build
-from tests.harness.e2e import bundled_scenarios
+from tests.harness.e2e import bundled, prefixed_reference
 
-ROOT = Path(__file__).resolve().parents[2]
 PREFIX = Path(__file__).parent / "fixtures" / "idless_dead_prefix.js"
 
 
 @pytest.mark.browser
-def test_idless_dead_letters_record_overflow_sheds(tank_worlds, tmp_path: Path) -> None:
+def test_idless_dead_letters_record_overflow_sheds(tank_worlds) -> None:
     """outage_overflow_short: before, every shed heartbeat was lost ("removed … before any send
     (stale save or another tab's overwrite)") and the scenario failed."""
-    build_file = tmp_path / "idless_dead.js"
-    build_file.write_text(PREFIX.read_text() + "\n" + (ROOT / "tracker_js" / "tracker.js").read_text())
-    scenario = next(s for s in bundled_scenarios() if s.name == "outage_overflow_short")
-    result = tank_worlds.get("memory").run(load_build(str(build_file)), scenario)
+    result = tank_worlds.get("memory").run(prefixed_reference(PREFIX), bundled("outage_overflow_short"))
     assert result.error is None, result.error
     v = result.verdict
     shed = [f for f in v.fates if f.reason_code == "overflow"]

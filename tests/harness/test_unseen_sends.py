@@ -7,19 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.builds import load_build
-from tests.harness.e2e import bundled_scenarios
+from tests.harness.e2e import bundled, prefixed_reference
 
-ROOT = Path(__file__).resolve().parents[2]
 PREFIX = Path(__file__).parent / "fixtures" / "worker_sender_prefix.js"
 
 
 @pytest.mark.browser
-def test_sends_from_a_worker_are_named_in_the_notes(tank_worlds, tmp_path: Path) -> None:
-    build_file = tmp_path / "worker_sender.js"
-    build_file.write_text(PREFIX.read_text() + "\n" + (ROOT / "tracker_js" / "tracker.js").read_text())
-    scenario = next(s for s in bundled_scenarios() if s.name == "retry_503")
-    result = tank_worlds.get("memory").run(load_build(str(build_file)), scenario)
+def test_sends_from_a_worker_are_named_in_the_notes(tank_worlds) -> None:
+    result = tank_worlds.get("memory").run(prefixed_reference(PREFIX), bundled("retry_503"))
     assert result.error is None, result.error
     posts = [e for e in result.history.journal if e.method == "POST" and e.events]
     assert posts and all(e.via == "unknown" for e in posts)  # none carried the instrumentation's tags
@@ -33,13 +28,10 @@ def test_sends_from_a_worker_are_named_in_the_notes(tank_worlds, tmp_path: Path)
 
 
 @pytest.mark.browser
-def test_a_worker_sender_dropping_by_the_rule_is_policy(tank_worlds, tmp_path: Path) -> None:
+def test_a_worker_sender_dropping_by_the_rule_is_policy(tank_worlds) -> None:
     """drop_rule_live: the worker's failed sends are seen by the endpoint only; its two drops after
     11 refused sends and a day are ``dropped_policy`` (before: lost, "the harness saw 0 failed send(s)")."""
-    build_file = tmp_path / "worker_sender.js"
-    build_file.write_text(PREFIX.read_text() + "\n" + (ROOT / "tracker_js" / "tracker.js").read_text())
-    scenario = next(s for s in bundled_scenarios() if s.name == "drop_rule_live")
-    result = tank_worlds.get("memory").run(load_build(str(build_file)), scenario)
+    result = tank_worlds.get("memory").run(prefixed_reference(PREFIX), bundled("drop_rule_live"))
     assert result.error is None, result.error
     v = result.verdict
     assert v.counts.get("dropped_policy") == 2, [(f.fate, f.reason) for f in v.fates]
