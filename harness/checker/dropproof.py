@@ -75,20 +75,16 @@ class DropProof:
         return "; ".join(out) or None
 
 
-def _seeded(t: Track) -> bool:
-    return bool(t.states) and t.states[0].mark.kind == "seed"
-
-
 def drop_proof(f: Facts, t: Track, removal: Mark) -> DropProof:
     """The evidence for a ``ttl`` drop of ``t`` at ``removal``."""
-    seeded = (t.states[0].env.attempts or 0) if _seeded(t) else 0
+    seeded = (t.states[0].env.attempts or 0) if t.seeded else 0
     failed = max(_page_failures(f, t, removal), _journal_failures(f, t, removal))
     observed = seeded + failed
     counter = max((r.env.attempts or 0 for r in t.states if r.mark.seq < removal.seq), default=0)
     first = t.states[0] if t.states else None
     if first is None:
         base = None
-    elif _seeded(t):
+    elif t.seeded:
         base = first.env.ts if first.env.ts is not None else first.mark.t_page
     else:
         base = max(t.ts if t.ts is not None else first.mark.t_page, first.mark.t_page)

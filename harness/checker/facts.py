@@ -255,9 +255,11 @@ class Facts:
 
     @cached_property
     def _idless_by_context(self) -> dict[str, list[OutboxWrite]]:
+        key = self.history.deadletter_key
         out: dict[str, list[OutboxWrite]] = {}
-        for w in self._idless:
-            out.setdefault(w.context, []).append(w)
+        for w in sorted(self.history.writes, key=lambda w: w.seq):
+            if key is not None and w.key == key and w.parse_error is not None and w.parse_error.endswith(IDLESS):
+                out.setdefault(w.context, []).append(w)
         return out
 
     @cached_property
@@ -270,12 +272,6 @@ class Facts:
                 seqs.append(w.seq)
                 ws.append(w)
         return out
-
-    @cached_property
-    def _idless(self) -> list[OutboxWrite]:
-        key = self.history.deadletter_key
-        return sorted((w for w in self.history.writes if key is not None and w.key == key
-                       and w.parse_error is not None and w.parse_error.endswith(IDLESS)), key=lambda w: w.seq)
 
     def taken_down(self, sid: str) -> int | None:
         """The status of a non-retryable 4xx a request carrying this subject got for refusing

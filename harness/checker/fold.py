@@ -71,6 +71,11 @@ class Track:
         return self.states[0].mark if self.states else None
 
     @property
+    def seeded(self) -> bool:
+        """The scenario wrote it into the outbox (its ``ts`` and ``attempts`` are the harness's own)."""
+        return bool(self.states) and self.states[0].mark.kind == "seed"
+
+    @property
     def first_seen(self) -> Mark:
         """First time it was anywhere (outbox, else dead-letter list)."""
         return self.states[0].mark if self.states else self.dead[0].mark

@@ -34,7 +34,7 @@ def twins(tracks: Mapping[str, Track], fates: Mapping[str, EnvelopeFate], intent
     groups: dict[tuple[str, Identity | None], list[Track]] = defaultdict(list)
     for t in sorted(tracks.values(), key=lambda t: t.order):
         x = fates.get(t.id)
-        if x is None or x.fate != "delivered" or t.payload is None or not t.states or t.states[0].mark.kind == "seed":
+        if x is None or x.fate != "delivered" or t.payload is None or not t.states or t.seeded:
             continue
         groups[(t.context, identity(t.payload))].append(t)
     out = []
